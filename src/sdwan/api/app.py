@@ -1,0 +1,42 @@
+"""create_app: nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from sdwan import __version__
+from sdwan.api import errors
+from sdwan.api.deps import Services
+from sdwan.api.routes import health, neighbors, routers
+from sdwan.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The REST API over ``runtime``; the reconciler runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="sdwan: GoBGP fleet orchestrator",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.services = Services(
+        routers=runtime.routers,
+        neighbors=runtime.neighbors,
+        authenticator=runtime.authenticator,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(routers.router)
+    app.include_router(neighbors.router)
+    return app

@@ -1,0 +1,114 @@
+"""One place that turns project errors, validation errors and HTTP errors into the
+JSON error body documented in docs/api.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from sdwan import errors
+
+_STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
+    (errors.InvalidInput, 422, "invalid_input"),
+    (errors.NotAuthenticated, 401, "not_authenticated"),
+    (errors.PermissionDenied, 403, "permission_denied"),
+    (errors.NotFound, 404, "not_found"),
+    (errors.Conflict, 409, "conflict"),
+    (errors.PreconditionFailed, 412, "precondition_failed"),
+    (errors.SpeakerUnreachable, 502, "speaker_unreachable"),
+    (errors.SpeakerRejected, 502, "speaker_rejected"),
+]
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "field": field,
+            "details": details or [],
+        }
+    }
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind, message = error.get("type", ""), str(error.get("msg", "invalid"))
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "json_invalid":
+        return f"request body is not valid JSON: {error.get('ctx', {}).get('error', '')}".strip()
+    return message.removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.SdwanError)
+    async def _project_error(_request: Request, exc: errors.SdwanError) -> JSONResponse:
+        for kind, status, code in _STATUS:
+            if isinstance(exc, kind):
+                field = getattr(exc, "field", None)
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                return JSONResponse(
+                    error_body(status, code, exc.message, field=field),
+                    status_code=status,
+                    headers=headers,
+                )
+        return JSONResponse(error_body(500, "internal", exc.message), status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": "body"
+                if e.get("type") == "json_invalid"
+                else _location(tuple(e.get("loc", ()))),
+                "message": _reason(e),
+            }
+            for e in exc.errors()
+        ]
+        first = details[0] if details else {"field": "body", "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}"
+        if len(details) > 1:
+            message += f" (and {len(details) - 1} more)"
+        return JSONResponse(
+            error_body(422, "invalid_input", message, field=first["field"], details=details),
+            status_code=422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(
+            error_body(exc.status_code, code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )

@@ -1,0 +1,141 @@
+"""/v1/neighbors"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.neighbors import (
+    NeighborBulkCreate,
+    NeighborCreate,
+    NeighborPublic,
+    NeighborUpdate,
+)
+from sdwan.domain.values import check_ip
+from sdwan.errors import InvalidInput
+from sdwan.store.records import NeighborRecord
+
+router = APIRouter(prefix="/v1/neighbors", tags=["neighbors"])
+_NULLABLE = {"local_address"}
+
+
+def public(
+    record: NeighborRecord, router_name: str, warnings: list[str] | None = None
+) -> NeighborPublic:
+    skip = {"router", "router_name", "password_set", "warnings"}
+    fields = {k: getattr(record, k) for k in NeighborPublic.model_fields if k not in skip}
+    return NeighborPublic(
+        **fields,
+        router=record.router_uuid,
+        router_name=router_name,
+        password_set=record.password_sealed is not None,
+        warnings=warnings or [],
+    )
+
+
+def _publics(services: ServicesDep, records: list[NeighborRecord]) -> list[NeighborPublic]:
+    names = services.neighbors.router_names({r.router_uuid for r in records})
+    return [public(r, names.get(r.router_uuid, "")) for r in records]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_neighbor(
+    body: NeighborCreate, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> NeighborPublic:
+    """Declare a BGP neighbor of a router."""
+    (record,) = services.neighbors.create_many(
+        principal, items=[body.model_dump(exclude_none=True)]
+    )
+    response.headers["ETag"] = etag(record.version)
+    response.headers["Location"] = f"/v1/neighbors/{record.id}"
+    return _publics(services, [record])[0]
+
+
+@router.post("/bulk", status_code=status.HTTP_201_CREATED)
+def create_neighbors(
+    body: NeighborBulkCreate, principal: PrincipalDep, services: ServicesDep
+) -> BulkOf[NeighborPublic]:
+    """Declare many neighbors in one transaction: all or nothing."""
+    records = services.neighbors.create_many(
+        principal, items=[item.model_dump(exclude_none=True) for item in body.items]
+    )
+    return BulkOf[NeighborPublic](items=_publics(services, records), total=len(records))
+
+
+@router.get("")
+def list_neighbors(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sort: str | None = None,
+    router: str | None = None,
+    address: str | None = None,
+    peer_asn: int | None = None,
+    status: str | None = None,
+    enabled: bool | None = None,
+) -> ListOf[NeighborPublic]:
+    """List neighbors: filters, sorting, paging with a total."""
+    filters: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "router": router,
+            "peer_asn": peer_asn,
+            "status": status,
+            "enabled": enabled,
+        }.items()
+        if v is not None
+    }
+    if address is not None:
+        try:
+            filters["address"] = check_ip(address)
+        except ValueError as exc:
+            raise InvalidInput(f"address: {exc}", field="address") from None
+    page = services.neighbors.list(
+        principal, filters=filters, sort=sort, limit=limit, offset=offset
+    )
+    return ListOf[NeighborPublic](
+        items=_publics(services, page.items), total=page.total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{neighbor_id}")
+def show_neighbor(
+    neighbor_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> NeighborPublic:
+    """One neighbor, by id."""
+    record, owner = services.neighbors.get(principal, neighbor_id)
+    response.headers["ETag"] = etag(record.version)
+    return public(record, owner.name)
+
+
+@router.patch("/{neighbor_id}")
+def update_neighbor(
+    neighbor_id: str,
+    body: NeighborUpdate,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> NeighborPublic:
+    """Change some fields; warnings say when the change resets the session."""
+    changes = body.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None and field not in _NULLABLE and field != "password":
+            raise InvalidInput(f"{field}: may not be null", field=field)
+    written = services.neighbors.update(principal, neighbor_id, changes=changes, if_match=if_match)
+    response.headers["ETag"] = etag(written.record.version)
+    _record, owner = services.neighbors.get(principal, neighbor_id)
+    return public(written.record, owner.name, written.warnings)
+
+
+@router.delete("/{neighbor_id}", status_code=status.HTTP_202_ACCEPTED)
+def delete_neighbor(
+    neighbor_id: str, principal: PrincipalDep, services: ServicesDep, if_match: IfMatchDep
+) -> NeighborPublic:
+    """Delete: the peer is removed from its gobgpd, then the neighbor is gone."""
+    record = services.neighbors.delete(principal, neighbor_id, if_match=if_match)
+    return _publics(services, [record])[0]

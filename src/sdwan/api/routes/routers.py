@@ -1,0 +1,123 @@
+"""/v1/routers"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.routers import (
+    RouterBulkCreate,
+    RouterCreate,
+    RouterPublic,
+    RouterUpdate,
+    RouterWritten,
+)
+from sdwan.errors import InvalidInput
+from sdwan.store.records import RouterRecord
+
+router = APIRouter(prefix="/v1/routers", tags=["routers"])
+
+
+def public(record: RouterRecord, warnings: list[str] | None = None) -> RouterPublic:
+    fields = {k: getattr(record, k) for k in RouterPublic.model_fields if k != "warnings"}
+    return RouterPublic(**fields, warnings=warnings or [])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_router(
+    body: RouterCreate, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> RouterPublic:
+    """Declare a router (a gobgpd to manage)."""
+    (record,) = services.routers.create_many(principal, items=[body.model_dump()])
+    response.headers["ETag"] = etag(record.version)
+    response.headers["Location"] = f"/v1/routers/{record.id}"
+    return public(record)
+
+
+@router.post("/bulk", status_code=status.HTTP_201_CREATED)
+def create_routers(
+    body: RouterBulkCreate, principal: PrincipalDep, services: ServicesDep
+) -> BulkOf[RouterPublic]:
+    """Declare many routers in one transaction: all or nothing."""
+    records = services.routers.create_many(
+        principal, items=[item.model_dump() for item in body.items]
+    )
+    return BulkOf[RouterPublic](items=[public(r) for r in records], total=len(records))
+
+
+@router.get("")
+def list_routers(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sort: str | None = None,
+    name: str | None = None,
+    asn: int | None = None,
+    router_id: str | None = None,
+    status: str | None = None,
+) -> ListOf[RouterPublic]:
+    """List routers: filters, sorting (`sort=-asn,name`), paging with a total."""
+    filters = {
+        k: v
+        for k, v in {"name": name, "asn": asn, "router_id": router_id, "status": status}.items()
+        if v is not None
+    }
+    page = services.routers.list(principal, filters=filters, sort=sort, limit=limit, offset=offset)
+    return ListOf[RouterPublic](
+        items=[public(r) for r in page.items], total=page.total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{key}")
+def show_router(
+    key: str, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> RouterPublic:
+    """One router, by id or name."""
+    record = services.routers.get(principal, key)
+    response.headers["ETag"] = etag(record.version)
+    return public(record)
+
+
+def _changes(body: RouterUpdate) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None:
+            raise InvalidInput(f"{field}: may not be null", field=field)
+    return changes
+
+
+@router.patch("/{key}")
+def update_router(
+    key: str,
+    body: RouterUpdate,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> RouterPublic:
+    """Change some fields; a change of asn, router_id or listen settings restarts BGP."""
+    written = services.routers.update(principal, key, changes=_changes(body), if_match=if_match)
+    response.headers["ETag"] = etag(written.record.version)
+    return public(written.record, written.warnings)
+
+
+@router.delete("/{key}", status_code=status.HTTP_202_ACCEPTED)
+def delete_router(
+    key: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    if_match: IfMatchDep,
+    cascade: bool = False,
+    force: bool = False,
+) -> RouterPublic | RouterWritten:
+    """Delete: BGP is stopped on its gobgpd, then the router is gone."""
+    written = services.routers.delete(
+        principal, key, cascade=cascade, force=force, if_match=if_match
+    )
+    if written.record is None:
+        return RouterWritten(deleted=True, warnings=written.warnings)
+    return public(written.record, written.warnings)

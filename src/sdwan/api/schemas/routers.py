@@ -1,0 +1,65 @@
+"""Router bodies: RouterCreate, RouterUpdate, RouterPublic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from sdwan.api.schemas.common import (
+    ApiAddressText,
+    Asn,
+    Description,
+    Input,
+    IpAddress,
+    Name,
+    RouterIdText,
+    Status,
+)
+
+ListenPort = Annotated[int, Field(ge=-1, le=65535, description="-1: do not listen")]
+
+
+class RouterCreate(Input):
+    name: Name = Field(description="unique; the original's host_name")
+    router_id: RouterIdText = Field(description="BGP router-id, IPv4 dotted")
+    asn: Asn = Field(description="local AS (the original's local_as)")
+    api_address: ApiAddressText = Field(
+        description="gobgpd gRPC: host[:port] (default 50051) or unix:///path (mgmt_addr)"
+    )
+    listen_port: ListenPort = 179
+    listen_addresses: list[IpAddress] = Field(default_factory=list, max_length=16)
+    description: Description = ""
+
+
+class RouterUpdate(Input):
+    name: Name | None = None
+    router_id: RouterIdText | None = None
+    asn: Asn | None = None
+    api_address: ApiAddressText | None = None
+    listen_port: ListenPort | None = None
+    listen_addresses: list[IpAddress] | None = Field(default=None, max_length=16)
+    description: Description | None = None
+
+
+class RouterBulkCreate(Input):
+    items: list[RouterCreate] = Field(min_length=1, max_length=10000)
+
+
+class RouterPublic(Status):
+    id: str
+    name: str
+    router_id: str
+    asn: int
+    api_address: str
+    listen_port: int
+    listen_addresses: list[str]
+    description: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class RouterWritten(BaseModel):
+    """DELETE with force answers this: the router is already gone."""
+
+    deleted: bool
+    warnings: list[str]

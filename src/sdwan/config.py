@@ -1,0 +1,71 @@
+"""Settings: built by a function from arguments and the environment, passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB_PATH = Path("~/.local/share/sdwan/sdwan.db")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 9998
+    admin_token: str | None = None  # SDWAN_ADMIN_TOKEN; otherwise generated at first start
+    secret_key_file: Path = field(default=Path("secret.key"))
+    reconcile_interval: float = 30.0  # full read-back of every router (drift)
+    probe_interval: float = 1.0  # cheap GetBgp to notice a restarted gobgpd
+    grpc_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    run_reconciler: bool = True
+
+
+def _default_db_url(db_path: str | None) -> str:
+    from sdwan.store.db import sqlite_url
+
+    if db_path:
+        return sqlite_url(db_path)
+    url = os.environ.get("SDWAN_DATABASE_URL")
+    if url:
+        return url
+    path = DEFAULT_DB_PATH.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(path)
+
+
+def load_settings(
+    *,
+    db: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    secret_key_file: str | None = None,
+    reconcile_interval: float | None = None,
+) -> Settings:
+    """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
+    env = os.environ
+    database_url = _default_db_url(db)
+    if secret_key_file is None:
+        secret_key_file = env.get("SDWAN_SECRET_KEY_FILE")
+    if secret_key_file is None:
+        secret_key_file = str(_data_dir(database_url) / "secret.key")
+    return Settings(
+        database_url=database_url,
+        host=host or env.get("SDWAN_HOST", "127.0.0.1"),
+        port=port or int(env.get("SDWAN_PORT", "9998")),
+        admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
+        secret_key_file=Path(secret_key_file),
+        reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
+    )
+
+
+def _data_dir(database_url: str) -> Path:
+    """Keep the secret key beside an SQLite file; elsewhere in the user's data dir."""
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).parent
+    path = DEFAULT_DB_PATH.expanduser().parent
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Pure models and validation: no I/O."""

@@ -1,0 +1,18 @@
+"""Config status of every resource."""
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PENDING_CREATE = "PENDING_CREATE"
+    PENDING_UPDATE = "PENDING_UPDATE"
+    PENDING_DELETE = "PENDING_DELETE"
+    ACTIVE = "ACTIVE"
+    ERROR = "ERROR"
+
+
+def status_after_update(current: str) -> Status:
+    """A change to a resource not yet created on its router stays a create."""
+    if current == Status.PENDING_CREATE:
+        return Status.PENDING_CREATE
+    return Status.PENDING_UPDATE

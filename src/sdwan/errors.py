@@ -1,0 +1,64 @@
+"""The project's exceptions. Foreign errors are translated once, at the boundary
+where they occur, into the most specific of these; the API maps them to HTTP.
+
+    SdwanError
+    ├── InvalidInput            400/422  a field's value is wrong (names the field)
+    ├── NotAuthenticated        401      missing or bad credentials
+    ├── PermissionDenied        403      credentials fine, role insufficient
+    ├── NotFound                404      no such resource (or not visible to the caller)
+    ├── Conflict                409      duplicate name/address, delete with children
+    ├── PreconditionFailed      412      If-Match does not match the current version
+    └── SpeakerError                     talking to a gobgpd failed
+        ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
+        └── SpeakerRejected              gobgpd answered with an error
+"""
+
+from __future__ import annotations
+
+
+class SdwanError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(SdwanError):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotAuthenticated(SdwanError):
+    pass
+
+
+class PermissionDenied(SdwanError):
+    pass
+
+
+class NotFound(SdwanError):
+    pass
+
+
+class Conflict(SdwanError):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PreconditionFailed(SdwanError):
+    pass
+
+
+class SpeakerError(SdwanError):
+    pass
+
+
+class SpeakerUnreachable(SpeakerError):
+    pass
+
+
+class SpeakerRejected(SpeakerError):
+    pass

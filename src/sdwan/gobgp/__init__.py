@@ -1,0 +1,1 @@
+"""gobgpd gRPC client facade, protobuf conversions and an in-memory fake."""

@@ -1,0 +1,103 @@
+"""Typed facade over gobgpd's gRPC API. grpc.RpcError never leaves this module:
+it becomes SpeakerUnreachable (no answer) or SpeakerRejected (gobgpd said no)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import grpc
+
+from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.errors import SpeakerRejected, SpeakerUnreachable
+from sdwan.gobgp import convert
+from sdwan.gobgp._pb import gobgp_pb2 as pb
+from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+
+T = TypeVar("T")
+_UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class BgpSpeaker(Protocol):
+    """What the reconciler needs from a gobgpd; GobgpClient and FakeSpeaker provide it."""
+
+    def get_global(self) -> GlobalConfig | None: ...
+    def start_bgp(self, config: GlobalConfig) -> None: ...
+    def stop_bgp(self) -> None: ...
+    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]: ...
+    def add_peer(self, peer: PeerConfig) -> None: ...
+    def update_peer(self, peer: PeerConfig) -> None: ...
+    def delete_peer(self, address: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class GobgpClient:
+    def __init__(self, target: str, *, timeout: float = 5.0) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._channel = grpc.insecure_channel(target)
+        self._stub = pb_grpc.GobgpApiStub(self._channel)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except grpc.RpcError as exc:
+            code = exc.code() if isinstance(exc, grpc.Call) else None
+            details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+            if code in _UNREACHABLE:
+                # grpc's text nests the OS error at the end: "... error: Connection refused"
+                reason = (details or "no answer").rsplit("error: ", 1)[-1].strip()
+                raise SpeakerUnreachable(
+                    f"gobgpd at {self.target} unreachable ({what}): {reason}"
+                ) from exc
+            raise SpeakerRejected(f"gobgpd at {self.target} refused {what}: {details}") from exc
+
+    def get_global(self) -> GlobalConfig | None:
+        reply = self._call(
+            "GetBgp", lambda: self._stub.GetBgp(pb.GetBgpRequest(), timeout=self.timeout)
+        )
+        return convert.global_from_proto(reply.__getattribute__("global"))
+
+    def start_bgp(self, config: GlobalConfig) -> None:
+        request = pb.StartBgpRequest(**{"global": convert.global_to_proto(config)})
+        self._call("StartBgp", lambda: self._stub.StartBgp(request, timeout=self.timeout))
+
+    def stop_bgp(self) -> None:
+        self._call("StopBgp", lambda: self._stub.StopBgp(pb.StopBgpRequest(), timeout=self.timeout))
+
+    def _raw_peers(self, address: str | None) -> list[pb.Peer]:
+        request = pb.ListPeerRequest(address=address or "")
+        return self._call(
+            "ListPeer",
+            lambda: [r.peer for r in self._stub.ListPeer(request, timeout=self.timeout)],
+        )
+
+    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]:
+        peers = (convert.peer_from_proto(p) for p in self._raw_peers(address))
+        return {p.address: p for p in peers}
+
+    def add_peer(self, peer: PeerConfig) -> None:
+        request = pb.AddPeerRequest(peer=convert.overlay_peer(peer))
+        self._call(
+            f"AddPeer {peer.address}", lambda: self._stub.AddPeer(request, timeout=self.timeout)
+        )
+
+    def update_peer(self, peer: PeerConfig) -> None:
+        """UpdatePeer replaces the whole peer: read it, change our fields, write it back."""
+        current = self._raw_peers(peer.address)
+        if not current:
+            raise SpeakerRejected(f"gobgpd at {self.target} has no peer {peer.address} to update")
+        request = pb.UpdatePeerRequest(peer=convert.overlay_peer(peer, current[0]))
+        self._call(
+            f"UpdatePeer {peer.address}",
+            lambda: self._stub.UpdatePeer(request, timeout=self.timeout),
+        )
+
+    def delete_peer(self, address: str) -> None:
+        request = pb.DeletePeerRequest(address=address)
+        self._call(
+            f"DeletePeer {address}", lambda: self._stub.DeletePeer(request, timeout=self.timeout)
+        )

@@ -1,0 +1,66 @@
+"""An in-memory BgpSpeaker for unit tests of the reconciler. It records every call.
+Claims about gobgpd itself are proven against a real gobgpd, never this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.errors import SpeakerRejected, SpeakerUnreachable
+
+
+@dataclass
+class FakeSpeaker:
+    global_config: GlobalConfig | None = None
+    peers: dict[str, PeerConfig] = field(default_factory=dict)
+    reachable: bool = True
+    calls: list[str] = field(default_factory=list)
+
+    def _check(self, call: str) -> None:
+        if not self.reachable:
+            raise SpeakerUnreachable(f"fake speaker unreachable ({call})")
+        self.calls.append(call)
+
+    def get_global(self) -> GlobalConfig | None:
+        self._check("GetBgp")
+        return self.global_config
+
+    def start_bgp(self, config: GlobalConfig) -> None:
+        self._check("StartBgp")
+        if self.global_config is not None:
+            raise SpeakerRejected("already started")
+        self.global_config = config
+
+    def stop_bgp(self) -> None:
+        self._check("StopBgp")
+        self.global_config = None
+        self.peers.clear()
+
+    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]:
+        self._check("ListPeer")
+        if address is None:
+            return dict(self.peers)
+        return {address: self.peers[address]} if address in self.peers else {}
+
+    def add_peer(self, peer: PeerConfig) -> None:
+        self._check(f"AddPeer {peer.address}")
+        if self.global_config is None:
+            raise SpeakerRejected("bgp not started")
+        if peer.address in self.peers:
+            raise SpeakerRejected(f"can't overwrite the existing peer: {peer.address}")
+        self.peers[peer.address] = replace(peer)
+
+    def update_peer(self, peer: PeerConfig) -> None:
+        self._check(f"UpdatePeer {peer.address}")
+        if peer.address not in self.peers:
+            raise SpeakerRejected(f"no peer {peer.address}")
+        self.peers[peer.address] = replace(peer)
+
+    def delete_peer(self, address: str) -> None:
+        self._check(f"DeletePeer {address}")
+        if address not in self.peers:
+            raise SpeakerRejected(f"no peer {address}")
+        del self.peers[address]
+
+    def close(self) -> None:
+        pass

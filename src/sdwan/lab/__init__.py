@@ -1,0 +1,31 @@
+"""Test-lab helpers: real gobgpd daemons and network namespaces joined by veths.
+
+Used by ``tests/integration`` (through the fixtures in ``tests/conftest.py``); needs
+root, ``ip`` (iproute2) and ``gobgpd``. Nothing here is used by the product code.
+"""
+
+from sdwan.lab.gobgpd import GobgpdError, GobgpdFactory, GobgpdProcess, find_gobgpd, wait_for
+from sdwan.lab.netns import (
+    LAB_NETWORKS,
+    Lab,
+    LabError,
+    Namespace,
+    VethLink,
+    ensure_lab_address,
+    list_namespaces,
+)
+
+__all__ = [
+    "LAB_NETWORKS",
+    "GobgpdError",
+    "GobgpdFactory",
+    "GobgpdProcess",
+    "Lab",
+    "LabError",
+    "Namespace",
+    "VethLink",
+    "ensure_lab_address",
+    "find_gobgpd",
+    "list_namespaces",
+    "wait_for",
+]

@@ -1,0 +1,1 @@
+"""Per-router reconciliation: read gobgpd, diff against the store, apply the smallest change."""

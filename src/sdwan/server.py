@@ -1,0 +1,28 @@
+"""`sdwan serve`: the REST API and the reconciler in one process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from sdwan.api.app import create_app
+from sdwan.config import Settings
+from sdwan.runtime import build_runtime
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = build_runtime(settings)
+    if runtime.generated_admin_token:
+        print(
+            "Generated the bootstrap admin token (shown once, stored hashed):\n"
+            f"  export SDWAN_TOKEN={runtime.generated_admin_token}",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(runtime)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)

@@ -1,0 +1,54 @@
+"""Pieces every resource service shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from sdwan.auth.principal import Principal
+from sdwan.errors import NotFound, PreconditionFailed
+from sdwan.store.records import RouterRecord
+
+T = TypeVar("T")
+
+
+class ChangeNotifier(Protocol):
+    def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None: ...
+
+
+class NoNotifier:
+    def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass
+class Written(Generic[T]):
+    """A resource after a write, with what the caller should know about its effect."""
+
+    record: T
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_version(*, kind: str, key: str, current: int, if_match: int | None) -> None:
+    if if_match is not None and if_match != current:
+        raise PreconditionFailed(
+            f"{kind} {key} is at version {current}, not {if_match}: it changed since you "
+            "read it; read it again and retry"
+        )
+
+
+def visible(principal: Principal, router: RouterRecord | None, key: str) -> RouterRecord:
+    """404 for a router that does not exist or that the caller may not see."""
+    if router is None or (
+        principal.project_id is not None and router.project_id != principal.project_id
+    ):
+        raise NotFound(f"router {key!r} not found")
+    return router

@@ -1,0 +1,254 @@
+"""Neighbors: create (one or many), list, show, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE, RECREATE_FIELDS
+from sdwan.domain.neighbor_rules import check_neighbor
+from sdwan.domain.status import Status, status_after_update
+from sdwan.domain.values import default_families, normalize_api_address
+from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.secretbox import SecretBox
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.store import repo
+from sdwan.store.records import NeighborRecord, RouterRecord
+
+RESET_FIELDS = (
+    frozenset({"peer_asn", "password", "local_address", "passive", "enabled", "families"})
+    | RECREATE_FIELDS
+)
+DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "local_address": None,
+    "hold_time": DEFAULT_HOLD_TIME,
+    "keepalive_interval": DEFAULT_KEEPALIVE,
+    "passive": False,
+    "ebgp_multihop_ttl": 0,
+    "route_reflector_client": False,
+    "enabled": True,
+}
+
+
+class NeighborService:
+    def __init__(self, *, engine: Engine, notifier: ChangeNotifier, secrets: SecretBox) -> None:
+        self._engine = engine
+        self._notifier = notifier
+        self._secrets = secrets
+
+    def create_many(
+        self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
+    ) -> list[NeighborRecord]:
+        principal.require_write()
+        prefix = len(items) > 1
+        stamp = repo.now()
+        rows: list[dict[str, Any]] = []
+        seen: dict[tuple[str, str], int] = {}
+        with self._engine.begin() as conn:
+            routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
+            existing: dict[str, set[str]] = {}
+            for index, item in enumerate(items):
+                where = f"items[{index}]." if prefix else ""
+                router = routers.get(item["router"])
+                if router is None or (
+                    principal.project_id is not None and router.project_id != principal.project_id
+                ):
+                    raise InvalidInput(
+                        f"{where}router: no router {item['router']!r}", field=f"{where}router"
+                    )
+                self._check_router_usable(router, item, where)
+                key = (router.id, item["address"])
+                if key in seen:
+                    raise Conflict(
+                        f"{where}address: {item['address']} appears twice for router "
+                        f"{router.name} in this request (also items[{seen[key]}])",
+                        field=f"{where}address",
+                    )
+                seen[key] = index
+                if router.id not in existing:
+                    existing[router.id] = {
+                        n.address for n in repo.neighbors_of(conn, router_id=router.id)
+                    }
+                if item["address"] in existing[router.id]:
+                    raise Conflict(
+                        f"{where}address: router {router.name} already has neighbor "
+                        f"{item['address']}",
+                        field=f"{where}address",
+                    )
+                rows.append(self._row(item, router, where, stamp))
+            try:
+                repo.insert_neighbors(conn, rows=rows)
+            except IntegrityError:
+                raise Conflict("a neighbor with that address was created concurrently") from None
+        changed: dict[str, set[str]] = {}
+        for row in rows:
+            changed.setdefault(row["router_uuid"], set()).add(row["address"])
+        for router_id, addresses in changed.items():
+            self._notifier.router_changed(router_id, addresses)
+        return [NeighborRecord.from_row(row) for row in rows]
+
+    def _check_router_usable(
+        self, router: RouterRecord, item: Mapping[str, Any], where: str
+    ) -> None:
+        if router.status == Status.PENDING_DELETE:
+            raise Conflict(
+                f"{where}router: router {router.name} is being deleted", field=f"{where}router"
+            )
+        api_address = item.get("api_address")
+        if api_address is not None and normalize_api_address(api_address) != router.api_address:
+            raise InvalidInput(
+                f"{where}api_address: {api_address} is not router {router.name}'s "
+                f"api_address ({router.api_address})",
+                field=f"{where}api_address",
+            )
+
+    def _row(
+        self, item: Mapping[str, Any], router: RouterRecord, where: str, stamp: Any
+    ) -> dict[str, Any]:
+        values = {
+            **DEFAULTS,
+            **{k: v for k, v in item.items() if k not in ("router", "api_address")},
+        }
+        values.setdefault("families", default_families(values["address"]))
+        check_neighbor(values, where=where)
+        password = values.pop("password", None)
+        return {
+            **values,
+            "id": repo.new_id(),
+            "router_uuid": router.id,
+            "password_sealed": self._secrets.seal(password) if password else None,
+            "status": Status.PENDING_CREATE,
+            "status_detail": "",
+            "version": 1,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+
+    def get(self, principal: Principal, neighbor_id: str) -> tuple[NeighborRecord, RouterRecord]:
+        with self._engine.connect() as conn:
+            return self._visible(conn, principal, neighbor_id)
+
+    def _visible(
+        self, conn: Any, principal: Principal, neighbor_id: str
+    ) -> tuple[NeighborRecord, RouterRecord]:
+        neighbor = repo.get_neighbor(conn, neighbor_id=neighbor_id)
+        router = repo.get_router(conn, key=neighbor.router_uuid) if neighbor else None
+        try:
+            visible(principal, router, neighbor_id)
+        except NotFound:
+            raise NotFound(f"neighbor {neighbor_id!r} not found") from None
+        assert neighbor is not None and router is not None
+        return neighbor, router
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filters: dict[str, Any],
+        sort: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[NeighborRecord]:
+        filters = dict(filters)
+        with self._engine.connect() as conn:
+            if "router" in filters:
+                key = filters.pop("router")
+                router = repo.get_router(conn, key=key)
+                try:
+                    filters["router_uuid"] = visible(principal, router, key).id
+                except NotFound:
+                    raise InvalidInput(f"router: no router {key!r}", field="router") from None
+            elif principal.project_id is not None:
+                raise InvalidInput("router: required for project-scoped callers", field="router")
+            items, total = repo.list_neighbors(
+                conn, filters=filters, sort=sort, limit=limit, offset=offset
+            )
+        return Page(items, total, limit, offset)
+
+    def router_names(self, router_ids: set[str]) -> dict[str, str]:
+        with self._engine.connect() as conn:
+            return repo.router_names(conn, router_ids=router_ids)
+
+    def update(
+        self,
+        principal: Principal,
+        neighbor_id: str,
+        *,
+        changes: Mapping[str, Any],
+        if_match: int | None,
+    ) -> Written[NeighborRecord]:
+        principal.require_write()
+        with self._engine.begin() as conn:
+            neighbor, router = self._visible(conn, principal, neighbor_id)
+            check_version(
+                kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
+            )
+            if neighbor.status == Status.PENDING_DELETE:
+                raise Conflict(f"neighbor {neighbor.address} is being deleted")
+            changed = self._changed(neighbor, changes)
+            if not changed:
+                return Written(neighbor)
+            merged = {**neighbor.__dict__, **changed}
+            check_neighbor(merged)
+            if "password" in changed:
+                password = changed.pop("password")
+                changed["password_sealed"] = self._secrets.seal(password) if password else None
+            changed["status"] = status_after_update(neighbor.status)
+            changed["status_detail"] = ""
+            if not repo.update_neighbor(
+                conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
+            ):
+                raise Conflict(f"neighbor {neighbor.address} changed concurrently; retry")
+            updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
+        assert updated is not None
+        warnings = []
+        resets = sorted(
+            RESET_FIELDS.intersection(changed)
+            | ({"password"} if "password_sealed" in changed else set())
+        )
+        if resets and neighbor.status != Status.PENDING_CREATE:
+            warnings.append(
+                f"changing {', '.join(resets)} resets the BGP session with {neighbor.address} "
+                f"on {router.name}"
+            )
+        self._notifier.router_changed(router.id, {neighbor.address})
+        return Written(updated, warnings)
+
+    def _changed(self, neighbor: NeighborRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
+        changed: dict[str, Any] = {}
+        for field, value in changes.items():
+            if field == "password":
+                current = (
+                    self._secrets.open(neighbor.password_sealed) if neighbor.password_sealed else ""
+                )
+                if (value or "") != current:
+                    changed["password"] = value or ""
+            elif getattr(neighbor, field) != value:
+                changed[field] = value
+        return changed
+
+    def delete(
+        self, principal: Principal, neighbor_id: str, *, if_match: int | None
+    ) -> NeighborRecord:
+        principal.require_write()
+        with self._engine.begin() as conn:
+            neighbor, router = self._visible(conn, principal, neighbor_id)
+            check_version(
+                kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
+            )
+            if neighbor.status != Status.PENDING_DELETE:
+                repo.update_neighbor(
+                    conn,
+                    neighbor_id=neighbor.id,
+                    expected_version=neighbor.version,
+                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                )
+            updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
+        assert updated is not None
+        self._notifier.router_changed(router.id, {neighbor.address})
+        return updated

@@ -1,0 +1,1 @@
+"""The store: desired state and status, one transaction per change."""

@@ -1,0 +1,59 @@
+"""Rows as typed records handed to the service layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+
+@dataclass(frozen=True)
+class RouterRecord:
+    id: str
+    project_id: str
+    name: str
+    router_id: str
+    asn: int
+    api_address: str
+    listen_port: int
+    listen_addresses: list[str]
+    description: str
+    status: str
+    status_detail: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class NeighborRecord:
+    id: str
+    router_uuid: str
+    address: str
+    peer_asn: int
+    description: str
+    local_address: str | None
+    hold_time: int
+    keepalive_interval: int
+    passive: bool
+    ebgp_multihop_ttl: int
+    password_sealed: bytes | None
+    route_reflector_client: bool
+    enabled: bool
+    families: list[str]
+    status: str
+    status_detail: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> NeighborRecord:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})

@@ -1,0 +1,224 @@
+"""Data access for routers and neighbors. Keyword-only arguments; callers own the
+transaction (``with engine.begin() as conn``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, or_, select, update
+
+from sdwan.store.listing import list_rows
+from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.tables import neighbors, routers
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- routers -------------------------------------------------------------------------
+
+
+def insert_routers(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    conn.execute(insert(routers), list(rows))
+
+
+def get_router(conn: Connection, *, key: str) -> RouterRecord | None:
+    """By id or by name."""
+    row = (
+        conn.execute(select(routers).where(or_(routers.c.id == key, routers.c.name == key)))
+        .mappings()
+        .first()
+    )
+    return RouterRecord.from_row(row) if row else None
+
+
+def get_routers_by_keys(conn: Connection, *, keys: Iterable[str]) -> dict[str, RouterRecord]:
+    """Routers by id or name, keyed by every key that found one."""
+    wanted = set(keys)
+    rows = (
+        conn.execute(
+            select(routers).where(or_(routers.c.id.in_(wanted), routers.c.name.in_(wanted)))
+        )
+        .mappings()
+        .all()
+    )
+    found: dict[str, RouterRecord] = {}
+    for row in rows:
+        record = RouterRecord.from_row(row)
+        for key in (record.id, record.name):
+            if key in wanted:
+                found[key] = record
+    return found
+
+
+def list_routers(
+    conn: Connection,
+    *,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[RouterRecord], int]:
+    where = [routers.c[name] == value for name, value in filters.items()]
+    sortable = {
+        name: routers.c[name]
+        for name in ("name", "router_id", "asn", "api_address", "status", "created_at")
+    }
+    rows, total = list_rows(
+        conn,
+        routers,
+        where=where,
+        sort=sort,
+        sortable=sortable,
+        default_sort="name",
+        limit=limit,
+        offset=offset,
+    )
+    return [RouterRecord.from_row(r) for r in rows], total
+
+
+def all_router_ids(conn: Connection) -> list[str]:
+    return list(conn.execute(select(routers.c.id)).scalars())
+
+
+def update_router(
+    conn: Connection, *, router_id: str, expected_version: int, values: Mapping[str, Any]
+) -> bool:
+    """Write a desired-state change; False if the version moved meanwhile."""
+    result = conn.execute(
+        update(routers)
+        .where(routers.c.id == router_id, routers.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now())
+    )
+    return result.rowcount == 1
+
+
+def set_router_status(
+    conn: Connection, *, router_id: str, version: int | None, status: str, detail: str
+) -> bool:
+    """Status written by the reconciler: only for the version it applied (None: any)."""
+    where = [routers.c.id == router_id]
+    if version is not None:
+        where.append(routers.c.version == version)
+    result = conn.execute(update(routers).where(*where).values(status=status, status_detail=detail))
+    return result.rowcount == 1
+
+
+def delete_router_row(conn: Connection, *, router_id: str) -> None:
+    conn.execute(delete(neighbors).where(neighbors.c.router_uuid == router_id))
+    conn.execute(delete(routers).where(routers.c.id == router_id))
+
+
+# --- neighbors -----------------------------------------------------------------------
+
+
+def insert_neighbors(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    conn.execute(insert(neighbors), list(rows))
+
+
+def get_neighbor(conn: Connection, *, neighbor_id: str) -> NeighborRecord | None:
+    row = conn.execute(select(neighbors).where(neighbors.c.id == neighbor_id)).mappings().first()
+    return NeighborRecord.from_row(row) if row else None
+
+
+def neighbors_of(
+    conn: Connection, *, router_id: str, addresses: Iterable[str] | None = None
+) -> list[NeighborRecord]:
+    where: list[ColumnElement[bool]] = [neighbors.c.router_uuid == router_id]
+    if addresses is not None:
+        where.append(neighbors.c.address.in_(set(addresses)))
+    rows = conn.execute(select(neighbors).where(*where)).mappings().all()
+    return [NeighborRecord.from_row(r) for r in rows]
+
+
+def count_neighbors(conn: Connection, *, router_id: str) -> int:
+    return len(
+        conn.execute(select(neighbors.c.id).where(neighbors.c.router_uuid == router_id)).all()
+    )
+
+
+def list_neighbors(
+    conn: Connection,
+    *,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[NeighborRecord], int]:
+    where = [neighbors.c[name] == value for name, value in filters.items()]
+    sortable = {
+        name: neighbors.c[name]
+        for name in ("address", "peer_asn", "status", "enabled", "created_at")
+    }
+    sortable["router"] = neighbors.c.router_uuid
+    rows, total = list_rows(
+        conn,
+        neighbors,
+        where=where,
+        sort=sort,
+        sortable=sortable,
+        default_sort="router,address",
+        limit=limit,
+        offset=offset,
+    )
+    return [NeighborRecord.from_row(r) for r in rows], total
+
+
+def router_names(conn: Connection, *, router_ids: Iterable[str]) -> dict[str, str]:
+    rows = conn.execute(
+        select(routers.c.id, routers.c.name).where(routers.c.id.in_(set(router_ids)))
+    ).all()
+    return {row.id: row.name for row in rows}
+
+
+def update_neighbor(
+    conn: Connection, *, neighbor_id: str, expected_version: int, values: Mapping[str, Any]
+) -> bool:
+    result = conn.execute(
+        update(neighbors)
+        .where(neighbors.c.id == neighbor_id, neighbors.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now())
+    )
+    return result.rowcount == 1
+
+
+def mark_router_neighbors_deleted(conn: Connection, *, router_id: str, status: str) -> None:
+    conn.execute(
+        update(neighbors)
+        .where(neighbors.c.router_uuid == router_id)
+        .values(status=status, version=neighbors.c.version + 1, updated_at=now())
+    )
+
+
+def set_neighbor_statuses(
+    conn: Connection, *, updates: Sequence[tuple[str, int, str, str]]
+) -> None:
+    """(id, version, status, detail) for each neighbor the reconciler handled; a row
+    whose version moved on since the reconciler read it is left alone."""
+    if not updates:
+        return
+    conn.execute(
+        update(neighbors)
+        .where(neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version"))
+        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
+        [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
+    )
+
+
+def delete_neighbor_rows(conn: Connection, *, ids_versions: Sequence[tuple[str, int]]) -> None:
+    if not ids_versions:
+        return
+    conn.execute(
+        delete(neighbors).where(
+            neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version")
+        ),
+        [{"b_id": i, "b_version": v} for i, v in ids_versions],
+    )

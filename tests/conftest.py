@@ -1,0 +1,117 @@
+"""Shared fixtures.
+
+Unit tests need nothing special. Integration fixtures (``lab``, ``gobgpd_factory``)
+depend on the session fixture ``lab_environment``, which ends the whole session
+early with a clear message when the host cannot run labs (not root, no ``ip``, no
+``gobgpd``); tests that do not request them never trigger that check.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sdwan.lab import GobgpdFactory, Lab, find_gobgpd, list_namespaces
+
+# fixture requested (directly or not) -> marker added. Everything built on
+# lab_environment needs root; gobgpd_factory also runs real daemons.
+_INTEGRATION_MARKERS = {"lab_environment": "netns", "gobgpd_factory": "gobgpd"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the lab fixtures they use, so ``-m 'not netns'`` etc. work."""
+    for item in items:
+        fixturenames = getattr(item, "fixturenames", ())
+        for fixture, marker in _INTEGRATION_MARKERS.items():
+            if fixture in fixturenames:
+                item.add_marker(marker)
+
+
+@pytest.fixture(autouse=True)
+def _isolate_sdwan_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts without SDWAN_* variables; whatever it sets is dropped after
+    (monkeypatch then restores the variables of the outer environment)."""
+    for key in [k for k in os.environ if k.startswith("SDWAN_")]:
+        monkeypatch.delenv(key)
+    yield
+    for key in [k for k in os.environ if k.startswith("SDWAN_")]:
+        del os.environ[key]
+
+
+class LabSession:
+    """Session-wide record of the lab prefixes handed out, checked at session end."""
+
+    def __init__(self) -> None:
+        self.prefixes: list[str] = []
+
+    def leftover_namespaces(self) -> list[str]:
+        return [n for n in list_namespaces() if any(n.startswith(f"{p}-") for p in self.prefixes)]
+
+
+def _lab_environment_problems() -> list[str]:
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("not running as root (network namespaces need root)")
+    ip = shutil.which("ip")
+    if not ip:
+        problems.append("`ip` (iproute2) not found on PATH")
+    if not find_gobgpd():
+        problems.append("`gobgpd` not found (apt-get install gobgpd)")
+    if ip and not problems:
+        proc = subprocess.run(
+            [ip, "netns", "list"], capture_output=True, text=True, timeout=10, check=False
+        )
+        if proc.returncode != 0:
+            problems.append(f"`ip netns list` failed: {proc.stderr.strip()}")
+    return problems
+
+
+@pytest.fixture(scope="session")
+def lab_environment() -> Iterator[LabSession]:
+    """Checks once that labs can run here, else stops the whole session."""
+    problems = _lab_environment_problems()
+    if problems:
+        pytest.exit(
+            "integration tests need a lab-capable host:\n  - "
+            + "\n  - ".join(problems)
+            + "\nrun unit tests only with: pytest tests/unit",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+    session = LabSession()
+    yield session
+    leftovers = session.leftover_namespaces()
+    if leftovers:
+        pytest.fail(f"lab namespaces left behind at session end: {leftovers}")
+
+
+@pytest.fixture
+def lab_prefix(lab_environment: LabSession) -> str:
+    """A short unique prefix for this test's namespaces, links and daemons."""
+    prefix = "t" + secrets.token_hex(3)
+    lab_environment.prefixes.append(prefix)
+    return prefix
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, lab_prefix: str) -> Lab:
+    """A :class:`Lab` whose namespaces and links are removed after the test."""
+    the_lab = Lab(lab_prefix)
+    request.addfinalizer(the_lab.teardown)
+    return the_lab
+
+
+@pytest.fixture
+def gobgpd_factory(request: pytest.FixtureRequest, lab: Lab, tmp_path: Path) -> GobgpdFactory:
+    """``gobgpd_factory(name, netns=None, *, start=True, timeout=10.0)`` starts a
+    ``GobgpdProcess`` named ``<prefix>-<name>`` with socket and log in ``tmp_path``,
+    optionally inside a namespace. Every daemon is stopped after the test, before
+    the lab's namespaces are removed."""
+    factory = GobgpdFactory(tmp_path, prefix=lab.prefix)
+    request.addfinalizer(factory.close_all)
+    return factory

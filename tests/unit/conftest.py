@@ -1,0 +1,57 @@
+"""An API over a fresh SQLite file and a FakeSpeaker per test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sdwan.api.app import create_app
+from sdwan.config import Settings
+from sdwan.gobgp.fake import FakeSpeaker
+from sdwan.runtime import Runtime, build_runtime
+from sdwan.store.db import sqlite_url
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture
+def speakers() -> dict[str, FakeSpeaker]:
+    """One FakeSpeaker per api_address, created on first use."""
+    return {}
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtime]:
+    settings = Settings(
+        database_url=sqlite_url(tmp_path / "sdwan.db"),
+        admin_token=ADMIN_TOKEN,
+        secret_key_file=tmp_path / "secret.key",
+        probe_interval=0.05,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+    )
+    rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
+        yield c
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
+    """Poll until ``condition()`` is truthy; fail with ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)

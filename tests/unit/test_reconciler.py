@@ -1,0 +1,124 @@
+"""The reconcile loop against a FakeSpeaker: status transitions, backoff and recovery,
+restarts, per-peer errors. (What gobgpd itself does is proven in tests/integration.)"""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from sdwan.gobgp.fake import FakeSpeaker
+from tests.unit.conftest import wait_for
+from tests.unit.test_api_crud import ROUTER
+
+SOCK = ROUTER["api_address"]
+
+
+def _router_status(client: TestClient) -> dict:
+    return client.get("/v1/routers/GoBGP-1").json()
+
+
+def _setup(client: TestClient, speakers: dict[str, FakeSpeaker], n: int = 3) -> FakeSpeaker:
+    assert client.post("/v1/routers", json=ROUTER).status_code == 201
+    items = [
+        {"router": "GoBGP-1", "address": f"198.18.11.{i}", "peer_asn": 65000}
+        for i in range(1, n + 1)
+    ]
+    assert client.post("/v1/neighbors/bulk", json={"items": items}).status_code == 201
+    wait_for(lambda: SOCK in speakers and len(speakers[SOCK].peers) == n, what="peers added")
+    wait_for(lambda: _router_status(client)["status"] == "ACTIVE", what="router ACTIVE")
+    return speakers[SOCK]
+
+
+def test_unreachable_router_turns_error_and_recovers(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers)
+    fake.reachable = False
+    error = wait_for(
+        lambda: _router_status(client)["status"] == "ERROR" and _router_status(client),
+        what="router ERROR",
+    )
+    assert "unreachable" in error["status_detail"] and "retrying in" in error["status_detail"]
+    fake.global_config, fake.peers = None, {}  # it comes back empty, as after a restart
+    fake.reachable = True
+    wait_for(lambda: _router_status(client)["status"] == "ACTIVE", what="router ACTIVE again")
+    wait_for(lambda: len(fake.peers) == 3, what="peers restored")
+    assert fake.global_config is not None and fake.global_config.asn == 65001
+
+
+def test_restarted_empty_speaker_gets_everything_back(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers)
+    fake.global_config, fake.peers = None, {}
+    wait_for(lambda: len(fake.peers) == 3, what="peers restored by the probe")
+
+
+def test_asn_change_restarts_bgp_and_says_so(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers)
+    answer = client.patch("/v1/routers/GoBGP-1", json={"asn": 65009}).json()
+    assert answer["status"] == "PENDING_UPDATE"
+    assert any("all 3 of its sessions reset" in w for w in answer["warnings"])
+    done = wait_for(
+        lambda: _router_status(client)["status"] == "ACTIVE" and _router_status(client),
+        what="router ACTIVE after restart",
+    )
+    assert "BGP restarted to apply asn" in done["status_detail"]
+    assert fake.global_config is not None and fake.global_config.asn == 65009
+    assert "StopBgp" in fake.calls
+    wait_for(lambda: len(fake.peers) == 3, what="peers re-added after restart")
+
+
+def test_peer_rejected_marks_only_that_neighbor(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers, n=1)
+    # gobgpd already has the peer the user is about to declare, with another AS: the
+    # reconciler converges it with UpdatePeer rather than failing on AddPeer.
+    neighbor = client.get("/v1/neighbors").json()["items"][0]
+    fake.peers["198.18.11.1"] = fake.peers["198.18.11.1"].__class__(
+        address="198.18.11.1", peer_asn=1
+    )
+    client.patch(f"/v1/neighbors/{neighbor['id']}", json={"description": "x"})
+    wait_for(lambda: fake.peers["198.18.11.1"].peer_asn == 65000, what="drift repaired")
+
+
+def test_stray_peer_is_removed_on_full_pass(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers, n=1)
+    fake.peers["198.18.99.1"] = fake.peers["198.18.11.1"].__class__(
+        address="198.18.99.1", peer_asn=1
+    )
+    fake.global_config = None  # forces the next probe to run a full pass
+    wait_for(
+        lambda: "198.18.99.1" not in fake.peers and len(fake.peers) == 1, what="stray peer removed"
+    )
+
+
+def test_neighbor_delete_removes_peer(client: TestClient, speakers: dict[str, FakeSpeaker]) -> None:
+    fake = _setup(client, speakers, n=2)
+    neighbor = client.get("/v1/neighbors", params={"address": "198.18.11.2"}).json()["items"][0]
+    assert client.delete(f"/v1/neighbors/{neighbor['id']}").status_code == 202
+    wait_for(lambda: "198.18.11.2" not in fake.peers, what="peer deleted")
+    wait_for(lambda: client.get("/v1/neighbors").json()["total"] == 1, what="row deleted")
+
+
+def test_router_delete_stops_bgp(client: TestClient, speakers: dict[str, FakeSpeaker]) -> None:
+    fake = _setup(client, speakers, n=1)
+    assert client.delete("/v1/routers/GoBGP-1").status_code == 409
+    assert client.delete("/v1/routers/GoBGP-1", params={"cascade": "true"}).status_code == 202
+    wait_for(lambda: client.get("/v1/routers/GoBGP-1").status_code == 404, what="router gone")
+    assert fake.global_config is None and fake.calls[-1] == "StopBgp"
+    assert client.get("/v1/neighbors").json()["total"] == 0
+
+
+def test_force_delete_of_unreachable_router(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers, n=1)
+    fake.reachable = False
+    answer = client.delete("/v1/routers/GoBGP-1", params={"cascade": "true", "force": "true"})
+    assert answer.status_code == 202 and answer.json()["deleted"] is True
+    assert client.get("/v1/routers/GoBGP-1").status_code == 404
