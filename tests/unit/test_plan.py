@@ -100,3 +100,11 @@ def test_scope_limits_the_diff() -> None:
 
 def test_scoped_delete() -> None:
     assert plan_peers({}, {P.address: P}, scope={P.address}) == [DeletePeer(P.address)]
+
+
+def test_observed_local_address_of_an_up_session_is_not_drift() -> None:
+    actual = replace(P, local_address="198.18.1.1", local_address_observed=True)
+    assert plan_peers({P.address: P}, {P.address: actual}) == []
+    pinned = replace(P, local_address="198.18.1.5")
+    (step,) = plan_peers({P.address: pinned}, {P.address: actual})
+    assert isinstance(step, UpdatePeer) and step.fields == ("local_address",)

@@ -34,6 +34,9 @@ class PeerConfig:
     route_reflector_client: bool = False
     enabled: bool = True
     families: tuple[str, ...] = field(default=("ipv4-unicast",))
+    # Read back from gobgpd only: while a session is up, gobgpd reports the address
+    # the session uses, not the configured one, so "unset" cannot be told apart.
+    local_address_observed: bool = field(default=False, compare=False)
 
 
 # How gobgpd 3.10 applies a change of each field (pkg/server/server.go updateNeighbor):
@@ -42,12 +45,15 @@ class PeerConfig:
 # peer must be deleted and added again.
 IN_PLACE_FIELDS = frozenset({"hold_time", "keepalive_interval"})
 RECREATE_FIELDS = frozenset({"ebgp_multihop_ttl", "route_reflector_client"})
-SESSION_RESET_FIELDS = (
-    frozenset(f.name for f in fields(PeerConfig)) - IN_PLACE_FIELDS - RECREATE_FIELDS - {"address"}
-)
+_COMPARED = tuple(f.name for f in fields(PeerConfig) if f.compare)
 
 
 def changed_fields(desired: PeerConfig, actual: PeerConfig) -> list[str]:
-    return [
-        f.name for f in fields(PeerConfig) if getattr(desired, f.name) != getattr(actual, f.name)
-    ]
+    changed = [name for name in _COMPARED if getattr(desired, name) != getattr(actual, name)]
+    if (
+        "local_address" in changed
+        and desired.local_address is None
+        and actual.local_address_observed
+    ):
+        changed.remove("local_address")  # unset here; gobgpd shows the session's address
+    return changed

@@ -34,6 +34,13 @@ def global_from_proto(message: pb.Global) -> GlobalConfig | None:
     )
 
 
+def _any_address(address: str) -> str:
+    return "::" if ":" in address else "0.0.0.0"
+
+
+_SESSION_UP = {pb.PeerState.OPENSENT, pb.PeerState.OPENCONFIRM, pb.PeerState.ESTABLISHED}
+
+
 def family_to_proto(name: str) -> pb.Family:
     afi, safi = _FAMILIES[name]
     return pb.Family(afi=afi, safi=safi)
@@ -61,10 +68,9 @@ def overlay_peer(peer: PeerConfig, base: pb.Peer | None = None) -> pb.Peer:
     message.timers.config.hold_time = peer.hold_time
     message.timers.config.keepalive_interval = peer.keepalive_interval
     message.transport.passive_mode = peer.passive
-    if peer.local_address:
-        message.transport.local_address = peer.local_address
-    elif base is None or message.transport.local_address not in _UNSPECIFIED_LOCAL:
-        message.transport.local_address = ""
+    # gobgpd stores "no local address" as the family's any-address; while a session is
+    # up ListPeer shows the session's address instead, which must not be written back.
+    message.transport.local_address = peer.local_address or _any_address(peer.address)
     message.ebgp_multihop.enabled = peer.ebgp_multihop_ttl > 0
     message.ebgp_multihop.multihop_ttl = peer.ebgp_multihop_ttl
     message.route_reflector.route_reflector_client = peer.route_reflector_client
@@ -92,6 +98,7 @@ def peer_from_proto(message: pb.Peer) -> PeerConfig:
         hold_time=int(message.timers.config.hold_time),
         keepalive_interval=int(message.timers.config.keepalive_interval),
         local_address=None if local in _UNSPECIFIED_LOCAL else local,
+        local_address_observed=message.state.session_state in _SESSION_UP,
         passive=message.transport.passive_mode,
         ebgp_multihop_ttl=message.ebgp_multihop.multihop_ttl
         if message.ebgp_multihop.enabled

@@ -51,7 +51,6 @@ class NeighborService:
         seen: dict[tuple[str, str], int] = {}
         with self._engine.begin() as conn:
             routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
-            existing: dict[str, set[str]] = {}
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
                 router = routers.get(item["router"])
@@ -70,17 +69,18 @@ class NeighborService:
                         field=f"{where}address",
                     )
                 seen[key] = index
-                if router.id not in existing:
-                    existing[router.id] = {
-                        n.address for n in repo.neighbors_of(conn, router_id=router.id)
-                    }
-                if item["address"] in existing[router.id]:
+                rows.append(self._row(item, router, where, stamp))
+            taken = repo.existing_addresses(
+                conn, pairs=[(r["router_uuid"], r["address"]) for r in rows]
+            )
+            for index, row in enumerate(rows):
+                if (row["router_uuid"], row["address"]) in taken:
+                    where = f"items[{index}]." if prefix else ""
+                    name = next(r.name for r in routers.values() if r.id == row["router_uuid"])
                     raise Conflict(
-                        f"{where}address: router {router.name} already has neighbor "
-                        f"{item['address']}",
+                        f"{where}address: router {name} already has neighbor {row['address']}",
                         field=f"{where}address",
                     )
-                rows.append(self._row(item, router, where, stamp))
             try:
                 repo.insert_neighbors(conn, rows=rows)
             except IntegrityError:

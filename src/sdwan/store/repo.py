@@ -8,7 +8,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from sdwan.store.listing import list_rows
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -139,10 +149,27 @@ def neighbors_of(
     return [NeighborRecord.from_row(r) for r in rows]
 
 
+def existing_addresses(
+    conn: Connection, *, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (router id, address) pairs already have a neighbor."""
+    found: set[tuple[str, str]] = set()
+    by_router: dict[str, set[str]] = {}
+    for router_id, address in pairs:
+        by_router.setdefault(router_id, set()).add(address)
+    for router_id, wanted in by_router.items():
+        rows = conn.execute(
+            select(neighbors.c.address).where(
+                neighbors.c.router_uuid == router_id, neighbors.c.address.in_(wanted)
+            )
+        ).scalars()
+        found.update((router_id, address) for address in rows)
+    return found
+
+
 def count_neighbors(conn: Connection, *, router_id: str) -> int:
-    return len(
-        conn.execute(select(neighbors.c.id).where(neighbors.c.router_uuid == router_id)).all()
-    )
+    query = select(func.count()).select_from(neighbors)
+    return int(conn.execute(query.where(neighbors.c.router_uuid == router_id)).scalar_one())
 
 
 def list_neighbors(

@@ -1,0 +1,132 @@
+"""Run the orchestrator itself (`sdwan serve`) as a real process, for integration
+tests, benchmarks and the demo: a fresh SQLite file, a known admin token, a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from sdwan.lab.gobgpd import wait_for
+
+ADMIN_TOKEN = "lab-admin-token"  # noqa: S105 - a test fixture's token, not a secret
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OrchestratorProcess:
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.db_path = self.workdir / "sdwan.db"
+        self.log_path = self.workdir / "sdwan-serve.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._extra_env = extra_env or {}
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for the server and for `sdwan` CLI calls against it."""
+        return {
+            **os.environ,
+            "SDWAN_ADMIN_TOKEN": ADMIN_TOKEN,
+            "SDWAN_TOKEN": ADMIN_TOKEN,
+            "SDWAN_URL": self.url,
+            "SDWAN_CONFIG": str(self.workdir / "cli-config.yaml"),
+            **self._extra_env,
+        }
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.poll() is None else None
+
+    def start(self, timeout: float = 20.0) -> OrchestratorProcess:
+        argv = [
+            sys.executable,
+            "-m",
+            "sdwan",
+            "serve",
+            "--db",
+            str(self.db_path),
+            "--port",
+            str(self.port),
+        ]
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log)
+        wait_for(self._healthy, timeout=timeout, what=f"sdwan serve on {self.url}")
+        return self
+
+    def _healthy(self) -> bool:
+        if self._proc is None or self._proc.poll() is not None:
+            raise RuntimeError(f"sdwan serve exited; log:\n{self.log_tail()}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, like a crash: no shutdown code runs."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(10)
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+
+    def cli(
+        self, *args: str, input_text: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the `sdwan` CLI against this server (argv list, never a shell)."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "sdwan", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            input=input_text,
+            timeout=60,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"sdwan {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()}"
+            )
+        return proc
+
+    def __enter__(self) -> OrchestratorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> Any:
+        self.stop()
+        return None
