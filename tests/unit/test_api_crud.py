@@ -251,3 +251,12 @@ def test_sort_and_filter(client: TestClient, resource: Resource) -> None:
     assert client.get(resource.path, params={"limit": 0}).status_code == 422
     status = client.get(resource.path, params={"status": "NOPE"}).json()
     assert status["total"] == 0
+
+
+def test_only_health_is_open(client: TestClient) -> None:
+    open_client = TestClient(client.app)
+    assert open_client.get("/healthz").json() == {"status": "ok"}
+    for path in ("/v1/openapi.json", "/docs", "/openapi.json", "/v1/routers"):
+        assert open_client.get(path).status_code in (401, 404), path
+    schema = client.get("/v1/openapi.json").json()
+    assert "/v1/neighbors/bulk" in schema["paths"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from sdwan import __version__
 from sdwan.api import errors
-from sdwan.api.deps import Services
+from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.routes import health, neighbors, routers
 from sdwan.runtime import Runtime
 
@@ -29,6 +30,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="sdwan: GoBGP fleet orchestrator",
         version=__version__,
         lifespan=lifespan,
+        # every endpoint but /healthz needs a token: the schema is served by
+        # /v1/openapi.json behind auth instead of FastAPI's open /docs
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.services = Services(
         routers=runtime.routers,
@@ -39,4 +45,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routers.router)
     app.include_router(neighbors.router)
+
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    def openapi_schema(_principal: PrincipalDep) -> dict[str, Any]:
+        """The OpenAPI description of this API."""
+        return app.openapi()
+
     return app

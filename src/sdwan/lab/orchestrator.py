@@ -16,7 +16,7 @@ import httpx
 
 from sdwan.lab.gobgpd import wait_for
 
-ADMIN_TOKEN = "lab-admin-token"  # noqa: S105 - a test fixture's token, not a secret
+ADMIN_TOKEN = "lab-admin-token"
 
 
 def free_port() -> int:
