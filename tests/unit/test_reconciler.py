@@ -122,3 +122,15 @@ def test_force_delete_of_unreachable_router(
     answer = client.delete("/v1/routers/GoBGP-1", params={"cascade": "true", "force": "true"})
     assert answer.status_code == 202 and answer.json()["deleted"] is True
     assert client.get("/v1/routers/GoBGP-1").status_code == 404
+
+
+def test_healthy_router_is_only_probed(client: TestClient, speakers: dict[str, FakeSpeaker]) -> None:
+    """gobgpd reports its default listen addresses; that is not a reason for full passes."""
+    fake = _setup(client, speakers, n=1)
+    assert fake.global_config is not None
+    fake.global_config = fake.global_config.__class__(
+        asn=65001, router_id="10.0.1.1", listen_addresses=("0.0.0.0", "::")
+    )
+    fake.calls.clear()
+    wait_for(lambda: fake.calls.count("GetBgp") >= 5, what="five probes")
+    assert "ListPeer" not in fake.calls

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -20,20 +20,6 @@ from sdwan import __version__
 
 POLL_INTERVAL = 0.1
 MAX_PAGE = 1000
-
-WaitOpt = Annotated[
-    bool,
-    typer.Option("--wait", help="Wait until the resource is ACTIVE (gone, for delete) or ERROR."),
-]
-TimeoutOpt = Annotated[
-    float, typer.Option("--timeout", min=0, help="Seconds --wait waits before failing.")
-]
-IfMatchOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--if-match", metavar="VERSION", help="Refuse the write (412) unless the version is this."
-    ),
-]
 
 
 class CliError(Exception):

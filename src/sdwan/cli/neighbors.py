@@ -5,30 +5,29 @@ from __future__ import annotations
 import ipaddress
 import sys
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import (
-    ApiClient,
-    CliError,
+from sdwan.cli.client import ApiClient, CliError
+from sdwan.cli.common import (
+    TIMEOUT,
+    AllOpt,
+    DescriptionOpt,
     IfMatchOpt,
+    Item,
+    LimitOpt,
+    OffsetOpt,
+    Paging,
+    Resource,
+    SortOpt,
+    StatusOpt,
     TimeoutOpt,
     WaitOpt,
-    get_client,
-    list_items,
-    resource_path,
-    wait_for,
+    given,
 )
-from sdwan.cli.output import (
-    OutputFormat,
-    OutputOpt,
-    page_hint,
-    pop_warnings,
-    print_done,
-    print_list,
-    print_object,
-)
+from sdwan.cli.output import OutputFormat, OutputOpt
 
 app = typer.Typer(help="Manage BGP neighbors of routers.", no_args_is_help=True)
 
@@ -40,7 +39,6 @@ COLUMNS = [
     ("ENABLED", "enabled"),
     ("STATUS", "status"),
 ]
-TIMEOUT = 30.0
 
 RefArg = Annotated[
     str,
@@ -63,7 +61,6 @@ ApiAddressOpt = Annotated[
         help="The router's gobgpd endpoint; checked against the router's (create only).",
     ),
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Free text.")]
 LocalAddressOpt = Annotated[
     str | None, typer.Option("--local-address", help="Local address for the session; '' unsets.")
 ]
@@ -98,10 +95,6 @@ FamilyOpt = Annotated[
     list[str] | None,
     typer.Option("--family", help="ipv4-unicast or ipv6-unicast (repeatable)."),
 ]
-
-
-def _path(neighbor_id: str) -> str:
-    return resource_path("neighbors", neighbor_id)
 
 
 def _canonical_ip(text: str, ref: str) -> str:
@@ -150,28 +143,28 @@ def _password(password: str | None, from_stdin: bool) -> str | None:
     return secret.removesuffix("\n").removesuffix("\r")
 
 
-def _fields(**given: Any) -> dict[str, Any]:
-    body = {key: value for key, value in given.items() if value is not None}
+def _fields(**options: Any) -> dict[str, Any]:
+    body = given(**options)
     if body.get("local_address") == "":
         body["local_address"] = None  # JSON null: no explicit local address
     return body
 
 
-def _label(neighbor: dict[str, Any]) -> str:
+def _label(neighbor: Mapping[str, Any], ref: str) -> str:
+    if not neighbor:
+        return f"neighbor {ref}"
     router = neighbor.get("router_name") or neighbor.get("router")
     if router and neighbor.get("address"):
         return f"neighbor {router}/{neighbor['address']}"
     return f"neighbor {neighbor.get('id', '?')}"
 
 
-def _finish(
-    ctx: typer.Context, answer: Any, wait: bool, timeout: float, output: OutputFormat
-) -> None:
-    neighbor = pop_warnings(answer)
-    if wait:
-        target = _path(str(neighbor["id"]))
-        neighbor = wait_for(ctx, target, _label(neighbor), timeout=timeout) or neighbor
-    print_object(neighbor, output)
+def _table_row(neighbor: Item) -> Item:
+    """The ROUTER column falls back to the router's id."""
+    return {**neighbor, "router_name": neighbor.get("router_name") or neighbor.get("router")}
+
+
+NEIGHBORS = Resource("neighbors", COLUMNS, _label, resolve)
 
 
 @app.command("create")
@@ -213,8 +206,7 @@ def create(
         enabled=enabled,
         families=family or None,
     )
-    answer = get_client(ctx).post("/v1/neighbors", body)
-    _finish(ctx, answer, wait, timeout, output)
+    NEIGHBORS.create(ctx, body, wait, timeout, output)
 
 
 @app.command("list")
@@ -222,42 +214,23 @@ def list_(
     ctx: typer.Context,
     router: Annotated[str | None, typer.Option("--router", help="Only this router.")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Only this address.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    sort: Annotated[
-        str | None, typer.Option("--sort", help="Field(s) to sort by; -field descends.")
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, max=1000)] = None,
-    offset: Annotated[int | None, typer.Option("--offset", min=0)] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Fetch every page (--limit is the page size).")
-    ] = False,
+    status: StatusOpt = None,
+    sort: SortOpt = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = None,
+    all_: AllOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List neighbors."""
-    params = {
-        "router": router,
-        "address": _canonical_ip(address, address) if address else None,
-        "status": status.upper() if status else None,
-        "sort": sort,
-        "limit": limit,
-        "offset": offset,
-    }
-    query = {key: value for key, value in params.items() if value is not None}
-    items, total = list_items(get_client(ctx), "/v1/neighbors", query, fetch_all=all_)
-    if output is OutputFormat.table:  # the ROUTER column falls back to the router's id
-        items = [
-            {**item, "router_name": item.get("router_name") or item.get("router")} for item in items
-        ]
-    print_list(items, COLUMNS, output)
-    if not all_:
-        page_hint(len(items), offset or 0, total, output)
+    filters = {"router": router, "address": _canonical_ip(address, address) if address else None}
+    paging = Paging(status, sort, limit, offset, all_)
+    NEIGHBORS.list_(ctx, filters, paging, output, _table_row)
 
 
 @app.command("show")
 def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
     """Show one neighbor."""
-    client = get_client(ctx)
-    print_object(client.get(_path(resolve(client, ref))) or {}, output)
+    NEIGHBORS.show(ctx, ref, output)
 
 
 @app.command("set")
@@ -293,14 +266,9 @@ def set_(
         route_reflector_client=route_reflector_client,
         enabled=enabled,
         families=family or None,
+        local_address=local_address,
     )
-    if local_address is not None:
-        body["local_address"] = local_address or None
-    if not body:
-        raise CliError("nothing to change: give at least one field option (see --help)")
-    client = get_client(ctx)
-    answer = client.patch(_path(resolve(client, ref)), body, if_match=if_match)
-    _finish(ctx, answer, wait, timeout, output)
+    NEIGHBORS.update(ctx, ref, body, if_match, wait, timeout, output)
 
 
 @app.command("delete")
@@ -313,13 +281,4 @@ def delete(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Delete a neighbor (gobgpd drops the session)."""
-    client = get_client(ctx)
-    neighbor_id = resolve(client, ref)
-    neighbor = pop_warnings(client.delete(_path(neighbor_id), if_match=if_match))
-    label = _label(neighbor) if neighbor else f"neighbor {ref}"
-    if wait:
-        wait_for(ctx, _path(neighbor_id), label, timeout=timeout, gone=True)
-        print_done(f"{label} deleted", neighbor, output)
-    else:
-        status = neighbor.get("status", "PENDING_DELETE")
-        print_done(f"{label}: deletion requested ({status})", neighbor, output)
+    NEIGHBORS.delete(ctx, ref, if_match, wait, timeout, output)

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import (
-    CliError,
+from sdwan.cli.common import (
+    TIMEOUT,
+    AllOpt,
+    DescriptionOpt,
     IfMatchOpt,
+    LimitOpt,
+    OffsetOpt,
+    Paging,
+    Resource,
+    SortOpt,
+    StatusOpt,
     TimeoutOpt,
     WaitOpt,
-    get_client,
-    list_items,
-    resource_path,
-    wait_for,
+    given,
 )
-from sdwan.cli.output import (
-    OutputFormat,
-    OutputOpt,
-    page_hint,
-    pop_warnings,
-    print_done,
-    print_list,
-    print_object,
-)
+from sdwan.cli.output import OutputFormat, OutputOpt
 
 app = typer.Typer(help="Manage routers (gobgpd instances).", no_args_is_help=True)
 
@@ -61,12 +59,13 @@ ListenAddressOpt = Annotated[
         help="Address to listen on (repeatable; default all). On set, '' clears the list.",
     ),
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Free text.")]
-TIMEOUT = 30.0
 
 
-def _path(ref: str) -> str:
-    return resource_path("routers", ref)
+def _label(router: Mapping[str, Any], ref: str) -> str:
+    return f"router {router.get('name', ref)}"
+
+
+ROUTERS = Resource("routers", COLUMNS, _label)
 
 
 def _fields(
@@ -78,27 +77,18 @@ def _fields(
     listen_address: list[str] | None,
     description: str | None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": name,
-        "router_id": router_id,
-        "asn": asn,
-        "api_address": api_address,
-        "listen_port": listen_port,
-        "description": description,
-    }
+    listen_addresses = None
     if listen_address is not None:
-        body["listen_addresses"] = [address for address in listen_address if address]
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def _finish(
-    ctx: typer.Context, answer: Any, wait: bool, timeout: float, output: OutputFormat
-) -> None:
-    router = pop_warnings(answer)
-    if wait:
-        label = f"router {router.get('name', router.get('id'))}"
-        router = wait_for(ctx, _path(str(router["id"])), label, timeout=timeout) or router
-    print_object(router, output)
+        listen_addresses = [address for address in listen_address if address]
+    return given(
+        name=name,
+        router_id=router_id,
+        asn=asn,
+        api_address=api_address,
+        listen_port=listen_port,
+        description=description,
+        listen_addresses=listen_addresses,
+    )
 
 
 @app.command("create")
@@ -117,8 +107,7 @@ def create(
 ) -> None:
     """Create a router (the orchestrator starts BGP on its gobgpd)."""
     body = _fields(name, router_id, asn, api_address, listen_port, listen_address, description)
-    answer = get_client(ctx).post("/v1/routers", body)
-    _finish(ctx, answer, wait, timeout, output)
+    ROUTERS.create(ctx, body, wait, timeout, output)
 
 
 @app.command("list")
@@ -126,37 +115,22 @@ def list_(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name", help="Only this name.")] = None,
     asn: Annotated[int | None, typer.Option("--asn", help="Only this AS number.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    sort: Annotated[
-        str | None, typer.Option("--sort", help="Field(s) to sort by; -field descends.")
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, max=1000)] = None,
-    offset: Annotated[int | None, typer.Option("--offset", min=0)] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Fetch every page (--limit is the page size).")
-    ] = False,
+    status: StatusOpt = None,
+    sort: SortOpt = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = None,
+    all_: AllOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List routers."""
-    params = {
-        "name": name,
-        "asn": asn,
-        "status": status.upper() if status else None,
-        "sort": sort,
-        "limit": limit,
-        "offset": offset,
-    }
-    query = {key: value for key, value in params.items() if value is not None}
-    items, total = list_items(get_client(ctx), "/v1/routers", query, fetch_all=all_)
-    print_list(items, COLUMNS, output)
-    if not all_:
-        page_hint(len(items), offset or 0, total, output)
+    paging = Paging(status, sort, limit, offset, all_)
+    ROUTERS.list_(ctx, {"name": name, "asn": asn}, paging, output)
 
 
 @app.command("show")
 def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
     """Show one router."""
-    print_object(get_client(ctx).get(_path(ref)) or {}, output)
+    ROUTERS.show(ctx, ref, output)
 
 
 @app.command("set")
@@ -177,10 +151,7 @@ def set_(
 ) -> None:
     """Change a router's fields (only those given)."""
     body = _fields(name, router_id, asn, api_address, listen_port, listen_address, description)
-    if not body:
-        raise CliError("nothing to change: give at least one field option (see --help)")
-    answer = get_client(ctx).patch(_path(ref), body, if_match=if_match)
-    _finish(ctx, answer, wait, timeout, output)
+    ROUTERS.update(ctx, ref, body, if_match, wait, timeout, output)
 
 
 @app.command("delete")
@@ -201,13 +172,4 @@ def delete(
 ) -> None:
     """Delete a router (its gobgpd is left stopped)."""
     params = {key: "true" for key, on in (("cascade", cascade), ("force", force)) if on}
-    answer = get_client(ctx).delete(_path(ref), params=params, if_match=if_match)
-    router = pop_warnings(answer)
-    label = f"router {router.get('name', ref)}"
-    if wait:
-        target = _path(str(router.get("id", ref)))
-        wait_for(ctx, target, label, timeout=timeout, gone=True)
-        print_done(f"{label} deleted", router, output)
-    else:
-        status = router.get("status", "PENDING_DELETE")
-        print_done(f"{label}: deletion requested ({status})", router, output)
+    ROUTERS.delete(ctx, ref, if_match, wait, timeout, output, params)

@@ -17,6 +17,7 @@ from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
+from sdwan.reconcile.plan import global_differs
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -133,7 +134,7 @@ class RouterWorker:
             return None
         except SpeakerError:
             return _Pending(full=True)
-        if not self._reachable or actual != global_of(router):
+        if not self._reachable or actual is None or global_differs(global_of(router), actual):
             return _Pending(full=True)
         return None
 
