@@ -124,7 +124,9 @@ def test_force_delete_of_unreachable_router(
     assert client.get("/v1/routers/GoBGP-1").status_code == 404
 
 
-def test_healthy_router_is_only_probed(client: TestClient, speakers: dict[str, FakeSpeaker]) -> None:
+def test_healthy_router_is_only_probed(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
     """gobgpd reports its default listen addresses; that is not a reason for full passes."""
     fake = _setup(client, speakers, n=1)
     assert fake.global_config is not None
