@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Engine
 
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.config import Settings
+from sdwan.events.log import EventLog
+from sdwan.fleet.service import FleetService
+from sdwan.gobgp.client import GobgpClient
+from sdwan.live.watcher import WatchFactory
+from sdwan.live.writer import LiveWriter
+from sdwan.metrics import Metrics
+from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.manager import Reconciler
 from sdwan.reconcile.worker import SpeakerFactory
 from sdwan.secretbox import SecretBox
+from sdwan.service import policy_specs as specs
+from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, NoNotifier
+from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
+from sdwan.service.policyinfo import PolicyInfoService
+from sdwan.service.resource_events import EventSink
+from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
+from sdwan.service.uow import DeferredCalls
 from sdwan.store.db import make_engine, migrate
 
 
@@ -26,40 +41,107 @@ class Runtime:
     reconciler: Reconciler | None
     routers: RouterService
     neighbors: NeighborService
+    rib: RibService
+    sets: ChildService
+    policies: ChildService
+    attachments: ChildService
+    announcements: ChildService
+    policyinfo: PolicyInfoService
+    fleet: FleetService
     generated_admin_token: str | None
+    events: EventLog
+    live: LiveService
+    live_writer: LiveWriter
 
     def start(self) -> None:
+        self.live_writer.start()
         if self.reconciler is not None:
             self.reconciler.start()
 
     def stop(self) -> None:
         if self.reconciler is not None:
             self.reconciler.stop()
+        self.live_writer.stop()
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None = None) -> Runtime:
-    """Migrate the schema, make sure an admin token exists, build the services."""
+def build_runtime(
+    settings: Settings,
+    *,
+    speaker_factory: SpeakerFactory | None = None,
+    watch_factory: WatchFactory | None = None,
+) -> Runtime:
+    """Migrate the schema, make sure an admin token exists, build the services.
+    With a ``speaker_factory`` (fakes in unit tests) and no ``watch_factory``, no
+    WatchEvent streams are opened."""
     engine = make_engine(settings.database_url)
     migrate(engine)
     secrets = SecretBox.from_key_file(settings.secret_key_file)
     authenticator = TokenAuthenticator(engine)
     generated = authenticator.ensure_bootstrap(settings.admin_token)
+    events = EventLog(engine)
+    metrics = Metrics()
+    live_writer = LiveWriter(engine, events)
+    if watch_factory is None and speaker_factory is None:
+        from sdwan.gobgp.watch import PeerWatch
+
+        def watch_factory(target: str) -> PeerWatch:
+            return PeerWatch(target, timeout=settings.grpc_timeout)
+
+    hooks = LiveHooks(live_writer, events, metrics, watch_factory)
     reconciler = (
         Reconciler(
-            engine=engine, secrets=secrets, settings=settings, speaker_factory=speaker_factory
+            engine=engine,
+            secrets=secrets,
+            settings=settings,
+            speaker_factory=speaker_factory,
+            hooks=hooks,
         )
         if settings.run_reconciler
         else None
     )
-    notifier: ChangeNotifier = reconciler if reconciler is not None else NoNotifier()
+    # services tell the reconciler and publish events only once their change commits
+    notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
+    resource_events = cast(EventSink, DeferredCalls(events))
+    routers = RouterService(engine=engine, notifier=notifier, events=resource_events)
+    neighbors = NeighborService(
+        engine=engine, notifier=notifier, secrets=secrets, events=resource_events
+    )
+    rib = RibService(
+        routers=routers,
+        neighbors=neighbors,
+        sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+    )
+    owned = {
+        name: ChildService(spec, engine=engine, notifier=notifier)
+        for name, spec in (
+            ("sets", specs.SETS),
+            ("policies", specs.POLICIES),
+            ("attachments", specs.ATTACHMENTS),
+            ("announcements", specs.ANNOUNCEMENTS),
+        )
+    }
     return Runtime(
         settings=settings,
         engine=engine,
         secrets=secrets,
         authenticator=authenticator,
         reconciler=reconciler,
-        routers=RouterService(engine=engine, notifier=notifier),
-        neighbors=NeighborService(engine=engine, notifier=notifier, secrets=secrets),
+        routers=routers,
+        neighbors=neighbors,
+        rib=rib,
+        **owned,
+        policyinfo=PolicyInfoService(
+            engine=engine,
+            notifier=notifier,
+            policies=owned["policies"],
+            attachments=owned["attachments"],
+        ),
+        fleet=FleetService(
+            engine=engine, secrets=secrets, routers=routers, neighbors=neighbors, owned=owned
+        ),
         generated_admin_token=generated,
+        events=events,
+        live=LiveService(engine=engine, events=events, metrics=metrics),
+        live_writer=live_writer,
     )

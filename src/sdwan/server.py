@@ -25,4 +25,11 @@ def serve(settings: Settings) -> None:
             flush=True,
         )
     app = create_app(runtime)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,  # open event streams never end on their own
+    )

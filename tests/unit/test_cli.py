@@ -300,7 +300,15 @@ def test_router_list_table(api: FakeApi) -> None:
     api.on("GET", "/v1/routers", page(router(), router(id="r2", name="GoBGP-2")))
     result = run(api, "router", "list")
     assert result.exit_code == 0, result.stderr
-    assert headers(result.stdout) == ["ID", "NAME", "ROUTER ID", "ASN", "API ADDRESS", "STATUS"]
+    assert headers(result.stdout) == [
+        "ID",
+        "NAME",
+        "ROUTER ID",
+        "ASN",
+        "API ADDRESS",
+        "STATUS",
+        "GOBGPD",
+    ]
     assert result.stdout.startswith("+")  # box.ASCII
     assert len(table_lines(result.stdout)) == 3
     assert SOCK in result.stdout  # never wrapped or truncated
@@ -321,6 +329,10 @@ def test_status_detail_column_only_when_needed(api: FakeApi) -> None:
         "PEER ASN",
         "ENABLED",
         "STATUS",
+        "SESSION",
+        "UP/DOWN",
+        "UPTIME",
+        "RCVD/ACPT/ADV",
         "STATUS DETAIL",
     ]
     assert "gobgpd unreachable" in result.stdout

@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from sdwan import __version__
 from sdwan.api import errors
 from sdwan.api.deps import PrincipalDep, Services
-from sdwan.api.routes import health, neighbors, routers
+from sdwan.api.routes import (
+    events,
+    fleet,
+    health,
+    metrics,
+    neighbors,
+    policy,
+    policyinfo,
+    rib,
+    routers,
+)
 from sdwan.runtime import Runtime
 
 
@@ -40,11 +50,26 @@ def create_app(runtime: Runtime) -> FastAPI:
         routers=runtime.routers,
         neighbors=runtime.neighbors,
         authenticator=runtime.authenticator,
+        rib=runtime.rib,
+        sets=runtime.sets,
+        policies=runtime.policies,
+        attachments=runtime.attachments,
+        announcements=runtime.announcements,
+        policyinfo=runtime.policyinfo,
+        fleet=runtime.fleet,
     )
+    app.state.live = runtime.live
     errors.install(app)
     app.include_router(health.router)
     app.include_router(routers.router)
     app.include_router(neighbors.router)
+    app.include_router(events.router)
+    app.include_router(metrics.router)
+    app.include_router(rib.router)
+    for owned in policy.routers:
+        app.include_router(owned)
+    app.include_router(policyinfo.router)
+    app.include_router(fleet.router)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_principal: PrincipalDep) -> dict[str, Any]:

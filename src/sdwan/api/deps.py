@@ -10,7 +10,11 @@ from fastapi import Depends, Header, Request
 from sdwan.auth.principal import Principal
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.errors import InvalidInput, NotAuthenticated
+from sdwan.fleet.service import FleetService
+from sdwan.service.children import ChildService
 from sdwan.service.neighbors import NeighborService
+from sdwan.service.policyinfo import PolicyInfoService
+from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 
 
@@ -19,6 +23,13 @@ class Services:
     routers: RouterService
     neighbors: NeighborService
     authenticator: TokenAuthenticator
+    rib: RibService
+    sets: ChildService
+    policies: ChildService
+    attachments: ChildService
+    announcements: ChildService
+    policyinfo: PolicyInfoService
+    fleet: FleetService
 
 
 def get_services(request: Request) -> Services:

@@ -8,7 +8,7 @@ pass an ``httpx.MockTransport`` through :class:`State`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -127,6 +127,30 @@ class ApiClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
+
+    def stream_lines(
+        self, path: str, params: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> Iterator[str]:
+        """GET a never-ending text body line by line (Server-Sent Events)."""
+        try:
+            with self._http.stream(
+                "GET",
+                path,
+                params=dict(params),
+                headers=dict(headers),
+                timeout=httpx.Timeout(10.0, read=None),
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error_from_response(response, self.has_token)
+                yield from response.iter_lines()
+        except httpx.ConnectError as exc:
+            raise CliError(
+                f"cannot connect to the sdwan API at {self.base_url} ({one_line(str(exc))})"
+            ) from None
+        except httpx.HTTPError as exc:
+            reason = one_line(str(exc))
+            raise CliError(f"event stream from {self.base_url} broke: {reason}") from None
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         return self.request("POST", path, body=body)

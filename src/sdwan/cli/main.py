@@ -9,7 +9,18 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from sdwan.cli import neighbors, routers
+from sdwan.cli import (
+    announcements,
+    attachments,
+    fleet,
+    live,
+    neighbors,
+    policies,
+    policy_sets,
+    policyinfo,
+    rib,
+    routers,
+)
 from sdwan.cli.client import CliError, get_state, one_line
 from sdwan.cli.output import OutputFormat, OutputOpt, print_object
 from sdwan.cli.serve import serve
@@ -51,7 +62,17 @@ config_app = typer.Typer(help="Where the API is and which token to use.", no_arg
 app.add_typer(config_app, name="config")
 app.add_typer(routers.app, name="router")
 app.add_typer(neighbors.app, name="neighbor")
+app.add_typer(rib.app, name="rib")
+app.add_typer(policy_sets.app, name="defined-set")
+app.add_typer(policies.app, name="policy")
+app.add_typer(attachments.app, name="attachment")
+app.add_typer(announcements.app, name="announcement")
+app.add_typer(policyinfo.app, name="policyinfo")
 app.command("serve")(serve)
+app.command("apply")(fleet.apply)
+app.command("export")(fleet.export)
+app.command("watch")(live.watch)
+app.command("events")(live.events)
 
 
 @app.callback()

@@ -27,7 +27,8 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
-from sdwan.cli.output import OutputFormat, OutputOpt
+from sdwan.cli.live import duration
+from sdwan.cli.output import OutputFormat, OutputOpt, cell
 
 app = typer.Typer(help="Manage BGP neighbors of routers.", no_args_is_help=True)
 
@@ -38,6 +39,10 @@ COLUMNS = [
     ("PEER ASN", "peer_asn"),
     ("ENABLED", "enabled"),
     ("STATUS", "status"),
+    ("SESSION", "session_state"),
+    ("UP/DOWN", "session"),
+    ("UPTIME", "uptime"),
+    ("RCVD/ACPT/ADV", "prefixes"),
 ]
 
 RefArg = Annotated[
@@ -160,8 +165,16 @@ def _label(neighbor: Mapping[str, Any], ref: str) -> str:
 
 
 def _table_row(neighbor: Item) -> Item:
-    """The ROUTER column falls back to the router's id."""
-    return {**neighbor, "router_name": neighbor.get("router_name") or neighbor.get("router")}
+    """The ROUTER column falls back to the router's id; live columns formatted."""
+    received, accepted = neighbor.get("prefixes_received"), neighbor.get("prefixes_accepted")
+    advertised = neighbor.get("prefixes_advertised")
+    counts = [received, accepted, advertised]
+    return {
+        **neighbor,
+        "router_name": neighbor.get("router_name") or neighbor.get("router"),
+        "uptime": duration(neighbor.get("uptime")),
+        "prefixes": "" if counts == [None] * 3 else "/".join(cell(c) or "-" for c in counts),
+    }
 
 
 NEIGHBORS = Resource("neighbors", COLUMNS, _label, resolve)

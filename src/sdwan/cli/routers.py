@@ -22,6 +22,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.live import duration
 from sdwan.cli.output import OutputFormat, OutputOpt
 
 app = typer.Typer(help="Manage routers (gobgpd instances).", no_args_is_help=True)
@@ -33,6 +34,11 @@ COLUMNS = [
     ("ASN", "asn"),
     ("API ADDRESS", "api_address"),
     ("STATUS", "status"),
+    ("GOBGPD", "gobgpd"),
+]
+DriftModeOpt = Annotated[
+    str | None,
+    typer.Option("--drift-mode", help="repair (default) or report: what to do with drift."),
 ]
 
 RefArg = Annotated[str, typer.Argument(metavar="ROUTER", help="Router name or id.")]
@@ -68,6 +74,15 @@ def _label(router: Mapping[str, Any], ref: str) -> str:
 ROUTERS = Resource("routers", COLUMNS, _label)
 
 
+def _table_row(router: dict[str, Any]) -> dict[str, Any]:
+    """GOBGPD: up (with its uptime) or unreachable; empty before the first contact."""
+    reachable = router.get("reachable")
+    state = "" if reachable is None else ("up" if reachable else "unreachable")
+    if reachable and router.get("gobgpd_uptime") is not None:
+        state += f" {duration(router['gobgpd_uptime'])}"
+    return {**router, "gobgpd": state}
+
+
 def _fields(
     name: str | None,
     router_id: str | None,
@@ -76,6 +91,7 @@ def _fields(
     listen_port: int | None,
     listen_address: list[str] | None,
     description: str | None,
+    drift_mode: str | None = None,
 ) -> dict[str, Any]:
     listen_addresses = None
     if listen_address is not None:
@@ -88,6 +104,7 @@ def _fields(
         listen_port=listen_port,
         description=description,
         listen_addresses=listen_addresses,
+        drift_mode=drift_mode,
     )
 
 
@@ -101,12 +118,15 @@ def create(
     listen_port: ListenPortOpt = None,
     listen_address: ListenAddressOpt = None,
     description: DescriptionOpt = None,
+    drift_mode: DriftModeOpt = None,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = TIMEOUT,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a router (the orchestrator starts BGP on its gobgpd)."""
-    body = _fields(name, router_id, asn, api_address, listen_port, listen_address, description)
+    body = _fields(
+        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode
+    )
     ROUTERS.create(ctx, body, wait, timeout, output)
 
 
@@ -124,7 +144,7 @@ def list_(
 ) -> None:
     """List routers."""
     paging = Paging(status, sort, limit, offset, all_)
-    ROUTERS.list_(ctx, {"name": name, "asn": asn}, paging, output)
+    ROUTERS.list_(ctx, {"name": name, "asn": asn}, paging, output, _table_row)
 
 
 @app.command("show")
@@ -144,13 +164,16 @@ def set_(
     listen_port: ListenPortOpt = None,
     listen_address: ListenAddressOpt = None,
     description: DescriptionOpt = None,
+    drift_mode: DriftModeOpt = None,
     if_match: IfMatchOpt = None,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = TIMEOUT,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Change a router's fields (only those given)."""
-    body = _fields(name, router_id, asn, api_address, listen_port, listen_address, description)
+    body = _fields(
+        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode
+    )
     ROUTERS.update(ctx, ref, body, if_match, wait, timeout, output)
 
 

@@ -3,16 +3,23 @@ it becomes SpeakerUnreachable (no answer) or SpeakerRejected (gobgpd said no).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
 
 import grpc
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.domain.policy import SetType
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp import convert
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.announce_client import OriginationCalls
+from sdwan.gobgp.announce_convert import Announcement
+from sdwan.gobgp.paths import Route
+from sdwan.gobgp.policy_client import PolicyCalls
+from sdwan.gobgp.policy_convert import ActualSet
+from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
@@ -29,9 +36,26 @@ class BgpSpeaker(Protocol):
     def update_peer(self, peer: PeerConfig) -> None: ...
     def delete_peer(self, address: str) -> None: ...
     def close(self) -> None: ...
+    # routing policy (sdwan.gobgp.policy_client)
+    def list_sets(self) -> dict[str, ActualSet]: ...
+    def add_set_members(self, name: str, set_type: SetType, members: tuple[Any, ...]) -> None: ...
+    def remove_set_members(
+        self, name: str, set_type: SetType, members: tuple[Any, ...]
+    ) -> None: ...
+    def delete_set(self, name: str, set_type: SetType) -> None: ...
+    def list_policies(self) -> dict[str, tuple[str, ...]]: ...
+    def add_policy(self, policy: CompiledPolicy) -> None: ...
+    def delete_policy(self, name: str) -> None: ...
+    def get_assignment(self, direction: str) -> tuple[tuple[str, ...], str]: ...
+    def set_assignment(self, direction: str, names: tuple[str, ...], default: str) -> None: ...
+    def soft_reset(self, address: str, direction: str) -> None: ...
+    # origination (sdwan.gobgp.announce_client)
+    def local_paths(self, family: str, prefixes: Sequence[str]) -> dict[str, Route]: ...
+    def add_path(self, item: Announcement) -> None: ...
+    def delete_path(self, item: Announcement) -> None: ...
 
 
-class GobgpClient:
+class GobgpClient(PolicyCalls, OriginationCalls):
     def __init__(self, target: str, *, timeout: float = 5.0) -> None:
         self.target = target
         self.timeout = timeout
@@ -101,3 +125,19 @@ class GobgpClient:
         self._call(
             f"DeletePeer {address}", lambda: self._stub.DeletePeer(request, timeout=self.timeout)
         )
+
+    def list_path(
+        self, request: pb.ListPathRequest, *, timeout: float = 120.0
+    ) -> Iterator[pb.Destination]:
+        """ListPath's destinations as they arrive; closing the iterator early (or an
+        error) cancels the stream. ``timeout`` bounds the whole stream."""
+        what = f"ListPath {pb.TableType.Name(request.table_type)} {request.name}".rstrip()
+        stream = self._call(what, lambda: self._stub.ListPath(request, timeout=timeout))
+        try:
+            while True:
+                reply = self._call(what, lambda: next(stream, None))
+                if reply is None:
+                    return
+                yield reply.destination
+        finally:
+            stream.cancel()

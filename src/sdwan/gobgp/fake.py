@@ -7,14 +7,16 @@ from dataclasses import dataclass, field, replace
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
+from sdwan.gobgp.fake_policy import FakePolicyCalls, FakePolicyState
 
 
 @dataclass
-class FakeSpeaker:
+class FakeSpeaker(FakePolicyCalls):
     global_config: GlobalConfig | None = None
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     reachable: bool = True
     calls: list[str] = field(default_factory=list)
+    policy_state: FakePolicyState = field(default_factory=FakePolicyState)
 
     def _check(self, call: str) -> None:
         if not self.reachable:

@@ -28,13 +28,29 @@ class PassResult:
     steps: list[PeerStep] = field(default_factory=list)
     peer_errors: dict[str, str] = field(default_factory=dict)
     peer_notes: dict[str, str] = field(default_factory=dict)
+    # Differences nobody asked for (drift), keyed by address ("global" for the router):
+    # found on gobgpd for resources whose desired state was already applied.
+    drift: dict[str, str] = field(default_factory=dict)
+    repair: bool = True  # drift_mode=repair: drift is fixed; report: only recorded
 
 
-def apply_global(speaker: BgpSpeaker, desired: GlobalConfig) -> PassResult:
-    """Make gobgpd run BGP as ``desired`` (start, or stop and start again)."""
+def apply_global(
+    speaker: BgpSpeaker, desired: GlobalConfig, *, user_change: bool = True, repair: bool = True
+) -> PassResult:
+    """Make gobgpd run BGP as ``desired`` (start, or stop and start again). Without a
+    ``user_change`` pending, a difference is drift: recorded, and applied only with
+    ``repair``."""
     actual = speaker.get_global()
     plan = plan_global(desired, actual)
-    result = PassResult()
+    result = PassResult(repair=repair)
+    if not plan.empty and not user_change:
+        result.drift["global"] = (
+            "BGP not running on gobgpd (restarted empty?)"
+            if actual is None
+            else f"gobgpd runs BGP with other {', '.join(global_differs(desired, actual))}"
+        )
+        if not repair:
+            return result
     if plan.stop_bgp and actual is not None:
         result.restarted_for = global_differs(desired, actual)
         speaker.stop_bgp()
@@ -50,10 +66,15 @@ def apply_peers(
     *,
     scope: set[str] | None,
     result: PassResult,
+    managed: set[str] | None = None,
 ) -> None:
     """Diff and apply. SpeakerUnreachable propagates (the whole pass failed);
     SpeakerRejected is recorded against the one neighbor it concerns. Actual peers are
-    always read, even right after StartBgp: nothing is assumed about gobgpd."""
+    always read, even right after StartBgp: nothing is assumed about gobgpd.
+
+    ``managed``: the addresses with a change of the user's own still to apply; a step
+    for any other address is drift (recorded; skipped unless ``result.repair``).
+    None: every step is wanted (e.g. right after BGP was (re)started)."""
     actual: dict[str, PeerConfig] = {}
     if scope is not None and len(scope) <= 16:
         for address in scope:
@@ -61,6 +82,13 @@ def apply_peers(
     else:
         actual = speaker.list_peers()
     steps = plan_peers(desired, actual, scope=scope)
+    if managed is not None:
+        for step in steps:
+            address = step.address if isinstance(step, DeletePeer) else step.peer.address
+            if address not in managed:
+                result.drift[address] = describe_drift(step)
+        if not result.repair:
+            steps = [s for s in steps if _address(s) in managed]
     result.steps.extend(steps)
     for step in steps:
         address = step.address if isinstance(step, DeletePeer) else step.peer.address
@@ -87,3 +115,16 @@ def _apply_step(speaker: BgpSpeaker, step: PeerStep, result: PassResult) -> None
         result.peer_notes[step.peer.address] = (
             f"peer re-created (session reset) to apply {', '.join(step.fields)}"
         )
+
+
+def _address(step: PeerStep) -> str:
+    return step.address if isinstance(step, DeletePeer) else step.peer.address
+
+
+def describe_drift(step: PeerStep) -> str:
+    """What differs on gobgpd, in the words of a status detail."""
+    if isinstance(step, AddPeer):
+        return f"peer {step.peer.address} missing on gobgpd"
+    if isinstance(step, DeletePeer):
+        return f"peer {step.address} on gobgpd is not declared here"
+    return f"peer {step.peer.address}: {', '.join(step.fields)} changed on gobgpd"

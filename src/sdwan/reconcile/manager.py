@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from sdwan.config import Settings
 from sdwan.gobgp.client import GobgpClient
+from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.worker import RouterWorker, SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
@@ -26,8 +27,10 @@ class Reconciler:
         secrets: SecretBox,
         settings: Settings,
         speaker_factory: SpeakerFactory | None = None,
+        hooks: LiveHooks | None = None,
     ) -> None:
         self._engine = engine
+        self._hooks = hooks
         self._secrets = secrets
         self._settings = settings
         self._speaker_factory: SpeakerFactory = speaker_factory or (
@@ -68,6 +71,7 @@ class Reconciler:
                     settings=self._settings,
                     speaker_factory=self._speaker_factory,
                     on_exit=self._forget,
+                    hooks=self._hooks,
                 )
                 self._workers[router_id] = worker
                 worker.start()
@@ -77,3 +81,5 @@ class Reconciler:
     def _forget(self, router_id: str) -> None:
         with self._lock:
             self._workers.pop(router_id, None)
+        if self._hooks is not None:
+            self._hooks.writer.forget(router_id)

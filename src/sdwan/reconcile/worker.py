@@ -14,10 +14,15 @@ from sqlalchemy import Engine
 from sdwan.config import Settings
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
+from sdwan.events.model import Event
 from sdwan.gobgp.client import BgpSpeaker
+from sdwan.live.watcher import SessionWatcher
+from sdwan.reconcile import report
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
+from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.plan import global_differs
+from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stage
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -25,6 +30,7 @@ from sdwan.store.records import NeighborRecord, RouterRecord
 log = logging.getLogger(__name__)
 SpeakerFactory = Callable[[str], BgpSpeaker]
 FULL_SCAN_THRESHOLD = 64  # more dirty neighbors than this: one full pass instead
+_USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
 
 
 @dataclass
@@ -43,8 +49,14 @@ class RouterWorker:
         settings: Settings,
         speaker_factory: SpeakerFactory,
         on_exit: Callable[[str], None] = lambda _id: None,
+        hooks: LiveHooks | None = None,
     ) -> None:
         self.router_id = router_id
+        self._hooks = hooks
+        self._watcher: SessionWatcher | None = None
+        self._restarted = False  # a new gobgpd instance answers (watch re-opened, empty)
+        self._last_drift: dict[str, str] = {}
+        self._router_name = router_id
         self._engine = engine
         self._secrets = secrets
         self._settings = settings
@@ -117,6 +129,8 @@ class RouterWorker:
                 wait = self._backoff if self._backoff else self._settings.probe_interval
                 self._wake.wait(wait)
         finally:
+            if self._watcher is not None:
+                self._watcher.stop()
             if self._speaker is not None:
                 self._speaker.close()
             self._on_exit(self.router_id)
@@ -135,6 +149,8 @@ class RouterWorker:
         except SpeakerError:
             return _Pending(full=True)
         if not self._reachable or actual is None or global_differs(global_of(router), actual):
+            if self._reachable and actual is None:
+                self._restarted = True
             return _Pending(full=True)
         return None
 
@@ -147,11 +163,46 @@ class RouterWorker:
             if self._speaker is not None:
                 self._speaker.close()
             self._speaker = self._speaker_factory(router.api_address)
+            if self._speaker_target != router.api_address:
+                self._watch(router)
             self._speaker_target = router.api_address
         return self._speaker
 
+    def _watch(self, router: RouterRecord) -> None:
+        """(Re)start the WatchEvent stream of this router's gobgpd."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        hooks = self._hooks
+        if hooks is None or hooks.watch_factory is None:
+            return
+        self._watcher = SessionWatcher(
+            self.router_id,
+            router.api_address,
+            writer=hooks.writer,
+            on_break=lambda _reason: self.request(None),
+            on_connected=self._stream_connected,
+            on_peer_set_changed=lambda: self.request(None),
+            watch_factory=hooks.watch_factory,
+        )
+        self._watcher.start()
+
+    def _stream_connected(self, reconnect: bool) -> None:
+        if reconnect:
+            self._restarted = True  # gobgpd is back: a new instance, probably empty
+            if self._hooks is not None:
+                self._hooks.metrics.inc("sdwan_watch_reconnects_total", router=self._router_name)
+            self.request(None)
+
     def _mark_unreachable(self, router: RouterRecord, exc: SpeakerError) -> None:
+        if self._reachable is not False and self._hooks is not None:
+            self._hooks.writer.reachability(
+                router.id, reachable=False, error=exc.message, restarted=False
+            )
         self._reachable = False
+        if self._speaker is not None:  # a fresh channel reconnects at once when gobgpd is back
+            self._speaker.close()
+            self._speaker = None
         self._fail(router, exc)
 
     def _fail(self, router: RouterRecord, exc: SpeakerError) -> None:
@@ -163,11 +214,18 @@ class RouterWorker:
             self._pending = _Pending(full=True)
         self._wake.clear()
         detail = f"{exc.message}; retrying in {self._backoff:g}s"
+        if self._hooks is not None:
+            self._hooks.metrics.inc("sdwan_reconcile_errors_total", router=router.name)
         if router.status != Status.ERROR or router.status_detail != detail:
             with self._engine.begin() as conn:
                 repo.set_router_status(
                     conn, router_id=router.id, version=None, status=Status.ERROR, detail=detail
                 )
+                if self._hooks is not None and router.status != Status.ERROR:
+                    event = report.router_status_event(router, Status.ERROR, detail)
+                    self._hooks.events.record(conn, [event])
+            if self._hooks is not None and router.status != Status.ERROR:
+                self._hooks.events.notify()
         level = logging.WARNING if router.status != Status.ERROR else logging.DEBUG
         log.log(level, "router %s: %s", router.name, detail)
 
@@ -178,29 +236,61 @@ class RouterWorker:
         router = self._load_router()
         if router is None:
             return True
+        self._router_name = router.name
         scope = None if pending.full else pending.addresses
+        started = time.perf_counter()
+        repair = router.drift_mode != "report"
         try:
             speaker = self._speaker_for(router)
             if router.status == Status.PENDING_DELETE:
                 self._delete_router(speaker, router)
                 return True
-            result = apply_global(speaker, global_of(router))
+            result = apply_global(
+                speaker,
+                global_of(router),
+                user_change=router.status in _USER_CHANGES,
+                repair=repair,
+            )
             neighbors = self._load_neighbors(router, scope)
             desired = {
                 n.address: peer_of(n, self._secrets)
                 for n in neighbors
                 if n.status != Status.PENDING_DELETE
             }
-            apply_peers(speaker, desired, scope=scope, result=result)
+            managed = {n.address for n in neighbors if n.status in _USER_CHANGES | {Status.ERROR}}
+            apply_peers(
+                speaker,
+                desired,
+                scope=scope,
+                result=result,
+                managed=None if result.started else managed,
+            )
+            if scope is None:  # policy and announcements: on full passes
+                enabled = [a for a, p in desired.items() if p.enabled]
+                run_policy_stage(self._engine, router, speaker, peers=enabled, repair=repair)
+                run_announcement_stage(self._engine, router, speaker, repair=repair)
         except SpeakerUnreachable as exc:
             self._mark_unreachable(router, exc)
             return False
         except SpeakerRejected as exc:
             self._fail(router, exc)
             return False
+        if self._hooks is not None and (not self._reachable or self._restarted):
+            self._hooks.writer.reachability(
+                router.id, reachable=True, error="", restarted=self._restarted
+            )
         self._reachable = True
+        self._restarted = False
         self._backoff = 0.0
-        self._write_status(router, neighbors, result)
+        self._write_status(router, neighbors, result, full=scope is None)
+        if self._hooks is not None:
+            kind = "full" if scope is None else "targeted"
+            self._hooks.metrics.inc("sdwan_reconcile_runs_total", router=router.name, kind=kind)
+            self._hooks.metrics.observe(
+                "sdwan_reconcile_duration_seconds",
+                time.perf_counter() - started,
+                router=router.name,
+            )
         return False
 
     def _load_neighbors(self, router: RouterRecord, scope: set[str] | None) -> list[NeighborRecord]:
@@ -215,8 +305,14 @@ class RouterWorker:
         log.info("router %s deleted; its gobgpd is left stopped", router.name)
 
     def _write_status(
-        self, router: RouterRecord, neighbors: list[NeighborRecord], result: PassResult
+        self,
+        router: RouterRecord,
+        neighbors: list[NeighborRecord],
+        result: PassResult,
+        *,
+        full: bool = True,
     ) -> None:
+        drift_events = self._note_drift(router, neighbors, result, full=full)
         updates: list[tuple[str, int, str, str]] = []
         deleted: list[tuple[str, int]] = []
         for n in neighbors:
@@ -242,14 +338,63 @@ class RouterWorker:
             router_detail = (
                 f"BGP restarted to apply {', '.join(result.restarted_for)}: all sessions reset"
             )
+        if result.drift:
+            router_detail = report.router_drift_detail(result.drift, result.repair)
+        elif full and router_detail.startswith(report.REPORT_ONLY_PREFIX):
+            router_detail = ""  # the drift is gone
+        events = drift_events
         with self._engine.begin() as conn:
             repo.set_neighbor_statuses(conn, updates=updates)
             repo.delete_neighbor_rows(conn, ids_versions=deleted)
+            events += report.neighbor_status_events(router, neighbors, updates, deleted)
             if (router.status, router.status_detail) != (Status.ACTIVE, router_detail):
-                repo.set_router_status(
+                written = repo.set_router_status(
                     conn,
                     router_id=router.id,
                     version=router.version,
                     status=Status.ACTIVE,
                     detail=router_detail,
                 )
+                if written and router.status != Status.ACTIVE:
+                    events.append(report.router_status_event(router, Status.ACTIVE, router_detail))
+            if self._hooks is not None and events:
+                self._hooks.events.record(conn, events)
+        if self._hooks is not None and events:
+            self._hooks.events.notify()
+
+    def _note_drift(
+        self,
+        router: RouterRecord,
+        neighbors: list[NeighborRecord],
+        result: PassResult,
+        *,
+        full: bool,
+    ) -> list[Event]:
+        """Drift into the neighbors' notes, the live state and the metrics; an event when
+        it was repaired, or when what is reported differs from the last report."""
+        for n in neighbors:
+            if n.address in result.drift:
+                result.peer_notes.setdefault(
+                    n.address, report.drift_note(result.drift[n.address], result.repair)
+                )
+            elif full and n.status_detail.startswith(report.REPORT_ONLY_PREFIX):
+                result.peer_notes.setdefault(n.address, "")  # the drift is gone
+        if self._hooks is None or (not full and not result.drift):
+            return []
+        events: list[Event] = []
+        if result.drift:
+            self._hooks.metrics.inc(
+                "sdwan_drift_detected_total", len(result.drift), router=router.name
+            )
+            if result.repair:
+                self._hooks.metrics.inc(
+                    "sdwan_drift_repairs_total", len(result.drift), router=router.name
+                )
+            if result.repair or result.drift != self._last_drift:
+                events.append(report.drift_event(router, result.drift, result.repair))
+        if full and (result.drift or self._last_drift):
+            self._hooks.writer.drift(
+                router.id, [] if result.repair else list(result.drift.values())
+            )
+        self._last_drift = {} if result.repair else dict(result.drift)
+        return events

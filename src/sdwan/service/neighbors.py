@@ -15,7 +15,11 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.domain.values import default_families, normalize_api_address
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.secretbox import SecretBox
+from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.policy_specs import attachments_naming
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.uow import reading, transaction
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
 
@@ -36,9 +40,17 @@ DEFAULTS: dict[str, Any] = {
 
 
 class NeighborService:
-    def __init__(self, *, engine: Engine, notifier: ChangeNotifier, secrets: SecretBox) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        notifier: ChangeNotifier,
+        secrets: SecretBox,
+        events: EventSink | None = None,
+    ) -> None:
         self._engine = engine
         self._notifier = notifier
+        self._events = events or NoEvents()
         self._secrets = secrets
 
     def create_many(
@@ -49,7 +61,7 @@ class NeighborService:
         stamp = repo.now()
         rows: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], int] = {}
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
@@ -90,7 +102,10 @@ class NeighborService:
             changed.setdefault(row["router_uuid"], set()).add(row["address"])
         for router_id, addresses in changed.items():
             self._notifier.router_changed(router_id, addresses)
-        return [NeighborRecord.from_row(row) for row in rows]
+        records = [NeighborRecord.from_row(row) for row in rows]
+        by_id = {r.id: r for r in routers.values()}
+        self._events.emit(ev.neighbor_events(ev.RESOURCE_CREATED, records, by_id))
+        return records
 
     def _check_router_usable(
         self, router: RouterRecord, item: Mapping[str, Any], where: str
@@ -130,7 +145,7 @@ class NeighborService:
         }
 
     def get(self, principal: Principal, neighbor_id: str) -> tuple[NeighborRecord, RouterRecord]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return self._visible(conn, principal, neighbor_id)
 
     def _visible(
@@ -155,7 +170,7 @@ class NeighborService:
         offset: int,
     ) -> Page[NeighborRecord]:
         filters = dict(filters)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             if "router" in filters:
                 key = filters.pop("router")
                 router = repo.get_router(conn, key=key)
@@ -171,7 +186,7 @@ class NeighborService:
         return Page(items, total, limit, offset)
 
     def router_names(self, router_ids: set[str]) -> dict[str, str]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return repo.router_names(conn, router_ids=router_ids)
 
     def update(
@@ -183,7 +198,7 @@ class NeighborService:
         if_match: int | None,
     ) -> Written[NeighborRecord]:
         principal.require_write()
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             neighbor, router = self._visible(conn, principal, neighbor_id)
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
@@ -217,6 +232,8 @@ class NeighborService:
                 f"on {router.name}"
             )
         self._notifier.router_changed(router.id, {neighbor.address})
+        routers = {router.id: router}
+        self._events.emit(ev.neighbor_events(ev.RESOURCE_UPDATED, [updated], routers, changed))
         return Written(updated, warnings)
 
     def _changed(self, neighbor: NeighborRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,11 +253,17 @@ class NeighborService:
         self, principal: Principal, neighbor_id: str, *, if_match: int | None
     ) -> NeighborRecord:
         principal.require_write()
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             neighbor, router = self._visible(conn, principal, neighbor_id)
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
             )
+            attached = attachments_naming(conn, router.id, neighbor.address)
+            if attached:
+                raise Conflict(
+                    f"neighbor {neighbor.address} is named by policy attachment(s) "
+                    f"{', '.join(attached)}; remove it from them first"
+                )
             if neighbor.status != Status.PENDING_DELETE:
                 repo.update_neighbor(
                     conn,
@@ -251,4 +274,5 @@ class NeighborService:
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
         assert updated is not None
         self._notifier.router_changed(router.id, {neighbor.address})
+        self._events.emit(ev.neighbor_events(ev.RESOURCE_DELETED, [updated], {router.id: router}))
         return updated

@@ -11,7 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict
+from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.uow import reading, transaction
 from sdwan.store import repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
@@ -20,9 +23,12 @@ RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
 
 class RouterService:
-    def __init__(self, *, engine: Engine, notifier: ChangeNotifier) -> None:
+    def __init__(
+        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
+    ) -> None:
         self._engine = engine
         self._notifier = notifier
+        self._events = events or NoEvents()
 
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
@@ -49,7 +55,7 @@ class RouterService:
             }
             for item in items
         ]
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             for index, row in enumerate(rows):
                 where = f"items[{index}]." if prefix else ""
                 self._check_free(conn, row, where=where)
@@ -60,7 +66,9 @@ class RouterService:
             created = [repo.get_router(conn, key=row["id"]) for row in rows]
         for row in rows:
             self._notifier.router_changed(row["id"])
-        return [r for r in created if r is not None]
+        records = [r for r in created if r is not None]
+        self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
+        return records
 
     def _check_free(
         self, conn: Any, row: Mapping[str, Any], *, where: str, own_id: str = ""
@@ -80,7 +88,7 @@ class RouterService:
                 )
 
     def get(self, principal: Principal, key: str) -> RouterRecord:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return visible(principal, repo.get_router(conn, key=key), key)
 
     def list(
@@ -94,7 +102,7 @@ class RouterService:
     ) -> Page[RouterRecord]:
         if principal.project_id is not None:
             filters = {**filters, "project_id": principal.project_id}
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             items, total = repo.list_routers(
                 conn, filters=filters, sort=sort, limit=limit, offset=offset
             )
@@ -104,7 +112,7 @@ class RouterService:
         self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
     ) -> Written[RouterRecord]:
         principal.require_write()
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             if router.status == Status.PENDING_DELETE:
@@ -130,6 +138,7 @@ class RouterService:
                 f"all {neighbor_count} of its sessions reset"
             )
         self._notifier.router_changed(router.id)
+        self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
         return Written(updated, warnings)
 
     def delete(
@@ -138,7 +147,7 @@ class RouterService:
         """Mark for deletion (the reconciler stops BGP and removes the row), or with
         ``force`` remove at once without touching its gobgpd."""
         principal.require_write()
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             count = repo.count_neighbors(conn, router_id=router.id)
@@ -162,6 +171,8 @@ class RouterService:
             )
             updated = repo.get_router(conn, key=router.id)
         self._notifier.router_changed(router.id)
+        if updated is not None:
+            self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
         warnings = [f"{count} neighbor(s) deleted with it"] if count else []
         return Written(updated, warnings)
 

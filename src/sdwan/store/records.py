@@ -26,6 +26,7 @@ class RouterRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    drift_mode: str = "repair"  # repair | report (store/live_tables.py, migration 0003)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:

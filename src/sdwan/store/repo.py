@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from sdwan.store.listing import list_rows
+from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
 from sdwan.store.tables import neighbors, routers
 
@@ -123,6 +124,8 @@ def set_router_status(
 
 
 def delete_router_row(conn: Connection, *, router_id: str) -> None:
+    for child in POLICY_TABLES:
+        conn.execute(delete(child).where(child.c.router_uuid == router_id))
     conn.execute(delete(neighbors).where(neighbors.c.router_uuid == router_id))
     conn.execute(delete(routers).where(routers.c.id == router_id))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.live_deps import LiveDep
 from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.live import SessionLive
 from sdwan.api.schemas.neighbors import (
     NeighborBulkCreate,
     NeighborCreate,
@@ -16,6 +19,7 @@ from sdwan.api.schemas.neighbors import (
 )
 from sdwan.domain.values import check_ip
 from sdwan.errors import InvalidInput
+from sdwan.service.live import LiveService
 from sdwan.store.records import NeighborRecord
 
 router = APIRouter(prefix="/v1/neighbors", tags=["neighbors"])
@@ -23,12 +27,16 @@ _NULLABLE = {"local_address"}
 
 
 def public(
-    record: NeighborRecord, router_name: str, warnings: list[str] | None = None
+    record: NeighborRecord,
+    router_name: str,
+    warnings: list[str] | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> NeighborPublic:
-    skip = {"router", "router_name", "password_set", "warnings"}
+    skip = {"router", "router_name", "password_set", "warnings", *SessionLive.model_fields}
     fields = {k: getattr(record, k) for k in NeighborPublic.model_fields if k not in skip}
     return NeighborPublic(
         **fields,
+        **(live or {}),
         router=record.router_uuid,
         router_name=router_name,
         password_set=record.password_sealed is not None,
@@ -36,9 +44,12 @@ def public(
     )
 
 
-def _publics(services: ServicesDep, records: list[NeighborRecord]) -> list[NeighborPublic]:
+def _publics(
+    services: ServicesDep, records: list[NeighborRecord], live: LiveService | None = None
+) -> list[NeighborPublic]:
     names = services.neighbors.router_names({r.router_uuid for r in records})
-    return [public(r, names.get(r.router_uuid, "")) for r in records]
+    sessions = live.sessions(r.id for r in records) if live is not None else {}
+    return [public(r, names.get(r.router_uuid, ""), live=sessions.get(r.id)) for r in records]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -69,6 +80,7 @@ def create_neighbors(
 def list_neighbors(
     principal: PrincipalDep,
     services: ServicesDep,
+    live: LiveDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: str | None = None,
@@ -98,18 +110,25 @@ def list_neighbors(
         principal, filters=filters, sort=sort, limit=limit, offset=offset
     )
     return ListOf[NeighborPublic](
-        items=_publics(services, page.items), total=page.total, limit=limit, offset=offset
+        items=_publics(services, page.items, live),
+        total=page.total,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.get("/{neighbor_id}")
 def show_neighbor(
-    neighbor_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+    neighbor_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    live: LiveDep,
+    response: Response,
 ) -> NeighborPublic:
-    """One neighbor, by id."""
+    """One neighbor, by id, with its live session state."""
     record, owner = services.neighbors.get(principal, neighbor_id)
     response.headers["ETag"] = etag(record.version)
-    return public(record, owner.name)
+    return public(record, owner.name, live=live.sessions([record.id])[record.id])
 
 
 @router.patch("/{neighbor_id}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.live_deps import LiveDep
 from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.live import RouterLive
 from sdwan.api.schemas.routers import (
     RouterBulkCreate,
     RouterCreate,
@@ -21,9 +24,14 @@ from sdwan.store.records import RouterRecord
 router = APIRouter(prefix="/v1/routers", tags=["routers"])
 
 
-def public(record: RouterRecord, warnings: list[str] | None = None) -> RouterPublic:
-    fields = {k: getattr(record, k) for k in RouterPublic.model_fields if k != "warnings"}
-    return RouterPublic(**fields, warnings=warnings or [])
+def public(
+    record: RouterRecord,
+    warnings: list[str] | None = None,
+    live: Mapping[str, Any] | None = None,
+) -> RouterPublic:
+    skip = {"warnings", *RouterLive.model_fields}
+    fields = {k: getattr(record, k) for k in RouterPublic.model_fields if k not in skip}
+    return RouterPublic(**fields, **(live or {}), warnings=warnings or [])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -52,6 +60,7 @@ def create_routers(
 def list_routers(
     principal: PrincipalDep,
     services: ServicesDep,
+    live: LiveDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: str | None = None,
@@ -67,19 +76,23 @@ def list_routers(
         if v is not None
     }
     page = services.routers.list(principal, filters=filters, sort=sort, limit=limit, offset=offset)
+    states = live.routers(r.id for r in page.items)
     return ListOf[RouterPublic](
-        items=[public(r) for r in page.items], total=page.total, limit=limit, offset=offset
+        items=[public(r, live=states[r.id]) for r in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.get("/{key}")
 def show_router(
-    key: str, principal: PrincipalDep, services: ServicesDep, response: Response
+    key: str, principal: PrincipalDep, services: ServicesDep, live: LiveDep, response: Response
 ) -> RouterPublic:
-    """One router, by id or name."""
+    """One router, by id or name, with its gobgpd's reachability."""
     record = services.routers.get(principal, key)
     response.headers["ETag"] = etag(record.version)
-    return public(record)
+    return public(record, live=live.routers([record.id])[record.id])
 
 
 def _changes(body: RouterUpdate) -> dict[str, Any]:

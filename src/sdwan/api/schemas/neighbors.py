@@ -15,6 +15,7 @@ from sdwan.api.schemas.common import (
     IpAddress,
     Status,
 )
+from sdwan.api.schemas.live import SessionLive
 
 HoldTime = Annotated[int, Field(ge=0, le=65535, description="0 or 3..65535 seconds")]
 Keepalive = Annotated[int, Field(ge=0, le=21845)]
@@ -59,7 +60,7 @@ class NeighborBulkCreate(Input):
     items: list[NeighborCreate] = Field(min_length=1, max_length=10000)
 
 
-class NeighborPublic(Status):
+class NeighborPublic(Status, SessionLive):
     id: str
     router: str
     router_name: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,12 @@ from sdwan.api.schemas.common import (
     RouterIdText,
     Status,
 )
+from sdwan.api.schemas.live import RouterLive
 
+DriftMode = Annotated[
+    Literal["repair", "report"],
+    Field(description="drift found on gobgpd: repair it, or only report it"),
+]
 ListenPort = Annotated[int, Field(ge=-1, le=65535, description="-1: do not listen")]
 
 
@@ -30,6 +35,7 @@ class RouterCreate(Input):
     listen_port: ListenPort = 179
     listen_addresses: list[IpAddress] = Field(default_factory=list, max_length=16)
     description: Description = ""
+    drift_mode: DriftMode = "repair"
 
 
 class RouterUpdate(Input):
@@ -40,13 +46,14 @@ class RouterUpdate(Input):
     listen_port: ListenPort | None = None
     listen_addresses: list[IpAddress] | None = Field(default=None, max_length=16)
     description: Description | None = None
+    drift_mode: DriftMode | None = None
 
 
 class RouterBulkCreate(Input):
     items: list[RouterCreate] = Field(min_length=1, max_length=10000)
 
 
-class RouterPublic(Status):
+class RouterPublic(Status, RouterLive):
     id: str
     name: str
     router_id: str
@@ -55,6 +62,7 @@ class RouterPublic(Status):
     listen_port: int
     listen_addresses: list[str]
     description: str
+    drift_mode: str
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -1,0 +1,98 @@
+"""/v1/events: the stored history as JSON, or a Server-Sent Events stream that
+replays the history after ``since`` (or ``Last-Event-ID``) and then follows live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sdwan.api.deps import PrincipalDep
+from sdwan.api.live_deps import LiveDep
+from sdwan.auth.principal import Principal
+from sdwan.errors import InvalidInput
+from sdwan.service.live import LiveService
+
+router = APIRouter(tags=["events"])
+KEEPALIVE = 15.0  # seconds between SSE comments on a quiet stream
+BATCH = 500
+
+
+def _cursor(since: int | None, last_event_id: str | None) -> int | None:
+    if last_event_id is not None and last_event_id.strip():
+        text = last_event_id.strip()
+        if not text.isdigit():
+            raise InvalidInput(
+                f"Last-Event-ID: expected an event id, got {last_event_id!r}", field="Last-Event-ID"
+            )
+        return int(text)
+    return since
+
+
+def _frame(event: dict[str, Any]) -> str:
+    return f"id: {event['id']}\nevent: {event['kind']}\ndata: {json.dumps(event)}\n\n"
+
+
+async def _stream(
+    request: Request,
+    live: LiveService,
+    principal: Principal,
+    cursor: int,
+    filters: dict[str, str | None],
+) -> AsyncIterator[str]:
+    subscription = live.events_log.subscribe(asyncio.get_running_loop())
+    try:
+        yield ": sdwan events\n\n"
+        while True:
+            batch = await run_in_threadpool(
+                live.events, principal, since=cursor, limit=BATCH, **filters
+            )
+            for event in batch:
+                cursor = event["id"]
+                yield _frame(event)
+            if len(batch) == BATCH:
+                continue
+            if await request.is_disconnected():
+                return
+            if not await subscription.wait(KEEPALIVE):
+                yield ": keep-alive\n\n"
+    finally:
+        subscription.close()
+
+
+@router.get("/v1/events", response_model=None)
+async def events(
+    request: Request,
+    principal: PrincipalDep,
+    live: LiveDep,
+    since: Annotated[int | None, Query(ge=0, description="replay events after this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    router: Annotated[str | None, Query(description="only this router (name)")] = None,
+    kind: Annotated[str | None, Query(description="kind or kind prefix, e.g. session.")] = None,
+    follow: Annotated[bool | None, Query(description="stream (also: Accept SSE)")] = None,
+    accept: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse | dict[str, Any]:
+    """History (JSON: ``{"items": [...], "last_id": N}``, oldest first) or, with
+    ``Accept: text/event-stream`` or ``follow=true``, a live SSE stream."""
+    cursor = _cursor(since, last_event_id)
+    filters = {"router": router, "kind": kind}
+    streaming = follow if follow is not None else "text/event-stream" in (accept or "")
+    if not streaming:
+        items = await run_in_threadpool(
+            live.events, principal, since=cursor, limit=limit, **filters
+        )
+        last = items[-1]["id"] if items else await run_in_threadpool(live.last_event_id)
+        return {"items": items, "last_id": last}
+    if cursor is None:  # no replay asked: from now on
+        cursor = await run_in_threadpool(live.last_event_id)
+    return StreamingResponse(
+        _stream(request, live, principal, cursor, filters),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,20 @@
+"""/metrics in the Prometheus text format, behind the same bearer token as the API
+(Prometheus sends one with ``authorization: {credentials: ...}``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from sdwan.api.deps import PrincipalDep
+from sdwan.api.live_deps import LiveDep
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(_principal: PrincipalDep, live: LiveDep) -> PlainTextResponse:
+    """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability."""
+    return PlainTextResponse(
+        live.metrics_text(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

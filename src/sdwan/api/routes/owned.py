@@ -1,0 +1,179 @@
+"""Routes for the resources a router owns (defined sets, policies, attachments,
+announcements), built once from a description of each."""
+
+# No `from __future__ import annotations`: FastAPI must see the per-resource body
+# models, which are local variables, as real annotations.
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
+
+from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
+from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.errors import InvalidInput
+from sdwan.service.children import ChildService
+from sdwan.store.children import Row
+
+_PAGING = {"limit", "offset", "sort"}
+
+
+@dataclass(frozen=True)
+class OwnedResource:
+    path: str  # "/v1/policies"
+    kind: str  # "policy"
+    service: Callable[[Services], ChildService]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    public: type[BaseModel]
+    filters: tuple[str, ...]  # query filters besides router and status
+    to_row: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body
+    from_row: Callable[[Row], dict[str, Any]] = lambda row: row
+    prepare_update: Callable[[Row, dict[str, Any]], dict[str, Any]] = lambda _row, c: c
+    nullable: tuple[str, ...] = ()
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}", field=name)
+    return int(text)
+
+
+def build_router(resource: OwnedResource) -> APIRouter:
+    router = APIRouter(prefix=resource.path, tags=[resource.kind])
+    public, create_model, update_model = resource.public, resource.create, resource.update
+    allowed = {"router", "status", *resource.filters}
+
+    def to_public(services: Services, rows: list[Row]) -> list[Any]:
+        names = services.neighbors.router_names({r["router_uuid"] for r in rows})
+        out = []
+        for row in rows:
+            data = resource.from_row(row)
+            fields = {k: data[k] for k in public.model_fields if k in data}
+            out.append(
+                public(
+                    **{
+                        **fields,
+                        "router": row["router_uuid"],
+                        "router_name": names.get(row["router_uuid"], ""),
+                    }
+                )
+            )
+        return out
+
+    def create_values(body: BaseModel) -> dict[str, Any]:
+        return resource.to_row(body.model_dump(mode="json", exclude_none=True))
+
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        response_model=public,
+        summary=f"Create a {resource.kind}",
+    )
+    def create(
+        body: create_model,  # type: ignore[valid-type]
+        principal: PrincipalDep,
+        services: ServicesDep,
+        response: Response,
+    ) -> Any:
+        (row,) = resource.service(services).create_many(principal, items=[create_values(body)])
+        response.headers["ETag"] = etag(row["version"])
+        response.headers["Location"] = f"{resource.path}/{row['id']}"
+        return to_public(services, [row])[0]
+
+    class Bulk(BaseModel):
+        items: list[create_model]  # type: ignore[valid-type]
+        model_config = {"extra": "forbid"}
+
+    @router.post(
+        "/bulk",
+        status_code=status.HTTP_201_CREATED,
+        response_model=BulkOf[public],  # type: ignore[valid-type]
+        summary=f"Create many {resource.kind} objects in one transaction",
+    )
+    def create_bulk(body: Bulk, principal: PrincipalDep, services: ServicesDep) -> Any:
+        if not body.items:
+            raise InvalidInput("items: give at least one", field="items")
+        rows = resource.service(services).create_many(
+            principal, items=[create_values(item) for item in body.items]
+        )
+        return {"items": to_public(services, rows), "total": len(rows)}
+
+    @router.get(
+        "",
+        response_model=ListOf[public],  # type: ignore[valid-type]
+        summary=f"List {resource.kind} objects",
+    )
+    def list_all(request: Request, principal: PrincipalDep, services: ServicesDep) -> Any:
+        unknown = set(request.query_params) - allowed - _PAGING
+        if unknown:
+            raise InvalidInput(
+                f"unknown filter {sorted(unknown)[0]!r}; filters: {', '.join(sorted(allowed))}",
+                field=sorted(unknown)[0],
+            )
+        filters: dict[str, Any] = {k: v for k, v in request.query_params.items() if k in allowed}
+        if "type" in filters:
+            filters["set_type"] = filters.pop("type")
+        limit = _int(request, "limit", 50, 1, 1000)
+        offset = _int(request, "offset", 0, 0, 10**9)
+        page = resource.service(services).list(
+            principal,
+            filters=filters,
+            sort=request.query_params.get("sort"),
+            limit=limit,
+            offset=offset,
+        )
+        return {
+            "items": to_public(services, page.items),
+            "total": page.total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+    @router.get("/{row_id}", response_model=public, summary=f"Show a {resource.kind}")
+    def show(
+        row_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+    ) -> Any:
+        row, _router = resource.service(services).get(principal, row_id)
+        response.headers["ETag"] = etag(row["version"])
+        return to_public(services, [row])[0]
+
+    @router.patch("/{row_id}", response_model=public, summary=f"Change a {resource.kind}")
+    def patch(
+        row_id: str,
+        body: update_model,  # type: ignore[valid-type]
+        principal: PrincipalDep,
+        services: ServicesDep,
+        if_match: IfMatchDep,
+        response: Response,
+    ) -> Any:
+        changes = body.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
+        for field, value in changes.items():
+            if value is None and field not in resource.nullable:
+                raise InvalidInput(f"{field}: may not be null", field=field)
+        service = resource.service(services)
+        current, _router = service.get(principal, row_id)
+        written = service.update(
+            principal, row_id, changes=resource.prepare_update(current, changes), if_match=if_match
+        )
+        response.headers["ETag"] = etag(written.record["version"])
+        return to_public(services, [written.record])[0]
+
+    @router.delete(
+        "/{row_id}",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=public,
+        summary=f"Delete a {resource.kind}",
+    )
+    def remove(
+        row_id: str, principal: PrincipalDep, services: ServicesDep, if_match: IfMatchDep
+    ) -> Any:
+        row = resource.service(services).delete(principal, row_id, if_match=if_match)
+        return to_public(services, [row])[0]
+
+    return router

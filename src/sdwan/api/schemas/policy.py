@@ -1,0 +1,196 @@
+"""Bodies of the policy resources: defined sets, policies, attachments, announcements."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from sdwan.api.schemas.common import Description, Input, IpAddress, Status
+from sdwan.domain.policy import (
+    SetType,
+    Statement,
+    check_community,
+    check_large_community,
+    check_members,
+    check_statements,
+)
+
+_POLICY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+def check_policy_name(value: str) -> str:
+    if not _POLICY_NAME.match(value):
+        raise ValueError(
+            "must be 1-63 letters, digits, '_' or '-', starting with a letter or "
+            "digit (no dots: gobgpd object names are built from it)"
+        )
+    return value
+
+
+def check_prefix(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"not a prefix: {exc}") from None
+
+
+PolicyName = Annotated[str, AfterValidator(check_policy_name)]
+PrefixText = Annotated[str, AfterValidator(check_prefix)]
+Community = Annotated[str, AfterValidator(check_community)]
+LargeCommunity = Annotated[str, AfterValidator(check_large_community)]
+RouterRef = Annotated[str, Field(min_length=1, description="router id or name")]
+
+
+class Owned(Status):
+    id: str
+    router: str
+    router_name: str
+    description: str
+
+
+# --- defined sets ---------------------------------------------------------------------
+
+SetTypeName = Literal["prefix", "neighbor", "community", "large-community", "as-path"]
+
+
+class DefinedSetCreate(Input):
+    router: RouterRef
+    name: PolicyName
+    type: SetTypeName
+    members: list[Any] = Field(default_factory=list, max_length=100000)
+    description: Description = ""
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, members: list[Any], info: ValidationInfo) -> list[Any]:
+        if "type" not in info.data:
+            return members  # the type itself is wrong: reported on its own
+        return check_members(SetType(info.data["type"]), members)
+
+
+class DefinedSetUpdate(Input):
+    members: list[Any] | None = Field(default=None, max_length=100000)
+    description: Description | None = None
+
+
+class DefinedSetPublic(Owned):
+    name: str
+    type: str
+    members: list[Any]
+
+
+# --- policies -------------------------------------------------------------------------
+
+
+class PolicyCreate(Input):
+    router: RouterRef
+    name: PolicyName
+    statements: list[Statement] = Field(min_length=1, max_length=1000)
+    description: Description = ""
+
+    @model_validator(mode="after")
+    def _names(self) -> PolicyCreate:
+        check_statements(self.statements)
+        return self
+
+
+class PolicyUpdate(Input):
+    statements: list[Statement] | None = Field(default=None, min_length=1, max_length=1000)
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> PolicyUpdate:
+        if self.statements is not None:
+            check_statements(self.statements)
+        return self
+
+
+class PolicyPublic(Owned):
+    name: str
+    statements: list[dict[str, Any]]
+
+
+# --- attachments ----------------------------------------------------------------------
+
+Direction = Literal["import", "export"]
+DefaultAction = Literal["accept", "reject", "none"]
+
+
+class AttachmentCreate(Input):
+    router: RouterRef
+    name: PolicyName
+    direction: Direction
+    policies: list[PolicyName] = Field(min_length=1, max_length=100)
+    default_action: DefaultAction = Field(
+        default="none", description="accept/reject what no statement decided; none: go on"
+    )
+    neighbors: list[IpAddress] = Field(
+        default_factory=list, max_length=10000, description="empty: every neighbor"
+    )
+    priority: int = Field(default=100, ge=0, le=10000, description="lower runs first")
+    description: Description = ""
+
+
+class AttachmentUpdate(Input):
+    policies: list[PolicyName] | None = Field(default=None, min_length=1, max_length=100)
+    default_action: DefaultAction | None = None
+    neighbors: list[IpAddress] | None = Field(default=None, max_length=10000)
+    priority: int | None = Field(default=None, ge=0, le=10000)
+    description: Description | None = None
+
+
+class AttachmentPublic(Owned):
+    name: str
+    direction: str
+    policies: list[str]
+    default_action: str
+    neighbors: list[str]
+    priority: int
+
+
+# --- announcements --------------------------------------------------------------------
+
+Origin = Literal["igp", "egp", "incomplete"]
+
+
+class AnnouncementFields(Input):
+    next_hop: IpAddress | None = Field(default=None, description="default: the router itself")
+    origin: Origin = "igp"
+    med: int | None = Field(default=None, ge=0, le=4294967295)
+    local_pref: int | None = Field(default=None, ge=0, le=4294967295)
+    communities: list[Community] = Field(default_factory=list, max_length=100)
+    large_communities: list[LargeCommunity] = Field(default_factory=list, max_length=100)
+    as_path_prepend: int = Field(default=0, ge=0, le=16, description="own AS, n times")
+    description: Description = ""
+
+
+class AnnouncementCreate(AnnouncementFields):
+    """The next hop's family is checked against the prefix by the service."""
+
+    router: RouterRef
+    prefix: PrefixText
+
+
+class AnnouncementUpdate(Input):
+    next_hop: IpAddress | None = None
+    origin: Origin | None = None
+    med: int | None = Field(default=None, ge=0, le=4294967295)
+    local_pref: int | None = Field(default=None, ge=0, le=4294967295)
+    communities: list[Community] | None = Field(default=None, max_length=100)
+    large_communities: list[LargeCommunity] | None = Field(default=None, max_length=100)
+    as_path_prepend: int | None = Field(default=None, ge=0, le=16)
+    description: Description | None = None
+
+
+class AnnouncementPublic(Owned):
+    prefix: str
+    next_hop: str | None
+    origin: str
+    med: int | None
+    local_pref: int | None
+    communities: list[str]
+    large_communities: list[str]
+    as_path_prepend: int

@@ -1,0 +1,130 @@
+"""``sdwan apply -f fleet.yaml`` and ``sdwan export``: the whole fleet as one file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from sdwan.cli.client import CliError, get_client
+from sdwan.cli.output import OutputFormat, OutputOpt
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice (plain PyYAML keeps the last silently)."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise CliError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_document(path: str) -> Any:
+    text = sys.stdin.read() if path == "-" else _read(path)
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise CliError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror}") from None
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def print_plan(result: dict[str, Any]) -> None:
+    changes = result["changes"]
+    if not changes:
+        typer.echo("No changes: the store already matches the file.")
+        return
+    signs = {"create": "+", "update": "~", "delete": "-"}
+    for change in changes:
+        typer.echo(
+            f"{signs[change['action']]} {change['kind']} {change['router']}/{change['key']}"
+            if change["kind"] != "router"
+            else f"{signs[change['action']]} router {change['key']}"
+        )
+        for name, (old, new) in change["fields"].items():
+            typer.echo(f"    {name}: {_value(old)} -> {_value(new)}")
+    counts = {a: sum(c["action"] == a for c in changes) for a in ("create", "update", "delete")}
+    typer.echo(
+        f"\n{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete."
+    )
+    if result["effects"]:
+        typer.echo("BGP sessions:")
+        for effect in result["effects"]:
+            typer.echo(f"  ! {effect}")
+
+
+def apply(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Option("-f", "--file", help="Fleet file (YAML or JSON; - for stdin).")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Delete what the file does not mention, within the routers it names."
+        ),
+    ] = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
+    document = load_document(file)
+    path = "/v1/fleet/plan" if dry_run else "/v1/fleet/apply"
+    result = get_client(ctx).post(path, {"fleet": document, "prune": prune})
+    if output is not OutputFormat.table:
+        typer.echo(
+            json.dumps(result, indent=2)
+            if output is OutputFormat.json
+            else yaml.safe_dump(result, sort_keys=False)
+        )
+        return
+    print_plan(result)
+    if dry_run and result["changes"]:
+        typer.echo("\nDry run: nothing was changed. Run without --dry-run to apply.")
+    elif result["applied"]:
+        typer.echo(
+            "\nApplied. The reconciler pushes it to the routers now "
+            "(`sdwan router list` shows their status)."
+        )
+
+
+def export(
+    ctx: typer.Context,
+    router: Annotated[
+        list[str] | None, typer.Option("--router", help="Only this router (repeatable).")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("-o", "--output", help="yaml (default) or json.")
+    ] = OutputFormat.yaml,
+) -> None:
+    """Write the desired state as a fleet file (passwords are never exported)."""
+    params = {"router": router} if router else None
+    document = get_client(ctx).get("/v1/fleet/export", params=params)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        typer.echo(yaml.safe_dump(document, sort_keys=False), nl=False)

@@ -1,0 +1,173 @@
+"""The plan: what applying a fleet file would create, update and delete, field by
+field, and which BGP sessions it would reset. Read-only."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from sdwan.domain.status import Status
+from sdwan.fleet.model import CHILD_KINDS, ROUTER, Kind, RouterSpec, normalize
+from sdwan.secretbox import SecretBox
+from sdwan.service.neighbors import RESET_FIELDS
+from sdwan.service.routers import RESTART_FIELDS
+from sdwan.store import children, repo
+from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
+
+TABLES = {
+    "defined_sets": defined_sets,
+    "policies": policies,
+    "attachments": policy_attachments,
+    "announcements": announcements,
+}
+
+
+@dataclass
+class Change:
+    action: str  # create | update | delete
+    kind: str
+    router: str
+    key: str
+    id: str | None = None  # the existing object's id (update, delete)
+    fields: dict[str, list[Any]] = field(default_factory=dict)  # name: [old, new]
+    values: dict[str, Any] = field(default_factory=dict)  # create: everything
+    effect: str | None = None  # what it does to BGP sessions
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# section -> key -> (id, fields)
+State = dict[str, dict[str, tuple[str, dict[str, Any]]]]
+
+
+def current_state(
+    conn: Connection, secrets: SecretBox, name: str
+) -> tuple[dict[str, Any] | None, State]:
+    """The router's fields and, per section, key -> (id, fields) as the schemas dump
+    them; objects being deleted are left out."""
+    router = repo.get_router(conn, key=name)
+    if router is None or router.status == Status.PENDING_DELETE:
+        return None, {}
+    values = normalize(ROUTER, {f: getattr(router, f) for f in ROUTER.fields()}, name)
+    state: State = {}
+    for kind in CHILD_KINDS:
+        rows: list[dict[str, Any]]
+        if kind.section == "neighbors":
+            rows = [
+                {
+                    **n.__dict__,
+                    "password": secrets.open(n.password_sealed) if n.password_sealed else None,
+                }
+                for n in repo.neighbors_of(conn, router_id=router.id)
+                if n.status != Status.PENDING_DELETE
+            ]
+        else:
+            rows = [
+                r
+                for r in children.rows_of_router(conn, TABLES[kind.section], router_id=router.id)
+                if r["status"] != Status.PENDING_DELETE
+            ]
+            if kind.section == "defined_sets":
+                rows = [{**r, "type": r["set_type"]} for r in rows]
+        state[kind.section] = {str(r[kind.key]): (r["id"], normalize(kind, r, name)) for r in rows}
+    return values, state
+
+
+def _diff(
+    kind: Kind, old: dict[str, Any], new: dict[str, Any], given: set[str]
+) -> dict[str, list[Any]]:
+    changed: dict[str, list[Any]] = {}
+    for name in kind.fields():
+        if name == "password":
+            if "password" in given and (old.get(name) or "") != (new.get(name) or ""):
+                changed[name] = ["(secret)", "(secret)"]
+            continue
+        if old.get(name) != new.get(name):
+            changed[name] = [old.get(name), new.get(name)]
+    return changed
+
+
+def plan_router(
+    conn: Connection, secrets: SecretBox, spec: RouterSpec, *, prune: bool
+) -> list[Change]:
+    name = spec.values["name"]
+    current, state = current_state(conn, secrets, name)
+    changes: list[Change] = []
+    if current is None:
+        changes.append(Change("create", "router", name, name, values=spec.values))
+    else:
+        diff = _diff(ROUTER, current, spec.values, set(spec.values))
+        if diff:
+            router = repo.get_router(conn, key=name)
+            restart = [f for f in RESTART_FIELDS if f in diff]
+            effect = (
+                f"BGP restarts on {name}: all its sessions reset ({', '.join(restart)})"
+                if restart
+                else None
+            )
+            changes.append(
+                Change(
+                    "update",
+                    "router",
+                    name,
+                    name,
+                    id=router.id if router else None,
+                    fields=diff,
+                    effect=effect,
+                )
+            )
+    for kind in CHILD_KINDS:
+        have = state.get(kind.section, {})
+        want = spec.children.get(kind.section, {})
+        for key, values in want.items():
+            if key not in have:
+                changes.append(
+                    Change(
+                        "create",
+                        kind.name,
+                        name,
+                        key,
+                        values={k: v for k, v in values.items() if k != "password"},
+                    )
+                )
+                continue
+            row_id, old = have[key]
+            diff = _diff(kind, old, values, spec.given[kind.section][key])
+            if diff:
+                changes.append(
+                    Change(
+                        "update",
+                        kind.name,
+                        name,
+                        key,
+                        id=row_id,
+                        fields=diff,
+                        effect=_effect(kind, name, key, diff),
+                    )
+                )
+        if prune:
+            for key, (row_id, _old) in have.items():
+                if key not in want:
+                    effect = (
+                        f"session with {key} on {name} goes away"
+                        if kind.section == "neighbors"
+                        else _soft(kind, name)
+                    )
+                    changes.append(Change("delete", kind.name, name, key, id=row_id, effect=effect))
+    return changes
+
+
+def _effect(kind: Kind, router: str, key: str, diff: dict[str, list[Any]]) -> str | None:
+    if kind.section == "neighbors":
+        resets = sorted(RESET_FIELDS.intersection(diff))
+        return f"session with {key} on {router} resets ({', '.join(resets)})" if resets else None
+    return _soft(kind, router)
+
+
+def _soft(kind: Kind, router: str) -> str | None:
+    if kind.section in ("defined_sets", "policies", "attachments"):
+        return f"soft reset of the affected neighbors on {router} (no session reset)"
+    return None

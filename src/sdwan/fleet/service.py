@@ -1,0 +1,203 @@
+"""Plan, apply and export fleet files through the resource services, all in one
+transaction (a dry run runs every check, then rolls back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.values import default_families
+from sdwan.errors import Conflict, InvalidInput
+from sdwan.fleet.model import CHILD_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
+from sdwan.fleet.plan import Change, current_state, plan_router
+from sdwan.secretbox import SecretBox
+from sdwan.service.children import ChildService
+from sdwan.service.neighbors import NeighborService
+from sdwan.service.routers import RouterService
+from sdwan.service.uow import reading, unit_of_work
+
+ORDER = [k.section for k in CHILD_KINDS]  # neighbors, sets, policies, attachments, ...
+
+
+class FleetService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        secrets: SecretBox,
+        routers: RouterService,
+        neighbors: NeighborService,
+        owned: dict[str, ChildService],
+    ) -> None:
+        self._engine = engine
+        self._secrets = secrets
+        self._routers = routers
+        self._neighbors = neighbors
+        self._owned = {
+            "defined_sets": owned["sets"],
+            "policies": owned["policies"],
+            "attachments": owned["attachments"],
+            "announcements": owned["announcements"],
+        }
+
+    def apply(
+        self, principal: Principal, document: Any, *, prune: bool, dry_run: bool
+    ) -> dict[str, Any]:
+        """The plan, and whether it was applied. A plan that fails a check changes
+        nothing: InvalidInput/Conflict propagate and the transaction rolls back."""
+        principal.require_write()
+        specs = parse_fleet(document)
+        with unit_of_work(self._engine, commit=not dry_run) as work:
+            changes = [
+                c
+                for spec in specs
+                for c in plan_router(work.conn, self._secrets, spec, prune=prune)
+            ]
+            by_router = {spec.values["name"]: spec for spec in specs}
+            try:
+                self._execute(principal, changes, by_router)
+            except (InvalidInput, Conflict) as exc:
+                raise _located(exc, specs, self._current) from None
+        return {
+            "changes": [c.as_dict() for c in changes],
+            "effects": sorted({c.effect for c in changes if c.effect}),
+            "applied": bool(changes) and not dry_run,
+            "dry_run": dry_run,
+        }
+
+    def _execute(self, principal: Principal, changes: list[Change], specs: dict[str, Any]) -> None:
+        self._current: Change | None = None
+        for change in changes:
+            self._current = change
+            if change.kind != "router":
+                continue
+            if change.action == "create":
+                self._routers.create_many(principal, items=[writable(change.values)])
+            elif change.action == "update":
+                self._routers.update(
+                    principal,
+                    change.router,
+                    if_match=None,
+                    changes={k: v[1] for k, v in change.fields.items()},
+                )
+        kinds = {k.name: k for k in CHILD_KINDS}
+        for section in ORDER:
+            for change in changes:
+                kind = kinds.get(change.kind)
+                if kind is None or kind.section != section or change.action == "delete":
+                    continue
+                self._current = change
+                values = specs[change.router].children[section][change.key]
+                if change.action == "create":
+                    self._create(principal, kind, change.router, values)
+                else:
+                    updates = {k: values[k] for k in change.fields}
+                    self._update(principal, kind, change, updates)
+        for section in reversed(ORDER):
+            for change in changes:
+                kind = kinds.get(change.kind)
+                if kind is not None and kind.section == section and change.action == "delete":
+                    assert change.id is not None
+                    self._current = change
+                    if section == "neighbors":
+                        self._neighbors.delete(principal, change.id, if_match=None)
+                    else:
+                        self._owned[section].delete(principal, change.id, if_match=None)
+
+    def _create(
+        self, principal: Principal, kind: Kind, router: str, values: dict[str, Any]
+    ) -> None:
+        item = {**writable(values), "router": router}
+        if kind.section == "neighbors":
+            self._neighbors.create_many(principal, items=[item])
+            return
+        if kind.section == "defined_sets":
+            item["set_type"] = item.pop("type")
+        self._owned[kind.section].create_many(principal, items=[item])
+
+    def _update(
+        self, principal: Principal, kind: Kind, change: Change, updates: dict[str, Any]
+    ) -> None:
+        assert change.id is not None
+        if kind.section == "neighbors":
+            self._neighbors.update(principal, change.id, changes=updates, if_match=None)
+            return
+        if "type" in updates:
+            updates["set_type"] = updates.pop("type")
+        if kind.section == "policies" and "statements" in updates:
+            updates["statements"] = writable({"s": updates["statements"]})["s"]
+        self._owned[kind.section].update(principal, change.id, changes=updates, if_match=None)
+
+    def export(self, principal: Principal, *, names: list[str] | None) -> dict[str, Any]:
+        """The store as a fleet file; defaults are left out, passwords never written."""
+        with reading(self._engine) as conn:
+            if names is None:
+                page = self._routers.list(principal, filters={}, sort="name", limit=1000, offset=0)
+                names = [r.name for r in page.items if r.status != "PENDING_DELETE"]
+            else:
+                for name in names:
+                    self._routers.get(principal, name)  # 404 for unknown or invisible
+            routers = []
+            for name in names:
+                values, state = current_state(conn, self._secrets, name)
+                if values is None:
+                    continue
+                entry = _trim(ROUTER, values)
+                for kind in CHILD_KINDS:
+                    items = [
+                        _trim(kind, v)
+                        for _id, v in sorted(
+                            state.get(kind.section, {}).values(),
+                            key=lambda pair: str(pair[1][kind.key]),
+                        )
+                    ]
+                    if items:
+                        entry[kind.section] = items
+                routers.append(entry)
+        return {"version": 1, "routers": routers}
+
+
+def _located(
+    exc: InvalidInput | Conflict, specs: list[RouterSpec], change: Change | None
+) -> InvalidInput | Conflict:
+    """The service's error, prefixed with where the object stands in the file."""
+    if change is None:
+        return exc
+    where = ""
+    for index, spec in enumerate(specs):
+        if spec.values["name"] != change.router:
+            continue
+        where = f"routers[{index}]"
+        for kind in CHILD_KINDS:
+            if kind.name == change.kind:
+                keys = list(spec.children[kind.section])
+                position = keys.index(change.key) if change.key in keys else None
+                where += f".{kind.section}" + (
+                    f"[{position}]" if position is not None else f"({change.key})"
+                )
+    if not where:
+        return exc
+    field = f"{where}.{exc.field}" if exc.field else where
+    return type(exc)(
+        f"{field}: {exc.message.split(': ', 1)[-1]}" if exc.field else f"{where}: {exc.message}",
+        field=field,
+    )
+
+
+def _trim(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in kind.fields():
+        value = values.get(name)
+        if name in ("password", "api_address") and kind.section == "neighbors":
+            continue
+        if name == kind.key or name in ("type",) or value != _default(kind, name, values):
+            out[name] = value
+    return out
+
+
+def _default(kind: Kind, name: str, values: dict[str, Any]) -> Any:
+    if kind.section == "neighbors" and name == "families":
+        return default_families(values["address"])
+    return kind.default(name)

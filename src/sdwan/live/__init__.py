@@ -1,0 +1,1 @@
+"""Live state: one WatchEvent stream per router feeding one coalescing store writer."""

@@ -1,0 +1,384 @@
+"""The one thread that writes observed state. Watchers and workers hand it
+observations; it folds every observation of a batch in order (so a flap inside a
+batch is still counted and reported), then writes the changed rows and the events
+in ONE transaction and wakes the event streams. A flapping fleet therefore costs a
+transaction per batch, not per watch event."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from sdwan.domain.session import (
+    ESTABLISHED,
+    UNKNOWN,
+    SessionObservation,
+    SessionRecord,
+    advance,
+    down_reason,
+    up_down,
+)
+from sdwan.events.log import EventLog
+from sdwan.events.model import ROUTER_REACHABILITY, SESSION_CHANGED, Event
+from sdwan.store import live_repo
+from sdwan.store.tables import routers
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = 60.0  # seconds between event-retention passes
+
+
+@dataclass
+class _Item:
+    router_id: str
+    at: datetime
+    observations: list[SessionObservation] = field(default_factory=list)
+    complete: bool = False  # a full ListPeer: store neighbors missing from it are not on gobgpd
+    unreachable: str | None = None  # gobgpd went away: every session is unknown
+    reachability: tuple[bool, str, bool] | None = None  # reachable, error, new gobgpd instance
+    drift: list[str] | None = None
+
+
+@dataclass
+class _RouterCache:
+    neighbor_ids: dict[str, str]  # address -> neighbor id
+    records: dict[str, SessionRecord]  # neighbor id -> live record
+    last: dict[str, SessionObservation] = field(default_factory=dict)  # by address, with counters
+    reachable: bool | None = None
+
+
+def _record_of(row: Any) -> SessionRecord:
+    return SessionRecord(
+        state=row["session_state"],
+        admin_down=row["admin_down"],
+        established_at=row["established_at"],
+        state_since=row["state_since"],
+        last_down_at=row["last_down_at"],
+        last_down_reason=row["last_down_reason"],
+        flap_count=row["flap_count"],
+        prefixes_received=row["prefixes_received"],
+        prefixes_accepted=row["prefixes_accepted"],
+    )
+
+
+def _row_of(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "session_state": record.state,
+        "admin_down": record.admin_down,
+        "established_at": record.established_at,
+        "state_since": record.state_since,
+        "last_down_at": record.last_down_at,
+        "last_down_reason": record.last_down_reason,
+        "flap_count": record.flap_count,
+        "prefixes_received": record.prefixes_received,
+        "prefixes_accepted": record.prefixes_accepted,
+    }
+
+
+class LiveWriter:
+    def __init__(self, engine: Engine, events: EventLog) -> None:
+        self._engine = engine
+        self._events = events
+        self._lock = threading.Condition()
+        self._queue: list[_Item] = []
+        self._cache: dict[str, _RouterCache] = {}
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="live-writer", daemon=True)
+        self.batches = 0  # transactions written (for tests and the benchmark)
+        self._busy = False
+
+    # --- producers (any thread) ----------------------------------------------------
+
+    def _put(self, item: _Item) -> None:
+        with self._lock:
+            self._queue.append(item)
+            self._lock.notify()
+
+    def observe(
+        self, router_id: str, observations: Sequence[SessionObservation], *, complete: bool = False
+    ) -> None:
+        self._put(_Item(router_id, _now(), list(observations), complete=complete))
+
+    def gobgpd_unreachable(self, router_id: str, reason: str) -> None:
+        self._put(_Item(router_id, _now(), unreachable=reason))
+
+    def reachability(self, router_id: str, *, reachable: bool, error: str, restarted: bool) -> None:
+        self._put(_Item(router_id, _now(), reachability=(reachable, error, restarted)))
+
+    def drift(self, router_id: str, differences: list[str]) -> None:
+        self._put(_Item(router_id, _now(), drift=differences))
+
+    def forget(self, router_id: str) -> None:
+        with self._lock:
+            self._cache.pop(router_id, None)
+
+    # --- the thread ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is written (tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._queue and not self._busy:
+                    return True
+            time.sleep(0.005)
+        return False
+
+    def _run(self) -> None:
+        next_prune = time.monotonic()
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopping:
+                    self._lock.wait(PRUNE_EVERY)
+                    if time.monotonic() >= next_prune:
+                        break
+                if self._stopping and not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+                self._busy = bool(batch)
+            try:
+                if batch:
+                    self._write_retrying(batch)
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY
+                    self._events.prune()
+            except SQLAlchemyError as exc:
+                log.warning("live state: pruning events failed: %s", exc)
+            finally:
+                self._busy = False
+
+    def _write_retrying(self, batch: list[_Item]) -> None:
+        """A failed transaction (a neighbor deleted meanwhile, a busy database) is
+        retried once from the store's state; then the batch is dropped: the next
+        ListPeer snapshot (5 s) brings the sessions right again."""
+        for attempt in (1, 2):
+            try:
+                self._write(batch)
+                return
+            except SQLAlchemyError as exc:
+                with self._lock:
+                    self._cache.clear()  # re-read from the store
+                if attempt == 2:
+                    log.warning("live state: dropped a batch of %d: %s", len(batch), exc)
+
+    def _write(self, batch: list[_Item]) -> None:
+        events: list[Event] = []
+        with self._engine.begin() as conn:
+            names = _router_names(conn, {item.router_id for item in batch})
+            dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
+            for item in batch:
+                if item.router_id not in names:
+                    continue  # the router is gone
+                name, project = names[item.router_id]
+                cache = self._router_cache(conn, item.router_id)
+                if item.reachability is not None or item.drift is not None:
+                    events += self._write_router(conn, item, cache, name, project)
+                    continue
+                changed = self._fold(conn, item, cache, name, project, events)
+                dirty.setdefault(item.router_id, (cache, set()))[1].update(changed)
+            for router_id, (cache, ids) in dirty.items():
+                self._flush_sessions(conn, router_id, cache, ids)
+            if events:
+                self._events.record(conn, events)
+        self.batches += 1
+        if events:
+            self._events.notify()
+
+    def _router_cache(self, conn: Connection, router_id: str) -> _RouterCache:
+        with self._lock:
+            cache = self._cache.get(router_id)
+        if cache is None:
+            rows = live_repo.sessions_of(conn, router_id=router_id)
+            cache = _RouterCache(
+                neighbor_ids=live_repo.neighbor_ids(conn, router_id=router_id),
+                records={nid: _record_of(row) for nid, row in rows.items()},
+            )
+            with self._lock:
+                self._cache[router_id] = cache
+        return cache
+
+    def _fold(
+        self,
+        conn: Connection,
+        item: _Item,
+        cache: _RouterCache,
+        name: str,
+        project: str | None,
+        events: list[Event],
+    ) -> set[str]:
+        """Apply the item's observations to the cache; returns the neighbor ids changed."""
+        observations = list(item.observations)
+        addresses = {o.address for o in observations}
+        if (
+            item.unreachable is not None
+            or item.complete
+            or not addresses <= set(cache.neighbor_ids)
+        ):
+            cache.neighbor_ids = live_repo.neighbor_ids(conn, router_id=item.router_id)
+        if item.unreachable is not None:
+            observations = [SessionObservation(a, UNKNOWN) for a in cache.neighbor_ids]
+        elif item.complete:
+            missing = set(cache.neighbor_ids) - addresses
+            observations += [SessionObservation(a, UNKNOWN) for a in sorted(missing)]
+        changed: set[str] = set()
+        for obs in observations:
+            neighbor_id = cache.neighbor_ids.get(obs.address)
+            if neighbor_id is None:
+                continue  # a peer the store does not know: drift, the reconciler's business
+            before = cache.last.get(obs.address)
+            if item.unreachable is not None:
+                reason = item.unreachable
+            elif obs.state == UNKNOWN and not obs.removed:
+                reason = "peer not configured on gobgpd"
+            else:
+                reason = down_reason(obs, before)
+            current = cache.records.get(neighbor_id)
+            record = advance(current, obs, now=item.at, reason=reason)
+            if obs.notifications_received is not None:
+                cache.last[obs.address] = obs
+            if record == current:
+                continue
+            cache.records[neighbor_id] = record
+            changed.add(neighbor_id)
+            if (
+                current is None
+                or current.state != record.state
+                or current.admin_down != record.admin_down
+            ):
+                events.append(
+                    _session_event(item.router_id, name, project, neighbor_id, obs, record)
+                )
+        return changed
+
+    def _flush_sessions(
+        self, conn: Connection, router_id: str, cache: _RouterCache, ids: set[str]
+    ) -> None:
+        alive = live_repo.existing_neighbors(conn, ids=ids)
+        stored = set(live_repo.sessions_by_id(conn, ids=alive))
+        stamp = _now()
+        inserts, updates = [], []
+        for neighbor_id in sorted(alive):
+            row = {
+                "neighbor_id": neighbor_id,
+                **_row_of(cache.records[neighbor_id]),
+                "updated_at": stamp,
+            }
+            if neighbor_id in stored:
+                updates.append(row)
+            else:
+                inserts.append({**row, "router_uuid": router_id, "prefixes_advertised": None})
+        live_repo.write_sessions(conn, inserts=inserts, updates=updates)
+
+    def _write_router(
+        self, conn: Connection, item: _Item, cache: _RouterCache, name: str, project: str | None
+    ) -> list[Event]:
+        if item.drift is not None:
+            if live_repo.router_lives(conn, ids=[item.router_id]):
+                drift = {"drift": item.drift, "updated_at": item.at}
+                live_repo.write_router_live(conn, router_id=item.router_id, values=drift)
+            return []
+        assert item.reachability is not None
+        reachable, error, restarted = item.reachability
+        values: dict[str, Any] = {
+            "reachable": reachable,
+            "last_error": error,
+            "updated_at": item.at,
+        }
+        if reachable != cache.reachable:
+            values["reachable_since"] = item.at
+        if reachable and (restarted or cache.reachable is not True):
+            values["gobgpd_up_since"] = item.at
+        if not reachable:
+            values["gobgpd_up_since"] = None
+        existing = live_repo.router_lives(conn, ids=[item.router_id]).get(item.router_id)
+        if existing is None:
+            values.setdefault("reachable_since", item.at)
+            values.setdefault("gobgpd_up_since", item.at if reachable else None)
+            values["drift"] = []
+        elif reachable and existing["reachable"] and not restarted:
+            values.pop("gobgpd_up_since", None)  # the same gobgpd, seen again after our restart
+            values.pop("reachable_since", None)
+        live_repo.write_router_live(conn, router_id=item.router_id, values=values)
+        was = (
+            cache.reachable
+            if cache.reachable is not None
+            else (existing["reachable"] if existing is not None else None)
+        )
+        cache.reachable = reachable
+        if was == reachable and not restarted:
+            return []
+        if reachable:
+            message = f"gobgpd of router {name} {'restarted' if restarted else 'reachable'}"
+        else:
+            message = f"gobgpd of router {name} unreachable: {error}"
+        return [
+            Event(
+                ROUTER_REACHABILITY,
+                "router",
+                item.router_id,
+                name,
+                message,
+                {"reachable": reachable, "restarted": restarted, "error": error},
+                project,
+            )
+        ]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _router_names(conn: Connection, ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    rows = conn.execute(
+        select(routers.c.id, routers.c.name, routers.c.project_id).where(routers.c.id.in_(ids))
+    ).all()
+    return {row.id: (row.name, row.project_id) for row in rows}
+
+
+def _session_event(
+    router_id: str,
+    name: str,
+    project: str | None,
+    neighbor_id: str,
+    obs: SessionObservation,
+    record: SessionRecord,
+) -> Event:
+    text = f"{name}/{obs.address}: session {record.state}"
+    if record.admin_down:
+        text += " (admin down)"
+    if record.state != ESTABLISHED and record.last_down_reason:
+        text += f": {record.last_down_reason}"
+    return Event(
+        SESSION_CHANGED,
+        "neighbor",
+        neighbor_id,
+        name,
+        text,
+        {
+            "router": router_id,
+            "address": obs.address,
+            "session_state": record.state,
+            "session": up_down(record.state),
+            "admin_down": record.admin_down,
+            "flap_count": record.flap_count,
+            "last_down_reason": record.last_down_reason,
+        },
+        project,
+    )

@@ -1,0 +1,131 @@
+"""The policy and announcement stages of a full pass, with the store around them:
+load the router's policy objects, compile, apply, write their status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, Table
+
+from sdwan.domain.policy import SetType, Statement
+from sdwan.domain.status import Status
+from sdwan.errors import SpeakerRejected
+from sdwan.gobgp.client import BgpSpeaker
+from sdwan.reconcile.announce_apply import apply_announcements
+from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
+from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
+from sdwan.store import children
+from sdwan.store.children import Row
+from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
+from sdwan.store.records import RouterRecord
+
+log = logging.getLogger(__name__)
+POLICY_OBJECTS = (defined_sets, policies, policy_attachments)
+
+
+def _load(engine: Engine, router_id: str, tables: tuple[Table, ...]) -> dict[str, list[Row]]:
+    with engine.connect() as conn:
+        return {t.name: children.rows_of_router(conn, t, router_id=router_id) for t in tables}
+
+
+def _live(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if r["status"] != Status.PENDING_DELETE]
+
+
+def _pending(rows: dict[str, list[Row]]) -> bool:
+    return any(r["status"] != Status.ACTIVE for table in rows.values() for r in table)
+
+
+def run_policy_stage(
+    engine: Engine,
+    router: RouterRecord,
+    speaker: BgpSpeaker,
+    *,
+    peers: list[str],
+    repair: bool = True,
+) -> PolicyResult | None:
+    """None when gobgpd refused something (the objects are ERROR with its reason) or
+    when nothing was to be done in report-only mode. SpeakerUnreachable propagates:
+    the pass failed as a whole."""
+    rows = _load(engine, router.id, POLICY_OBJECTS)
+    if not repair and not _pending(rows):
+        return None  # report-only router: only the user's own changes are applied
+    try:
+        compiled = compile_router_policy(
+            asn=router.asn,
+            sets=[
+                SetSpec(r["name"], SetType(r["set_type"]), tuple(r["members"]))
+                for r in _live(rows["defined_sets"])
+            ],
+            policies={
+                r["name"]: [Statement.model_validate(s) for s in r["statements"]]
+                for r in _live(rows["policies"])
+            },
+            attachments=[
+                AttachmentSpec(
+                    r["name"],
+                    r["direction"],
+                    tuple(r["policies"]),
+                    r["default_action"],
+                    tuple(r["neighbors"]),
+                    r["priority"],
+                )
+                for r in _live(rows["policy_attachments"])
+            ],
+        )
+        result = apply_policy(speaker, compiled, peers=peers)
+    except SpeakerRejected as exc:
+        _write(engine, rows, error=exc.message)
+        return None
+    _write(engine, rows, error=None)
+    if result.steps:
+        log.info("router %s policy: %s", router.name, "; ".join(result.steps))
+    return result
+
+
+def run_announcement_stage(
+    engine: Engine, router: RouterRecord, speaker: BgpSpeaker, *, repair: bool = True
+) -> list[str] | None:
+    rows = _load(engine, router.id, (announcements,))
+    if not repair and not _pending(rows):
+        return None
+    items = rows["announcements"]
+    try:
+        steps = apply_announcements(
+            speaker,
+            _live(items),
+            asn=router.asn,
+            withdrawn=[r for r in items if r["status"] == Status.PENDING_DELETE],
+        )
+    except SpeakerRejected as exc:
+        _write(engine, rows, error=exc.message)
+        return None
+    _write(engine, rows, error=None)
+    return steps
+
+
+def _write(engine: Engine, rows: dict[str, list[Row]], *, error: str | None) -> None:
+    with engine.begin() as conn:
+        for name, table_rows in rows.items():
+            table = _TABLES[name]
+            updates: list[tuple[str, int, str, str]] = []
+            deleted: list[tuple[str, int]] = []
+            for row in table_rows:
+                if row["status"] == Status.PENDING_DELETE and error is None:
+                    deleted.append((row["id"], row["version"]))
+                elif error is not None and row["status"] != Status.ACTIVE:
+                    if row["status_detail"] != error:
+                        status = (
+                            Status.PENDING_DELETE
+                            if row["status"] == Status.PENDING_DELETE
+                            else Status.ERROR
+                        )
+                        updates.append((row["id"], row["version"], status, error))
+                elif error is None and row["status"] != Status.ACTIVE:
+                    updates.append((row["id"], row["version"], Status.ACTIVE, ""))
+            children.set_statuses(conn, table, updates=updates)
+            children.delete_rows(conn, table, ids_versions=deleted)
+
+
+_TABLES: dict[str, Any] = {t.name: t for t in (*POLICY_OBJECTS, announcements)}

@@ -1,0 +1,87 @@
+"""What a reconcile pass tells beyond status: events for status changes and drift,
+and the status details that name the drift. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sdwan.domain.status import Status
+from sdwan.events.model import DRIFT_DETECTED, DRIFT_REPAIRED, STATUS_CHANGED, Event
+from sdwan.store.records import NeighborRecord, RouterRecord
+
+REPORT_ONLY_PREFIX = "drift (report-only)"
+REPAIRED_PREFIX = "drift repaired"
+
+
+def drift_note(difference: str, repair: bool) -> str:
+    return f"{REPAIRED_PREFIX if repair else REPORT_ONLY_PREFIX}: {difference}"
+
+
+def router_drift_detail(drift: Mapping[str, str], repair: bool) -> str:
+    texts = list(drift.values())
+    shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
+    return drift_note(shown, repair)
+
+
+def drift_event(router: RouterRecord, drift: Mapping[str, str], repair: bool) -> Event:
+    kind = DRIFT_REPAIRED if repair else DRIFT_DETECTED
+    return Event(
+        kind,
+        "router",
+        router.id,
+        router.name,
+        f"router {router.name}: {router_drift_detail(drift, repair)}",
+        {"differences": dict(drift), "drift_mode": "repair" if repair else "report"},
+        router.project_id,
+    )
+
+
+def neighbor_status_events(
+    router: RouterRecord,
+    neighbors: Sequence[NeighborRecord],
+    updates: Sequence[tuple[str, int, str, str]],
+    deleted: Sequence[tuple[str, int]],
+) -> list[Event]:
+    by_id = {n.id: n for n in neighbors}
+    events = []
+    for neighbor_id, version, status, detail in updates:
+        neighbor = by_id[neighbor_id]
+        text = f"neighbor {router.name}/{neighbor.address}: {status}"
+        events.append(
+            Event(
+                STATUS_CHANGED,
+                "neighbor",
+                neighbor_id,
+                router.name,
+                text + (f" ({detail})" if detail else ""),
+                {"status": status, "status_detail": detail, "version": version},
+                router.project_id,
+            )
+        )
+    for neighbor_id, version in deleted:
+        neighbor = by_id[neighbor_id]
+        events.append(
+            Event(
+                STATUS_CHANGED,
+                "neighbor",
+                neighbor_id,
+                router.name,
+                f"neighbor {router.name}/{neighbor.address}: deleted from gobgpd and the store",
+                {"status": "DELETED", "version": version},
+                router.project_id,
+            )
+        )
+    return events
+
+
+def router_status_event(router: RouterRecord, status: Status, detail: str) -> Event:
+    text = f"router {router.name}: {status}" + (f" ({detail})" if detail else "")
+    return Event(
+        STATUS_CHANGED,
+        "router",
+        router.id,
+        router.name,
+        text,
+        {"status": str(status), "status_detail": detail, "version": router.version},
+        router.project_id,
+    )

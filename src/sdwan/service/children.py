@@ -1,0 +1,273 @@
+"""One service for every resource a router owns by a key (a name, or a prefix):
+defined sets, policies, attachments, announcements. A ChildSpec says what differs:
+the table, the key, the rules that need the store (references, conflicts)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import IntegrityError
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.status import Status, status_after_update
+from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.uow import reading, transaction
+from sdwan.store import children, repo
+from sdwan.store.children import Row
+from sdwan.store.records import RouterRecord
+
+# (conn, router, values, where) -> None; raises InvalidInput/Conflict naming the field
+RuleCheck = Callable[[Connection, RouterRecord, dict[str, Any], str], None]
+# (conn, router, row) -> message if something still refers to the row, else None
+RefCheck = Callable[[Connection, RouterRecord, Row], str | None]
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    kind: str  # "defined set", for messages
+    table: Table
+    key_field: str  # unique per router
+    sortable: tuple[str, ...]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    immutable: tuple[str, ...] = ()
+    check: RuleCheck | None = None
+    referenced: RefCheck | None = None
+
+
+class ChildService:
+    def __init__(self, spec: ChildSpec, *, engine: Engine, notifier: ChangeNotifier) -> None:
+        self.spec = spec
+        self._engine = engine
+        self._notifier = notifier
+
+    # --- create ----------------------------------------------------------------
+
+    def create_many(
+        self,
+        principal: Principal,
+        *,
+        items: Sequence[Mapping[str, Any]],
+        conn: Connection | None = None,
+    ) -> list[Row]:
+        principal.require_write()
+        if conn is None:
+            with transaction(self._engine) as own:
+                created = self.create_many(principal, items=items, conn=own)
+            self.notify({r["router_uuid"] for r in created})
+            return created
+        prefix = len(items) > 1
+        stamp = repo.now()
+        rows: list[Row] = []
+        seen: dict[tuple[str, Any], int] = {}
+        routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
+        for index, item in enumerate(items):
+            where = f"items[{index}]." if prefix else ""
+            router = self._router(principal, routers.get(item["router"]), item["router"], where)
+            values = {**self.spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
+            key = (router.id, values[self.spec.key_field])
+            if key in seen:
+                raise Conflict(
+                    f"{where}{self.spec.key_field}: {key[1]!r} appears twice for router "
+                    f"{router.name} in this request (also items[{seen[key]}])",
+                    field=f"{where}{self.spec.key_field}",
+                )
+            seen[key] = index
+            if (
+                children.get_by_key(
+                    conn,
+                    self.spec.table,
+                    router_id=router.id,
+                    key_field=self.spec.key_field,
+                    key=key[1],
+                )
+                is not None
+            ):
+                raise Conflict(
+                    f"{where}{self.spec.key_field}: router {router.name} already has a "
+                    f"{self.spec.kind} {key[1]!r}",
+                    field=f"{where}{self.spec.key_field}",
+                )
+            if self.spec.check is not None:
+                self.spec.check(conn, router, values, where)
+            rows.append(
+                {
+                    **values,
+                    "id": repo.new_id(),
+                    "router_uuid": router.id,
+                    "status": Status.PENDING_CREATE,
+                    "status_detail": "",
+                    "version": 1,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            )
+            # later items may refer to earlier ones (a policy to a set in the same batch)
+            try:
+                children.insert_rows(conn, self.spec.table, rows=[rows[-1]])
+            except IntegrityError:
+                raise Conflict(f"a {self.spec.kind} {key[1]!r} was created concurrently") from None
+        return rows
+
+    def _router(
+        self, principal: Principal, router: RouterRecord | None, key: str, where: str
+    ) -> RouterRecord:
+        try:
+            found = visible(principal, router, key)
+        except NotFound:
+            raise InvalidInput(
+                f"{where}router: no router {key!r}", field=f"{where}router"
+            ) from None
+        if found.status == Status.PENDING_DELETE:
+            raise Conflict(
+                f"{where}router: router {found.name} is being deleted", field=f"{where}router"
+            )
+        return found
+
+    def notify(self, router_ids: set[str]) -> None:
+        for router_id in router_ids:
+            self._notifier.router_changed(router_id)
+
+    # --- read ------------------------------------------------------------------
+
+    def get(self, principal: Principal, row_id: str) -> tuple[Row, RouterRecord]:
+        with reading(self._engine) as conn:
+            return self._visible(conn, principal, row_id)
+
+    def _visible(
+        self, conn: Connection, principal: Principal, row_id: str
+    ) -> tuple[Row, RouterRecord]:
+        row = children.get_row(conn, self.spec.table, row_id=row_id)
+        router = repo.get_router(conn, key=row["router_uuid"]) if row else None
+        try:
+            found = visible(principal, router, row_id)
+        except NotFound:
+            raise NotFound(f"{self.spec.kind} {row_id!r} not found") from None
+        assert row is not None
+        return row, found
+
+    def find(
+        self, principal: Principal, *, router: str, key: str, conn: Connection | None = None
+    ) -> Row | None:
+        if conn is None:
+            with reading(self._engine) as own:
+                return self.find(principal, router=router, key=key, conn=own)
+        record = visible(principal, repo.get_router(conn, key=router), router)
+        return children.get_by_key(
+            conn, self.spec.table, router_id=record.id, key_field=self.spec.key_field, key=key
+        )
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filters: dict[str, Any],
+        sort: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[Row]:
+        filters = dict(filters)
+        with reading(self._engine) as conn:
+            if "router" in filters:
+                key = filters.pop("router")
+                try:
+                    filters["router_uuid"] = visible(
+                        principal, repo.get_router(conn, key=key), key
+                    ).id
+                except NotFound:
+                    raise InvalidInput(f"router: no router {key!r}", field="router") from None
+            elif principal.project_id is not None:
+                raise InvalidInput("router: required for project-scoped callers", field="router")
+            rows, total = children.list_children(
+                conn,
+                self.spec.table,
+                filters=filters,
+                sort=sort,
+                sortable=self.spec.sortable,
+                default_sort=f"router,{self.spec.key_field}",
+                limit=limit,
+                offset=offset,
+            )
+        return Page(rows, total, limit, offset)
+
+    def rows_of(self, conn: Connection, router_id: str) -> builtins.list[Row]:
+        return children.rows_of_router(conn, self.spec.table, router_id=router_id)
+
+    # --- update / delete -------------------------------------------------------
+
+    def update(
+        self,
+        principal: Principal,
+        row_id: str,
+        *,
+        changes: Mapping[str, Any],
+        if_match: int | None,
+        conn: Connection | None = None,
+    ) -> Written[Row]:
+        principal.require_write()
+        if conn is None:
+            with transaction(self._engine) as own:
+                written = self.update(
+                    principal, row_id, changes=changes, if_match=if_match, conn=own
+                )
+            self.notify({written.record["router_uuid"]})
+            return written
+        row, router = self._visible(conn, principal, row_id)
+        check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
+        if row["status"] == Status.PENDING_DELETE:
+            raise Conflict(f"{self.spec.kind} {row[self.spec.key_field]} is being deleted")
+        for name in (self.spec.key_field, *self.spec.immutable):
+            if name in changes and changes[name] != row[name]:
+                raise InvalidInput(
+                    f"{name}: cannot be changed; delete and create instead", field=name
+                )
+        changed = {k: v for k, v in changes.items() if row[k] != v}
+        if not changed:
+            return Written(row)
+        if self.spec.check is not None:
+            self.spec.check(conn, router, {**row, **changed}, "")
+        changed["status"] = status_after_update(row["status"])
+        changed["status_detail"] = ""
+        if not children.update_row(
+            conn, self.spec.table, row_id=row_id, expected_version=row["version"], values=changed
+        ):
+            raise Conflict(f"{self.spec.kind} changed concurrently; retry")
+        updated = children.get_row(conn, self.spec.table, row_id=row_id)
+        assert updated is not None
+        return Written(updated)
+
+    def delete(
+        self,
+        principal: Principal,
+        row_id: str,
+        *,
+        if_match: int | None,
+        conn: Connection | None = None,
+    ) -> Row:
+        principal.require_write()
+        if conn is None:
+            with transaction(self._engine) as own:
+                row = self.delete(principal, row_id, if_match=if_match, conn=own)
+            self.notify({row["router_uuid"]})
+            return row
+        row, router = self._visible(conn, principal, row_id)
+        check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
+        if self.spec.referenced is not None:
+            message = self.spec.referenced(conn, router, row)
+            if message:
+                raise Conflict(message)
+        if row["status"] != Status.PENDING_DELETE:
+            children.update_row(
+                conn,
+                self.spec.table,
+                row_id=row_id,
+                expected_version=row["version"],
+                values={"status": Status.PENDING_DELETE, "status_detail": ""},
+            )
+        updated = children.get_row(conn, self.spec.table, row_id=row_id)
+        assert updated is not None
+        return updated

@@ -1,0 +1,89 @@
+"""Resource events the services emit after a committed change. Field names only for
+what changed: values could be secrets (a password) and the resource has the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
+from sdwan.store.records import NeighborRecord, RouterRecord
+
+_BOOKKEEPING = {"status", "status_detail", "version", "updated_at"}
+
+
+def _field_names(changed: Iterable[str]) -> list[str]:
+    names = {"password" if f == "password_sealed" else f for f in changed}
+    return sorted(names - _BOOKKEEPING)
+
+
+class EventSink(Protocol):
+    def emit(self, events: Sequence[Event]) -> None: ...
+
+
+class NoEvents:
+    def emit(self, events: Sequence[Event]) -> None:
+        pass
+
+
+def router_event(kind: str, router: RouterRecord, changed: Iterable[str] = ()) -> Event:
+    verb = {RESOURCE_CREATED: "created", RESOURCE_UPDATED: "updated"}.get(
+        kind, "deletion requested"
+    )
+    fields = _field_names(changed)
+    text = f"router {router.name} {verb}" + (f": {', '.join(fields)}" if fields else "")
+    return Event(
+        kind,
+        "router",
+        router.id,
+        router.name,
+        text,
+        {"status": router.status, "version": router.version, "changed": fields},
+        router.project_id,
+    )
+
+
+def neighbor_events(
+    kind: str,
+    neighbors: Sequence[NeighborRecord],
+    routers: Mapping[str, RouterRecord],
+    changed: Iterable[str] = (),
+) -> list[Event]:
+    """``routers`` by id."""
+    verb = {RESOURCE_CREATED: "created", RESOURCE_UPDATED: "updated"}.get(
+        kind, "deletion requested"
+    )
+    fields = _field_names(changed)
+    events = []
+    for neighbor in neighbors:
+        router = routers[neighbor.router_uuid]
+        text = f"neighbor {router.name}/{neighbor.address} {verb}"
+        events.append(
+            Event(
+                kind,
+                "neighbor",
+                neighbor.id,
+                router.name,
+                text + (f": {', '.join(fields)}" if fields else ""),
+                {
+                    "address": neighbor.address,
+                    "router": router.id,
+                    "status": neighbor.status,
+                    "version": neighbor.version,
+                    "changed": fields,
+                },
+                router.project_id,
+            )
+        )
+    return events
+
+
+__all__ = [
+    "RESOURCE_CREATED",
+    "RESOURCE_DELETED",
+    "RESOURCE_UPDATED",
+    "EventSink",
+    "NoEvents",
+    "neighbor_events",
+    "router_event",
+]

@@ -1,0 +1,99 @@
+"""Transactions that several service calls can share.
+
+Each service call normally runs in its own transaction. Inside ``unit_of_work`` they
+all join one: nothing is visible to others until it commits, a failure anywhere
+rolls everything back (``sdwan apply`` relies on this), and what a call wants to
+happen after its commit (telling the reconciler, publishing events) waits for the
+outer commit and is dropped on rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+
+@dataclass
+class UnitOfWork:
+    conn: Connection
+    deferred: list[Callable[[], None]] = field(default_factory=list)
+
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("sdwan_unit_of_work", default=None)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, commit: bool = True) -> Iterator[UnitOfWork]:
+    """One transaction for every service call inside; ``commit=False`` rolls it back
+    at the end (a dry run that still runs every check)."""
+    work: UnitOfWork | None = None
+    try:
+        with engine.begin() as conn:
+            work = UnitOfWork(conn)
+            token = _current.set(work)
+            try:
+                yield work
+            finally:
+                _current.reset(token)
+            if not commit:
+                raise _Rollback
+    except _Rollback:
+        return
+    assert work is not None
+    for action in work.deferred:
+        action()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction of its own, or the surrounding unit of work's."""
+    work = _current.get()
+    if work is not None:
+        yield work.conn
+        return
+    with engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads that sees the surrounding unit of work's writes."""
+    work = _current.get()
+    if work is not None:
+        yield work.conn
+        return
+    with engine.connect() as conn:
+        yield conn
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run ``action`` now, or after the surrounding unit of work commits."""
+    work = _current.get()
+    if work is None:
+        action()
+    else:
+        work.deferred.append(action)
+
+
+class DeferredCalls:
+    """Wraps a notifier or an event sink: every method call waits for the commit of
+    the surrounding unit of work (or runs at once outside one). Return values are
+    dropped, so wrap only fire-and-forget interfaces."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        method = getattr(self._inner, name)
+
+        def call(*args: object, **kwargs: object) -> None:
+            after_commit(lambda: method(*args, **kwargs))
+
+        return call

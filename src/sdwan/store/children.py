@@ -1,0 +1,114 @@
+"""Data access shared by every resource a router owns by name (defined sets,
+policies, attachments, announcements): rows are plain dicts, callers own the
+transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+
+from sdwan.store.listing import list_rows
+from sdwan.store.repo import now
+
+Row = dict[str, Any]
+
+
+def insert_rows(conn: Connection, table: Table, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), list(rows))
+
+
+def get_row(conn: Connection, table: Table, *, row_id: str) -> Row | None:
+    row = conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def get_by_key(
+    conn: Connection, table: Table, *, router_id: str, key_field: str, key: str
+) -> Row | None:
+    row = (
+        conn.execute(
+            select(table).where(table.c.router_uuid == router_id, table.c[key_field] == key)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def rows_of_router(conn: Connection, table: Table, *, router_id: str) -> list[Row]:
+    rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def list_children(
+    conn: Connection,
+    table: Table,
+    *,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    sortable: Sequence[str],
+    default_sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    where = [table.c[name] == value for name, value in filters.items()]
+    columns = {name: table.c[name] for name in sortable}
+    columns["router"] = table.c.router_uuid
+    rows, total = list_rows(
+        conn,
+        table,
+        where=where,
+        sort=sort,
+        sortable=columns,
+        default_sort=default_sort,
+        limit=limit,
+        offset=offset,
+    )
+    return [dict(r) for r in rows], total
+
+
+def update_row(
+    conn: Connection,
+    table: Table,
+    *,
+    row_id: str,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> bool:
+    result = conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now())
+    )
+    return result.rowcount == 1
+
+
+def set_statuses(
+    conn: Connection, table: Table, *, updates: Sequence[tuple[str, int, str, str]]
+) -> None:
+    """(id, version, status, detail); rows whose version moved on are left alone."""
+    if updates:
+        conn.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
+            [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
+        )
+
+
+def delete_rows(conn: Connection, table: Table, *, ids_versions: Sequence[tuple[str, int]]) -> None:
+    if ids_versions:
+        conn.execute(
+            delete(table).where(
+                table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+            ),
+            [{"b_id": i, "b_version": v} for i, v in ids_versions],
+        )
+
+
+def delete_router_children(conn: Connection, tables: Sequence[Table], *, router_id: str) -> None:
+    for table in tables:
+        conn.execute(delete(table).where(table.c.router_uuid == router_id))

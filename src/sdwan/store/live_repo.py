@@ -1,0 +1,150 @@
+"""Data access for observed state: neighbor sessions, router reachability, events.
+Keyword-only arguments; callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
+
+from sdwan.store.live_tables import events, neighbor_live, router_live
+from sdwan.store.tables import neighbors, routers
+
+# --- sessions ------------------------------------------------------------------------
+
+
+def neighbor_ids(conn: Connection, *, router_id: str) -> dict[str, str]:
+    """address -> neighbor id, for one router."""
+    rows = conn.execute(
+        select(neighbors.c.address, neighbors.c.id).where(neighbors.c.router_uuid == router_id)
+    ).all()
+    return {row.address: row.id for row in rows}
+
+
+def sessions_of(conn: Connection, *, router_id: str) -> dict[str, RowMapping]:
+    """neighbor id -> live row, for one router."""
+    rows = conn.execute(select(neighbor_live).where(neighbor_live.c.router_uuid == router_id))
+    return {row["neighbor_id"]: row for row in rows.mappings()}
+
+
+def write_sessions(
+    conn: Connection, *, inserts: Sequence[Mapping[str, Any]], updates: Sequence[Mapping[str, Any]]
+) -> None:
+    """Rows keyed by ``neighbor_id``; ``updates`` for rows that exist."""
+    if inserts:
+        conn.execute(insert(neighbor_live), list(inserts))
+    if updates:
+        columns = [c for c in updates[0] if c != "neighbor_id"]
+        conn.execute(
+            update(neighbor_live)
+            .where(neighbor_live.c.neighbor_id == bindparam("b_neighbor_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns}),
+            [{f"b_{k}": v for k, v in row.items()} for row in updates],
+        )
+
+
+def existing_neighbors(conn: Connection, *, ids: Iterable[str]) -> set[str]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    return set(conn.execute(select(neighbors.c.id).where(neighbors.c.id.in_(wanted))).scalars())
+
+
+def sessions_by_id(conn: Connection, *, ids: Iterable[str]) -> dict[str, RowMapping]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = conn.execute(select(neighbor_live).where(neighbor_live.c.neighbor_id.in_(wanted)))
+    return {row["neighbor_id"]: row for row in rows.mappings()}
+
+
+def session_counts(conn: Connection) -> list[tuple[str, str, int, int]]:
+    """(router name, session state, sessions, prefixes received) for metrics."""
+    query = (
+        select(
+            routers.c.name,
+            neighbor_live.c.session_state,
+            func.count(),
+            func.coalesce(func.sum(neighbor_live.c.prefixes_received), 0),
+        )
+        .join(routers, routers.c.id == neighbor_live.c.router_uuid)
+        .group_by(routers.c.name, neighbor_live.c.session_state)
+    )
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in conn.execute(query).all()]
+
+
+# --- routers -------------------------------------------------------------------------
+
+
+def router_lives(conn: Connection, *, ids: Iterable[str] | None = None) -> dict[str, RowMapping]:
+    query = select(router_live)
+    if ids is not None:
+        query = query.where(router_live.c.router_uuid.in_(set(ids)))
+    return {row["router_uuid"]: row for row in conn.execute(query).mappings()}
+
+
+def write_router_live(conn: Connection, *, router_id: str, values: Mapping[str, Any]) -> None:
+    exists = conn.execute(
+        select(router_live.c.router_uuid).where(router_live.c.router_uuid == router_id)
+    ).first()
+    if exists:
+        conn.execute(
+            update(router_live).where(router_live.c.router_uuid == router_id).values(**values)
+        )
+    elif conn.execute(select(routers.c.id).where(routers.c.id == router_id)).first():
+        conn.execute(insert(router_live).values(router_uuid=router_id, **values))
+
+
+def router_reachability(conn: Connection) -> list[tuple[str, bool]]:
+    query = select(routers.c.name, router_live.c.reachable).join(
+        routers, routers.c.id == router_live.c.router_uuid
+    )
+    return [(r[0], bool(r[1])) for r in conn.execute(query).all()]
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def insert_events(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(events), list(rows))
+
+
+def read_events(
+    conn: Connection,
+    *,
+    since: int | None,
+    limit: int,
+    project_id: str | None = None,
+    router_name: str | None = None,
+    kind: str | None = None,
+) -> list[RowMapping]:
+    """Events after id ``since`` (None: the newest ``limit``), oldest first. ``kind``
+    matches a prefix ("session.")."""
+    where = [events.c.id > (since or 0)]
+    if project_id is not None:
+        where.append(events.c.project_id == project_id)
+    if router_name is not None:
+        where.append(events.c.router_name == router_name)
+    if kind is not None:
+        where.append(events.c.kind.startswith(kind, autoescape=True))
+    if since is None:
+        newest = select(events).where(*where).order_by(events.c.id.desc()).limit(limit)
+        return list(reversed(conn.execute(newest).mappings().all()))
+    query = select(events).where(*where).order_by(events.c.id).limit(limit)
+    return list(conn.execute(query).mappings().all())
+
+
+def last_event_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+
+def prune_events(conn: Connection, *, keep: int, older_than: datetime) -> int:
+    """Drop events older than ``older_than`` and all but the newest ``keep``."""
+    last = last_event_id(conn)
+    result = conn.execute(
+        delete(events).where((events.c.id <= last - keep) | (events.c.time < older_than))
+    )
+    return int(result.rowcount or 0)

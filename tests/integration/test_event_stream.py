@@ -1,0 +1,160 @@
+"""GET /v1/events as Server-Sent Events, read with a real HTTP client (httpx) from a
+real `sdwan serve`; and the CLI's `sdwan events`, `sdwan watch --once`, `neighbor list`."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from sdwan.lab import GobgpdFactory, wait_for
+from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess
+
+
+def _sse(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Event) -> None:
+    """Read SSE messages into ``out`` (as dicts with their id) until ``stop``."""
+    with (
+        httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client,
+        client.stream("GET", url, headers=headers) as response,
+    ):
+        out.put(("status", response.status_code, response.headers.get("content-type")))
+        message: dict[str, str] = {}
+        for line in response.iter_lines():
+            if stop.is_set():
+                return
+            if line == "" and message:
+                out.put(("event", message))
+                message = {}
+            elif ":" in line and not line.startswith(":"):
+                key, _, value = line.partition(":")
+                message[key] = value.removeprefix(" ")
+
+
+class Stream:
+    def __init__(self, url: str, **headers: str) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        all_headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", **headers}
+        self.thread = threading.Thread(
+            target=_sse, args=(url, all_headers, self.queue, self.stop), daemon=True
+        )
+        self.thread.start()
+        kind, status, content_type = self.queue.get(timeout=10)
+        assert (kind, status) == ("status", 200)
+        assert content_type.startswith("text/event-stream")
+
+    def next(self, timeout: float = 10.0) -> dict:
+        kind, message = self.queue.get(timeout=timeout)
+        assert kind == "event"
+        data = json.loads(message["data"])
+        assert int(message["id"]) == data["id"] and message["event"] == data["kind"]
+        return data
+
+    def until(self, predicate: Callable[[dict], bool], timeout: float = 20.0) -> dict:
+        """The first event from now on that matches (events before it are skipped)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            event = self.next(timeout=max(0.01, deadline - time.monotonic()))
+            if predicate(event):
+                return event
+        raise AssertionError(f"no matching SSE event within {timeout}s")
+
+
+def test_event_stream_replays_then_follows_live(
+    gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProcess
+) -> None:
+    daemon = gobgpd_factory("e1")
+    url = f"{orchestrator.url}/v1/events"
+    with orchestrator.client() as api:
+        assert httpx.get(url).status_code == 401
+        body = {
+            "name": "R1",
+            "router_id": "198.18.220.1",
+            "asn": 65001,
+            "api_address": daemon.api_address,
+            "listen_port": -1,
+        }
+        assert api.post("/v1/routers", json=body).status_code == 201
+        first = api.get("/v1/events").json()["items"]
+        assert first[0]["kind"] == "resource.created" and first[0]["router_name"] == "R1"
+
+        # replay from the beginning, then live
+        stream = Stream(f"{url}?since=0", Accept="text/event-stream")
+        replayed = stream.next()
+        assert replayed["id"] == first[0]["id"] and replayed["kind"] == "resource.created"
+        neighbor = {"router": "R1", "address": "198.18.221.1", "peer_asn": 65002}
+        assert api.post("/v1/neighbors", json=neighbor).status_code == 201
+        created = stream.until(
+            lambda e: e["kind"] == "resource.created" and e["resource_type"] == "neighbor"
+        )
+        assert created["data"]["address"] == "198.18.221.1"
+        active = stream.until(
+            lambda e: e["kind"] == "status.changed" and e["resource_id"] == created["resource_id"]
+        )
+        assert active["data"]["status"] == "ACTIVE"
+        session = stream.until(lambda e: e["kind"] == "session.changed")
+        assert session["data"]["address"] == "198.18.221.1"
+        assert session["data"]["session_state"] in ("IDLE", "ACTIVE", "CONNECT")
+        stream.stop.set()
+
+        # a reconnect with Last-Event-ID resumes right after that event
+        again = Stream(url, Accept="text/event-stream", **{"Last-Event-ID": str(created["id"])})
+        assert again.next()["id"] > created["id"]
+        again.stop.set()
+        # secrets never reach the log
+        patch = api.patch(f"/v1/neighbors/{created['resource_id']}", json={"password": "s3cr3t"})
+        assert patch.status_code == 200
+        updated = wait_for(
+            lambda: api.get("/v1/events", params={"kind": "resource.updated"}).json()["items"],
+            timeout=5,
+            what="resource.updated",
+        )
+        assert updated[-1]["data"]["changed"] == ["password"]
+        assert "s3cr3t" not in api.get("/v1/events", params={"limit": 1000}).text
+
+        # the subscriber gauge saw our streams
+        metrics = api.get("/metrics")
+        assert metrics.status_code == 200
+        assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+        assert "sdwan_event_stream_subscribers" in metrics.text
+        assert 'sdwan_gobgpd_reachable{router="R1"} 1' in metrics.text
+        assert 'sdwan_bgp_sessions{router="R1",state=' in metrics.text
+        assert httpx.get(f"{orchestrator.url}/metrics").status_code == 401
+
+
+def test_cli_watch_events_and_neighbor_list(
+    gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProcess
+) -> None:
+    daemon = gobgpd_factory("e2")
+    orchestrator.cli(
+        "router", "create", "--name", "R2", "--router-id", "198.18.222.1", "--asn", "65001",
+        "--api-address", daemon.api_address, "--listen-port", "-1", "--wait",
+    )  # fmt: skip
+    orchestrator.cli(
+        "neighbor", "create", "--router", "R2", "--address", "198.18.223.1",
+        "--peer-asn", "65002", "--passive", "--wait",
+    )  # fmt: skip
+    with orchestrator.client() as api:
+        wait_for(
+            lambda: api.get("/v1/neighbors").json()["items"][0]["session_state"] != "UNKNOWN",
+            timeout=10,
+            what="live state of the neighbor",
+        )
+    listed = orchestrator.cli("neighbor", "list").stdout
+    for header in ("SESSION", "UP/DOWN", "UPTIME", "RCVD/ACPT/ADV"):
+        assert header in listed
+    assert "ACTIVE" in listed and "DOWN" in listed
+
+    table = orchestrator.cli("watch", "--once").stdout
+    assert "198.18.223.1" in table and "SESSION" in table and "R2" in table
+
+    events = orchestrator.cli("events", "--since", "0").stdout
+    assert "resource.created" in events and "router R2 created" in events
+    as_json = json.loads(orchestrator.cli("events", "--kind", "session.", "-o", "json").stdout)
+    assert as_json and all(e["kind"] == "session.changed" for e in as_json)
+    routers = orchestrator.cli("router", "list").stdout
+    assert "GOBGPD" in routers and "up " in routers

@@ -1,0 +1,181 @@
+"""Pure pieces of the live state: session transitions, the coalescing writer, metrics
+rendering, and the drift rules of the reconciler against a FakeSpeaker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from sdwan.domain.bgp import PeerConfig
+from sdwan.domain.session import SessionObservation, advance, down_reason
+from sdwan.events.log import EventLog
+from sdwan.gobgp.fake import FakeSpeaker
+from sdwan.live.writer import LiveWriter
+from sdwan.metrics import Gauge, Metrics
+from sdwan.store import repo
+from sdwan.store.db import make_engine, migrate, sqlite_url
+from tests.unit.conftest import wait_for
+from tests.unit.test_api_crud import ROUTER
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SOCK = ROUTER["api_address"]
+
+
+def test_flap_counts_and_reason() -> None:
+    up = advance(None, SessionObservation("198.18.0.1", "ESTABLISHED"), now=T0, reason="")
+    assert up.established_at == T0 and up.flap_count == 0 and up.last_down_reason == ""
+    before = SessionObservation("198.18.0.1", "ESTABLISHED", notifications_received=0,
+                                notifications_sent=0, received=5, accepted=5)  # fmt: skip
+    went = SessionObservation("198.18.0.1", "ACTIVE", notifications_received=1,
+                              notifications_sent=0, received=0, accepted=0)  # fmt: skip
+    reason = down_reason(went, before)
+    assert reason == "NOTIFICATION received from the peer"
+    down = advance(up, went, now=T0 + timedelta(seconds=5), reason=reason)
+    assert (down.state, down.flap_count, down.established_at) == ("ACTIVE", 1, None)
+    assert down.last_down_reason == reason and down.last_down_at == T0 + timedelta(seconds=5)
+    # staying down is not another flap; coming back keeps the count
+    again = advance(down, SessionObservation("198.18.0.1", "CONNECT"), now=T0, reason="x")
+    assert again.flap_count == 1 and again.last_down_reason == reason
+    back = advance(again, SessionObservation("198.18.0.1", "ESTABLISHED"), now=T0, reason="")
+    assert back.flap_count == 1 and back.established_at == T0
+    assert down_reason(SessionObservation("a", "IDLE", admin_down=True), None).startswith("admin")
+    assert down_reason(SessionObservation("a", "IDLE", removed=True), None).startswith("peer re")
+    assert down_reason(SessionObservation("a", "ACTIVE"), None).startswith("connection lost")
+
+
+def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "live.db"))
+    migrate(engine)
+    stamp = repo.now()
+    with engine.begin() as conn:
+        repo.insert_routers(conn, rows=[{
+            "id": "r1", "project_id": "default", "name": "R1", "router_id": "198.18.0.1",
+            "asn": 65001, "api_address": "unix:///x.sock", "listen_port": 179,
+            "listen_addresses": [], "description": "", "status": "ACTIVE", "status_detail": "",
+            "version": 1, "created_at": stamp, "updated_at": stamp,
+        }])  # fmt: skip
+        repo.insert_neighbors(conn, rows=[{
+            "id": "n1", "router_uuid": "r1", "address": "198.18.0.2", "peer_asn": 65002,
+            "description": "", "local_address": None, "hold_time": 90, "keepalive_interval": 30,
+            "passive": False, "ebgp_multihop_ttl": 0, "password_sealed": None,
+            "route_reflector_client": False, "enabled": True, "families": ["ipv4-unicast"],
+            "status": "ACTIVE", "status_detail": "", "version": 1, "created_at": stamp,
+            "updated_at": stamp,
+        }])  # fmt: skip
+    events = EventLog(engine)
+    writer = LiveWriter(engine, events)
+    # queued before the thread starts: all of it is one batch
+    for state in ("ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE"):
+        writer.observe("r1", [SessionObservation("198.18.0.2", state)])
+    writer.observe("r1", [SessionObservation("198.18.9.9", "ACTIVE")])  # not declared: ignored
+    writer.start()
+    try:
+        assert writer.flush()
+        assert writer.batches == 1
+        sessions = events.read(since=0, limit=100, kind="session.")
+        assert [e["data"]["session_state"] for e in sessions] == [
+            "ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE",
+        ]  # fmt: skip
+        assert sessions[-1]["data"]["flap_count"] == 2
+        # the same state again is not an event
+        writer.observe("r1", [SessionObservation("198.18.0.2", "IDLE")])
+        assert writer.flush()
+        assert len(events.read(since=0, limit=100, kind="session.")) == 4
+    finally:
+        writer.stop()
+        engine.dispose()
+
+
+def test_metrics_text_format() -> None:
+    metrics = Metrics()
+    metrics.inc("sdwan_reconcile_runs_total", router='R"1', kind="full")
+    metrics.observe("sdwan_reconcile_duration_seconds", 0.02, router="R1")
+    text = metrics.render([Gauge("sdwan_x", "help", [((("router", "R1"),), 3.0)])])
+    assert 'sdwan_reconcile_runs_total{kind="full",router="R\\"1"} 1' in text
+    assert 'sdwan_reconcile_duration_seconds_bucket{router="R1",le="0.01"} 0' in text
+    assert 'sdwan_reconcile_duration_seconds_bucket{router="R1",le="0.025"} 1' in text
+    assert 'sdwan_reconcile_duration_seconds_count{router="R1"} 1' in text
+    assert "# TYPE sdwan_x gauge" in text and 'sdwan_x{router="R1"} 3' in text
+
+
+def _with_stray_peer(
+    client: TestClient, speakers: dict[str, FakeSpeaker], mode: str
+) -> FakeSpeaker:
+    assert client.post("/v1/routers", json={**ROUTER, "drift_mode": mode}).status_code == 201
+    item = {"router": "GoBGP-1", "address": "198.18.11.1", "peer_asn": 65000}
+    assert client.post("/v1/neighbors", json=item).status_code == 201
+    wait_for(lambda: SOCK in speakers and "198.18.11.1" in speakers[SOCK].peers, what="added")
+    fake = speakers[SOCK]
+    fake.peers["198.18.99.9"] = PeerConfig(address="198.18.99.9", peer_asn=65099)
+    fake.peers["198.18.11.1"] = PeerConfig(address="198.18.11.1", peer_asn=65000, hold_time=40)
+    return fake
+
+
+def test_repair_mode_repairs_drift(client: TestClient, speakers: dict[str, FakeSpeaker]) -> None:
+    fake = _with_stray_peer(client, speakers, "repair")
+    # the fake reports no restart, so only the periodic pass finds it: ask for one
+    client.app.state.services.routers._notifier.router_changed(  # type: ignore[attr-defined]
+        client.get("/v1/routers/GoBGP-1").json()["id"]
+    )
+    wait_for(lambda: "198.18.99.9" not in fake.peers, what="stray peer deleted")
+    wait_for(lambda: fake.peers["198.18.11.1"].hold_time == 90, what="hold time repaired")
+    neighbor = client.get("/v1/neighbors").json()["items"][0]
+    wait_for(
+        lambda: (
+            client.get(f"/v1/neighbors/{neighbor['id']}").json()["status_detail"]
+            == "drift repaired: peer 198.18.11.1: hold_time changed on gobgpd"
+        ),
+        what="neighbor detail",
+    )
+    events = client.get("/v1/events", params={"kind": "drift."}).json()["items"]
+    assert events and events[-1]["kind"] == "drift.repaired"
+
+
+def test_report_mode_leaves_gobgpd_alone(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _with_stray_peer(client, speakers, "report")
+    router_id = client.get("/v1/routers/GoBGP-1").json()["id"]
+    client.app.state.services.routers._notifier.router_changed(router_id)  # type: ignore[attr-defined]
+    detail = wait_for(
+        lambda: (
+            (d := client.get("/v1/routers/GoBGP-1").json()["status_detail"]).startswith(
+                "drift (report-only)"
+            )
+            and d
+        ),
+        what="drift reported",
+    )
+    assert "198.18.99.9" in detail and "hold_time" in detail
+    assert "198.18.99.9" in fake.peers and fake.peers["198.18.11.1"].hold_time == 40
+    calls = [c for c in fake.calls if c.startswith(("AddPeer", "DeletePeer", "UpdatePeer"))]
+    assert calls == ["AddPeer 198.18.11.1"]  # only the user's own create
+
+
+def test_events_and_metrics_api_errors(client: TestClient) -> None:
+    assert client.get("/v1/events", params={"since": -1}).status_code == 422
+    bad = client.get("/v1/events", headers={"Last-Event-ID": "abc", "Accept": "text/event-stream"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "Last-Event-ID"
+    assert client.get("/v1/events", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": ""}).status_code == 401
+    wrong = client.post("/v1/routers", json={**ROUTER, "drift_mode": "ignore"})
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "drift_mode"
+    created = client.post("/v1/routers", json=ROUTER).json()
+    assert created["drift_mode"] == "repair"
+    history = client.get("/v1/events").json()
+    assert history["items"][0]["kind"] == "resource.created"
+    assert history["items"][0]["resource_id"] == created["id"]
+    assert history["last_id"] == history["items"][-1]["id"]
+    after = client.get("/v1/events", params={"since": history["items"][0]["id"]}).json()
+    later = [e["id"] for e in history["items"][1:]]  # the worker may add more meanwhile
+    assert [e["id"] for e in after["items"]][: len(later)] == later
+    assert all(e["id"] > history["items"][0]["id"] for e in after["items"])
+
+
+def test_sse_parsing() -> None:
+    from sdwan.cli.sse import parse
+
+    lines = [": sdwan events", "", "id: 7", "event: x", 'data: {"id": 7}', "", ": keep-alive", ""]
+    assert list(parse(iter(lines))) == [{"id": 7}]
