@@ -25,7 +25,7 @@ from sdwan.service.common import ChangeNotifier, NoNotifier
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
-from sdwan.service.resource_events import EventSink
+from sdwan.service.resource_events import TransactionalEvents
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.service.uow import DeferredCalls
@@ -52,6 +52,7 @@ class Runtime:
     events: EventLog
     live: LiveService
     live_writer: LiveWriter
+    background_engine: Engine | None = None  # status and live state writers
 
     def start(self) -> None:
         self.live_writer.start()
@@ -63,6 +64,8 @@ class Runtime:
             self.reconciler.stop()
         self.live_writer.stop()
         self.engine.dispose()
+        if self.background_engine is not None:
+            self.background_engine.dispose()
 
 
 def build_runtime(
@@ -76,12 +79,13 @@ def build_runtime(
     WatchEvent streams are opened."""
     engine = make_engine(settings.database_url)
     migrate(engine)
+    background = make_engine(settings.database_url, durable=False)
     secrets = SecretBox.from_key_file(settings.secret_key_file)
     authenticator = TokenAuthenticator(engine)
     generated = authenticator.ensure_bootstrap(settings.admin_token)
-    events = EventLog(engine)
+    events = EventLog(background)
     metrics = Metrics()
-    live_writer = LiveWriter(engine, events)
+    live_writer = LiveWriter(background, events)
     if watch_factory is None and speaker_factory is None:
         from sdwan.gobgp.watch import PeerWatch
 
@@ -91,7 +95,7 @@ def build_runtime(
     hooks = LiveHooks(live_writer, events, metrics, watch_factory)
     reconciler = (
         Reconciler(
-            engine=engine,
+            engine=background,
             secrets=secrets,
             settings=settings,
             speaker_factory=speaker_factory,
@@ -102,7 +106,7 @@ def build_runtime(
     )
     # services tell the reconciler and publish events only once their change commits
     notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
-    resource_events = cast(EventSink, DeferredCalls(events))
+    resource_events = TransactionalEvents(events)
     routers = RouterService(engine=engine, notifier=notifier, events=resource_events)
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
@@ -113,7 +117,7 @@ def build_runtime(
         sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
     )
     owned = {
-        name: ChildService(spec, engine=engine, notifier=notifier)
+        name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
         for name, spec in (
             ("sets", specs.SETS),
             ("policies", specs.POLICIES),
@@ -144,4 +148,5 @@ def build_runtime(
         events=events,
         live=LiveService(engine=engine, events=events, metrics=metrics),
         live_writer=live_writer,
+        background_engine=background,
     )

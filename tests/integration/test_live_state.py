@@ -116,12 +116,17 @@ def test_session_up_down_with_reason_and_up_again(
         assert down["flap_count"] == 1
         assert down["last_down_reason"].startswith("connection lost"), down
         assert down["version"] == version  # live state is not desired state: same ETag
+        # the watch stream and the reconciler's probe notice it independently
         router_b = wait_for(
-            lambda: (r := api.get("/v1/routers/B").json())["reachable"] is False and r,
+            lambda: (
+                (r := api.get("/v1/routers/B").json())["reachable"] is False
+                and r["status"] == "ERROR"
+                and r
+            ),
             timeout=10,
-            what="router B unreachable",
+            what="router B unreachable and ERROR",
         )
-        assert router_b["status"] == "ERROR"
+        assert "unreachable" in router_b["status_detail"]
         b_session = _neighbor(api, live_pair.b_neighbor)
         assert b_session["session_state"] == "UNKNOWN"
         assert (

@@ -140,3 +140,25 @@ def test_prune_and_session_effects(client: TestClient) -> None:
         what="pruned attachment gone once the reconciler applied it",
     )
     wait_for(lambda: client.get("/v1/neighbors").json()["total"] == 1, what="pruned neighbor")
+
+
+def test_policy_resources_and_fleet_changes_are_events(client: TestClient) -> None:
+    client.post("/v1/fleet/apply", json={"fleet": FLEET})
+    events = client.get("/v1/events", params={"kind": "resource.created", "limit": 100}).json()
+    kinds = {e["resource_type"] for e in events["items"]}
+    assert {
+        "router",
+        "neighbor",
+        "defined_set",
+        "policy",
+        "policy_attachment",
+        "announcement",
+    } <= kinds
+    assert "pw" not in str(events)
+    dry = {"routers": [{**FLEET["routers"][0], "description": "changed"}]}
+    before = client.get("/v1/events", params={"limit": 1000}).json()["items"]
+    client.post("/v1/fleet/plan", json={"fleet": dry})
+    after = client.get("/v1/events", params={"limit": 1000}).json()["items"]
+    assert [e for e in after if e["kind"].startswith("resource.")] == [
+        e for e in before if e["kind"].startswith("resource.")
+    ]  # a dry run emits nothing

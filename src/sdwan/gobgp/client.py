@@ -3,6 +3,7 @@ it becomes SpeakerUnreachable (no answer) or SpeakerRejected (gobgpd said no).""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -22,6 +23,7 @@ from sdwan.gobgp.policy_convert import ActualSet
 from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
+PIPELINE = 32  # AddPeer requests in flight at once
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -33,6 +35,7 @@ class BgpSpeaker(Protocol):
     def stop_bgp(self) -> None: ...
     def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]: ...
     def add_peer(self, peer: PeerConfig) -> None: ...
+    def add_peers(self, peers: Sequence[PeerConfig]) -> dict[str, str]: ...
     def update_peer(self, peer: PeerConfig) -> None: ...
     def delete_peer(self, address: str) -> None: ...
     def close(self) -> None: ...
@@ -108,6 +111,30 @@ class GobgpClient(PolicyCalls, OriginationCalls):
         self._call(
             f"AddPeer {peer.address}", lambda: self._stub.AddPeer(request, timeout=self.timeout)
         )
+
+    def add_peers(self, peers: Sequence[PeerConfig]) -> dict[str, str]:
+        """AddPeer for many peers, up to PIPELINE requests in flight (gobgpd applies
+        them in order; the round trips overlap). Returns gobgpd's refusals by address;
+        SpeakerUnreachable if it stops answering."""
+        errors: dict[str, str] = {}
+        in_flight: deque[tuple[str, grpc.Future]] = deque()
+
+        for peer in peers:
+            request = pb.AddPeerRequest(peer=convert.overlay_peer(peer))
+            in_flight.append(
+                (peer.address, self._stub.AddPeer.future(request, timeout=self.timeout))
+            )
+            if len(in_flight) >= PIPELINE:
+                self._settle(*in_flight.popleft(), errors)
+        while in_flight:
+            self._settle(*in_flight.popleft(), errors)
+        return errors
+
+    def _settle(self, address: str, future: grpc.Future, errors: dict[str, str]) -> None:
+        try:
+            self._call(f"AddPeer {address}", future.result)
+        except SpeakerRejected as exc:
+            errors[address] = exc.message
 
     def update_peer(self, peer: PeerConfig) -> None:
         """UpdatePeer replaces the whole peer: read it, change our fields, write it back."""

@@ -52,6 +52,15 @@ class FakeSpeaker(FakePolicyCalls):
             raise SpeakerRejected(f"can't overwrite the existing peer: {peer.address}")
         self.peers[peer.address] = replace(peer)
 
+    def add_peers(self, peers: list[PeerConfig]) -> dict[str, str]:
+        errors = {}
+        for peer in peers:
+            try:
+                self.add_peer(peer)
+            except SpeakerRejected as exc:
+                errors[peer.address] = exc.message
+        return errors
+
     def update_peer(self, peer: PeerConfig) -> None:
         self._check(f"UpdatePeer {peer.address}")
         if peer.address not in self.peers:

@@ -41,7 +41,7 @@ class SessionWatcher:
         writer: LiveWriter,
         on_break: Callable[[str], None],
         on_connected: Callable[[bool], None],
-        on_peer_set_changed: Callable[[], None],
+        on_peer_set_changed: Callable[[str], None],
         watch_factory: WatchFactory | None = None,
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
@@ -144,7 +144,7 @@ class SessionWatcher:
         else:
             self._states[obs.address] = obs.state
         if obs.removed or new_peer:
-            self._on_peer_set_changed()
+            self._on_peer_set_changed(obs.address)
 
     # --- the counters --------------------------------------------------------------
 

@@ -82,6 +82,9 @@ def _row_of(record: SessionRecord) -> dict[str, Any]:
     }
 
 
+COALESCE_SECONDS = 0.02
+
+
 class LiveWriter:
     def __init__(self, engine: Engine, events: EventLog) -> None:
         self._engine = engine
@@ -151,6 +154,14 @@ class LiveWriter:
                         break
                 if self._stopping and not self._queue:
                     return
+                # let a burst (a bulk change, a flapping fleet) gather: one transaction
+                # for all of it leaves the database to the API's writes
+                gather_until = time.monotonic() + COALESCE_SECONDS
+                while self._queue and not self._stopping:
+                    remaining = gather_until - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._lock.wait(remaining)
                 batch, self._queue = self._queue, []
                 self._busy = bool(batch)
             try:
@@ -226,12 +237,12 @@ class LiveWriter:
         """Apply the item's observations to the cache; returns the neighbor ids changed."""
         observations = list(item.observations)
         addresses = {o.address for o in observations}
-        if (
-            item.unreachable is not None
-            or item.complete
-            or not addresses <= set(cache.neighbor_ids)
-        ):
+        if item.unreachable is not None or item.complete:
             cache.neighbor_ids = live_repo.neighbor_ids(conn, router_id=item.router_id)
+        elif unknown := addresses - cache.neighbor_ids.keys():  # new peers: just those
+            cache.neighbor_ids.update(
+                live_repo.neighbor_ids(conn, router_id=item.router_id, addresses=unknown)
+            )
         if item.unreachable is not None:
             observations = [SessionObservation(a, UNKNOWN) for a in cache.neighbor_ids]
         elif item.complete:

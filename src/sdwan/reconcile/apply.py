@@ -90,6 +90,10 @@ def apply_peers(
         if not result.repair:
             steps = [s for s in steps if _address(s) in managed]
     result.steps.extend(steps)
+    adds = [step.peer for step in steps if isinstance(step, AddPeer)]
+    if len(adds) > 1:  # many new peers (a bulk create, a restarted gobgpd): pipelined
+        result.peer_errors.update(speaker.add_peers(adds))
+        steps = [step for step in steps if not isinstance(step, AddPeer)]
     for step in steps:
         address = step.address if isinstance(step, DeletePeer) else step.peer.address
         try:

@@ -45,6 +45,10 @@ class RecreatePeer:
 PeerStep = AddPeer | DeletePeer | UpdatePeer | RecreatePeer
 
 
+def step_address(step: PeerStep) -> str:
+    return step.address if isinstance(step, DeletePeer) else step.peer.address
+
+
 @dataclass
 class Plan:
     start_bgp: GlobalConfig | None = None

@@ -4,7 +4,7 @@ load the router's policy objects, compile, apply, write their status."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, Table
 
@@ -13,6 +13,7 @@ from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
+from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
 from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.store import children
@@ -44,13 +45,13 @@ def run_policy_stage(
     *,
     peers: list[str],
     repair: bool = True,
+    drift: dict[str, str] | None = None,
 ) -> PolicyResult | None:
-    """None when gobgpd refused something (the objects are ERROR with its reason) or
-    when nothing was to be done in report-only mode. SpeakerUnreachable propagates:
-    the pass failed as a whole."""
+    """Apply the router's policy. Without a pending change of the user's, a difference
+    is drift: recorded in ``drift`` under "policy", and repaired only with ``repair``.
+    None when nothing was applied or gobgpd refused something (the objects are then
+    ERROR with its reason). SpeakerUnreachable propagates: the pass failed."""
     rows = _load(engine, router.id, POLICY_OBJECTS)
-    if not repair and not _pending(rows):
-        return None  # report-only router: only the user's own changes are applied
     try:
         compiled = compile_router_policy(
             asn=router.asn,
@@ -74,6 +75,15 @@ def run_policy_stage(
                 for r in _live(rows["policy_attachments"])
             ],
         )
+        if not _pending(rows):
+            probe = RecordingSpeaker(speaker)
+            would = apply_policy(cast(BgpSpeaker, probe), compiled, peers=[])
+            if not probe.writes:
+                return None
+            if drift is not None:
+                drift["policy"] = "policy on gobgpd differs: " + "; ".join(would.steps[:5])
+            if not repair:
+                return None
         result = apply_policy(speaker, compiled, peers=peers)
     except SpeakerRejected as exc:
         _write(engine, rows, error=exc.message)
@@ -85,19 +95,31 @@ def run_policy_stage(
 
 
 def run_announcement_stage(
-    engine: Engine, router: RouterRecord, speaker: BgpSpeaker, *, repair: bool = True
+    engine: Engine,
+    router: RouterRecord,
+    speaker: BgpSpeaker,
+    *,
+    repair: bool = True,
+    drift: dict[str, str] | None = None,
 ) -> list[str] | None:
+    """Originate exactly the declared prefixes; drift handled as in run_policy_stage."""
     rows = _load(engine, router.id, (announcements,))
-    if not repair and not _pending(rows):
-        return None
     items = rows["announcements"]
+    live = _live(items)
+    withdrawn = [r for r in items if r["status"] == Status.PENDING_DELETE]
     try:
-        steps = apply_announcements(
-            speaker,
-            _live(items),
-            asn=router.asn,
-            withdrawn=[r for r in items if r["status"] == Status.PENDING_DELETE],
-        )
+        if not _pending(rows):
+            probe = RecordingSpeaker(speaker)
+            would = apply_announcements(
+                cast(BgpSpeaker, probe), live, asn=router.asn, withdrawn=withdrawn
+            )
+            if not probe.writes:
+                return None
+            if drift is not None:
+                drift["announcements"] = "announcements on gobgpd differ: " + "; ".join(would[:5])
+            if not repair:
+                return None
+        steps = apply_announcements(speaker, live, asn=router.asn, withdrawn=withdrawn)
     except SpeakerRejected as exc:
         _write(engine, rows, error=exc.message)
         return None

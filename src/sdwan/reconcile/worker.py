@@ -21,7 +21,7 @@ from sdwan.reconcile import report
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
-from sdwan.reconcile.plan import global_differs
+from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
 from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stage
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
@@ -30,6 +30,7 @@ from sdwan.store.records import NeighborRecord, RouterRecord
 log = logging.getLogger(__name__)
 SpeakerFactory = Callable[[str], BgpSpeaker]
 FULL_SCAN_THRESHOLD = 64  # more dirty neighbors than this: one full pass instead
+OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watch stream
 _USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
 
 
@@ -56,6 +57,8 @@ class RouterWorker:
         self._watcher: SessionWatcher | None = None
         self._restarted = False  # a new gobgpd instance answers (watch re-opened, empty)
         self._last_drift: dict[str, str] = {}
+        # peers this worker itself just added or deleted: their watch events need no pass
+        self._own_changes: dict[str, float] = {}
         self._router_name = router_id
         self._engine = engine
         self._secrets = secrets
@@ -182,10 +185,27 @@ class RouterWorker:
             writer=hooks.writer,
             on_break=lambda _reason: self.request(None),
             on_connected=self._stream_connected,
-            on_peer_set_changed=lambda: self.request(None),
+            # a peer appeared or went: a targeted pass tells ours from a stray
+            on_peer_set_changed=self._peer_set_changed,
             watch_factory=hooks.watch_factory,
         )
         self._watcher.start()
+
+    def _peer_set_changed(self, address: str) -> None:
+        """A peer appeared on or went from gobgpd: ours (just applied) or drift."""
+        with self._lock:
+            expected = self._own_changes.pop(address, 0.0)
+        if expected < time.monotonic():
+            self.request({address})
+
+    def _note_own_changes(self, steps: list[PeerStep]) -> None:
+        until = time.monotonic() + OWN_CHANGE_WINDOW
+        with self._lock:
+            now = time.monotonic()
+            self._own_changes = {a: t for a, t in self._own_changes.items() if t > now}
+            for step in steps:
+                if not isinstance(step, UpdatePeer):
+                    self._own_changes[step_address(step)] = until
 
     def _stream_connected(self, reconnect: bool) -> None:
         if reconnect:
@@ -265,13 +285,24 @@ class RouterWorker:
                 result=result,
                 managed=None if result.started else managed,
             )
+            self._note_own_changes(result.steps)
             if scope is None:  # policy and announcements: on full passes
                 enabled = [a for a, p in desired.items() if p.enabled]
-                run_policy_stage(self._engine, router, speaker, peers=enabled, repair=repair)
-                run_announcement_stage(self._engine, router, speaker, repair=repair)
+                run_policy_stage(
+                    self._engine,
+                    router,
+                    speaker,
+                    peers=enabled,
+                    repair=repair,
+                    drift=result.drift,
+                )
+                run_announcement_stage(
+                    self._engine, router, speaker, repair=repair, drift=result.drift
+                )
         except SpeakerUnreachable as exc:
             self._mark_unreachable(router, exc)
             return False
+
         except SpeakerRejected as exc:
             self._fail(router, exc)
             return False

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
-from sdwan.service.uow import reading, transaction
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import children, repo
 from sdwan.store.children import Row
 from sdwan.store.records import RouterRecord
@@ -40,10 +42,25 @@ class ChildSpec:
 
 
 class ChildService:
-    def __init__(self, spec: ChildSpec, *, engine: Engine, notifier: ChangeNotifier) -> None:
+    def __init__(
+        self,
+        spec: ChildSpec,
+        *,
+        engine: Engine,
+        notifier: ChangeNotifier,
+        events: EventSink | None = None,
+    ) -> None:
+        """``notifier`` and ``events`` must defer to the commit (runtime wraps them in
+        DeferredCalls): every write below runs inside a unit of work."""
         self.spec = spec
         self._engine = engine
         self._notifier = notifier
+        self._events = events or NoEvents()
+
+    def _emit(self, kind: str, row: Row, router: RouterRecord, changed: Any = ()) -> None:
+        self._events.emit(
+            [ev.owned_event(kind, self.spec.kind, row, self.spec.key_field, router, changed)]
+        )
 
     # --- create ----------------------------------------------------------------
 
@@ -56,18 +73,18 @@ class ChildService:
     ) -> list[Row]:
         principal.require_write()
         if conn is None:
-            with transaction(self._engine) as own:
-                created = self.create_many(principal, items=items, conn=own)
-            self.notify({r["router_uuid"] for r in created})
-            return created
+            with unit_of_work(self._engine) as work:
+                return self.create_many(principal, items=items, conn=work.conn)
         prefix = len(items) > 1
         stamp = repo.now()
         rows: list[Row] = []
+        owners: dict[str, RouterRecord] = {}
         seen: dict[tuple[str, Any], int] = {}
         routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
         for index, item in enumerate(items):
             where = f"items[{index}]." if prefix else ""
             router = self._router(principal, routers.get(item["router"]), item["router"], where)
+            owners[router.id] = router
             values = {**self.spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
             key = (router.id, values[self.spec.key_field])
             if key in seen:
@@ -111,6 +128,9 @@ class ChildService:
                 children.insert_rows(conn, self.spec.table, rows=[rows[-1]])
             except IntegrityError:
                 raise Conflict(f"a {self.spec.kind} {key[1]!r} was created concurrently") from None
+        self.notify(set(owners))
+        for row in rows:
+            self._emit(ev.RESOURCE_CREATED, row, owners[row["router_uuid"]])
         return rows
 
     def _router(
@@ -210,12 +230,10 @@ class ChildService:
     ) -> Written[Row]:
         principal.require_write()
         if conn is None:
-            with transaction(self._engine) as own:
-                written = self.update(
-                    principal, row_id, changes=changes, if_match=if_match, conn=own
+            with unit_of_work(self._engine) as work:
+                return self.update(
+                    principal, row_id, changes=changes, if_match=if_match, conn=work.conn
                 )
-            self.notify({written.record["router_uuid"]})
-            return written
         row, router = self._visible(conn, principal, row_id)
         check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
         if row["status"] == Status.PENDING_DELETE:
@@ -238,6 +256,8 @@ class ChildService:
             raise Conflict(f"{self.spec.kind} changed concurrently; retry")
         updated = children.get_row(conn, self.spec.table, row_id=row_id)
         assert updated is not None
+        self.notify({router.id})
+        self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
         return Written(updated)
 
     def delete(
@@ -250,10 +270,8 @@ class ChildService:
     ) -> Row:
         principal.require_write()
         if conn is None:
-            with transaction(self._engine) as own:
-                row = self.delete(principal, row_id, if_match=if_match, conn=own)
-            self.notify({row["router_uuid"]})
-            return row
+            with unit_of_work(self._engine) as work:
+                return self.delete(principal, row_id, if_match=if_match, conn=work.conn)
         row, router = self._visible(conn, principal, row_id)
         check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
         if self.spec.referenced is not None:
@@ -270,4 +288,6 @@ class ChildService:
             )
         updated = children.get_row(conn, self.spec.table, row_id=row_id)
         assert updated is not None
+        self.notify({router.id})
+        self._emit(ev.RESOURCE_DELETED, updated, router)
         return updated

@@ -19,7 +19,7 @@ from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import atomic, reading, transaction
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
 
@@ -53,6 +53,7 @@ class NeighborService:
         self._events = events or NoEvents()
         self._secrets = secrets
 
+    @atomic
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
     ) -> list[NeighborRecord]:
@@ -189,6 +190,7 @@ class NeighborService:
         with reading(self._engine) as conn:
             return repo.router_names(conn, router_ids=router_ids)
 
+    @atomic
     def update(
         self,
         principal: Principal,
@@ -249,6 +251,7 @@ class NeighborService:
                 changed[field] = value
         return changed
 
+    @atomic
     def delete(
         self, principal: Principal, neighbor_id: str, *, if_match: int | None
     ) -> NeighborRecord:

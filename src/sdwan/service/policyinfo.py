@@ -22,7 +22,7 @@ from sdwan.domain.values import normalize_api_address
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, visible
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import children, repo
 from sdwan.store.policy_tables import policyinfos
 
@@ -45,7 +45,8 @@ class PolicyInfoService:
 
     def create(self, principal: Principal, item: Mapping[str, Any]) -> dict[str, Any]:
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router = visible(
                 principal, repo.get_router(conn, key=item["host_name"]), item["host_name"]
             )
@@ -193,7 +194,8 @@ class PolicyInfoService:
     def delete(self, principal: Principal, row_id: str) -> dict[str, Any]:
         principal.require_write()
         view = self.get(principal, row_id)
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router_id = view["router_uuid"]
             attachment = self._attachments.find(
                 principal, router=router_id, key=view["attachment_name"], conn=conn

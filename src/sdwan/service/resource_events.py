@@ -4,9 +4,11 @@ what changed: values could be secrets (a password) and the resource has the rest
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from sdwan.events.log import EventLog
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
+from sdwan.service import uow
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 _BOOKKEEPING = {"status", "status_detail", "version", "updated_at"}
@@ -19,6 +21,24 @@ def _field_names(changed: Iterable[str]) -> list[str]:
 
 class EventSink(Protocol):
     def emit(self, events: Sequence[Event]) -> None: ...
+
+
+class TransactionalEvents:
+    """Events written in the same transaction as the change they describe (no extra
+    fsync, never lost on a crash), live readers woken after the commit."""
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+
+    def emit(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        work = uow.current()
+        if work is None:
+            self._log.emit(events)
+            return
+        self._log.record(work.conn, events)
+        uow.after_commit(self._log.notify)
 
 
 class NoEvents:
@@ -87,3 +107,35 @@ __all__ = [
     "neighbor_events",
     "router_event",
 ]
+
+
+def owned_event(
+    kind: str,
+    resource_type: str,
+    row: Mapping[str, Any],
+    key_field: str,
+    router: RouterRecord,
+    changed: Iterable[str] = (),
+) -> Event:
+    """An event about a resource a router owns (defined set, policy, attachment,
+    announcement, policyinfo)."""
+    verb = {RESOURCE_CREATED: "created", RESOURCE_UPDATED: "updated"}.get(
+        kind, "deletion requested"
+    )
+    fields = _field_names(changed)
+    text = f"{resource_type} {router.name}/{row[key_field]} {verb}"
+    return Event(
+        kind,
+        resource_type.replace(" ", "_"),
+        row["id"],
+        router.name,
+        text + (f": {', '.join(fields)}" if fields else ""),
+        {
+            "key": row[key_field],
+            "router": router.id,
+            "status": row.get("status"),
+            "version": row.get("version"),
+            "changed": fields,
+        },
+        router.project_id,
+    )

@@ -14,7 +14,7 @@ from sdwan.errors import Conflict
 from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import atomic, reading, transaction
 from sdwan.store import repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
@@ -30,6 +30,7 @@ class RouterService:
         self._notifier = notifier
         self._events = events or NoEvents()
 
+    @atomic
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
     ) -> list[RouterRecord]:
@@ -108,6 +109,7 @@ class RouterService:
             )
         return Page(items, total, limit, offset)
 
+    @atomic
     def update(
         self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
     ) -> Written[RouterRecord]:
@@ -141,6 +143,7 @@ class RouterService:
         self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
         return Written(updated, warnings)
 
+    @atomic
     def delete(
         self, principal: Principal, key: str, *, cascade: bool, force: bool, if_match: int | None
     ) -> Written[RouterRecord | None]:

@@ -8,12 +8,16 @@ outer commit and is dropped on rollback."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,7 +36,12 @@ class _Rollback(Exception):
 @contextmanager
 def unit_of_work(engine: Engine, *, commit: bool = True) -> Iterator[UnitOfWork]:
     """One transaction for every service call inside; ``commit=False`` rolls it back
-    at the end (a dry run that still runs every check)."""
+    at the end (a dry run that still runs every check). Inside another unit of work
+    it joins that one."""
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
     work: UnitOfWork | None = None
     try:
         with engine.begin() as conn:
@@ -71,6 +80,22 @@ def reading(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect() as conn:
         yield conn
+
+
+def current() -> UnitOfWork | None:
+    return _current.get()
+
+
+def atomic(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a service method (one with ``self._engine``) in a unit of work, so what it
+    does after its own transaction block (events, notifications) joins the commit."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        with unit_of_work(self._engine):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def after_commit(action: Callable[[], None]) -> None:

@@ -12,17 +12,21 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, full fsync and foreign keys, so an
-    acknowledged change survives a crash and several threads can read while one writes."""
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and, when ``durable``, an
+    fsync per commit, so an acknowledged change survives even a power loss. Writers of
+    derived state (status, live session state: recomputed from gobgpd after a crash)
+    use ``durable=False``: their commits survive a crash of the process, skip the
+    fsync, and so hold the write lock for less time."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        synchronous = "FULL" if durable else "NORMAL"
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -15,12 +15,14 @@ from sdwan.store.tables import neighbors, routers
 # --- sessions ------------------------------------------------------------------------
 
 
-def neighbor_ids(conn: Connection, *, router_id: str) -> dict[str, str]:
-    """address -> neighbor id, for one router."""
-    rows = conn.execute(
-        select(neighbors.c.address, neighbors.c.id).where(neighbors.c.router_uuid == router_id)
-    ).all()
-    return {row.address: row.id for row in rows}
+def neighbor_ids(
+    conn: Connection, *, router_id: str, addresses: Iterable[str] | None = None
+) -> dict[str, str]:
+    """address -> neighbor id, for one router (only ``addresses``, when given)."""
+    query = select(neighbors.c.address, neighbors.c.id).where(neighbors.c.router_uuid == router_id)
+    if addresses is not None:
+        query = query.where(neighbors.c.address.in_(set(addresses)))
+    return {row.address: row.id for row in conn.execute(query).all()}
 
 
 def sessions_of(conn: Connection, *, router_id: str) -> dict[str, RowMapping]:
