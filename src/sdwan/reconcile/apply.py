@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
@@ -67,6 +68,7 @@ def apply_peers(
     scope: set[str] | None,
     result: PassResult,
     managed: set[str] | None = None,
+    before_apply: Callable[[list[PeerStep]], None] | None = None,
 ) -> None:
     """Diff and apply. SpeakerUnreachable propagates (the whole pass failed);
     SpeakerRejected is recorded against the one neighbor it concerns. Actual peers are
@@ -90,6 +92,8 @@ def apply_peers(
         if not result.repair:
             steps = [s for s in steps if _address(s) in managed]
     result.steps.extend(steps)
+    if before_apply is not None:
+        before_apply(steps)
     adds = [step.peer for step in steps if isinstance(step, AddPeer)]
     if len(adds) > 1:  # many new peers (a bulk create, a restarted gobgpd): pipelined
         result.peer_errors.update(speaker.add_peers(adds))

@@ -284,8 +284,8 @@ class RouterWorker:
                 scope=scope,
                 result=result,
                 managed=None if result.started else managed,
+                before_apply=self._note_own_changes,  # their echo on the watch is ours
             )
-            self._note_own_changes(result.steps)
             if scope is None:  # policy and announcements: on full passes
                 enabled = [a for a, p in desired.items() if p.enabled]
                 run_policy_stage(
