@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sdwan.auth.keystone import KeystoneConfig
 
 DEFAULT_DB_PATH = Path("~/.local/share/sdwan/sdwan.db")
 
@@ -22,6 +25,9 @@ class Settings:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     run_reconciler: bool = True
+    session_ttl: float = 12 * 3600.0  # SDWAN_SESSION_TTL: seconds a login token lives
+    auth_backend: str = "builtin"  # SDWAN_AUTH_BACKEND: builtin | keystone
+    keystone: KeystoneConfig | None = None  # SDWAN_KEYSTONE_* when auth_backend=keystone
 
 
 def _default_db_url(db_path: str | None) -> str:
@@ -59,6 +65,36 @@ def load_settings(
         admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
         secret_key_file=Path(secret_key_file),
         reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
+        session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
+        auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
+        keystone=_keystone(env) if env.get("SDWAN_AUTH_BACKEND") == "keystone" else None,
+    )
+
+
+def _auth_backend(value: str) -> str:
+    if value not in ("builtin", "keystone"):
+        raise ValueError(f"SDWAN_AUTH_BACKEND must be builtin or keystone, got {value!r}")
+    return value
+
+
+def _keystone(env: Mapping[str, str]) -> KeystoneConfig:
+    """SDWAN_KEYSTONE_URL and the service credentials that may validate tokens."""
+    missing = [
+        name
+        for name in ("URL", "USERNAME", "PASSWORD", "PROJECT")
+        if not env.get(f"SDWAN_KEYSTONE_{name}")
+    ]
+    if missing:
+        names = ", ".join(f"SDWAN_KEYSTONE_{m}" for m in missing)
+        raise ValueError(f"SDWAN_AUTH_BACKEND=keystone needs {names}")
+    return KeystoneConfig(
+        url=env["SDWAN_KEYSTONE_URL"],
+        username=env["SDWAN_KEYSTONE_USERNAME"],
+        password=env["SDWAN_KEYSTONE_PASSWORD"],
+        project=env["SDWAN_KEYSTONE_PROJECT"],
+        user_domain=env.get("SDWAN_KEYSTONE_USER_DOMAIN", "Default"),
+        project_domain=env.get("SDWAN_KEYSTONE_PROJECT_DOMAIN", "Default"),
+        cache_ttl=float(env.get("SDWAN_KEYSTONE_CACHE_TTL", "30")),
     )
 
 

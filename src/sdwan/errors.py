@@ -8,6 +8,8 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── NotFound                404      no such resource (or not visible to the caller)
     ├── Conflict                409      duplicate name/address, delete with children
     ├── PreconditionFailed      412      If-Match does not match the current version
+    ├── TooManyRequests         429      login attempts throttled (Retry-After)
+    ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer
     └── SpeakerError                     talking to a gobgpd failed
         ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
         └── SpeakerRejected              gobgpd answered with an error
@@ -49,6 +51,16 @@ class Conflict(SdwanError):
 
 
 class PreconditionFailed(SdwanError):
+    pass
+
+
+class TooManyRequests(SdwanError):
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthBackendUnavailable(SdwanError):
     pass
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 Labels = tuple[tuple[str, str], ...]
@@ -64,16 +64,24 @@ class Metrics:
         with self._lock:
             return self._counters[name].get(tuple(sorted(labels.items())), 0.0)
 
-    def render(self, gauges: Iterable[Gauge] = ()) -> str:
+    def render(
+        self, gauges: Iterable[Gauge] = (), keep: Callable[[Labels], bool] | None = None
+    ) -> str:
+        """The text format; with ``keep``, only the series whose labels it accepts (a
+        project-scoped caller sees its own routers' series only)."""
         lines: list[str] = []
         with self._lock:
             for name, help_text in COUNTERS.items():
                 lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
                 for key, value in sorted(self._counters[name].items()):
+                    if keep is not None and not keep(key):
+                        continue
                     lines.append(f"{name}{_labels(key)} {_number(value)}")
             for name, help_text in HISTOGRAMS.items():
                 lines += [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
                 for key, state in sorted(self._histograms[name].items()):
+                    if keep is not None and not keep(key):
+                        continue
                     for index, bound in enumerate(DURATION_BUCKETS):
                         le = (("le", _number(bound)),)
                         lines.append(f"{name}_bucket{_labels(key, le)} {_number(state[index])}")
@@ -85,6 +93,8 @@ class Metrics:
         for gauge in gauges:
             lines += [f"# HELP {gauge.name} {gauge.help}", f"# TYPE {gauge.name} gauge"]
             for labels, value in gauge.samples:
+                if keep is not None and not keep(labels):
+                    continue
                 lines.append(f"{gauge.name}{_labels(labels)} {_number(value)}")
         return "\n".join(lines) + "\n"
 

@@ -7,6 +7,8 @@ from typing import cast
 
 from sqlalchemy import Engine
 
+from sdwan.auth.keystone import KeystoneAuthenticator
+from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.config import Settings
 from sdwan.events.log import EventLog
@@ -20,8 +22,10 @@ from sdwan.reconcile.manager import Reconciler
 from sdwan.reconcile.worker import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
+from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, NoNotifier
+from sdwan.service.identity import IdentityService
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
@@ -30,6 +34,7 @@ from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.service.uow import DeferredCalls
 from sdwan.store.db import make_engine, migrate
+from sdwan.store.identity_repo import audited_tables
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Runtime:
     engine: Engine
     secrets: SecretBox
     authenticator: TokenAuthenticator
+    keystone: KeystoneAuthenticator | None
     reconciler: Reconciler | None
     routers: RouterService
     neighbors: NeighborService
@@ -52,6 +58,8 @@ class Runtime:
     events: EventLog
     live: LiveService
     live_writer: LiveWriter
+    identity: IdentityService
+    audit: AuditService
     background_engine: Engine | None = None  # status and live state writers
 
     def start(self) -> None:
@@ -106,7 +114,7 @@ def build_runtime(
     )
     # services tell the reconciler and publish events only once their change commits
     notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
-    resource_events = TransactionalEvents(events)
+    resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
     routers = RouterService(engine=engine, notifier=notifier, events=resource_events)
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
@@ -130,6 +138,11 @@ def build_runtime(
         engine=engine,
         secrets=secrets,
         authenticator=authenticator,
+        keystone=(
+            KeystoneAuthenticator(settings.keystone, engine)
+            if settings.auth_backend == "keystone" and settings.keystone is not None
+            else None
+        ),
         reconciler=reconciler,
         routers=routers,
         neighbors=neighbors,
@@ -148,5 +161,9 @@ def build_runtime(
         events=events,
         live=LiveService(engine=engine, events=events, metrics=metrics),
         live_writer=live_writer,
+        identity=IdentityService(
+            engine, session_ttl=settings.session_ttl, throttle=LoginThrottle()
+        ),
+        audit=AuditService(engine),
         background_engine=background,
     )

@@ -12,9 +12,11 @@ from sdwan import __version__
 from sdwan.api import errors
 from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.routes import (
+    audit,
     events,
     fleet,
     health,
+    identity,
     metrics,
     neighbors,
     policy,
@@ -50,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routers=runtime.routers,
         neighbors=runtime.neighbors,
         authenticator=runtime.authenticator,
+        keystone=runtime.keystone,
         rib=runtime.rib,
         sets=runtime.sets,
         policies=runtime.policies,
@@ -57,6 +60,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         announcements=runtime.announcements,
         policyinfo=runtime.policyinfo,
         fleet=runtime.fleet,
+        identity=runtime.identity,
+        audit=runtime.audit,
     )
     app.state.live = runtime.live
     errors.install(app)
@@ -70,6 +75,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(owned)
     app.include_router(policyinfo.router)
     app.include_router(fleet.router)
+    app.include_router(identity.router)
+    app.include_router(audit.router)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_principal: PrincipalDep) -> dict[str, Any]:

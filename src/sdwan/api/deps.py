@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
+from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.principal import Principal
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.errors import InvalidInput, NotAuthenticated
 from sdwan.fleet.service import FleetService
+from sdwan.service import audit
+from sdwan.service.audit import AuditService
 from sdwan.service.children import ChildService
+from sdwan.service.identity import IdentityService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.rib import RibService
@@ -23,6 +28,7 @@ class Services:
     routers: RouterService
     neighbors: NeighborService
     authenticator: TokenAuthenticator
+    keystone: KeystoneAuthenticator | None
     rib: RibService
     sets: ChildService
     policies: ChildService
@@ -30,6 +36,8 @@ class Services:
     announcements: ChildService
     policyinfo: PolicyInfoService
     fleet: FleetService
+    identity: IdentityService
+    audit: AuditService
 
 
 def get_services(request: Request) -> Services:
@@ -40,15 +48,47 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_principal(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def get_principal(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_auth_token: Annotated[str | None, Header()] = None,
 ) -> Principal:
+    """The caller: a Keystone token in X-Auth-Token (with SDWAN_AUTH_BACKEND=keystone)
+    or one of ours as a Bearer token (API keys, the bootstrap admin token, logins).
+    Async on purpose: the audit actor it sets (a context variable) then reaches the
+    endpoint, which FastAPI runs in a worker thread with a copy of this context (a
+    sync dependency's own thread would lose it)."""
+    source = client_address(request)
+    keystone = services.keystone
+    if x_auth_token is not None and not authorization:
+        if keystone is None:
+            raise NotAuthenticated(
+                "X-Auth-Token is for the Keystone backend, which is not enabled: send "
+                "'Authorization: Bearer <token>'"
+            )
+        if not x_auth_token.strip():
+            raise NotAuthenticated("empty X-Auth-Token")
+        principal = await run_in_threadpool(
+            keystone.authenticate, x_auth_token.strip(), source=source
+        )
+        audit.current_actor.set(principal)
+        return principal
     if not authorization:
-        raise NotAuthenticated("missing credentials: send 'Authorization: Bearer <token>'")
+        hint = "X-Auth-Token: <keystone token>' or '" if keystone is not None else ""
+        raise NotAuthenticated(f"missing credentials: send '{hint}Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("malformed Authorization header: expected 'Bearer <token>'")
-    return services.authenticator.authenticate(token.strip())
+    principal = await run_in_threadpool(
+        services.authenticator.authenticate, token.strip(), source=source
+    )
+    audit.current_actor.set(principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

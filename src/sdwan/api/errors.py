@@ -19,6 +19,8 @@ _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.NotFound, 404, "not_found"),
     (errors.Conflict, 409, "conflict"),
     (errors.PreconditionFailed, 412, "precondition_failed"),
+    (errors.TooManyRequests, 429, "too_many_requests"),
+    (errors.AuthBackendUnavailable, 503, "auth_backend_unavailable"),
     (errors.SpeakerUnreachable, 502, "speaker_unreachable"),
     (errors.SpeakerRejected, 502, "speaker_rejected"),
 ]
@@ -77,6 +79,8 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, kind):
                 field = getattr(exc, "field", None)
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                if isinstance(exc, errors.TooManyRequests):
+                    headers = {"Retry-After": str(exc.retry_after)}
                 return JSONResponse(
                     error_body(status, code, exc.message, field=field),
                     status_code=status,

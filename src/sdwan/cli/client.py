@@ -75,13 +75,16 @@ class ApiClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        auth: str = "bearer",
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise CliError(f"the API URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.has_token = bool(token)
         headers = {"Accept": "application/json", "User-Agent": f"sdwan-cli/{__version__}"}
-        if token:
+        if token and auth == "keystone":
+            headers["X-Auth-Token"] = token
+        elif token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, transport=transport, timeout=timeout
@@ -193,7 +196,10 @@ class State:
 
             settings = load_settings()
             self._client = ApiClient(
-                self.url or settings.url, settings.token, transport=self.transport
+                self.url or settings.url,
+                settings.token,
+                transport=self.transport,
+                auth=settings.auth,
             )
         return self._client
 

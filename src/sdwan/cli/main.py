@@ -12,7 +12,10 @@ from typer.core import TyperGroup
 from sdwan.cli import (
     announcements,
     attachments,
+    audit,
     fleet,
+    identity,
+    lab,
     live,
     neighbors,
     policies,
@@ -68,11 +71,21 @@ app.add_typer(policies.app, name="policy")
 app.add_typer(attachments.app, name="attachment")
 app.add_typer(announcements.app, name="announcement")
 app.add_typer(policyinfo.app, name="policyinfo")
+app.add_typer(identity.users_app, name="user")
+app.add_typer(identity.projects_app, name="project")
+app.add_typer(identity.roles_app, name="role")
+app.add_typer(identity.tokens_app, name="token")
+app.command("login")(identity.login)
+app.command("logout")(identity.logout)
+app.command("whoami")(identity.whoami)
+app.command("audit")(audit.audit)
 app.command("serve")(serve)
 app.command("apply")(fleet.apply)
 app.command("export")(fleet.export)
 app.command("watch")(live.watch)
 app.command("events")(live.events)
+app.add_typer(lab.app, name="lab")
+app.command("fib-agent")(lab.fib_agent)
 
 
 @app.callback()

@@ -20,6 +20,7 @@ DEFAULT_URL = "http://127.0.0.1:9998"
 ENV_URL = "SDWAN_URL"
 ENV_TOKEN = "SDWAN_TOKEN"
 ENV_CONFIG = "SDWAN_CONFIG"
+ENV_AUTH = "SDWAN_AUTH"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Settings:
     config_path: Path
     url_source: str  # "env", "config" or "default"
     token_source: str | None  # "env", "config" or None when no token is set
+    auth: str = "bearer"  # "keystone": send the token as X-Auth-Token (SDWAN_AUTH, config)
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -76,16 +78,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token, token_source = str(file_values["token"]), "config"
     if env.get(ENV_TOKEN):
         token, token_source = env[ENV_TOKEN], "env"
-    return Settings(url.rstrip("/"), token, path, url_source, token_source)
+    auth = str(env.get(ENV_AUTH) or file_values.get("auth") or "bearer")
+    if env.get(ENV_TOKEN) and not env.get(ENV_AUTH):
+        auth = "bearer"  # a token from the environment is one of ours unless told
+    return Settings(url.rstrip("/"), token, path, url_source, token_source, auth)
 
 
-def write_config(path: Path, *, url: str | None, token: str | None) -> None:
-    """Merge ``url``/``token`` (those not None) into the config file, written mode 0600."""
+def write_config(
+    path: Path, *, url: str | None, token: str | None, auth: str | None = None
+) -> None:
+    """Merge ``url``/``token``/``auth`` (those not None) into the config file, written
+    mode 0600; ``auth="bearer"`` removes the key (the default)."""
     data = read_config(path)
     if url is not None:
         data["url"] = url
     if token is not None:
         data["token"] = token
+    if auth == "bearer":
+        data.pop("auth", None)
+    elif auth is not None:
+        data["auth"] = auth
     text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ class Kind:
         return self.schema.model_fields[field_name].get_default(call_default_factory=True)
 
 
-ROUTER = Kind("router", "routers", "name", RouterCreate, skip=())
+ROUTER = Kind("router", "routers", "name", RouterCreate, skip=("project",))  # set at create
 CHILD_KINDS = (
     Kind("neighbor", "neighbors", "address", NeighborCreate, skip=("router", "api_address")),
     Kind("defined set", "defined_sets", "name", DefinedSetCreate),

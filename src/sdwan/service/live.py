@@ -127,10 +127,18 @@ class LiveService:
     def last_event_id(self) -> int:
         return self.events_log.last_id()
 
-    def metrics_text(self) -> str:
+    def metrics_text(self, principal: Principal | None = None) -> str:
+        """Every series for admins; a project-scoped caller gets only the series
+        labelled with one of its project's routers."""
         with self._engine.connect() as conn:
             counts = live_repo.session_counts(conn)
             reachability = live_repo.router_reachability(conn)
+            scoped = principal is not None and principal.project_id is not None
+            mine = (
+                live_repo.router_names(conn, project_id=principal.project_id)
+                if principal is not None and principal.project_id is not None
+                else set()
+            )
         sessions: list[tuple[Labels, float]] = []
         prefixes: dict[str, float] = {}
         for name, state, count, received in counts:
@@ -154,4 +162,6 @@ class LiveService:
                 [((), float(self.events_log.subscriber_count))],
             ),
         ]
-        return self._metrics.render(gauges)
+        if not scoped:
+            return self._metrics.render(gauges)
+        return self._metrics.render(gauges, keep=lambda labels: dict(labels).get("router") in mine)

@@ -3,8 +3,10 @@ what changed: values could be secrets (a password) and the resource has the rest
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
+
+from sqlalchemy import Connection
 
 from sdwan.events.log import EventLog
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
@@ -27,8 +29,11 @@ class TransactionalEvents:
     """Events written in the same transaction as the change they describe (no extra
     fsync, never lost on a crash), live readers woken after the commit."""
 
-    def __init__(self, log: EventLog) -> None:
+    def __init__(
+        self, log: EventLog, audit: Callable[[Connection, Sequence[Event]], None] | None = None
+    ) -> None:
         self._log = log
+        self._audit = audit  # writes the audit rows for these events, same transaction
 
     def emit(self, events: Sequence[Event]) -> None:
         if not events:
@@ -38,6 +43,8 @@ class TransactionalEvents:
             self._log.emit(events)
             return
         self._log.record(work.conn, events)
+        if self._audit is not None:
+            self._audit(work.conn, events)
         uow.after_commit(self._log.notify)
 
 

@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status, status_after_update
-from sdwan.errors import Conflict
+from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction
-from sdwan.store import repo
+from sdwan.store import identity_repo, repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
 
@@ -43,11 +43,11 @@ class RouterService:
         rows = [
             {
                 "id": repo.new_id(),
-                "project_id": principal.write_project,
+                "project_id": _project_of(principal, item),
                 "listen_port": 179,
                 "listen_addresses": [],
                 "description": "",
-                **item,
+                **{k: v for k, v in item.items() if k != "project"},
                 "status": Status.PENDING_CREATE,
                 "status_detail": "",
                 "version": 1,
@@ -60,6 +60,11 @@ class RouterService:
             for index, row in enumerate(rows):
                 where = f"items[{index}]." if prefix else ""
                 self._check_free(conn, row, where=where)
+                if not identity_repo.project_exists(conn, row["project_id"]):
+                    raise InvalidInput(
+                        f"{where}project: no project {row['project_id']!r}",
+                        field=f"{where}project",
+                    )
             try:
                 repo.insert_routers(conn, rows=rows)
             except IntegrityError as exc:
@@ -161,6 +166,7 @@ class RouterService:
                 )
             if force:
                 repo.delete_router_row(conn, router_id=router.id)
+                self._events.emit([ev.router_event(ev.RESOURCE_DELETED, router)])  # audited
                 return Written(None, [f"router {router.name} removed without touching its gobgpd"])
             if count:
                 repo.mark_router_neighbors_deleted(
@@ -178,6 +184,18 @@ class RouterService:
             self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
         warnings = [f"{count} neighbor(s) deleted with it"] if count else []
         return Written(updated, warnings)
+
+
+def _project_of(principal: Principal, item: Mapping[str, Any]) -> str:
+    """Admins choose the project (``project``, default: default); others create in theirs."""
+    wanted = item.get("project")
+    if wanted is None or wanted == principal.project_id:
+        return principal.write_project
+    if not principal.is_admin:
+        raise PermissionDenied(
+            f"{principal.name} may create routers only in project {principal.project_id}"
+        )
+    return str(wanted)
 
 
 def _unique_within(items: Sequence[Mapping[str, Any]], field: str, prefix: bool) -> None:

@@ -99,6 +99,12 @@ def write_router_live(conn: Connection, *, router_id: str, values: Mapping[str, 
         conn.execute(insert(router_live).values(router_uuid=router_id, **values))
 
 
+def router_names(conn: Connection, *, project_id: str) -> set[str]:
+    """The names of a project's routers (metrics are labelled by router name)."""
+    query = select(routers.c.name).where(routers.c.project_id == project_id)
+    return {r[0] for r in conn.execute(query).all()}
+
+
 def router_reachability(conn: Connection) -> list[tuple[str, bool]]:
     query = select(routers.c.name, router_live.c.reachable).join(
         routers, routers.c.id == router_live.c.router_uuid

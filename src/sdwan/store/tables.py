@@ -96,4 +96,10 @@ api_tokens = Table(
     Column("project_id", String(64), nullable=True),  # None: all projects (admin)
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
+    # migration 0004 (identity): login sessions and user-bound API keys
+    Column("kind", String(16), nullable=False, server_default="api_key"),  # or "session"
+    Column("user_id", String(36), nullable=True),  # bound to a user's role assignment
+    Column("scope_project", String(64), nullable=True),  # the project it was issued for
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("created_by", String(63), nullable=True),
 )

@@ -13,8 +13,9 @@ router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(_principal: PrincipalDep, live: LiveDep) -> PlainTextResponse:
-    """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability."""
+def metrics(principal: PrincipalDep, live: LiveDep) -> PlainTextResponse:
+    """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability.
+    Members and readers get only their project's routers' series."""
     return PlainTextResponse(
-        live.metrics_text(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        live.metrics_text(principal), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -36,6 +36,9 @@ class RouterCreate(Input):
     listen_addresses: list[IpAddress] = Field(default_factory=list, max_length=16)
     description: Description = ""
     drift_mode: DriftMode = "repair"
+    project: Name | None = Field(
+        default=None, description="admins: the project to create it in (default: default)"
+    )
 
 
 class RouterUpdate(Input):
@@ -55,6 +58,7 @@ class RouterBulkCreate(Input):
 
 class RouterPublic(Status, RouterLive):
     id: str
+    project_id: str
     name: str
     router_id: str
     asn: int

@@ -1,0 +1,106 @@
+"""Schemas of the identity endpoints: login, users, projects, roles, tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sdwan.api.schemas.common import Description, Input, Name
+from sdwan.auth.principal import Role
+
+RoleName = Literal["admin", "member", "reader"]
+Password = str  # never echoed back; length is checked by the service (422)
+
+
+class LoginRequest(Input):
+    username: str = Field(min_length=1, max_length=63)
+    password: Password = Field(min_length=1, max_length=1024)
+    project: str | None = Field(default=None, description="optional with one role")
+
+
+class LoginAnswer(BaseModel):
+    token: str = Field(description="shown once; send as 'Authorization: Bearer <token>'")
+    token_id: str
+    expires_at: datetime
+    user: str
+    project: str
+    role: Role
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: Role
+    project: str | None = Field(description="null: every project (admin)")
+    user_id: str | None
+    token_id: str | None
+
+
+class ProjectCreate(Input):
+    name: Name
+    description: Description = ""
+
+
+class ProjectPublic(BaseModel):
+    name: str
+    description: str
+    created_at: datetime
+
+
+class UserCreate(Input):
+    name: Name
+    password: Password = Field(max_length=1024)
+
+
+class PasswordChange(Input):
+    password: Password = Field(max_length=1024)
+    current_password: str | None = Field(
+        default=None, max_length=1024, description="required when changing your own"
+    )
+
+
+class RoleAssignment(BaseModel):
+    user: str
+    user_id: str
+    project: str
+    role: Role
+    created_at: datetime
+
+
+class UserPublic(BaseModel):
+    id: str
+    name: str
+    roles: list[RoleAssignment]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RoleGrant(Input):
+    user: str = Field(min_length=1, max_length=63)
+    project: Name
+    role: RoleName
+
+
+class TokenCreate(Input):
+    name: Name
+    role: RoleName | None = Field(default=None, description="default: member (admins), yours")
+    project: str | None = Field(default=None, max_length=64)
+    expires_in: int | None = Field(default=None, ge=60, le=10 * 365 * 86400, description="s")
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    kind: str
+    role: Role
+    project: str | None
+    user_id: str | None
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="shown once")

@@ -1,0 +1,145 @@
+"""`sdwan lab up|down|status|exec` and `sdwan fib-agent` (local commands: no API)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sdwan.cli.client import CliError, get_client
+
+if TYPE_CHECKING:
+    from sdwan.lab.builder import LabRunner
+
+app = typer.Typer(help="Network labs in Linux namespaces (needs root).", no_args_is_help=True)
+
+PrefixOpt = Annotated[
+    str | None,
+    typer.Option("--prefix", help="Lab prefix (1-8 chars [a-z0-9-]); default: the only lab."),
+]
+RootOpt = Annotated[
+    Path | None, typer.Option("--lab-dir", help="Where lab state lives (SDWAN_LAB_DIR).")
+]
+
+
+def _runner(prefix: str | None, root: Path | None) -> LabRunner:
+    from sdwan.lab.builder import DEFAULT_ROOT, LabRunner, labs
+
+    root = root or DEFAULT_ROOT
+    if prefix is None:
+        found = labs(root)
+        if len(found) != 1:
+            raise CliError(
+                f"{len(found)} labs under {root} ({', '.join(found) or 'none'}): give --prefix"
+            )
+        prefix = found[0]
+    try:
+        return LabRunner(prefix, root)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+@app.command("up")
+def up(
+    ctx: typer.Context,
+    topology: Annotated[Path, typer.Argument(help="Topology file (YAML).")],
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Names every namespace, link and daemon.")
+    ] = "lab",
+    root: RootOpt = None,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register",
+            help="Also create a router in the orchestrator (SDWAN_URL) for every gobgp node "
+            "(needs asn and router_id in the topology).",
+        ),
+    ] = False,
+) -> None:
+    """Build the topology (idempotent); `lab down` removes all of it."""
+    from sdwan.lab.netns import LabError
+    from sdwan.lab.topology import TopologyError, load_topology
+
+    try:
+        topo = load_topology(topology)
+    except TopologyError as exc:
+        raise CliError(str(exc)) from None
+    runner = _runner(prefix, root)
+    try:
+        typer.echo(runner.up(topo, str(topology.absolute())))
+    except (LabError, OSError, TimeoutError, RuntimeError) as exc:
+        raise CliError(f"lab up failed (everything it made was removed): {exc}") from None
+    state = runner.load()
+    for node, address in sorted(state.sockets.items() if state else []):
+        typer.echo(f"  {node}: gobgpd gRPC at {address}")
+    if register and state:
+        client = get_client(ctx)
+        for node, address in sorted(state.sockets.items()):
+            spec = topo.nodes[node]
+            if spec.asn is None or spec.router_id is None:
+                raise CliError(f"node {node!r}: --register needs asn and router_id")
+            body = {"name": node, "asn": spec.asn, "router_id": spec.router_id}
+            client.post("/v1/routers", {**body, "api_address": address})
+            typer.echo(f"  {node}: registered as router {node!r}")
+
+
+@app.command("down")
+def down(prefix: PrefixOpt = None, root: RootOpt = None) -> None:
+    """Stop every daemon and remove every namespace, link and file of the lab."""
+    runner = _runner(prefix, root)
+    removed = runner.down()
+    typer.echo(f"lab {runner.prefix} is down ({len(removed)} objects removed)")
+
+
+@app.command("status")
+def status(
+    prefix: PrefixOpt = None,
+    root: RootOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Nodes, their namespaces and daemons."""
+    info = _runner(prefix, root).status()
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"lab {info['prefix']}: {'up' if info['up'] else 'NOT up'}")
+    for problem in info.get("problems", []):
+        typer.echo(f"  problem: {problem}")
+    for node, n in info["nodes"].items():
+        daemons = " ".join(f"{d}={'ok' if ok else 'DEAD'}" for d, ok in n["daemons"].items())
+        api = f" api={n['api_address']}" if n["api_address"] else ""
+        present = "" if n["present"] else " (namespace missing)"
+        typer.echo(f"  {node:8} {n['kind']:6} ns={n['namespace']}{present} {daemons}{api}")
+
+
+@app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def exec_(
+    node: Annotated[str, typer.Argument(help="Node name.")],
+    command: Annotated[list[str], typer.Argument(help="Command and arguments (after --).")],
+    prefix: PrefixOpt = None,
+    root: RootOpt = None,
+) -> None:
+    """Run a command inside a node's namespace: `sdwan lab exec pc1 -- ping 203.0.113.3`."""
+    from sdwan.lab.netns import LabError
+
+    try:
+        argv = _runner(prefix, root).exec_argv(node, command)
+    except LabError as exc:
+        raise CliError(str(exc)) from None
+    os.execvp(argv[0], argv)
+
+
+def fib_agent(
+    api: Annotated[str, typer.Option("--api", help="gobgpd gRPC target, e.g. unix:///x.sock")],
+    resync: Annotated[float, typer.Option(help="Seconds between full re-syncs.")] = 10.0,
+    fast_failover: Annotated[
+        bool, typer.Option(help="Reset a neighbor at once when its link loses carrier.")
+    ] = True,
+) -> None:
+    """Install gobgpd's best paths in this namespace's kernel table (proto 186)."""
+    from sdwan.fib.agent import main
+
+    main(api, resync, fast_failover)

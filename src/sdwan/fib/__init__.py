@@ -1,0 +1,1 @@
+"""Kernel FIB programming from gobgpd best paths."""

@@ -1,0 +1,376 @@
+"""`sdwan lab up|down|status|exec`: a topology built from namespaces, veths and daemons.
+
+Everything is named ``<prefix>-<name>``. ``up`` writes ``<root>/<prefix>/state.json``
+*before* creating each object (namespaces, processes), so ``down`` can remove all of
+it even after an ``up`` that failed half-way. ``down`` stops every process living in
+the lab's namespaces, by PID (SIGTERM, SIGKILL after a deadline), deletes the
+namespaces (which removes their veths, bridges and macvlans), FRR's runtime dirs and
+the lab directory. ``up`` on a lab that is already up and healthy does nothing; on a
+broken one it tears it down and builds it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdwan.lab.frr import remove_rundir, start_frr
+from sdwan.lab.gobgpd import GobgpdProcess, wait_for
+from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
+from sdwan.lab.topology import Topology
+
+__all__ = ["DEFAULT_ROOT", "LabRunner", "LabState"]
+
+DEFAULT_ROOT = Path(os.environ.get("SDWAN_LAB_DIR", "/run/sdwan-lab"))
+_STOP_TIMEOUT = 5.0
+
+
+@dataclass
+class LabState:
+    prefix: str
+    topology: str = ""
+    complete: bool = False
+    namespaces: list[str] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # role -> pid
+    pidfiles: list[str] = field(default_factory=list)  # FRR daemons (they daemonize)
+    sockets: dict[str, str] = field(default_factory=dict)  # gobgp node -> gRPC target
+    kinds: dict[str, str] = field(default_factory=dict)  # node -> kind
+    host_pids: dict[str, list[int]] = field(default_factory=dict)  # role -> [pid, start time]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[19])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+
+
+def _wait_pid(path: Path, timeout: float = 10.0) -> int:
+    found: int | None = wait_for(lambda: _read_pid(path), timeout=timeout, what=f"{path}")
+    assert found is not None
+    return found
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop_pid(pid: int, timeout: float = _STOP_TIMEOUT) -> None:
+    """SIGTERM ``pid``, SIGKILL after ``timeout`` s; polls (bounded) until it is gone."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            _reap(pid)
+            if not pid_alive(pid):
+                return
+            time.sleep(0.02)
+    raise LabError(f"pid {pid} survived SIGKILL")
+
+
+class LabRunner:
+    def __init__(self, prefix: str, root: Path = DEFAULT_ROOT) -> None:
+        self.lab = Lab(prefix)  # validates the prefix
+        self.prefix = prefix
+        self.root = Path(root)
+        self.labdir = self.root / prefix
+        self.state_path = self.labdir / "state.json"
+        # Daemons started by this object: kept referenced (a collected Popen of a live
+        # process warns) and polled after ``down`` so they are reaped.
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._fast_failover = True
+
+    # -- state -------------------------------------------------------------
+
+    def load(self) -> LabState | None:
+        try:
+            return LabState(**json.loads(self.state_path.read_text()))
+        except FileNotFoundError:
+            return None
+
+    def _save(self, state: LabState) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(state), indent=2))
+        tmp.replace(self.state_path)
+
+    def ns(self, node: str) -> Namespace:
+        return Namespace(self.lab.name(node))
+
+    # -- up ----------------------------------------------------------------
+
+    def up(self, topology: Topology, source: str = "", *, fast_failover: bool = True) -> str:
+        """Build the lab (see the module doc); ``fast_failover=False`` starts the FIB
+        agents without the carrier-loss reset (for the failover benchmark)."""
+        self._fast_failover = fast_failover
+        state = self.load()
+        if state is not None:
+            if state.complete and not self.problems(state):
+                return f"lab {self.prefix} is already up"
+            self.down()
+        self.labdir.mkdir(parents=True, exist_ok=True)
+        state = LabState(
+            prefix=self.prefix,
+            topology=source,
+            kinds={name: node.kind for name, node in topology.nodes.items()},
+        )
+        self._save(state)
+        try:
+            self._build(topology, state)
+        except BaseException:
+            self.down()
+            raise
+        state.complete = True
+        self._save(state)
+        return f"lab {self.prefix} is up ({len(topology.nodes)} nodes, {len(topology.links)} links)"
+
+    def _build(self, topology: Topology, state: LabState) -> None:
+        names = {name: self.lab.name(name) for name in topology.nodes}  # checks lengths
+        ifnames = {
+            (index, side): self.lab.name(short) for index, side, _end, short in topology.endpoints()
+        }
+        for name, node in topology.nodes.items():
+            ns = Namespace(names[name])
+            state.namespaces.append(ns.name)
+            self._save(state)
+            ns.create()
+            for key in (
+                "net.ipv6.conf.all.forwarding=1",
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.default.rp_filter=0",
+                "net.ipv4.icmp_ratelimit=0",  # traceroute answers from every hop
+            ):
+                ns.run(["sysctl", "-qw", key])
+            if node.kind == "switch":
+                ns.ip("link", "add", "br0", "type", "bridge")
+                ns.ip("link", "set", "br0", "up")
+        for index, link in enumerate(topology.links):
+            ends = (link.a, link.b)
+            veth = VethLink(
+                Namespace(names[link.a.node]),
+                ifnames[(index, "a")],
+                Namespace(names[link.b.node]),
+                ifnames[(index, "b")],
+                addrs_a=link.a.addresses,
+                addrs_b=link.b.addresses,
+            )
+            veth.create()
+            for side, end in zip(("a", "b"), ends, strict=True):
+                ns = Namespace(names[end.node])
+                ifname = ifnames[(index, side)]
+                if topology.nodes[end.node].kind == "switch":
+                    ns.ip("link", "set", "dev", ifname, "master", "br0")
+                for vrrp in end.vrrp:
+                    self._vrrp_macvlan(ns, ifname, vrrp.vrid, vrrp.address)
+        for name, node in topology.nodes.items():
+            for route in node.routes:
+                Namespace(names[name]).ip("route", "add", route.to, "via", route.via)
+        for name, node in topology.nodes.items():
+            ns = Namespace(names[name])
+            if node.kind == "gobgp":
+                self._start_gobgp(name, ns, state)
+            elif node.kind == "frr":
+                pidfiles = start_frr(
+                    ns,
+                    name,
+                    self.labdir,
+                    topology.frr_config(name),
+                    prefix=self.prefix,
+                    vrrp=node.vrrp,
+                )
+                state.pidfiles += [str(p) for p in pidfiles]
+                self._save(state)
+                for pidfile in pidfiles:
+                    state.pids[f"{name}/{pidfile.stem}"] = _wait_pid(pidfile)
+                self._save(state)
+
+    def _vrrp_macvlan(self, ns: Namespace, ifname: str, vrid: int, address: str) -> None:
+        mac = f"00:00:5e:00:01:{vrid:02x}"
+        name = self.lab.name(f"vr{vrid}")
+        ns.run(["sysctl", "-qw", f"net.ipv4.conf.{ifname}.arp_ignore=1"])
+        ns.ip("link", "add", name, "link", ifname, "type", "macvlan", "mode", "bridge")
+        ns.ip("link", "set", "dev", name, "address", mac)
+        ns.ip("link", "set", "dev", name, "addrgenmode", "random")
+        ns.ip("addr", "add", address, "dev", name)
+        ns.ip("link", "set", "dev", name, "up")
+
+    def _start_gobgp(self, name: str, ns: Namespace, state: LabState) -> None:
+        gobgpd = GobgpdProcess(self.lab.name(name), self.labdir / "gobgp", ns)
+        gobgpd.start()
+        if gobgpd._proc is not None:
+            self._children.append(gobgpd._proc)
+        assert gobgpd.pid is not None
+        state.pids[f"{name}/gobgpd"] = gobgpd.pid
+        state.sockets[name] = gobgpd.api_address
+        self._save(state)
+        log = (self.labdir / "gobgp" / f"{name}-fib-agent.log").open("ab")
+        with log:
+            agent = ns.exec(
+                [
+                    sys.executable,
+                    "-m",
+                    "sdwan",
+                    "fib-agent",
+                    "--api",
+                    gobgpd.api_address,
+                    *([] if self._fast_failover else ["--no-fast-failover"]),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._children.append(agent)
+        state.pids[f"{name}/fib-agent"] = agent.pid
+        self._save(state)
+
+    # -- down --------------------------------------------------------------
+
+    def down(self) -> list[str]:
+        """Remove everything the lab made; returns what was removed (for messages)."""
+        state = self.load() or LabState(prefix=self.prefix)
+        namespaces = [Namespace(n) for n in state.namespaces]
+        existing = set(list_namespaces())
+        pids: list[int] = []
+        for pidfile in state.pidfiles:
+            pid = _read_pid(Path(pidfile))
+            if pid:
+                pids.append(pid)
+        in_namespaces = [p for ns in namespaces if ns.name in existing for p in ns.pids()]
+        # Only processes inside the lab's namespaces: a recorded PID that now lives
+        # elsewhere has been reused by someone else and is left alone.
+        targets = [p for p in (*state.pids.values(), *pids) if p in in_namespaces]
+        targets += [p for p in in_namespaces if p not in targets]
+        removed = []
+        for role, (pid, started) in state.host_pids.items():
+            if _start_time(pid) == started:  # still the process we adopted
+                stop_pid(pid)
+                removed.append(f"{role} {pid}")
+        for pid in targets:
+            stop_pid(pid)
+            removed.append(f"process {pid}")
+        while self._children:
+            self._children.pop().poll()
+        for ns in reversed(namespaces):
+            if ns.name in existing:
+                ns.delete()
+                removed.append(f"namespace {ns.name}")
+            remove_rundir(ns.name)
+        if self.labdir.is_dir() and self.labdir.parent == self.root:
+            shutil.rmtree(self.labdir)
+        left = [n for n in list_namespaces() if n in state.namespaces]
+        if left:
+            raise LabError(f"namespaces left behind: {left}")
+        return removed
+
+    def adopt(self, role: str, pid: int) -> None:
+        """Record a process outside the namespaces (the demo's orchestrator) so that
+        ``down`` stops it too (checked by PID and start time, never by name)."""
+        state = self.load()
+        started = _start_time(pid)
+        if state is None or started is None:
+            raise LabError(f"cannot adopt pid {pid} into lab {self.prefix}")
+        state.host_pids[role] = [pid, started]
+        self._save(state)
+
+    # -- halt (the demo's "router halts") -----------------------------------
+
+    def halt(self, node: str) -> list[str]:
+        """Stop ``node``'s daemons (by PID) and take its links down; the namespace
+        stays (``down`` removes it). Returns the interfaces taken down."""
+        state = self.load()
+        if state is None or node not in state.kinds:
+            raise LabError(f"no node {node!r} in lab {self.prefix}")
+        ns = self.ns(node)
+        # Links first: a daemon stopped while its links are up says goodbye (BGP
+        # NOTIFICATION), which a router that halts or loses power never does.
+        links = ns.ip("-o", "link", "show").stdout.splitlines()
+        names = [line.split(":")[1].strip().split("@")[0] for line in links]
+        down = [n for n in names if n.startswith(f"{self.prefix}-")]
+        for name in down:
+            ns.ip("link", "set", "dev", name, "down")
+        inside = set(ns.pids())
+        for role, pid in list(state.pids.items()):
+            if role.startswith(f"{node}/") and pid in inside:
+                stop_pid(pid)
+        return down
+
+    # -- status / exec -----------------------------------------------------
+
+    def problems(self, state: LabState) -> list[str]:
+        existing = set(list_namespaces())
+        problems = [f"namespace {n} missing" for n in state.namespaces if n not in existing]
+        problems += [
+            f"{role} (pid {pid}) not running"
+            for role, pid in state.pids.items()
+            if not pid_alive(pid)
+        ]
+        return problems
+
+    def status(self) -> dict[str, Any]:
+        state = self.load()
+        if state is None:
+            return {"prefix": self.prefix, "up": False, "nodes": {}}
+        alive = {role: pid_alive(pid) for role, pid in state.pids.items()}
+        existing = set(list_namespaces())
+        nodes = {}
+        for node, kind in state.kinds.items():
+            daemons = {
+                r.split("/", 1)[1]: ok for r, ok in alive.items() if r.startswith(f"{node}/")
+            }
+            nodes[node] = {
+                "kind": kind,
+                "namespace": self.lab.name(node),
+                "present": self.lab.name(node) in existing,
+                "daemons": daemons,
+                "api_address": state.sockets.get(node),
+            }
+        return {
+            "prefix": self.prefix,
+            "up": state.complete and not self.problems(state),
+            "complete": state.complete,
+            "problems": self.problems(state),
+            "topology": state.topology,
+            "nodes": nodes,
+        }
+
+    def exec_argv(self, node: str, argv: list[str]) -> list[str]:
+        state = self.load()
+        if state is None or node not in state.kinds:
+            raise LabError(f"no node {node!r} in lab {self.prefix}")
+        return self.ns(node).argv(argv)
+
+
+def labs(root: Path = DEFAULT_ROOT) -> list[str]:
+    """Prefixes of the labs with a state file under ``root``."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "state.json").is_file())

@@ -1,0 +1,182 @@
+"""`sdwan lab` and the FIB agent against real namespaces, gobgpd and FRR."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from sdwan.gobgp._pb import gobgp_pb2 as pb
+from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.lab import list_namespaces, wait_for
+from sdwan.lab.builder import LabRunner, pid_alive, stop_pid
+from sdwan.lab.frr import FRR_RUN, frr_available, vtysh
+from sdwan.lab.netns import LabError
+from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.topology import load_topology
+from tests.integration.conftest import wait_status
+
+HERE = Path(__file__).parent
+SMALL = HERE / "lab_small" / "topology.yaml"
+ROOT = Path("/run/sdwan-lab-test")  # short: gobgpd's socket path must fit sun_path
+
+pytestmark = pytest.mark.skipif(
+    not frr_available(), reason="FRR not installed (apt-get install frr)"
+)
+
+
+@pytest.fixture
+def runner(lab_prefix: str) -> Iterator[LabRunner]:
+    the_runner = LabRunner(lab_prefix, ROOT)
+    yield the_runner
+    the_runner.down()
+
+
+def kernel_routes(runner: LabRunner, node: str, family: str) -> str:
+    return runner.ns(node).ip(family, "route", "show", "proto", "186").stdout
+
+
+def stub(address: str) -> tuple[grpc.Channel, pb_grpc.GobgpApiStub]:
+    channel = grpc.insecure_channel(address)
+    return channel, pb_grpc.GobgpApiStub(channel)
+
+
+def test_small_lab_up_fib_down(runner: LabRunner) -> None:
+    assert runner.up(load_topology(SMALL)).endswith("(3 nodes, 2 links)")
+    assert runner.up(load_topology(SMALL)).endswith("is already up")  # idempotent
+    status = runner.status()
+    assert status["up"]
+    assert status["nodes"]["r1"]["daemons"] == {"gobgpd": True, "fib-agent": True}
+    assert status["nodes"]["e1"]["daemons"] == {"zebra": True, "bgpd": True}
+    assert (
+        runner.ns("pc")
+        .ip("route", "show", "203.0.113.0/24")
+        .stdout.startswith("203.0.113.0/24 via 198.18.9.1")
+    )
+    state = runner.load()
+    assert state is not None
+    channel, api = stub(state.sockets["r1"])
+    with channel:
+        api.StartBgp(
+            pb.StartBgpRequest(**{"global": pb.Global(asn=65001, router_id="198.18.0.1")}),
+            timeout=5,
+        )
+        for address, afi in (
+            ("198.18.1.2", pb.Family.AFI_IP),
+            ("2001:db8:1::2", pb.Family.AFI_IP6),
+        ):
+            family = pb.Family(afi=afi, safi=pb.Family.SAFI_UNICAST)
+            api.AddPeer(
+                pb.AddPeerRequest(
+                    peer=pb.Peer(
+                        conf=pb.PeerConf(neighbor_address=address, peer_asn=65000),
+                        afi_safis=[
+                            pb.AfiSafi(config=pb.AfiSafiConfig(family=family, enabled=True))
+                        ],
+                    )
+                ),
+                timeout=5,
+            )
+    # learned over BGP -> in r1's kernel table with proto 186, IPv4 and IPv6
+    wait_for(
+        lambda: "203.0.113.0/24 via 198.18.1.2" in kernel_routes(runner, "r1", "-4"),
+        timeout=60,
+        what="IPv4 route in r1's kernel",
+    )
+    wait_for(
+        lambda: "2001:db8:113::/48 via 2001:db8:1::2" in kernel_routes(runner, "r1", "-6"),
+        timeout=60,
+        what="IPv6 route in r1's kernel",
+    )
+    assert "198.18.1.0/30" not in kernel_routes(runner, "r1", "-4")  # connected: untouched
+    # withdrawn -> removed
+    e1 = runner.lab.name("e1")
+    vtysh(
+        e1,
+        "configure terminal",
+        "router bgp 65000",
+        "address-family ipv4 unicast",
+        "no network 203.0.113.0/24",
+    )
+    wait_for(
+        lambda: "203.0.113.0/24" not in kernel_routes(runner, "r1", "-4"),
+        timeout=30,
+        what="withdrawn route removed",
+    )
+    assert "2001:db8:113::/48" in kernel_routes(runner, "r1", "-6")
+    # the agent removes its routes when it stops
+    assert state.pids["r1/fib-agent"] in runner.ns("r1").pids()
+    stop_pid(state.pids["r1/fib-agent"])
+    assert kernel_routes(runner, "r1", "-6").strip() == ""
+
+    pids = [p for n in state.namespaces for p in LabRunnerPids.of(n)]
+    runner.down()
+    assert not [n for n in list_namespaces() if n.startswith(f"{runner.prefix}-")]
+    assert not runner.labdir.exists()
+    assert not [p for p in pids if pid_alive(p)]  # zombies of reparented FRR daemons aside
+    assert not (FRR_RUN / e1).exists()
+
+
+class LabRunnerPids:
+    @staticmethod
+    def of(namespace: str) -> list[int]:
+        out = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+
+def test_failed_up_leaves_nothing(runner: LabRunner, tmp_path: Path) -> None:
+    text = SMALL.read_text().replace("via: 198.18.9.1", "via: 198.18.77.1")  # unreachable
+    bad = tmp_path / "topology.yaml"
+    bad.write_text(text)
+    (tmp_path / "e1.conf").write_text((SMALL.parent / "e1.conf").read_text())
+    with pytest.raises(LabError, match=r"198\.18\.77\.1"):
+        runner.up(load_topology(bad))
+    assert not [n for n in list_namespaces() if n.startswith(f"{runner.prefix}-")]
+    assert not runner.labdir.exists()
+
+
+def test_cli_rejects_bad_topology_before_creating_anything(tmp_path: Path, lab_prefix: str) -> None:
+    bad = tmp_path / "t.yaml"
+    bad.write_text("nodes:\n  r1: {kind: router}\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sdwan",
+            "lab",
+            "up",
+            str(bad),
+            "--prefix",
+            lab_prefix,
+            "--lab-dir",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "nodes.r1.kind (line 2)" in proc.stderr
+    assert not [n for n in list_namespaces() if n.startswith(f"{lab_prefix}-")]
+
+
+def test_cli_up_register_status_exec_down(
+    orchestrator: OrchestratorProcess, lab_prefix: str
+) -> None:
+    where = ["--prefix", lab_prefix, "--lab-dir", str(ROOT)]
+    try:
+        up = orchestrator.cli("lab", "up", str(SMALL), *where, "--register")
+        assert "r1: registered as router 'r1'" in up.stdout
+        wait_status(orchestrator, "/v1/routers/r1", "ACTIVE")
+        status = orchestrator.cli("lab", "status", *where).stdout
+        assert f"lab {lab_prefix}: up" in status and "gobgpd=ok fib-agent=ok" in status
+        out = orchestrator.cli("lab", "exec", "pc", *where, "--", "ip", "-4", "-o", "addr").stdout
+        assert "198.18.9.2/30" in out
+    finally:
+        down = orchestrator.cli("lab", "down", *where)
+    assert f"lab {lab_prefix} is down" in down.stdout
+    assert not [n for n in list_namespaces() if n.startswith(f"{lab_prefix}-")]

@@ -1,0 +1,160 @@
+"""The Keystone backend against a real Keystone v3: X-Auth-Token validation, project
+and role mapping, isolation, the cache, revocation, Keystone down (503), and the
+CLI's login with the OS_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from sdwan.api.app import create_app
+from sdwan.cli.client import State
+from sdwan.cli.main import app as cli
+from sdwan.lab import wait_for
+from sdwan.runtime import Runtime, build_runtime
+from tests.keystone.conftest import CACHE_TTL, PASSWORD, keystone_settings
+from tests.keystone.server import Keystone, _free_port
+
+ROUTER = {"name": "ks-r1", "router_id": "10.9.0.1", "asn": 65001, "api_address": "10.9.0.1:50051"}
+
+
+def ks(token: str) -> dict[str, str]:
+    return {"X-Auth-Token": token}
+
+
+def test_roles_and_projects_map(ks_client: TestClient, ks_tokens: dict[str, str]) -> None:
+    who = {
+        name: ks_client.get("/v1/auth/whoami", headers=ks(token)).json()
+        for name, token in ks_tokens.items()
+    }
+    assert (who["ks-blue-member"]["role"], who["ks-blue-member"]["project"]) == ("member", "blue")
+    assert (who["ks-blue-reader"]["role"], who["ks-blue-reader"]["project"]) == ("reader", "blue")
+    assert (who["ks-red-member"]["role"], who["ks-red-member"]["project"]) == ("member", "red")
+    assert (who["admin"]["role"], who["admin"]["project"]) == ("admin", None)
+    assert who["ks-blue-member"]["name"] == "keystone:ks-blue-member"
+
+
+def test_isolation_and_roles(ks_client: TestClient, ks_tokens: dict[str, str]) -> None:
+    blue, reader = ks(ks_tokens["ks-blue-member"]), ks(ks_tokens["ks-blue-reader"])
+    red, admin = ks(ks_tokens["ks-red-member"]), ks(ks_tokens["admin"])
+    assert ks_client.post("/v1/routers", json=ROUTER, headers=reader).status_code == 403
+    made = ks_client.post("/v1/routers", json=ROUTER, headers=blue)
+    assert made.status_code == 201, made.text
+    assert made.json()["project_id"] == "blue"
+    url = f"/v1/routers/{made.json()['id']}"
+    assert ks_client.get(url, headers=reader).status_code == 200
+    assert ks_client.get(url, headers=red).status_code == 404
+    assert ks_client.patch(url, json={"asn": 65002}, headers=red).status_code == 404
+    assert ks_client.delete(url, headers=red).status_code == 404
+    assert ks_client.patch(url, json={"asn": 65002}, headers=reader).status_code == 403
+    assert ks_client.get("/v1/routers", headers=red).json()["total"] == 0
+    assert ks_client.get("/v1/routers", headers=admin).json()["total"] == 1
+    assert ks_client.patch(url, json={"asn": 65002}, headers=blue).status_code == 200
+    entries = ks_client.get("/v1/audit", headers=reader).json()["items"]
+    assert {e["actor"] for e in entries if e["resource_type"] == "router"} == {
+        "keystone:ks-blue-member"
+    }
+    assert ks_client.get("/v1/audit", headers=red).json()["total"] == 0
+
+
+def test_bad_tokens_are_401(ks_client: TestClient) -> None:
+    for token in ("not-a-token", "gAAAAABnotafernettoken" + "x" * 100):
+        answer = ks_client.get("/v1/routers", headers=ks(token))
+        assert answer.status_code == 401, answer.text
+    assert ks_client.get("/v1/routers").status_code == 401
+
+
+def test_bootstrap_bearer_token_still_works(ks_client: TestClient) -> None:
+    answer = ks_client.get(
+        "/v1/auth/whoami", headers={"Authorization": "Bearer ks-test-bootstrap-token"}
+    )
+    assert answer.status_code == 200 and answer.json()["role"] == "admin"
+
+
+def test_validation_is_cached_briefly(
+    ks_client: TestClient, ks_runtime: Runtime, ks_tokens: dict[str, str]
+) -> None:
+    assert ks_runtime.keystone is not None
+    headers = ks(ks_tokens["ks-blue-reader"])
+    before = ks_runtime.keystone.validations
+    for _ in range(5):
+        assert ks_client.get("/v1/routers", headers=headers).status_code == 200
+    assert ks_runtime.keystone.validations == before + 1
+    wait_for(
+        lambda: (
+            ks_client.get("/v1/routers", headers=headers).status_code == 200
+            and ks_runtime.keystone is not None
+            and ks_runtime.keystone.validations > before + 1
+        ),
+        timeout=CACHE_TTL + 5,
+        what="a new validation after the cache TTL",
+    )
+
+
+def test_revoked_keystone_token_stops_working(ks_client: TestClient, keystone: Keystone) -> None:
+    token = keystone.token("ks-blue-member", PASSWORD, "blue")
+    assert ks_client.get("/v1/routers", headers=ks(token)).status_code == 200
+    admin = keystone.token("admin", "keystone-admin-pw", "admin")
+    import httpx
+
+    revoked = httpx.delete(
+        f"{keystone.url}/v3/auth/tokens",
+        headers={"X-Auth-Token": admin, "X-Subject-Token": token},
+        timeout=30,
+    )
+    assert revoked.status_code == 204
+    wait_for(
+        lambda: ks_client.get("/v1/routers", headers=ks(token)).status_code == 401,
+        timeout=CACHE_TTL + 5,
+        what="the revoked token to be refused",
+    )
+
+
+def test_keystone_down_is_503_never_access(tmp_path: Path, ks_tokens: dict[str, str]) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}"
+    runtime = build_runtime(keystone_settings(tmp_path, dead), speaker_factory=lambda t: None)  # type: ignore[arg-type,return-value]
+    try:
+        with TestClient(create_app(runtime)) as client:
+            answer = client.get("/v1/routers", headers=ks(ks_tokens["admin"]))
+            assert answer.status_code == 503
+            error = answer.json()["error"]
+            assert error["code"] == "auth_backend_unavailable"
+            assert "Keystone" in error["message"] and "unreachable" in error["message"]
+    finally:
+        runtime.engine.dispose()
+
+
+def test_cli_login_with_os_variables(
+    ks_client: TestClient,
+    keystone: Keystone,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "cli.yaml"
+    monkeypatch.setenv("SDWAN_CONFIG", str(config))
+    monkeypatch.setenv("SDWAN_URL", "http://testserver")
+    for name, value in {
+        "OS_AUTH_URL": f"{keystone.url}/v3",
+        "OS_USERNAME": "ks-red-member",
+        "OS_PASSWORD": PASSWORD,
+        "OS_PROJECT_NAME": "red",
+    }.items():
+        monkeypatch.setenv(name, value)
+    state = State(transport=ks_client._transport)
+    result = CliRunner().invoke(cli, ["login", "--keystone"], obj=state)
+    assert result.exit_code == 0, result.output
+    stored = yaml.safe_load(config.read_text())
+    assert stored["auth"] == "keystone" and PASSWORD not in config.read_text()
+    who = CliRunner().invoke(
+        cli, ["whoami", "-o", "json"], obj=State(transport=ks_client._transport)
+    )
+    assert who.exit_code == 0 and '"project": "red"' in who.output
+    monkeypatch.setenv("OS_PASSWORD", "wrong")
+    bad = CliRunner().invoke(
+        cli, ["login", "--keystone"], obj=State(transport=ks_client._transport)
+    )
+    assert bad.exit_code == 1 and "refused" in bad.output
