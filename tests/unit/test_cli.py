@@ -198,11 +198,11 @@ def test_new_spellings_and_optional_fields(api: FakeApi) -> None:
         "--asn",
         "65002",
         "--api-address",
-        "10.0.0.2:50051",
+        "192.0.2.2:50051",
         "--listen-port",
         "-1",
         "--listen-address",
-        "10.0.0.2",
+        "192.0.2.2",
         "--listen-address",
         "::1",
         "-o",
@@ -213,9 +213,9 @@ def test_new_spellings_and_optional_fields(api: FakeApi) -> None:
         "name": "r2",
         "router_id": "10.0.1.2",
         "asn": 65002,
-        "api_address": "10.0.0.2:50051",
+        "api_address": "192.0.2.2:50051",
         "listen_port": -1,
-        "listen_addresses": ["10.0.0.2", "::1"],
+        "listen_addresses": ["192.0.2.2", "::1"],
     }
 
 
@@ -274,7 +274,7 @@ def test_password_flag_and_stdin_conflict(api: FakeApi) -> None:
         "--router",
         "r",
         "--address",
-        "10.0.0.1",
+        "192.0.2.1",
         "--peer-asn",
         "1",
         "--password",
@@ -413,8 +413,8 @@ def test_ambiguous_bare_address(api: FakeApi) -> None:
 def test_unknown_neighbor_reference(api: FakeApi) -> None:
     api.on("GET", "/v1/neighbors", page())
     assert (
-        "no neighbor 10.9.9.9 on router GoBGP-1"
-        in run(api, "neighbor", "show", "GoBGP-1/10.9.9.9").stderr
+        "no neighbor 198.18.9.9 on router GoBGP-1"
+        in run(api, "neighbor", "show", "GoBGP-1/198.18.9.9").stderr
     )
     result = run(api, "neighbor", "show", "not-an-address")
     assert result.exit_code == 1
