@@ -35,6 +35,7 @@ from sdwan.cli.owned import (
     split_list,
     with_router,
 )
+from sdwan.cli.owned_commands import add_show_and_delete
 
 app = typer.Typer(help="Manage announcements (prefixes routers originate).", no_args_is_help=True)
 
@@ -194,12 +195,6 @@ def list_(
     RESOURCE.list_(ctx, filters, paging, output, _table_row)
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one announcement."""
-    owned.show_object(ctx, RESOURCE, ref, output, PRINT)
-
-
 @app.command("set")
 def set_(
     ctx: typer.Context,
@@ -224,14 +219,11 @@ def set_(
     owned.update(ctx, RESOURCE, ref, body, if_match, wait, timeout, output, PRINT)
 
 
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Withdraw and delete an announcement."""
-    RESOURCE.delete(ctx, ref, if_match, wait, timeout, output)
+add_show_and_delete(
+    app,
+    RESOURCE,
+    RefArg,
+    PRINT,
+    show_help="Show one announcement.",
+    delete_help="Withdraw and delete an announcement.",
+)

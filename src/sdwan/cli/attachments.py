@@ -26,6 +26,7 @@ from sdwan.cli.common import (
 )
 from sdwan.cli.output import OutputFormat, OutputOpt
 from sdwan.cli.owned import Keyed, split_list, with_router
+from sdwan.cli.owned_commands import add_show_and_delete
 
 app = typer.Typer(
     help="Manage policy attachments (policies applied on import or export).",
@@ -165,12 +166,6 @@ def list_(
     RESOURCE.list_(ctx, filters, paging, output, _table_row)
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one attachment."""
-    owned.show_object(ctx, RESOURCE, ref, output, PRINT)
-
-
 @app.command("set")
 def set_(
     ctx: typer.Context,
@@ -195,14 +190,11 @@ def set_(
     owned.update(ctx, RESOURCE, ref, body, if_match, wait, timeout, output, PRINT)
 
 
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete an attachment (its policies stop applying)."""
-    RESOURCE.delete(ctx, ref, if_match, wait, timeout, output)
+add_show_and_delete(
+    app,
+    RESOURCE,
+    RefArg,
+    PRINT,
+    show_help="Show one attachment.",
+    delete_help="Delete an attachment (its policies stop applying).",
+)

@@ -31,6 +31,7 @@ from sdwan.cli.common import (
 )
 from sdwan.cli.output import OutputFormat, OutputOpt
 from sdwan.cli.owned import Keyed, brief, canonical_prefix, fetch, with_router
+from sdwan.cli.owned_commands import add_show_and_delete
 
 app = typer.Typer(
     help="Manage defined sets (prefix, neighbor, community, large-community, as-path).",
@@ -174,12 +175,6 @@ def list_(
     RESOURCE.list_(ctx, filters, paging, output, _table_row)
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one defined set (members one a line)."""
-    owned.show_object(ctx, RESOURCE, ref, output, PRINT)
-
-
 @app.command("set")
 def set_(
     ctx: typer.Context,
@@ -233,14 +228,11 @@ def _edit(current: Item, add: list[Any] | None, remove: list[Any] | None) -> lis
     return members
 
 
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete a defined set (refused while a policy uses it)."""
-    RESOURCE.delete(ctx, ref, if_match, wait, timeout, output)
+add_show_and_delete(
+    app,
+    RESOURCE,
+    RefArg,
+    PRINT,
+    show_help="Show one defined set (members one a line).",
+    delete_help="Delete a defined set (refused while a policy uses it).",
+)
