@@ -19,8 +19,11 @@ class Settings:
     port: int = 9998
     admin_token: str | None = None  # SDWAN_ADMIN_TOKEN; otherwise generated at first start
     secret_key_file: Path = field(default=Path("secret.key"))
-    reconcile_interval: float = 30.0  # full read-back of every router (drift)
-    probe_interval: float = 1.0  # cheap GetBgp to notice a restarted gobgpd
+    reconcile_interval: float = 30.0  # full read-back of every router (drift), jittered
+    workers: int = 8  # reconcile passes that may run at once, whatever the fleet's size
+    counters_interval: float = 30.0  # ListPeer for prefix counters of a quiet router...
+    counters_interval_active: float = 5.0  # ...and of one whose sessions just changed
+    probe_interval: float = 1.0  # GetBgp where no watch stream runs (fake speakers)
     grpc_timeout: float = 5.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
@@ -50,6 +53,7 @@ def load_settings(
     port: int | None = None,
     secret_key_file: str | None = None,
     reconcile_interval: float | None = None,
+    workers: int | None = None,
 ) -> Settings:
     """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
     env = os.environ
@@ -65,10 +69,22 @@ def load_settings(
         admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
         secret_key_file=Path(secret_key_file),
         reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
+        workers=workers or _positive_int(env.get("SDWAN_WORKERS", "8"), "SDWAN_WORKERS"),
+        counters_interval=float(env.get("SDWAN_COUNTERS_INTERVAL", "30")),
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
         keystone=_keystone(env) if env.get("SDWAN_AUTH_BACKEND") == "keystone" else None,
     )
+
+
+def _positive_int(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
 
 
 def _auth_backend(value: str) -> str:

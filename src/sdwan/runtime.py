@@ -14,12 +14,12 @@ from sdwan.config import Settings
 from sdwan.events.log import EventLog
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
-from sdwan.live.watcher import WatchFactory
+from sdwan.live.hub import PollIntervals, WatchHub
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
+from sdwan.reconcile.controller import Reconciler
 from sdwan.reconcile.live_hooks import LiveHooks
-from sdwan.reconcile.manager import Reconciler
-from sdwan.reconcile.worker import SpeakerFactory
+from sdwan.reconcile.router_pass import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
 from sdwan.service.audit import AuditService, ResourceAudit
@@ -33,6 +33,7 @@ from sdwan.service.resource_events import TransactionalEvents
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.service.uow import DeferredCalls
+from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.identity_repo import audited_tables
 
@@ -60,31 +61,32 @@ class Runtime:
     live_writer: LiveWriter
     identity: IdentityService
     audit: AuditService
+    store_writer: BatchWriter
+    hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
     background_engine: Engine | None = None  # status and live state writers
 
     def start(self) -> None:
-        self.live_writer.start()
+        self.store_writer.start()
+        if self.hub is not None:
+            self.hub.start()
         if self.reconciler is not None:
             self.reconciler.start()
 
     def stop(self) -> None:
         if self.reconciler is not None:
             self.reconciler.stop()
-        self.live_writer.stop()
+        if self.hub is not None:
+            self.hub.stop()
+        self.store_writer.stop()
         self.engine.dispose()
         if self.background_engine is not None:
             self.background_engine.dispose()
 
 
-def build_runtime(
-    settings: Settings,
-    *,
-    speaker_factory: SpeakerFactory | None = None,
-    watch_factory: WatchFactory | None = None,
-) -> Runtime:
+def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None = None) -> Runtime:
     """Migrate the schema, make sure an admin token exists, build the services.
-    With a ``speaker_factory`` (fakes in unit tests) and no ``watch_factory``, no
-    WatchEvent streams are opened."""
+    With a ``speaker_factory`` (fakes in unit tests) no WatchEvent streams are opened:
+    the reconciler probes with GetBgp instead."""
     engine = make_engine(settings.database_url)
     migrate(engine)
     background = make_engine(settings.database_url, durable=False)
@@ -93,21 +95,24 @@ def build_runtime(
     generated = authenticator.ensure_bootstrap(settings.admin_token)
     events = EventLog(background)
     metrics = Metrics()
-    live_writer = LiveWriter(background, events)
-    if watch_factory is None and speaker_factory is None:
-        from sdwan.gobgp.watch import PeerWatch
-
-        def watch_factory(target: str) -> PeerWatch:
-            return PeerWatch(target, timeout=settings.grpc_timeout)
-
-    hooks = LiveHooks(live_writer, events, metrics, watch_factory)
+    store_writer = BatchWriter(background, on_commit=events.notify, idle=events.prune_quietly)
+    live_writer = LiveWriter(store_writer, events)
+    hub = None
+    if speaker_factory is None:
+        intervals = PollIntervals(
+            active=settings.counters_interval_active, steady=settings.counters_interval
+        )
+        hub = WatchHub(live_writer, timeout=settings.grpc_timeout, intervals=intervals)
+    hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (
         Reconciler(
             engine=background,
+            writer=store_writer,
             secrets=secrets,
             settings=settings,
             speaker_factory=speaker_factory,
             hooks=hooks,
+            hub=hub,
         )
         if settings.run_reconciler
         else None
@@ -165,5 +170,7 @@ def build_runtime(
             engine, session_ttl=settings.session_ttl, throttle=LoginThrottle()
         ),
         audit=AuditService(engine),
+        store_writer=store_writer,
+        hub=hub,
         background_engine=background,
     )

@@ -15,6 +15,7 @@ from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Gauge, Metrics
 from sdwan.store import repo
+from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate, sqlite_url
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
@@ -65,15 +66,16 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
             "updated_at": stamp,
         }])  # fmt: skip
     events = EventLog(engine)
-    writer = LiveWriter(engine, events)
+    store_writer = BatchWriter(engine, on_commit=events.notify)
+    writer = LiveWriter(store_writer, events)
     # queued before the thread starts: all of it is one batch
     for state in ("ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE"):
         writer.observe("r1", [SessionObservation("198.18.0.2", state)])
     writer.observe("r1", [SessionObservation("198.18.9.9", "ACTIVE")])  # not declared: ignored
-    writer.start()
+    store_writer.start()
     try:
         assert writer.flush()
-        assert writer.batches == 1
+        assert store_writer.batches == 1
         sessions = events.read(since=0, limit=100, kind="session.")
         assert [e["data"]["session_state"] for e in sessions] == [
             "ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE",
@@ -84,7 +86,7 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
         assert writer.flush()
         assert len(events.read(since=0, limit=100, kind="session.")) == 4
     finally:
-        writer.stop()
+        store_writer.stop()
         engine.dispose()
 
 

@@ -23,9 +23,21 @@ def serve(
         float | None,
         typer.Option(help="Seconds between full read-backs of every gobgpd (default 30)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Reconcile passes run at once, whatever the fleet's size (SDWAN_WORKERS, "
+            "default 8).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API on 127.0.0.1:9998 and keep every gobgpd converged."""
     from sdwan.config import load_settings
     from sdwan.server import serve as run
 
-    run(load_settings(db=db, host=host, port=port, reconcile_interval=reconcile_interval))
+    run(
+        load_settings(
+            db=db, host=host, port=port, reconcile_interval=reconcile_interval, workers=workers
+        )
+    )

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from sdwan.events.model import Event
 from sdwan.store import live_repo
 
+log = logging.getLogger(__name__)
 KEEP_EVENTS = 10000  # at most this many newest events are kept...
 KEEP_AGE = timedelta(days=7)  # ...and none older than this
 
@@ -76,6 +79,13 @@ class EventLog:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             subscriber.wake()
+
+    def prune_quietly(self) -> None:
+        """prune(), logging instead of raising (housekeeping on the store writer)."""
+        try:
+            self.prune()
+        except SQLAlchemyError as exc:
+            log.warning("events: pruning failed: %s", exc)
 
     def prune(self) -> int:
         with self._engine.begin() as conn:

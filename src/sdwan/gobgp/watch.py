@@ -1,16 +1,17 @@
-"""gobgpd's peer state over gRPC: the WatchEvent stream and plain ListPeer, as
-SessionObservation values. grpc.RpcError never leaves this module."""
+"""gobgpd's peer state over grpc.aio: the WatchEvent stream and plain ListPeer, as
+SessionObservation values. grpc errors never leave this module."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
 from sdwan.domain.session import UNKNOWN, SessionObservation
-from sdwan.errors import SpeakerUnreachable
+from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 
@@ -56,24 +57,39 @@ def observation_from_peer(peer: pb.Peer, *, removed: bool = False) -> SessionObs
     )
 
 
+_NO_ANSWER = (
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,  # the channel was closed under the call
+)
+
+
+def _reraise_if_cancelling() -> None:
+    """A call cancelled because its channel closed is a broken link; a task being
+    cancelled (the hub stopping) must end."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class PeerWatch:
-    """One channel to one gobgpd: ``events()`` follows WatchEvent, ``sessions()``
-    reads every peer with plain ListPeer (never enableAdvertised, which walks the RIB)."""
+    """One grpc.aio channel to one gobgpd, used on the watch loop: ``events()`` follows
+    WatchEvent, ``sessions()`` reads every peer (or one) with plain ListPeer (never
+    enableAdvertised, which walks the RIB). Costs no thread."""
 
     def __init__(self, target: str, *, timeout: float = 5.0) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target)
+        self._channel = grpc.aio.insecure_channel(target)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
-        self._call: Any = None
 
-    def events(self) -> Iterator[SessionObservation | str]:
+    async def events(self) -> AsyncIterator[SessionObservation | str]:
         """Observations, and END_OF_INIT once gobgpd has listed its current peers.
-        Ends with SpeakerUnreachable when the stream breaks (also when cancelled)."""
+        Ends with SpeakerUnreachable when the stream breaks."""
         request = pb.WatchEventRequest(peer=pb.WatchEventRequest.Peer())
-        self._call = self._stub.WatchEvent(request)
+        call = self._stub.WatchEvent(request)
         try:
-            for reply in self._call:
+            async for reply in call:
                 if not reply.HasField("peer"):
                     continue
                 event = reply.peer
@@ -82,27 +98,34 @@ class PeerWatch:
                     continue
                 removed = event.type == _PeerEvent.UNKNOWN
                 yield observation_from_peer(event.peer, removed=removed)
-        except grpc.RpcError as exc:
-            details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-            reason = (details or "stream closed").rsplit("error: ", 1)[-1].strip()
+        except grpc.aio.AioRpcError as exc:
+            reason = (exc.details() or "stream closed").rsplit("error: ", 1)[-1].strip()
             raise SpeakerUnreachable(
                 f"gobgpd at {self.target}: watch stream broke: {reason}"
             ) from None
+        except asyncio.CancelledError:
+            _reraise_if_cancelling()
+            raise SpeakerUnreachable(f"gobgpd at {self.target}: channel closed") from None
+        finally:
+            call.cancel()
         raise SpeakerUnreachable(f"gobgpd at {self.target}: watch stream ended")
 
-    def sessions(self, address: str = "") -> dict[str, SessionObservation]:
+    async def sessions(self, address: str = "") -> dict[str, SessionObservation]:
+        """SpeakerUnreachable when gobgpd does not answer; SpeakerRejected when it
+        answers no (for example BGP is not running: "bgp server hasn't started")."""
+        request = pb.ListPeerRequest(address=address)
         try:
-            replies = self._stub.ListPeer(pb.ListPeerRequest(address=address), timeout=self.timeout)
-            peers = [observation_from_peer(r.peer) for r in replies]
-        except grpc.RpcError as exc:
-            details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-            raise SpeakerUnreachable(f"gobgpd at {self.target} (ListPeer): {details}") from None
+            call = self._stub.ListPeer(request, timeout=self.timeout)
+            peers = [observation_from_peer(reply.peer) async for reply in call]
+        except grpc.aio.AioRpcError as exc:
+            message = f"gobgpd at {self.target} (ListPeer): {exc.details()}"
+            if exc.code() in _NO_ANSWER:
+                raise SpeakerUnreachable(message) from None
+            raise SpeakerRejected(message) from None
+        except asyncio.CancelledError:
+            _reraise_if_cancelling()
+            raise SpeakerUnreachable(f"gobgpd at {self.target}: channel closed") from None
         return {p.address: p for p in peers}
 
-    def cancel(self) -> None:
-        if self._call is not None:
-            self._call.cancel()
-
-    def close(self) -> None:
-        self.cancel()
-        self._channel.close()
+    async def close(self) -> None:
+        await self._channel.close()

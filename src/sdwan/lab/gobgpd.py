@@ -163,6 +163,12 @@ class GobgpdProcess:
 
     def start(self, timeout: float = 10.0) -> GobgpdProcess:
         """Launch gobgpd and wait until it answers GetBgp (up to ``timeout`` s)."""
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> GobgpdProcess:
+        """Start the process without waiting for it (many daemons start in parallel:
+        launch each, then ``wait_ready`` each)."""
         if self.running:
             raise GobgpdError(f"{self!r} is already running")
         self._reap()
@@ -180,6 +186,10 @@ class GobgpdProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        return self
+
+    def wait_ready(self, timeout: float = 10.0) -> GobgpdProcess:
+        """Wait until the launched daemon answers GetBgp; stop it if it does not."""
         try:
             wait_for(self._ready, timeout=timeout, what=f"{self.name} to answer GetBgp")
         except BaseException as exc:

@@ -28,7 +28,12 @@ def free_port() -> int:
 
 class OrchestratorProcess:
     def __init__(
-        self, workdir: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None
+        self,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -37,6 +42,7 @@ class OrchestratorProcess:
         self.log_path = self.workdir / "sdwan-serve.log"
         self.url = f"http://127.0.0.1:{self.port}"
         self._extra_env = extra_env or {}
+        self._extra_args = extra_args or []
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,6 +71,7 @@ class OrchestratorProcess:
             str(self.db_path),
             "--port",
             str(self.port),
+            *self._extra_args,
         ]
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log)

@@ -1,21 +1,19 @@
-"""The one thread that writes observed state. Watchers and workers hand it
-observations; it folds every observation of a batch in order (so a flap inside a
-batch is still counted and reported), then writes the changed rows and the events
-in ONE transaction and wakes the event streams. A flapping fleet therefore costs a
-transaction per batch, not per watch event."""
+"""Observed state: watchers and workers hand the LiveWriter observations; on the store
+writer's thread (store/batch_writer.py) it folds every observation of a batch in
+order (so a flap inside a batch is still counted and reported), then writes the
+changed rows and the events in that batch's ONE transaction. A flapping fleet
+therefore costs a transaction per batch, not per watch event."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, select
 
 from sdwan.domain.session import (
     ESTABLISHED,
@@ -29,10 +27,10 @@ from sdwan.domain.session import (
 from sdwan.events.log import EventLog
 from sdwan.events.model import ROUTER_REACHABILITY, SESSION_CHANGED, Event
 from sdwan.store import live_repo
+from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY = 60.0  # seconds between event-retention passes
 
 
 @dataclass
@@ -82,27 +80,26 @@ def _row_of(record: SessionRecord) -> dict[str, Any]:
     }
 
 
-COALESCE_SECONDS = 0.02
-
-
 class LiveWriter:
-    def __init__(self, engine: Engine, events: EventLog) -> None:
-        self._engine = engine
+    """Folds observations in order and writes the result through the store writer
+    (``BatchWriter``): everything queued when its job runs goes into that batch's
+    transaction."""
+
+    def __init__(self, writer: BatchWriter, events: EventLog) -> None:
+        self._writer = writer
         self._events = events
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Item] = []
         self._cache: dict[str, _RouterCache] = {}
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="live-writer", daemon=True)
-        self.batches = 0  # transactions written (for tests and the benchmark)
-        self._busy = False
 
     # --- producers (any thread) ----------------------------------------------------
 
     def _put(self, item: _Item) -> None:
         with self._lock:
             self._queue.append(item)
-            self._lock.notify()
+            first = len(self._queue) == 1
+        if first:
+            self._writer.submit(_Drain(self))
 
     def observe(
         self, router_id: str, observations: Sequence[SessionObservation], *, complete: bool = False
@@ -122,95 +119,46 @@ class LiveWriter:
         with self._lock:
             self._cache.pop(router_id, None)
 
-    # --- the thread ----------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._lock:
-            self._stopping = True
-            self._lock.notify()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is written (tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Wait until everything queued so far is written."""
+        return self._writer.flush(timeout)
+
+    # --- on the store writer's thread ----------------------------------------------
+
+    def _take(self) -> list[_Item]:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        return batch
+
+    def _write(self, conn: Connection, batch: list[_Item]) -> bool:
+        """Fold ``batch`` into the caches and write what changed; True if it recorded
+        events. On failure the caches are dropped (re-read from the store on retry)."""
+        try:
+            return self._write_batch(conn, batch)
+        except Exception:
             with self._lock:
-                if not self._queue and not self._busy:
-                    return True
-            time.sleep(0.005)
-        return False
+                self._cache.clear()
+            raise
 
-    def _run(self) -> None:
-        next_prune = time.monotonic()
-        while True:
-            with self._lock:
-                while not self._queue and not self._stopping:
-                    self._lock.wait(PRUNE_EVERY)
-                    if time.monotonic() >= next_prune:
-                        break
-                if self._stopping and not self._queue:
-                    return
-                # let a burst (a bulk change, a flapping fleet) gather: one transaction
-                # for all of it leaves the database to the API's writes
-                gather_until = time.monotonic() + COALESCE_SECONDS
-                while self._queue and not self._stopping:
-                    remaining = gather_until - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._lock.wait(remaining)
-                batch, self._queue = self._queue, []
-                self._busy = bool(batch)
-            try:
-                if batch:
-                    self._write_retrying(batch)
-                if time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + PRUNE_EVERY
-                    self._events.prune()
-            except SQLAlchemyError as exc:
-                log.warning("live state: pruning events failed: %s", exc)
-            finally:
-                self._busy = False
-
-    def _write_retrying(self, batch: list[_Item]) -> None:
-        """A failed transaction (a neighbor deleted meanwhile, a busy database) is
-        retried once from the store's state; then the batch is dropped: the next
-        ListPeer snapshot (5 s) brings the sessions right again."""
-        for attempt in (1, 2):
-            try:
-                self._write(batch)
-                return
-            except SQLAlchemyError as exc:
-                with self._lock:
-                    self._cache.clear()  # re-read from the store
-                if attempt == 2:
-                    log.warning("live state: dropped a batch of %d: %s", len(batch), exc)
-
-    def _write(self, batch: list[_Item]) -> None:
+    def _write_batch(self, conn: Connection, batch: list[_Item]) -> bool:
         events: list[Event] = []
-        with self._engine.begin() as conn:
-            names = _router_names(conn, {item.router_id for item in batch})
-            dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
-            for item in batch:
-                if item.router_id not in names:
-                    continue  # the router is gone
-                name, project = names[item.router_id]
-                cache = self._router_cache(conn, item.router_id)
-                if item.reachability is not None or item.drift is not None:
-                    events += self._write_router(conn, item, cache, name, project)
-                    continue
-                changed = self._fold(conn, item, cache, name, project, events)
-                dirty.setdefault(item.router_id, (cache, set()))[1].update(changed)
-            for router_id, (cache, ids) in dirty.items():
-                self._flush_sessions(conn, router_id, cache, ids)
-            if events:
-                self._events.record(conn, events)
-        self.batches += 1
+        names = _router_names(conn, {item.router_id for item in batch})
+        dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
+        for item in batch:
+            if item.router_id not in names:
+                continue  # the router is gone
+            name, project = names[item.router_id]
+            cache = self._router_cache(conn, item.router_id)
+            if item.reachability is not None or item.drift is not None:
+                events += self._write_router(conn, item, cache, name, project)
+                continue
+            changed = self._fold(conn, item, cache, name, project, events)
+            dirty.setdefault(item.router_id, (cache, set()))[1].update(changed)
+        for router_id, (cache, ids) in dirty.items():
+            self._flush_sessions(conn, router_id, cache, ids)
         if events:
-            self._events.notify()
+            self._events.record(conn, events)
+        return bool(events)
 
     def _router_cache(self, conn: Connection, router_id: str) -> _RouterCache:
         with self._lock:
@@ -350,6 +298,20 @@ class LiveWriter:
                 project,
             )
         ]
+
+
+class _Drain:
+    """One store-writer job: takes what is queued when it first runs and keeps it, so
+    a retry (after a failed batch) writes the same items."""
+
+    def __init__(self, live: LiveWriter) -> None:
+        self._live = live
+        self._batch: list[_Item] | None = None
+
+    def __call__(self, conn: Connection) -> bool:
+        if self._batch is None:
+            self._batch = self._live._take()
+        return bool(self._batch) and self._live._write(conn, self._batch)
 
 
 def _now() -> datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sdwan.events.log import EventLog
-from sdwan.live.watcher import WatchFactory
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
 
@@ -16,4 +15,3 @@ class LiveHooks:
     writer: LiveWriter
     events: EventLog
     metrics: Metrics
-    watch_factory: WatchFactory | None  # None: no WatchEvent streams (fake speakers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from sdwan.domain.policy import SetType, Statement
 from sdwan.domain.status import Status
@@ -17,6 +17,7 @@ from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
 from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.store import children
+from sdwan.store.batch_writer import BatchWriter, Job
 from sdwan.store.children import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
@@ -40,6 +41,7 @@ def _pending(rows: dict[str, list[Row]]) -> bool:
 
 def run_policy_stage(
     engine: Engine,
+    writer: BatchWriter,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -86,9 +88,9 @@ def run_policy_stage(
                 return None
         result = apply_policy(speaker, compiled, peers=peers)
     except SpeakerRejected as exc:
-        _write(engine, rows, error=exc.message)
+        writer.write(_status_job(rows, error=exc.message))
         return None
-    _write(engine, rows, error=None)
+    writer.write(_status_job(rows, error=None))
     if result.steps:
         log.info("router %s policy: %s", router.name, "; ".join(result.steps))
     return result
@@ -96,6 +98,7 @@ def run_policy_stage(
 
 def run_announcement_stage(
     engine: Engine,
+    writer: BatchWriter,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -121,33 +124,42 @@ def run_announcement_stage(
                 return None
         steps = apply_announcements(speaker, live, asn=router.asn, withdrawn=withdrawn)
     except SpeakerRejected as exc:
-        _write(engine, rows, error=exc.message)
+        writer.write(_status_job(rows, error=exc.message))
         return None
-    _write(engine, rows, error=None)
+    writer.write(_status_job(rows, error=None))
     return steps
 
 
-def _write(engine: Engine, rows: dict[str, list[Row]], *, error: str | None) -> None:
-    with engine.begin() as conn:
-        for name, table_rows in rows.items():
-            table = _TABLES[name]
-            updates: list[tuple[str, int, str, str]] = []
-            deleted: list[tuple[str, int]] = []
-            for row in table_rows:
-                if row["status"] == Status.PENDING_DELETE and error is None:
-                    deleted.append((row["id"], row["version"]))
-                elif error is not None and row["status"] != Status.ACTIVE:
-                    if row["status_detail"] != error:
-                        status = (
-                            Status.PENDING_DELETE
-                            if row["status"] == Status.PENDING_DELETE
-                            else Status.ERROR
-                        )
-                        updates.append((row["id"], row["version"], status, error))
-                elif error is None and row["status"] != Status.ACTIVE:
-                    updates.append((row["id"], row["version"], Status.ACTIVE, ""))
-            children.set_statuses(conn, table, updates=updates)
-            children.delete_rows(conn, table, ids_versions=deleted)
+def _status_job(rows: dict[str, list[Row]], *, error: str | None) -> Job:
+    """The objects' status after their stage (version-guarded), for the store writer."""
+
+    def job(conn: Connection) -> bool:
+        _write(conn, rows, error=error)
+        return False
+
+    return job
+
+
+def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -> None:
+    for name, table_rows in rows.items():
+        table = _TABLES[name]
+        updates: list[tuple[str, int, str, str]] = []
+        deleted: list[tuple[str, int]] = []
+        for row in table_rows:
+            if row["status"] == Status.PENDING_DELETE and error is None:
+                deleted.append((row["id"], row["version"]))
+            elif error is not None and row["status"] != Status.ACTIVE:
+                if row["status_detail"] != error:
+                    status = (
+                        Status.PENDING_DELETE
+                        if row["status"] == Status.PENDING_DELETE
+                        else Status.ERROR
+                    )
+                    updates.append((row["id"], row["version"], status, error))
+            elif error is None and row["status"] != Status.ACTIVE:
+                updates.append((row["id"], row["version"], Status.ACTIVE, ""))
+        children.set_statuses(conn, table, updates=updates)
+        children.delete_rows(conn, table, ids_versions=deleted)
 
 
 _TABLES: dict[str, Any] = {t.name: t for t in (*POLICY_OBJECTS, announcements)}

@@ -75,19 +75,44 @@ def record(
 ) -> None:
     conn.execute(
         insert(audit_log).values(
-            at=now(),
-            actor=principal.name if principal else "system",
-            actor_role=str(principal.role) if principal else "system",
-            source=(principal.source if principal else "")[:64],
-            project_id=project_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            resource_name=resource_name[:255],
-            before=snapshot(before),
-            after=snapshot(after),
+            audit_row(
+                principal,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                resource_name=resource_name,
+                project_id=project_id,
+                before=snapshot(before),
+                after=snapshot(after),
+            )
         )
     )
+
+
+def audit_row(
+    principal: Principal | None,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    resource_name: str,
+    project_id: str | None,
+    before: dict[str, Any] | None,  # snapshots, already masked
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": now(),
+        "actor": principal.name if principal else "system",
+        "actor_role": str(principal.role) if principal else "system",
+        "source": (principal.source if principal else "")[:64],
+        "project_id": project_id,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "resource_name": resource_name[:255],
+        "before": before,
+        "after": after,
+    }
 
 
 @dataclass(frozen=True)
@@ -146,44 +171,86 @@ class ResourceAudit:
     """Audit rows for the resource events services emit inside a unit of work: the
     actor comes from ``current_actor`` (set per request by the API), ``after`` is the
     row as committed, ``before`` the previous audit entry's ``after`` (or, for a
-    deletion, the row itself)."""
+    deletion, the row itself). A bulk change costs a few queries per resource type,
+    not a few per item: rows and previous entries are read IN batches of ids, and the
+    audit rows inserted with one executemany."""
 
     def __init__(self, tables: Mapping[str, Any]) -> None:
         self._tables = tables  # resource_type -> Table with an "id" column
 
     def __call__(self, conn: Connection, events: Sequence[Event]) -> None:
         actor = current_actor.get()
-        for event in events:
-            table = self._tables.get(event.resource_type)
-            if table is None:
-                continue
-            row = conn.execute(select(table).where(table.c.id == event.resource_id))
-            current = row.mappings().first()
+        audited = [e for e in events if e.resource_type in self._tables]
+        ids: dict[str, set[str]] = {}
+        for event in audited:
+            ids.setdefault(event.resource_type, set()).add(event.resource_id)
+        current: dict[tuple[str, str], dict[str, Any] | None] = {}
+        last_after: dict[tuple[str, str], Any] = {}
+        for kind, kind_ids in ids.items():
+            current.update(self._rows(conn, kind, kind_ids))
+            changed = {
+                e.resource_id
+                for e in audited
+                if e.resource_type == kind and e.kind != _CREATED  # a create has no "before"
+            }
+            last_after.update(_last_afters(conn, kind, changed))
+        rows = []
+        for event in audited:
+            where = (event.resource_type, event.resource_id)
             action = _ACTIONS.get(event.kind, "delete")
-            before = self._last_after(conn, event.resource_type, event.resource_id)
+            before = last_after.get(where)
             if action == "delete":
-                before, after = before or snapshot(current), None
+                before, after = before or current.get(where), None
             else:
-                after = snapshot(current)
+                after = current.get(where)
+            last_after[where] = after  # a later event on it in this batch follows this one
             key = event.data.get("address") or event.data.get("key")
-            name = f"{event.router_name}/{key}" if key else event.router_name
-            record(
-                conn,
-                actor,
-                action=action,
-                resource_type=event.resource_type,
-                resource_id=event.resource_id,
-                resource_name=name,
-                project_id=event.project_id,
-                before=before,
-                after=after,
+            rows.append(
+                audit_row(
+                    actor,
+                    action=action,
+                    resource_type=event.resource_type,
+                    resource_id=event.resource_id,
+                    resource_name=f"{event.router_name}/{key}" if key else event.router_name,
+                    project_id=event.project_id,
+                    before=before,
+                    after=after,
+                )
             )
+        if rows:
+            conn.execute(insert(audit_log), rows)
 
-    def _last_after(self, conn: Connection, kind: str, resource_id: str) -> Any:
-        query = (
-            select(audit_log.c.after)
-            .where(audit_log.c.resource_type == kind, audit_log.c.resource_id == resource_id)
-            .order_by(audit_log.c.id.desc())
-            .limit(1)
+    def _rows(
+        self, conn: Connection, kind: str, ids: set[str]
+    ) -> dict[tuple[str, str], dict[str, Any] | None]:
+        table = self._tables[kind]
+        found: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for chunk in _chunks(sorted(ids)):
+            for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+                found[(kind, row["id"])] = snapshot(row)
+        return found
+
+
+_CREATED = "resource.created"
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def _last_afters(conn: Connection, kind: str, ids: set[str]) -> dict[tuple[str, str], Any]:
+    """The ``after`` of each resource's newest audit entry (index ix_audit_log_resource)."""
+    found: dict[tuple[str, str], Any] = {}
+    for chunk in _chunks(sorted(ids)):
+        newest = (
+            select(func.max(audit_log.c.id))
+            .where(audit_log.c.resource_type == kind, audit_log.c.resource_id.in_(chunk))
+            .group_by(audit_log.c.resource_id)
         )
-        return conn.execute(query).scalar()
+        rows = conn.execute(
+            select(audit_log.c.resource_id, audit_log.c.after).where(audit_log.c.id.in_(newest))
+        )
+        for resource_id, after in rows:
+            found[(kind, resource_id)] = after
+    return found

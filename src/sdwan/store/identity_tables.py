@@ -3,7 +3,7 @@ audit log. Tokens live in ``tables.api_tokens`` (0004 adds its session columns).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from sdwan.store.tables import UtcDateTime, metadata
 
@@ -51,4 +51,5 @@ audit_log = Table(
     Column("resource_name", String(255), nullable=False),
     Column("before", JSON, nullable=True),
     Column("after", JSON, nullable=True),
+    Index("ix_audit_log_resource", "resource_type", "resource_id", "id"),  # migration 0010
 )

@@ -1,0 +1,220 @@
+"""The reconciler: a fixed pool of workers fed by one coalescing queue of router keys
+(as controller-runtime runs MaxConcurrentReconciles over a rate-limited workqueue).
+
+Threads and memory follow the configuration, not the fleet: ``settings.workers``
+pool threads whatever the number of routers; watch streams and counter polls run on
+the one watch loop (live/hub.py). A key is queued when:
+- the API changed the router or some of its neighbors (targeted to their addresses);
+- its watch stream broke or re-opened, or peers came or went on gobgpd unannounced;
+- its periodic full read-back is due (every ``reconcile_interval``, jittered so a
+  fleet's read-backs are spread over the interval, not taken all at once);
+- its retry is due after a failure (per-router exponential backoff: an unreachable
+  router waits in the timer heap and costs the others nothing);
+- a probe is due (only where no watch stream tells us, e.g. fake speakers in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+
+from sqlalchemy import Engine
+
+from sdwan.config import Settings
+from sdwan.gobgp.client import GobgpClient
+from sdwan.live.hub import WatchHub
+from sdwan.reconcile.live_hooks import LiveHooks
+from sdwan.reconcile.queue import Request, WorkQueue
+from sdwan.reconcile.router_pass import Context, Outcome, RouterState, SpeakerFactory, run
+from sdwan.secretbox import SecretBox
+from sdwan.store import repo
+from sdwan.store.batch_writer import BatchWriter
+
+log = logging.getLogger(__name__)
+RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
+
+
+class Reconciler:
+    """Implements the service layer's ChangeNotifier and the watch hub's listener."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        writer: BatchWriter,
+        secrets: SecretBox,
+        settings: Settings,
+        speaker_factory: SpeakerFactory | None = None,
+        hooks: LiveHooks | None = None,
+        hub: WatchHub | None = None,
+    ) -> None:
+        self._settings = settings
+        self._hooks = hooks
+        self._hub = hub
+        self._ctx = Context(
+            engine=engine,
+            writer=writer,
+            secrets=secrets,
+            settings=settings,
+            speaker_factory=speaker_factory
+            or (lambda target: GobgpClient(target, timeout=settings.grpc_timeout)),
+            hooks=hooks,
+            follow=hub.follow if hub is not None else (lambda _router, _target: None),
+        )
+        self._queue = WorkQueue()
+        self._states: dict[str, RouterState] = {}
+        self._lock = threading.Lock()
+        self._running = False
+        self._threads: list[threading.Thread] = []
+        if hub is not None:
+            hub.listener = self
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._ctx.engine.connect() as conn:
+            router_ids = repo.all_router_ids(conn)
+        with self._lock:
+            self._running = True
+        self._threads = [
+            threading.Thread(target=self._work, name=f"reconcile-{i}", daemon=True)
+            for i in range(self._settings.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+        for router_id in router_ids:
+            self.router_changed(router_id)
+        log.info("reconciler started: %d routers, %d workers", len(router_ids), len(self._threads))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            self._running = False
+            states = list(self._states.values())
+            self._states.clear()
+        self._queue.shutdown()
+        for thread in self._threads:
+            thread.join(timeout)
+        for state in states:
+            state.close()
+
+    # --- ChangeNotifier (API threads) ----------------------------------------------
+
+    def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None:
+        """A router or some of its neighbors (by address) changed in the store."""
+        state, new = self._state(router_id)
+        if state is None:
+            return
+        with state.lock:
+            state.backoff = 0.0  # a user change is worth trying at once
+        self._queue.cancel(router_id, "retry")
+        # a router seen for the first time starts with a full pass
+        self._queue.add(router_id, Request.everything() if new else Request.of(addresses))
+
+    def _state(self, router_id: str) -> tuple[RouterState | None, bool]:
+        with self._lock:
+            if not self._running:
+                return None, False
+            state = self._states.get(router_id)
+            if state is not None:
+                return state, False
+            state = self._states[router_id] = RouterState(router_id)
+            return state, True
+
+    # --- WatchListener (the watch loop's thread) -----------------------------------
+
+    def stream_broke(self, router_id: str, reason: str) -> None:
+        self._queue.add(router_id, Request.everything())
+
+    def stream_connected(self, router_id: str, reconnect: bool) -> None:
+        if not reconnect:
+            return
+        with self._lock:
+            state = self._states.get(router_id)
+        if state is None:
+            return
+        state.restarted = True  # gobgpd is back: a new instance, probably empty
+        with state.lock:
+            state.backoff = 0.0
+        if self._hooks is not None:
+            self._hooks.metrics.inc("sdwan_watch_reconnects_total", router=state.name)
+        self._queue.cancel(router_id, "retry")
+        self._queue.add(router_id, Request.everything())
+
+    def peers_changed(self, router_id: str, addresses: set[str] | None) -> None:
+        """Peers came or went on gobgpd: our own echo, or drift to look at."""
+        if addresses is None:
+            self._queue.add(router_id, Request.everything())
+            return
+        with self._lock:
+            state = self._states.get(router_id)
+        if state is None:
+            return
+        unexpected = {a for a in addresses if not state.expected_echo(a)}
+        if unexpected:
+            self._queue.add(router_id, Request.of(unexpected))
+
+    # --- the pool --------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            router_id, request = item
+            with self._lock:
+                state = self._states.get(router_id)
+            if state is None:  # stopped, or the router was forgotten meanwhile
+                self._queue.done(router_id)
+                continue
+            try:
+                outcome = run(self._ctx, state, request)
+            except Exception:
+                log.exception("router %s: reconcile failed", state.name)
+                with state.lock:
+                    state.backoff = min(
+                        max(state.backoff * 2, self._settings.backoff_initial),
+                        self._settings.backoff_max,
+                    )
+                outcome = Outcome.RETRY
+            finally:
+                self._queue.done(router_id)
+            self._schedule(state, request, outcome)
+
+    def _schedule(self, state: RouterState, request: Request, outcome: Outcome) -> None:
+        router_id = state.router_id
+        if outcome is Outcome.GONE:
+            self._forget(router_id)
+            return
+        if outcome is Outcome.RETRY:
+            self._queue.cancel(router_id, "probe")
+            self._queue.add_after(router_id, Request.everything(), state.backoff, slot="retry")
+            return
+        if request.full:  # the next read-back is due an interval after this one
+            interval = self._settings.reconcile_interval
+            delay = interval * random.uniform(1 - RESYNC_SPREAD, 1 + RESYNC_SPREAD)
+            self._queue.add_after(router_id, Request.everything(), delay, slot="resync")
+        if self._hub is None:  # no watch stream: probe gobgpd now and then instead
+            probe = Request(probe=True)
+            self._queue.add_after(router_id, probe, self._settings.probe_interval, slot="probe")
+
+    def _forget(self, router_id: str) -> None:
+        with self._lock:
+            state = self._states.pop(router_id, None)
+        self._queue.forget(router_id)
+        if state is not None:
+            state.close()
+        if self._hub is not None:
+            self._hub.unfollow(router_id)
+        if self._hooks is not None:
+            self._hooks.writer.forget(router_id)
+
+    # --- introspection ---------------------------------------------------------------
+
+    @property
+    def routers(self) -> int:
+        with self._lock:
+            return len(self._states)
+
+    def queue_depth(self) -> int:
+        return self._queue.depth()

@@ -1,0 +1,181 @@
+"""The reconciler's work queue: router keys, not events (as client-go's workqueue).
+
+- Adding a key that is already waiting merges the requests (coalescing): a hundred
+  changes to one router while it waits cost one pass.
+- A key being processed is never handed out twice at once; added meanwhile, it waits
+  and is handed out again after ``done``.
+- ``add_after`` schedules a key for later (retries with backoff, the periodic full
+  read-back, probes) without a thread per timer: ``get`` wakes for the next due one.
+  A timer in a named ``slot`` replaces the key's earlier timer in that slot, so
+  rescheduling never piles timers up.
+
+Thread-safe; pure (no I/O), with an injectable clock for tests.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+FULL_SCAN_THRESHOLD = 64  # more changed neighbors than this: one full pass instead
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a pass of one router should cover: everything (``full``), some neighbors
+    by address, or only a cheap probe that gobgpd still runs what we expect."""
+
+    full: bool = False
+    addresses: frozenset[str] = frozenset()
+    probe: bool = False
+
+    @staticmethod
+    def everything() -> Request:
+        return Request(full=True)
+
+    @staticmethod
+    def of(addresses: Iterable[str] | None) -> Request:
+        """A pass over these neighbor addresses; None means a full pass."""
+        if addresses is None:
+            return Request(full=True)
+        return Request(addresses=frozenset(addresses))
+
+    def merge(self, other: Request) -> Request:
+        if self.full or other.full:
+            return Request(full=True)
+        addresses = self.addresses | other.addresses
+        if len(addresses) > FULL_SCAN_THRESHOLD:
+            return Request(full=True)
+        return Request(addresses=addresses, probe=(self.probe or other.probe) and not addresses)
+
+    @property
+    def scope(self) -> set[str] | None:
+        """None for a full pass, else the addresses to look at."""
+        return None if self.full else set(self.addresses)
+
+
+class WorkQueue:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._waiting: dict[str, Request] = {}  # key -> merged request (dirty)
+        self._ready: deque[str] = deque()  # keys of _waiting not being processed, in order
+        self._processing: set[str] = set()
+        # heap by due time: (due, seq, key, slot, request)
+        self._timers: list[tuple[float, int, str, str | None, Request]] = []
+        self._slots: dict[tuple[str, str], int] = {}  # (key, slot) -> seq of its live timer
+        self._seq = itertools.count()
+        self._closed = False
+
+    # --- producers -----------------------------------------------------------------
+
+    def add(self, key: str, request: Request) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._add(key, request)
+
+    def _add(self, key: str, request: Request) -> None:
+        known = self._waiting.get(key)
+        self._waiting[key] = request if known is None else known.merge(request)
+        if known is None and key not in self._processing:
+            self._ready.append(key)
+            self._cond.notify()
+
+    def add_after(
+        self, key: str, request: Request, delay: float, *, slot: str | None = None
+    ) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            seq = next(self._seq)
+            if slot is not None:
+                self._slots[(key, slot)] = seq  # an older timer in this slot is now stale
+            due = self._clock() + max(delay, 0.0)
+            heapq.heappush(self._timers, (due, seq, key, slot, request))
+            self._cond.notify()  # the earliest due time may have changed
+
+    def cancel(self, key: str, slot: str) -> None:
+        """Forget the key's pending timer in ``slot``, if any."""
+        with self._cond:
+            self._slots.pop((key, slot), None)
+
+    def forget(self, key: str) -> None:
+        """Drop everything waiting or scheduled for ``key`` (the router is gone)."""
+        with self._cond:
+            self._waiting.pop(key, None)
+            if key in self._ready:
+                self._ready.remove(key)
+            timers = [t for t in self._timers if t[2] != key]
+            if len(timers) != len(self._timers):
+                self._timers = timers
+                heapq.heapify(self._timers)
+            for slot_key in [k for k in self._slots if k[0] == key]:
+                del self._slots[slot_key]
+
+    # --- consumers -----------------------------------------------------------------
+
+    def get(self, timeout: float | None = None) -> tuple[str, Request] | None:
+        """The next key and its merged request; None on shutdown or after ``timeout``."""
+        deadline = None if timeout is None else self._clock() + timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    return None
+                self._fire_timers()
+                if self._ready:
+                    key = self._ready.popleft()
+                    self._processing.add(key)
+                    return key, self._waiting.pop(key)
+                wait = self._next_timer_in()
+                if deadline is not None:
+                    left = deadline - self._clock()
+                    if left <= 0:
+                        return None
+                    wait = left if wait is None else min(wait, left)
+                self._cond.wait(wait)
+
+    def done(self, key: str) -> None:
+        """The pass of ``key`` ended; if it was added meanwhile, it is ready again."""
+        with self._cond:
+            self._processing.discard(key)
+            if key in self._waiting and key not in self._ready:
+                self._ready.append(key)
+                self._cond.notify()
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # --- introspection (metrics) ---------------------------------------------------
+
+    def depth(self) -> int:
+        with self._cond:
+            return len(self._ready)
+
+    def scheduled(self) -> int:
+        with self._cond:
+            return len(self._timers)
+
+    # --- internals (lock held) -----------------------------------------------------
+
+    def _fire_timers(self) -> None:
+        now = self._clock()
+        while self._timers and self._timers[0][0] <= now:
+            _due, seq, key, slot, request = heapq.heappop(self._timers)
+            if slot is not None:
+                if self._slots.get((key, slot)) != seq:
+                    continue  # replaced by a newer timer in its slot, or cancelled
+                del self._slots[(key, slot)]
+            self._add(key, request)
+
+    def _next_timer_in(self) -> float | None:
+        if not self._timers:
+            return None
+        return max(0.0, self._timers[0][0] - self._clock())

@@ -1,0 +1,243 @@
+"""One reconcile of one router, run by whichever pool worker took its key: read the
+store, read gobgpd, diff, apply the smallest change, hand the status to the store
+writer. What a router's passes must remember between runs lives in its RouterState;
+the pool, the queue and the timers are the controller's (controller.py)."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from sdwan.config import Settings
+from sdwan.domain.status import Status
+from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
+from sdwan.gobgp.client import BgpSpeaker
+from sdwan.reconcile import status_writes
+from sdwan.reconcile.apply import apply_global, apply_peers
+from sdwan.reconcile.desired import global_of, peer_of
+from sdwan.reconcile.live_hooks import LiveHooks
+from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
+from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stage
+from sdwan.reconcile.queue import Request
+from sdwan.secretbox import SecretBox
+from sdwan.store import repo
+from sdwan.store.batch_writer import BatchWriter
+from sdwan.store.records import NeighborRecord, RouterRecord
+
+log = logging.getLogger(__name__)
+SpeakerFactory = Callable[[str], BgpSpeaker]
+OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watch stream
+_USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # converged (or refused per object, recorded in their status)
+    RETRY = "retry"  # gobgpd unreachable or refused the router: retry after state.backoff
+    GONE = "gone"  # the router was deleted
+
+
+@dataclass
+class Context:
+    """What every pass needs; built once by the controller."""
+
+    engine: Engine  # reads (the store writer does the writes)
+    writer: BatchWriter
+    secrets: SecretBox
+    settings: Settings
+    speaker_factory: SpeakerFactory
+    hooks: LiveHooks | None = None
+    follow: Callable[[str, str], None] = lambda _router, _target: None  # watch this gobgpd
+
+
+@dataclass
+class RouterState:
+    """What one router's passes remember. Touched by one pool worker at a time (the
+    queue never hands a key out twice); ``own_changes`` and ``backoff`` also by the
+    watch loop and the API threads, under ``lock``."""
+
+    router_id: str
+    name: str = ""
+    speaker: BgpSpeaker | None = None
+    speaker_target: str = ""
+    reachable: bool | None = None
+    restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
+    last_drift: dict[str, str] = field(default_factory=dict)
+    own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
+    backoff: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.router_id
+
+    def expected_echo(self, address: str) -> bool:
+        """True if a peer appearing/going at ``address`` is our own recent change."""
+        with self.lock:
+            return self.own_changes.pop(address, 0.0) >= time.monotonic()
+
+    def note_own_changes(self, steps: list[PeerStep]) -> None:
+        until = time.monotonic() + OWN_CHANGE_WINDOW
+        with self.lock:
+            now = time.monotonic()
+            self.own_changes = {a: t for a, t in self.own_changes.items() if t > now}
+            for step in steps:
+                if not isinstance(step, UpdatePeer):
+                    self.own_changes[step_address(step)] = until
+
+    def close(self) -> None:
+        if self.speaker is not None:
+            self.speaker.close()
+            self.speaker = None
+
+
+def run(ctx: Context, state: RouterState, request: Request) -> Outcome:
+    """Probe or pass, as ``request`` says; never raises for gobgpd's sake."""
+    router = _load_router(ctx, state.router_id)
+    if router is None:
+        return Outcome.GONE
+    state.name = router.name
+    if request.probe and not probe_says_full_pass(ctx, state, router):
+        return Outcome.RETRY if state.reachable is False else Outcome.DONE
+    return _pass(ctx, state, router, None if request.probe else request.scope)
+
+
+def probe_says_full_pass(ctx: Context, state: RouterState, router: RouterRecord) -> bool:
+    """Cheap GetBgp (used where no watch stream tells us): a gobgpd that came back,
+    restarted empty or lost its global config needs a full pass."""
+    try:
+        actual = _speaker_for(ctx, state, router).get_global()
+    except SpeakerUnreachable as exc:
+        _mark_unreachable(ctx, state, router, exc)
+        return False
+    except SpeakerError:
+        return True
+    if not state.reachable or actual is None or global_differs(global_of(router), actual):
+        if state.reachable and actual is None:
+            state.restarted = True
+        return True
+    return False
+
+
+def _load_router(ctx: Context, router_id: str) -> RouterRecord | None:
+    with ctx.engine.connect() as conn:
+        return repo.get_router(conn, key=router_id)
+
+
+def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpSpeaker:
+    if state.speaker is None or state.speaker_target != router.api_address:
+        state.close()
+        state.speaker = ctx.speaker_factory(router.api_address)
+        if state.speaker_target != router.api_address:
+            ctx.follow(router.id, router.api_address)
+        state.speaker_target = router.api_address
+    return state.speaker
+
+
+def _pass(
+    ctx: Context, state: RouterState, router: RouterRecord, scope: set[str] | None
+) -> Outcome:
+    started = time.perf_counter()
+    repair = router.drift_mode != "report"
+    neighbors: list[NeighborRecord] = []
+    try:
+        speaker = _speaker_for(ctx, state, router)
+        if router.status == Status.PENDING_DELETE:
+            _delete_router(ctx, speaker, router)
+            return Outcome.GONE
+        result = apply_global(
+            speaker, global_of(router), user_change=router.status in _USER_CHANGES, repair=repair
+        )
+        with ctx.engine.connect() as conn:
+            neighbors = repo.neighbors_of(conn, router_id=router.id, addresses=scope)
+        desired = {
+            n.address: peer_of(n, ctx.secrets)
+            for n in neighbors
+            if n.status != Status.PENDING_DELETE
+        }
+        managed = {n.address for n in neighbors if n.status in _USER_CHANGES | {Status.ERROR}}
+        apply_peers(
+            speaker,
+            desired,
+            scope=scope,
+            result=result,
+            managed=None if result.started else managed,
+            before_apply=state.note_own_changes,  # their echo on the watch is ours
+        )
+        if scope is None:  # policy and announcements: on full passes
+            enabled = [a for a, p in desired.items() if p.enabled]
+            run_policy_stage(
+                ctx.engine,
+                ctx.writer,
+                router,
+                speaker,
+                peers=enabled,
+                repair=repair,
+                drift=result.drift,
+            )
+            run_announcement_stage(
+                ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
+            )
+    except SpeakerUnreachable as exc:
+        _mark_unreachable(ctx, state, router, exc)
+        return Outcome.RETRY
+    except SpeakerRejected as exc:
+        _fail(ctx, state, router, exc)
+        return Outcome.RETRY
+    hooks = ctx.hooks
+    if hooks is not None and (not state.reachable or state.restarted):
+        hooks.writer.reachability(router.id, reachable=True, error="", restarted=state.restarted)
+    state.reachable = True
+    state.restarted = False
+    with state.lock:
+        state.backoff = 0.0
+    drift_events = status_writes.note_drift(state, hooks, router, neighbors, result, scope is None)
+    job = status_writes.pass_status_job(
+        router, neighbors, result, full=scope is None, events=drift_events, hooks=hooks
+    )
+    ctx.writer.write(job)
+    if hooks is not None:
+        kind = "full" if scope is None else "targeted"
+        hooks.metrics.inc("sdwan_reconcile_runs_total", router=router.name, kind=kind)
+        hooks.metrics.observe(
+            "sdwan_reconcile_duration_seconds", time.perf_counter() - started, router=router.name
+        )
+    return Outcome.DONE
+
+
+def _delete_router(ctx: Context, speaker: BgpSpeaker, router: RouterRecord) -> None:
+    if speaker.get_global() is not None:
+        speaker.stop_bgp()
+    ctx.writer.write(status_writes.delete_router_job(router.id))
+    log.info("router %s deleted; its gobgpd is left stopped", router.name)
+
+
+def _mark_unreachable(
+    ctx: Context, state: RouterState, router: RouterRecord, exc: SpeakerError
+) -> None:
+    hooks = ctx.hooks
+    if state.reachable is not False and hooks is not None:
+        hooks.writer.reachability(router.id, reachable=False, error=exc.message, restarted=False)
+    state.reachable = False
+    state.close()  # a fresh channel reconnects at once when gobgpd is back
+    _fail(ctx, state, router, exc)
+
+
+def _fail(ctx: Context, state: RouterState, router: RouterRecord, exc: SpeakerError) -> None:
+    """Router ERROR with the reason; the controller retries after ``state.backoff``."""
+    settings = ctx.settings
+    with state.lock:
+        state.backoff = min(max(state.backoff * 2, settings.backoff_initial), settings.backoff_max)
+        backoff = state.backoff
+    detail = f"{exc.message}; retrying in {backoff:g}s"
+    hooks = ctx.hooks
+    if hooks is not None:
+        hooks.metrics.inc("sdwan_reconcile_errors_total", router=router.name)
+    if router.status != Status.ERROR or router.status_detail != detail:
+        ctx.writer.write(status_writes.router_error_job(router, detail, hooks))
+    level = logging.WARNING if router.status != Status.ERROR else logging.DEBUG
+    log.log(level, "router %s: %s", router.name, detail)

@@ -1,0 +1,94 @@
+"""The reconciler's work queue: coalescing, one pass per key at a time, timers."""
+
+from __future__ import annotations
+
+import threading
+
+from sdwan.reconcile.queue import FULL_SCAN_THRESHOLD, Request, WorkQueue
+from tests.unit.conftest import wait_for
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_adds_of_one_key_coalesce_into_one_request() -> None:
+    queue = WorkQueue()
+    queue.add("r1", Request.of({"198.18.0.1"}))
+    queue.add("r2", Request.everything())
+    queue.add("r1", Request.of({"198.18.0.2"}))
+    assert queue.depth() == 2
+    assert queue.get(timeout=0) == ("r1", Request.of({"198.18.0.1", "198.18.0.2"}))
+    assert queue.get(timeout=0) == ("r2", Request.everything())
+    assert queue.get(timeout=0) is None
+
+
+def test_too_many_addresses_or_a_full_request_make_a_full_pass() -> None:
+    many = Request.of({f"198.18.0.{i}" for i in range(1, FULL_SCAN_THRESHOLD + 1)})
+    assert not many.full
+    assert many.merge(Request.of({"198.18.1.1"})).full
+    assert Request.of({"198.18.1.1"}).merge(Request.everything()) == Request.everything()
+    assert Request(probe=True).merge(Request(probe=True)).probe
+    merged = Request(probe=True).merge(Request.of({"198.18.1.1"}))
+    assert not merged.probe and merged.scope == {"198.18.1.1"}
+
+
+def test_a_key_in_process_is_not_handed_out_again_until_done() -> None:
+    queue = WorkQueue()
+    queue.add("r1", Request.of({"198.18.0.1"}))
+    key, _ = queue.get(timeout=0) or ("", Request())
+    assert key == "r1"
+    queue.add("r1", Request.of({"198.18.0.2"}))  # changed while its pass runs
+    assert queue.get(timeout=0) is None  # not twice at once
+    queue.done("r1")
+    assert queue.get(timeout=0) == ("r1", Request.of({"198.18.0.2"}))
+
+
+def test_timers_fire_when_due_and_a_slot_keeps_only_the_latest() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(clock=clock)
+    queue.add_after("r1", Request.everything(), 30, slot="resync")
+    queue.add_after("r1", Request.everything(), 60, slot="resync")  # replaces the first
+    queue.add_after("r2", Request.of({"198.18.0.9"}), 5)
+    assert queue.get(timeout=0) is None
+    clock.now += 5
+    assert queue.get(timeout=0) == ("r2", Request.of({"198.18.0.9"}))
+    clock.now += 30  # the replaced timer's time: nothing
+    assert queue.get(timeout=0) is None
+    clock.now += 30
+    assert queue.get(timeout=0) == ("r1", Request.everything())
+
+
+def test_cancel_and_forget_drop_what_waits_for_a_key() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(clock=clock)
+    queue.add_after("r1", Request.everything(), 1, slot="retry")
+    queue.cancel("r1", "retry")
+    queue.add("r2", Request.everything())
+    queue.add_after("r2", Request.everything(), 1)
+    queue.forget("r2")
+    clock.now += 2
+    assert queue.get(timeout=0) is None
+    assert queue.scheduled() == 0  # the cancelled timer was popped and skipped
+
+
+def test_get_blocks_until_an_add_or_shutdown() -> None:
+    queue = WorkQueue()
+    got: list[object] = []
+
+    def consume() -> None:
+        got.append(queue.get())
+        got.append(queue.get())
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    queue.add("r1", Request.everything())
+    wait_for(lambda: got, what="the first key taken")
+    queue.shutdown()  # wakes the second get()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert got == [("r1", Request.everything()), None]
