@@ -8,7 +8,9 @@ For each scenario, on the same daemons (reset with StopBgp between ways):
             until answered, until every peer is present on its gobgpd (read over gRPC
             by this script), and until every neighbor is ACTIVE in the API
 plus the server's peak RSS, peak thread count and CPU seconds, and the CPU it costs
-once the fleet is converged (a steady window covering full drift read-backs).
+once the fleet is converged: a window of --steady seconds (default 65: every router's
+jittered 30 s read-back runs at least once in it) opened 10 s after the last neighbor
+turned ACTIVE.
 
 Scenarios (default all): 100x100, 300x10, and "unreachable": a third of 100 routers
 point at a gobgpd that does not run; the reachable two thirds are timed against the
@@ -47,6 +49,7 @@ from sdwan.lab.orchestrator import OrchestratorProcess
 
 PEER_ASN = 65000
 LOCAL_ASN = 65001
+SETTLE = 10.0  # seconds after convergence before the steady window opens
 
 
 def neighbor_address(index: int) -> str:
@@ -275,6 +278,7 @@ def sdwan(
             run.active = time.perf_counter() - start
         run.process = process
         if steady > 0:
+            time.sleep(SETTLE)  # counters read after the last session changes
             before = cpu_seconds(orch.pid)
             time.sleep(steady)  # the measurement window itself, not a wait for a condition
             run.steady_cpu_share = (cpu_seconds(orch.pid) - before) / steady

@@ -21,8 +21,7 @@ class Settings:
     secret_key_file: Path = field(default=Path("secret.key"))
     reconcile_interval: float = 30.0  # full read-back of every router (drift), jittered
     workers: int = 8  # reconcile passes that may run at once, whatever the fleet's size
-    counters_interval: float = 30.0  # ListPeer for prefix counters of a quiet router...
-    counters_interval_active: float = 5.0  # ...and of one whose sessions just changed
+    counters_delay: float = 3.0  # prefix counters read this long after sessions changed
     probe_interval: float = 1.0  # GetBgp where no watch stream runs (fake speakers)
     grpc_timeout: float = 5.0
     backoff_initial: float = 0.5
@@ -70,7 +69,6 @@ def load_settings(
         secret_key_file=Path(secret_key_file),
         reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
         workers=workers or _positive_int(env.get("SDWAN_WORKERS", "8"), "SDWAN_WORKERS"),
-        counters_interval=float(env.get("SDWAN_COUNTERS_INTERVAL", "30")),
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
         keystone=_keystone(env) if env.get("SDWAN_AUTH_BACKEND") == "keystone" else None,

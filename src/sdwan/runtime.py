@@ -14,7 +14,7 @@ from sdwan.config import Settings
 from sdwan.events.log import EventLog
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
-from sdwan.live.hub import PollIntervals, WatchHub
+from sdwan.live.hub import WatchHub
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
 from sdwan.reconcile.controller import Reconciler
@@ -99,10 +99,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     live_writer = LiveWriter(store_writer, events)
     hub = None
     if speaker_factory is None:
-        intervals = PollIntervals(
-            active=settings.counters_interval_active, steady=settings.counters_interval
-        )
-        hub = WatchHub(live_writer, timeout=settings.grpc_timeout, intervals=intervals)
+        hub = WatchHub(live_writer, timeout=settings.grpc_timeout)
     hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (
         Reconciler(

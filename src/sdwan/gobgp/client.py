@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 import grpc
+from grpc.experimental import ChannelOptions
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.domain.policy import SetType
+from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp import convert
 from sdwan.gobgp._pb import gobgp_pb2 as pb
@@ -20,10 +22,15 @@ from sdwan.gobgp.announce_convert import Announcement
 from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
+from sdwan.gobgp.watch import observation_from_peer
 from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
 PIPELINE = 32  # AddPeer requests in flight at once
+# Streamed replies (ListPeer, ListPath, ...) read on the calling thread: without it,
+# grpc hands every message over from a helper thread, ~90 us per message (a ListPeer
+# of 100 peers cost 13 ms of CPU instead of 4 ms).
+CHANNEL_OPTIONS = [(ChannelOptions.SingleThreadedUnaryStream, 1)]
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -33,7 +40,13 @@ class BgpSpeaker(Protocol):
     def get_global(self) -> GlobalConfig | None: ...
     def start_bgp(self, config: GlobalConfig) -> None: ...
     def stop_bgp(self) -> None: ...
-    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]: ...
+    def list_peers(
+        self, address: str | None = None, *, sessions: dict[str, SessionObservation] | None = None
+    ) -> dict[str, PeerConfig]:
+        """The peers' configuration; ``sessions``, when given, is filled from the same
+        reply with what gobgpd reports about each session (state and counters)."""
+        ...
+
     def add_peer(self, peer: PeerConfig) -> None: ...
     def add_peers(self, peers: Sequence[PeerConfig]) -> dict[str, str]: ...
     def update_peer(self, peer: PeerConfig) -> None: ...
@@ -62,7 +75,7 @@ class GobgpClient(PolicyCalls, OriginationCalls):
     def __init__(self, target: str, *, timeout: float = 5.0) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target)
+        self._channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
 
     def close(self) -> None:
@@ -102,8 +115,13 @@ class GobgpClient(PolicyCalls, OriginationCalls):
             lambda: [r.peer for r in self._stub.ListPeer(request, timeout=self.timeout)],
         )
 
-    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]:
-        peers = (convert.peer_from_proto(p) for p in self._raw_peers(address))
+    def list_peers(
+        self, address: str | None = None, *, sessions: dict[str, SessionObservation] | None = None
+    ) -> dict[str, PeerConfig]:
+        raw = self._raw_peers(address)
+        if sessions is not None:
+            sessions.update((o.address, o) for o in map(observation_from_peer, raw))
+        peers = (convert.peer_from_proto(p) for p in raw)
         return {p.address: p for p in peers}
 
     def add_peer(self, peer: PeerConfig) -> None:

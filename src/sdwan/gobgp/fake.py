@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.fake_policy import FakePolicyCalls, FakePolicyState
 
@@ -38,11 +39,17 @@ class FakeSpeaker(FakePolicyCalls):
         self.global_config = None
         self.peers.clear()
 
-    def list_peers(self, address: str | None = None) -> dict[str, PeerConfig]:
+    def list_peers(
+        self, address: str | None = None, *, sessions: dict[str, SessionObservation] | None = None
+    ) -> dict[str, PeerConfig]:
         self._check("ListPeer")
-        if address is None:
-            return dict(self.peers)
-        return {address: self.peers[address]} if address in self.peers else {}
+        found = dict(self.peers) if address is None else {}
+        if address is not None and address in self.peers:
+            found[address] = self.peers[address]
+        if sessions is not None:  # a fake has no sessions: every peer idle, no prefixes
+            for a in found:
+                sessions[a] = SessionObservation(a, "IDLE", received=0, accepted=0)
+        return found
 
     def add_peer(self, peer: PeerConfig) -> None:
         self._check(f"AddPeer {peer.address}")

@@ -1,30 +1,24 @@
-"""Every router's gobgpd followed live from ONE thread: an asyncio event loop running,
-per router, a WatchEvent stream (grpc.aio; reconnecting with backoff) and a ListPeer
-poll for the prefix counters the stream does not carry. A fleet of a thousand
-routers costs one thread and a few tasks each, not threads per router.
+"""Every router's gobgpd followed live from ONE thread: an asyncio event loop running
+a WatchEvent stream per router (grpc.aio; reconnecting with backoff). A fleet of a
+thousand routers costs one thread and a task each, not threads per router.
 
-Everything observed goes to the LiveWriter. What the reconciler must know is told to
-its ``WatchListener`` at once: a broken stream (gobgpd died), a re-opened one (gobgpd
-is back, probably restarted empty), peers that appeared or went without a word from
-us (drift, or our own change echoed), BGP not running (someone stopped it).
-
-Counter polls are jittered and adaptive: every ``active`` seconds while sessions
-change or counters move, every ``steady`` seconds once the router is quiet; each
-router's polls are spread over the interval so a fleet never polls all at once."""
+Everything the streams tell goes to the LiveWriter. What the reconciler must know is
+told to its ``WatchListener`` at once: a broken stream (gobgpd died), a re-opened one
+(gobgpd is back, probably restarted empty), peers that appeared or went (our own
+change echoed, or drift), and that sessions changed (their prefix counters, which the
+stream does not carry, are then read by a reconcile worker with one ListPeer)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import random
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sdwan.domain.session import ESTABLISHED, SessionObservation
-from sdwan.errors import SpeakerError, SpeakerRejected
+from sdwan.errors import SpeakerError
 from sdwan.gobgp.watch import END_OF_INIT, PeerWatch
 from sdwan.live.writer import LiveWriter
 
@@ -41,6 +35,9 @@ class WatchListener(Protocol):
     def peers_changed(self, router_id: str, addresses: set[str] | None) -> None:
         """Peers appeared on or went from gobgpd; None: read everything again."""
 
+    def sessions_changed(self, router_id: str) -> None:
+        """Sessions changed state: their counters are worth reading soon."""
+
 
 class _NoListener:
     def stream_broke(self, router_id: str, reason: str) -> None:
@@ -52,17 +49,8 @@ class _NoListener:
     def peers_changed(self, router_id: str, addresses: set[str] | None) -> None:
         pass
 
-
-@dataclass(frozen=True)
-class PollIntervals:
-    active: float = 5.0  # seconds between counter polls while the router is busy...
-    steady: float = 30.0  # ...and once it is quiet
-    active_for: float = 60.0  # busy: this long after a session change or moving counters
-    spread: float = 0.5  # each wait is interval x uniform(1 - spread, 1 + spread)
-
-    def wait(self, busy: bool) -> float:
-        interval = self.active if busy else self.steady
-        return interval * random.uniform(1 - self.spread, 1 + self.spread)
+    def sessions_changed(self, router_id: str) -> None:
+        pass
 
 
 SourceFactory = Callable[[str], PeerWatch]
@@ -74,11 +62,9 @@ class WatchHub:
         writer: LiveWriter,
         *,
         timeout: float = 5.0,
-        intervals: PollIntervals | None = None,
         source_factory: SourceFactory | None = None,
     ) -> None:
         self.writer = writer
-        self.intervals = intervals or PollIntervals()
         self.listener: WatchListener = _NoListener()
         self._source_factory: SourceFactory = source_factory or (
             lambda target: PeerWatch(target, timeout=timeout)
@@ -108,9 +94,6 @@ class WatchHub:
     def unfollow(self, router_id: str) -> None:
         self._soon(self._unfollow, router_id)
 
-    def poll_soon(self, router_id: str) -> None:
-        self._soon(self._poll_soon, router_id)
-
     def _soon(self, fn: Callable[..., None], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: we are stopping
             self._loop.call_soon_threadsafe(fn, *args)
@@ -137,11 +120,6 @@ class WatchHub:
         if link is not None:
             self._spawn(link.stop())
 
-    def _poll_soon(self, router_id: str) -> None:
-        link = self._links.get(router_id)
-        if link is not None:
-            link.poll_now.set()
-
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(coro)
         task.add_done_callback(_log_failure)
@@ -164,33 +142,20 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 
 class _Link:
-    """One router's stream and counter poll (on the loop)."""
+    """One router's stream (on the loop)."""
 
     def __init__(self, hub: WatchHub, router_id: str, target: str) -> None:
         self.hub = hub
         self.router_id = router_id
         self.target = target
-        self.source: PeerWatch | None = None
         self.connected = False
         self.states: dict[str, str] = {}  # address -> session state, as the stream told
-        self.order = asyncio.Lock()  # a ListPeer snapshot never overtakes a newer event
-        self.poll_now = asyncio.Event()
-        self.busy_until = 0.0
-        self.counters: dict[str, tuple[int | None, int | None]] = {}
-        loop = asyncio.get_running_loop()
-        self.tasks = [loop.create_task(self._stream()), loop.create_task(self._poll())]
-        for task in self.tasks:
-            task.add_done_callback(_log_failure)
+        self.task = asyncio.get_running_loop().create_task(self._stream())
+        self.task.add_done_callback(_log_failure)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-
-    def _busy(self) -> None:
-        self.busy_until = asyncio.get_running_loop().time() + self.hub.intervals.active_for
-
-    # --- the stream ----------------------------------------------------------------
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
 
     async def _stream(self) -> None:
         backoff = 0.0
@@ -198,7 +163,6 @@ class _Link:
         writer, listener = self.hub.writer, self.hub.listener
         while True:
             source = self.hub.source(self.target)
-            self.source = source
             try:
                 await self._follow(source, reconnect=broken is True)
             except SpeakerError as exc:
@@ -212,7 +176,6 @@ class _Link:
                 log.debug("router %s: %s", self.router_id, exc.message)
             finally:
                 self.connected = False
-                self.source = None
                 await source.close()
             backoff = min(max(backoff * 2, BACKOFF_INITIAL), BACKOFF_MAX)
             await asyncio.sleep(backoff)
@@ -221,13 +184,11 @@ class _Link:
         initial: list[SessionObservation] = []
         async for item in source.events():
             if item == END_OF_INIT:
-                async with self.order:
-                    self.hub.writer.observe(self.router_id, initial, complete=True)
-                    self.states = {o.address: o.state for o in initial}
+                self.hub.writer.observe(self.router_id, initial, complete=True)
+                self.states = {o.address: o.state for o in initial}
                 self.connected = True
-                self._busy()
-                self.poll_now.set()  # the counters, at once
                 self.hub.listener.stream_connected(self.router_id, reconnect)
+                self.hub.listener.sessions_changed(self.router_id)  # the counters, soon
                 continue
             assert isinstance(item, SessionObservation)
             if not self.connected:
@@ -245,41 +206,12 @@ class _Link:
                 full = None
             if full is not None and full.state == obs.state:
                 obs = full
-        async with self.order:
-            self.hub.writer.observe(self.router_id, [obs])
-            if obs.removed:
-                self.states.pop(obs.address, None)
-            else:
-                self.states[obs.address] = obs.state
-        self._busy()
+        self.hub.writer.observe(self.router_id, [obs])
+        if obs.removed:
+            self.states.pop(obs.address, None)
+        else:
+            self.states[obs.address] = obs.state
         if obs.removed or new_peer:
             self.hub.listener.peers_changed(self.router_id, {obs.address})
-
-    # --- the counters --------------------------------------------------------------
-
-    async def _poll(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            wait = self.hub.intervals.wait(busy=loop.time() < self.busy_until)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.poll_now.wait(), wait)
-            self.poll_now.clear()
-            source = self.source
-            if source is None or not self.connected:
-                continue
-            try:
-                async with self.order:
-                    sessions = await source.sessions()
-                    self.hub.writer.observe(self.router_id, list(sessions.values()), complete=True)
-                    unexplained = set(sessions) ^ set(self.states)
-            except SpeakerRejected:  # gobgpd answers but runs no BGP: stopped by hand?
-                self.hub.listener.peers_changed(self.router_id, None)
-                continue
-            except SpeakerError:
-                continue  # the stream notices too, and reports it
-            if unexplained:  # peers that came or went without a stream event
-                self.hub.listener.peers_changed(self.router_id, unexplained)
-            counters = {a: (o.received, o.accepted) for a, o in sessions.items()}
-            if counters != self.counters:
-                self.counters = counters
-                self._busy()
+        if obs.state != before:
+            self.hub.listener.sessions_changed(self.router_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class _Item:
     at: datetime
     observations: list[SessionObservation] = field(default_factory=list)
     complete: bool = False  # a full ListPeer: store neighbors missing from it are not on gobgpd
+    counters_only: bool = False  # read by a pass: may be older than the stream's last event
     unreachable: str | None = None  # gobgpd went away: every session is unknown
     reachability: tuple[bool, str, bool] | None = None  # reachable, error, new gobgpd instance
     drift: list[str] | None = None
@@ -91,6 +92,8 @@ class LiveWriter:
         self._lock = threading.Lock()
         self._queue: list[_Item] = []
         self._cache: dict[str, _RouterCache] = {}
+        self._refreshed: set[str] = set()
+        self._session_events: dict[str, int] = {}
 
     # --- producers (any thread) ----------------------------------------------------
 
@@ -105,6 +108,12 @@ class LiveWriter:
         self, router_id: str, observations: Sequence[SessionObservation], *, complete: bool = False
     ) -> None:
         self._put(_Item(router_id, _now(), list(observations), complete=complete))
+
+    def counters(self, router_id: str, observations: Sequence[SessionObservation]) -> None:
+        """Prefix and NOTIFICATION counters read outside the watch stream's order (by a
+        reconcile pass): they update counters only, never a session's state, so an
+        older read can not undo a newer event."""
+        self._put(_Item(router_id, _now(), list(observations), counters_only=True))
 
     def gobgpd_unreachable(self, router_id: str, reason: str) -> None:
         self._put(_Item(router_id, _now(), unreachable=reason))
@@ -144,6 +153,8 @@ class LiveWriter:
         events: list[Event] = []
         names = _router_names(conn, {item.router_id for item in batch})
         dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
+        self._refreshed = set()  # routers whose neighbor ids were read in this batch
+        self._session_events = {}  # neighbor id -> index of its last session event here
         for item in batch:
             if item.router_id not in names:
                 continue  # the router is gone
@@ -183,14 +194,14 @@ class LiveWriter:
         events: list[Event],
     ) -> set[str]:
         """Apply the item's observations to the cache; returns the neighbor ids changed."""
+        if item.counters_only:
+            return self._fold_counters(conn, item, cache)
         observations = list(item.observations)
         addresses = {o.address for o in observations}
         if item.unreachable is not None or item.complete:
-            cache.neighbor_ids = live_repo.neighbor_ids(conn, router_id=item.router_id)
-        elif unknown := addresses - cache.neighbor_ids.keys():  # new peers: just those
-            cache.neighbor_ids.update(
-                live_repo.neighbor_ids(conn, router_id=item.router_id, addresses=unknown)
-            )
+            self._refresh_ids(conn, item.router_id, cache, force=True)
+        elif addresses - cache.neighbor_ids.keys():  # new peers (or strays)
+            self._refresh_ids(conn, item.router_id, cache)
         if item.unreachable is not None:
             observations = [SessionObservation(a, UNKNOWN) for a in cache.neighbor_ids]
         elif item.complete:
@@ -221,9 +232,58 @@ class LiveWriter:
                 or current.state != record.state
                 or current.admin_down != record.admin_down
             ):
-                events.append(
-                    _session_event(item.router_id, name, project, neighbor_id, obs, record)
-                )
+                event = _session_event(item.router_id, name, project, neighbor_id, obs, record)
+                self._add_session_event(events, neighbor_id, event, record)
+        return changed
+
+    def _add_session_event(
+        self, events: list[Event], neighbor_id: str, event: Event, record: SessionRecord
+    ) -> None:
+        """One event per neighbor and batch for moves between states that are not
+        Established (IDLE -> ACTIVE -> CONNECT within a few ms says "not up" once, with
+        the latest state); every move into or out of Established keeps its own event."""
+        index = self._session_events.get(neighbor_id)
+        if (
+            index is not None
+            and record.state != ESTABLISHED
+            and events[index].data["session_state"] != ESTABLISHED
+            and events[index].data["flap_count"] == record.flap_count
+        ):
+            events[index] = event
+            return
+        self._session_events[neighbor_id] = len(events)
+        events.append(event)
+
+    def _refresh_ids(
+        self, conn: Connection, router_id: str, cache: _RouterCache, *, force: bool = False
+    ) -> None:
+        """Read the router's neighbor ids: once per batch at most (a bulk create brings
+        thousands of new peers in a few batches), unless the item needs them now."""
+        if force or router_id not in self._refreshed:
+            cache.neighbor_ids = live_repo.neighbor_ids(conn, router_id=router_id)
+            self._refreshed.add(router_id)
+
+    def _fold_counters(self, conn: Connection, item: _Item, cache: _RouterCache) -> set[str]:
+        if {o.address for o in item.observations} - cache.neighbor_ids.keys():
+            self._refresh_ids(conn, item.router_id, cache)
+        changed: set[str] = set()
+        for obs in item.observations:
+            neighbor_id = cache.neighbor_ids.get(obs.address)
+            current = cache.records.get(neighbor_id) if neighbor_id is not None else None
+            if neighbor_id is None or current is None:
+                continue  # no session seen yet: the stream's snapshot comes first
+            if obs.notifications_received is not None:
+                cache.last[obs.address] = obs
+            if current.state != ESTABLISHED or obs.state != ESTABLISHED:
+                continue  # counters of a session that is not (or no longer) up mean nothing
+            record = replace(
+                current,
+                prefixes_received=obs.received,
+                prefixes_accepted=obs.accepted,
+            )
+            if record != current:
+                cache.records[neighbor_id] = record
+                changed.add(neighbor_id)
         return changed
 
     def _flush_sessions(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.plan import (
@@ -69,6 +70,7 @@ def apply_peers(
     result: PassResult,
     managed: set[str] | None = None,
     before_apply: Callable[[list[PeerStep]], None] | None = None,
+    sessions: dict[str, SessionObservation] | None = None,
 ) -> None:
     """Diff and apply. SpeakerUnreachable propagates (the whole pass failed);
     SpeakerRejected is recorded against the one neighbor it concerns. Actual peers are
@@ -76,13 +78,16 @@ def apply_peers(
 
     ``managed``: the addresses with a change of the user's own still to apply; a step
     for any other address is drift (recorded; skipped unless ``result.repair``).
-    None: every step is wanted (e.g. right after BGP was (re)started)."""
+    None: every step is wanted (e.g. right after BGP was (re)started).
+
+    ``sessions``: filled with gobgpd's session state and counters when the pass reads
+    every peer (one ListPeer serves the diff and the live counters)."""
     actual: dict[str, PeerConfig] = {}
     if scope is not None and len(scope) <= 16:
         for address in scope:
             actual.update(speaker.list_peers(address))
     else:
-        actual = speaker.list_peers()
+        actual = speaker.list_peers(sessions=sessions)
     steps = plan_peers(desired, actual, scope=scope)
     if managed is not None:
         for step in steps:

@@ -10,7 +10,9 @@ the one watch loop (live/hub.py). A key is queued when:
   fleet's read-backs are spread over the interval, not taken all at once);
 - its retry is due after a failure (per-router exponential backoff: an unreachable
   router waits in the timer heap and costs the others nothing);
-- a probe is due (only where no watch stream tells us, e.g. fake speakers in tests).
+- a probe is due (only where no watch stream tells us, e.g. fake speakers in tests);
+- sessions changed: their prefix counters are read ``counters_delay`` later (the
+  stream does not carry them; a full read-back reads them too).
 """
 
 from __future__ import annotations
@@ -153,6 +155,13 @@ class Reconciler:
         unexpected = {a for a in addresses if not state.expected_echo(a)}
         if unexpected:
             self._queue.add(router_id, Request.of(unexpected))
+
+    def sessions_changed(self, router_id: str) -> None:
+        """Read the router's counters a little later: one read for a burst of changes."""
+        delay = self._settings.counters_delay
+        self._queue.add_after(
+            router_id, Request(counters=True), delay, slot="counters", keep_earlier=True
+        )
 
     # --- the pool --------------------------------------------------------------------
 

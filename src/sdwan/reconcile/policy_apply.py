@@ -67,10 +67,13 @@ def apply_policy(
             result.changed_directions.append(direction)
             result.steps.append(f"assignment {direction}: {', '.join(want[0]) or '-'}")
 
-    for name in set(speaker.list_policies()) - set(desired.policies):
+    # gobgpd changes only by our writes here: nothing written, nothing to read again
+    if result.steps:
+        actual_policies, actual_sets = speaker.list_policies(), speaker.list_sets()
+    for name in set(actual_policies) - set(desired.policies):
         speaker.delete_policy(name)
         result.steps.append(f"delete policy {name}")
-    for name, (set_type, _members) in speaker.list_sets().items():
+    for name, (set_type, _members) in actual_sets.items():
         if name not in desired.sets or desired.sets[name].set_type != set_type:
             speaker.delete_set(name, set_type)
             result.steps.append(f"delete set {name}")

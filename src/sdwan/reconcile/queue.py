@@ -28,11 +28,13 @@ FULL_SCAN_THRESHOLD = 64  # more changed neighbors than this: one full pass inst
 @dataclass(frozen=True)
 class Request:
     """What a pass of one router should cover: everything (``full``), some neighbors
-    by address, or only a cheap probe that gobgpd still runs what we expect."""
+    by address, or only a cheap probe that gobgpd still runs what we expect, or only
+    a read of the session counters (a full pass reads them too)."""
 
     full: bool = False
     addresses: frozenset[str] = frozenset()
     probe: bool = False
+    counters: bool = False
 
     @staticmethod
     def everything() -> Request:
@@ -51,7 +53,15 @@ class Request:
         addresses = self.addresses | other.addresses
         if len(addresses) > FULL_SCAN_THRESHOLD:
             return Request(full=True)
-        return Request(addresses=addresses, probe=(self.probe or other.probe) and not addresses)
+        return Request(
+            addresses=addresses,
+            probe=(self.probe or other.probe) and not addresses,
+            counters=self.counters or other.counters,
+        )
+
+    @property
+    def counters_only(self) -> bool:
+        return self.counters and not self.full and not self.addresses and not self.probe
 
     @property
     def scope(self) -> set[str] | None:
@@ -88,10 +98,18 @@ class WorkQueue:
             self._cond.notify()
 
     def add_after(
-        self, key: str, request: Request, delay: float, *, slot: str | None = None
+        self,
+        key: str,
+        request: Request,
+        delay: float,
+        *,
+        slot: str | None = None,
+        keep_earlier: bool = False,
     ) -> None:
+        """``keep_earlier``: if the slot already has a timer, leave it (a throttle that
+        a steady stream of triggers can not keep postponing)."""
         with self._cond:
-            if self._closed:
+            if self._closed or (keep_earlier and (key, slot) in self._slots):
                 return
             seq = next(self._seq)
             if slot is not None:

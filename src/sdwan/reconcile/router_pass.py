@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from sdwan.config import Settings
+from sdwan.domain.session import SessionObservation
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
@@ -69,6 +70,7 @@ class RouterState:
     restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
     last_drift: dict[str, str] = field(default_factory=dict)
     own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
+    counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
     backoff: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,14 +98,51 @@ class RouterState:
 
 
 def run(ctx: Context, state: RouterState, request: Request) -> Outcome:
-    """Probe or pass, as ``request`` says; never raises for gobgpd's sake."""
+    """Probe, counters read or pass, as ``request`` says; never raises for gobgpd's
+    sake."""
     router = _load_router(ctx, state.router_id)
     if router is None:
         return Outcome.GONE
     state.name = router.name
+    if request.counters_only:
+        return read_counters(ctx, state, router)
     if request.probe and not probe_says_full_pass(ctx, state, router):
-        return Outcome.RETRY if state.reachable is False else Outcome.DONE
-    return _pass(ctx, state, router, None if request.probe else request.scope)
+        if state.reachable is False:
+            return Outcome.RETRY
+        return read_counters(ctx, state, router) if request.counters else Outcome.DONE
+    scope = None if request.probe else request.scope
+    outcome = _pass(ctx, state, router, scope)
+    if outcome is Outcome.DONE and request.counters and scope is not None:
+        return read_counters(ctx, state, router)  # a full pass read them already
+    return outcome
+
+
+def read_counters(ctx: Context, state: RouterState, router: RouterRecord) -> Outcome:
+    """Prefix counters for the live state (gobgpd's watch stream does not carry them),
+    read after sessions changed. BGP found not running calls for a full pass."""
+    if ctx.hooks is None or router.status == Status.PENDING_DELETE:
+        return Outcome.DONE
+    sessions: dict[str, SessionObservation] = {}
+    try:
+        _speaker_for(ctx, state, router).list_peers(sessions=sessions)
+    except SpeakerUnreachable:
+        return Outcome.DONE  # the watch stream reports it, and the next pass handles it
+    except SpeakerRejected:  # answers, but runs no BGP (stopped by hand?)
+        return _pass(ctx, state, router, None)
+    _report_counters(ctx, state, router, sessions)
+    return Outcome.DONE
+
+
+def _report_counters(
+    ctx: Context, state: RouterState, router: RouterRecord, seen: dict[str, SessionObservation]
+) -> None:
+    """Hand the live writer the sessions whose counters moved since the last read."""
+    if ctx.hooks is None or not seen:
+        return
+    moved = [obs for address, obs in seen.items() if state.counters.get(address) != obs]
+    state.counters = dict(seen)
+    if moved:
+        ctx.hooks.writer.counters(router.id, moved)
 
 
 def probe_says_full_pass(ctx: Context, state: RouterState, router: RouterRecord) -> bool:
@@ -160,6 +199,7 @@ def _pass(
             if n.status != Status.PENDING_DELETE
         }
         managed = {n.address for n in neighbors if n.status in _USER_CHANGES | {Status.ERROR}}
+        sessions: dict[str, SessionObservation] = {}
         apply_peers(
             speaker,
             desired,
@@ -167,7 +207,9 @@ def _pass(
             result=result,
             managed=None if result.started else managed,
             before_apply=state.note_own_changes,  # their echo on the watch is ours
+            sessions=sessions,
         )
+        _report_counters(ctx, state, router, sessions)  # the same read gives them
         if scope is None:  # policy and announcements: on full passes
             enabled = [a for a, p in desired.items() if p.enabled]
             run_policy_stage(
@@ -199,7 +241,8 @@ def _pass(
     job = status_writes.pass_status_job(
         router, neighbors, result, full=scope is None, events=drift_events, hooks=hooks
     )
-    ctx.writer.write(job)
+    if job is not None:
+        ctx.writer.write(job)
     if hooks is not None:
         kind = "full" if scope is None else "targeted"
         hooks.metrics.inc("sdwan_reconcile_runs_total", router=router.name, kind=kind)

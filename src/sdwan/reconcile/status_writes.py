@@ -70,9 +70,15 @@ def pass_status_job(
     full: bool,
     events: list[Event],
     hooks: LiveHooks | None,
-) -> Job:
+) -> Job | None:
+    """None when the pass has nothing to write (a converged router's read-back)."""
     updates, deleted = neighbor_updates(neighbors, result)
     detail = router_detail(router, result, full=full)
+    if not (updates or deleted or events) and (router.status, router.status_detail) == (
+        Status.ACTIVE,
+        detail,
+    ):
+        return None
 
     def job(conn: Connection) -> bool:
         written = list(events)

@@ -4,6 +4,7 @@ audited change and its audit row commit or roll back together."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,21 +28,27 @@ _DROP = {"status", "status_detail", "version", "updated_at", "created_at"}
 current_actor: ContextVar[Principal | None] = ContextVar("sdwan_audit_actor", default=None)
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_secret(name: str) -> bool:
     return any(part in name.lower() for part in _SECRET_PARTS)
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def mask(value: Any) -> Any:
     """A JSON-safe copy of ``value`` with every secret-looking field replaced by ***
     (null stays null: whether a password is set is not secret)."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            name = str(key).removesuffix("_sealed")
-            if _is_secret(str(key)):
-                out[name] = None if item is None else MASK
+            name = str(key)
+            if _is_secret(name):
+                out[name.removesuffix("_sealed")] = None if item is None else MASK
             else:
-                out[name] = mask(item)
+                out[name] = item if isinstance(item, _PLAIN) else mask(item)
         return out
     if isinstance(value, list | tuple):
         return [mask(v) for v in value]
@@ -56,7 +63,7 @@ def snapshot(row: Any) -> dict[str, Any] | None:
     """A resource row as the audit log keeps it: masked, without bookkeeping."""
     if row is None:
         return None
-    result = mask({k: v for k, v in dict(row).items() if k not in _DROP})
+    result = mask({k: v for k, v in row.items() if k not in _DROP})
     assert isinstance(result, dict)
     return result
 
@@ -92,6 +99,7 @@ def record(
 def audit_row(
     principal: Principal | None,
     *,
+    at: datetime | None = None,
     action: str,
     resource_type: str,
     resource_id: str,
@@ -101,7 +109,7 @@ def audit_row(
     after: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
-        "at": now(),
+        "at": at or now(),
         "actor": principal.name if principal else "system",
         "actor_role": str(principal.role) if principal else "system",
         "source": (principal.source if principal else "")[:64],
@@ -178,23 +186,34 @@ class ResourceAudit:
     def __init__(self, tables: Mapping[str, Any]) -> None:
         self._tables = tables  # resource_type -> Table with an "id" column
 
-    def __call__(self, conn: Connection, events: Sequence[Event]) -> None:
+    def __call__(
+        self,
+        conn: Connection,
+        events: Sequence[Event],
+        rows: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``rows``: rows the caller just wrote, by id (not read back)."""
         actor = current_actor.get()
         audited = [e for e in events if e.resource_type in self._tables]
         ids: dict[str, set[str]] = {}
-        for event in audited:
-            ids.setdefault(event.resource_type, set()).add(event.resource_id)
         current: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for event in audited:
+            given = rows.get(event.resource_id) if rows is not None else None
+            if given is not None:
+                current[(event.resource_type, event.resource_id)] = snapshot(given)
+            else:
+                ids.setdefault(event.resource_type, set()).add(event.resource_id)
         last_after: dict[tuple[str, str], Any] = {}
-        for kind, kind_ids in ids.items():
-            current.update(self._rows(conn, kind, kind_ids))
+        for kind in {e.resource_type for e in audited}:
+            current.update(self._rows(conn, kind, ids.get(kind, set())))
             changed = {
                 e.resource_id
                 for e in audited
                 if e.resource_type == kind and e.kind != _CREATED  # a create has no "before"
             }
             last_after.update(_last_afters(conn, kind, changed))
-        rows = []
+        entries = []
+        stamp = now()
         for event in audited:
             where = (event.resource_type, event.resource_id)
             action = _ACTIONS.get(event.kind, "delete")
@@ -205,9 +224,10 @@ class ResourceAudit:
                 after = current.get(where)
             last_after[where] = after  # a later event on it in this batch follows this one
             key = event.data.get("address") or event.data.get("key")
-            rows.append(
+            entries.append(
                 audit_row(
                     actor,
+                    at=stamp,
                     action=action,
                     resource_type=event.resource_type,
                     resource_id=event.resource_id,
@@ -217,8 +237,8 @@ class ResourceAudit:
                     after=after,
                 )
             )
-        if rows:
-            conn.execute(insert(audit_log), rows)
+        if entries:
+            conn.execute(insert(audit_log), entries)
 
     def _rows(
         self, conn: Connection, kind: str, ids: set[str]

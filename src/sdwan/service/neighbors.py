@@ -105,7 +105,10 @@ class NeighborService:
             self._notifier.router_changed(router_id, addresses)
         records = [NeighborRecord.from_row(row) for row in rows]
         by_id = {r.id: r for r in routers.values()}
-        self._events.emit(ev.neighbor_events(ev.RESOURCE_CREATED, records, by_id))
+        self._events.emit(
+            ev.neighbor_events(ev.RESOURCE_CREATED, records, by_id),
+            rows={row["id"]: row for row in rows},
+        )
         return records
 
     def _check_router_usable(

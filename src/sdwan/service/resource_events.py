@@ -3,7 +3,7 @@ what changed: values could be secrets (a password) and the resource has the rest
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -22,20 +22,25 @@ def _field_names(changed: Iterable[str]) -> list[str]:
 
 
 class EventSink(Protocol):
-    def emit(self, events: Sequence[Event]) -> None: ...
+    def emit(
+        self, events: Sequence[Event], rows: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        """``rows``: the rows just written, by id, when the caller has them (a bulk
+        create): the audit log takes them instead of reading them back."""
+        ...
 
 
 class TransactionalEvents:
     """Events written in the same transaction as the change they describe (no extra
     fsync, never lost on a crash), live readers woken after the commit."""
 
-    def __init__(
-        self, log: EventLog, audit: Callable[[Connection, Sequence[Event]], None] | None = None
-    ) -> None:
+    def __init__(self, log: EventLog, audit: AuditWriter | None = None) -> None:
         self._log = log
         self._audit = audit  # writes the audit rows for these events, same transaction
 
-    def emit(self, events: Sequence[Event]) -> None:
+    def emit(
+        self, events: Sequence[Event], rows: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         if not events:
             return
         work = uow.current()
@@ -44,12 +49,23 @@ class TransactionalEvents:
             return
         self._log.record(work.conn, events)
         if self._audit is not None:
-            self._audit(work.conn, events)
+            self._audit(work.conn, events, rows)
         uow.after_commit(self._log.notify)
 
 
+class AuditWriter(Protocol):
+    def __call__(
+        self,
+        conn: Connection,
+        events: Sequence[Event],
+        rows: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None: ...
+
+
 class NoEvents:
-    def emit(self, events: Sequence[Event]) -> None:
+    def emit(
+        self, events: Sequence[Event], rows: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         pass
 
 
