@@ -35,6 +35,7 @@ class Pair:
 @dataclass
 class Ids:
     router_a: str = ""
+    router_b: str = ""
     neighbor_ab: str = ""  # A's neighbor B, made through the form
 
 
@@ -139,7 +140,9 @@ def test_session_goes_established_and_down_live_on_the_topology(
             "asn": 65002,
             "api_address": pair.b.api_address,
         }
-        assert api.post("/v1/routers", json=router_b).status_code == 201
+        created = api.post("/v1/routers", json=router_b)
+        assert created.status_code == 201
+        IDS.router_b = created.json()["id"]
         back = {
             "router": "B",
             "address": A_ADDR,
@@ -153,6 +156,7 @@ def test_session_goes_established_and_down_live_on_the_topology(
     assert page.evaluate("id => window.sdwanTopology.edgeColor(id)", IDS.neighbor_ab) == "#2e9d48"
     expect(page.locator("#topology-summary")).to_contain_text("established")
     assert int(page.locator("#topology-summary").get_attribute("data-established") or 0) >= 1
+    _point_at_the_session(page)
     screenshot(page, "topology")
 
     pair.b.kill()  # the peer's daemon dies: A's session leaves Established
@@ -161,6 +165,29 @@ def test_session_goes_established_and_down_live_on_the_topology(
     pair.b.start()  # back, empty: the orchestrator re-applies B, the session returns
     _edge_state_is(page, "ESTABLISHED")
     assert page.evaluate("window.__sameDocument") is True
+
+
+def _point_at_the_session(page: Page) -> None:
+    """Hover router A, then the A-B edge (the midpoint of the two routers), with the
+    mouse: the details panel shows the router, then the session's live figures."""
+    box = page.locator("#topology-canvas").bounding_box()
+    assert box is not None
+    a, b = (
+        page.evaluate("id => window.sdwanTopology.nodePosition(id)", node)
+        for node in (IDS.router_a, IDS.router_b)
+    )
+    page.mouse.move(box["x"] + a["x"], box["y"] + a["y"])
+    details = page.locator("#topology-details")
+    expect(details).to_contain_text("Router A")
+    expect(details).to_contain_text("1 of 1 established")
+    middle = (box["x"] + (a["x"] + b["x"]) / 2, box["y"] + (a["y"] + b["y"]) / 2)
+    page.mouse.move(*middle, steps=4)
+    expect(details).to_contain_text("Uptime")
+    expect(details).to_contain_text("Prefixes received")
+    expect(details).to_contain_text("ESTABLISHED")
+    page.mouse.click(*middle)
+    page.mouse.move(box["x"] + 2, box["y"] + 2)  # leave: the clicked session stays shown
+    expect(details).to_contain_text("Flaps")
 
 
 def test_rib_explorer_shows_the_route_learned_over_the_session(ui: Dashboard, alice: Page) -> None:

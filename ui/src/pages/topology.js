@@ -64,7 +64,7 @@ export function buildGraph(routers, neighbors) {
     }
     graph.addDirectedEdgeWithKey(n.id, n.router, target, {
       kind: 'session', state: n.session_state, adminDown: !n.enabled, router: n.router, address: n.address,
-      color: edgeColor(n.session_state, !n.enabled), size: 1.5,
+      color: edgeColor(n.session_state, !n.enabled), size: neighbors.length > SMALL ? 1 : 3,
     });
   }
   circlepack.assign(graph, { hierarchyAttributes: ['project', 'group'] });
@@ -125,6 +125,9 @@ export async function topologyPage(container, ctx) {
     edgeColor: (id) => (graph && graph.hasEdge(id) ? graph.getEdgeAttributes(id).color : null),
     hasNode: (id) => Boolean(graph && graph.hasNode(id)),
     nodeLabels: () => (graph ? graph.mapNodes((_n, a) => a.label) : []),
+    // where a node is drawn, in CSS pixels from the canvas' top left (for pointing at it)
+    nodePosition: (id) => (renderer && graph && graph.hasNode(id)
+      ? renderer.graphToViewport(graph.getNodeAttributes(id)) : null),
   };
 
   if (ctx.isAdmin) {
@@ -186,15 +189,27 @@ export async function topologyPage(container, ctx) {
         return { ...attrs, zIndex: 1, size: focus() ? 3 : attrs.size };
       },
     });
-    renderer.on('enterNode', ({ node }) => { hovered = { type: 'node', key: node }; renderer.refresh(); showDetails(); });
-    renderer.on('leaveNode', () => { hovered = null; renderer.refresh(); showDetails(); });
-    renderer.on('enterEdge', ({ edge }) => { hovered = { type: 'edge', key: edge }; renderer.refresh(); showDetails(); });
-    renderer.on('leaveEdge', () => { hovered = null; renderer.refresh(); showDetails(); });
-    renderer.on('clickNode', ({ node }) => { selected = { type: 'node', key: node }; renderer.refresh(); showDetails(); });
-    renderer.on('clickEdge', ({ edge }) => { selected = { type: 'edge', key: edge }; renderer.refresh(); showDetails(); });
-    renderer.on('clickStage', () => { selected = null; renderer.refresh(); showDetails(); });
+    const focusOn = (hover, select) => { hovered = hover; selected = select; renderer.refresh(); showDetails(); };
+    renderer.on('enterNode', ({ node }) => focusOn({ type: 'node', key: node }, selected));
+    renderer.on('leaveNode', () => focusOn(null, selected));
+    renderer.on('clickNode', ({ node }) => focusOn(hovered, { type: 'node', key: node }));
+    // Edges: picked from sigma's picking layer under the pointer (its own edge events
+    // did not fire in headless Chromium); a click on the stage selects the edge there.
+    renderer.on('clickStage', () => focusOn(hovered, edgeUnderPointer ? { type: 'edge', key: edgeUnderPointer } : null));
     return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0))));
   }
+
+  let edgeUnderPointer = null;
+  canvas.addEventListener('mousemove', (event) => {
+    if (!renderer || !graph || graph.size > EDGE_EVENTS || (hovered && hovered.type === 'node')) return;
+    const box = canvas.getBoundingClientRect();
+    const edge = renderer.getEdgeAtPoint(event.clientX - box.left, event.clientY - box.top);
+    if (edge === edgeUnderPointer) return;
+    edgeUnderPointer = edge;
+    hovered = edge ? { type: 'edge', key: edge } : null;
+    renderer.refresh();
+    showDetails();
+  });
 
   function drawSummary() {
     const c = counts(graph);
