@@ -29,6 +29,13 @@ def serve(settings: Settings) -> None:
             flush=True,
         )
     app = create_app(runtime)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(
+        f"sdwan serve: API http://{host}:{settings.port}/v1/, "
+        f"dashboard http://{host}:{settings.port}/ui/",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         app,
         host=settings.host,

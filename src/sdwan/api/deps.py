@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from sdwan.auth.keystone import KeystoneAuthenticator
@@ -111,3 +111,12 @@ IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+DryRunQuery = Annotated[
+    bool,
+    Query(
+        description="run every check (If-Match too), change nothing: the answer shows "
+        "the result and its warnings, e.g. whether a BGP session would reset"
+    ),
+]

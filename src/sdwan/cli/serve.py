@@ -32,7 +32,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the REST API on 127.0.0.1:9998 and keep every gobgpd converged."""
+    """Serve the REST API and the dashboard (/ui/) on 127.0.0.1:9998 and keep every gobgpd
+    converged."""
     from sdwan.config import load_settings
     from sdwan.server import serve as run
 

@@ -328,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     here = os.path.relpath(Path(__file__).resolve().parents[3] / "examples/original-demo/run")
     say(f"""
 == left running for you to explore (outage {result.outage_s}s)
+dashboard: {result.url}/ui/ (log in with the token lab-admin-token)
 export SDWAN_URL={result.url} SDWAN_TOKEN=lab-admin-token
 sdwan neighbor list ; sdwan rib show GoBGP-3
 sdwan lab exec pc1 -- traceroute -n {FAR_HOST}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Engine
@@ -19,7 +20,7 @@ from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import atomic, reading, transaction
+from sdwan.service.uow import atomic, reading, transaction, unit_of_work
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
 
@@ -182,8 +183,10 @@ class NeighborService:
                     filters["router_uuid"] = visible(principal, router, key).id
                 except NotFound:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
-            elif principal.project_id is not None:
-                raise InvalidInput("router: required for project-scoped callers", field="router")
+            if principal.project_id is not None:
+                if filters.get("project_id", principal.project_id) != principal.project_id:
+                    return Page([], 0, limit, offset)  # another project: nothing visible
+                filters["project_id"] = principal.project_id
             items, total = repo.list_neighbors(
                 conn, filters=filters, sort=sort, limit=limit, offset=offset
             )
@@ -192,6 +195,11 @@ class NeighborService:
     def router_names(self, router_ids: set[str]) -> dict[str, str]:
         with reading(self._engine) as conn:
             return repo.router_names(conn, router_ids=router_ids)
+
+    def dry_run(self) -> AbstractContextManager[object]:
+        """Service calls inside run every check and then roll back (nothing is kept,
+        told to the reconciler or logged): what a change would do, before doing it."""
+        return unit_of_work(self._engine, commit=False)
 
     @atomic
     def update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -14,7 +15,7 @@ from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import atomic, reading, transaction
+from sdwan.service.uow import atomic, reading, transaction, unit_of_work
 from sdwan.store import identity_repo, repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
@@ -107,12 +108,19 @@ class RouterService:
         offset: int,
     ) -> Page[RouterRecord]:
         if principal.project_id is not None:
+            if filters.get("project_id", principal.project_id) != principal.project_id:
+                return Page([], 0, limit, offset)  # another project: nothing visible
             filters = {**filters, "project_id": principal.project_id}
         with reading(self._engine) as conn:
             items, total = repo.list_routers(
                 conn, filters=filters, sort=sort, limit=limit, offset=offset
             )
         return Page(items, total, limit, offset)
+
+    def dry_run(self) -> AbstractContextManager[object]:
+        """Service calls inside run every check and then roll back (nothing is kept,
+        told to the reconciler or logged): what a change would do, before doing it."""
+        return unit_of_work(self._engine, commit=False)
 
     @atomic
     def update(

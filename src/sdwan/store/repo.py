@@ -183,7 +183,10 @@ def list_neighbors(
     limit: int,
     offset: int,
 ) -> tuple[list[NeighborRecord], int]:
-    where = [neighbors.c[name] == value for name, value in filters.items()]
+    where = [neighbors.c[name] == value for name, value in filters.items() if name != "project_id"]
+    if "project_id" in filters:  # the routers of one project
+        owned = select(routers.c.id).where(routers.c.project_id == filters["project_id"])
+        where.append(neighbors.c.router_uuid.in_(owned))
     sortable = {
         name: neighbors.c[name]
         for name in ("address", "peer_asn", "status", "enabled", "created_at")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.schemas.common import BulkOf, ListOf
 from sdwan.api.schemas.live import SessionLive
@@ -89,6 +89,7 @@ def list_neighbors(
     peer_asn: int | None = None,
     status: str | None = None,
     enabled: bool | None = None,
+    project: Annotated[str | None, Query(description="only this project's neighbors")] = None,
 ) -> ListOf[NeighborPublic]:
     """List neighbors: filters, sorting, paging with a total."""
     filters: dict[str, Any] = {
@@ -98,6 +99,7 @@ def list_neighbors(
             "peer_asn": peer_asn,
             "status": status,
             "enabled": enabled,
+            "project_id": project,
         }.items()
         if v is not None
     }
@@ -139,12 +141,21 @@ def update_neighbor(
     services: ServicesDep,
     if_match: IfMatchDep,
     response: Response,
+    dry_run: DryRunQuery = False,
 ) -> NeighborPublic:
     """Change some fields; warnings say when the change resets the session."""
     changes = body.model_dump(exclude_unset=True)
     for field, value in changes.items():
         if value is None and field not in _NULLABLE and field != "password":
             raise InvalidInput(f"{field}: may not be null", field=field)
+    if dry_run:
+        with services.neighbors.dry_run():
+            written = services.neighbors.update(
+                principal, neighbor_id, changes=changes, if_match=if_match
+            )
+        return _publics(services, [written.record])[0].model_copy(
+            update={"warnings": written.warnings}
+        )
     written = services.neighbors.update(principal, neighbor_id, changes=changes, if_match=if_match)
     response.headers["ETag"] = etag(written.record.version)
     _record, owner = services.neighbors.get(principal, neighbor_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.schemas.common import BulkOf, ListOf
 from sdwan.api.schemas.live import RouterLive
@@ -68,11 +68,18 @@ def list_routers(
     asn: int | None = None,
     router_id: str | None = None,
     status: str | None = None,
+    project: Annotated[str | None, Query(description="only this project's routers")] = None,
 ) -> ListOf[RouterPublic]:
     """List routers: filters, sorting (`sort=-asn,name`), paging with a total."""
     filters = {
         k: v
-        for k, v in {"name": name, "asn": asn, "router_id": router_id, "status": status}.items()
+        for k, v in {
+            "name": name,
+            "asn": asn,
+            "router_id": router_id,
+            "status": status,
+            "project_id": project,
+        }.items()
         if v is not None
     }
     page = services.routers.list(principal, filters=filters, sort=sort, limit=limit, offset=offset)
@@ -111,8 +118,15 @@ def update_router(
     services: ServicesDep,
     if_match: IfMatchDep,
     response: Response,
+    dry_run: DryRunQuery = False,
 ) -> RouterPublic:
     """Change some fields; a change of asn, router_id or listen settings restarts BGP."""
+    if dry_run:
+        with services.routers.dry_run():
+            written = services.routers.update(
+                principal, key, changes=_changes(body), if_match=if_match
+            )
+        return public(written.record, written.warnings)
     written = services.routers.update(principal, key, changes=_changes(body), if_match=if_match)
     response.headers["ETag"] = etag(written.record.version)
     return public(written.record, written.warnings)
