@@ -9,12 +9,14 @@ and prints times, ratios, the single-POST latency distribution and the server's 
     .venv/bin/python bench/bench_neighbors.py [-n 1000]
 
 Not a test: absolute times on a shared 2-core machine are noise; the ratios are not.
-Needs root only for nothing; it needs gobgpd and gobgp installed (scripts/setup).
+Needs root (its gobgpd run in a network namespace of their own) and gobgpd and gobgp
+installed (scripts/setup).
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -26,6 +28,7 @@ import httpx
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdProcess, wait_for
+from sdwan.lab.netns import Namespace
 from sdwan.lab.orchestrator import OrchestratorProcess
 
 PEER_ASN = 65000
@@ -167,9 +170,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="neighbors (default 1000)")
     args = parser.parse_args()
     addrs = addresses(args.n)
+    # the daemons run in a namespace with nothing but lo: their peers' connection
+    # attempts to 198.18.x.x fail there instead of leaving through a default route
+    ns = Namespace(f"bn{secrets.token_hex(3)}")
+    ns.create()
     with tempfile.TemporaryDirectory(prefix="sdwan-bench-") as tmp:
         work = Path(tmp)
-        daemons = [GobgpdProcess(f"bench{i}", work) for i in range(4)]
+        daemons = [GobgpdProcess(f"bench{i}", work, ns) for i in range(4)]
         orch = OrchestratorProcess(work / "orchestrator")
         try:
             for daemon in daemons:
@@ -186,6 +193,7 @@ def main() -> None:
             orch.stop()
             for daemon in daemons:
                 daemon.close()
+            ns.delete()
     n = args.n
     print(f"\n{n} neighbors on one gobgpd, until all are present on gobgpd\n")
     print(f"{'way':<34}{'seconds':>10}{'x floor':>10}{'x original':>12}")

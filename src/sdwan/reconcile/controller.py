@@ -126,6 +126,10 @@ class Reconciler:
     # --- WatchListener (the watch loop's thread) -----------------------------------
 
     def stream_broke(self, router_id: str, reason: str) -> None:
+        with self._lock:
+            state = self._states.get(router_id)
+        if state is not None:
+            state.global_checked = False
         self._queue.add(router_id, Request.everything())
 
     def stream_connected(self, router_id: str, reconnect: bool) -> None:
@@ -136,6 +140,7 @@ class Reconciler:
         if state is None:
             return
         state.restarted = True  # gobgpd is back: a new instance, probably empty
+        state.global_checked = False
         with state.lock:
             state.backoff = 0.0
         if self._hooks is not None:
@@ -145,12 +150,13 @@ class Reconciler:
 
     def peers_changed(self, router_id: str, addresses: set[str] | None) -> None:
         """Peers came or went on gobgpd: our own echo, or drift to look at."""
-        if addresses is None:
-            self._queue.add(router_id, Request.everything())
-            return
         with self._lock:
             state = self._states.get(router_id)
         if state is None:
+            return
+        if addresses is None:
+            state.global_checked = False
+            self._queue.add(router_id, Request.everything())
             return
         unexpected = {a for a in addresses if not state.expected_echo(a)}
         if unexpected:

@@ -20,7 +20,7 @@ from sdwan.domain.status import Status
 from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile import status_writes
-from sdwan.reconcile.apply import apply_global, apply_peers
+from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
@@ -68,6 +68,7 @@ class RouterState:
     speaker_target: str = ""
     reachable: bool | None = None
     restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
+    global_checked: bool = False  # the last pass found BGP running as declared
     last_drift: dict[str, str] = field(default_factory=dict)
     own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
     counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
@@ -188,9 +189,16 @@ def _pass(
         if router.status == Status.PENDING_DELETE:
             _delete_router(ctx, speaker, router)
             return Outcome.GONE
-        result = apply_global(
-            speaker, global_of(router), user_change=router.status in _USER_CHANGES, repair=repair
-        )
+        trust_global = scope is not None and state.global_checked and router.status == Status.ACTIVE
+        if trust_global:  # a neighbor change: the last pass saw BGP run as declared, and
+            result = PassResult(repair=repair)  # a restart since would have told us
+        else:
+            result = apply_global(
+                speaker,
+                global_of(router),
+                user_change=router.status in _USER_CHANGES,
+                repair=repair,
+            )
         with ctx.engine.connect() as conn:
             neighbors = repo.neighbors_of(conn, router_id=router.id, addresses=scope)
         desired = {
@@ -225,11 +233,17 @@ def _pass(
                 ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
             )
     except SpeakerUnreachable as exc:
+        state.global_checked = False
         _mark_unreachable(ctx, state, router, exc)
         return Outcome.RETRY
     except SpeakerRejected as exc:
+        state.global_checked = False
         _fail(ctx, state, router, exc)
         return Outcome.RETRY
+    if trust_global and result.peer_errors:  # BGP stopped by hand since? look at all of it
+        state.global_checked = False
+        return _pass(ctx, state, router, None)
+    state.global_checked = True
     hooks = ctx.hooks
     if hooks is not None and (not state.reachable or state.restarted):
         hooks.writer.reachability(router.id, reachable=True, error="", restarted=state.restarted)
