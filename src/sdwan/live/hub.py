@@ -199,8 +199,12 @@ class _Link:
     async def _event(self, source: PeerWatch, obs: SessionObservation) -> None:
         before = self.states.get(obs.address)
         new_peer = before is None and not obs.removed
-        if before == ESTABLISHED and obs.state != ESTABLISHED and not obs.removed:
-            try:  # the NOTIFICATION counters tell why it went down
+        went_down = before == ESTABLISHED and obs.state != ESTABLISHED
+        came_up = before != ESTABLISHED and obs.state == ESTABLISHED
+        if (went_down or came_up) and not obs.removed:
+            # that one peer in full: going down, its NOTIFICATION counters tell why;
+            # coming up, its uptime and prefix counters are there from the start
+            try:
                 full = (await source.sessions(obs.address)).get(obs.address)
             except SpeakerError:
                 full = None
