@@ -99,7 +99,7 @@ def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None
     if if_match is None or if_match.strip() == "*":
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise InvalidInput(
             f'If-Match: expected an ETag like "3", got {if_match!r}', field="If-Match"
         )

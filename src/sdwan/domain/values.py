@@ -114,7 +114,7 @@ def parse_api_address(value: str) -> ApiAddress:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise ValueError(f"port must be 1-65535, got {text!r}")
     return int(text)
 

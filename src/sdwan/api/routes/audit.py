@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
+from sdwan.api.schemas.common import OffsetQuery
 from sdwan.service.audit import AuditQuery
 
 router = APIRouter(tags=["audit"])
@@ -22,10 +23,14 @@ def list_audit(
     resource_type: Annotated[str | None, Query(description="router, neighbor, user...")] = None,
     resource_id: Annotated[str | None, Query()] = None,
     action: Annotated[str | None, Query(description="create, update, delete, login...")] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="ISO 8601 with a time zone, inclusive")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="ISO 8601 with a time zone, exclusive")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     query = AuditQuery(actor, project, resource_type, resource_id, action, since, until)
     page = services.audit.list(principal, query, limit=limit, offset=offset)

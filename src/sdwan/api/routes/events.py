@@ -21,12 +21,13 @@ from sdwan.service.live import LiveService
 router = APIRouter(tags=["events"])
 KEEPALIVE = 15.0  # seconds between SSE comments on a quiet stream
 BATCH = 500
+MAX_EVENT_ID = 2**63 - 1  # the largest id the store can hold
 
 
 def _cursor(since: int | None, last_event_id: str | None) -> int | None:
     if last_event_id is not None and last_event_id.strip():
         text = last_event_id.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
             raise InvalidInput(
                 f"Last-Event-ID: expected an event id, got {last_event_id!r}", field="Last-Event-ID"
             )
@@ -70,7 +71,9 @@ async def events(
     request: Request,
     principal: PrincipalDep,
     live: LiveDep,
-    since: Annotated[int | None, Query(ge=0, description="replay events after this id")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="replay events after this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     router: Annotated[str | None, Query(description="only this router (name)")] = None,
     kind: Annotated[str | None, Query(description="kind or kind prefix, e.g. session.")] = None,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
 from sdwan.api.schemas.live import SessionLive
 from sdwan.api.schemas.neighbors import (
     NeighborBulkCreate,
@@ -81,12 +81,12 @@ def list_neighbors(
     principal: PrincipalDep,
     services: ServicesDep,
     live: LiveDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     sort: str | None = None,
     router: str | None = None,
     address: str | None = None,
-    peer_asn: int | None = None,
+    peer_asn: AsnQuery = None,
     status: str | None = None,
     enabled: bool | None = None,
 ) -> ListOf[NeighborPublic]:

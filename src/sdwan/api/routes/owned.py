@@ -39,7 +39,8 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(text) <= high:
         raise InvalidInput(f"{name}: must be a whole number from {low} to {high}", field=name)
     return int(text)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
 from sdwan.api.schemas.live import RouterLive
 from sdwan.api.schemas.routers import (
     RouterBulkCreate,
@@ -61,11 +61,11 @@ def list_routers(
     principal: PrincipalDep,
     services: ServicesDep,
     live: LiveDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     sort: str | None = None,
     name: str | None = None,
-    asn: int | None = None,
+    asn: AsnQuery = None,
     router_id: str | None = None,
     status: str | None = None,
 ) -> ListOf[RouterPublic]:
