@@ -179,10 +179,13 @@ class NeighborService:
                     filters["router_uuid"] = visible(principal, router, key).id
                 except NotFound:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
-            elif principal.project_id is not None:
-                raise InvalidInput("router: required for project-scoped callers", field="router")
             items, total = repo.list_neighbors(
-                conn, filters=filters, sort=sort, limit=limit, offset=offset
+                conn,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+                project_id=principal.project_id,
             )
         return Page(items, total, limit, offset)
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 
-from sdwan.store.listing import list_rows
+from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
 from sdwan.store.tables import neighbors, routers
@@ -182,8 +182,12 @@ def list_neighbors(
     sort: str | None,
     limit: int,
     offset: int,
+    project_id: str | None = None,
 ) -> tuple[list[NeighborRecord], int]:
+    """``project_id``: only neighbors of that project's routers."""
     where = [neighbors.c[name] == value for name, value in filters.items()]
+    if project_id is not None:
+        where.append(in_project(neighbors.c.router_uuid, project_id))
     sortable = {
         name: neighbors.c[name]
         for name in ("address", "peer_asn", "status", "enabled", "created_at")
