@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sdwan.auth.keystone import KeystoneConfig
+from sdwan.domain.api_address import DEFAULT_ALLOW, parse_allowlist
 
 DEFAULT_DB_PATH = Path("~/.local/share/sdwan/sdwan.db")
 
@@ -28,6 +29,8 @@ class Settings:
     session_ttl: float = 12 * 3600.0  # SDWAN_SESSION_TTL: seconds a login token lives
     auth_backend: str = "builtin"  # SDWAN_AUTH_BACKEND: builtin | keystone
     keystone: KeystoneConfig | None = None  # SDWAN_KEYSTONE_* when auth_backend=keystone
+    # SDWAN_API_ADDRESS_ALLOW: gobgpd API addresses routers may use (docs/security.md)
+    api_address_allow: tuple[str, ...] = DEFAULT_ALLOW
 
 
 def _default_db_url(db_path: str | None) -> str:
@@ -68,7 +71,20 @@ def load_settings(
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
         keystone=_keystone(env) if env.get("SDWAN_AUTH_BACKEND") == "keystone" else None,
+        api_address_allow=_allowlist(env.get("SDWAN_API_ADDRESS_ALLOW")),
     )
+
+
+def _allowlist(value: str | None) -> tuple[str, ...]:
+    """Comma- or space-separated entries; unset: the documented default."""
+    if value is None:
+        return DEFAULT_ALLOW
+    entries = tuple(e for e in value.replace(",", " ").split() if e)
+    try:
+        parse_allowlist(entries)
+    except ValueError as exc:
+        raise ValueError(f"SDWAN_API_ADDRESS_ALLOW: {exc}") from None
+    return entries
 
 
 def _auth_backend(value: str) -> str:

@@ -22,6 +22,7 @@ from sdwan.reconcile.manager import Reconciler
 from sdwan.reconcile.worker import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
+from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, NoNotifier
@@ -115,7 +116,12 @@ def build_runtime(
     # services tell the reconciler and publish events only once their change commits
     notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
-    routers = RouterService(engine=engine, notifier=notifier, events=resource_events)
+    routers = RouterService(
+        engine=engine,
+        notifier=notifier,
+        events=resource_events,
+        addresses=AddressPolicy(settings.api_address_allow),
+    )
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
     )

@@ -33,6 +33,7 @@ def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtim
         probe_interval=0.05,
         backoff_initial=0.05,
         backoff_max=0.2,
+        api_address_allow=("*",),  # the allowlists have their own tests
     )
     rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
     yield rt

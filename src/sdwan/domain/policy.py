@@ -44,7 +44,7 @@ class SetType(StrEnum):
 def check_community(value: str) -> str:
     if value in WELL_KNOWN_COMMUNITIES:
         return value
-    match = _COMMUNITY.match(value)
+    match = _COMMUNITY.fullmatch(value)
     if not match or any(int(part) > 65535 for part in match.groups()):
         raise ValueError(
             f"{value!r} is not a community: use ASN:VALUE (each 0-65535) or one of "
@@ -54,7 +54,7 @@ def check_community(value: str) -> str:
 
 
 def check_large_community(value: str) -> str:
-    match = _LARGE_COMMUNITY.match(value)
+    match = _LARGE_COMMUNITY.fullmatch(value)
     if not match or any(int(part) > 4294967295 for part in match.groups()):
         raise ValueError(f"{value!r} is not a large community: use A:B:C (each 0-4294967295)")
     return value
@@ -193,13 +193,13 @@ def _neighbor_member(value: str) -> str:
 
 def _community_member(value: str) -> str:
     """A community, or a regular expression over ASN:VALUE text."""
-    if _COMMUNITY.match(value) or value in WELL_KNOWN_COMMUNITIES:
+    if _COMMUNITY.fullmatch(value) or value in WELL_KNOWN_COMMUNITIES:
         return check_community(value)
     return check_regex(value)
 
 
 def _large_community_member(value: str) -> str:
-    if _LARGE_COMMUNITY.match(value):
+    if _LARGE_COMMUNITY.fullmatch(value):
         return check_large_community(value)
     return check_regex(value)
 

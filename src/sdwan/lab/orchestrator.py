@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,10 @@ import httpx
 from sdwan.lab.gobgpd import wait_for
 
 ADMIN_TOKEN = "lab-admin-token"
+LAB_API_ADDRESS_ALLOW = (
+    f"unix:{tempfile.gettempdir()}/ unix:/run/sdwan-lab/ unix:/run/sdwan/ 127.0.0.0/8 ::1/128 "
+    "198.18.0.0/15"
+)
 
 
 def free_port() -> int:
@@ -48,6 +53,8 @@ class OrchestratorProcess:
             "SDWAN_TOKEN": ADMIN_TOKEN,
             "SDWAN_URL": self.url,
             "SDWAN_CONFIG": str(self.workdir / "cli-config.yaml"),
+            # the lab's and the tests' gobgpd sockets, and the lab's own addresses
+            "SDWAN_API_ADDRESS_ALLOW": LAB_API_ADDRESS_ALLOW,
             **self._extra_env,
         }
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth import tokens
@@ -15,10 +15,11 @@ from sdwan.auth.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_p
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from sdwan.service import audit
+from sdwan.service.projects import ProjectCalls
 from sdwan.service.uow import reading, transaction
 from sdwan.store.identity_tables import projects, role_assignments, users
 from sdwan.store.repo import new_id, now
-from sdwan.store.tables import api_tokens, routers
+from sdwan.store.tables import api_tokens
 
 DEFAULT_SESSION_TTL = 12 * 3600.0
 BAD_LOGIN = "invalid username or password"
@@ -44,7 +45,7 @@ def _token_public(row: Any) -> dict[str, Any]:
     }
 
 
-class IdentityService:
+class IdentityService(ProjectCalls):
     def __init__(
         self,
         engine: Engine,
@@ -124,63 +125,6 @@ class IdentityService:
         if principal.token_id is None:
             raise InvalidInput("this credential cannot be logged out")
         self.revoke_token(principal, principal.token_id)
-
-    # ---- projects -------------------------------------------------------------------
-
-    def create_project(self, principal: Principal, name: str, description: str) -> dict[str, Any]:
-        principal.require_admin()
-        row = {"name": name, "description": description, "created_at": now()}
-        with transaction(self._engine) as conn:
-            try:
-                conn.execute(insert(projects).values(**row))
-            except IntegrityError:
-                raise Conflict(f"project {name!r} already exists", field="name") from None
-            audit.record(
-                conn,
-                principal,
-                action="create",
-                resource_type="project",
-                resource_id=name,
-                resource_name=name,
-                project_id=name,
-                after=row,
-            )
-        return row
-
-    def list_projects(self, principal: Principal) -> list[dict[str, Any]]:
-        query = select(projects).order_by(projects.c.name)
-        if principal.project_id is not None:
-            query = query.where(projects.c.name == principal.project_id)
-        with reading(self._engine) as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
-
-    def delete_project(self, principal: Principal, name: str) -> None:
-        principal.require_admin()
-        with transaction(self._engine) as conn:
-            row = conn.execute(select(projects).where(projects.c.name == name)).mappings().first()
-            if row is None:
-                raise NotFound(f"project {name!r} not found")
-            count = conn.execute(
-                select(func.count()).select_from(routers).where(routers.c.project_id == name)
-            ).scalar_one()
-            if count:
-                raise Conflict(f"project {name} still owns {count} router(s); delete them first")
-            conn.execute(delete(projects).where(projects.c.name == name))
-            audit.record(
-                conn,
-                principal,
-                action="delete",
-                resource_type="project",
-                resource_id=name,
-                resource_name=name,
-                project_id=name,
-                before=row,
-            )
-
-    def require_project(self, name: str) -> None:
-        with reading(self._engine) as conn:
-            if conn.execute(select(projects.c.name).where(projects.c.name == name)).first() is None:
-                raise InvalidInput(f"project: no project {name!r}", field="project")
 
     # ---- users ----------------------------------------------------------------------
 

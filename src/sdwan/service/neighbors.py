@@ -9,10 +9,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE, RECREATE_FIELDS
 from sdwan.domain.neighbor_rules import check_neighbor
 from sdwan.domain.status import Status, status_after_update
-from sdwan.domain.values import default_families, normalize_api_address
+from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
@@ -116,7 +117,9 @@ class NeighborService:
                 f"{where}router: router {router.name} is being deleted", field=f"{where}router"
             )
         api_address = item.get("api_address")
-        if api_address is not None and normalize_api_address(api_address) != router.api_address:
+        if api_address is not None and endpoint_key(api_address) != endpoint_key(
+            router.api_address
+        ):
             raise InvalidInput(
                 f"{where}api_address: {api_address} is not router {router.name}'s "
                 f"api_address ({router.api_address})",

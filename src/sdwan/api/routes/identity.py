@@ -14,6 +14,7 @@ from sdwan.api.schemas.identity import (
     PasswordChange,
     ProjectCreate,
     ProjectPublic,
+    ProjectUpdate,
     RoleAssignment,
     RoleGrant,
     TokenCreate,
@@ -24,6 +25,7 @@ from sdwan.api.schemas.identity import (
     WhoAmI,
 )
 from sdwan.auth.principal import Role
+from sdwan.errors import InvalidInput
 
 router = APIRouter(tags=["identity"])
 
@@ -59,7 +61,23 @@ def whoami(principal: PrincipalDep) -> WhoAmI:
 def create_project(
     body: ProjectCreate, principal: PrincipalDep, services: ServicesDep
 ) -> ProjectPublic:
-    return ProjectPublic(**services.identity.create_project(principal, body.name, body.description))
+    return ProjectPublic(
+        **services.identity.create_project(
+            principal, body.name, body.description, body.api_address_allow
+        )
+    )
+
+
+@router.patch("/v1/projects/{name}")
+def update_project(
+    name: str, body: ProjectUpdate, principal: PrincipalDep, services: ServicesDep
+) -> ProjectPublic:
+    """Admins: change the description or the project's allowlist of gobgpd API
+    addresses (``null``: only the server's list applies)."""
+    changes = body.model_dump(exclude_unset=True)
+    if "description" in changes and changes["description"] is None:
+        raise InvalidInput("description: may not be null", field="description")
+    return ProjectPublic(**services.identity.update_project(principal, name, **changes))
 
 
 @router.get("/v1/projects")

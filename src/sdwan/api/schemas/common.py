@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sdwan.domain import values
+from sdwan.service.api_addresses import resolve_api_address
 
 T = TypeVar("T")
 
@@ -16,7 +17,7 @@ Asn = Annotated[int, AfterValidator(values.check_asn)]
 IpAddress = Annotated[str, AfterValidator(values.check_ip)]
 Name = Annotated[str, AfterValidator(values.check_name)]
 RouterIdText = Annotated[str, AfterValidator(values.check_router_id)]
-ApiAddressText = Annotated[str, AfterValidator(values.normalize_api_address)]
+ApiAddressText = Annotated[str, AfterValidator(resolve_api_address)]
 Families = Annotated[list[str], AfterValidator(values.check_families)]
 Description = Annotated[str, Field(max_length=1024)]
 

@@ -22,7 +22,7 @@ _POLICY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
 def check_policy_name(value: str) -> str:
-    if not _POLICY_NAME.match(value):
+    if not _POLICY_NAME.fullmatch(value):
         raise ValueError(
             "must be 1-63 letters, digits, '_' or '-', starting with a letter or "
             "digit (no dots: gobgpd object names are built from it)"
