@@ -51,6 +51,11 @@ def get_router(conn: Connection, *, key: str) -> RouterRecord | None:
     return RouterRecord.from_row(row) if row else None
 
 
+def get_router_by_name(conn: Connection, *, name: str) -> RouterRecord | None:
+    row = conn.execute(select(routers).where(routers.c.name == name)).mappings().first()
+    return RouterRecord.from_row(row) if row else None
+
+
 def get_routers_by_keys(conn: Connection, *, keys: Iterable[str]) -> dict[str, RouterRecord]:
     """Routers by id or name, keyed by every key that found one."""
     wanted = set(keys)
