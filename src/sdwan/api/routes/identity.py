@@ -113,8 +113,14 @@ def set_password(
     key: str, body: PasswordChange, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
     """Admins set anyone's; users change their own with ``current_password``. Ends
-    the user's login sessions."""
-    services.identity.set_password(principal, key, body.password, current=body.current_password)
+    the user's login sessions (and its API keys with ``revoke_api_keys``)."""
+    services.identity.set_password(
+        principal,
+        key,
+        body.password,
+        current=body.current_password,
+        revoke_api_keys=body.revoke_api_keys,
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -76,6 +76,9 @@ class PasswordChange(Input):
     current_password: str | None = Field(
         default=None, max_length=1024, description="required when changing your own"
     )
+    revoke_api_keys: bool = Field(
+        default=False, description="also revoke the user's API keys (its sessions always end)"
+    )
 
 
 class RoleAssignment(BaseModel):
