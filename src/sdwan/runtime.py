@@ -168,7 +168,10 @@ def build_runtime(
         live=LiveService(engine=engine, events=events, metrics=metrics),
         live_writer=live_writer,
         identity=IdentityService(
-            engine, session_ttl=settings.session_ttl, throttle=LoginThrottle()
+            engine,
+            session_ttl=settings.session_ttl,
+            throttle=LoginThrottle(),
+            api_key_max_ttl=settings.api_key_max_ttl,
         ),
         audit=AuditService(engine),
         background_engine=background,

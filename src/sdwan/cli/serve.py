@@ -23,9 +23,35 @@ def serve(
         float | None,
         typer.Option(help="Seconds between full read-backs of every gobgpd (default 30)."),
     ] = None,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option(help="Serve HTTPS with this PEM certificate (chain) (SDWAN_TLS_CERT)."),
+    ] = None,
+    tls_key: Annotated[
+        str | None, typer.Option(help="The certificate's PEM private key (SDWAN_TLS_KEY).")
+    ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="Development only: allow a short SDWAN_ADMIN_TOKEN (SDWAN_DEV_MODE=1)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API on 127.0.0.1:9998 and keep every gobgpd converged."""
+    from sdwan.cli.client import CliError
     from sdwan.config import load_settings
     from sdwan.server import serve as run
 
-    run(load_settings(db=db, host=host, port=port, reconcile_interval=reconcile_interval))
+    try:
+        settings = load_settings(
+            db=db,
+            host=host,
+            port=port,
+            reconcile_interval=reconcile_interval,
+            dev_mode=dev,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    run(settings)

@@ -17,7 +17,7 @@ import httpx
 
 from sdwan.lab.gobgpd import wait_for
 
-ADMIN_TOKEN = "lab-admin-token"
+ADMIN_TOKEN = "lab-admin-token-for-tests-0123456789abcdef"  # >= 32 characters
 LAB_API_ADDRESS_ALLOW = (
     f"unix:{tempfile.gettempdir()}/ unix:/run/sdwan-lab/ unix:/run/sdwan/ 127.0.0.0/8 ::1/128 "
     "198.18.0.0/15"
