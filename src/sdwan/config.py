@@ -38,6 +38,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()  # SDWAN_TRUSTED_PROXIES: may set X-Forwarded-For
     tls_cert: Path | None = None  # SDWAN_TLS_CERT / --tls-cert: serve HTTPS
     tls_key: Path | None = None  # SDWAN_TLS_KEY / --tls-key
+    max_body_bytes: int = 16 * 1024 * 1024  # SDWAN_MAX_BODY_BYTES: larger bodies are 413
+    rib_timeout: float = 10.0  # SDWAN_RIB_TIMEOUT: seconds a RIB page may take (504 after)
+    rib_per_caller: int = 2  # SDWAN_RIB_CONCURRENCY: RIB reads at once per caller (429)
+    sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
+    sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
+    sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -92,6 +98,12 @@ def load_settings(
         trusted_proxies=_proxies(env.get("SDWAN_TRUSTED_PROXIES")),
         tls_cert=_path(tls_cert or env.get("SDWAN_TLS_CERT")),
         tls_key=_path(tls_key or env.get("SDWAN_TLS_KEY")),
+        max_body_bytes=int(env.get("SDWAN_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
+        rib_timeout=float(env.get("SDWAN_RIB_TIMEOUT", "10")),
+        rib_per_caller=int(env.get("SDWAN_RIB_CONCURRENCY", "2")),
+        sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
+        sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
+        sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),
     )
 
 

@@ -129,6 +129,7 @@ def build_runtime(
         routers=routers,
         neighbors=neighbors,
         sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+        timeout=settings.rib_timeout,
     )
     owned = {
         name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from sdwan import __version__
 from sdwan.api import errors
+from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
+from sdwan.api.limits import Limits
 from sdwan.api.routes import (
     audit,
     events,
@@ -64,6 +66,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         audit=runtime.audit,
     )
     app.state.live = runtime.live
+    settings = runtime.settings
+    app.state.settings = settings
+    app.state.limits = Limits.build(
+        rib_per_caller=settings.rib_per_caller, streams_per_caller=settings.sse_max_streams
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(routers.router)

@@ -22,6 +22,7 @@ _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.PreconditionFailed, 412, "precondition_failed"),
     (errors.TooManyRequests, 429, "too_many_requests"),
     (errors.AuthBackendUnavailable, 503, "auth_backend_unavailable"),
+    (errors.SpeakerTimeout, 504, "speaker_timeout"),
     (errors.SpeakerUnreachable, 502, "speaker_unreachable"),
     (errors.SpeakerRejected, 502, "speaker_rejected"),
 ]

@@ -56,7 +56,7 @@ class ApiAddress:
 
 
 def _unix(value: str) -> ApiAddress:
-    path = value.removeprefix("unix:")
+    path = value.removeprefix("unix://") if value.startswith("unix://") else value[5:]
     if not path.startswith("/") or "\0" in path:
         raise ValueError("a Unix socket address must be unix:///absolute/path (at most 107 bytes)")
     path = posixpath.normpath("/" + path.lstrip("/"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep, client_address
 from sdwan.api.schemas.identity import (
@@ -31,11 +32,17 @@ router = APIRouter(tags=["identity"])
 
 
 @router.post("/v1/auth/login")
-def login(body: LoginRequest, request: Request, services: ServicesDep) -> LoginAnswer:
-    """A session token for a user's role in a project (open: no token needed)."""
-    answer = services.identity.login(
-        body.username, body.password, body.project, source=client_address(request)
-    )
+async def login(body: LoginRequest, request: Request, services: ServicesDep) -> LoginAnswer:
+    """A session token for a user's role in a project (open: no token needed). At
+    most two logins are checked at once (scrypt); others wait, or get 429."""
+    async with request.app.state.limits.logins.hold():
+        answer = await run_in_threadpool(
+            services.identity.login,
+            body.username,
+            body.password,
+            body.project,
+            source=client_address(request),
+        )
     return LoginAnswer(**answer)
 
 
