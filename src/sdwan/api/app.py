@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from sdwan import __version__
-from sdwan.api import errors
+from sdwan.api import contract, errors
 from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.limits import Limits
@@ -85,6 +85,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
+
+    contract.install(app)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_principal: PrincipalDep) -> dict[str, Any]:
