@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -33,14 +34,23 @@ def free_port() -> int:
 
 class OrchestratorProcess:
     def __init__(
-        self, workdir: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None
+        self,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+        https_ca: Path | None = None,
     ) -> None:
+        """``https_ca``: the server has SDWAN_TLS_CERT/KEY (in ``extra_env``) signed by
+        this CA; the URL is https and every client here checks against it."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.db_path = self.workdir / "sdwan.db"
         self.log_path = self.workdir / "sdwan-serve.log"
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.https_ca = https_ca
+        scheme = "https" if https_ca else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self._extra_env = extra_env or {}
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -53,6 +63,7 @@ class OrchestratorProcess:
             "SDWAN_TOKEN": ADMIN_TOKEN,
             "SDWAN_URL": self.url,
             "SDWAN_CONFIG": str(self.workdir / "cli-config.yaml"),
+            **({"SDWAN_CA_FILE": str(self.https_ca)} if self.https_ca else {}),
             # the lab's and the tests' gobgpd sockets, and the lab's own addresses
             "SDWAN_API_ADDRESS_ALLOW": LAB_API_ADDRESS_ALLOW,
             **self._extra_env,
@@ -82,7 +93,9 @@ class OrchestratorProcess:
         if self._proc is None or self._proc.poll() is not None:
             raise RuntimeError(f"sdwan serve exited; log:\n{self.log_tail()}")
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return (
+                httpx.get(f"{self.url}/healthz", timeout=1, verify=self.verify).status_code == 200
+            )
         except httpx.HTTPError:
             return False
 
@@ -109,8 +122,15 @@ class OrchestratorProcess:
 
     def client(self) -> httpx.Client:
         return httpx.Client(
-            base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            base_url=self.url,
+            timeout=10,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            verify=self.verify,
         )
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.https_ca)) if self.https_ca else True
 
     def cli(
         self, *args: str, input_text: str | None = None, check: bool = True
