@@ -136,7 +136,12 @@ def user_show(ctx: typer.Context, name: str, output: OutputOpt = OutputFormat.ta
 
 @users_app.command("set-password")
 def user_set_password(
-    ctx: typer.Context, name: str, password_stdin: PasswordStdinOpt = False
+    ctx: typer.Context,
+    name: str,
+    password_stdin: PasswordStdinOpt = False,
+    revoke_api_keys: Annotated[
+        bool, typer.Option("--revoke-api-keys", help="Also revoke the user's API keys.")
+    ] = False,
 ) -> None:
     """Admins: set anyone's. Others: your own (asks for the current one first). With
     --password-stdin: the new password on the first line, the current on the second."""
@@ -147,8 +152,11 @@ def user_set_password(
     body["password"] = _password(password_stdin, "New password", confirm=not password_stdin)
     if password_stdin and "current_password" in body:  # first line new, second current
         body["password"], body["current_password"] = body["current_password"], body["password"]
+    if revoke_api_keys:
+        body["revoke_api_keys"] = True
     get_client(ctx).request("PUT", resource_path("users", name) + "/password", body=body)
-    typer.echo(f"password of {name} changed; its login sessions ended")
+    ended = "login sessions and API keys" if revoke_api_keys else "login sessions"
+    typer.echo(f"password of {name} changed; its {ended} ended")
 
 
 @users_app.command("delete")
