@@ -81,10 +81,21 @@ def install(app: FastAPI) -> None:
                 ref_template="#/components/schemas/{model}"
             )
             components[model.__name__].pop("$defs", None)
+        schema["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "sdwan tokens"},
+            "keystone": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Auth-Token",
+                "description": "a Keystone v3 token (SDWAN_AUTH_BACKEND=keystone)",
+            },
+        }
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
+                if path not in ("/healthz", "/v1/auth/login"):
+                    operation["security"] = [{"bearer": []}, {"keystone": []}]
                 for status in sorted(_statuses(path, method, operation)):
                     responses[status] = {"description": WHY[status], "content": error}
                 if path == "/v1/events" and method == "get":

@@ -82,8 +82,9 @@ async def authenticate(
 async def get_principal(
     request: Request,
     services: ServicesDep,
-    authorization: Annotated[str | None, Header()] = None,
-    x_auth_token: Annotated[str | None, Header()] = None,
+    # described as the contract's security schemes (api/contract.py), not as parameters
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_auth_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     """The caller (see ``authenticate``). Async on purpose: the audit actor it sets (a
     context variable) then reaches the endpoint, which FastAPI runs in a worker
