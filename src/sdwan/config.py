@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sdwan.auth.keystone import KeystoneConfig
+from sdwan.auth.tokens import check_bootstrap_token
+from sdwan.domain.api_address import DEFAULT_ALLOW, parse_allowlist
 
 DEFAULT_DB_PATH = Path("~/.local/share/sdwan/sdwan.db")
 
@@ -30,6 +33,24 @@ class Settings:
     session_ttl: float = 12 * 3600.0  # SDWAN_SESSION_TTL: seconds a login token lives
     auth_backend: str = "builtin"  # SDWAN_AUTH_BACKEND: builtin | keystone
     keystone: KeystoneConfig | None = None  # SDWAN_KEYSTONE_* when auth_backend=keystone
+    # SDWAN_API_ADDRESS_ALLOW: gobgpd API addresses routers may use (docs/security.md)
+    api_address_allow: tuple[str, ...] = DEFAULT_ALLOW
+    dev_mode: bool = False  # SDWAN_DEV_MODE=1: allows a short SDWAN_ADMIN_TOKEN
+    api_key_max_ttl: float = 90 * 86400.0  # SDWAN_API_KEY_MAX_TTL: seconds an API key lives
+    trusted_proxies: tuple[str, ...] = ()  # SDWAN_TRUSTED_PROXIES: may set X-Forwarded-For
+    tls_cert: Path | None = None  # SDWAN_TLS_CERT / --tls-cert: serve HTTPS
+    tls_key: Path | None = None  # SDWAN_TLS_KEY / --tls-key
+    max_body_bytes: int = 16 * 1024 * 1024  # SDWAN_MAX_BODY_BYTES: larger bodies are 413
+    rib_timeout: float = 10.0  # SDWAN_RIB_TIMEOUT: seconds a RIB page may take (504 after)
+    rib_per_caller: int = 2  # SDWAN_RIB_CONCURRENCY: RIB reads at once per caller (429)
+    sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
+    sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
+    sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
+
+    def __post_init__(self) -> None:
+        check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("HTTPS needs both a certificate and its key (--tls-cert, --tls-key)")
 
 
 def _default_db_url(db_path: str | None) -> str:
@@ -53,6 +74,9 @@ def load_settings(
     secret_key_file: str | None = None,
     reconcile_interval: float | None = None,
     workers: int | None = None,
+    dev_mode: bool = False,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
 ) -> Settings:
     """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
     env = os.environ
@@ -72,6 +96,18 @@ def load_settings(
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
         keystone=_keystone(env) if env.get("SDWAN_AUTH_BACKEND") == "keystone" else None,
+        api_address_allow=_allowlist(env.get("SDWAN_API_ADDRESS_ALLOW")),
+        dev_mode=dev_mode or _flag(env.get("SDWAN_DEV_MODE")),
+        api_key_max_ttl=float(env.get("SDWAN_API_KEY_MAX_TTL", str(90 * 86400))),
+        trusted_proxies=_proxies(env.get("SDWAN_TRUSTED_PROXIES")),
+        tls_cert=_path(tls_cert or env.get("SDWAN_TLS_CERT")),
+        tls_key=_path(tls_key or env.get("SDWAN_TLS_KEY")),
+        max_body_bytes=int(env.get("SDWAN_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
+        rib_timeout=float(env.get("SDWAN_RIB_TIMEOUT", "10")),
+        rib_per_caller=int(env.get("SDWAN_RIB_CONCURRENCY", "2")),
+        sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
+        sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
+        sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),
     )
 
 
@@ -83,6 +119,43 @@ def _positive_int(value: str, name: str) -> int:
     if number < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return number
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _words(value: str | None) -> tuple[str, ...]:
+    return tuple(w for w in (value or "").replace(",", " ").split() if w)
+
+
+def _proxies(value: str | None) -> tuple[str, ...]:
+    """Addresses or networks of reverse proxies whose X-Forwarded-For is believed."""
+    entries = _words(value)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"SDWAN_TRUSTED_PROXIES: {entry!r} is not an address or network"
+            ) from None
+    return entries
+
+
+def _allowlist(value: str | None) -> tuple[str, ...]:
+    """Comma- or space-separated entries; unset: the documented default."""
+    if value is None:
+        return DEFAULT_ALLOW
+    entries = tuple(e for e in value.replace(",", " ").split() if e)
+    try:
+        parse_allowlist(entries)
+    except ValueError as exc:
+        raise ValueError(f"SDWAN_API_ADDRESS_ALLOW: {exc}") from None
+    return entries
 
 
 def _auth_backend(value: str) -> str:
@@ -109,6 +182,7 @@ def _keystone(env: Mapping[str, str]) -> KeystoneConfig:
         user_domain=env.get("SDWAN_KEYSTONE_USER_DOMAIN", "Default"),
         project_domain=env.get("SDWAN_KEYSTONE_PROJECT_DOMAIN", "Default"),
         cache_ttl=float(env.get("SDWAN_KEYSTONE_CACHE_TTL", "30")),
+        admin_project_id=env.get("SDWAN_KEYSTONE_ADMIN_PROJECT_ID") or None,
     )
 
 

@@ -12,6 +12,7 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer
     └── SpeakerError                     talking to a gobgpd failed
         ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
+        │   └── SpeakerTimeout   504     a read (RIB page) did not finish in time
         └── SpeakerRejected              gobgpd answered with an error
 """
 
@@ -69,6 +70,10 @@ class SpeakerError(SdwanError):
 
 
 class SpeakerUnreachable(SpeakerError):
+    pass
+
+
+class SpeakerTimeout(SpeakerUnreachable):
     pass
 
 

@@ -22,6 +22,7 @@ from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.router_pass import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
+from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, NoNotifier
@@ -117,7 +118,12 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     # services tell the reconciler and publish events only once their change commits
     notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
-    routers = RouterService(engine=engine, notifier=notifier, events=resource_events)
+    routers = RouterService(
+        engine=engine,
+        notifier=notifier,
+        events=resource_events,
+        addresses=AddressPolicy(settings.api_address_allow),
+    )
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
     )
@@ -125,6 +131,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         routers=routers,
         neighbors=neighbors,
         sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+        timeout=settings.rib_timeout,
     )
     owned = {
         name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
@@ -164,7 +171,10 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         live=LiveService(engine=engine, events=events, metrics=metrics),
         live_writer=live_writer,
         identity=IdentityService(
-            engine, session_ttl=settings.session_ttl, throttle=LoginThrottle()
+            engine,
+            session_ttl=settings.session_ttl,
+            throttle=LoginThrottle(),
+            api_key_max_ttl=settings.api_key_max_ttl,
         ),
         audit=AuditService(engine),
         store_writer=store_writer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -30,17 +31,31 @@ def serve(settings: Settings) -> None:
         )
     app = create_app(runtime)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    scheme = "https" if settings.tls_cert is not None else "http"
     print(
-        f"sdwan serve: API http://{host}:{settings.port}/v1/, "
-        f"dashboard http://{host}:{settings.port}/ui/",
+        f"sdwan serve: API {scheme}://{host}:{settings.port}/v1/, "
+        f"dashboard {scheme}://{host}:{settings.port}/ui/",
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=3,  # open event streams never end on their own
-    )
+    uvicorn.run(app, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the API: HTTPS with a certificate, and X-Forwarded-For
+    believed only from the reverse proxies the operator named (the audit log's
+    source and the login throttle depend on the client address)."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 3,  # open event streams never end on their own
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies) or None,
+        "server_header": False,
+    }
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        options["ssl_certfile"] = str(settings.tls_cert)
+        options["ssl_keyfile"] = str(settings.tls_key)
+    return options

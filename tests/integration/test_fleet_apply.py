@@ -135,7 +135,7 @@ def test_invalid_file_changes_nothing(orchestrator: OrchestratorProcess, tmp_pat
                 "name": "a",
                 "router_id": "198.18.0.1",
                 "asn": 65001,
-                "api_address": "unix:///nonexistent/a.sock",
+                "api_address": "unix:///run/sdwan/nonexistent-a.sock",  # allowed, never started
                 "attachments": [{"name": "x", "direction": "export", "policies": ["missing"]}],
             },
         ]

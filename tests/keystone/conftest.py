@@ -47,10 +47,10 @@ def ks_tokens(keystone: Keystone) -> dict[str, str]:
     return tokens
 
 
-def keystone_settings(tmp_path: Path, url: str) -> Settings:
+def keystone_settings(tmp_path: Path, url: str, admin_project_id: str | None = None) -> Settings:
     return Settings(
         database_url=sqlite_url(tmp_path / "sdwan.db"),
-        admin_token="ks-test-bootstrap-token",
+        admin_token="ks-test-bootstrap-token-0123456789abcdef",
         secret_key_file=tmp_path / "secret.key",
         auth_backend="keystone",
         keystone=KeystoneConfig(
@@ -60,6 +60,7 @@ def keystone_settings(tmp_path: Path, url: str) -> Settings:
             project="admin",
             cache_ttl=CACHE_TTL,
             timeout=3.0,
+            admin_project_id=admin_project_id,
         ),
     )
 
@@ -68,7 +69,7 @@ def keystone_settings(tmp_path: Path, url: str) -> Settings:
 def ks_runtime(tmp_path: Path, keystone: Keystone) -> Iterator[Runtime]:
     speakers: dict[str, FakeSpeaker] = {}
     rt = build_runtime(
-        keystone_settings(tmp_path, keystone.url),
+        keystone_settings(tmp_path, keystone.url, keystone.project_id("admin")),
         speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()),
     )
     yield rt

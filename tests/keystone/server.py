@@ -132,16 +132,16 @@ class Keystone:
 
     # --- administration over the real API ---------------------------------------------
 
-    def token(self, user: str, password: str, project: str) -> str:
+    def token(self, user: str, password: str, project: str, domain: str = "default") -> str:
         body = {
             "auth": {
                 "identity": {
                     "methods": ["password"],
                     "password": {
-                        "user": {"name": user, "domain": {"id": "default"}, "password": password}
+                        "user": {"name": user, "domain": {"id": domain}, "password": password}
                     },
                 },
-                "scope": {"project": {"name": project, "domain": {"id": "default"}}},
+                "scope": {"project": {"name": project, "domain": {"id": domain}}},
             }
         }
         answer = httpx.post(f"{self.url}/v3/auth/tokens", json=body, timeout=30)
@@ -157,21 +157,36 @@ class Keystone:
         assert items, f"no {kind} {name}"
         return str(items[0]["id"])
 
-    def add_user(self, name: str, password: str, project: str, role: str | None) -> None:
-        """Create project (if new) and user, and grant ``role`` on the project."""
+    def project_id(self, name: str, domain: str = "default") -> str:
         with self._admin() as admin:
-            made = admin.post(
-                "/projects", json={"project": {"name": project, "domain_id": "default"}}
-            )
+            found = admin.get("/projects", params={"name": name, "domain_id": domain}).json()
+            assert found["projects"], f"no project {name} in domain {domain}"
+            return str(found["projects"][0]["id"])
+
+    def add_domain(self, domain_id_hint: str) -> str:
+        """A new domain named ``domain_id_hint``; returns its id."""
+        with self._admin() as admin:
+            made = admin.post("/domains", json={"domain": {"name": domain_id_hint}})
+            assert made.status_code == 201, made.text
+            return str(made.json()["domain"]["id"])
+
+    def add_user(
+        self, name: str, password: str, project: str, role: str | None, domain: str = "default"
+    ) -> None:
+        """Create project (if new) and user in ``domain`` (an id), and grant ``role``
+        on the project."""
+        with self._admin() as admin:
+            made = admin.post("/projects", json={"project": {"name": project, "domain_id": domain}})
             assert made.status_code in (201, 409), made.text
             made = admin.post(
                 "/users",
-                json={"user": {"name": name, "password": password, "domain_id": "default"}},
+                json={"user": {"name": name, "password": password, "domain_id": domain}},
             )
             assert made.status_code == 201, made.text
             if role is None:
                 return
-            project_id, user_id = self._id(admin, "projects", project), made.json()["user"]["id"]
+            found = admin.get("/projects", params={"name": project, "domain_id": domain})
+            project_id, user_id = found.json()["projects"][0]["id"], made.json()["user"]["id"]
             role_id = self._id(admin, "roles", role)
             granted = admin.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
             assert granted.status_code == 204, granted.text

@@ -19,32 +19,47 @@ from sdwan.runtime import Runtime, build_runtime
 from tests.keystone.conftest import CACHE_TTL, PASSWORD, keystone_settings
 from tests.keystone.server import Keystone, _free_port
 
-ROUTER = {"name": "ks-r1", "router_id": "10.9.0.1", "asn": 65001, "api_address": "10.9.0.1:50051"}
+ROUTER = {
+    "name": "ks-r1",
+    "router_id": "192.0.2.1",
+    "asn": 65001,
+    "api_address": "unix:///run/sdwan/ks-r1.sock",
+}
 
 
 def ks(token: str) -> dict[str, str]:
     return {"X-Auth-Token": token}
 
 
-def test_roles_and_projects_map(ks_client: TestClient, ks_tokens: dict[str, str]) -> None:
+def ours(keystone: Keystone, name: str, domain: str = "default") -> str:
+    """Our project for a Keystone project: by its id."""
+    return f"keystone-{keystone.project_id(name, domain)}"
+
+
+def test_roles_and_projects_map(
+    ks_client: TestClient, ks_tokens: dict[str, str], keystone: Keystone
+) -> None:
     who = {
         name: ks_client.get("/v1/auth/whoami", headers=ks(token)).json()
         for name, token in ks_tokens.items()
     }
-    assert (who["ks-blue-member"]["role"], who["ks-blue-member"]["project"]) == ("member", "blue")
-    assert (who["ks-blue-reader"]["role"], who["ks-blue-reader"]["project"]) == ("reader", "blue")
-    assert (who["ks-red-member"]["role"], who["ks-red-member"]["project"]) == ("member", "red")
+    blue, red = ours(keystone, "blue"), ours(keystone, "red")
+    assert (who["ks-blue-member"]["role"], who["ks-blue-member"]["project"]) == ("member", blue)
+    assert (who["ks-blue-reader"]["role"], who["ks-blue-reader"]["project"]) == ("reader", blue)
+    assert (who["ks-red-member"]["role"], who["ks-red-member"]["project"]) == ("member", red)
     assert (who["admin"]["role"], who["admin"]["project"]) == ("admin", None)
     assert who["ks-blue-member"]["name"] == "keystone:ks-blue-member"
 
 
-def test_isolation_and_roles(ks_client: TestClient, ks_tokens: dict[str, str]) -> None:
+def test_isolation_and_roles(
+    ks_client: TestClient, ks_tokens: dict[str, str], keystone: Keystone
+) -> None:
     blue, reader = ks(ks_tokens["ks-blue-member"]), ks(ks_tokens["ks-blue-reader"])
     red, admin = ks(ks_tokens["ks-red-member"]), ks(ks_tokens["admin"])
     assert ks_client.post("/v1/routers", json=ROUTER, headers=reader).status_code == 403
     made = ks_client.post("/v1/routers", json=ROUTER, headers=blue)
     assert made.status_code == 201, made.text
-    assert made.json()["project_id"] == "blue"
+    assert made.json()["project_id"] == ours(keystone, "blue")
     url = f"/v1/routers/{made.json()['id']}"
     assert ks_client.get(url, headers=reader).status_code == 200
     assert ks_client.get(url, headers=red).status_code == 404
@@ -69,9 +84,8 @@ def test_bad_tokens_are_401(ks_client: TestClient) -> None:
 
 
 def test_bootstrap_bearer_token_still_works(ks_client: TestClient) -> None:
-    answer = ks_client.get(
-        "/v1/auth/whoami", headers={"Authorization": "Bearer ks-test-bootstrap-token"}
-    )
+    token = "ks-test-bootstrap-token-0123456789abcdef"
+    answer = ks_client.get("/v1/auth/whoami", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.json()["role"] == "admin"
 
 
@@ -152,9 +166,43 @@ def test_cli_login_with_os_variables(
     who = CliRunner().invoke(
         cli, ["whoami", "-o", "json"], obj=State(transport=ks_client._transport)
     )
-    assert who.exit_code == 0 and '"project": "red"' in who.output
+    assert who.exit_code == 0 and f'"project": "{ours(keystone, "red")}"' in who.output
     monkeypatch.setenv("OS_PASSWORD", "wrong")
     bad = CliRunner().invoke(
         cli, ["login", "--keystone"], obj=State(transport=ks_client._transport)
     )
     assert bad.exit_code == 1 and "refused" in bad.output
+
+
+def test_projects_map_by_id_and_admin_only_from_the_admin_project(
+    ks_client: TestClient, keystone: Keystone
+) -> None:
+    """Two Keystone projects named alike in two domains stay two projects; one named
+    "default" is not the built-in project; an admin of any other project is a member
+    of it only, and mints no built-in keys (issue 10, item 8)."""
+    other = keystone.add_domain("elsewhere")
+    keystone.add_user("ks-blue-twin", PASSWORD, "blue", "member", domain=other)
+    keystone.add_user("ks-default-admin", PASSWORD, "default", "admin")
+    twin = keystone.token("ks-blue-twin", PASSWORD, "blue", domain=other)
+    default_admin = keystone.token("ks-default-admin", PASSWORD, "default")
+
+    twin_who = ks_client.get("/v1/auth/whoami", headers=ks(twin)).json()
+    assert twin_who["project"] == ours(keystone, "blue", other) != ours(keystone, "blue")
+    made = ks_client.post("/v1/routers", json={**ROUTER, "name": "twin-r"}, headers=ks(twin))
+    assert made.status_code == 201, made.text
+    blue_member = keystone.token("ks-blue-member", PASSWORD, "blue")
+    assert ks_client.get("/v1/routers/twin-r", headers=ks(blue_member)).status_code == 404
+
+    admin_who = ks_client.get("/v1/auth/whoami", headers=ks(default_admin)).json()
+    assert admin_who["role"] == "member"
+    assert admin_who["project"] == ours(keystone, "default") != "default"
+    assert ks_client.get("/v1/users", headers=ks(default_admin)).status_code == 403
+    minted = ks_client.post(
+        "/v1/tokens", json={"name": "k", "role": "admin"}, headers=ks(default_admin)
+    )
+    assert minted.status_code == 403
+    projects = {
+        p["name"]: p
+        for p in ks_client.get("/v1/projects", headers=ks(default_admin)).json()["items"]
+    }
+    assert "Keystone project default (domain Default)" in str(projects)

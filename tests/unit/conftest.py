@@ -10,12 +10,24 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdwan.api.app import create_app
+from sdwan.auth import passwords
 from sdwan.config import Settings
 from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.runtime import Runtime, build_runtime
 from sdwan.store.db import sqlite_url
 
-ADMIN_TOKEN = "test-admin-token"
+REAL_SCRYPT_N = passwords.N  # before the fixture below lowers it
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"  # >= 32 characters
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt at N=2**14 instead of 2**17 (0.7 s a hash here): unit tests create and
+    log in many users. tests/unit/test_credentials.py checks the real cost."""
+    from sdwan.auth import passwords
+
+    monkeypatch.setattr(passwords, "N", 2**14)
 
 
 @pytest.fixture
@@ -33,6 +45,7 @@ def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtim
         probe_interval=0.05,
         backoff_initial=0.05,
         backoff_max=0.2,
+        api_address_allow=("*",),  # the allowlists have their own tests
     )
     rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
     yield rt

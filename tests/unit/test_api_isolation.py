@@ -150,3 +150,33 @@ def test_policyinfo_is_project_scoped(client: TestClient, callers: dict[str, Hea
         client.get("/v1/policyinfo", params={"host_name": "GoBGP-1"}, headers=red).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "res",
+    [NEIGHBORS, DEFINED_SETS, POLICIES, ATTACHMENTS, ANNOUNCEMENTS],
+    ids=["neighbors", "defined-sets", "policies", "attachments", "announcements"],
+)
+def test_lists_without_router_cover_the_callers_project(
+    client: TestClient, callers: dict[str, Headers], res: Resource
+) -> None:
+    """A member asking for neighbors (or any owned list) without ``router=`` gets its
+    whole project's, never another project's (issue 10, item 4)."""
+    blue, reader, red = callers["blue-member"], callers["blue-reader"], callers["red-member"]
+    for path, body in res.setup:
+        assert client.post(path, json=_in_blue(path, body)).status_code == 201
+    assert client.post(res.path, json=res.valid[0], headers=blue).status_code == 201
+    # the same objects on a router of project red
+    red_router = {**ROUTER, "name": "GoBGP-R", "api_address": "unix:///run/sdwan/red.sock"}
+    assert client.post("/v1/routers", json=red_router, headers=red).status_code == 201
+    for path, body in res.setup[1:]:
+        assert client.post(path, json={**body, "router": "GoBGP-R"}, headers=red).status_code == 201
+    made = client.post(res.path, json={**res.valid[0], "router": "GoBGP-R"}, headers=red)
+    assert made.status_code == 201, made.text
+
+    for who, router in ((blue, "GoBGP-1"), (reader, "GoBGP-1"), (red, "GoBGP-R")):
+        listed = client.get(res.path, headers=who)
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["total"] == 1
+        assert {item["router_name"] for item in listed.json()["items"]} == {router}
+    assert client.get(res.path).json()["total"] == 2  # admin: every project

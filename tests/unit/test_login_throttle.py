@@ -1,12 +1,15 @@
-"""Login brute force is slowed per user and per address, with bounded memory."""
+"""Login brute force is slowed per user and address and per address, counted before
+the password is checked, audited, with bounded memory (issue 10, item 5)."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 
 from sdwan.auth.throttle import LoginThrottle
-from sdwan.errors import TooManyRequests
+from sdwan.errors import NotAuthenticated, TooManyRequests
 from tests.unit.identity_helpers import PASSWORD, add_user
 
 
@@ -23,29 +26,64 @@ def _fail(throttle: LoginThrottle, user: str, addr: str, times: int) -> None:
         throttle(user, addr).failed()
 
 
-def test_lockout_per_user_across_addresses() -> None:
+def test_a_user_is_locked_only_where_the_guesses_come_from() -> None:
+    """Guessing alice's password from one address locks alice there, not elsewhere:
+    nobody can lock an admin out from an address of their own."""
     clock = Clock()
-    throttle = LoginThrottle(free=3, base_delay=2, clock=clock)
-    for i in range(4):  # a distributed guesser: a new address every time
-        throttle("alice", f"10.0.0.{i}").failed()
+    throttle = LoginThrottle(free=3, address_free=100, base_delay=2, clock=clock)
+    for _ in range(4):
+        throttle("alice", "192.0.2.66").failed()
     with pytest.raises(TooManyRequests) as raised:
-        throttle("alice", "10.9.9.9")
+        throttle("alice", "192.0.2.66")
     assert raised.value.retry_after == 2
-    throttle("bob", "10.9.9.9").succeeded()  # others are not affected
+    throttle("alice", "198.51.100.1").succeeded()  # alice from her own address
+    throttle("bob", "192.0.2.66").failed()  # others from that address: not yet
     clock.now += 2.01
-    throttle("alice", "10.9.9.9").failed()  # 5th failure: the delay doubles
+    throttle("alice", "192.0.2.66").failed()  # 5th: the delay doubles
     with pytest.raises(TooManyRequests) as raised:
-        throttle("alice", "10.9.9.8")
+        throttle("alice", "192.0.2.66")
     assert raised.value.retry_after == 4
 
 
 def test_lockout_per_address_across_users() -> None:
-    throttle = LoginThrottle(free=3, clock=Clock())
+    throttle = LoginThrottle(free=3, address_free=3, clock=Clock())
     for i in range(4):  # password spraying: a new user every time
         throttle(f"user{i}", "192.0.2.1").failed()
     with pytest.raises(TooManyRequests):
         throttle("someone-else", "192.0.2.1")
     throttle("someone-else", "192.0.2.2").succeeded()
+
+
+def test_attempts_count_before_their_password_is_checked() -> None:
+    """Guesses in flight at once count like guesses one after the other."""
+    throttle = LoginThrottle(free=3, clock=Clock())
+    in_flight = [throttle("alice", "192.0.2.1") for _ in range(4)]  # none has failed yet
+    assert [a.locked for a in in_flight] == [False, False, False, True]
+    with pytest.raises(TooManyRequests):
+        throttle("alice", "192.0.2.1")
+
+
+def test_parallel_wrong_passwords_are_throttled(client: TestClient) -> None:
+    add_user(client, "alice", "blue", "member")
+    identity = client.app.state.services.identity  # type: ignore[attr-defined]
+    start = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def guess() -> None:
+        start.wait()
+        try:
+            identity.login("alice", "wrong password", None, source="192.0.2.7")
+        except NotAuthenticated:
+            outcomes.append("401")
+        except TooManyRequests:
+            outcomes.append("429")
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["401"] * 6 + ["429"] * 6
 
 
 def test_delay_is_capped_and_window_forgets() -> None:
@@ -62,12 +100,12 @@ def test_delay_is_capped_and_window_forgets() -> None:
     throttle("alice", "a")
 
 
-def test_success_resets_the_user() -> None:
+def test_success_resets_the_user_at_that_address() -> None:
     throttle = LoginThrottle(free=2, clock=Clock())
     _fail(throttle, "alice", "a", 2)
-    throttle("alice", "b").succeeded()
-    _fail(throttle, "alice", "c", 2)
-    throttle("alice", "d")  # not locked: the success reset the count
+    throttle("alice", "a").succeeded()
+    _fail(throttle, "alice", "a", 2)
+    throttle("alice", "a")  # not locked: the success reset the count
 
 
 def test_memory_is_bounded() -> None:
@@ -94,3 +132,17 @@ def test_api_answers_429_with_retry_after(client: TestClient) -> None:
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) >= 1
     assert locked.json()["error"]["code"] == "too_many_requests"
+
+
+def test_failed_logins_and_lockouts_are_audited(client: TestClient) -> None:
+    add_user(client, "alice", "blue", "member")
+    wrong = {"username": "alice", "password": "not the password"}
+    for _ in range(6):
+        client.post("/v1/auth/login", json=wrong, headers={"Authorization": ""})
+    entries = client.get("/v1/audit", params={"resource_type": "user", "limit": 100}).json()
+    actions = [e["action"] for e in entries["items"] if e["actor"] == "alice"]
+    assert actions.count("login_failed") == 6
+    assert actions.count("lockout") == 1
+    failed = next(e for e in entries["items"] if e["action"] == "login_failed")
+    assert failed["actor_role"] == "anonymous" and failed["source"] == "testclient"
+    assert "not the password" not in str(entries)

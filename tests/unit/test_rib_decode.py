@@ -235,10 +235,12 @@ class FakeSource:
     def __init__(self, table: list[str], error: Exception | None = None) -> None:
         self.table, self.error = table, error
         self.requests: list[pb.ListPathRequest] = []
+        self.timeouts: list[float] = []
         self.closed = False
 
-    def list_path(self, request: pb.ListPathRequest) -> Iterator[pb.Destination]:
+    def list_path(self, request: pb.ListPathRequest, *, timeout: float) -> Iterator[pb.Destination]:
         self.requests.append(request)
+        self.timeouts.append(timeout)
         if self.error is not None:
             raise self.error
         yield from destinations(self.table)

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from sdwan import __version__
-from sdwan.api import errors, ui
+from sdwan.api import contract, errors, ui
+from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
+from sdwan.api.limits import Limits
 from sdwan.api.routes import (
     audit,
     events,
@@ -64,6 +66,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         audit=runtime.audit,
     )
     app.state.live = runtime.live
+    settings = runtime.settings
+    app.state.settings = settings
+    app.state.limits = Limits.build(
+        rib_per_caller=settings.rib_per_caller, streams_per_caller=settings.sse_max_streams
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(routers.router)
@@ -78,6 +86,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(audit.router)
     ui.install(app)
+
+    contract.install(app)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_schema(_principal: PrincipalDep) -> dict[str, Any]:

@@ -52,17 +52,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def get_principal(
-    request: Request,
-    services: ServicesDep,
-    authorization: Annotated[str | None, Header()] = None,
-    x_auth_token: Annotated[str | None, Header()] = None,
+async def authenticate(
+    request: Request, services: Services, authorization: str | None, x_auth_token: str | None
 ) -> Principal:
     """The caller: a Keystone token in X-Auth-Token (with SDWAN_AUTH_BACKEND=keystone)
-    or one of ours as a Bearer token (API keys, the bootstrap admin token, logins).
-    Async on purpose: the audit actor it sets (a context variable) then reaches the
-    endpoint, which FastAPI runs in a worker thread with a copy of this context (a
-    sync dependency's own thread would lose it)."""
+    or one of ours as a Bearer token (API keys, the bootstrap admin token, logins)."""
     source = client_address(request)
     keystone = services.keystone
     if x_auth_token is not None and not authorization:
@@ -73,20 +67,29 @@ async def get_principal(
             )
         if not x_auth_token.strip():
             raise NotAuthenticated("empty X-Auth-Token")
-        principal = await run_in_threadpool(
-            keystone.authenticate, x_auth_token.strip(), source=source
-        )
-        audit.current_actor.set(principal)
-        return principal
+        return await run_in_threadpool(keystone.authenticate, x_auth_token.strip(), source=source)
     if not authorization:
         hint = "X-Auth-Token: <keystone token>' or '" if keystone is not None else ""
         raise NotAuthenticated(f"missing credentials: send '{hint}Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("malformed Authorization header: expected 'Bearer <token>'")
-    principal = await run_in_threadpool(
+    return await run_in_threadpool(
         services.authenticator.authenticate, token.strip(), source=source
     )
+
+
+async def get_principal(
+    request: Request,
+    services: ServicesDep,
+    # described as the contract's security schemes (api/contract.py), not as parameters
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_auth_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The caller (see ``authenticate``). Async on purpose: the audit actor it sets (a
+    context variable) then reaches the endpoint, which FastAPI runs in a worker
+    thread with a copy of this context (a sync dependency's own thread would lose it)."""
+    principal = await authenticate(request, services, authorization, x_auth_token)
     audit.current_actor.set(principal)
     return principal
 
@@ -99,7 +102,7 @@ def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None
     if if_match is None or if_match.strip() == "*":
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise InvalidInput(
             f'If-Match: expected an ETag like "3", got {if_match!r}', field="If-Match"
         )

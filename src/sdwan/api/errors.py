@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from sdwan import errors
@@ -21,6 +22,7 @@ _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.PreconditionFailed, 412, "precondition_failed"),
     (errors.TooManyRequests, 429, "too_many_requests"),
     (errors.AuthBackendUnavailable, 503, "auth_backend_unavailable"),
+    (errors.SpeakerTimeout, 504, "speaker_timeout"),
     (errors.SpeakerUnreachable, 502, "speaker_unreachable"),
     (errors.SpeakerRejected, 502, "speaker_rejected"),
 ]
@@ -90,6 +92,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_answer(exc.errors())
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(_request: Request, exc: ValidationError) -> JSONResponse:
+        """A model validated below the API edge (a stored value re-read, a service's
+        own check): still the caller's input, still a 422 naming the field."""
+        return _validation_answer(exc.errors())
+
+    def _validation_answer(errors_: Any) -> JSONResponse:
         details = [
             {
                 "field": "body"
@@ -97,7 +108,7 @@ def install(app: FastAPI) -> None:
                 else _location(tuple(e.get("loc", ()))),
                 "message": _reason(e),
             }
-            for e in exc.errors()
+            for e in errors_
         ]
         first = details[0] if details else {"field": "body", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}"

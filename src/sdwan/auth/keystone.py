@@ -1,9 +1,13 @@
 """The Keystone backend: a token sent as ``X-Auth-Token`` is validated against
 Keystone v3 (``GET /v3/auth/tokens`` with the service's own token, through
-keystoneauth1). The token's project becomes our project (by name; created here on
-first sight), its roles our role (the strongest of admin > member/_member_ > reader;
-none of them: 403). Answers are cached for ``cache_ttl`` seconds (never past the
-token's own expiry); Keystone not answering is 503, never access."""
+keystoneauth1). The token's project becomes our project ``keystone-<project id>``
+(by id, never by name: names repeat across domains and could shadow a built-in
+project; created here on first sight, its description names the Keystone project
+and domain), its roles our role (the strongest of admin > member/_member_ > reader;
+none of them: 403). Only Keystone's admin role on the one configured admin project
+(``admin_project_id``) makes a global admin; admin elsewhere is a member of that
+project. Answers are cached for ``cache_ttl`` seconds (never past the token's own
+expiry); Keystone not answering is 503, never access."""
 
 from __future__ import annotations
 
@@ -46,11 +50,17 @@ class KeystoneConfig:
     cache_ttl: float = 30.0
     timeout: float = 5.0
     cache_size: int = 10_000
+    admin_project_id: str | None = None  # the only project whose admins are our admins
 
     @property
     def v3(self) -> str:
         base = self.url.rstrip("/")
         return base if base.endswith("/v3") else base + "/v3"
+
+
+def project_name(keystone_project_id: str) -> str:
+    """Our project for a Keystone project: its id, never its name."""
+    return f"keystone-{keystone_project_id}"[:64]
 
 
 def map_role(names: list[str]) -> Role | None:
@@ -131,7 +141,9 @@ class KeystoneAuthenticator:
 
     def _principal(self, body: Mapping[str, Any]) -> tuple[Principal, float]:
         user = (body.get("user") or {}).get("name") or "?"
-        project = (body.get("project") or {}).get("name")
+        scope = body.get("project") or {}
+        project_id = scope.get("id")
+        project = scope.get("name")
         expires_at = body.get("expires_at")
         remaining = self._config.cache_ttl
         if expires_at:
@@ -139,30 +151,32 @@ class KeystoneAuthenticator:
             remaining = (expiry - now()).total_seconds()
             if remaining <= 0:
                 raise NotAuthenticated("Keystone token expired")
-        if project is None:
+        if not project_id:
             raise NotAuthenticated("the Keystone token is not scoped to a project")
         role = map_role([r.get("name", "") for r in body.get("roles") or []])
         if role is None:
             raise PermissionDenied(
                 f"{user} has no admin, member or reader role in Keystone project {project}"
             )
-        self._ensure_project(project)
+        if role == Role.ADMIN and project_id != self._config.admin_project_id:
+            role = Role.MEMBER  # an admin of its own project, not of every project
+        ours = project_name(str(project_id))
+        domain = (scope.get("domain") or {}).get("name") or "?"
+        self._ensure_project(ours, f"Keystone project {project} (domain {domain})")
         principal = Principal(
             name=f"keystone:{user}",
             role=role,
-            project_id=None if role == Role.ADMIN else project,
+            project_id=None if role == Role.ADMIN else ours,
         )
         return principal, remaining
 
-    def _ensure_project(self, name: str) -> None:
+    def _ensure_project(self, name: str, description: str) -> None:
         try:
             with self._engine.begin() as conn:
                 if conn.execute(select(projects.c.name).where(projects.c.name == name)).first():
                     return
                 conn.execute(
-                    insert(projects).values(
-                        name=name, description="from Keystone", created_at=now()
-                    )
+                    insert(projects).values(name=name, description=description, created_at=now())
                 )
         except IntegrityError:
             pass  # created concurrently by another request

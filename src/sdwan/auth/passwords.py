@@ -2,21 +2,28 @@
 
 Why scrypt and not argon2: it is in ``hashlib`` (OpenSSL), so no compiled dependency
 to install or audit, and its memory cost defeats GPU/ASIC guessing much as argon2id's
-does. N=2**15, r=8, p=1 costs 32 MiB and ~0.1 s per hash. The parameters and a random
-16-byte salt are stored with the hash, so they can be raised later without breaking
-existing hashes (``needs_rehash``)."""
+does. N=2**17, r=8, p=1 is OWASP's current minimum for scrypt: 128 MiB and a few
+tenths of a second per hash, so at most ``MAX_CONCURRENT`` hashes run at once (the
+rest wait their turn). The parameters and a random 16-byte salt are stored with the
+hash: hashes made with older parameters keep working and are replaced at the next
+successful login (``needs_rehash``). Only logins and password changes hash: API
+tokens are random 256-bit values checked by SHA-256."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
+import threading
 
-N, R, P = 2**15, 8, 1
-_MAXMEM = 64 * 1024 * 1024
+N, R, P = 2**17, 8, 1
+_MAXMEM = 128 * R * N + 32 * 1024 * 1024  # scrypt needs 128*r*N bytes, plus headroom
 _LEN = 32
 MIN_LENGTH = 8
+MAX_CONCURRENT = 2  # 128 MiB each: parallel logins cannot exhaust memory
+_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 
 
 def _b64(data: bytes) -> str:
@@ -28,7 +35,12 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_LEN)
+    if n > N or r > R or p > P:  # a stored hash may not make us spend more than ours
+        raise ValueError("scrypt parameters above this server's")
+    with _slots:
+        return hashlib.scrypt(
+            password.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_LEN
+        )
 
 
 def hash_password(password: str) -> str:
@@ -47,5 +59,17 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, _unb64(digest))
 
 
-# verified against when the user does not exist, so both cases take the same time
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+def needs_rehash(stored: str) -> bool:
+    """True for a hash made with other parameters than today's."""
+    try:
+        scheme, n, r, p, _salt, _digest = stored.split("$")
+    except ValueError:
+        return True
+    return scheme != "scrypt" or (n, r, p) != (str(N), str(R), str(P))
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when the user does not exist, so both cases take the same
+    time; made at first use, not at import."""
+    return hash_password(secrets.token_urlsafe(16))

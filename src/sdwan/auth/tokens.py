@@ -5,7 +5,8 @@ Two kinds share the table: ``session`` tokens from ``POST /v1/auth/login`` (they
 expire) and ``api_key`` tokens for automation (the bootstrap admin token is one). A
 token bound to a user is re-checked against the user's current role assignment on
 every request: removing the role or the user cuts its tokens off at once, and a
-demotion applies immediately (the weaker of the token's and the assignment's role)."""
+demotion applies immediately (the weaker of the token's and the assignment's role).
+Only the bootstrap token is bound to no user."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from sdwan.auth.principal import Principal, Role, weaker
 from sdwan.errors import NotAuthenticated
@@ -23,6 +24,8 @@ from sdwan.store.tables import api_tokens
 
 TOKEN_PREFIX = "sdwan_"
 BOOTSTRAP_NAME = "bootstrap-admin"
+BOOTSTRAP_CREATOR = "sdwan serve"
+MIN_BOOTSTRAP_LENGTH = 32
 SESSION = "session"
 API_KEY = "api_key"
 
@@ -66,6 +69,24 @@ def issue(
     return token_id, token
 
 
+def _bound(conn: Connection, row: RowMapping, role: Role) -> tuple[str, Role]:
+    """The name and role of a token bound to a user, as of now: never more than the
+    user may do today. A session or key issued for a project where the user has a
+    role gets the weaker of the two; an admin's key for another project or role
+    holds while the user is still an admin somewhere; nothing else holds."""
+    assigned = conn.execute(
+        select(users.c.name, role_assignments.c.project, role_assignments.c.role)
+        .join(role_assignments, role_assignments.c.user_id == users.c.id)
+        .where(users.c.id == row["user_id"])
+    ).all()
+    here = [a for a in assigned if a.project == row["scope_project"]]
+    if here:
+        return here[0].name, weaker(role, Role(here[0].role))
+    if row["kind"] == API_KEY and any(a.role == Role.ADMIN for a in assigned):
+        return assigned[0].name, role
+    raise NotAuthenticated("token no longer valid: its user or role assignment was removed")
+
+
 class TokenAuthenticator:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -86,20 +107,7 @@ class TokenAuthenticator:
             role = Role(row["role"])
             name = row["name"]
             if row["user_id"] is not None:
-                bound = conn.execute(
-                    select(users.c.name, role_assignments.c.role)
-                    .join(role_assignments, role_assignments.c.user_id == users.c.id)
-                    .where(
-                        users.c.id == row["user_id"],
-                        role_assignments.c.project == row["scope_project"],
-                    )
-                ).first()
-                if bound is None:
-                    raise NotAuthenticated(
-                        "token no longer valid: its user or role assignment was removed"
-                    )
-                role = weaker(role, Role(bound.role))
-                name = bound.name
+                name, role = _bound(conn, row, role)
         return Principal(
             name=name,
             role=role,
@@ -111,7 +119,9 @@ class TokenAuthenticator:
 
     def ensure_bootstrap(self, configured: str | None) -> str | None:
         """Store SDWAN_ADMIN_TOKEN's hash, or at first start generate an admin token.
-        Returns a newly generated token (to print once), else None."""
+        A configured token that changed revokes the bootstrap tokens before it (a
+        leaked one stops working once it is replaced). Returns a newly generated
+        token (to print once), else None."""
         with self._engine.begin() as conn:
             if configured:
                 digest = hash_token(configured)
@@ -120,6 +130,16 @@ class TokenAuthenticator:
                 ).first()
                 if known is None:
                     conn.execute(
+                        update(api_tokens)
+                        .where(
+                            api_tokens.c.name == BOOTSTRAP_NAME,
+                            api_tokens.c.created_by == BOOTSTRAP_CREATOR,
+                            api_tokens.c.user_id.is_(None),
+                            api_tokens.c.revoked_at.is_(None),
+                        )
+                        .values(revoked_at=now())
+                    )
+                    conn.execute(
                         insert(api_tokens).values(
                             id=new_id(),
                             name=BOOTSTRAP_NAME,
@@ -127,7 +147,7 @@ class TokenAuthenticator:
                             role=Role.ADMIN,
                             project_id=None,
                             kind=API_KEY,
-                            created_by="sdwan serve",
+                            created_by=BOOTSTRAP_CREATOR,
                             created_at=now(),
                         )
                     )
@@ -142,6 +162,18 @@ class TokenAuthenticator:
                 scope_project=None,
                 user_id=None,
                 expires_at=None,
-                created_by="sdwan serve",
+                created_by=BOOTSTRAP_CREATOR,
             )
             return token
+
+
+def check_bootstrap_token(token: str | None, *, dev_mode: bool) -> None:
+    """SDWAN_ADMIN_TOKEN is an admin credential: at least 32 characters (the generated
+    one has 43 random ones), unless SDWAN_DEV_MODE allows a short one."""
+    if token is not None and len(token) < MIN_BOOTSTRAP_LENGTH and not dev_mode:
+        raise ValueError(
+            f"SDWAN_ADMIN_TOKEN must be at least {MIN_BOOTSTRAP_LENGTH} characters (it is an "
+            "admin credential; e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe"
+            "(32))'`), or unset to have one generated; SDWAN_DEV_MODE=1 allows a short one "
+            "for development only"
+        )

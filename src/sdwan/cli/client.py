@@ -7,6 +7,8 @@ pass an ``httpx.MockTransport`` through :class:`State`).
 
 from __future__ import annotations
 
+import os
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -86,8 +88,15 @@ class ApiClient:
             headers["X-Auth-Token"] = token
         elif token:
             headers["Authorization"] = f"Bearer {token}"
+        # SDWAN_CA_FILE: the CA that signed an HTTPS server's certificate (sdwan serve
+        # --tls-cert with a private CA); else the system's trust store
+        ca_file = os.environ.get("SDWAN_CA_FILE")
         self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, transport=transport, timeout=timeout
+            base_url=self.base_url,
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+            verify=ssl.create_default_context(cafile=ca_file) if ca_file else True,
         )
 
     def close(self) -> None:

@@ -136,7 +136,12 @@ def user_show(ctx: typer.Context, name: str, output: OutputOpt = OutputFormat.ta
 
 @users_app.command("set-password")
 def user_set_password(
-    ctx: typer.Context, name: str, password_stdin: PasswordStdinOpt = False
+    ctx: typer.Context,
+    name: str,
+    password_stdin: PasswordStdinOpt = False,
+    revoke_api_keys: Annotated[
+        bool, typer.Option("--revoke-api-keys", help="Also revoke the user's API keys.")
+    ] = False,
 ) -> None:
     """Admins: set anyone's. Others: your own (asks for the current one first). With
     --password-stdin: the new password on the first line, the current on the second."""
@@ -147,8 +152,11 @@ def user_set_password(
     body["password"] = _password(password_stdin, "New password", confirm=not password_stdin)
     if password_stdin and "current_password" in body:  # first line new, second current
         body["password"], body["current_password"] = body["current_password"], body["password"]
+    if revoke_api_keys:
+        body["revoke_api_keys"] = True
     get_client(ctx).request("PUT", resource_path("users", name) + "/password", body=body)
-    typer.echo(f"password of {name} changed; its login sessions ended")
+    ended = "login sessions and API keys" if revoke_api_keys else "login sessions"
+    typer.echo(f"password of {name} changed; its {ended} ended")
 
 
 @users_app.command("delete")
@@ -160,7 +168,20 @@ def user_delete(ctx: typer.Context, name: str) -> None:
 
 # ---- projects --------------------------------------------------------------------------
 
-PROJECT_COLUMNS = [("NAME", "name"), ("DESCRIPTION", "description"), ("CREATED", "created_at")]
+PROJECT_COLUMNS = [
+    ("NAME", "name"),
+    ("DESCRIPTION", "description"),
+    ("ALLOWED API ADDRESSES", "api_address_allow"),
+    ("CREATED", "created_at"),
+]
+AllowOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow",
+        help="A gobgpd API address its routers may use (repeatable): unix:/socket/dir/, a "
+        "network such as 192.0.2.0/24, or '*'. Narrows the server's SDWAN_API_ADDRESS_ALLOW.",
+    ),
+]
 
 
 @projects_app.command("create")
@@ -168,11 +189,40 @@ def project_create(
     ctx: typer.Context,
     name: str,
     description: Annotated[str, typer.Option("--description")] = "",
+    allow: AllowOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    print_object(
-        get_client(ctx).post("/v1/projects", {"name": name, "description": description}), output
-    )
+    """Create a project (admins); --allow gives it its own list of API addresses."""
+    body: dict[str, object] = {"name": name, "description": description}
+    if allow:
+        body["api_address_allow"] = allow
+    print_object(get_client(ctx).post("/v1/projects", body), output)
+
+
+@projects_app.command("set")
+def project_set(
+    ctx: typer.Context,
+    name: str,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+    allow: AllowOpt = None,
+    server_list: Annotated[
+        bool, typer.Option("--server-list", help="Drop the project's own list.")
+    ] = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Change a project's description or its allowlist of gobgpd API addresses."""
+    body: dict[str, object] = {}
+    if description is not None:
+        body["description"] = description
+    if allow and server_list:
+        raise CliError("give --allow or --server-list, not both")
+    if allow:
+        body["api_address_allow"] = allow
+    elif server_list:
+        body["api_address_allow"] = None
+    if not body:
+        raise CliError("nothing to change: give --description, --allow or --server-list")
+    print_object(get_client(ctx).patch(resource_path("projects", name), body), output)
 
 
 @projects_app.command("list")

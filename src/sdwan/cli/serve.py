@@ -31,14 +31,37 @@ def serve(
             "default 8).",
         ),
     ] = None,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option(help="Serve HTTPS with this PEM certificate (chain) (SDWAN_TLS_CERT)."),
+    ] = None,
+    tls_key: Annotated[
+        str | None, typer.Option(help="The certificate's PEM private key (SDWAN_TLS_KEY).")
+    ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev", help="Development only: allow a short SDWAN_ADMIN_TOKEN (SDWAN_DEV_MODE=1)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API and the dashboard (/ui/) on 127.0.0.1:9998 and keep every gobgpd
     converged."""
+    from sdwan.cli.client import CliError
     from sdwan.config import load_settings
     from sdwan.server import serve as run
 
-    run(
-        load_settings(
-            db=db, host=host, port=port, reconcile_interval=reconcile_interval, workers=workers
+    try:
+        settings = load_settings(
+            db=db,
+            host=host,
+            port=port,
+            reconcile_interval=reconcile_interval,
+            workers=workers,
+            dev_mode=dev,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
-    )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    run(settings)

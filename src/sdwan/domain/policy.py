@@ -44,7 +44,7 @@ class SetType(StrEnum):
 def check_community(value: str) -> str:
     if value in WELL_KNOWN_COMMUNITIES:
         return value
-    match = _COMMUNITY.match(value)
+    match = _COMMUNITY.fullmatch(value)
     if not match or any(int(part) > 65535 for part in match.groups()):
         raise ValueError(
             f"{value!r} is not a community: use ASN:VALUE (each 0-65535) or one of "
@@ -54,16 +54,49 @@ def check_community(value: str) -> str:
 
 
 def check_large_community(value: str) -> str:
-    match = _LARGE_COMMUNITY.match(value)
+    match = _LARGE_COMMUNITY.fullmatch(value)
     if not match or any(int(part) > 4294967295 for part in match.groups()):
         raise ValueError(f"{value!r} is not a large community: use A:B:C (each 0-4294967295)")
     return value
 
 
+MAX_REGEX_LENGTH = 256
+MAX_REGEX_REPEAT = 1000  # RE2's (gobgpd's regexp engine) limit on {n,m}
+MAX_REGEX_NESTING = 32
+_REPEAT = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+def _nesting(value: str) -> int:
+    depth = deepest = 0
+    escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def check_regex(value: str) -> str:
+    """A regular expression gobgpd (Go's RE2) and Python both accept, of bounded
+    size: at most 256 characters, 32 nested groups, repetitions up to {1000}."""
+    if len(value) > MAX_REGEX_LENGTH:
+        raise ValueError(f"regular expression longer than {MAX_REGEX_LENGTH} characters")
+    if _nesting(value) > MAX_REGEX_NESTING:
+        raise ValueError(f"regular expression nests more than {MAX_REGEX_NESTING} groups")
+    for match in _REPEAT.finditer(value):
+        if any(int(n) > MAX_REGEX_REPEAT for n in match.groups() if n):
+            raise ValueError(
+                f"{value!r}: repetition counts above {MAX_REGEX_REPEAT} are not supported"
+            )
     try:
         re.compile(value)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
     return value
 
@@ -160,13 +193,13 @@ def _neighbor_member(value: str) -> str:
 
 def _community_member(value: str) -> str:
     """A community, or a regular expression over ASN:VALUE text."""
-    if _COMMUNITY.match(value) or value in WELL_KNOWN_COMMUNITIES:
+    if _COMMUNITY.fullmatch(value) or value in WELL_KNOWN_COMMUNITIES:
         return check_community(value)
     return check_regex(value)
 
 
 def _large_community_member(value: str) -> str:
-    if _LARGE_COMMUNITY.match(value):
+    if _LARGE_COMMUNITY.fullmatch(value):
         return check_large_community(value)
     return check_regex(value)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from sdwan.domain.policy import Actions
 from sdwan.domain.values import check_ip
 
 FORMS = (
@@ -26,11 +29,19 @@ def parse_statement_action(text: str) -> dict[str, Any]:
     """Actions (without the disposition) for ``text``; ValueError naming the forms."""
     words = text.split()
     try:
-        return _parse(words)
+        actions = _parse(words)
     except (ValueError, IndexError):
         raise ValueError(
             f"cannot read statement action {text!r}; use one of: {', '.join(FORMS)}"
         ) from None
+    try:  # the numbers' ranges, the communities' syntax: as a policy's own actions
+        Actions.model_validate(actions)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ValueError(f"{text!r}: {where + ': ' if where else ''}{reason}") from None
+    return actions
 
 
 def _parse(words: list[str]) -> dict[str, Any]:

@@ -20,6 +20,9 @@ from sdwan.api.schemas.routers import RouterCreate
 from sdwan.domain.values import default_families
 from sdwan.errors import InvalidInput
 
+MAX_ROUTERS = 1000  # routers in one fleet file
+MAX_PER_SECTION = 10_000  # neighbors (or sets, policies...) of one router in one file
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -109,6 +112,8 @@ def parse_fleet(document: Any) -> list[RouterSpec]:
     routers = document.get("routers") or []
     if not isinstance(routers, list):
         raise InvalidInput("routers: expected a list", field="routers")
+    if len(routers) > MAX_ROUTERS:
+        raise InvalidInput(f"routers: at most {MAX_ROUTERS} per file", field="routers")
     specs: list[RouterSpec] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(routers):
@@ -139,6 +144,8 @@ def _children(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
     if not isinstance(items, list):
         raise InvalidInput(f"{where}: expected a list", field=where)
+    if len(items) > MAX_PER_SECTION:
+        raise InvalidInput(f"{where}: at most {MAX_PER_SECTION} per router", field=where)
     found: dict[str, dict[str, Any]] = {}
     given: dict[str, set[str]] = {}
     for index, item in enumerate(items):

@@ -48,7 +48,7 @@ def current_state(
 ) -> tuple[dict[str, Any] | None, State]:
     """The router's fields and, per section, key -> (id, fields) as the schemas dump
     them; objects being deleted are left out."""
-    router = repo.get_router(conn, key=name)
+    router = repo.get_router_by_name(conn, name=name)  # by name only: never by a guessed id
     if router is None or router.status == Status.PENDING_DELETE:
         return None, {}
     values = normalize(ROUTER, {f: getattr(router, f) for f in ROUTER.fields()}, name)
@@ -101,7 +101,7 @@ def plan_router(
     else:
         diff = _diff(ROUTER, current, spec.values, set(spec.values))
         if diff:
-            router = repo.get_router(conn, key=name)
+            router = repo.get_router_by_name(conn, name=name)
             restart = [f for f in RESTART_FIELDS if f in diff]
             effect = (
                 f"BGP restarts on {name}: all its sessions reset ({', '.join(restart)})"

@@ -1,11 +1,17 @@
 """Plan, apply and export fleet files through the resource services, all in one
-transaction (a dry run runs every check, then rolls back)."""
+transaction. A dry run runs every check, then throws the result away; on SQLite it
+runs on a private in-memory copy of the desired state, so it never holds the
+database's one write lock. Only the caller's routers are read: a file naming another
+project's router is answered as a POST of that name would be."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.values import default_families
@@ -16,9 +22,18 @@ from sdwan.secretbox import SecretBox
 from sdwan.service.children import ChildService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.routers import RouterService
-from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.uow import UnitOfWork, reading, unit_of_work
+from sdwan.store import repo
+from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
 ORDER = [k.section for k in CHILD_KINDS]  # neighbors, sets, policies, attachments, ...
+
+
+@dataclass
+class _Progress:
+    """Where one apply stands: state of that request only, never of the service."""
+
+    current: Change | None = None
 
 
 class FleetService:
@@ -49,7 +64,9 @@ class FleetService:
         nothing: InvalidInput/Conflict propagate and the transaction rolls back."""
         principal.require_write()
         specs = parse_fleet(document)
-        with unit_of_work(self._engine, commit=not dry_run) as work:
+        progress = _Progress()
+        with self._work(dry_run) as work:
+            _check_visible(work.conn, principal, specs)
             changes = [
                 c
                 for spec in specs
@@ -57,9 +74,9 @@ class FleetService:
             ]
             by_router = {spec.values["name"]: spec for spec in specs}
             try:
-                self._execute(principal, changes, by_router)
+                self._execute(principal, changes, by_router, progress)
             except (InvalidInput, Conflict) as exc:
-                raise _located(exc, specs, self._current) from None
+                raise _located(exc, specs, progress.current) from None
         return {
             "changes": [c.as_dict() for c in changes],
             "effects": sorted({c.effect for c in changes if c.effect}),
@@ -67,10 +84,27 @@ class FleetService:
             "dry_run": dry_run,
         }
 
-    def _execute(self, principal: Principal, changes: list[Change], specs: dict[str, Any]) -> None:
-        self._current: Change | None = None
+    @contextmanager
+    def _work(self, dry_run: bool) -> Iterator[UnitOfWork]:
+        if dry_run and sqlite_file(self._engine) is not None:
+            with (
+                desired_state_copy(self._engine) as copy,
+                unit_of_work(copy, commit=False) as work,
+            ):
+                yield work
+            return
+        with unit_of_work(self._engine, commit=not dry_run) as work:
+            yield work
+
+    def _execute(
+        self,
+        principal: Principal,
+        changes: list[Change],
+        specs: dict[str, Any],
+        progress: _Progress,
+    ) -> None:
         for change in changes:
-            self._current = change
+            progress.current = change
             if change.kind != "router":
                 continue
             if change.action == "create":
@@ -88,7 +122,7 @@ class FleetService:
                 kind = kinds.get(change.kind)
                 if kind is None or kind.section != section or change.action == "delete":
                     continue
-                self._current = change
+                progress.current = change
                 values = specs[change.router].children[section][change.key]
                 if change.action == "create":
                     self._create(principal, kind, change.router, values)
@@ -100,7 +134,7 @@ class FleetService:
                 kind = kinds.get(change.kind)
                 if kind is not None and kind.section == section and change.action == "delete":
                     assert change.id is not None
-                    self._current = change
+                    progress.current = change
                     if section == "neighbors":
                         self._neighbors.delete(principal, change.id, if_match=None)
                     else:
@@ -157,6 +191,21 @@ class FleetService:
                         entry[kind.section] = items
                 routers.append(entry)
         return {"version": 1, "routers": routers}
+
+
+def _check_visible(conn: Connection, principal: Principal, specs: list[RouterSpec]) -> None:
+    """A router of another project is answered as taken, exactly as POST /v1/routers
+    answers that name, before anything of it is read (or a password decrypted)."""
+    if principal.project_id is None:
+        return
+    for index, spec in enumerate(specs):
+        name = spec.values["name"]
+        found = repo.get_router_by_name(conn, name=name)
+        if found is not None and found.project_id != principal.project_id:
+            raise Conflict(
+                f"routers[{index}].name: {name!r} is already in use",
+                field=f"routers[{index}].name",
+            )
 
 
 def _located(

@@ -93,7 +93,9 @@ class Route:
 class PathSource(Protocol):
     """What a RIB view needs from a gobgpd (GobgpClient provides it)."""
 
-    def list_path(self, request: pb.ListPathRequest) -> Iterator[pb.Destination]: ...
+    def list_path(
+        self, request: pb.ListPathRequest, *, timeout: float
+    ) -> Iterator[pb.Destination]: ...
     def close(self) -> None: ...
 
 

@@ -55,6 +55,25 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def pid_running(pid: int) -> bool:
+    """Whether any thread of ``pid`` still runs. A process whose main thread has
+    exited shows as a zombie while its other threads (a Go daemon's) still run or are
+    still exiting: it is gone only once none of them is left."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            continue
+        if state not in ("Z", "X", "x"):
+            return True
+    return False
+
+
 def _start_time(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -82,7 +101,8 @@ def _reap(pid: int) -> None:
 
 
 def stop_pid(pid: int, timeout: float = _STOP_TIMEOUT) -> None:
-    """SIGTERM ``pid``, SIGKILL after ``timeout`` s; polls (bounded) until it is gone."""
+    """SIGTERM ``pid``, SIGKILL after ``timeout`` s; returns once no thread of it runs
+    any more (polled, bounded), so that nothing of it outlives ``lab down``."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
         try:
             os.kill(pid, sig)
@@ -91,7 +111,7 @@ def stop_pid(pid: int, timeout: float = _STOP_TIMEOUT) -> None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             _reap(pid)
-            if not pid_alive(pid):
+            if not pid_running(pid):
                 return
             time.sleep(0.02)
     raise LabError(f"pid {pid} survived SIGKILL")

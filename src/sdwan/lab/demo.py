@@ -27,7 +27,7 @@ from typing import Any
 from sdwan.lab.builder import DEFAULT_ROOT, LabRunner
 from sdwan.lab.frr import vtysh
 from sdwan.lab.gobgpd import wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess, free_port
+from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
 
 TOPOLOGY = Path(__file__).resolve().parents[3] / "examples" / "original-demo" / "topology.yaml"
@@ -328,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     here = os.path.relpath(Path(__file__).resolve().parents[3] / "examples/original-demo/run")
     say(f"""
 == left running for you to explore (outage {result.outage_s}s)
-dashboard: {result.url}/ui/ (log in with the token lab-admin-token)
-export SDWAN_URL={result.url} SDWAN_TOKEN=lab-admin-token
+dashboard: {result.url}/ui/ (log in with the token {ADMIN_TOKEN})
+export SDWAN_URL={result.url} SDWAN_TOKEN={ADMIN_TOKEN}
 sdwan neighbor list ; sdwan rib show GoBGP-3
 sdwan lab exec pc1 -- traceroute -n {FAR_HOST}
 vtysh -N {args.prefix}-vyos4 -c 'show ip bgp'

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,7 +18,11 @@ import httpx
 
 from sdwan.lab.gobgpd import wait_for
 
-ADMIN_TOKEN = "lab-admin-token"
+ADMIN_TOKEN = "lab-admin-token-for-tests-0123456789abcdef"  # >= 32 characters
+# the lab's sockets (under /run, wherever --lab-dir puts them), the tests' (tmp)
+LAB_API_ADDRESS_ALLOW = (
+    f"unix:{tempfile.gettempdir()}/ unix:/run/ 127.0.0.0/8 ::1/128 198.18.0.0/15"
+)
 
 
 def free_port() -> int:
@@ -34,13 +40,18 @@ class OrchestratorProcess:
         port: int | None = None,
         extra_env: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
+        https_ca: Path | None = None,
     ) -> None:
+        """``https_ca``: the server has SDWAN_TLS_CERT/KEY (in ``extra_env``) signed by
+        this CA; the URL is https and every client here checks against it."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.db_path = self.workdir / "sdwan.db"
         self.log_path = self.workdir / "sdwan-serve.log"
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.https_ca = https_ca
+        scheme = "https" if https_ca else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self._extra_env = extra_env or {}
         self._extra_args = extra_args or []
         self._proc: subprocess.Popen[bytes] | None = None
@@ -54,6 +65,9 @@ class OrchestratorProcess:
             "SDWAN_TOKEN": ADMIN_TOKEN,
             "SDWAN_URL": self.url,
             "SDWAN_CONFIG": str(self.workdir / "cli-config.yaml"),
+            **({"SDWAN_CA_FILE": str(self.https_ca)} if self.https_ca else {}),
+            # the lab's and the tests' gobgpd sockets, and the lab's own addresses
+            "SDWAN_API_ADDRESS_ALLOW": LAB_API_ADDRESS_ALLOW,
             **self._extra_env,
         }
 
@@ -82,7 +96,9 @@ class OrchestratorProcess:
         if self._proc is None or self._proc.poll() is not None:
             raise RuntimeError(f"sdwan serve exited; log:\n{self.log_tail()}")
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return (
+                httpx.get(f"{self.url}/healthz", timeout=1, verify=self.verify).status_code == 200
+            )
         except httpx.HTTPError:
             return False
 
@@ -109,8 +125,15 @@ class OrchestratorProcess:
 
     def client(self) -> httpx.Client:
         return httpx.Client(
-            base_url=self.url, timeout=10, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            base_url=self.url,
+            timeout=10,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            verify=self.verify,
         )
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.https_ca)) if self.https_ca else True
 
     def cli(
         self, *args: str, input_text: str | None = None, check: bool = True

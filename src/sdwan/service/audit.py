@@ -123,6 +123,27 @@ def audit_row(
     }
 
 
+def record_anonymous(conn: Connection, username: str, source: str, *, action: str) -> None:
+    """An entry for something an unauthenticated caller did (a failed login, the
+    lockout it started): the name it claimed and where it came from. Global (no
+    project): admins see it."""
+    conn.execute(
+        insert(audit_log).values(
+            at=now(),
+            actor=username[:63],
+            actor_role="anonymous",
+            source=source[:64],
+            project_id=None,
+            action=action,
+            resource_type="user",
+            resource_id=username[:64],
+            resource_name=username[:255],
+            before=None,
+            after=None,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class AuditQuery:
     actor: str | None = None

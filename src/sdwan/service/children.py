@@ -200,8 +200,6 @@ class ChildService:
                     ).id
                 except NotFound:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
-            elif principal.project_id is not None:
-                raise InvalidInput("router: required for project-scoped callers", field="router")
             rows, total = children.list_children(
                 conn,
                 self.spec.table,
@@ -211,6 +209,7 @@ class ChildService:
                 default_sort=f"router,{self.spec.key_field}",
                 limit=limit,
                 offset=offset,
+                project_id=principal.project_id,
             )
         return Page(rows, total, limit, offset)
 

@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE, RECREATE_FIELDS
 from sdwan.domain.neighbor_rules import check_neighbor
 from sdwan.domain.status import Status, status_after_update
-from sdwan.domain.values import default_families, normalize_api_address
+from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
@@ -120,7 +121,9 @@ class NeighborService:
                 f"{where}router: router {router.name} is being deleted", field=f"{where}router"
             )
         api_address = item.get("api_address")
-        if api_address is not None and normalize_api_address(api_address) != router.api_address:
+        if api_address is not None and endpoint_key(api_address) != endpoint_key(
+            router.api_address
+        ):
             raise InvalidInput(
                 f"{where}api_address: {api_address} is not router {router.name}'s "
                 f"api_address ({router.api_address})",
@@ -183,12 +186,16 @@ class NeighborService:
                     filters["router_uuid"] = visible(principal, router, key).id
                 except NotFound:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
-            if principal.project_id is not None:
-                if filters.get("project_id", principal.project_id) != principal.project_id:
-                    return Page([], 0, limit, offset)  # another project: nothing visible
-                filters["project_id"] = principal.project_id
+            wanted = filters.pop("project_id", None)  # an admin's project filter
+            if principal.project_id is not None and wanted not in (None, principal.project_id):
+                return Page([], 0, limit, offset)  # another project: nothing visible
             items, total = repo.list_neighbors(
-                conn, filters=filters, sort=sort, limit=limit, offset=offset
+                conn,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+                project_id=principal.project_id or wanted,
             )
         return Page(items, total, limit, offset)
 

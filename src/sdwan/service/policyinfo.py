@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, delete, insert, select
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.domain.status import Status
-from sdwan.domain.values import normalize_api_address
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, visible
@@ -51,7 +51,7 @@ class PolicyInfoService:
                 principal, repo.get_router(conn, key=item["host_name"]), item["host_name"]
             )
             mgmt = item.get("mgmt_addr")
-            if mgmt and normalize_api_address(mgmt) != router.api_address:
+            if mgmt and endpoint_key(mgmt) != endpoint_key(router.api_address):
                 raise InvalidInput(
                     f"mgmt_addr: {mgmt} is not router {router.name}'s "
                     f"api_address ({router.api_address})",

@@ -14,12 +14,13 @@ import base64
 import binascii
 import heapq
 import ipaddress
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.values import FAMILIES
-from sdwan.errors import InvalidInput
+from sdwan.errors import InvalidInput, SpeakerTimeout, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp.paths import (
     PathSource,
@@ -133,11 +134,17 @@ def select_page(
 
 class RibService:
     def __init__(
-        self, *, routers: RouterService, neighbors: NeighborService, sources: SourceFactory
+        self,
+        *,
+        routers: RouterService,
+        neighbors: NeighborService,
+        sources: SourceFactory,
+        timeout: float = 10.0,
     ) -> None:
         self._routers = routers
         self._neighbors = neighbors
         self._sources = sources
+        self._timeout = timeout  # a whole page, from the first byte to the last
 
     def global_rib(self, principal: Principal, router_key: str, query: RibQuery) -> RibPage:
         router = self._routers.get(principal, router_key)
@@ -169,14 +176,22 @@ class RibService:
         after = decode_cursor(query.after, family) if query.after else None
         request = list_path_request(table, family, name=name, prefix=prefix, longer=query.longer)
         source = self._sources(target)
+        started = time.monotonic()
         try:
-            stream = source.list_path(request)
+            stream = source.list_path(request, timeout=self._timeout)
             try:
                 page, more = select_page(stream, after=after, limit=query.limit)
             finally:
                 close = getattr(stream, "close", None)
                 if close is not None:
                     close()  # cancels the gRPC stream if it is still open
+        except SpeakerUnreachable as exc:
+            if time.monotonic() - started >= self._timeout * 0.9:
+                raise SpeakerTimeout(
+                    f"gobgpd at {target} did not send the page within {self._timeout:g} s "
+                    "(SDWAN_RIB_TIMEOUT); narrow it with prefix/longer or a smaller limit"
+                ) from exc
+            raise
         finally:
             source.close()
         items = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -10,9 +10,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
+from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
@@ -25,11 +27,17 @@ RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
 class RouterService:
     def __init__(
-        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
+        self,
+        *,
+        engine: Engine,
+        notifier: ChangeNotifier,
+        events: EventSink | None = None,
+        addresses: AddressPolicy | None = None,
     ) -> None:
         self._engine = engine
         self._notifier = notifier
         self._events = events or NoEvents()
+        self._addresses = addresses or AddressPolicy()
 
     @atomic
     def create_many(
@@ -38,8 +46,8 @@ class RouterService:
         """All or nothing, in one transaction. ``items`` are validated field values."""
         principal.require_write()
         prefix = len(items) > 1
-        _unique_within(items, "name", prefix)
-        _unique_within(items, "api_address", prefix)
+        _unique_within(items, "name", prefix, str)
+        _unique_within(items, "api_address", prefix, endpoint_key)
         stamp = repo.now()
         rows = [
             {
@@ -58,18 +66,20 @@ class RouterService:
             for item in items
         ]
         with transaction(self._engine) as conn:
+            used = _endpoints_in_use(conn)
             for index, row in enumerate(rows):
                 where = f"items[{index}]." if prefix else ""
-                self._check_free(conn, row, where=where)
                 if not identity_repo.project_exists(conn, row["project_id"]):
                     raise InvalidInput(
                         f"{where}project: no project {row['project_id']!r}",
                         field=f"{where}project",
                     )
+                self._check_free(conn, principal, row, used, where=where)
+                self._check_allowed(conn, row["project_id"], row["api_address"], where)
             try:
                 repo.insert_routers(conn, rows=rows)
-            except IntegrityError as exc:
-                raise Conflict(f"router name or api_address already in use: {exc.orig}") from None
+            except IntegrityError:
+                raise Conflict("router name or api_address already in use") from None
             created = [repo.get_router(conn, key=row["id"]) for row in rows]
         for row in rows:
             self._notifier.router_changed(row["id"])
@@ -78,21 +88,49 @@ class RouterService:
         return records
 
     def _check_free(
-        self, conn: Any, row: Mapping[str, Any], *, where: str, own_id: str = ""
+        self,
+        conn: Any,
+        principal: Principal,
+        row: Mapping[str, Any],
+        used: dict[str, tuple[str, str, str]],
+        *,
+        where: str,
+        own_id: str = "",
     ) -> None:
-        for field in ("name", "api_address"):
-            if field not in row:
-                continue
+        """409 when the name or the gobgpd (compared by ``endpoint_key``: every
+        spelling of one socket or host:port) is taken. The answer names the router
+        holding it only when the caller may see that router."""
+        if "name" in row:
             clash = conn.execute(
-                select(routers.c.id, routers.c.name).where(
-                    routers.c[field] == row[field], routers.c.id != own_id
-                )
+                select(routers.c.id).where(routers.c.name == row["name"], routers.c.id != own_id)
             ).first()
             if clash is not None:
                 raise Conflict(
-                    f"{where}{field}: {row[field]!r} is already used by router {clash.name}",
-                    field=f"{where}{field}",
+                    f"{where}name: {row['name']!r} is already in use", field=f"{where}name"
                 )
+        if "api_address" not in row:
+            return
+        key = endpoint_key(row["api_address"])
+        holder = used.get(key)
+        if holder is not None and holder[0] != own_id:
+            _id, name, project = holder
+            seen = principal.project_id is None or principal.project_id == project
+            who = f"router {name}" if seen else "another router"
+            raise Conflict(
+                f"{where}api_address: {row['api_address']} reaches a gobgpd already managed "
+                f"by {who}",
+                field=f"{where}api_address",
+            )
+        if "id" in row:
+            used[key] = (row["id"], row["name"], row["project_id"])
+
+    def _check_allowed(self, conn: Any, project: str, target: str, where: str) -> None:
+        self._addresses.check(
+            target,
+            identity_repo.project_allowlist(conn, project),
+            project=project,
+            field=f"{where}api_address",
+        )
 
     def get(self, principal: Principal, key: str) -> RouterRecord:
         with reading(self._engine) as conn:
@@ -135,7 +173,10 @@ class RouterService:
             changed = {k: v for k, v in changes.items() if getattr(router, k) != v}
             if not changed:
                 return Written(router)
-            self._check_free(conn, changed, where="", own_id=router.id)
+            used = _endpoints_in_use(conn) if "api_address" in changed else {}
+            self._check_free(conn, principal, changed, used, where="", own_id=router.id)
+            if "api_address" in changed:
+                self._check_allowed(conn, router.project_id, changed["api_address"], "")
             changed["status"] = status_after_update(router.status)
             changed["status_detail"] = ""
             if not repo.update_router(
@@ -206,17 +247,33 @@ def _project_of(principal: Principal, item: Mapping[str, Any]) -> str:
     return str(wanted)
 
 
-def _unique_within(items: Sequence[Mapping[str, Any]], field: str, prefix: bool) -> None:
+def _unique_within(
+    items: Sequence[Mapping[str, Any]], field: str, prefix: bool, key: Callable[[str], str]
+) -> None:
     seen: dict[Any, int] = {}
     for index, item in enumerate(items):
         value = item.get(field)
         if value is None:
             continue
-        if value in seen:
+        if key(value) in seen:
             where = f"items[{index}]." if prefix else ""
             raise Conflict(
                 f"{where}{field}: {value!r} appears twice in this request "
-                f"(also items[{seen[value]}])",
+                f"(also items[{seen[key(value)]}])",
                 field=f"{where}{field}",
             )
-        seen[value] = index
+        seen[key(value)] = index
+
+
+def _endpoints_in_use(conn: Any) -> dict[str, tuple[str, str, str]]:
+    """endpoint_key -> (id, name, project) of every router, whatever project."""
+    rows = conn.execute(
+        select(routers.c.id, routers.c.name, routers.c.project_id, routers.c.api_address)
+    ).all()
+    used = {}
+    for row in rows:
+        try:
+            used[endpoint_key(row.api_address)] = (row.id, row.name, row.project_id)
+        except ValueError:  # a row stored before the checks; it cannot clash
+            continue
+    return used

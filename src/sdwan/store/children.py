@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
-from sdwan.store.listing import list_rows
+from sdwan.store.listing import in_project, list_rows
 from sdwan.store.repo import now
 
 Row = dict[str, Any]
@@ -53,8 +53,12 @@ def list_children(
     default_sort: str,
     limit: int,
     offset: int,
+    project_id: str | None = None,
 ) -> tuple[list[Row], int]:
+    """``project_id``: only rows of that project's routers."""
     where = [table.c[name] == value for name, value in filters.items()]
+    if project_id is not None:
+        where.append(in_project(table.c.router_uuid, project_id))
     columns = {name: table.c[name] for name in sortable}
     columns["router"] = table.c.router_uuid
     rows, total = list_rows(

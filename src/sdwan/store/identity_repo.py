@@ -13,6 +13,12 @@ def project_exists(conn: Connection, name: str) -> bool:
     return conn.execute(select(projects.c.name).where(projects.c.name == name)).first() is not None
 
 
+def project_allowlist(conn: Connection, name: str) -> list[str] | None:
+    """The project's own allowlist of gobgpd API addresses (None: none of its own)."""
+    row = conn.execute(select(projects.c.api_address_allow).where(projects.c.name == name)).first()
+    return None if row is None or row.api_address_allow is None else list(row.api_address_allow)
+
+
 def audited_tables() -> dict[str, Table]:
     """Resource type (as in events) -> its table, for the audit log's snapshots."""
     return {

@@ -13,6 +13,8 @@ projects = Table(
     Column("name", String(64), primary_key=True),
     Column("description", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # migration 0005: which gobgpd API addresses its routers may use (null: the server's)
+    Column("api_address_allow", JSON, nullable=True),
 )
 
 users = Table(

@@ -8,8 +8,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, Table, func, select
 
 from sdwan.errors import InvalidInput
+from sdwan.store.tables import routers
 
 MAX_LIMIT = 1000
+
+
+def in_project(router_column: Any, project_id: str) -> ColumnElement[bool]:
+    """Rows whose router (``router_column``: a router id) belongs to ``project_id``."""
+    owned = select(routers.c.id).where(routers.c.project_id == project_id)
+    result: ColumnElement[bool] = router_column.in_(owned)
+    return result
 
 
 def list_rows(

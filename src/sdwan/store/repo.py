@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 
-from sdwan.store.listing import list_rows
+from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
 from sdwan.store.tables import neighbors, routers
@@ -48,6 +48,11 @@ def get_router(conn: Connection, *, key: str) -> RouterRecord | None:
         .mappings()
         .first()
     )
+    return RouterRecord.from_row(row) if row else None
+
+
+def get_router_by_name(conn: Connection, *, name: str) -> RouterRecord | None:
+    row = conn.execute(select(routers).where(routers.c.name == name)).mappings().first()
     return RouterRecord.from_row(row) if row else None
 
 
@@ -182,11 +187,12 @@ def list_neighbors(
     sort: str | None,
     limit: int,
     offset: int,
+    project_id: str | None = None,
 ) -> tuple[list[NeighborRecord], int]:
-    where = [neighbors.c[name] == value for name, value in filters.items() if name != "project_id"]
-    if "project_id" in filters:  # the routers of one project
-        owned = select(routers.c.id).where(routers.c.project_id == filters["project_id"])
-        where.append(neighbors.c.router_uuid.in_(owned))
+    """``project_id``: only neighbors of that project's routers."""
+    where = [neighbors.c[name] == value for name, value in filters.items()]
+    if project_id is not None:
+        where.append(in_project(neighbors.c.router_uuid, project_id))
     sortable = {
         name: neighbors.c[name]
         for name in ("address", "peer_asn", "status", "enabled", "created_at")

@@ -8,9 +8,31 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
+from sdwan.api.schemas.common import OffsetQuery
+from sdwan.errors import InvalidInput
 from sdwan.service.audit import AuditQuery
 
 router = APIRouter(tags=["audit"])
+
+
+def Time(description: str) -> Any:
+    return Query(description=description, json_schema_extra={"format": "date-time"})
+
+
+def _time(name: str, text: str | None) -> datetime | None:
+    """An ISO 8601 time with a time zone (2026-01-01T00:00:00Z), nothing else."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidInput(
+            f"{name}: expected an ISO 8601 time with a time zone, e.g. 2026-01-01T00:00:00Z",
+            field=name,
+        )
+    return value
 
 
 @router.get("/v1/audit")
@@ -22,11 +44,19 @@ def list_audit(
     resource_type: Annotated[str | None, Query(description="router, neighbor, user...")] = None,
     resource_id: Annotated[str | None, Query()] = None,
     action: Annotated[str | None, Query(description="create, update, delete, login...")] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
+    since: Annotated[str | None, Time(description="ISO 8601 with a time zone, inclusive")] = None,
+    until: Annotated[str | None, Time(description="ISO 8601 with a time zone, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
-    query = AuditQuery(actor, project, resource_type, resource_id, action, since, until)
+    query = AuditQuery(
+        actor,
+        project,
+        resource_type,
+        resource_id,
+        action,
+        _time("since", since),
+        _time("until", until),
+    )
     page = services.audit.list(principal, query, limit=limit, offset=offset)
     return {"items": page.items, "total": page.total, "limit": limit, "offset": offset}

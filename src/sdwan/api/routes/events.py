@@ -5,28 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from sdwan.api.deps import PrincipalDep
+from sdwan.api.deps import PrincipalDep, authenticate, get_services
+from sdwan.api.limits import principal_key
 from sdwan.api.live_deps import LiveDep
 from sdwan.auth.principal import Principal
-from sdwan.errors import InvalidInput
+from sdwan.errors import InvalidInput, SdwanError
 from sdwan.service.live import LiveService
 
 router = APIRouter(tags=["events"])
-KEEPALIVE = 15.0  # seconds between SSE comments on a quiet stream
 BATCH = 500
+MAX_EVENT_ID = 2**63 - 1  # the largest id the store can hold
 
 
 def _cursor(since: int | None, last_event_id: str | None) -> int | None:
     if last_event_id is not None and last_event_id.strip():
         text = last_event_id.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_EVENT_ID:
             raise InvalidInput(
                 f"Last-Event-ID: expected an event id, got {last_event_id!r}", field="Last-Event-ID"
             )
@@ -38,13 +41,33 @@ def _frame(event: dict[str, Any]) -> str:
     return f"id: {event['id']}\nevent: {event['kind']}\ndata: {json.dumps(event)}\n\n"
 
 
+Recheck = Callable[[], Awaitable[Principal]]
+
+
+async def _still_allowed(recheck: Recheck, principal: Principal) -> bool:
+    """The stream's credentials still valid, with the same role and project."""
+    try:
+        now = await recheck()
+    except SdwanError:
+        return False
+    return (now.role, now.project_id) == (principal.role, principal.project_id)
+
+
 async def _stream(
     request: Request,
     live: LiveService,
     principal: Principal,
     cursor: int,
     filters: dict[str, str | None],
+    recheck: Recheck,
+    release: Callable[[], None],
 ) -> AsyncIterator[str]:
+    """Replay, then follow. Every keep-alive re-checks the credentials: a revoked,
+    expired or demoted token ends its stream (the client may reconnect with what it
+    has now). The stream also ends after SDWAN_SSE_MAX_AGE seconds, if set."""
+    settings = request.app.state.settings
+    keepalive, max_age = settings.sse_keepalive, settings.sse_max_age
+    ends = time.monotonic() + max_age if max_age > 0 else None
     subscription = live.events_log.subscribe(asyncio.get_running_loop())
     try:
         yield ": sdwan events\n\n"
@@ -59,10 +82,18 @@ async def _stream(
                 continue
             if await request.is_disconnected():
                 return
-            if not await subscription.wait(KEEPALIVE):
+            if ends is not None and time.monotonic() >= ends:
+                yield ": stream lifetime reached; reconnect with Last-Event-ID\n\n"
+                return
+            wait = keepalive if ends is None else max(0.0, min(keepalive, ends - time.monotonic()))
+            if not await subscription.wait(wait):
+                if not await _still_allowed(recheck, principal):
+                    yield ": credentials no longer valid\n\n"
+                    return
                 yield ": keep-alive\n\n"
     finally:
         subscription.close()
+        release()
 
 
 @router.get("/v1/events", response_model=None)
@@ -70,7 +101,9 @@ async def events(
     request: Request,
     principal: PrincipalDep,
     live: LiveDep,
-    since: Annotated[int | None, Query(ge=0, description="replay events after this id")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="replay events after this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     router: Annotated[str | None, Query(description="only this router (name)")] = None,
     kind: Annotated[str | None, Query(description="kind or kind prefix, e.g. session.")] = None,
@@ -91,8 +124,20 @@ async def events(
         return {"items": items, "last_id": last}
     if cursor is None:  # no replay asked: from now on
         cursor = await run_in_threadpool(live.last_event_id)
+    release = request.app.state.limits.streams.take(principal_key(principal))
+    services = get_services(request)
+    authorization, x_auth_token = (
+        request.headers.get("authorization"),
+        request.headers.get("x-auth-token"),
+    )
+
+    def recheck() -> Awaitable[Principal]:
+        return authenticate(request, services, authorization, x_auth_token)
+
+    stream = _stream(request, live, principal, cursor, filters, recheck, release)
+    weakref.finalize(stream, release)  # a stream never started still frees its slot
     return StreamingResponse(
-        _stream(request, live, principal, cursor, filters),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.api.schemas.common import Input
+from sdwan.fleet.model import MAX_PER_SECTION, MAX_ROUTERS
 
 router = APIRouter(prefix="/v1/fleet", tags=["fleet"])
 
 
+class FleetFile(BaseModel):
+    """The fleet file (docs/fleet-file.md); each router is checked as POST
+    /v1/routers and its objects as their own POSTs, errors naming the object."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    version: Literal[1] = 1
+    routers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=MAX_ROUTERS,
+        description=f"at most {MAX_ROUTERS}; each with at most {MAX_PER_SECTION} neighbors, "
+        "defined_sets, policies, attachments and announcements",
+    )
+
+
 class FleetRequest(Input):
-    fleet: dict[str, Any] = Field(description="the fleet file, as JSON")
+    fleet: FleetFile = Field(description="the fleet file, as JSON")
     prune: bool = Field(
         default=False,
         description="delete what the file does not mention, within the routers it names",
@@ -39,11 +54,15 @@ class FleetResult(BaseModel):
     dry_run: bool
 
 
+def _document(body: FleetRequest) -> dict[str, Any]:
+    return body.fleet.model_dump(exclude_unset=True)
+
+
 @router.post("/plan")
 def plan_fleet(body: FleetRequest, principal: PrincipalDep, services: ServicesDep) -> FleetResult:
     """What applying the file would change, field by field; changes nothing."""
     return FleetResult(
-        **services.fleet.apply(principal, body.fleet, prune=body.prune, dry_run=True)
+        **services.fleet.apply(principal, _document(body), prune=body.prune, dry_run=True)
     )
 
 
@@ -51,7 +70,7 @@ def plan_fleet(body: FleetRequest, principal: PrincipalDep, services: ServicesDe
 def apply_fleet(body: FleetRequest, principal: PrincipalDep, services: ServicesDep) -> FleetResult:
     """Converge the store to the file in one transaction (all or nothing)."""
     return FleetResult(
-        **services.fleet.apply(principal, body.fleet, prune=body.prune, dry_run=False)
+        **services.fleet.apply(principal, _document(body), prune=body.prune, dry_run=False)
     )
 
 

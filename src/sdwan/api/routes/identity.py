@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep, client_address
 from sdwan.api.schemas.identity import (
@@ -14,6 +15,7 @@ from sdwan.api.schemas.identity import (
     PasswordChange,
     ProjectCreate,
     ProjectPublic,
+    ProjectUpdate,
     RoleAssignment,
     RoleGrant,
     TokenCreate,
@@ -24,16 +26,23 @@ from sdwan.api.schemas.identity import (
     WhoAmI,
 )
 from sdwan.auth.principal import Role
+from sdwan.errors import InvalidInput
 
 router = APIRouter(tags=["identity"])
 
 
 @router.post("/v1/auth/login")
-def login(body: LoginRequest, request: Request, services: ServicesDep) -> LoginAnswer:
-    """A session token for a user's role in a project (open: no token needed)."""
-    answer = services.identity.login(
-        body.username, body.password, body.project, source=client_address(request)
-    )
+async def login(body: LoginRequest, request: Request, services: ServicesDep) -> LoginAnswer:
+    """A session token for a user's role in a project (open: no token needed). At
+    most two logins are checked at once (scrypt); others wait, or get 429."""
+    async with request.app.state.limits.logins.hold():
+        answer = await run_in_threadpool(
+            services.identity.login,
+            body.username,
+            body.password,
+            body.project,
+            source=client_address(request),
+        )
     return LoginAnswer(**answer)
 
 
@@ -59,7 +68,23 @@ def whoami(principal: PrincipalDep) -> WhoAmI:
 def create_project(
     body: ProjectCreate, principal: PrincipalDep, services: ServicesDep
 ) -> ProjectPublic:
-    return ProjectPublic(**services.identity.create_project(principal, body.name, body.description))
+    return ProjectPublic(
+        **services.identity.create_project(
+            principal, body.name, body.description, body.api_address_allow
+        )
+    )
+
+
+@router.patch("/v1/projects/{name}")
+def update_project(
+    name: str, body: ProjectUpdate, principal: PrincipalDep, services: ServicesDep
+) -> ProjectPublic:
+    """Admins: change the description or the project's allowlist of gobgpd API
+    addresses (``null``: only the server's list applies)."""
+    changes = body.model_dump(exclude_unset=True)
+    if "description" in changes and changes["description"] is None:
+        raise InvalidInput("description: may not be null", field="description")
+    return ProjectPublic(**services.identity.update_project(principal, name, **changes))
 
 
 @router.get("/v1/projects")
@@ -95,8 +120,14 @@ def set_password(
     key: str, body: PasswordChange, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
     """Admins set anyone's; users change their own with ``current_password``. Ends
-    the user's login sessions."""
-    services.identity.set_password(principal, key, body.password, current=body.current_password)
+    the user's login sessions (and its API keys with ``revoke_api_keys``)."""
+    services.identity.set_password(
+        principal,
+        key,
+        body.password,
+        current=body.current_password,
+        revoke_api_keys=body.revoke_api_keys,
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

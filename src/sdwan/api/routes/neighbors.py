@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
 from sdwan.api.schemas.live import SessionLive
 from sdwan.api.schemas.neighbors import (
     NeighborBulkCreate,
@@ -81,12 +81,12 @@ def list_neighbors(
     principal: PrincipalDep,
     services: ServicesDep,
     live: LiveDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     sort: str | None = None,
     router: str | None = None,
     address: str | None = None,
-    peer_asn: int | None = None,
+    peer_asn: AsnQuery = None,
     status: str | None = None,
     enabled: bool | None = None,
     project: Annotated[str | None, Query(description="only this project's neighbors")] = None,

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
 from sdwan.api.schemas.common import BulkOf, ListOf
@@ -18,6 +19,7 @@ from sdwan.service.children import ChildService
 from sdwan.store.children import Row
 
 _PAGING = {"limit", "offset", "sort"}
+MAX_BULK_ITEMS = 1000  # each item is checked against the store: bounded work per request
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(text) <= high:
         raise InvalidInput(f"{name}: must be a whole number from {low} to {high}", field=name)
     return int(text)
 
@@ -86,9 +89,14 @@ def build_router(resource: OwnedResource) -> APIRouter:
         response.headers["Location"] = f"{resource.path}/{row['id']}"
         return to_public(services, [row])[0]
 
-    class Bulk(BaseModel):
-        items: list[create_model]  # type: ignore[valid-type]
-        model_config = {"extra": "forbid"}
+    Bulk = pydantic.create_model(
+        f"{create_model.__name__}Bulk",
+        __config__=ConfigDict(extra="forbid"),
+        items=(
+            list[create_model],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=MAX_BULK_ITEMS, description="all or nothing"),
+        ),
+    )
 
     @router.post(
         "/bulk",
@@ -96,11 +104,10 @@ def build_router(resource: OwnedResource) -> APIRouter:
         response_model=BulkOf[public],  # type: ignore[valid-type]
         summary=f"Create many {resource.kind} objects in one transaction",
     )
-    def create_bulk(body: Bulk, principal: PrincipalDep, services: ServicesDep) -> Any:
-        if not body.items:
-            raise InvalidInput("items: give at least one", field="items")
+    def create_bulk(body: Bulk, principal: PrincipalDep, services: ServicesDep) -> Any:  # type: ignore[valid-type]
         rows = resource.service(services).create_many(
-            principal, items=[create_values(item) for item in body.items]
+            principal,
+            items=[create_values(item) for item in body.items],  # type: ignore[attr-defined]
         )
         return {"items": to_public(services, rows), "total": len(rows)}
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
+from sdwan.api.limits import principal_key
 from sdwan.api.schemas.rib import RibPagePublic, RoutePublic
+from sdwan.auth.principal import Principal
 from sdwan.gobgp.paths import Table
 from sdwan.service.rib import RibPage, RibQuery
 
@@ -35,8 +39,15 @@ def _public(page: RibPage) -> RibPagePublic:
     )
 
 
+async def _limited(request: Request, principal: Principal, read: Callable[[], RibPage]) -> RibPage:
+    """A page read in a worker thread, at most SDWAN_RIB_CONCURRENCY at once per caller."""
+    async with request.app.state.limits.rib.hold(principal_key(principal)):
+        return await run_in_threadpool(read)
+
+
 @router.get("/v1/routers/{router_key}/rib")
-def global_rib(
+async def global_rib(
+    request: Request,
     router_key: str,
     principal: PrincipalDep,
     services: ServicesDep,
@@ -49,12 +60,16 @@ def global_rib(
 ) -> RibPagePublic:
     """The router's global RIB, read live from its gobgpd, in prefix order."""
     query = RibQuery(family, prefix, longer, best, limit, after)
-    return _public(services.rib.global_rib(principal, router_key, query))
+    page = await _limited(
+        request, principal, lambda: services.rib.global_rib(principal, router_key, query)
+    )
+    return _public(page)
 
 
 def _adj(table: Table, path: str, summary: str) -> None:
     @router.get(path, summary=summary)
-    def adj_rib(
+    async def adj_rib(
+        request: Request,
         neighbor_id: str,
         principal: PrincipalDep,
         services: ServicesDep,
@@ -65,7 +80,10 @@ def _adj(table: Table, path: str, summary: str) -> None:
         after: AfterQuery = None,
     ) -> RibPagePublic:
         query = RibQuery(family, prefix, longer, False, limit, after)
-        return _public(services.rib.adj_rib(principal, neighbor_id, table, query))
+        page = await _limited(
+            request, principal, lambda: services.rib.adj_rib(principal, neighbor_id, table, query)
+        )
+        return _public(page)
 
 
 _adj(Table.ADJ_IN, "/v1/neighbors/{neighbor_id}/rib-in", "Routes received from the neighbor")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import BulkOf, ListOf
+from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
 from sdwan.api.schemas.live import RouterLive
 from sdwan.api.schemas.routers import (
     RouterBulkCreate,
@@ -61,11 +61,11 @@ def list_routers(
     principal: PrincipalDep,
     services: ServicesDep,
     live: LiveDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
     sort: str | None = None,
     name: str | None = None,
-    asn: int | None = None,
+    asn: AsnQuery = None,
     router_id: str | None = None,
     status: str | None = None,
     project: Annotated[str | None, Query(description="only this project's routers")] = None,

@@ -5,19 +5,54 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sdwan.domain import values
+from sdwan.service.api_addresses import resolve_api_address
 
 T = TypeVar("T")
 
-Asn = Annotated[int, AfterValidator(values.check_asn)]
-IpAddress = Annotated[str, AfterValidator(values.check_ip)]
-Name = Annotated[str, AfterValidator(values.check_name)]
-RouterIdText = Annotated[str, AfterValidator(values.check_router_id)]
-ApiAddressText = Annotated[str, AfterValidator(values.normalize_api_address)]
+# The rules are in the JSON schema too (ranges, lengths, patterns, formats), so that
+# generated clients check what the server checks.
+Asn = Annotated[int, Field(ge=values.ASN_MIN, le=values.ASN_MAX), AfterValidator(values.check_asn)]
+IpAddress = Annotated[
+    str,
+    Field(max_length=45),
+    AfterValidator(values.check_ip),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+    ),
+]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=63, pattern=values.NAME_PATTERN.pattern),
+    AfterValidator(values.check_name),
+]
+RouterIdText = Annotated[
+    str,
+    Field(max_length=15),
+    AfterValidator(values.check_router_id),
+    WithJsonSchema({"type": "string", "format": "ipv4", "maxLength": 15}),
+]
+ApiAddressText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=270,
+        description="host[:port] (default port 50051), [v6]:port or unix:///absolute/path",
+    ),
+    AfterValidator(resolve_api_address),
+]
 Families = Annotated[list[str], AfterValidator(values.check_families)]
 Description = Annotated[str, Field(max_length=1024)]
+
+# Query parameters: bounded, so that no value reaches the database as an integer it
+# cannot hold (SQLite's are 64-bit); out of range is a 422 naming the parameter.
+MAX_OFFSET = 10**9
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="items per page")]
+AsnQuery = Annotated[int | None, Query(ge=values.ASN_MIN, le=values.ASN_MAX)]
 
 
 class Input(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,15 +37,33 @@ class WhoAmI(BaseModel):
     token_id: str | None
 
 
+AllowEntries = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=128)]],
+    Field(
+        max_length=100,
+        description="gobgpd API addresses this project's routers may use, on top of the "
+        "server's list: '*', unix:/socket/dir/ or a network (192.0.2.0/24); null: only the "
+        "server's list applies",
+    ),
+]
+
+
 class ProjectCreate(Input):
     name: Name
     description: Description = ""
+    api_address_allow: AllowEntries | None = None
+
+
+class ProjectUpdate(Input):
+    description: Description | None = None
+    api_address_allow: AllowEntries | None = None
 
 
 class ProjectPublic(BaseModel):
     name: str
     description: str
     created_at: datetime
+    api_address_allow: list[str] | None
 
 
 class UserCreate(Input):
@@ -57,6 +75,9 @@ class PasswordChange(Input):
     password: Password = Field(max_length=1024)
     current_password: str | None = Field(
         default=None, max_length=1024, description="required when changing your own"
+    )
+    revoke_api_keys: bool = Field(
+        default=False, description="also revoke the user's API keys (its sessions always end)"
     )
 
 

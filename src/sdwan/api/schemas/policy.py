@@ -18,11 +18,12 @@ from sdwan.domain.policy import (
     check_statements,
 )
 
+MAX_MEMBERS = 10_000  # members of one defined set
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
 def check_policy_name(value: str) -> str:
-    if not _POLICY_NAME.match(value):
+    if not _POLICY_NAME.fullmatch(value):
         raise ValueError(
             "must be 1-63 letters, digits, '_' or '-', starting with a letter or "
             "digit (no dots: gobgpd object names are built from it)"
@@ -60,7 +61,7 @@ class DefinedSetCreate(Input):
     router: RouterRef
     name: PolicyName
     type: SetTypeName
-    members: list[Any] = Field(default_factory=list, max_length=100000)
+    members: list[Any] = Field(default_factory=list, max_length=MAX_MEMBERS)
     description: Description = ""
 
     @field_validator("members")
@@ -72,7 +73,7 @@ class DefinedSetCreate(Input):
 
 
 class DefinedSetUpdate(Input):
-    members: list[Any] | None = Field(default=None, max_length=100000)
+    members: list[Any] | None = Field(default=None, max_length=MAX_MEMBERS)
     description: Description | None = None
 
 

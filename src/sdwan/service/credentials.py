@@ -1,0 +1,252 @@
+"""Logins (session tokens) and API keys. Part of IdentityService.
+
+Logins are throttled (auth/throttle: counted before the password is checked), and
+failed logins and the lockouts they start are audited. A key made by a user is bound
+to that user and re-checked on every use (auth/tokens); only a credential without a
+user (the bootstrap token) makes free-standing keys. Every key expires: at most
+``api_key_max_ttl`` seconds after it was made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from sdwan.auth import tokens
+from sdwan.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from sdwan.auth.principal import Principal, Role
+from sdwan.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from sdwan.service import audit
+from sdwan.service.uow import reading, transaction
+from sdwan.store.identity_tables import role_assignments, users
+from sdwan.store.repo import now
+from sdwan.store.tables import api_tokens
+
+DEFAULT_SESSION_TTL = 12 * 3600.0
+DEFAULT_API_KEY_MAX_TTL = 90 * 86400.0
+BAD_LOGIN = "invalid username or password"
+
+
+def token_public(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "role": row["role"],
+        "project": row["scope_project"] or row["project_id"],
+        "user_id": row["user_id"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "revoked_at": row["revoked_at"],
+    }
+
+
+class CredentialCalls:
+    _engine: Engine
+    _ttl: float
+    _key_max_ttl: float
+    _throttle: Callable[[str, str], Any] | None
+
+    # ---- sessions -------------------------------------------------------------------
+
+    def login(
+        self, username: str, password: str, project: str | None, *, source: str
+    ) -> dict[str, Any]:
+        """A session token (shown once) for the user's role in ``project`` (optional
+        when the user has exactly one role assignment). Unknown user and wrong
+        password answer the same 401, after the same work."""
+        attempt = self._throttle(username, source) if self._throttle is not None else None
+        with reading(self._engine) as conn:
+            user = conn.execute(select(users).where(users.c.name == username)).mappings().first()
+        ok = verify_password(password, user["password_hash"] if user else dummy_hash())
+        if user is None or not ok:
+            self._login_failed(username, source, locked=attempt is not None and attempt.locked)
+            raise NotAuthenticated(BAD_LOGIN)
+        if attempt is not None:
+            attempt.succeeded()
+        rehashed = hash_password(password) if needs_rehash(user["password_hash"]) else None
+        with transaction(self._engine) as conn:
+            where = [role_assignments.c.user_id == user["id"]]
+            if project is not None:
+                where.append(role_assignments.c.project == project)
+            assigned = conn.execute(select(role_assignments).where(*where)).mappings().all()
+            if not assigned:
+                scope = f" in project {project!r}" if project else ""
+                raise PermissionDenied(f"user {username} has no role{scope}")
+            if len(assigned) > 1:
+                names = ", ".join(sorted(a["project"] for a in assigned))
+                raise InvalidInput(
+                    f"project: user {username} has roles in several projects ({names}); name one",
+                    field="project",
+                )
+            if rehashed is not None:  # stored with older scrypt parameters
+                conn.execute(
+                    update(users)
+                    .where(users.c.id == user["id"], users.c.password_hash == user["password_hash"])
+                    .values(password_hash=rehashed)
+                )
+            chosen = assigned[0]
+            role = Role(chosen["role"])
+            expires = now() + timedelta(seconds=self._ttl)
+            token_id, token = tokens.issue(
+                conn,
+                name=f"login {username}",
+                kind=tokens.SESSION,
+                role=role,
+                scope_project=chosen["project"],
+                user_id=user["id"],
+                expires_at=expires,
+                created_by=username,
+            )
+            actor = Principal(username, role, chosen["project"], user["id"], token_id, source)
+            audit.record(
+                conn,
+                actor,
+                action="login",
+                resource_type="token",
+                resource_id=token_id,
+                resource_name=username,
+                project_id=chosen["project"],
+            )
+        return {
+            "token": token,
+            "token_id": token_id,
+            "expires_at": expires,
+            "user": username,
+            "project": chosen["project"],
+            "role": role,
+        }
+
+    def _login_failed(self, username: str, source: str, *, locked: bool) -> None:
+        """Audit entries (admins see them) for a failed login and the lock it started."""
+        with transaction(self._engine) as conn:
+            for action in ("login_failed", "lockout") if locked else ("login_failed",):
+                audit.record_anonymous(conn, username, source, action=action)
+
+    def logout(self, principal: Principal) -> None:
+        if principal.token_id is None:
+            raise InvalidInput("this credential cannot be logged out")
+        self.revoke_token(principal, principal.token_id)
+
+    # ---- API keys -------------------------------------------------------------------
+
+    def create_api_key(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        role: Role | None,
+        project: str | None,
+        expires_in: int | None,
+    ) -> dict[str, Any]:
+        """A user's key is bound to the user: its project and at most its role for
+        members and readers, any project and role for admins, and it stops working
+        when the user could no longer do what the key does. Only the bootstrap token
+        (no user) makes free-standing keys."""
+        principal.require_write()
+        if principal.user_id is None and principal.token_id is None:
+            raise PermissionDenied(
+                "API keys are made by users or the bootstrap token; a Keystone token "
+                "cannot make one (use Keystone application credentials)"
+            )
+        role = role or (Role.MEMBER if principal.is_admin else principal.role)
+        if principal.is_admin:
+            if role != Role.ADMIN:
+                if project is None:
+                    raise InvalidInput("project: required for a non-admin key", field="project")
+                self.require_project(project)
+            else:
+                project = None
+        else:
+            if project not in (None, principal.project_id):
+                raise PermissionDenied(
+                    f"you may create keys only in project {principal.project_id}"
+                )
+            if role.rank > principal.role.rank:
+                raise PermissionDenied(f"a key cannot have more than your role ({principal.role})")
+            project = principal.project_id
+            if principal.user_id is None:
+                raise PermissionDenied("only users can create API keys")
+        cap = int(self._key_max_ttl)
+        if expires_in is not None and expires_in > cap:
+            raise InvalidInput(
+                f"expires_in: at most {cap} s (SDWAN_API_KEY_MAX_TTL)", field="expires_in"
+            )
+        expires = now() + timedelta(seconds=expires_in or cap)
+        with transaction(self._engine) as conn:
+            token_id, token = tokens.issue(
+                conn,
+                name=name,
+                kind=tokens.API_KEY,
+                role=role,
+                scope_project=project,
+                user_id=principal.user_id,
+                expires_at=expires,
+                created_by=principal.name,
+            )
+            row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings()
+            public = token_public(row.one())
+            audit.record(
+                conn,
+                principal,
+                action="create",
+                resource_type="token",
+                resource_id=token_id,
+                resource_name=name,
+                project_id=project,
+                after=public,
+            )
+        return {**public, "token": token}
+
+    def require_project(self, name: str) -> None:  # provided by ProjectCalls
+        raise NotImplementedError
+
+    def list_tokens(self, principal: Principal, *, active: bool) -> list[dict[str, Any]]:
+        query = select(api_tokens).order_by(api_tokens.c.created_at)
+        if not principal.is_admin:
+            if principal.user_id is None:
+                query = query.where(api_tokens.c.id == principal.token_id)
+            else:
+                query = query.where(api_tokens.c.user_id == principal.user_id)
+        if active:
+            query = query.where(
+                api_tokens.c.revoked_at.is_(None),
+                (api_tokens.c.expires_at.is_(None)) | (api_tokens.c.expires_at > now()),
+            )
+        with reading(self._engine) as conn:
+            return [token_public(r) for r in conn.execute(query).mappings()]
+
+    def revoke_token(self, principal: Principal, token_id: str) -> dict[str, Any]:
+        with transaction(self._engine) as conn:
+            row = (
+                conn.execute(select(api_tokens).where(api_tokens.c.id == token_id))
+                .mappings()
+                .first()
+            )
+            mine = row is not None and (
+                row["id"] == principal.token_id
+                or (principal.user_id is not None and row["user_id"] == principal.user_id)
+            )
+            if row is None or not (principal.is_admin or mine):
+                raise NotFound(f"token {token_id!r} not found")
+            before = token_public(row)
+            if row["revoked_at"] is None:
+                conn.execute(
+                    update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now())
+                )
+            after = {**before, "revoked_at": now()}
+            audit.record(
+                conn,
+                principal,
+                action="revoke",
+                resource_type="token",
+                resource_id=token_id,
+                resource_name=row["name"],
+                project_id=row["scope_project"] or row["project_id"],
+                before=before,
+                after=after,
+            )
+        return after
