@@ -69,22 +69,24 @@ class WatchHub:
         self._source_factory: SourceFactory = source_factory or (
             lambda target: PeerWatch(target, timeout=timeout)
         )
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # made by start(), closed by stop()
         self._links: dict[str, _Link] = {}  # touched on the loop only
         self._thread = threading.Thread(target=self._run, name="gobgpd-watch", daemon=True)
 
     # --- any thread ----------------------------------------------------------------
 
     def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        if not self._thread.is_alive():
+        loop = self._loop
+        if loop is None or not self._thread.is_alive():
             return
-        future = asyncio.run_coroutine_threadsafe(self._close_all(), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._close_all(), loop)
         with contextlib.suppress(Exception):
             future.result(timeout)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout)
 
     def follow(self, router_id: str, target: str) -> None:
@@ -95,17 +97,21 @@ class WatchHub:
         self._soon(self._unfollow, router_id)
 
     def _soon(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._loop is None:
+            raise RuntimeError("the watch hub is not started")
         with contextlib.suppress(RuntimeError):  # the loop is closed: we are stopping
             self._loop.call_soon_threadsafe(fn, *args)
 
     # --- the loop ------------------------------------------------------------------
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
         try:
-            self._loop.run_forever()
+            loop.run_forever()
         finally:
-            self._loop.close()
+            loop.close()
 
     def _follow(self, router_id: str, target: str) -> None:
         link = self._links.get(router_id)
@@ -121,7 +127,7 @@ class WatchHub:
             self._spawn(link.stop())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coro)
+        task = asyncio.get_running_loop().create_task(coro)
         task.add_done_callback(_log_failure)
 
     async def _close_all(self) -> None:
