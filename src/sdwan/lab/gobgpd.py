@@ -101,6 +101,7 @@ class GobgpdProcess:
         binary: str | None = None,
         log_level: str = "info",
         extra_args: Sequence[str] = (),
+        also_listen: Sequence[str] = (),
     ) -> None:
         if not _NAME_RE.match(name):
             raise ValueError(f"invalid gobgpd name {name!r}")
@@ -110,6 +111,7 @@ class GobgpdProcess:
         self.binary = binary or find_gobgpd() or "gobgpd"
         self.log_level = log_level
         self.extra_args = list(extra_args)
+        self.also_listen = list(also_listen)  # more API addresses of the same daemon
         self.socket_path = self.workdir / f"{name}.sock"
         self.log_path = self.workdir / f"{name}.log"
         if len(os.fsencode(self.socket_path)) > _UNIX_PATH_MAX:
@@ -143,7 +145,7 @@ class GobgpdProcess:
     def argv(self) -> list[str]:
         cmd = [
             self.binary,
-            f"--api-hosts={self.api_address}",
+            f"--api-hosts={','.join([self.api_address, *self.also_listen])}",
             "--pprof-disable",
             "-p",
             "-l",
@@ -312,9 +314,11 @@ class GobgpdFactory:
         *,
         start: bool = True,
         timeout: float = 10.0,
+        **options: Any,
     ) -> GobgpdProcess:
+        """``options``: more GobgpdProcess arguments (extra_args, also_listen...)."""
         full = f"{self.prefix}-{name}" if self.prefix else name
-        proc = GobgpdProcess(full, self.workdir, netns)
+        proc = GobgpdProcess(full, self.workdir, netns, **options)
         # Registered before starting so a half-started daemon is still cleaned up.
         self.processes.append(proc)
         if start:

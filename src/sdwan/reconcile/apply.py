@@ -21,6 +21,13 @@ from sdwan.reconcile.plan import (
 )
 
 
+class Unread:
+    """No value read yet (None is a value here: BGP not running)."""
+
+
+UNREAD = Unread()
+
+
 @dataclass
 class PassResult:
     """What one pass did. ``peer_errors`` and ``peer_notes`` are keyed by address."""
@@ -37,12 +44,18 @@ class PassResult:
 
 
 def apply_global(
-    speaker: BgpSpeaker, desired: GlobalConfig, *, user_change: bool = True, repair: bool = True
+    speaker: BgpSpeaker,
+    desired: GlobalConfig,
+    *,
+    user_change: bool = True,
+    repair: bool = True,
+    actual: GlobalConfig | Unread | None = UNREAD,
 ) -> PassResult:
     """Make gobgpd run BGP as ``desired`` (start, or stop and start again). Without a
     ``user_change`` pending, a difference is drift: recorded, and applied only with
-    ``repair``."""
-    actual = speaker.get_global()
+    ``repair``. ``actual``: what GetBgp just answered, if the caller read it."""
+    if isinstance(actual, Unread):
+        actual = speaker.get_global()
     plan = plan_global(desired, actual)
     result = PassResult(repair=repair)
     if not plan.empty and not user_change:

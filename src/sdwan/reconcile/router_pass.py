@@ -6,10 +6,12 @@ the pool, the queue and the timers are the controller's (controller.py)."""
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -17,9 +19,9 @@ from sqlalchemy import Engine
 from sdwan.config import Settings
 from sdwan.domain.session import SessionObservation
 from sdwan.domain.status import Status
-from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
+from sdwan.errors import SpeakerClaimed, SpeakerError, SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
-from sdwan.reconcile import status_writes
+from sdwan.reconcile import claims, status_writes
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
@@ -69,6 +71,7 @@ class RouterState:
     reachable: bool | None = None
     restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
     global_checked: bool = False  # the last pass found BGP running as declared
+    claimed: bool = False  # a full pass made sure the gobgpd is this router's (claims.py)
     last_drift: dict[str, str] = field(default_factory=dict)
     own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
     counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
@@ -189,16 +192,13 @@ def _pass(
         if router.status == Status.PENDING_DELETE:
             _delete_router(ctx, speaker, router)
             return Outcome.GONE
+        if scope is not None and not state.claimed:
+            scope = None  # no full pass has made sure this gobgpd is ours yet
         trust_global = scope is not None and state.global_checked and router.status == Status.ACTIVE
         if trust_global:  # a neighbor change: the last pass saw BGP run as declared, and
             result = PassResult(repair=repair)  # a restart since would have told us
         else:
-            result = apply_global(
-                speaker,
-                global_of(router),
-                user_change=router.status in _USER_CHANGES,
-                repair=repair,
-            )
+            result = _apply_global_claimed(ctx, state, speaker, router, repair=repair)
         with ctx.engine.connect() as conn:
             neighbors = repo.neighbors_of(conn, router_id=router.id, addresses=scope)
         desired = {
@@ -236,8 +236,9 @@ def _pass(
         state.global_checked = False
         _mark_unreachable(ctx, state, router, exc)
         return Outcome.RETRY
-    except SpeakerRejected as exc:
+    except (SpeakerRejected, SpeakerClaimed) as exc:
         state.global_checked = False
+        state.claimed = not isinstance(exc, SpeakerClaimed) and state.claimed
         _fail(ctx, state, router, exc)
         return Outcome.RETRY
     if trust_global and result.peer_errors:  # BGP stopped by hand since? look at all of it
@@ -266,8 +267,39 @@ def _pass(
     return Outcome.DONE
 
 
+def _apply_global_claimed(
+    ctx: Context, state: RouterState, speaker: BgpSpeaker, router: RouterRecord, *, repair: bool
+) -> PassResult:
+    """The global config, on a gobgpd this router may own (claims.py): a gobgpd running
+    BGP is claimed before anything changes on it; one this pass starts (StartBgp wipes
+    defined sets) is claimed right after."""
+    actual = speaker.get_global()
+    lookup = functools.partial(_routers_by_id, ctx)
+    if actual is not None:
+        claims.claim(speaker, router, lookup)
+    result = apply_global(
+        speaker,
+        global_of(router),
+        user_change=router.status in _USER_CHANGES,
+        repair=repair,
+        actual=actual,
+    )
+    if result.started:
+        claims.claim(speaker, router, lookup)
+    state.claimed = result.started or actual is not None
+    return result
+
+
+def _routers_by_id(ctx: Context, ids: Iterable[str]) -> dict[str, RouterRecord]:
+    with ctx.engine.connect() as conn:
+        found = repo.get_routers_by_keys(conn, keys=ids)
+    return {key: router for key, router in found.items() if key == router.id}
+
+
 def _delete_router(ctx: Context, speaker: BgpSpeaker, router: RouterRecord) -> None:
     if speaker.get_global() is not None:
+        with suppress(SpeakerRejected):  # another router's gobgpd keeps its claim
+            claims.release(speaker, router)
         speaker.stop_bgp()
     ctx.writer.write(status_writes.delete_router_job(router.id))
     log.info("router %s deleted; its gobgpd is left stopped", router.name)
