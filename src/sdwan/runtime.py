@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.config import Settings
+from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
@@ -101,6 +103,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     hub = None
     if speaker_factory is None:
         hub = WatchHub(live_writer, timeout=settings.grpc_timeout)
+    default_ca = _read_ca(settings.gobgpd_ca_file)
     hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (
         Reconciler(
@@ -111,6 +114,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             speaker_factory=speaker_factory,
             hooks=hooks,
             hub=hub,
+            default_ca=default_ca,
         )
         if settings.run_reconciler
         else None
@@ -130,8 +134,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     rib = RibService(
         routers=routers,
         neighbors=neighbors,
-        sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+        sources=lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout),
         timeout=settings.rib_timeout,
+        default_ca=default_ca,
     )
     owned = {
         name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
@@ -181,3 +186,15 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         hub=hub,
         background_engine=background,
     )
+
+
+def _read_ca(path: Path | None) -> str | None:
+    """SDWAN_GOBGPD_CA_FILE: the CA(s) trusted for TLS routers that name none."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ValueError(f"SDWAN_GOBGPD_CA_FILE: cannot read {path}: {exc.strerror}") from None
+    check_ca_pem(text, what="SDWAN_GOBGPD_CA_FILE")
+    return text

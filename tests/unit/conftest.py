@@ -47,7 +47,10 @@ def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtim
         backoff_max=0.2,
         api_address_allow=("*",),  # the allowlists have their own tests
     )
-    rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
+    rt = build_runtime(
+        settings,
+        speaker_factory=lambda endpoint: speakers.setdefault(endpoint.target, FakeSpeaker()),
+    )
     yield rt
     rt.engine.dispose()
 

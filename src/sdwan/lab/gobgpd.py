@@ -32,7 +32,9 @@ from typing import Any, TypeVar
 
 import grpc
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp._pb import gobgp_pb2, gobgp_pb2_grpc
+from sdwan.gobgp.channel import sync_channel
 from sdwan.lab.netns import Namespace
 
 __all__ = [
@@ -102,7 +104,10 @@ class GobgpdProcess:
         log_level: str = "info",
         extra_args: Sequence[str] = (),
         also_listen: Sequence[str] = (),
+        tls: tuple[Path, Path, str] | None = None,
     ) -> None:
+        """``tls``: (certificate file, key file, CA PEM that signed it): gobgpd serves its
+        API over TLS (--tls) and this object's own channels trust that CA."""
         if not _NAME_RE.match(name):
             raise ValueError(f"invalid gobgpd name {name!r}")
         self.name = name
@@ -112,6 +117,7 @@ class GobgpdProcess:
         self.log_level = log_level
         self.extra_args = list(extra_args)
         self.also_listen = list(also_listen)  # more API addresses of the same daemon
+        self.tls = tls
         self.socket_path = self.workdir / f"{name}.sock"
         self.log_path = self.workdir / f"{name}.log"
         if len(os.fsencode(self.socket_path)) > _UNIX_PATH_MAX:
@@ -152,6 +158,9 @@ class GobgpdProcess:
             self.log_level,
             *self.extra_args,
         ]
+        if self.tls is not None:
+            cert, key, _ca = self.tls
+            cmd += ["--tls", f"--tls-cert-file={cert}", f"--tls-key-file={key}"]
         return self.netns.argv(cmd) if self.netns else cmd
 
     def log_tail(self, lines: int = 20) -> str:
@@ -208,7 +217,7 @@ class GobgpdProcess:
         if not _is_socket(self.socket_path):
             return False
         # A fresh channel per attempt: a channel that failed once backs off for ~1 s.
-        with grpc.insecure_channel(self.api_address) as channel:
+        with self._channel() as channel:
             stub = gobgp_pb2_grpc.GobgpApiStub(channel)
             try:
                 stub.GetBgp(gobgp_pb2.GetBgpRequest(), timeout=1.0)
@@ -269,9 +278,20 @@ class GobgpdProcess:
 
     # -- gRPC ----------------------------------------------------------------
 
+    @property
+    def endpoint(self) -> GobgpEndpoint:
+        """How a client reaches this daemon's API (with TLS: trusting its CA; the name
+        on its certificate is "localhost")."""
+        if self.tls is None:
+            return GobgpEndpoint(self.api_address)
+        return GobgpEndpoint(self.api_address, True, self.tls[2], "localhost")
+
+    def _channel(self) -> grpc.Channel:
+        return sync_channel(self.endpoint)
+
     def grpc_stub(self) -> Any:
         """A ``GobgpApiStub`` on a fresh channel to this daemon (closed by ``close()``)."""
-        channel = grpc.insecure_channel(self.api_address)
+        channel = self._channel()
         self._channels.append(channel)
         return gobgp_pb2_grpc.GobgpApiStub(channel)
 

@@ -50,6 +50,7 @@ class Reconciler:
         speaker_factory: SpeakerFactory | None = None,
         hooks: LiveHooks | None = None,
         hub: WatchHub | None = None,
+        default_ca: str | None = None,
     ) -> None:
         self._settings = settings
         self._hooks = hooks
@@ -60,9 +61,10 @@ class Reconciler:
             secrets=secrets,
             settings=settings,
             speaker_factory=speaker_factory
-            or (lambda target: GobgpClient(target, timeout=settings.grpc_timeout)),
+            or (lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout)),
             hooks=hooks,
-            follow=hub.follow if hub is not None else (lambda _router, _target: None),
+            follow=hub.follow if hub is not None else (lambda _router, _endpoint: None),
+            default_ca=default_ca,
         )
         self._queue = WorkQueue()
         self._states: dict[str, RouterState] = {}

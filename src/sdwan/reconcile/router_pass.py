@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from sdwan.config import Settings
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import SessionObservation
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerClaimed, SpeakerError, SpeakerRejected, SpeakerUnreachable
@@ -34,7 +35,7 @@ from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
-SpeakerFactory = Callable[[str], BgpSpeaker]
+SpeakerFactory = Callable[[GobgpEndpoint], BgpSpeaker]
 OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watch stream
 _USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
 
@@ -55,7 +56,17 @@ class Context:
     settings: Settings
     speaker_factory: SpeakerFactory
     hooks: LiveHooks | None = None
-    follow: Callable[[str, str], None] = lambda _router, _target: None  # watch this gobgpd
+    follow: Callable[[str, GobgpEndpoint], None] = lambda _router, _to: None  # watch it
+    default_ca: str | None = None  # SDWAN_GOBGPD_CA_FILE: trusted for TLS routers without one
+
+    def endpoint_of(self, router: RouterRecord) -> GobgpEndpoint:
+        return GobgpEndpoint.of(
+            router.api_address,
+            tls=router.tls,
+            ca_pem=router.tls_ca,
+            server_name=router.tls_server_name,
+            default_ca=self.default_ca,
+        )
 
 
 @dataclass
@@ -67,7 +78,7 @@ class RouterState:
     router_id: str
     name: str = ""
     speaker: BgpSpeaker | None = None
-    speaker_target: str = ""
+    speaker_endpoint: GobgpEndpoint | None = None
     reachable: bool | None = None
     restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
     global_checked: bool = False  # the last pass found BGP running as declared
@@ -172,12 +183,13 @@ def _load_router(ctx: Context, router_id: str) -> RouterRecord | None:
 
 
 def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpSpeaker:
-    if state.speaker is None or state.speaker_target != router.api_address:
+    endpoint = ctx.endpoint_of(router)
+    if state.speaker is None or state.speaker_endpoint != endpoint:
         state.close()
-        state.speaker = ctx.speaker_factory(router.api_address)
-        if state.speaker_target != router.api_address:
-            ctx.follow(router.id, router.api_address)
-        state.speaker_target = router.api_address
+        state.speaker = ctx.speaker_factory(endpoint)
+        if state.speaker_endpoint != endpoint:
+            ctx.follow(router.id, endpoint)
+        state.speaker_endpoint = endpoint
     return state.speaker
 
 
