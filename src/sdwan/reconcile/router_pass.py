@@ -228,6 +228,7 @@ def _pass(
             managed=None if result.started else managed,
             before_apply=state.note_own_changes,  # their echo on the watch is ours
             sessions=sessions,
+            new={n.address for n in neighbors if n.status == Status.PENDING_CREATE},
         )
         _report_counters(ctx, state, router, sessions)  # the same read gives them
         if scope is None:  # policy and announcements: on full passes
