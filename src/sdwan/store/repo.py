@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from sdwan.store.bulk import insert_rows
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -159,7 +160,7 @@ def delete_router_row(conn: Connection, *, router_id: str) -> None:
 
 
 def insert_neighbors(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
-    conn.execute(insert(neighbors), list(rows))
+    insert_rows(conn, neighbors, rows)
 
 
 def get_neighbor(conn: Connection, *, neighbor_id: str) -> NeighborRecord | None:
