@@ -22,6 +22,7 @@ from sdwan.domain.session import ESTABLISHED, SessionObservation
 from sdwan.errors import SpeakerError
 from sdwan.gobgp.watch import END_OF_INIT, PeerWatch
 from sdwan.live.writer import LiveWriter
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 BACKOFF_INITIAL = 0.05  # a restarted gobgpd is found again within a second
@@ -106,6 +107,7 @@ class WatchHub:
     # --- the loop ------------------------------------------------------------------
 
     def _run(self) -> None:
+        name_this_thread()
         loop = self._loop
         assert loop is not None
         asyncio.set_event_loop(loop)

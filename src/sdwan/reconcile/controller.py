@@ -32,6 +32,7 @@ from sdwan.reconcile.router_pass import Context, Outcome, RouterState, SpeakerFa
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
@@ -174,6 +175,7 @@ class Reconciler:
     # --- the pool --------------------------------------------------------------------
 
     def _work(self) -> None:
+        name_this_thread()
         while True:
             item = self._queue.get()
             if item is None:

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from sdwan.threadnames import name_this_thread
+
 log = logging.getLogger(__name__)
 Job = Callable[[Connection], bool]
 MAX_BATCH = 2000  # jobs per transaction at most
@@ -93,6 +95,7 @@ class BatchWriter:
         return True
 
     def _run(self) -> None:
+        name_this_thread()
         next_idle = time.monotonic() + self._idle_every
         while True:
             with self._cond:
