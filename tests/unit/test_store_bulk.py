@@ -8,9 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from sdwan.store import repo
 from sdwan.store.bulk import insert_rows
 from sdwan.store.db import make_engine, migrate, sqlite_url
 from sdwan.store.live_tables import events
+from sdwan.store.status_rows import delete_rows, set_statuses
+from sdwan.store.tables import routers
 
 
 def _rows(first: int, count: int) -> list[dict[str, object]]:
@@ -47,4 +50,37 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
         theirs, ours = dict(stored[1 + i]), dict(stored[101 + i])
         theirs.pop("id"), ours.pop("id")
         assert ours == theirs
+    engine.dispose()
+
+
+def test_bulk_status_updates_and_deletes_keep_the_version_guard(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "s.db"))
+    migrate(engine)
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        repo.insert_routers(
+            conn,
+            rows=[
+                {
+                    "id": f"r{i}", "project_id": "default", "name": f"R{i}",
+                    "router_id": "198.19.0.1", "asn": 65001, "api_address": f"unix:///r{i}",
+                    "listen_port": 179, "listen_addresses": [], "description": "",
+                    "status": "PENDING_CREATE", "status_detail": "", "version": 1,
+                    "created_at": stamp, "updated_at": stamp,
+                }
+                for i in range(40)
+            ],
+        )  # fmt: skip
+        # versions read: 1 for all but r0 (the user moved it on: 2)
+        set_statuses(
+            conn,
+            routers,
+            updates=[(f"r{i}", 2 if i == 0 else 1, "ACTIVE", "ok") for i in range(40)],
+        )
+        delete_rows(conn, routers, ids_versions=[(f"r{i}", 1) for i in range(30, 40)])
+    with engine.connect() as conn:
+        found = {r.id: (r.status, r.status_detail) for r in conn.execute(select(routers))}
+    assert found["r0"] == ("PENDING_CREATE", "")  # its version moved on: left alone
+    assert all(found[f"r{i}"] == ("ACTIVE", "ok") for i in range(1, 30))
+    assert not any(f"r{i}" in found for i in range(30, 40))
     engine.dispose()

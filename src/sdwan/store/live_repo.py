@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
-from sdwan.store.bulk import insert_rows
+from sdwan.store.bulk import execute_many, insert_rows
 from sdwan.store.live_tables import events, neighbor_live, router_live
 from sdwan.store.tables import neighbors, routers
 
@@ -39,7 +39,8 @@ def write_sessions(
     insert_rows(conn, neighbor_live, inserts)
     if updates:
         columns = [c for c in updates[0] if c != "neighbor_id"]
-        conn.execute(
+        execute_many(
+            conn,
             update(neighbor_live)
             .where(neighbor_live.c.neighbor_id == bindparam("b_neighbor_id"))
             .values({c: bindparam(f"b_{c}") for c in columns}),

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    bindparam,
     delete,
     func,
     insert,
@@ -25,6 +24,7 @@ from sdwan.store.bulk import insert_rows
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.status_rows import delete_rows, set_statuses
 from sdwan.store.tables import neighbors, routers
 
 
@@ -262,22 +262,8 @@ def set_neighbor_statuses(
 ) -> None:
     """(id, version, status, detail) for each neighbor the reconciler handled; a row
     whose version moved on since the reconciler read it is left alone."""
-    if not updates:
-        return
-    conn.execute(
-        update(neighbors)
-        .where(neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version"))
-        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
-        [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
-    )
+    set_statuses(conn, neighbors, updates=updates)
 
 
 def delete_neighbor_rows(conn: Connection, *, ids_versions: Sequence[tuple[str, int]]) -> None:
-    if not ids_versions:
-        return
-    conn.execute(
-        delete(neighbors).where(
-            neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version")
-        ),
-        [{"b_id": i, "b_version": v} for i, v in ids_versions],
-    )
+    delete_rows(conn, neighbors, ids_versions=ids_versions)
