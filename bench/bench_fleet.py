@@ -8,9 +8,9 @@ For each scenario, on the same daemons (reset with StopBgp between ways):
             until answered, until every peer is present on its gobgpd (read over gRPC
             by this script), and until every neighbor is ACTIVE in the API
 plus the server's peak RSS, peak thread count and CPU seconds, and the CPU it costs
-once the fleet is converged: a window of --steady seconds (default 65: every router's
-jittered 30 s read-back runs at least once in it) opened 10 s after the last neighbor
-turned ACTIVE.
+once the fleet is converged: a window of --steady seconds opened 10 s after the last
+neighbor turned ACTIVE (default 65: every router's jittered 60 s read-back, due 45-75 s
+after its last pass, runs about once in it, slightly more often than on average).
 
 Scenarios (default all): 100x100, 300x10, and "unreachable": a third of 100 routers
 point at a gobgpd that does not run; the reachable two thirds are timed against the

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, bindparam, exists, literal, select, union_all
 
 from sdwan.domain.policy import SetType, Statement
 from sdwan.domain.status import Status
@@ -15,7 +15,12 @@ from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
+from sdwan.reconcile.policy_compile import (
+    DIRECTIONS,
+    AttachmentSpec,
+    SetSpec,
+    compile_router_policy,
+)
 from sdwan.store import children, status_rows
 from sdwan.store.batch_writer import BatchWriter, Job
 from sdwan.store.children import Row
@@ -24,6 +29,31 @@ from sdwan.store.records import RouterRecord
 
 log = logging.getLogger(__name__)
 POLICY_OBJECTS = (defined_sets, policies, policy_attachments)
+NO_ASSIGNMENT = ((), "accept")  # gobgpd's global assignment when nothing is assigned
+
+
+_DECLARED = union_all(
+    *(
+        select(literal(t.name).label("name")).where(
+            exists().where(t.c.router_uuid == bindparam("router_id"))
+        )
+        for t in (*POLICY_OBJECTS, announcements)
+    )
+)
+
+
+def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
+    """Which of the policy and announcement tables hold rows of the router: one query,
+    so that a full pass of a router that declares none of them costs no more."""
+    with engine.connect() as conn:
+        return frozenset(conn.execute(_DECLARED, {"router_id": router_id}).scalars())
+
+
+def policy_unassigned(speaker: BgpSpeaker) -> bool:
+    """For a router that declares no policy: gobgpd assigns nothing in either direction,
+    so whatever sets or policies it may hold have no effect on routes. Two reads instead
+    of the stage's eight; a difference sends the pass through run_policy_stage."""
+    return all(speaker.get_assignment(d) == NO_ASSIGNMENT for d in DIRECTIONS)
 
 
 def _load(engine: Engine, router_id: str, tables: tuple[Table, ...]) -> dict[str, list[Row]]:
