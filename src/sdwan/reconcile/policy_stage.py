@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, exists, literal, select, union_all
+from sqlalchemy import Connection, Engine, Table
 
 from sdwan.domain.policy import SetType, Statement
 from sdwan.domain.status import Status
@@ -32,21 +32,13 @@ POLICY_OBJECTS = (defined_sets, policies, policy_attachments)
 NO_ASSIGNMENT = ((), "accept")  # gobgpd's global assignment when nothing is assigned
 
 
-_DECLARED = union_all(
-    *(
-        select(literal(t.name).label("name")).where(
-            exists().where(t.c.router_uuid == bindparam("router_id"))
-        )
-        for t in (*POLICY_OBJECTS, announcements)
-    )
-)
-
-
 def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
     """Which of the policy and announcement tables hold rows of the router: one query,
     so that a full pass of a router that declares none of them costs no more."""
     with engine.connect() as conn:
-        return frozenset(conn.execute(_DECLARED, {"router_id": router_id}).scalars())
+        return children.tables_with_rows(
+            conn, (*POLICY_OBJECTS, announcements), router_id=router_id
+        )
 
 
 def policy_unassigned(speaker: BgpSpeaker) -> bool:
