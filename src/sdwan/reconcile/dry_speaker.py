@@ -1,31 +1,19 @@
 """A speaker that reads from gobgpd but only records writes: used to find out what a
-stage would change (drift) without changing it (report-only routers)."""
+stage would change (drift) without changing it (report-only routers).
+
+Which calls are writes is not a list kept here: it is the methods of SpeakerWrites,
+and a name that is neither a read nor a write is refused, so a write method added to
+the client without being declared in SpeakerWrites cannot reach gobgpd through here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sdwan.gobgp.client import BgpSpeaker
+from sdwan.gobgp.client import BgpSpeaker, SpeakerReads, SpeakerWrites, protocol_methods
 
-WRITES = frozenset(
-    {
-        "start_bgp",
-        "stop_bgp",
-        "add_peer",
-        "update_peer",
-        "delete_peer",
-        "add_set_members",
-        "remove_set_members",
-        "delete_set",
-        "add_policy",
-        "delete_policy",
-        "set_assignment",
-        "soft_reset",
-        "add_path",
-        "delete_path",
-    }
-)
+WRITES = protocol_methods(SpeakerWrites)
+PASSED_THROUGH = protocol_methods(SpeakerReads) | {"close"}
 
 
 class RecordingSpeaker:
@@ -34,11 +22,15 @@ class RecordingSpeaker:
         self.writes: list[str] = []
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._inner, name)
-        if name not in WRITES:
-            return method  # type: ignore[no-any-return]
+        if name in WRITES:
 
-        def record(*args: object, **_kwargs: object) -> None:
-            self.writes.append(name)
+            def record(*_args: object, **_kwargs: object) -> None:
+                self.writes.append(name)
 
-        return record
+            return record
+        if name in PASSED_THROUGH:
+            return getattr(self._inner, name)  # type: ignore[no-any-return]
+        raise AttributeError(
+            f"{name!r} is neither a read nor a write of the speaker protocol "
+            "(sdwan.gobgp.client.SpeakerReads / SpeakerWrites): declare it there"
+        )
