@@ -128,16 +128,6 @@ class PrefixMember(Strict):
             )
         return self
 
-    def length_range(self) -> tuple[int, int]:
-        network = ipaddress.ip_network(self.prefix)
-        low = self.ge if self.ge is not None else network.prefixlen
-        high = (
-            self.le
-            if self.le is not None
-            else (network.max_prefixlen if self.ge is not None else low)
-        )
-        return low, high
-
     @property
     def family(self) -> str:
         return "ipv6-unicast" if ":" in self.prefix else "ipv4-unicast"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-SESSION_STATES = ("IDLE", "CONNECT", "ACTIVE", "OPENSENT", "OPENCONFIRM", "ESTABLISHED")
 UNKNOWN = "UNKNOWN"  # gobgpd unreachable, or the peer is not (yet) on gobgpd
 ESTABLISHED = "ESTABLISHED"
 

@@ -4,7 +4,6 @@ the table, the key, the rules that need the store (references, conflicts)."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,9 +211,6 @@ class ChildService:
                 project_id=principal.project_id,
             )
         return Page(rows, total, limit, offset)
-
-    def rows_of(self, conn: Connection, router_id: str) -> builtins.list[Row]:
-        return children.rows_of_router(conn, self.spec.table, router_id=router_id)
 
     # --- update / delete -------------------------------------------------------
 

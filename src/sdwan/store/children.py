@@ -13,7 +13,6 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
-    delete,
     exists,
     insert,
     literal,
@@ -120,8 +119,3 @@ def update_row(
         .values(**values, version=expected_version + 1, updated_at=now())
     )
     return result.rowcount == 1
-
-
-def delete_router_children(conn: Connection, tables: Sequence[Table], *, router_id: str) -> None:
-    for table in tables:
-        conn.execute(delete(table).where(table.c.router_uuid == router_id))

@@ -19,8 +19,6 @@ from sqlalchemy import (
 
 from sdwan.store.tables import UtcDateTime, metadata, routers
 
-DRIFT_MODES = ("repair", "report")
-
 if "drift_mode" not in routers.c:
     routers.append_column(
         Column("drift_mode", String(8), nullable=False, server_default="repair", default="repair")
