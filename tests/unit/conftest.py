@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from sdwan import polling
 from sdwan.api.app import create_app
 from sdwan.auth import passwords
 from sdwan.config import Settings
@@ -62,12 +62,5 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
-    """Poll until ``condition()`` is truthy; fail with ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
+    """sdwan.polling.wait_for with the unit tests' defaults (in-process: short polls)."""
+    return polling.wait_for(condition, timeout=timeout, what=what, interval=0.01)

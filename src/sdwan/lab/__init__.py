@@ -6,7 +6,7 @@ the original demo build on it (``builder``, ``topology``, ``frr``, ``demo``); th
 orchestrator server never imports it.
 """
 
-from sdwan.lab.gobgpd import GobgpdError, GobgpdFactory, GobgpdProcess, find_gobgpd, wait_for
+from sdwan.lab.gobgpd import GobgpdError, GobgpdFactory, GobgpdProcess, find_gobgpd
 from sdwan.lab.netns import (
     LAB_NETWORKS,
     Lab,
@@ -16,6 +16,7 @@ from sdwan.lab.netns import (
     ensure_lab_address,
     list_namespaces,
 )
+from sdwan.polling import wait_for
 
 __all__ = [
     "LAB_NETWORKS",

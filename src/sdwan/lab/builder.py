@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from sdwan.lab.frr import remove_rundir, start_frr
-from sdwan.lab.gobgpd import GobgpdProcess, wait_for
+from sdwan.lab.gobgpd import GobgpdProcess
 from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
 from sdwan.lab.topology import Topology
+from sdwan.polling import wait_for
 
 __all__ = ["DEFAULT_ROOT", "LabRunner", "LabState"]
 

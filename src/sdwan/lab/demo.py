@@ -26,9 +26,9 @@ from typing import Any
 
 from sdwan.lab.builder import DEFAULT_ROOT, LabRunner
 from sdwan.lab.frr import vtysh
-from sdwan.lab.gobgpd import wait_for
 from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
+from sdwan.polling import wait_for
 
 TOPOLOGY = Path(__file__).resolve().parents[3] / "examples" / "original-demo" / "topology.yaml"
 FAR_NET = "203.0.113.0/24"

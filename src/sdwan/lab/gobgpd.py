@@ -24,11 +24,10 @@ import shutil
 import signal
 import stat
 import subprocess
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 
@@ -36,21 +35,19 @@ from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp._pb import gobgp_pb2, gobgp_pb2_grpc
 from sdwan.gobgp.channel import sync_channel
 from sdwan.lab.netns import Namespace
+from sdwan.polling import wait_for
 
 __all__ = [
     "GobgpdError",
     "GobgpdFactory",
     "GobgpdProcess",
     "find_gobgpd",
-    "wait_for",
 ]
 
-T = TypeVar("T")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 # sun_path is 108 bytes including the terminating NUL.
 _UNIX_PATH_MAX = 107
-_POLL_INTERVAL = 0.05
 
 
 class GobgpdError(RuntimeError):
@@ -63,26 +60,6 @@ def find_gobgpd() -> str | None:
     if found:
         return found
     return "/usr/bin/gobgpd" if os.access("/usr/bin/gobgpd", os.X_OK) else None
-
-
-def wait_for(
-    condition: Callable[[], T], *, timeout: float, what: str, interval: float = _POLL_INTERVAL
-) -> T:
-    """Poll ``condition`` until it returns a truthy value (which is returned).
-
-    Raises :class:`TimeoutError` naming ``what`` and the last value seen once
-    ``timeout`` seconds have passed. ``interval`` is only the pause between polls.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise TimeoutError(
-                f"timed out after {timeout:g}s waiting for {what} (last value: {result!r})"
-            )
-        time.sleep(interval)
 
 
 class GobgpdProcess:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from sdwan.lab.gobgpd import wait_for
+from sdwan.polling import wait_for
 
 ADMIN_TOKEN = "lab-admin-token-for-tests-0123456789abcdef"  # >= 32 characters
 # the lab's sockets (under /run, wherever --lab-dir puts them), the tests' (tmp)
