@@ -26,9 +26,9 @@ RootOpt = Annotated[
 
 
 def _runner(prefix: str | None, root: Path | None) -> LabRunner:
-    from sdwan.lab.builder import DEFAULT_ROOT, LabRunner, labs
+    from sdwan.lab.builder import LabRunner, default_root, labs
 
-    root = root or DEFAULT_ROOT
+    root = root or default_root()
     if prefix is None:
         found = labs(root)
         if len(found) != 1:

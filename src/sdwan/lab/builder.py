@@ -29,9 +29,14 @@ from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
 from sdwan.lab.topology import Topology
 from sdwan.polling import wait_for
 
-__all__ = ["DEFAULT_ROOT", "LabRunner", "LabState"]
+__all__ = ["LabRunner", "LabState", "default_root"]
 
-DEFAULT_ROOT = Path(os.environ.get("SDWAN_LAB_DIR", "/run/sdwan-lab"))
+
+def default_root() -> Path:
+    """Where labs keep their state: SDWAN_LAB_DIR, read when asked (not at import)."""
+    return Path(os.environ.get("SDWAN_LAB_DIR", "/run/sdwan-lab"))
+
+
 _STOP_TIMEOUT = 5.0
 
 
@@ -119,10 +124,10 @@ def stop_pid(pid: int, timeout: float = _STOP_TIMEOUT) -> None:
 
 
 class LabRunner:
-    def __init__(self, prefix: str, root: Path = DEFAULT_ROOT) -> None:
+    def __init__(self, prefix: str, root: Path | None = None) -> None:
         self.lab = Lab(prefix)  # validates the prefix
         self.prefix = prefix
-        self.root = Path(root)
+        self.root = Path(root) if root is not None else default_root()
         self.labdir = self.root / prefix
         self.state_path = self.labdir / "state.json"
         # Daemons started by this object: kept referenced (a collected Popen of a live
@@ -390,8 +395,9 @@ class LabRunner:
         return self.ns(node).argv(argv)
 
 
-def labs(root: Path = DEFAULT_ROOT) -> list[str]:
-    """Prefixes of the labs with a state file under ``root``."""
+def labs(root: Path | None = None) -> list[str]:
+    """Prefixes of the labs with a state file under ``root`` (default_root())."""
+    root = root if root is not None else default_root()
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / "state.json").is_file())

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sdwan.lab.builder import DEFAULT_ROOT, LabRunner
+from sdwan.lab.builder import LabRunner, default_root
 from sdwan.lab.frr import vtysh
 from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
@@ -309,7 +309,7 @@ def teardown(prefix: str, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--prefix", default="demo")
-    parser.add_argument("--lab-dir", type=Path, default=DEFAULT_ROOT)
+    parser.add_argument("--lab-dir", type=Path, default=default_root())
     parser.add_argument("--port", type=int, default=None, help="API port (default 9998 if free)")
     parser.add_argument("--down", action="store_true", help="remove the lab and orchestrator")
     args = parser.parse_args(argv)

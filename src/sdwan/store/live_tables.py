@@ -1,7 +1,5 @@
 """Tables of observed state (not desired state): live BGP sessions, gobgpd
-reachability and the event history. None of it counts in a resource's ``version``.
-
-Also adds ``routers.drift_mode`` (migration 0003) to the shared ``routers`` table."""
+reachability and the event history. None of it counts in a resource's ``version``."""
 
 from __future__ import annotations
 
@@ -17,12 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from sdwan.store.tables import UtcDateTime, metadata, routers
-
-if "drift_mode" not in routers.c:
-    routers.append_column(
-        Column("drift_mode", String(8), nullable=False, server_default="repair", default="repair")
-    )
+from sdwan.store.tables import UtcDateTime, metadata
 
 neighbor_live = Table(
     "neighbor_live",

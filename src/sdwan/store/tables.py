@@ -55,6 +55,8 @@ routers = Table(
     Column("tls", Boolean, nullable=False, server_default=false(), default=False),  # 0011
     Column("tls_ca", Text, nullable=True),  # 0011
     Column("tls_server_name", String(253), nullable=True),  # 0011
+    # "repair" or "report" (0003)
+    Column("drift_mode", String(8), nullable=False, server_default="repair", default="repair"),
     Column("listen_port", Integer, nullable=False),
     Column("listen_addresses", JSON, nullable=False),
     Column("description", Text, nullable=False),
