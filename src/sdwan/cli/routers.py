@@ -35,6 +35,7 @@ COLUMNS = [
     ("API ADDRESS", "api_address"),
     ("STATUS", "status"),
     ("GOBGPD", "gobgpd"),
+    ("OWNER", "owner"),
 ]
 DriftModeOpt = Annotated[
     str | None,

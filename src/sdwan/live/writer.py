@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +94,8 @@ class LiveWriter:
         self._cache: dict[str, _RouterCache] = {}
         self._refreshed: set[str] = set()
         self._session_events: dict[str, int] = {}
+        # replicas: only the router's owner writes its live state (reconcile/ownership)
+        self.owns: Callable[[str], bool] = lambda _router_id: True
 
     # --- producers (any thread) ----------------------------------------------------
 
@@ -156,8 +158,8 @@ class LiveWriter:
         self._refreshed = set()  # routers whose neighbor ids were read in this batch
         self._session_events = {}  # neighbor id -> index of its last session event here
         for item in batch:
-            if item.router_id not in names:
-                continue  # the router is gone
+            if item.router_id not in names or not self.owns(item.router_id):
+                continue  # the router is gone, or another replica drives it now
             name, project = names[item.router_id]
             cache = self._router_cache(conn, item.router_id)
             if item.reachability is not None or item.drift is not None:

@@ -17,7 +17,7 @@ from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
 from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.store import children
-from sdwan.store.batch_writer import BatchWriter, Job
+from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.children import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
@@ -41,7 +41,7 @@ def _pending(rows: dict[str, list[Row]]) -> bool:
 
 def run_policy_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -98,7 +98,7 @@ def run_policy_stage(
 
 def run_announcement_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,

@@ -28,7 +28,7 @@ from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stag
 from sdwan.reconcile.queue import Request
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
-from sdwan.store.batch_writer import BatchWriter
+from sdwan.store.batch_writer import JobSink
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,13 @@ class Context:
     """What every pass needs; built once by the controller."""
 
     engine: Engine  # reads (the store writer does the writes)
-    writer: BatchWriter
+    writer: JobSink
     secrets: SecretBox
     settings: Settings
     speaker_factory: SpeakerFactory
     hooks: LiveHooks | None = None
     follow: Callable[[str, str], None] = lambda _router, _target: None  # watch this gobgpd
+    guard: Callable[[BgpSpeaker], BgpSpeaker] = lambda speaker: speaker  # fencing (replicas)
 
 
 @dataclass
@@ -175,7 +176,7 @@ def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpS
         if state.speaker_target != router.api_address:
             ctx.follow(router.id, router.api_address)
         state.speaker_target = router.api_address
-    return state.speaker
+    return ctx.guard(state.speaker)
 
 
 def _pass(
