@@ -67,9 +67,7 @@ def build_cluster(settings: Settings, engine: Engine) -> Cluster:
         with engine.begin() as conn:
             notify(conn, LEASES_CHANNEL, identity.instance)
 
-    ownership = LeaseOwnership(
-        engine, identity, lease=settings.lease_duration, announce=announce
-    )
+    ownership = LeaseOwnership(engine, identity, lease=settings.lease_duration, announce=announce)
     directory = ClusterReplicas(engine, name=identity.name, lease=settings.lease_duration)
     return Cluster(identity, ownership, directory, ordered=OrderedEvents(identity.instance))
 
@@ -116,8 +114,9 @@ def notifier_for(
     """What the services call after a change; on PostgreSQL also starts the feed."""
     if not isinstance(cluster.ownership, LeaseOwnership):
         return cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
-    changes = ClusterChanges(reconciler if settings.run_reconciler else None, cluster.ownership,
-                             events)  # fmt: skip
+    changes = ClusterChanges(
+        reconciler if settings.run_reconciler else None, cluster.ownership, events
+    )
     cluster.changes = changes
     cluster.feed = FeedListener(
         settings.database_url, origin=cluster.identity.instance, handlers=changes

@@ -5,7 +5,7 @@ background writers wait and try again; everything else stays a bug (500, logged)
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MESSAGE = "the database is unavailable; retry shortly"
@@ -13,6 +13,8 @@ MESSAGE = "the database is unavailable; retry shortly"
 
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeout):  # every connection busy or being re-established
+        return True
+    if isinstance(exc, PendingRollbackError):  # a connection lost inside a transaction
         return True
     if not isinstance(exc, DBAPIError):
         return False

@@ -163,8 +163,7 @@ class BatchWriter:
 
     def _write_alone(self, job: Job) -> bool:
         try:
-            with self._engine.begin() as conn:
-                return job(conn)
+            return self._commit([(job, None)])[0]
         except SQLAlchemyError as exc:
             log.warning("store writer: dropped a write: %s", exc)
         except Exception:
