@@ -22,6 +22,7 @@ from tests.integration.replica_lab import (
     peering_pair,
     sessions,
 )
+from tests.integration.test_event_stream import Stream
 
 LEASE = 3.0
 
@@ -79,6 +80,7 @@ def test_postgresql_restarted_under_a_running_fleet(
             "/v1/neighbors", json={"router": "A", "address": accepted, "peer_asn": 65009}
         )
         assert made.status_code == 201, made.text
+    stream = Stream(f"{fleet[2].url}/v1/events?follow=true")  # open across the outage
     server.stop("fast")
     try:
         bodies = wait_for(lambda: _unavailable(fleet), timeout=20, what="503 from every replica")
@@ -109,6 +111,13 @@ def test_postgresql_restarted_under_a_running_fleet(
         )
         assert answer.status_code == 201, answer.text
     wait_for(lambda: "198.18.9.2" in peer_addresses(pair.b), timeout=10, what="write after")
+    try:  # the stream opened before the outage goes on with events caused elsewhere
+        created = stream.until(
+            lambda e: e["kind"] == "resource.created" and e["resource_id"] == answer.json()["id"]
+        )
+        assert created["router_name"] == "B"
+    finally:
+        stream.stop.set()
     with fleet[2].client() as api:
         wait_for(
             lambda: api.get(f"/v1/neighbors/{made.json()['id']}").json()["status"] == "ACTIVE",

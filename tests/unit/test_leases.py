@@ -67,9 +67,7 @@ def test_a_free_router_is_taken_once_with_token_1(engine: Engine) -> None:
 def test_an_expired_lease_is_taken_over_with_the_next_token(engine: Engine) -> None:
     (router,) = add_routers(engine, 1)
     acquire(engine, [router], "a", lease=0.3)
-    taken = wait_for(
-        lambda: acquire(engine, [router], "b"), timeout=5, what="the lease to expire"
-    )
+    taken = wait_for(lambda: acquire(engine, [router], "b"), timeout=5, what="the lease to expire")
     assert taken == {router: 2}
     with engine.begin() as conn:  # the old holder can no longer renew...
         assert leases.renew(conn, router_ids=[router], instance="a", lease=5) == {}

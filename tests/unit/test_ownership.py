@@ -97,6 +97,7 @@ def test_a_dead_replicas_routers_are_taken_over_and_its_fence_closes(engine: Eng
     router = sorted(mine_a)[0]
     fence = a.fence(router)
     assert fence is not None and fence.holds()
+
     # a stops ticking (SIGKILL, SIGSTOP): b takes everything within the lease time
     def b_has_all() -> bool:
         b.tick()

@@ -245,9 +245,7 @@ class NeighborService:
             if not repo.update_neighbor(
                 conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
             ):
-                raise changed_concurrently(
-                    kind="neighbor", key=neighbor.address, if_match=if_match
-                )
+                raise changed_concurrently(kind="neighbor", key=neighbor.address, if_match=if_match)
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
         assert updated is not None
         warnings = []
