@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock keys (one namespace for the whole database)
 MIGRATION_LOCK = 0x5D3A_0001  # replicas starting together migrate one after another
+BOOTSTRAP_LOCK = 0x5D3A_0003  # ... and store the bootstrap admin token one at a time
 POSTGRES_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 
 
@@ -68,6 +69,13 @@ def make_engine(url: str, *, durable: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def one_at_a_time(conn: Connection, key: int) -> None:
+    """PostgreSQL: wait until no other transaction holds ``key`` (released at commit).
+    SQLite has one writer at a time anyway."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (Alembic, scripts in store/migrations). Features
     add independent branches off 0001, so the default upgrades every head. On
@@ -77,8 +85,7 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
-        if is_postgres(connection):
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        one_at_a_time(connection, MIGRATION_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
