@@ -122,3 +122,38 @@ def test_a_name_held_by_a_live_replica_is_refused_until_it_goes_stale(engine: En
         assert leases.heartbeat(conn, name="r1", instance="i2")
         rows = leases.list_replicas(conn)
     assert [(r.name, r.routers) for r in rows] == [("r1", 0)]
+
+
+def test_a_fenced_write_blocks_a_takeover_until_it_commits_but_never_a_renewal(
+    engine: Engine,
+) -> None:
+    """What the store writer holds while it writes status under a lease: renewals of
+    that lease go through (no deadlock with the lease thread), a takeover waits."""
+    import threading
+
+    from sqlalchemy import text
+
+    (router,) = add_routers(engine, 1)
+    acquire(engine, [router], "a", lease=0.5)
+    with engine.connect() as writer:
+        assert leases.holds(writer, router_id=router, instance="a", token=1)
+        with engine.begin() as conn:  # the lease thread renews meanwhile, without waiting
+            conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            assert leases.renew(conn, router_ids=[router], instance="a", lease=0.3) == {
+                router: 1
+            }
+        taken: dict[str, int] = {}
+
+        def takeover() -> None:
+            def attempt() -> dict[str, int]:
+                return acquire(engine, [router], "b")
+
+            taken.update(wait_for(attempt, timeout=10, what="the lease to expire"))
+
+        thread = threading.Thread(target=takeover)
+        thread.start()
+        thread.join(1.5)  # the lease expired long ago: only the open write holds it back
+        assert thread.is_alive() and not taken
+        writer.commit()
+        thread.join(10)
+    assert taken == {router: 2}

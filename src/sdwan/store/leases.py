@@ -189,6 +189,15 @@ def acquire(
     wanted = sorted(set(router_ids))
     if not wanted:
         return {}
+    # wait for the status writes still running under the leases we take over (they
+    # hold a key-share lock on the row until they commit: see holds()); in id order,
+    # as every acquirer does
+    conn.execute(
+        select(router_leases.c.router_uuid)
+        .where(router_leases.c.router_uuid.in_(wanted))
+        .order_by(router_leases.c.router_uuid)
+        .with_for_update()
+    )
     source = select(
         routers.c.id,
         literal(instance),
@@ -251,9 +260,11 @@ def release(conn: Connection, *, instance: str, tokens: Mapping[str, int]) -> No
 
 def holds(conn: Connection, *, router_id: str, instance: str, token: int) -> bool:
     """The fence of a status write: this instance still holds the router's lease with
-    this token, unexpired. The row stays share-locked until the caller's commit, so a
-    takeover waits for that commit: what a stale holder wrote is before the new
-    holder's first read, never after it."""
+    this token, unexpired. The row stays key-share-locked until the caller's commit: a
+    takeover (which locks the row FOR UPDATE first, see acquire()) waits for that
+    commit, so what a stale holder wrote lands before the new holder's first read,
+    never after it; renewals and releases (plain updates) do not wait for it, so the
+    lease thread never deadlocks with the store writer."""
     query = (
         select(router_leases.c.router_uuid)
         .where(
@@ -264,7 +275,7 @@ def holds(conn: Connection, *, router_id: str, instance: str, token: int) -> boo
                 router_leases.c.expires_at > func.now(),
             )
         )
-        .with_for_update(read=True)
+        .with_for_update(read=True, key_share=True)
     )
     return conn.execute(query).first() is not None
 
