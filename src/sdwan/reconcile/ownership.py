@@ -243,7 +243,7 @@ class LeaseOwnership:
         self.ticks += 1
         if not registered:
             log.error("replica name %r is held by another live process", identity.name)
-            self._lose(list(self._held))
+            self._lose(self.held())
             return
         self._apply_renewals(renewing, renewed, started)
         plan = self._assignment(cluster.routers, cluster.live)
