@@ -73,6 +73,9 @@ def test_postgresql_restarted_under_a_running_fleet(
     server: PostgresServer, fleet: ReplicaFleet, pair: Pair
 ) -> None:
     fleet.wait_owned({"A", "B"}, within={"s0", "s1", "s2"})
+    # started together on an empty database: one of them ran the migrations
+    migrated = [r for r in fleet.replicas if "Running upgrade" in r.log_path.read_text()]
+    assert len(migrated) == 1, [r.replica_name for r in migrated]
     before = sessions(pair)
     accepted = "198.18.9.1"
     with fleet[0].client() as api:  # accepted just before the database goes away

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from sdwan.lab import wait_for
+from sdwan.lab.postgres import PostgresServer
 from sdwan.store import leases, repo
-from sdwan.store.db import make_engine
+from sdwan.store.db import make_engine, migrate
 
 
 @pytest.fixture
@@ -139,9 +140,7 @@ def test_a_fenced_write_blocks_a_takeover_until_it_commits_but_never_a_renewal(
         assert leases.holds(writer, router_id=router, instance="a", token=1)
         with engine.begin() as conn:  # the lease thread renews meanwhile, without waiting
             conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
-            assert leases.renew(conn, router_ids=[router], instance="a", lease=0.3) == {
-                router: 1
-            }
+            assert leases.renew(conn, router_ids=[router], instance="a", lease=0.3) == {router: 1}
         taken: dict[str, int] = {}
 
         def takeover() -> None:
@@ -157,3 +156,39 @@ def test_a_fenced_write_blocks_a_takeover_until_it_commits_but_never_a_renewal(
         writer.commit()
         thread.join(10)
     assert taken == {router: 2}
+
+
+def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> None:
+    """Three processes migrating one empty database at the same moment: the advisory
+    lock lets one create the schema; the others find it done (without the lock they
+    would fail on tables created under them)."""
+    import secrets
+    import threading
+
+    from sqlalchemy import text
+
+    name = "mig_" + secrets.token_hex(4)
+    url = postgres.create_database(name)
+    engines = [make_engine(url) for _ in range(3)]
+    failures: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        try:
+            migrate(engine)
+        except BaseException as exc:
+            failures.append(exc)
+
+    try:
+        threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert failures == []
+        with engines[0].connect() as conn:
+            versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert {"0011", "0010", "0005_security", "0003", "0002"} == versions
+    finally:
+        for engine in engines:
+            engine.dispose()
+        postgres.drop_database(name)
