@@ -278,7 +278,7 @@ class LeaseOwnership:
                 if renewed.get(router_id) != lease.token or not lease.renewed(started):
                     lost.append(router_id)
         if lost:
-            log.info("leases: lost %d router(s) to other replicas", len(lost))
+            log.info("leases: lost %d router(s) (taken over, or deleted)", len(lost))
             self._lose(lost)
 
     def _expire_lapsed(self) -> None:
