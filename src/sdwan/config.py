@@ -39,6 +39,7 @@ class Settings:
     dev_mode: bool = False  # SDWAN_DEV_MODE=1: allows a short SDWAN_ADMIN_TOKEN
     api_key_max_ttl: float = 90 * 86400.0  # SDWAN_API_KEY_MAX_TTL: seconds an API key lives
     trusted_proxies: tuple[str, ...] = ()  # SDWAN_TRUSTED_PROXIES: may set X-Forwarded-For
+    gobgpd_ca_file: Path | None = None  # SDWAN_GOBGPD_CA_FILE: CA for TLS routers naming none
     tls_cert: Path | None = None  # SDWAN_TLS_CERT / --tls-cert: serve HTTPS
     tls_key: Path | None = None  # SDWAN_TLS_KEY / --tls-key
     max_body_bytes: int = 16 * 1024 * 1024  # SDWAN_MAX_BODY_BYTES: larger bodies are 413
@@ -122,6 +123,7 @@ def load_settings(
         dev_mode=dev_mode or _flag(env.get("SDWAN_DEV_MODE")),
         api_key_max_ttl=float(env.get("SDWAN_API_KEY_MAX_TTL", str(90 * 86400))),
         trusted_proxies=_proxies(env.get("SDWAN_TRUSTED_PROXIES")),
+        gobgpd_ca_file=_path(env.get("SDWAN_GOBGPD_CA_FILE")),
         tls_cert=_path(tls_cert or env.get("SDWAN_TLS_CERT")),
         tls_key=_path(tls_key or env.get("SDWAN_TLS_KEY")),
         max_body_bytes=int(env.get("SDWAN_MAX_BODY_BYTES", str(16 * 1024 * 1024))),

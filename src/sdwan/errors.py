@@ -15,7 +15,8 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     └── SpeakerError                     talking to a gobgpd failed
         ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
         │   └── SpeakerTimeout   504     a read (RIB page) did not finish in time
-        └── SpeakerRejected              gobgpd answered with an error
+        ├── SpeakerRejected              gobgpd answered with an error
+        └── SpeakerClaimed               gobgpd already carries another router's identity
 """
 
 from __future__ import annotations
@@ -89,3 +90,8 @@ class SpeakerTimeout(SpeakerUnreachable):
 
 class SpeakerRejected(SpeakerError):
     pass
+
+
+class SpeakerClaimed(SpeakerError):
+    """The gobgpd already carries another router's identity: declared twice (under two
+    addresses that reach it), this router is not applied rather than fight the other."""

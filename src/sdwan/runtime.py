@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -12,6 +13,7 @@ from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.cluster import Cluster, build_cluster, notifier_for
 from sdwan.config import Settings
+from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
@@ -130,6 +132,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     hub = None
     if speaker_factory is None:
         hub = WatchHub(live_writer, timeout=settings.grpc_timeout)
+    default_ca = _read_ca(settings.gobgpd_ca_file)
     hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (
         Reconciler(
@@ -141,6 +144,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             hooks=hooks,
             hub=hub,
             ownership=cluster.ownership,
+            default_ca=default_ca,
         )
         if settings.run_reconciler
         else None
@@ -161,8 +165,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     rib = RibService(
         routers=routers,
         neighbors=neighbors,
-        sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+        sources=lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout),
         timeout=settings.rib_timeout,
+        default_ca=default_ca,
     )
     owned = {
         name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
@@ -216,3 +221,15 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         hub=hub,
         background_engine=background,
     )
+
+
+def _read_ca(path: Path | None) -> str | None:
+    """SDWAN_GOBGPD_CA_FILE: the CA(s) trusted for TLS routers that name none."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ValueError(f"SDWAN_GOBGPD_CA_FILE: cannot read {path}: {exc.strerror}") from None
+    check_ca_pem(text, what="SDWAN_GOBGPD_CA_FILE")
+    return text

@@ -49,7 +49,10 @@ def runtime(
         backoff_max=0.2,
         api_address_allow=("*",),  # the allowlists have their own tests
     )
-    rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
+    rt = build_runtime(
+        settings,
+        speaker_factory=lambda endpoint: speakers.setdefault(endpoint.target, FakeSpeaker()),
+    )
     yield rt
     rt.engine.dispose()
     if rt.background_engine is not None:

@@ -187,7 +187,7 @@ def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> No
         assert failures == []
         with engines[0].connect() as conn:
             versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert {"0011", "0010", "0005_security", "0003", "0002"} == versions
+        assert {"0012", "0011", "0010", "0005_security", "0003", "0002"} == versions
     finally:
         for engine in engines:
             engine.dispose()

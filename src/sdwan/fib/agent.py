@@ -29,8 +29,10 @@ from typing import Any
 import grpc
 from pyroute2 import IPRoute
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.channel import sync_channel
 from sdwan.gobgp.paths import Table, decode_destination, list_path_request
 
 __all__ = ["RTPROT_BGP", "FibAgent", "FibRoute", "plan_changes"]
@@ -59,11 +61,13 @@ def plan_changes(
 
 
 class FibAgent:
-    def __init__(self, target: str, *, resync: float = 10.0, fast_failover: bool = True) -> None:
-        self.target = target
+    def __init__(
+        self, endpoint: GobgpEndpoint, *, resync: float = 10.0, fast_failover: bool = True
+    ) -> None:
+        self.target = endpoint.target
         self.resync = resync
         self.fast_failover = fast_failover
-        self._channel = grpc.insecure_channel(target)
+        self._channel = sync_channel(endpoint)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
         self._ipr = IPRoute()
         self._wake = threading.Event()
@@ -264,9 +268,10 @@ class FibAgent:
         self._ipr.close()
 
 
-def main(target: str, resync: float, fast_failover: bool) -> None:
+def main(endpoint: GobgpEndpoint, resync: float, fast_failover: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    agent = FibAgent(target, resync=resync, fast_failover=fast_failover)
+    target = endpoint.target
+    agent = FibAgent(endpoint, resync=resync, fast_failover=fast_failover)
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)
     log.info("fib-agent for %s (proto %d, resync %gs)", target, RTPROT_BGP, resync)

@@ -39,6 +39,7 @@ from sdwan.reconcile.router_pass import Context, Outcome, RouterState, SpeakerFa
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
@@ -58,6 +59,7 @@ class Reconciler:
         hooks: LiveHooks | None = None,
         hub: WatchHub | None = None,
         ownership: Ownership | None = None,
+        default_ca: str | None = None,
     ) -> None:
         self._settings = settings
         self._ownership: Ownership = ownership or SoleOwner()
@@ -69,9 +71,10 @@ class Reconciler:
             secrets=secrets,
             settings=settings,
             speaker_factory=speaker_factory
-            or (lambda target: GobgpClient(target, timeout=settings.grpc_timeout)),
+            or (lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout)),
             hooks=hooks,
-            follow=hub.follow if hub is not None else (lambda _router, _target: None),
+            follow=hub.follow if hub is not None else (lambda _router, _endpoint: None),
+            default_ca=default_ca,
         )
         self._queue = WorkQueue()
         self._states: dict[str, RouterState] = {}
@@ -209,6 +212,7 @@ class Reconciler:
     # --- the pool --------------------------------------------------------------------
 
     def _work(self) -> None:
+        name_this_thread()
         while True:
             item = self._queue.get()
             if item is None:

@@ -16,7 +16,7 @@ from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
 from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
-from sdwan.store import children
+from sdwan.store import children, status_rows
 from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.children import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
@@ -158,8 +158,8 @@ def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -
                     updates.append((row["id"], row["version"], status, error))
             elif error is None and row["status"] != Status.ACTIVE:
                 updates.append((row["id"], row["version"], Status.ACTIVE, ""))
-        children.set_statuses(conn, table, updates=updates)
-        children.delete_rows(conn, table, ids_versions=deleted)
+        status_rows.set_statuses(conn, table, updates=updates)
+        status_rows.delete_rows(conn, table, ids_versions=deleted)
 
 
 _TABLES: dict[str, Any] = {t.name: t for t in (*POLICY_OBJECTS, announcements)}

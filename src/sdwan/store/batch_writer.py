@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdwan.store.availability import describe, is_unavailable
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 Job = Callable[[Connection], bool]
@@ -107,6 +108,7 @@ class BatchWriter:
         return True
 
     def _run(self) -> None:
+        name_this_thread()
         next_idle = time.monotonic() + self._idle_every
         while True:
             with self._cond:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.repo import now
@@ -88,29 +88,6 @@ def update_row(
         .values(**values, version=expected_version + 1, updated_at=now())
     )
     return result.rowcount == 1
-
-
-def set_statuses(
-    conn: Connection, table: Table, *, updates: Sequence[tuple[str, int, str, str]]
-) -> None:
-    """(id, version, status, detail); rows whose version moved on are left alone."""
-    if updates:
-        conn.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-            .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
-            [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
-        )
-
-
-def delete_rows(conn: Connection, table: Table, *, ids_versions: Sequence[tuple[str, int]]) -> None:
-    if ids_versions:
-        conn.execute(
-            delete(table).where(
-                table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
-            ),
-            [{"b_id": i, "b_version": v} for i, v in ids_versions],
-        )
 
 
 def delete_router_children(conn: Connection, tables: Sequence[Table], *, router_id: str) -> None:

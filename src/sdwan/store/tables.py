@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -54,6 +55,9 @@ routers = Table(
     Column("router_id", String(15), nullable=False),
     Column("asn", BigInteger, nullable=False),
     Column("api_address", String(255), nullable=False),
+    Column("tls", Boolean, nullable=False, server_default=false(), default=False),  # 0011
+    Column("tls_ca", Text, nullable=True),  # 0011
+    Column("tls_server_name", String(253), nullable=True),  # 0011
     Column("listen_port", Integer, nullable=False),
     Column("listen_addresses", JSON, nullable=False),
     Column("description", Text, nullable=False),

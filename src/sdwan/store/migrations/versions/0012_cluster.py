@@ -1,14 +1,14 @@
 """Replicas on one database: the secrets' key check, replicas and their heartbeats,
 router leases with fencing tokens.
 
-Revision ID: 0011
+Revision ID: 0012
 Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0012"
 down_revision = "0001"
 branch_labels = ("cluster",)
 
