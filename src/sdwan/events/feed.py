@@ -77,6 +77,14 @@ def notify(conn: Connection, channel: str, payload: str) -> None:
     conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
 
 
+def notify_all(conn: Connection, channel: str, payloads: list[str]) -> None:
+    """One NOTIFY per payload, in one statement, in ``conn``'s transaction."""
+    conn.execute(
+        text("SELECT pg_notify(:c, p) FROM unnest(CAST(:ps AS text[])) AS p"),
+        {"c": channel, "ps": list(dict.fromkeys(payloads))},
+    )
+
+
 def libpq_conninfo(url: str) -> str:
     """The SQLAlchemy URL as a libpq connection string for psycopg."""
     parsed = make_url(url).set(drivername="postgresql")
