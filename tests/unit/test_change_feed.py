@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from sdwan.events.feed import (
     LEASES_CHANNEL,
@@ -23,6 +23,8 @@ from sdwan.events.log import EventLog
 from sdwan.events.model import Event
 from sdwan.events.ordered import OrderedEvents
 from sdwan.lab import wait_for
+from sdwan.service import uow
+from sdwan.service.publish import PublishingNotifier
 from sdwan.store.db import make_engine
 
 
@@ -97,6 +99,40 @@ def test_a_change_reaches_the_other_listeners_when_it_commits(pg_url: str, engin
         listener.stop()
 
 
+class Local:
+    def __init__(self) -> None:
+        self.called: list[str] = []
+
+    def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None:
+        self.called.append(router_id)
+
+
+def test_a_transaction_announces_its_routers_in_one_statement_at_commit(
+    pg_url: str, engine: Engine
+) -> None:
+    heard, local = Heard(), Local()
+    listener = FeedListener(pg_url, origin="other", handlers=heard)
+    notifier = PublishingNotifier(engine, local, origin="me")
+    listener.start()
+    try:
+        assert listener.connected.wait(10)
+        with uow.unit_of_work(engine, commit=False):  # a dry run: nothing announced
+            notifier.router_changed("dry")
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        with uow.unit_of_work(engine):
+            for i in range(50):
+                notifier.router_changed(f"r{i}", {"198.18.0.1"} if i == 0 else None)
+            assert heard.routers == [] and local.called == []  # not before the commit
+        assert sum("pg_notify" in statement for statement in statements) == 1
+        wait_for(lambda: len(heard.routers) == 50, timeout=5, what="50 notifications")
+        assert heard.routers[0] == ("r0", {"198.18.0.1"})
+        assert {r for r, _ in heard.routers} == {f"r{i}" for i in range(50)}
+        assert local.called == [f"r{i}" for i in range(50)]
+    finally:
+        listener.stop()
+
+
 def _event(n: int) -> Event:
     return Event("resource.created", "router", f"id-{n}", f"r{n}", f"event {n}")
 
@@ -126,8 +162,8 @@ def test_event_ids_follow_commit_order(pg_url: str, engine: Engine) -> None:
         assert first_recorded.wait(10)
         with engine.begin() as conn:
             log.record(conn, [_event(2)])
+        seen = log.read(since=0, limit=10)  # the first transaction is still open
         second_committed.set()
-        seen = log.read(since=0, limit=10)
         assert [e["resource_id"] for e in seen] == ["id-2"]
         cursor = seen[-1]["id"]
         thread.join(10)
