@@ -110,7 +110,13 @@ class OrchestratorProcess:
         return self
 
     def wait_ready(self, timeout: float = 20.0) -> OrchestratorProcess:
-        wait_for(self._healthy, timeout=timeout, what=f"sdwan serve on {self.url}")
+        """Wait until it answers; one that never does is stopped (a fixture whose
+        setup fails has no teardown: the process would outlive the test)."""
+        try:
+            wait_for(self._healthy, timeout=timeout, what=f"sdwan serve on {self.url}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _healthy(self) -> bool:
