@@ -64,6 +64,7 @@ class OrchestratorProcess:
         self._extra_env = extra_env or {}
         self._extra_args = extra_args or []
         self._proc: subprocess.Popen[bytes] | None = None
+        self.paused = False  # SIGSTOPped: it answers no request until resumed
 
     @property
     def env(self) -> dict[str, str]:
@@ -133,6 +134,7 @@ class OrchestratorProcess:
         if self._proc is None or self._proc.poll() is not None:
             return
         self._proc.send_signal(signal.SIGCONT)  # a paused one would not see SIGTERM
+        self.paused = False
         self._proc.send_signal(signal.SIGTERM)
         try:
             self._proc.wait(timeout)
@@ -151,10 +153,12 @@ class OrchestratorProcess:
         a VM migration), and goes on where it was after ``resume``."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGSTOP)
+            self.paused = True
 
     def resume(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGCONT)
+        self.paused = False
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():

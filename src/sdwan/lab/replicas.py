@@ -69,7 +69,8 @@ class ReplicaFleet:
             replica.stop()
 
     def running(self) -> list[OrchestratorProcess]:
-        return [r for r in self.replicas if r.pid is not None]
+        """The replicas that answer requests (a paused one would hang the caller)."""
+        return [r for r in self.replicas if r.pid is not None and not r.paused]
 
     def replica_list(self, via: OrchestratorProcess | None = None) -> list[dict]:
         via = via or self.running()[0]
