@@ -8,16 +8,16 @@ For each scenario, on the same daemons (reset with StopBgp between ways):
             until answered, until every peer is present on its gobgpd (read over gRPC
             by this script), and until every neighbor is ACTIVE in the API
 plus the server's peak RSS, peak thread count and CPU seconds, and the CPU it costs
-once the fleet is converged: a window of --steady seconds (default 65: every router's
-jittered 30 s read-back runs at least once in it) opened 10 s after the last neighbor
-turned ACTIVE.
+once the fleet is converged: a window of --steady seconds opened 10 s after the last
+neighbor turned ACTIVE, as long as the read-back interval (default 60: every router's
+jittered read-back, due 45-75 s after its last pass, runs about once in it).
 
 Scenarios (default all): 100x100, 300x10, and "unreachable": a third of 100 routers
 point at a gobgpd that does not run; the reachable two thirds are timed against the
 same two thirds declared alone.
 
     .venv/bin/python bench/bench_fleet.py [--scenario 100x100 --scenario unreachable]
-        [--workers 8] [--steady 65] [--no-original] [--db postgresql [--replicas 3]]
+        [--workers 8] [--steady 60] [--no-original] [--db postgresql [--replicas 3]]
 
 With --db (a URL, or "postgresql": a throwaway PostgreSQL 15 this run starts), the
 orchestrator runs three ways on the same daemons and the figures are printed side by
@@ -445,7 +445,7 @@ def main() -> None:
     parser.add_argument("--neighbors", type=int, help="... with N neighbors each")
     parser.add_argument("--workers", type=int, help="sdwan serve --workers (default: its own)")
     parser.add_argument(
-        "--steady", type=float, default=65.0, help="seconds of converged CPU measured (0: skip)"
+        "--steady", type=float, default=60.0, help="seconds of converged CPU measured (0: skip)"
     )
     parser.add_argument("--no-original", dest="original", action="store_false")
     parser.add_argument(

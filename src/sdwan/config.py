@@ -23,7 +23,7 @@ class Settings:
     port: int = 9998
     admin_token: str | None = None  # SDWAN_ADMIN_TOKEN; otherwise generated at first start
     secret_key_file: Path = field(default=Path("secret.key"))
-    reconcile_interval: float = 30.0  # full read-back of every router (drift), jittered
+    reconcile_interval: float = 60.0  # full read-back of every router (drift), jittered
     workers: int = 8  # reconcile passes that may run at once, whatever the fleet's size
     counters_delay: float = 3.0  # prefix counters read this long after sessions changed
     probe_interval: float = 1.0  # GetBgp where no watch stream runs (fake speakers)
@@ -114,7 +114,7 @@ def load_settings(
         port=port or int(env.get("SDWAN_PORT", "9998")),
         admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
         secret_key_file=Path(secret_key_file),
-        reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
+        reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "60")),
         workers=workers or _positive_int(env.get("SDWAN_WORKERS", "8"), "SDWAN_WORKERS"),
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),

@@ -23,7 +23,7 @@ def serve(
     ] = None,
     reconcile_interval: Annotated[
         float | None,
-        typer.Option(help="Seconds between full read-backs of every gobgpd (default 30)."),
+        typer.Option(help="Seconds between full read-backs of every gobgpd (default 60)."),
     ] = None,
     workers: Annotated[
         int | None,

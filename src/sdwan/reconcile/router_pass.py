@@ -27,7 +27,12 @@ from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
-from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stage
+from sdwan.reconcile.policy_stage import (
+    declared_tables,
+    policy_unassigned,
+    run_announcement_stage,
+    run_policy_stage,
+)
 from sdwan.reconcile.queue import Request
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
@@ -233,19 +238,22 @@ def _pass(
         )
         _report_counters(ctx, state, router, sessions)  # the same read gives them
         if scope is None:  # policy and announcements: on full passes
-            enabled = [a for a, p in desired.items() if p.enabled]
-            run_policy_stage(
-                ctx.engine,
-                ctx.writer,
-                router,
-                speaker,
-                peers=enabled,
-                repair=repair,
-                drift=result.drift,
-            )
-            run_announcement_stage(
-                ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
-            )
+            declared = declared_tables(ctx.engine, router.id)
+            if declared - {"announcements"} or not policy_unassigned(speaker):
+                enabled = [a for a, p in desired.items() if p.enabled]
+                run_policy_stage(
+                    ctx.engine,
+                    ctx.writer,
+                    router,
+                    speaker,
+                    peers=enabled,
+                    repair=repair,
+                    drift=result.drift,
+                )
+            if "announcements" in declared:
+                run_announcement_stage(
+                    ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
+                )
     except SpeakerUnreachable as exc:
         state.global_checked = False
         _mark_unreachable(ctx, state, router, exc)

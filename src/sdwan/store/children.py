@@ -4,10 +4,23 @@ transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.repo import now
@@ -18,6 +31,25 @@ Row = dict[str, Any]
 def insert_rows(conn: Connection, table: Table, *, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         conn.execute(insert(table), list(rows))
+
+
+def tables_with_rows(
+    conn: Connection, tables: tuple[Table, ...], *, router_id: str
+) -> frozenset[str]:
+    """The names of those of ``tables`` that hold rows of the router, in one query."""
+    return frozenset(conn.execute(_any_rows_of(tables), {"router_id": router_id}).scalars())
+
+
+@functools.cache
+def _any_rows_of(tables: tuple[Table, ...]) -> CompoundSelect:
+    return union_all(
+        *(
+            select(literal(t.name).label("name")).where(
+                exists().where(t.c.router_uuid == bindparam("router_id"))
+            )
+            for t in tables
+        )
+    )
 
 
 def get_row(conn: Connection, table: Table, *, row_id: str) -> Row | None:
