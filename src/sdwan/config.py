@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,18 +48,37 @@ class Settings:
     sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
     sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
     sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
+    # replicas on PostgreSQL (docs/deploy.md): this one's name (default host:port) and
+    # how long a router's lease lasts without renewal (SDWAN_LEASE_SECONDS)
+    replica_name: str = ""
+    lease_duration: float = 5.0
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("HTTPS needs both a certificate and its key (--tls-cert, --tls-key)")
+        if not 1.0 <= self.lease_duration <= 300.0:
+            raise ValueError(
+                f"the lease time must be 1 to 300 seconds (SDWAN_LEASE_SECONDS, "
+                f"--lease-seconds), got {self.lease_duration:g}"
+            )
+        if len(self.replica_name) > 255 or any(c.isspace() for c in self.replica_name):
+            raise ValueError(
+                f"--replica-name: at most 255 characters, no spaces, got {self.replica_name!r}"
+            )
+
+    @property
+    def replica(self) -> str:
+        """This replica's name: --replica-name, else host:port."""
+        return self.replica_name or f"{socket.gethostname()}:{self.port}"
 
 
 def _default_db_url(db_path: str | None) -> str:
-    from sdwan.store.db import sqlite_url
+    """--db: an SQLite file or a database URL (postgresql+psycopg://...)."""
+    from sdwan.store.db import normalize_url, sqlite_url
 
     if db_path:
-        return sqlite_url(db_path)
+        return normalize_url(db_path) if "://" in db_path else sqlite_url(db_path)
     url = os.environ.get("SDWAN_DATABASE_URL")
     if url:
         return url
@@ -78,6 +98,8 @@ def load_settings(
     dev_mode: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    replica_name: str | None = None,
+    lease_seconds: float | None = None,
 ) -> Settings:
     """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
     env = os.environ
@@ -110,6 +132,9 @@ def load_settings(
         sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
         sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
         sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),
+        grpc_timeout=float(env.get("SDWAN_GRPC_TIMEOUT", "5")),
+        replica_name=replica_name or env.get("SDWAN_REPLICA_NAME", ""),
+        lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
     )
 
 

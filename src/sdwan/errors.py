@@ -10,6 +10,8 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── PreconditionFailed      412      If-Match does not match the current version
     ├── TooManyRequests         429      login attempts throttled (Retry-After)
     ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer
+    ├── StoreUnavailable        503      the database does not answer (PostgreSQL down)
+    ├── StartupRefused                   the server must not start (wrong key, name taken)
     └── SpeakerError                     talking to a gobgpd failed
         ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
         │   └── SpeakerTimeout   504     a read (RIB page) did not finish in time
@@ -63,6 +65,14 @@ class TooManyRequests(SdwanError):
 
 
 class AuthBackendUnavailable(SdwanError):
+    pass
+
+
+class StoreUnavailable(SdwanError):
+    pass
+
+
+class StartupRefused(SdwanError):
     pass
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from sqlalchemy import Engine
 
 from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
+from sdwan.cluster import Cluster, build_cluster, notifier_for
 from sdwan.config import Settings
 from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
@@ -27,18 +28,18 @@ from sdwan.service import policy_specs as specs
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
-from sdwan.service.common import ChangeNotifier, NoNotifier
 from sdwan.service.identity import IdentityService
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
+from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
-from sdwan.service.uow import DeferredCalls
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.identity_repo import audited_tables
+from sdwan.store.key_check import check_key
 
 
 @dataclass
@@ -65,8 +66,17 @@ class Runtime:
     identity: IdentityService
     audit: AuditService
     store_writer: BatchWriter
+    cluster: Cluster
+    replicas: ReplicaService
     hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
     background_engine: Engine | None = None  # status and live state writers
+    _registered: bool = field(default=False, init=False)
+
+    def register(self) -> None:
+        """Replicas: claim this replica's name (StartupRefused if a live one has it)."""
+        if self.cluster.replicated and self.reconciler is not None and not self._registered:
+            self.cluster.ownership.register()
+            self._registered = True
 
     def start(self) -> None:
         self.store_writer.start()
@@ -74,10 +84,21 @@ class Runtime:
             self.hub.start()
         if self.reconciler is not None:
             self.reconciler.start()
+        if self.cluster.feed is not None:
+            self.cluster.feed.start()
+        if self.reconciler is not None:  # replicas: take leases (one process: owns all)
+            self.register()
+            self.cluster.ownership.start(self.reconciler)
 
     def stop(self) -> None:
+        ownership = self.cluster.ownership
+        ownership.halt()  # no more leases taken or renewed
         if self.reconciler is not None:
             self.reconciler.stop()
+        if self._registered:
+            ownership.leave()  # the others take the routers over at once
+        if self.cluster.feed is not None:
+            self.cluster.feed.stop()
         if self.hub is not None:
             self.hub.stop()
         self.store_writer.stop()
@@ -94,9 +115,17 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     migrate(engine)
     background = make_engine(settings.database_url, durable=False)
     secrets = SecretBox.from_key_file(settings.secret_key_file)
+    key_source = (
+        "SDWAN_SECRET_KEY" if os.environ.get("SDWAN_SECRET_KEY") else str(settings.secret_key_file)
+    )
+    check_key(engine, secrets, key_source=key_source)
+    cluster = build_cluster(settings, engine)
+    if cluster.ordered is not None:
+        for each in (engine, background):
+            cluster.ordered.install(each)
     authenticator = TokenAuthenticator(engine)
     generated = authenticator.ensure_bootstrap(settings.admin_token)
-    events = EventLog(background)
+    events = EventLog(background, ordered=cluster.ordered)
     metrics = Metrics()
     store_writer = BatchWriter(background, on_commit=events.notify, idle=events.prune_quietly)
     live_writer = LiveWriter(store_writer, events)
@@ -114,13 +143,15 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             speaker_factory=speaker_factory,
             hooks=hooks,
             hub=hub,
+            ownership=cluster.ownership,
             default_ca=default_ca,
         )
         if settings.run_reconciler
         else None
     )
-    # services tell the reconciler and publish events only once their change commits
-    notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
+    live_writer.owns = cluster.ownership.owns
+    # services tell the reconciler (on PostgreSQL: every replica) once a change commits
+    notifier = notifier_for(cluster, settings, engine, reconciler, events)
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
     routers = RouterService(
         engine=engine,
@@ -173,7 +204,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         ),
         generated_admin_token=generated,
         events=events,
-        live=LiveService(engine=engine, events=events, metrics=metrics),
+        live=LiveService(
+            engine=engine, events=events, metrics=metrics, owners=cluster.directory.owners
+        ),
         live_writer=live_writer,
         identity=IdentityService(
             engine,
@@ -183,6 +216,8 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         ),
         audit=AuditService(engine),
         store_writer=store_writer,
+        cluster=cluster,
+        replicas=ReplicaService(cluster.directory),
         hub=hub,
         background_engine=background,
     )

@@ -1,4 +1,5 @@
-"""An API over a fresh SQLite file and a FakeSpeaker per test."""
+"""An API over a fresh database (SQLite, then PostgreSQL: ``database_url``) and a
+FakeSpeaker per test."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sdwan.auth import passwords
 from sdwan.config import Settings
 from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.runtime import Runtime, build_runtime
-from sdwan.store.db import sqlite_url
 
 REAL_SCRYPT_N = passwords.N  # before the fixture below lowers it
 
@@ -37,9 +37,11 @@ def speakers() -> dict[str, FakeSpeaker]:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtime]:
+def runtime(
+    tmp_path: Path, speakers: dict[str, FakeSpeaker], database_url: str
+) -> Iterator[Runtime]:
     settings = Settings(
-        database_url=sqlite_url(tmp_path / "sdwan.db"),
+        database_url=database_url,
         admin_token=ADMIN_TOKEN,
         secret_key_file=tmp_path / "secret.key",
         probe_interval=0.05,
@@ -53,6 +55,8 @@ def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtim
     )
     yield rt
     rt.engine.dispose()
+    if rt.background_engine is not None:
+        rt.background_engine.dispose()
 
 
 @pytest.fixture

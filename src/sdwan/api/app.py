@@ -23,6 +23,7 @@ from sdwan.api.routes import (
     neighbors,
     policy,
     policyinfo,
+    replicas,
     rib,
     routers,
 )
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         audit=runtime.audit,
     )
     app.state.live = runtime.live
+    app.state.replicas = runtime.replicas
     settings = runtime.settings
     app.state.settings = settings
     app.state.limits = Limits.build(
@@ -85,6 +87,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
+    app.include_router(replicas.router)
     ui.install(app)
 
     contract.install(app)

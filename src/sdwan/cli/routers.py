@@ -38,6 +38,7 @@ COLUMNS = [
     ("API ADDRESS", "api_address"),
     ("STATUS", "status"),
     ("GOBGPD", "gobgpd"),
+    ("OWNER", "owner"),
 ]
 DriftModeOpt = Annotated[
     str | None,

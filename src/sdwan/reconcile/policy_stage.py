@@ -22,7 +22,7 @@ from sdwan.reconcile.policy_compile import (
     compile_router_policy,
 )
 from sdwan.store import children, status_rows
-from sdwan.store.batch_writer import BatchWriter, Job
+from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.children import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
@@ -63,7 +63,7 @@ def _pending(rows: dict[str, list[Row]]) -> bool:
 
 def run_policy_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -120,7 +120,7 @@ def run_policy_stage(
 
 def run_announcement_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,

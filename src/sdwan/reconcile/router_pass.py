@@ -36,7 +36,7 @@ from sdwan.reconcile.policy_stage import (
 from sdwan.reconcile.queue import Request
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
-from sdwan.store.batch_writer import BatchWriter
+from sdwan.store.batch_writer import JobSink
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
@@ -56,12 +56,13 @@ class Context:
     """What every pass needs; built once by the controller."""
 
     engine: Engine  # reads (the store writer does the writes)
-    writer: BatchWriter
+    writer: JobSink
     secrets: SecretBox
     settings: Settings
     speaker_factory: SpeakerFactory
     hooks: LiveHooks | None = None
     follow: Callable[[str, GobgpEndpoint], None] = lambda _router, _to: None  # watch it
+    guard: Callable[[BgpSpeaker], BgpSpeaker] = lambda speaker: speaker  # fencing (replicas)
     default_ca: str | None = None  # SDWAN_GOBGPD_CA_FILE: trusted for TLS routers without one
 
     def endpoint_of(self, router: RouterRecord) -> GobgpEndpoint:
@@ -195,7 +196,7 @@ def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpS
         if state.speaker_endpoint != endpoint:
             ctx.follow(router.id, endpoint)
         state.speaker_endpoint = endpoint
-    return state.speaker
+    return ctx.guard(state.speaker)
 
 
 def _pass(

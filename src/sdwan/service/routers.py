@@ -15,7 +15,14 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.common import (
+    ChangeNotifier,
+    Page,
+    Written,
+    changed_concurrently,
+    check_version,
+    visible,
+)
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
 from sdwan.store import identity_repo, repo
@@ -193,7 +200,7 @@ class RouterService:
             if not repo.update_router(
                 conn, router_id=router.id, expected_version=router.version, values=changed
             ):
-                raise Conflict(f"router {router.name} changed concurrently; retry")
+                raise changed_concurrently(kind="router", key=router.name, if_match=if_match)
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
         assert updated is not None

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from sdwan.store.tables import UtcDateTime, metadata
+from sdwan.store.tables import SerialId, UtcDateTime, metadata
 
 neighbor_live = Table(
     "neighbor_live",
@@ -57,7 +57,7 @@ router_live = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", SerialId, primary_key=True, autoincrement=True),
     Column("time", UtcDateTime(), nullable=False, index=True),
     Column("kind", String(32), nullable=False, index=True),
     Column("resource_type", String(32), nullable=False),

@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 metadata = MetaData()
+# Row ids from a sequence: 64-bit on PostgreSQL (BIGSERIAL), SQLite's own INTEGER
+# PRIMARY KEY (already 64-bit; the exact type name is what makes it the rowid)
+SerialId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
