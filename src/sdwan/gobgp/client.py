@@ -12,6 +12,7 @@ from grpc.experimental import ChannelOptions
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.domain.policy import SetType
+from sdwan.domain.policy_compile import CompiledPolicy
 from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp import convert
@@ -23,7 +24,6 @@ from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
 from sdwan.gobgp.watch import observation_from_peer
-from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
 PIPELINE = 32  # AddPeer requests in flight at once

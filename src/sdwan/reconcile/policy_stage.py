@@ -9,13 +9,13 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table
 
 from sdwan.domain.policy import SetType, Statement
+from sdwan.domain.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.store import children
 from sdwan.store.batch_writer import BatchWriter, Job
 from sdwan.store.children import Row
