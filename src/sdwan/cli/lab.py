@@ -138,8 +138,16 @@ def fib_agent(
     fast_failover: Annotated[
         bool, typer.Option(help="Reset a neighbor at once when its link loses carrier.")
     ] = True,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="unix:///PATH",
+            help="Serve the installed routes here (read by intent verification).",
+        ),
+    ] = None,
 ) -> None:
     """Install gobgpd's best paths in this namespace's kernel table (proto 186)."""
     from sdwan.fib.agent import main
 
-    main(api, resync, fast_failover)
+    main(api, resync, fast_failover, status)

@@ -100,7 +100,9 @@ def _single_match(mode: str, asn: int, path: list[int]) -> bool:
     }[mode]
 
 
-def _prefix_match(members: tuple[Any, ...], prefix: str) -> bool:
+def prefix_set_matches(members: tuple[Any, ...], prefix: str) -> bool:
+    """gobgpd's prefix condition: the longest member containing ``prefix``, then that
+    member's length range."""
     route = ipaddress.ip_network(prefix)
     longest: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
     for member in members:
@@ -163,7 +165,7 @@ def _as_path_set_match(members: tuple[Any, ...], path: PathAttrs, how: str) -> b
 
 def _set_match(spec: SetSpec, ref: SetMatch, path: PathAttrs, neighbor: str) -> bool:
     if spec.set_type == SetType.PREFIX:
-        result = _prefix_match(spec.members, path.prefix)
+        result = prefix_set_matches(spec.members, path.prefix)
         return not result if ref.match == "invert" else result
     if spec.set_type == SetType.NEIGHBOR:
         result = _neighbor_match(spec.members, neighbor)

@@ -22,6 +22,7 @@ import ipaddress
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import grpc
 from pyroute2 import IPRoute
 
+from sdwan.fib.status import StatusServer
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.paths import Table, decode_destination, list_path_request
@@ -59,7 +61,14 @@ def plan_changes(
 
 
 class FibAgent:
-    def __init__(self, target: str, *, resync: float = 10.0, fast_failover: bool = True) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        resync: float = 10.0,
+        fast_failover: bool = True,
+        status: str | None = None,
+    ) -> None:
         self.target = target
         self.resync = resync
         self.fast_failover = fast_failover
@@ -70,6 +79,13 @@ class FibAgent:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._watch_call: Any = None
+        self._routes: tuple[dict[str, list[str]], float] = ({}, 0.0)  # after the last sync
+        self._status = StatusServer(status, self.routes) if status else None
+
+    def routes(self) -> tuple[dict[str, list[str]], float]:
+        """prefix -> gateways installed by the last sync, and when it ended (the
+        status socket's answer)."""
+        return self._routes
 
     # -- desired and installed state ----------------------------------------
 
@@ -154,6 +170,8 @@ class FibAgent:
                 except Exception as exc:
                     log.warning("cannot install %s via %s: %s", route.prefix, route.gateway, exc)
             self._remove(removals)
+            installed = self.installed()
+            self._routes = ({p: [gw] for p, gw in installed.items()}, time.time())
             return len(upserts), len(removals)
 
     def _remove(self, prefixes: Iterable[str]) -> None:
@@ -239,6 +257,8 @@ class FibAgent:
             threads.append(threading.Thread(target=self._monitor_links, daemon=True))
         for thread in threads:
             thread.start()
+        if self._status is not None:
+            self._status.start()
         try:
             while not self._stop.is_set():
                 self._wake.wait(self.resync)
@@ -250,6 +270,8 @@ class FibAgent:
                 except grpc.RpcError as exc:
                     log.warning("gobgpd at %s unreachable: %s", self.target, exc.code())
         finally:
+            if self._status is not None:
+                self._status.stop()
             self.cleanup()
             self.close()
 
@@ -264,9 +286,9 @@ class FibAgent:
         self._ipr.close()
 
 
-def main(target: str, resync: float, fast_failover: bool) -> None:
+def main(target: str, resync: float, fast_failover: bool, status: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    agent = FibAgent(target, resync=resync, fast_failover=fast_failover)
+    agent = FibAgent(target, resync=resync, fast_failover=fast_failover, status=status)
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)
     log.info("fib-agent for %s (proto %d, resync %gs)", target, RTPROT_BGP, resync)

@@ -23,6 +23,7 @@ from sdwan.gobgp.announce_convert import Announcement
 from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
+from sdwan.gobgp.rib_calls import RibCalls
 from sdwan.gobgp.watch import observation_from_peer
 
 T = TypeVar("T")
@@ -71,7 +72,7 @@ class BgpSpeaker(Protocol):
     def delete_path(self, item: Announcement) -> None: ...
 
 
-class GobgpClient(PolicyCalls, OriginationCalls):
+class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
     def __init__(self, target: str, *, timeout: float = 5.0) -> None:
         self.target = target
         self.timeout = timeout

@@ -261,6 +261,9 @@ class LabRunner:
                     "fib-agent",
                     "--api",
                     gobgpd.api_address,
+                    # beside gobgpd's socket: where intent verification looks for it
+                    "--status",
+                    f"{gobgpd.api_address}.fib",
                     *([] if self._fast_failover else ["--no-fast-failover"]),
                 ],
                 stdin=subprocess.DEVNULL,
