@@ -46,6 +46,8 @@ class Settings:
     sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
     sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
     sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
+    # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
+    intent_check_interval: float = 10.0
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -108,6 +110,7 @@ def load_settings(
         sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
         sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
         sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),
+        intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
     )
 
 

@@ -12,6 +12,7 @@ from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.config import Settings
 from sdwan.events.log import EventLog
+from sdwan.fib.status import read_routes
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
@@ -27,6 +28,7 @@ from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, NoNotifier
 from sdwan.service.identity import IdentityService
+from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
@@ -37,6 +39,7 @@ from sdwan.service.uow import DeferredCalls
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.identity_repo import audited_tables
+from sdwan.verify.controller import IntentController
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Runtime:
     store_writer: BatchWriter
     hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
     background_engine: Engine | None = None  # status and live state writers
+    intent: IntentServices | None = None  # sites, uplinks, intents, plans
+    intent_controller: IntentController | None = None  # compiled and checked intents
 
     def start(self) -> None:
         self.store_writer.start()
@@ -72,8 +77,12 @@ class Runtime:
             self.hub.start()
         if self.reconciler is not None:
             self.reconciler.start()
+        if self.intent_controller is not None:
+            self.intent_controller.start()
 
     def stop(self) -> None:
+        if self.intent_controller is not None:
+            self.intent_controller.stop()
         if self.reconciler is not None:
             self.reconciler.stop()
         if self.hub is not None:
@@ -118,11 +127,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     # services tell the reconciler and publish events only once their change commits
     notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
+    addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
-        engine=engine,
-        notifier=notifier,
-        events=resource_events,
-        addresses=AddressPolicy(settings.api_address_allow),
+        engine=engine, notifier=notifier, events=resource_events, addresses=addresses
     )
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
@@ -142,6 +149,25 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             ("announcements", specs.ANNOUNCEMENTS),
         )
     }
+    rib_sources = lambda target: GobgpClient(target, timeout=settings.grpc_timeout)  # noqa: E731
+    intent = build_intent_services(
+        engine=engine,
+        notifier=notifier,
+        events=resource_events,
+        addresses=addresses,
+        sources=rib_sources,
+        fib=read_routes,
+    )
+    controller = None
+    if settings.run_reconciler and settings.intent_check_interval > 0:
+        controller = IntentController(
+            engine=background,
+            events=events,
+            notifier=notifier,
+            sources=rib_sources,
+            fib=read_routes,
+            interval=settings.intent_check_interval,
+        )
     return Runtime(
         settings=settings,
         engine=engine,
@@ -164,7 +190,12 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             attachments=owned["attachments"],
         ),
         fleet=FleetService(
-            engine=engine, secrets=secrets, routers=routers, neighbors=neighbors, owned=owned
+            engine=engine,
+            secrets=secrets,
+            routers=routers,
+            neighbors=neighbors,
+            owned=owned,
+            intent=intent,
         ),
         generated_admin_token=generated,
         events=events,
@@ -180,4 +211,6 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         store_writer=store_writer,
         hub=hub,
         background_engine=background,
+        intent=intent,
+        intent_controller=controller,
     )

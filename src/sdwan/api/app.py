@@ -19,6 +19,7 @@ from sdwan.api.routes import (
     fleet,
     health,
     identity,
+    intents,
     metrics,
     neighbors,
     policy,
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         fleet=runtime.fleet,
         identity=runtime.identity,
         audit=runtime.audit,
+        intent=runtime.intent,
     )
     app.state.live = runtime.live
     settings = runtime.settings
@@ -85,6 +87,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
+    for intent_router in intents.routers:
+        app.include_router(intent_router)
     ui.install(app)
 
     contract.install(app)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from sdwan.domain.policy import PrefixMember, check_community
+from sdwan.domain.values import check_ip
 
 TRANSPORTS = ("internet", "mpls", "lte", "5g", "satellite", "private", "other")
 MAX_TIERS = 8
@@ -191,10 +192,20 @@ class SiteSpec(Strict):
     description: Description = ""
 
 
+NeighborAddress = Annotated[
+    str,
+    Field(max_length=45, description="the neighbor's address on that router"),
+    AfterValidator(check_ip),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+    ),
+]
+
+
 class UplinkSpec(Strict):
     name: IntentName
     router: Ref
-    neighbor: str = Field(max_length=45, description="the neighbor's address on that router")
+    neighbor: NeighborAddress
     transport: Transport = "internet"
     cost: int = Field(default=100, ge=0, le=65535, description="lower is cheaper")
     bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -220,3 +231,12 @@ def normalize_site(values: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("prefixes"), list):
         out["prefixes"] = normalize_prefixes(out["prefixes"])
     return out
+
+
+def strip_none(value: Any) -> Any:
+    """A JSON value without null members: the stored, canonical form."""
+    if isinstance(value, dict):
+        return {k: strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_none(v) for v in value]
+    return value

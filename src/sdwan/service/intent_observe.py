@@ -218,7 +218,7 @@ def observe(
     result.predictions = predict_site(states, wanted, uplinks)
     if compare:
         _actuals(result, states, globals_, uplinks, fib)
-    _check(result, compare)
+    recheck(result, compare)
     return result
 
 
@@ -279,7 +279,9 @@ def _traced(
     return Actual(actual.neighbor, actual.next_hop, name, actual.present, actual.kernel)
 
 
-def _check(result: Observation, compare: bool) -> None:
+def recheck(result: Observation, compare: bool) -> None:
+    """The intents' checks from the prediction (and, with ``compare``, what the routers
+    really use)."""
     snapshot = result.snapshot
     names = {t.id: t.name for t in snapshot.routers}
     for intent in snapshot.site.intents:

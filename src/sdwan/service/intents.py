@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
-from sdwan.domain.intent import ReturnPath
+from sdwan.domain.intent import ReturnPath, strip_none
 from sdwan.domain.intent_compile import tiers_of
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
@@ -228,7 +228,7 @@ class IntentService:
         current: IntentRecord | None,
     ) -> dict[str, Any]:
         """The stored fields; InvalidInput/Conflict naming the field otherwise."""
-        destination = dict(values["destination"])
+        destination = strip_none(dict(values["destination"]))
         if destination["type"] == "site" and "site" in destination:  # else: as stored
             target = visible_site(
                 conn, principal, destination.pop("site"), field="destination.site"

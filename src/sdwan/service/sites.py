@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import parse_api_address
+from sdwan.domain.intent import strip_none
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
@@ -101,7 +102,7 @@ class SiteService:
                 "id": repo.new_id(),
                 "project_id": project,
                 "name": values["name"],
-                "prefixes": values.get("prefixes", []),
+                "prefixes": strip_none(values.get("prefixes", [])),
                 "next_hop_self": values.get("next_hop_self", True),
                 "description": values.get("description", ""),
                 "version": 1,
@@ -137,7 +138,7 @@ class SiteService:
             if "name" in changes and changes["name"] != site.name:
                 raise InvalidInput("name: cannot be changed; create a new site", field="name")
             values = {
-                k: v
+                k: strip_none(v)
                 for k, v in changes.items()
                 if k in ("prefixes", "next_hop_self", "description")
             }
