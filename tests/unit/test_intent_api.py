@@ -30,6 +30,7 @@ def test_an_intent_generates_policy_on_the_site_routers(client: TestClient) -> N
     # the reconciler applies them like hand-written ones: the intent turns ACTIVE
     body = wait_for(
         lambda: (r := client.get(f"/v1/intents/{intent['id']}").json())["status"] == "ACTIVE" and r,
+        timeout=15,
         what="intent ACTIVE",
     )
     assert {g["status"] for g in body["generated"]} == {"ACTIVE"}
@@ -61,6 +62,7 @@ def test_generated_objects_are_read_only_and_follow_their_intent(client: TestCli
     assert client.delete(f"/v1/intents/{intent['id']}").status_code == 200
     wait_for(
         lambda: "i.far.in" not in generated(client, "/v1/policies", "GoBGP-1"),
+        timeout=15,
         what="generated policy removed",
     )
     assert set(generated(client, "/v1/policies", "GoBGP-1")) == {"s.nhs"}
@@ -132,7 +134,9 @@ def test_site_router_changes_regenerate_and_clean_up(client: TestClient) -> None
     assert "s.nhs" in generated(client, "/v1/policies", "GoBGP-3")
     off = client.patch("/v1/sites/hq", json={"next_hop_self": False})
     assert off.status_code == 200 and off.json()["version"] == 2
-    wait_for(lambda: not generated(client, "/v1/policies", "GoBGP-3"), what="s.nhs removed")
+    wait_for(
+        lambda: not generated(client, "/v1/policies", "GoBGP-3"), timeout=15, what="s.nhs removed"
+    )
     fib = {"routers": [{"router": "GoBGP-3", "fib_agent": "192.0.2.1:80"}]}
     refused = client.patch("/v1/sites/hq", json=fib)
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "routers[0].fib_agent"

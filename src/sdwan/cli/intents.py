@@ -196,7 +196,13 @@ def _show(obj: Item, output: OutputFormat) -> None:
     print_object({k: row.get(k) for k in keep}, output)
     state = obj.get("verification")
     if state:
-        typer.echo(f"verification: {state['verdict']} since {state['since']}  {state['detail']}")
+        checked = f"version {state['intent_version']}"
+        if state["intent_version"] != obj.get("version"):
+            checked += f", not yet {obj.get('version')}"
+        typer.echo(
+            f"verification ({checked}): {state['verdict']} since {state['since']}  "
+            f"{state['detail']}"
+        )
         print_paths(state.get("paths") or [], now=False)
     for item in obj.get("generated") or []:
         typer.echo(

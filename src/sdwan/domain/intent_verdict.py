@@ -25,6 +25,8 @@ from typing import Any
 from sdwan.domain.intent_compile import UplinkView
 from sdwan.domain.intent_predict import Prediction
 
+VERDICT_CHANGED = "intent.verdict"  # the event kind of a verdict change
+
 
 class Verdict(StrEnum):
     VERIFIED = "VERIFIED"
@@ -175,8 +177,9 @@ def summarize(paths: list[PathCheck]) -> IntentCheck:
     # the worst verdict; among equals, one that names the path in use
     worst = max(paths, key=lambda p: (_RANK[p.verdict], p.predicted.get("via") is not None))
     if worst.verdict == Verdict.VERIFIED:
-        uplinks = sorted({u for p in paths for u in p.expected})
-        return IntentCheck(Verdict.VERIFIED, f"every router uses {', '.join(uplinks)}", paths)
+        used = sorted({str(p.predicted.get("uplink")) for p in paths if p.state == "primary"})
+        text = f"as intended: over {', '.join(used)}" if used else "as intended"
+        return IntentCheck(Verdict.VERIFIED, text, paths)
     others = sum(1 for p in paths if p.verdict == worst.verdict) - 1
     more = f" (and {others} more)" if others else ""
     detail = f"{worst.router} {worst.prefix}: {worst.reason}{more}"

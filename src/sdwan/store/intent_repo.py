@@ -68,6 +68,7 @@ class IntentRecord:
 @dataclass(frozen=True)
 class IntentStateRecord:
     intent_id: str
+    intent_version: int
     verdict: str
     detail: str
     since: datetime

@@ -99,6 +99,7 @@ intent_state = Table(
     "intent_state",
     metadata,
     Column("intent_id", String(36), ForeignKey("intents.id", ondelete="CASCADE"), primary_key=True),
+    Column("intent_version", Integer, nullable=False),  # the version it checked
     Column("verdict", String(16), nullable=False),
     Column("detail", Text, nullable=False),
     Column("since", UtcDateTime(), nullable=False),  # since when this verdict holds

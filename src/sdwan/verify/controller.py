@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sdwan.domain.intent_verdict import IntentCheck
+from sdwan.domain.intent_verdict import VERDICT_CHANGED, IntentCheck
 from sdwan.events.log import EventLog
 from sdwan.events.model import Event
 from sdwan.service import intent_observe, intent_sync
@@ -36,7 +36,6 @@ from sdwan.store.intent_tables import site_routers
 from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
-VERDICT_CHANGED = "intent.verdict"
 FOLLOW_UPS = (0.3, 2.0, 6.0)  # seconds after an event: look, then look again
 REWRITE_AFTER = 60.0  # an unchanged check is written at most this often
 _SITE_OBJECTS = {"site", "uplink", "intent"}
@@ -172,6 +171,10 @@ class IntentController:
             if site is None:
                 return {}
             snapshot = intent_observe.load_site(conn, site)
+            versions = {
+                i.id: i.version
+                for i in intent_repo.children_of(conn, kind="intent", site_id=site.id)
+            }
             ids = [i.id for i in snapshot.site.intents]
             stored = intent_repo.states_of(conn, intent_ids=ids)
         if not ids:
@@ -179,7 +182,8 @@ class IntentController:
         observation = intent_observe.observe(snapshot, self._sources, fib=self._fib)
         names = {i.id: i.name for i in snapshot.site.intents}
         for intent_id, check in observation.checks.items():
-            self._record(site, names[intent_id], intent_id, check, stored.get(intent_id))
+            version = versions.get(intent_id, 0)
+            self._record(site, names[intent_id], intent_id, version, check, stored.get(intent_id))
         return observation.checks
 
     def _record(
@@ -187,6 +191,7 @@ class IntentController:
         site: Any,
         name: str,
         intent_id: str,
+        version: int,
         check: IntentCheck,
         stored: IntentStateRecord | None,
     ) -> None:
@@ -195,17 +200,20 @@ class IntentController:
         paths = [asdict(p) for p in check.paths]
         previous = stored.verdict if stored is not None else None
         changing = previous is not None and previous != verdict
-        if changing and self._candidates.get(intent_id) != verdict:
+        same_intent = stored is not None and stored.intent_version == version
+        if changing and same_intent and self._candidates.get(intent_id) != verdict:
             self._candidates[intent_id] = verdict  # confirm on a second look
             self.schedule(site.id, self._settle)
             return
         self._candidates.pop(intent_id, None)
         if previous == verdict and stored is not None:
             fresh = (stamp - stored.checked_at).total_seconds() < REWRITE_AFTER
-            if fresh and stored.detail == check.detail and stored.paths == paths:
+            unchanged = stored.detail == check.detail and stored.paths == paths
+            if fresh and unchanged and stored.intent_version == version:
                 return
         state = IntentStateRecord(
             intent_id,
+            version,
             verdict,
             check.detail,
             stored.since if stored is not None and previous == verdict else stamp,

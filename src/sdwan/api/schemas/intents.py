@@ -102,6 +102,10 @@ class IntentUpdate(Input):
 
 
 class Verification(BaseModel):
+    """The intent controller's last check (it follows the intent's changes within a
+    second or two; ``intent_version`` says which version it checked)."""
+
+    intent_version: int = Field(description="the intent's version this check was made for")
     verdict: str = Field(description="VERIFIED, DEGRADED, VIOLATED, PENDING or UNKNOWN")
     detail: str
     since: datetime

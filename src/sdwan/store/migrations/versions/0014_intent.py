@@ -95,6 +95,7 @@ def upgrade() -> None:
             sa.ForeignKey("intents.id", ondelete="CASCADE"),
             primary_key=True,
         ),
+        sa.Column("intent_version", sa.Integer, nullable=False),
         sa.Column("verdict", sa.String(16), nullable=False),
         sa.Column("detail", sa.Text, nullable=False),
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
