@@ -2,7 +2,8 @@
 the lab, through the orchestrator only. Each site reaches the other over MPLS (AS path
 ties with the Internet path: only the intent decides), verified against gobgpd and the
 kernel; the MPLS provider halts: both intents DEGRADED, traffic over the Internet;
-back: VERIFIED; one change makes Tokyo prefer the Internet with no session reset."""
+back: VERIFIED; one change makes Tokyo prefer the Internet, another puts both uplinks
+in one tier (equal cost: both next hops in the kernel), with no session reset."""
 
 from __future__ import annotations
 
@@ -70,4 +71,12 @@ def test_two_sites(run: TwoSitesResult) -> None:
     # prefers MPLS, so its router's answer comes back (and is sourced) over MPLS
     assert run.traceroute_flipped == ["198.51.100.1", INET_HOP, "198.18.42.1", OSAKA_PC]
     assert _path(run.verified_flipped, "tk")["predicted"]["uplink"] == "inet"
+    # one tier of both: gobgpd keeps one best, its multipath set holds both, and the
+    # FIB agent (--multipath) installs both as one kernel route
+    ecmp = _path(run.ecmp, "tk")
+    assert ecmp["expected"] == ["inet", "mpls"] and len(ecmp["predicted"]["multipath"]) == 2
+    assert sorted(ecmp["actual"]["kernel"]) == sorted([MPLS_HOP, INET_HOP])
+    assert (
+        f"nexthop via {MPLS_HOP}" in run.ecmp_route and f"nexthop via {INET_HOP}" in run.ecmp_route
+    )
     assert run.sessions_kept

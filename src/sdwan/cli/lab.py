@@ -146,8 +146,12 @@ def fib_agent(
             help="Serve the installed routes here (read by intent verification).",
         ),
     ] = None,
+    multipath: Annotated[
+        bool,
+        typer.Option(help="Install every path gobgpd counts as equal to the best (ECMP)."),
+    ] = False,
 ) -> None:
     """Install gobgpd's best paths in this namespace's kernel table (proto 186)."""
     from sdwan.fib.agent import main
 
-    main(api, resync, fast_failover, status)
+    main(api, resync, fast_failover, status, multipath)

@@ -6,7 +6,8 @@ their neighbors and their LANs (announcements); the intent file (plan, apply); b
 intents verified against gobgpd and the kernels, traffic over MPLS both ways and the
 Internet uplinks' exports prepended; the MPLS provider halts (both intents DEGRADED,
 traffic over the Internet provider), comes back (VERIFIED); one change makes Tokyo
-prefer the Internet: traceroute follows, no session reset."""
+prefer the Internet: traceroute follows; then both sites put both uplinks in one tier:
+the FIB agent installs both (equal cost); no session reset on the way."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ class TwoSitesResult:
     traceroute_flipped: list[str] = field(default_factory=list)
     verified_flipped: dict[str, Any] = field(default_factory=dict)
     sessions_kept: bool = False
+    ecmp: dict[str, Any] = field(default_factory=dict)  # both uplinks in one tier
+    ecmp_route: str = ""  # Tokyo's kernel route to Osaka then
 
 
 class TwoSites(LabTools):
@@ -97,12 +100,24 @@ class TwoSites(LabTools):
         self.sdwan("intent", "set", TO_OSAKA, "--prefer", "inet", "--prefer", "mpls", "--wait")
         result.traceroute_flipped = self.wait_trace(INET_HOP)
         result.verified_flipped = self.wait_verdict(TO_OSAKA, "VERIFIED")
+        say("== one tier of both uplinks, both sites: equal cost, both in the kernel route")
+        # Osaka too: its Internet export loses the backup prepend, so Tokyo's two
+        # paths have AS paths of one length (gobgpd's multipath needs that)
+        self.sdwan("intent", "set", TO_TOKYO, "--prefer", "mpls,inet", "--wait")
+        self.sdwan("intent", "set", TO_OSAKA, "--prefer", "mpls,inet", "--wait")
+        result.ecmp = self.wait_verdict(TO_OSAKA, "VERIFIED")
+        result.ecmp_route = self.wait(self._ecmp_route, "a route with two next hops")
+        say(f"$ sdwan lab exec tk -- ip route show {OSAKA_LAN}\n{result.ecmp_route}")
         after = {
             k: (n.get("flap_count"), n.get("established_since"))
             for k, n in self.neighbors().items()
         }
         result.sessions_kept = before == after
         return result
+
+    def _ecmp_route(self) -> str | None:
+        out = self.node_run("tk", ["ip", "route", "show", OSAKA_LAN]).stdout
+        return out if out.count("nexthop via") == 2 else None
 
     def wait_trace(self, hop: str) -> list[str]:
         """Traceroute from Tokyo's PC to Osaka's once it passes ``hop``."""
