@@ -171,3 +171,25 @@ def test_verdicts_verified_then_degraded_then_violated() -> None:
     assert g3.state == "backup" and g3.predicted["via"] == "GoBGP-2 (iBGP) <- uplink vyos2"
     mismatch = verdict(set(), actual_neighbor="198.18.32.2")
     assert mismatch.verdict == Verdict.VIOLATED and "not 198.18.31.1" in mismatch.detail
+
+
+def test_a_shared_tier_is_verified_against_the_whole_equal_cost_set_in_the_kernel() -> None:
+    tiers = [["vyos1", "vyos2"]]
+    the_site = site(intent(tiers))
+    uplinks = {("r1", "198.18.11.11"): "vyos1", ("r2", "198.18.22.22"): "vyos2"}
+    predictions = predict_site(states(the_site), [FAR], uplinks)
+    offered = available(predictions, UPLINKS, FAR)
+    g3 = predictions[("r3", FAR)]
+    best = g3.decision.best
+    assert best is not None
+    hops = sorted(str(c.attrs.next_hop) for c in g3.decision.multipath)
+    assert hops == ["198.18.31.1", "198.18.32.2"]  # both iBGP paths tie up to the router id
+
+    def verdict(kernel: tuple[str, ...]) -> Any:
+        actual = Actual(best.neighbor, best.attrs.next_hop, None, True, kernel)
+        return check_path("r3", g3, tiers, offered, actual)
+
+    assert verdict(("198.18.31.1", "198.18.32.2")).verdict == Verdict.VERIFIED
+    assert verdict((str(best.attrs.next_hop),)).verdict == Verdict.VERIFIED  # no --multipath
+    wrong = verdict((str(best.attrs.next_hop), "198.18.34.4"))
+    assert wrong.verdict == Verdict.VIOLATED and "equal-cost set" in wrong.reason

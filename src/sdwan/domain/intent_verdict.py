@@ -166,6 +166,12 @@ def _compare(check: PathCheck, prediction: Prediction, actual: Actual) -> None:
     elif actual.kernel is not None and actual.next_hop not in actual.kernel:
         got = ", ".join(actual.kernel) or "no route"
         wrong = f"the kernel routes it via {got}, not {actual.next_hop}"
+    elif actual.kernel is not None and len(actual.kernel) > 1:
+        # a FIB agent with --multipath: the kernel shares exactly the equal-cost set
+        shared = sorted({str(c.attrs.next_hop) for c in prediction.decision.multipath})
+        if sorted(actual.kernel) != shared:
+            got, want = ", ".join(sorted(actual.kernel)), ", ".join(shared)
+            wrong = f"the kernel shares it over {got}, not the equal-cost set {want}"
     if wrong is not None:
         check.state, check.verdict = "mismatch", Verdict.VIOLATED
         check.reason = wrong
