@@ -4,6 +4,13 @@ Unit tests need nothing special. Integration fixtures (``lab``, ``gobgpd_factory
 depend on the session fixture ``lab_environment``, which ends the whole session
 early with a clear message when the host cannot run labs (not root, no ``ip``, no
 ``gobgpd``); tests that do not request them never trigger that check.
+
+PostgreSQL: one throwaway server for the whole session (``postgres``: Debian's
+postgresql-15, initdb into a temporary directory, a private socket directory),
+started by the first test that needs it and removed at the end; a migrated template
+database, and a fresh database cloned from it for each test (``pg_url``).
+``database_url`` runs a test on both backends (SDWAN_TEST_BACKENDS=sqlite or
+=postgresql: only one).
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ from pathlib import Path
 import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, find_gobgpd, list_namespaces
+from sdwan.lab.postgres import PostgresServer, find_pg_bin
+from sdwan.store.db import make_engine, migrate, sqlite_url
+
+BACKENDS = os.environ.get("SDWAN_TEST_BACKENDS", "sqlite,postgresql").replace(",", " ").split()
 
 # fixture requested (directly or not) -> marker added. Everything built on
 # lab_environment needs root; gobgpd_factory also runs real daemons.
@@ -115,3 +126,51 @@ def gobgpd_factory(request: pytest.FixtureRequest, lab: Lab, tmp_path: Path) -> 
     factory = GobgpdFactory(tmp_path, prefix=lab.prefix)
     request.addfinalizer(factory.close_all)
     return factory
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL for the session; ends the session if it cannot run."""
+    if find_pg_bin() is None:
+        pytest.exit(
+            "PostgreSQL tests need postgresql-15 (scripts/setup installs it)",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+    server = PostgresServer()
+    try:
+        server.start()
+    except Exception as exc:
+        server.close()
+        pytest.exit(f"could not start PostgreSQL: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres: PostgresServer) -> str:
+    """A database with every migration applied, cloned by ``pg_url``."""
+    url = postgres.create_database("sdwan_template")
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return "sdwan_template"
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer, pg_template: str) -> Iterator[str]:
+    """A fresh, migrated database for this test; dropped after it."""
+    name = "t_" + secrets.token_hex(6)
+    url = postgres.create_database(name, template=pg_template)
+    yield url
+    postgres.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return sqlite_url(tmp_path / "sdwan.db")

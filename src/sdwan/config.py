@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ class Settings:
     port: int = 9998
     admin_token: str | None = None  # SDWAN_ADMIN_TOKEN; otherwise generated at first start
     secret_key_file: Path = field(default=Path("secret.key"))
-    reconcile_interval: float = 30.0  # full read-back of every router (drift), jittered
+    reconcile_interval: float = 60.0  # full read-back of every router (drift), jittered
     workers: int = 8  # reconcile passes that may run at once, whatever the fleet's size
     counters_delay: float = 3.0  # prefix counters read this long after sessions changed
     probe_interval: float = 1.0  # GetBgp where no watch stream runs (fake speakers)
@@ -38,6 +39,7 @@ class Settings:
     dev_mode: bool = False  # SDWAN_DEV_MODE=1: allows a short SDWAN_ADMIN_TOKEN
     api_key_max_ttl: float = 90 * 86400.0  # SDWAN_API_KEY_MAX_TTL: seconds an API key lives
     trusted_proxies: tuple[str, ...] = ()  # SDWAN_TRUSTED_PROXIES: may set X-Forwarded-For
+    gobgpd_ca_file: Path | None = None  # SDWAN_GOBGPD_CA_FILE: CA for TLS routers naming none
     tls_cert: Path | None = None  # SDWAN_TLS_CERT / --tls-cert: serve HTTPS
     tls_key: Path | None = None  # SDWAN_TLS_KEY / --tls-key
     max_body_bytes: int = 16 * 1024 * 1024  # SDWAN_MAX_BODY_BYTES: larger bodies are 413
@@ -46,6 +48,10 @@ class Settings:
     sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
     sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
     sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
+    # replicas on PostgreSQL (docs/deploy.md): this one's name (default host:port) and
+    # how long a router's lease lasts without renewal (SDWAN_LEASE_SECONDS)
+    replica_name: str = ""
+    lease_duration: float = 5.0
     # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
     intent_check_interval: float = 10.0
 
@@ -53,13 +59,28 @@ class Settings:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("HTTPS needs both a certificate and its key (--tls-cert, --tls-key)")
+        if not 1.0 <= self.lease_duration <= 300.0:
+            raise ValueError(
+                f"the lease time must be 1 to 300 seconds (SDWAN_LEASE_SECONDS, "
+                f"--lease-seconds), got {self.lease_duration:g}"
+            )
+        if len(self.replica_name) > 255 or any(c.isspace() for c in self.replica_name):
+            raise ValueError(
+                f"--replica-name: at most 255 characters, no spaces, got {self.replica_name!r}"
+            )
+
+    @property
+    def replica(self) -> str:
+        """This replica's name: --replica-name, else host:port."""
+        return self.replica_name or f"{socket.gethostname()}:{self.port}"
 
 
 def _default_db_url(db_path: str | None) -> str:
-    from sdwan.store.db import sqlite_url
+    """--db: an SQLite file or a database URL (postgresql+psycopg://...)."""
+    from sdwan.store.db import normalize_url, sqlite_url
 
     if db_path:
-        return sqlite_url(db_path)
+        return normalize_url(db_path) if "://" in db_path else sqlite_url(db_path)
     url = os.environ.get("SDWAN_DATABASE_URL")
     if url:
         return url
@@ -79,6 +100,8 @@ def load_settings(
     dev_mode: bool = False,
     tls_cert: str | None = None,
     tls_key: str | None = None,
+    replica_name: str | None = None,
+    lease_seconds: float | None = None,
 ) -> Settings:
     """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
     env = os.environ
@@ -93,7 +116,7 @@ def load_settings(
         port=port or int(env.get("SDWAN_PORT", "9998")),
         admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
         secret_key_file=Path(secret_key_file),
-        reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "30")),
+        reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "60")),
         workers=workers or _positive_int(env.get("SDWAN_WORKERS", "8"), "SDWAN_WORKERS"),
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),
         auth_backend=_auth_backend(env.get("SDWAN_AUTH_BACKEND", "builtin")),
@@ -102,6 +125,7 @@ def load_settings(
         dev_mode=dev_mode or _flag(env.get("SDWAN_DEV_MODE")),
         api_key_max_ttl=float(env.get("SDWAN_API_KEY_MAX_TTL", str(90 * 86400))),
         trusted_proxies=_proxies(env.get("SDWAN_TRUSTED_PROXIES")),
+        gobgpd_ca_file=_path(env.get("SDWAN_GOBGPD_CA_FILE")),
         tls_cert=_path(tls_cert or env.get("SDWAN_TLS_CERT")),
         tls_key=_path(tls_key or env.get("SDWAN_TLS_KEY")),
         max_body_bytes=int(env.get("SDWAN_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
@@ -110,6 +134,9 @@ def load_settings(
         sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
         sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
         sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),
+        grpc_timeout=float(env.get("SDWAN_GRPC_TIMEOUT", "5")),
+        replica_name=replica_name or env.get("SDWAN_REPLICA_NAME", ""),
+        lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
         intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
     )
 

@@ -10,10 +10,13 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── PreconditionFailed      412      If-Match does not match the current version
     ├── TooManyRequests         429      login attempts throttled (Retry-After)
     ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer
+    ├── StoreUnavailable        503      the database does not answer (PostgreSQL down)
+    ├── StartupRefused                   the server must not start (wrong key, name taken)
     └── SpeakerError                     talking to a gobgpd failed
         ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
         │   └── SpeakerTimeout   504     a read (RIB page) did not finish in time
-        └── SpeakerRejected              gobgpd answered with an error
+        ├── SpeakerRejected              gobgpd answered with an error
+        └── SpeakerClaimed               gobgpd already carries another router's identity
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ class AuthBackendUnavailable(SdwanError):
     pass
 
 
+class StoreUnavailable(SdwanError):
+    pass
+
+
+class StartupRefused(SdwanError):
+    pass
+
+
 class SpeakerError(SdwanError):
     pass
 
@@ -79,3 +90,8 @@ class SpeakerTimeout(SpeakerUnreachable):
 
 class SpeakerRejected(SpeakerError):
     pass
+
+
+class SpeakerClaimed(SpeakerError):
+    """The gobgpd already carries another router's identity: declared twice (under two
+    addresses that reach it), this router is not applied rather than fight the other."""

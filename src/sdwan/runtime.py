@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import cast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
+from sdwan.cluster import Cluster, build_cluster, notifier_for
 from sdwan.config import Settings
+from sdwan.domain.endpoint import GobgpEndpoint
+from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
 from sdwan.fib.status import read_routes
 from sdwan.fleet.service import FleetService
@@ -26,19 +30,19 @@ from sdwan.service import policy_specs as specs
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
-from sdwan.service.common import ChangeNotifier, NoNotifier
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
+from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
-from sdwan.service.uow import DeferredCalls
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.identity_repo import audited_tables
+from sdwan.store.key_check import check_key
 from sdwan.verify.controller import IntentController
 
 
@@ -66,10 +70,19 @@ class Runtime:
     identity: IdentityService
     audit: AuditService
     store_writer: BatchWriter
+    cluster: Cluster
+    replicas: ReplicaService
     hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
     background_engine: Engine | None = None  # status and live state writers
     intent: IntentServices | None = None  # sites, uplinks, intents, plans
     intent_controller: IntentController | None = None  # compiled and checked intents
+    _registered: bool = field(default=False, init=False)
+
+    def register(self) -> None:
+        """Replicas: claim this replica's name (StartupRefused if a live one has it)."""
+        if self.cluster.replicated and self.reconciler is not None and not self._registered:
+            self.cluster.ownership.register()
+            self._registered = True
 
     def start(self) -> None:
         self.store_writer.start()
@@ -77,14 +90,25 @@ class Runtime:
             self.hub.start()
         if self.reconciler is not None:
             self.reconciler.start()
+        if self.cluster.feed is not None:
+            self.cluster.feed.start()
+        if self.reconciler is not None:  # replicas: take leases (one process: owns all)
+            self.register()
+            self.cluster.ownership.start(self.reconciler)
         if self.intent_controller is not None:
             self.intent_controller.start()
 
     def stop(self) -> None:
         if self.intent_controller is not None:
             self.intent_controller.stop()
+        ownership = self.cluster.ownership
+        ownership.halt()  # no more leases taken or renewed
         if self.reconciler is not None:
             self.reconciler.stop()
+        if self._registered:
+            ownership.leave()  # the others take the routers over at once
+        if self.cluster.feed is not None:
+            self.cluster.feed.stop()
         if self.hub is not None:
             self.hub.stop()
         self.store_writer.stop()
@@ -101,15 +125,24 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     migrate(engine)
     background = make_engine(settings.database_url, durable=False)
     secrets = SecretBox.from_key_file(settings.secret_key_file)
+    key_source = (
+        "SDWAN_SECRET_KEY" if os.environ.get("SDWAN_SECRET_KEY") else str(settings.secret_key_file)
+    )
+    check_key(engine, secrets, key_source=key_source)
+    cluster = build_cluster(settings, engine)
+    if cluster.ordered is not None:
+        for each in (engine, background):
+            cluster.ordered.install(each)
     authenticator = TokenAuthenticator(engine)
     generated = authenticator.ensure_bootstrap(settings.admin_token)
-    events = EventLog(background)
+    events = EventLog(background, ordered=cluster.ordered)
     metrics = Metrics()
     store_writer = BatchWriter(background, on_commit=events.notify, idle=events.prune_quietly)
     live_writer = LiveWriter(store_writer, events)
     hub = None
     if speaker_factory is None:
         hub = WatchHub(live_writer, timeout=settings.grpc_timeout)
+    default_ca = _read_ca(settings.gobgpd_ca_file)
     hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (
         Reconciler(
@@ -120,12 +153,15 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             speaker_factory=speaker_factory,
             hooks=hooks,
             hub=hub,
+            ownership=cluster.ownership,
+            default_ca=default_ca,
         )
         if settings.run_reconciler
         else None
     )
-    # services tell the reconciler and publish events only once their change commits
-    notifier = cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
+    live_writer.owns = cluster.ownership.owns
+    # services tell the reconciler (on PostgreSQL: every replica) once a change commits
+    notifier = notifier_for(cluster, settings, engine, reconciler, events)
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
     addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
@@ -137,8 +173,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     rib = RibService(
         routers=routers,
         neighbors=neighbors,
-        sources=lambda target: GobgpClient(target, timeout=settings.grpc_timeout),
+        sources=lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout),
         timeout=settings.rib_timeout,
+        default_ca=default_ca,
     )
     owned = {
         name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
@@ -149,7 +186,19 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             ("announcements", specs.ANNOUNCEMENTS),
         )
     }
-    rib_sources = lambda target: GobgpClient(target, timeout=settings.grpc_timeout)  # noqa: E731
+
+    def rib_sources(endpoint: GobgpEndpoint) -> GobgpClient:  # with the default CA
+        return GobgpClient(
+            GobgpEndpoint.of(
+                endpoint.target,
+                tls=endpoint.tls,
+                ca_pem=endpoint.ca_pem,
+                server_name=endpoint.server_name,
+                default_ca=default_ca,
+            ),
+            timeout=settings.grpc_timeout,
+        )
+
     intent = build_intent_services(
         engine=engine,
         notifier=notifier,
@@ -167,6 +216,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             sources=rib_sources,
             fib=read_routes,
             interval=settings.intent_check_interval,
+            owns=cluster.ownership.owns if cluster.replicated else None,
         )
     return Runtime(
         settings=settings,
@@ -199,7 +249,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         ),
         generated_admin_token=generated,
         events=events,
-        live=LiveService(engine=engine, events=events, metrics=metrics),
+        live=LiveService(
+            engine=engine, events=events, metrics=metrics, owners=cluster.directory.owners
+        ),
         live_writer=live_writer,
         identity=IdentityService(
             engine,
@@ -209,8 +261,22 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         ),
         audit=AuditService(engine),
         store_writer=store_writer,
+        cluster=cluster,
+        replicas=ReplicaService(cluster.directory),
         hub=hub,
         background_engine=background,
         intent=intent,
         intent_controller=controller,
     )
+
+
+def _read_ca(path: Path | None) -> str | None:
+    """SDWAN_GOBGPD_CA_FILE: the CA(s) trusted for TLS routers that name none."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ValueError(f"SDWAN_GOBGPD_CA_FILE: cannot read {path}: {exc.strerror}") from None
+    check_ca_pem(text, what="SDWAN_GOBGPD_CA_FILE")
+    return text

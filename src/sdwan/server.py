@@ -10,6 +10,7 @@ import uvicorn
 
 from sdwan.api.app import create_app
 from sdwan.config import Settings
+from sdwan.errors import StartupRefused
 from sdwan.runtime import build_runtime
 
 
@@ -21,7 +22,12 @@ def serve(settings: Settings) -> None:
     # interval shorter than the default 5 ms keeps a worker's gRPC loop from waiting
     # behind a watch stream that is parsing a burst of events.
     sys.setswitchinterval(0.001)
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+        runtime.register()  # replicas: a name given twice is refused here, not later
+    except StartupRefused as exc:
+        print(f"sdwan serve: {exc.message}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     if runtime.generated_admin_token:
         print(
             "Generated the bootstrap admin token (shown once, stored hashed):\n"
@@ -32,9 +38,11 @@ def serve(settings: Settings) -> None:
     app = create_app(runtime)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     scheme = "https" if settings.tls_cert is not None else "http"
+    store = "PostgreSQL" if runtime.cluster.replicated else "SQLite"
     print(
         f"sdwan serve: API {scheme}://{host}:{settings.port}/v1/, "
-        f"dashboard {scheme}://{host}:{settings.port}/ui/",
+        f"dashboard {scheme}://{host}:{settings.port}/ui/ "
+        f"({store}; replica {settings.replica})",
         file=sys.stderr,
         flush=True,
     )

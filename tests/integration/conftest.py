@@ -1,4 +1,8 @@
-"""The orchestrator as a real process, stopped after each test."""
+"""The orchestrator as a real process, stopped after each test.
+
+``backend``: SQLite unless a module asks for both with
+``pytestmark = BOTH_BACKENDS`` (the tests that matter for the store run on
+PostgreSQL too: a fresh database of the session's server per test)."""
 
 from __future__ import annotations
 
@@ -9,11 +13,25 @@ import pytest
 
 from sdwan.lab import wait_for
 from sdwan.lab.orchestrator import OrchestratorProcess
+from tests.conftest import BACKENDS
+
+BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture
-def orchestrator(tmp_path: Path, lab_environment: object) -> Iterator[OrchestratorProcess]:
-    proc = OrchestratorProcess(tmp_path / "orchestrator")
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """None: an SQLite file in the orchestrator's directory; else a PostgreSQL URL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return None
+
+
+@pytest.fixture
+def orchestrator(
+    tmp_path: Path, lab_environment: object, backend: str | None
+) -> Iterator[OrchestratorProcess]:
+    proc = OrchestratorProcess(tmp_path / "orchestrator", database_url=backend)
     proc.start()
     yield proc
     proc.stop()

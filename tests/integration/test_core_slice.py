@@ -8,7 +8,9 @@ import json
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
 from sdwan.lab.orchestrator import OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.integration.conftest import BOTH_BACKENDS, wait_status
+
+pytestmark = BOTH_BACKENDS
 
 
 def _global(gobgpd: GobgpdProcess) -> pb.Global:

@@ -14,7 +14,9 @@ import pytest
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
 from sdwan.lab.orchestrator import OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.integration.conftest import BOTH_BACKENDS, wait_status
+
+pytestmark = BOTH_BACKENDS
 
 
 def _gobgp(daemon: GobgpdProcess, *args: str) -> None:
@@ -39,9 +41,13 @@ def _events(api: httpx.Client, kind: str) -> list[dict]:
 
 
 @pytest.fixture
-def orch(tmp_path: Path, lab_environment: object) -> Iterator[OrchestratorProcess]:
+def orch(
+    tmp_path: Path, lab_environment: object, backend: str | None
+) -> Iterator[OrchestratorProcess]:
     proc = OrchestratorProcess(
-        tmp_path / "orchestrator", extra_env={"SDWAN_RECONCILE_INTERVAL": "1"}
+        tmp_path / "orchestrator",
+        extra_env={"SDWAN_RECONCILE_INTERVAL": "1"},
+        database_url=backend,
     )
     proc.start()
     yield proc

@@ -13,6 +13,9 @@ import httpx
 
 from sdwan.lab import GobgpdFactory, wait_for
 from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess
+from tests.integration.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS
 
 
 def _sse(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Event) -> None:

@@ -14,7 +14,9 @@ import pytest
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
 from sdwan.lab.orchestrator import OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.integration.conftest import BOTH_BACKENDS, wait_status
+
+pytestmark = BOTH_BACKENDS
 
 A_ADDR, B_ADDR = "198.18.101.1", "198.18.101.2"
 
@@ -53,9 +55,13 @@ def _full_runs(api: httpx.Client, router: str) -> int:
 
 
 @pytest.fixture
-def live_orchestrator(tmp_path: Path, lab_environment: object) -> Iterator[OrchestratorProcess]:
+def live_orchestrator(
+    tmp_path: Path, lab_environment: object, backend: str | None
+) -> Iterator[OrchestratorProcess]:
     proc = OrchestratorProcess(
-        tmp_path / "orchestrator", extra_env={"SDWAN_RECONCILE_INTERVAL": "2"}
+        tmp_path / "orchestrator",
+        extra_env={"SDWAN_RECONCILE_INTERVAL": "2"},
+        database_url=backend,
     )
     proc.start()
     yield proc

@@ -123,3 +123,30 @@ def test_report_only_router_reports_policy_drift(
         assert "policy" in router["status_detail"]
         assert _drift_events(api, "drift.detected")
         assert _export_policies(daemon) == []  # reported, not repaired
+
+
+def test_assignment_made_by_hand_on_a_router_without_policy_is_removed(
+    orch: OrchestratorProcess, gobgpd_factory: GobgpdFactory
+) -> None:
+    """A router that declares no policy has its full pass look at the two global
+    assignments only; one made behind its back still sends it through the policy stage."""
+    daemon = gobgpd_factory("g1")
+    with orch.client() as api:
+        router = {
+            "name": "R1",
+            "router_id": "198.18.0.1",
+            "asn": 65001,
+            "listen_port": -1,
+            "api_address": daemon.api_address,
+        }
+        created = api.post("/v1/routers", json=router).json()
+        wait_status(orch, f"/v1/routers/{created['id']}", "ACTIVE")
+        _gobgp(daemon, "policy", "statement", "add", "by-hand")
+        _gobgp(daemon, "policy", "add", "by-hand", "by-hand")
+        _gobgp(daemon, "global", "policy", "export", "add", "by-hand")
+        # (the add succeeded, check=True; a pass may already have removed it again)
+        wait_for(lambda: _export_policies(daemon) == [], timeout=20, what="assignment removed")
+        events = wait_for(
+            lambda: _drift_events(api, "drift.repaired"), timeout=10, what="drift.repaired event"
+        )
+        assert "policy" in " ".join(e["message"] for e in events)

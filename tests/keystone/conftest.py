@@ -70,7 +70,7 @@ def ks_runtime(tmp_path: Path, keystone: Keystone) -> Iterator[Runtime]:
     speakers: dict[str, FakeSpeaker] = {}
     rt = build_runtime(
         keystone_settings(tmp_path, keystone.url, keystone.project_id("admin")),
-        speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()),
+        speaker_factory=lambda e: speakers.setdefault(e.target, FakeSpeaker()),
     )
     yield rt
     rt.engine.dispose()

@@ -1,4 +1,5 @@
-"""An API over a fresh SQLite file and a FakeSpeaker per test."""
+"""An API over a fresh database (SQLite, then PostgreSQL: ``database_url``) and a
+FakeSpeaker per test."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sdwan.auth import passwords
 from sdwan.config import Settings
 from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.runtime import Runtime, build_runtime
-from sdwan.store.db import sqlite_url
 
 REAL_SCRYPT_N = passwords.N  # before the fixture below lowers it
 
@@ -37,9 +37,11 @@ def speakers() -> dict[str, FakeSpeaker]:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtime]:
+def runtime(
+    tmp_path: Path, speakers: dict[str, FakeSpeaker], database_url: str
+) -> Iterator[Runtime]:
     settings = Settings(
-        database_url=sqlite_url(tmp_path / "sdwan.db"),
+        database_url=database_url,
         admin_token=ADMIN_TOKEN,
         secret_key_file=tmp_path / "secret.key",
         probe_interval=0.05,
@@ -47,9 +49,14 @@ def runtime(tmp_path: Path, speakers: dict[str, FakeSpeaker]) -> Iterator[Runtim
         backoff_max=0.2,
         api_address_allow=("*",),  # the allowlists have their own tests
     )
-    rt = build_runtime(settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker()))
+    rt = build_runtime(
+        settings,
+        speaker_factory=lambda endpoint: speakers.setdefault(endpoint.target, FakeSpeaker()),
+    )
     yield rt
     rt.engine.dispose()
+    if rt.background_engine is not None:
+        rt.background_engine.dispose()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.intent_predict import Peer, Received
 from sdwan.domain.route import PathAttrs, as_path_from_text
 from sdwan.gobgp.rib_calls import GlobalPath
@@ -72,8 +73,8 @@ class FakeRib:
 def sources(down: set[str] | None = None, best_via: str = "198.18.31.1") -> object:
     """api_address -> FakeRib (the test fixtures name sockets after the routers)."""
 
-    def source(target: str) -> RibSource:
-        name = target.rsplit("/", 1)[-1].removesuffix(".sock")
+    def source(target: GobgpEndpoint) -> RibSource:
+        name = str(target).rsplit("/", 1)[-1].removesuffix(".sock")
         return FakeRib(name, set(down or ()), best_via if name == "GoBGP-3" else None)
 
     return source

@@ -308,6 +308,7 @@ def test_router_list_table(api: FakeApi) -> None:
         "API ADDRESS",
         "STATUS",
         "GOBGPD",
+        "OWNER",
     ]
     assert result.stdout.startswith("+")  # box.ASCII
     assert len(table_lines(result.stdout)) == 3

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import InvalidInput
@@ -160,17 +161,23 @@ def test_a_dry_run_leaves_the_database_writable(
     thread.start()
     try:
         assert paused.wait(10)  # the router of the file is "created" by now
-        path = runtime.engine.url.database
-        assert path is not None
-        other = sqlite3.connect(path, timeout=0.5)
-        try:
-            other.execute(
-                "INSERT INTO projects (name, description, created_at) VALUES "
-                "('written-meanwhile', '', '2026-01-01 00:00:00')"
-            )
-            other.commit()  # "database is locked" if the dry run held the write lock
-        finally:
-            other.close()
+        insert = (
+            "INSERT INTO projects (name, description, created_at) VALUES "
+            "('written-meanwhile', '', '2026-01-01 00:00:00')"
+        )
+        if runtime.engine.dialect.name == "sqlite":
+            path = runtime.engine.url.database
+            assert path is not None
+            other = sqlite3.connect(path, timeout=0.5)
+            try:
+                other.execute(insert)
+                other.commit()  # "database is locked" if the dry run held the write lock
+            finally:
+                other.close()
+        else:  # PostgreSQL: a lock the dry run held would time out
+            with runtime.engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '500ms'"))
+                conn.execute(text(insert.replace("00:00:00'", "00:00:00+00:00'")))
     finally:
         resume.set()
         thread.join(20)

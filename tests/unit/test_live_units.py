@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, text
 
 from sdwan.domain.bgp import PeerConfig
 from sdwan.domain.session import SessionObservation, advance, down_reason
@@ -46,7 +48,19 @@ def test_flap_counts_and_reason() -> None:
     assert down_reason(SessionObservation("a", "ACTIVE"), None).startswith("connection lost")
 
 
-def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
+def _neighbor_row(neighbor_id: str, address: str) -> dict[str, Any]:
+    stamp = repo.now()
+    return {
+        "id": neighbor_id, "router_uuid": "r1", "address": address, "peer_asn": 65002,
+        "description": "", "local_address": None, "hold_time": 90, "keepalive_interval": 30,
+        "passive": False, "ebgp_multihop_ttl": 0, "password_sealed": None,
+        "route_reflector_client": False, "enabled": True, "families": ["ipv4-unicast"],
+        "status": "ACTIVE", "status_detail": "", "version": 1, "created_at": stamp,
+        "updated_at": stamp,
+    }  # fmt: skip
+
+
+def _store_with_router(tmp_path: Path) -> Engine:
     engine = make_engine(sqlite_url(tmp_path / "live.db"))
     migrate(engine)
     stamp = repo.now()
@@ -57,14 +71,12 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
             "listen_addresses": [], "description": "", "status": "ACTIVE", "status_detail": "",
             "version": 1, "created_at": stamp, "updated_at": stamp,
         }])  # fmt: skip
-        repo.insert_neighbors(conn, rows=[{
-            "id": "n1", "router_uuid": "r1", "address": "198.18.0.2", "peer_asn": 65002,
-            "description": "", "local_address": None, "hold_time": 90, "keepalive_interval": 30,
-            "passive": False, "ebgp_multihop_ttl": 0, "password_sealed": None,
-            "route_reflector_client": False, "enabled": True, "families": ["ipv4-unicast"],
-            "status": "ACTIVE", "status_detail": "", "version": 1, "created_at": stamp,
-            "updated_at": stamp,
-        }])  # fmt: skip
+        repo.insert_neighbors(conn, rows=[_neighbor_row("n1", "198.18.0.2")])
+    return engine
+
+
+def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
+    engine = _store_with_router(tmp_path)
     events = EventLog(engine)
     store_writer = BatchWriter(engine, on_commit=events.notify)
     writer = LiveWriter(store_writer, events)
@@ -181,3 +193,52 @@ def test_sse_parsing() -> None:
 
     lines = [": sdwan events", "", "id: 7", "event: x", 'data: {"id": 7}', "", ": keep-alive", ""]
     assert list(parse(iter(lines))) == [{"id": 7}]
+
+
+def test_writer_learns_new_and_recreated_neighbors_without_reading_them_all(
+    tmp_path: Path,
+) -> None:
+    """A neighbor added later is looked up alone (not the router's whole list), and one
+    deleted and declared again at the same address gets its live row under its new id."""
+    engine = _store_with_router(tmp_path)
+    with engine.begin() as conn:
+        repo.insert_neighbors(
+            conn, rows=[_neighbor_row(f"m{i}", f"198.18.1.{i}") for i in range(1, 200)]
+        )
+    events = EventLog(engine)
+    store_writer = BatchWriter(engine, on_commit=events.notify)
+    writer = LiveWriter(store_writer, events)
+    store_writer.start()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def live_ids() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT neighbor_id FROM neighbor_live")).scalars())
+
+    try:
+        writer.observe("r1", [SessionObservation("198.18.0.2", "ACTIVE")])
+        assert writer.flush()
+        with engine.begin() as conn:
+            repo.insert_neighbors(conn, rows=[_neighbor_row("n2", "198.18.0.3")])
+        event.listen(engine, "before_cursor_execute", record)
+        writer.observe("r1", [SessionObservation("198.18.0.3", "ACTIVE")])
+        assert writer.flush()
+        event.remove(engine, "before_cursor_execute", record)
+        lookups = [s for s in statements if "FROM neighbors" in s and "neighbors.address" in s]
+        assert lookups and all(" IN (" in s for s in lookups), statements
+        assert {"n1", "n2"} <= live_ids()
+
+        with engine.begin() as conn:  # n2 deleted, the address declared again as n3
+            conn.execute(text("DELETE FROM neighbors WHERE id = 'n2'"))
+            repo.insert_neighbors(conn, rows=[_neighbor_row("n3", "198.18.0.3")])
+        writer.observe("r1", [SessionObservation("198.18.0.3", "IDLE")])
+        assert writer.flush()
+        writer.observe("r1", [SessionObservation("198.18.0.3", "ACTIVE")])
+        assert writer.flush()
+        assert "n3" in live_ids()
+    finally:
+        store_writer.stop()
+        engine.dispose()

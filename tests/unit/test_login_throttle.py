@@ -146,3 +146,16 @@ def test_failed_logins_and_lockouts_are_audited(client: TestClient) -> None:
     failed = next(e for e in entries["items"] if e["action"] == "login_failed")
     assert failed["actor_role"] == "anonymous" and failed["source"] == "testclient"
     assert "not the password" not in str(entries)
+
+
+def test_a_lock_runs_from_the_failure_not_from_the_count() -> None:
+    """Checking a password takes time: a lock started when the attempt was counted must
+    still hold when the caller learns the attempt failed."""
+    now = [0.0]
+    throttle = LoginThrottle(free=1, address_free=100, base_delay=1.0, clock=lambda: now[0])
+    throttle("alice", "192.0.2.7").failed()
+    attempt = throttle("alice", "192.0.2.7")  # the second: locks for 1 s from now
+    now[0] += 3.0  # its password check was slow
+    attempt.failed()
+    with pytest.raises(TooManyRequests):
+        throttle("alice", "192.0.2.7")

@@ -136,3 +136,41 @@ def test_healthy_router_is_only_probed(
     fake.calls.clear()
     wait_for(lambda: fake.calls.count("GetBgp") >= 5, what="five probes")
     assert "ListPeer" not in fake.calls
+
+
+def test_one_gobgpd_under_two_addresses_is_not_fought_over(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    """The API cannot see that two addresses reach one gobgpd; the reconciler can (its
+    claim on the gobgpd): the router declared later stays ERROR, the gobgpd keeps the
+    first router's AS, and the later one takes over once the first is deleted."""
+    shared = FakeSpeaker()
+    speakers[SOCK] = shared
+    speakers["unix:///run/sdwan/other-name.sock"] = shared  # the same daemon
+    _setup(client, speakers, n=1)
+    later = {
+        **ROUTER,
+        "name": "GoBGP-2",
+        "router_id": "10.0.1.2",
+        "asn": 65002,
+        "api_address": "unix:///run/sdwan/other-name.sock",
+    }
+    assert client.post("/v1/routers", json=later).status_code == 201, later
+    refused = wait_for(
+        lambda: (r := client.get("/v1/routers/GoBGP-2").json())["status"] == "ERROR" and r,
+        what="the later router refused",
+    )
+    assert "another router's identity" in refused["status_detail"]
+    starts = shared.calls.count("StartBgp")
+    wait_for(lambda: shared.calls.count("GetBgp") > 10, what="more passes and probes")
+    assert shared.calls.count("StartBgp") == starts  # nobody restarted BGP on it
+    assert shared.global_config is not None and shared.global_config.asn == 65001
+    assert "198.18.11.1" in shared.peers  # the first router's neighbor was left alone
+
+    assert client.delete("/v1/routers/GoBGP-1", params={"cascade": "true"}).status_code == 202
+    wait_for(lambda: client.get("/v1/routers/GoBGP-1").status_code == 404, what="first gone")
+    wait_for(
+        lambda: client.get("/v1/routers/GoBGP-2").json()["status"] == "ACTIVE",
+        what="the later router takes over",
+    )
+    assert shared.global_config is not None and shared.global_config.asn == 65002

@@ -259,7 +259,7 @@ def rib_api(client: TestClient) -> tuple[TestClient, dict[str, FakeSource]]:
         rib=RibService(
             routers=services.routers,
             neighbors=services.neighbors,
-            sources=lambda target: sources.setdefault(target, FakeSource([])),
+            sources=lambda endpoint: sources.setdefault(endpoint.target, FakeSource([])),
         ),
     )
     body = {"name": "R1", "router_id": "198.18.0.1", "asn": 65001, "api_address": "192.0.2.1"}

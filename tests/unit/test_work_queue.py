@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sdwan.reconcile.queue import FULL_SCAN_THRESHOLD, Request, WorkQueue
+from sdwan.reconcile.queue import Request, WorkQueue
 from tests.unit.conftest import wait_for
 
 
@@ -27,14 +27,16 @@ def test_adds_of_one_key_coalesce_into_one_request() -> None:
     assert queue.get(timeout=0) is None
 
 
-def test_too_many_addresses_or_a_full_request_make_a_full_pass() -> None:
-    many = Request.of({f"198.18.0.{i}" for i in range(1, FULL_SCAN_THRESHOLD + 1)})
-    assert not many.full
-    assert many.merge(Request.of({"198.18.1.1"})).full
+def test_a_full_request_absorbs_targeted_ones_and_probes_yield_to_passes() -> None:
+    many = Request.of({f"198.18.0.{i}" for i in range(1, 201)})
+    merged = many.merge(Request.of({"198.18.1.1"}))
+    assert not merged.full and len(merged.addresses) == 201  # a bulk stays targeted
     assert Request.of({"198.18.1.1"}).merge(Request.everything()) == Request.everything()
     assert Request(probe=True).merge(Request(probe=True)).probe
     merged = Request(probe=True).merge(Request.of({"198.18.1.1"}))
     assert not merged.probe and merged.scope == {"198.18.1.1"}
+    assert Request(counters=True).merge(Request(counters=True)).counters_only
+    assert not Request(counters=True).merge(Request.of({"198.18.1.1"})).counters_only
 
 
 def test_a_key_in_process_is_not_handed_out_again_until_done() -> None:

@@ -24,6 +24,7 @@ from sdwan.api.routes import (
     neighbors,
     policy,
     policyinfo,
+    replicas,
     rib,
     routers,
 )
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         intent=runtime.intent,
     )
     app.state.live = runtime.live
+    app.state.replicas = runtime.replicas
     settings = runtime.settings
     app.state.settings = settings
     app.state.limits = Limits.build(
@@ -87,6 +89,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
+    app.include_router(replicas.router)
     for intent_router in intents.routers:
         app.include_router(intent_router)
     ui.install(app)

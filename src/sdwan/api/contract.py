@@ -40,7 +40,8 @@ WHY = {
     "422": "invalid input; `field` names it",
     "429": "too many attempts or concurrent requests; see Retry-After",
     "502": "the router's gobgpd is unreachable or refused",
-    "503": "the identity backend (Keystone) does not answer",
+    "503": "the database (database_unavailable) or the identity backend (Keystone) does "
+    "not answer; see Retry-After",
     "504": "the router's gobgpd did not answer in time (SDWAN_RIB_TIMEOUT)",
 }
 _WRITES = {"post", "put", "patch", "delete"}
@@ -53,7 +54,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     if path != "/v1/auth/login":
         found |= {"401", "403", "404", "503"}  # 404: an object named in the path or query
     else:
-        found |= {"401", "403", "429"}
+        found |= {"401", "403", "429", "503"}
     if method in _WRITES:
         found |= {"404", "409"}
     names = {p.get("name", "").lower() for p in operation.get("parameters", [])}

@@ -3,16 +3,20 @@ JSON error body documented in docs/api.md."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from sdwan import errors
+from sdwan.store import availability
 
+log = logging.getLogger(__name__)
 _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.InvalidInput, 422, "invalid_input"),
     (errors.NotAuthenticated, 401, "not_authenticated"),
@@ -22,6 +26,7 @@ _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.PreconditionFailed, 412, "precondition_failed"),
     (errors.TooManyRequests, 429, "too_many_requests"),
     (errors.AuthBackendUnavailable, 503, "auth_backend_unavailable"),
+    (errors.StoreUnavailable, 503, "database_unavailable"),
     (errors.SpeakerTimeout, 504, "speaker_timeout"),
     (errors.SpeakerUnreachable, 502, "speaker_unreachable"),
     (errors.SpeakerRejected, 502, "speaker_rejected"),
@@ -83,12 +88,24 @@ def install(app: FastAPI) -> None:
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
                 if isinstance(exc, errors.TooManyRequests):
                     headers = {"Retry-After": str(exc.retry_after)}
+                if isinstance(exc, errors.StoreUnavailable):
+                    headers = {"Retry-After": "1"}
                 return JSONResponse(
                     error_body(status, code, exc.message, field=field),
                     status_code=status,
                     headers=headers,
                 )
         return JSONResponse(error_body(500, "internal", exc.message), status_code=500)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        """The database away (PostgreSQL restarting, the network): 503 with a retry
+        hint while the pool reconnects by itself. Any other database error is a bug
+        and stays a 500 (raised on, so it is logged with its traceback)."""
+        if not availability.is_unavailable(exc):
+            raise exc
+        log.warning("%s %s: %s", request.method, request.url.path, availability.describe(exc))
+        return await _project_error(request, errors.StoreUnavailable(availability.MESSAGE))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -29,6 +29,7 @@ class _Record:
     attempts: int
     first: float  # time of the first attempt in the window
     locked_until: float
+    delay: float = 0.0  # the lock the last counted attempt started
 
 
 class Attempt:
@@ -41,7 +42,10 @@ class Attempt:
         self.locked = locked
 
     def failed(self) -> None:
-        """Nothing more to count: the attempt was counted when it began."""
+        """The attempt was counted when it began; a lock it started runs from now, the
+        moment the caller learns of the failure (checking a password takes a while:
+        a lock started before it could otherwise be over before the next guess)."""
+        self._throttle._failed(self._keys)
 
     def succeeded(self) -> None:
         self._throttle._succeeded(self._keys)
@@ -96,9 +100,18 @@ class LoginThrottle:
         record.attempts += 1
         excess = record.attempts - free
         if excess > 0:
-            record.locked_until = now + min(self.max_delay, self.base_delay * 2 ** (excess - 1))
+            record.delay = min(self.max_delay, self.base_delay * 2 ** (excess - 1))
+            record.locked_until = now + record.delay
         self._records[key] = record  # most recently used last
         return excess > 0
+
+    def _failed(self, keys: tuple[str, ...]) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                record = self._records.get(key)
+                if record is not None and record.delay > 0:
+                    record.locked_until = max(record.locked_until, now + record.delay)
 
     def _succeeded(self, keys: tuple[str, ...]) -> None:
         """The user proved the password: its count at this address starts over; the

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from sdwan.auth.principal import Principal, Role, weaker
 from sdwan.errors import NotAuthenticated
+from sdwan.store.db import BOOTSTRAP_LOCK, one_at_a_time
 from sdwan.store.identity_tables import role_assignments, users
 from sdwan.store.repo import new_id, now
 from sdwan.store.tables import api_tokens
@@ -123,6 +124,7 @@ class TokenAuthenticator:
         leaked one stops working once it is replaced). Returns a newly generated
         token (to print once), else None."""
         with self._engine.begin() as conn:
+            one_at_a_time(conn, BOOTSTRAP_LOCK)  # replicas starting together: one inserts
             if configured:
                 digest = hash_token(configured)
                 known = conn.execute(

@@ -150,8 +150,23 @@ def fib_agent(
         bool,
         typer.Option(help="Install every path gobgpd counts as equal to the best (ECMP)."),
     ] = False,
+    tls_ca: Annotated[
+        str | None,
+        typer.Option("--tls-ca", metavar="FILE", help="gobgpd serves TLS: trust this PEM CA file."),
+    ] = None,
+    tls_server_name: Annotated[
+        str | None, typer.Option(help="With --tls-ca: the name on gobgpd's certificate.")
+    ] = None,
 ) -> None:
     """Install gobgpd's best paths in this namespace's kernel table (proto 186)."""
+    from sdwan.domain.endpoint import GobgpEndpoint
     from sdwan.fib.agent import main
 
-    main(api, resync, fast_failover, status, multipath)
+    endpoint = GobgpEndpoint(api)
+    if tls_ca is not None:
+        try:
+            ca_pem = Path(tls_ca).read_text()
+        except OSError as exc:
+            raise CliError(f"--tls-ca: cannot read {tls_ca}: {exc.strerror}") from None
+        endpoint = GobgpEndpoint(api, True, ca_pem, tls_server_name)
+    main(endpoint, resync, fast_failover, status, multipath)

@@ -81,6 +81,19 @@ def _table(items: list[dict[str, Any]], note: str = "") -> Table:
     return table
 
 
+def _refetch(
+    client: ApiClient, router: str | None, items: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str]:
+    """The table again; while the server answers 503 (its database restarting), the
+    last one with a note, instead of giving up."""
+    try:
+        return _fetch(client, router), "sdwan watch: Ctrl-C to quit"
+    except CliError as exc:
+        if exc.status != 503:
+            raise
+        return items, f"sdwan watch: {exc.message} (showing the last answer)"
+
+
 def watch(
     ctx: typer.Context,
     router: RouterFilter = None,
@@ -105,6 +118,7 @@ def watch(
 
     threading.Thread(target=listen, name="sse", daemon=True).start()
     items = _fetch(client, router)
+    note = "sdwan watch: Ctrl-C to quit"
     try:
         with Live(_table(items), console=_console(), auto_refresh=False) as live:
             while not failure:
@@ -112,8 +126,8 @@ def watch(
                     changed.clear()
                     time.sleep(0.05)  # let a burst of events settle into one refresh
                     changed.clear()
-                    items = _fetch(client, router)
-                live.update(_table(items, "sdwan watch: Ctrl-C to quit"), refresh=True)
+                    items, note = _refetch(client, router, items)
+                live.update(_table(items, note), refresh=True)
     except KeyboardInterrupt:
         return
     raise CliError(failure[0])

@@ -22,6 +22,7 @@ from sdwan.cli import (
     policies,
     policy_sets,
     policyinfo,
+    replicas,
     rib,
     routers,
     sites,
@@ -89,6 +90,7 @@ app.command("apply")(fleet.apply)
 app.command("export")(fleet.export)
 app.command("watch")(live.watch)
 app.command("events")(live.events)
+app.add_typer(replicas.app, name="replica")
 app.add_typer(lab.app, name="lab")
 app.command("fib-agent")(lab.fib_agent)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from sdwan.cli.client import CliError
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -35,6 +38,7 @@ COLUMNS = [
     ("API ADDRESS", "api_address"),
     ("STATUS", "status"),
     ("GOBGPD", "gobgpd"),
+    ("OWNER", "owner"),
 ]
 DriftModeOpt = Annotated[
     str | None,
@@ -67,6 +71,51 @@ ListenAddressOpt = Annotated[
 ]
 
 
+TlsOpt = Annotated[
+    bool | None,
+    typer.Option("--tls/--no-tls", help="Talk to gobgpd's gRPC API over TLS (gobgpd --tls)."),
+]
+TlsCaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tls-ca",
+        metavar="FILE",
+        help="PEM CA certificate(s) to trust for gobgpd's TLS (default: the server's "
+        "SDWAN_GOBGPD_CA_FILE, else the system's roots). On set, '' clears it.",
+    ),
+]
+TlsServerNameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tls-server-name",
+        help="The name on gobgpd's certificate, if not the address's host. On set, '' clears.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    tls: bool | None = None
+    ca_file: str | None = None
+    server_name: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """'' clears the CA or the name (null); a CA file is read and sent as PEM."""
+        body: dict[str, Any] = given(tls=self.tls)
+        if self.ca_file is not None:
+            body["tls_ca"] = _read_pem(self.ca_file) if self.ca_file else None
+        if self.server_name is not None:
+            body["tls_server_name"] = self.server_name or None
+        return body
+
+
+def _read_pem(path: str) -> str:
+    try:
+        return Path(path).expanduser().read_text()
+    except OSError as exc:
+        raise CliError(f"--tls-ca: cannot read {path}: {exc.strerror}") from None
+
+
 def _label(router: Mapping[str, Any], ref: str) -> str:
     return f"router {router.get('name', ref)}"
 
@@ -92,6 +141,7 @@ def _fields(
     listen_address: list[str] | None,
     description: str | None,
     drift_mode: str | None = None,
+    tls: TlsOptions | None = None,
 ) -> dict[str, Any]:
     listen_addresses = None
     if listen_address is not None:
@@ -105,7 +155,7 @@ def _fields(
         description=description,
         listen_addresses=listen_addresses,
         drift_mode=drift_mode,
-    )
+    ) | (tls.fields() if tls is not None else {})
 
 
 @app.command("create")
@@ -119,14 +169,18 @@ def create(
     listen_address: ListenAddressOpt = None,
     description: DescriptionOpt = None,
     drift_mode: DriftModeOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = TIMEOUT,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a router (the orchestrator starts BGP on its gobgpd)."""
     body = _fields(
-        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode
-    )
+        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode,
+        TlsOptions(tls, tls_ca, tls_server_name),
+    )  # fmt: skip
     ROUTERS.create(ctx, body, wait, timeout, output)
 
 
@@ -165,6 +219,9 @@ def set_(
     listen_address: ListenAddressOpt = None,
     description: DescriptionOpt = None,
     drift_mode: DriftModeOpt = None,
+    tls: TlsOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_server_name: TlsServerNameOpt = None,
     if_match: IfMatchOpt = None,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = TIMEOUT,
@@ -172,8 +229,9 @@ def set_(
 ) -> None:
     """Change a router's fields (only those given)."""
     body = _fields(
-        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode
-    )
+        name, router_id, asn, api_address, listen_port, listen_address, description, drift_mode,
+        TlsOptions(tls, tls_ca, tls_server_name),
+    )  # fmt: skip
     ROUTERS.update(ctx, ref, body, if_match, wait, timeout, output)
 
 

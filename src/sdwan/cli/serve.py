@@ -16,12 +16,14 @@ def serve(
     db: Annotated[
         str | None,
         typer.Option(
-            help="SQLite file (default: SDWAN_DATABASE_URL, else ~/.local/share/sdwan/sdwan.db)."
+            help="SQLite file, or a PostgreSQL URL postgresql+psycopg://user@host/dbname for "
+            "several replicas (default: SDWAN_DATABASE_URL, else "
+            "~/.local/share/sdwan/sdwan.db)."
         ),
     ] = None,
     reconcile_interval: Annotated[
         float | None,
-        typer.Option(help="Seconds between full read-backs of every gobgpd (default 30)."),
+        typer.Option(help="Seconds between full read-backs of every gobgpd (default 60)."),
     ] = None,
     workers: Annotated[
         int | None,
@@ -37,6 +39,20 @@ def serve(
     ] = None,
     tls_key: Annotated[
         str | None, typer.Option(help="The certificate's PEM private key (SDWAN_TLS_KEY).")
+    ] = None,
+    replica_name: Annotated[
+        str | None,
+        typer.Option(
+            help="This replica's name, unique among the replicas on one PostgreSQL "
+            "(SDWAN_REPLICA_NAME, default host:port)."
+        ),
+    ] = None,
+    lease_seconds: Annotated[
+        float | None,
+        typer.Option(
+            help="PostgreSQL replicas: seconds a router's lease lasts without renewal; a "
+            "dead replica's routers move within twice this (SDWAN_LEASE_SECONDS, default 5)."
+        ),
     ] = None,
     dev: Annotated[
         bool,
@@ -61,6 +77,8 @@ def serve(
             dev_mode=dev,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            replica_name=replica_name,
+            lease_seconds=lease_seconds,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sdwan.events.model import Event
+from sdwan.events.ordered import OrderedEvents
 from sdwan.store import live_repo
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,17 @@ class Subscription:
 
 class EventLog:
     def __init__(
-        self, engine: Engine, *, keep: int = KEEP_EVENTS, keep_age: timedelta = KEEP_AGE
+        self,
+        engine: Engine,
+        *,
+        keep: int = KEEP_EVENTS,
+        keep_age: timedelta = KEEP_AGE,
+        ordered: OrderedEvents | None = None,
     ) -> None:
+        """``ordered``: on PostgreSQL, events are inserted at their transaction's
+        commit, in commit order (events/ordered.py)."""
         self._engine = engine
+        self._ordered = ordered
         self.keep = keep
         self.keep_age = keep_age
         self._lock = threading.Lock()
@@ -65,7 +74,11 @@ class EventLog:
     def record(self, conn: Connection, events: Sequence[Event]) -> None:
         """Insert in the caller's transaction; call notify() after it commits."""
         stamp = datetime.now(UTC)
-        live_repo.insert_events(conn, rows=[e.row(stamp) for e in events])
+        rows = [e.row(stamp) for e in events]
+        if self._ordered is not None:
+            self._ordered.stage(conn, rows)
+        else:
+            live_repo.insert_events(conn, rows=rows)
 
     def emit(self, events: Sequence[Event]) -> None:
         if not events:

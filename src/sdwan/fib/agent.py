@@ -39,9 +39,11 @@ import grpc
 from pyroute2 import IPRoute
 
 from sdwan.domain.bestpath import Candidate, multipath_equal
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.fib.status import StatusServer
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.channel import sync_channel
 from sdwan.gobgp.paths import Route, Table, decode_destination, list_path_request
 from sdwan.gobgp.rib_calls import attrs_of
 
@@ -90,18 +92,18 @@ def multipath_hops(routes: list[Route], local_asn: int) -> list[str]:
 class FibAgent:
     def __init__(
         self,
-        target: str,
+        endpoint: GobgpEndpoint,
         *,
         resync: float = 10.0,
         fast_failover: bool = True,
         status: str | None = None,
         multipath: bool = False,
     ) -> None:
-        self.target = target
+        self.target = endpoint.target
         self.multipath = multipath
         self.resync = resync
         self.fast_failover = fast_failover
-        self._channel = grpc.insecure_channel(target)
+        self._channel = sync_channel(endpoint)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
         self._ipr = IPRoute()
         self._wake = threading.Event()
@@ -330,15 +332,16 @@ class FibAgent:
 
 
 def main(
-    target: str,
+    endpoint: GobgpEndpoint,
     resync: float,
     fast_failover: bool,
     status: str | None = None,
     multipath: bool = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    target = endpoint.target
     agent = FibAgent(
-        target, resync=resync, fast_failover=fast_failover, status=status, multipath=multipath
+        endpoint, resync=resync, fast_failover=fast_failover, status=status, multipath=multipath
     )
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)

@@ -11,6 +11,7 @@ import grpc
 from grpc.experimental import ChannelOptions
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.policy import SetType
 from sdwan.domain.policy_compile import CompiledPolicy
 from sdwan.domain.session import SessionObservation
@@ -20,6 +21,7 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.announce_client import OriginationCalls
 from sdwan.gobgp.announce_convert import Announcement
+from sdwan.gobgp.channel import sync_channel
 from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
@@ -54,7 +56,7 @@ class BgpSpeaker(Protocol):
     def delete_peer(self, address: str) -> None: ...
     def close(self) -> None: ...
     # routing policy (sdwan.gobgp.policy_client)
-    def list_sets(self) -> dict[str, ActualSet]: ...
+    def list_sets(self, only: SetType | None = None) -> dict[str, ActualSet]: ...
     def add_set_members(self, name: str, set_type: SetType, members: tuple[Any, ...]) -> None: ...
     def remove_set_members(
         self, name: str, set_type: SetType, members: tuple[Any, ...]
@@ -73,10 +75,13 @@ class BgpSpeaker(Protocol):
 
 
 class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
-    def __init__(self, target: str, *, timeout: float = 5.0) -> None:
-        self.target = target
+    def __init__(self, endpoint: GobgpEndpoint | str, *, timeout: float = 5.0) -> None:
+        if isinstance(endpoint, str):
+            endpoint = GobgpEndpoint(endpoint)
+        self.endpoint = endpoint
+        self.target = endpoint.target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._channel = sync_channel(endpoint, CHANNEL_OPTIONS)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ _FAMILIES = {
     "ipv6-unicast": (pb.Family.AFI_IP6, pb.Family.SAFI_UNICAST),
 }
 _FAMILY_NAMES = {value: name for name, value in _FAMILIES.items()}
+_FAMILY_ORDER = {name: index for index, name in enumerate(_FAMILIES)}
 _UNSPECIFIED_LOCAL = {"", "0.0.0.0", "::"}
 
 
@@ -83,10 +84,13 @@ def overlay_peer(peer: PeerConfig, base: pb.Peer | None = None) -> pb.Peer:
 def _families(message: pb.Peer) -> tuple[str, ...]:
     names = []
     for afi_safi in message.afi_safis:
-        key = (afi_safi.config.family.afi, afi_safi.config.family.safi)
-        if afi_safi.config.enabled and key in _FAMILY_NAMES:
-            names.append(_FAMILY_NAMES[key])
-    return tuple(sorted(names, key=list(_FAMILIES).index))
+        config = afi_safi.config
+        name = _FAMILY_NAMES.get((config.family.afi, config.family.safi))
+        if name is not None and config.enabled:
+            names.append(name)
+    if len(names) > 1:
+        names.sort(key=_FAMILY_ORDER.__getitem__)
+    return tuple(names)
 
 
 def peer_from_proto(message: pb.Peer) -> PeerConfig:

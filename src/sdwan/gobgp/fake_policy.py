@@ -27,9 +27,13 @@ class FakePolicyCalls:
     def _check(self, call: str) -> None:
         raise NotImplementedError
 
-    def list_sets(self) -> dict[str, tuple[SetType, tuple[Any, ...]]]:
+    def list_sets(self, only: SetType | None = None) -> dict[str, tuple[SetType, tuple[Any, ...]]]:
         self._check("ListDefinedSet")
-        return {k: (t, tuple(sorted(m))) for k, (t, m) in self.policy_state.sets.items()}
+        return {
+            k: (t, tuple(sorted(m)))
+            for k, (t, m) in self.policy_state.sets.items()
+            if only is None or t == only
+        }
 
     def add_set_members(self, name: str, set_type: SetType, members: tuple[Any, ...]) -> None:
         self._check(f"AddDefinedSet {name}")

@@ -23,9 +23,11 @@ class _Calls(Protocol):
 
 
 class PolicyCalls:
-    def list_sets(self: _Calls) -> dict[str, convert.ActualSet]:
+    def list_sets(self: _Calls, only: SetType | None = None) -> dict[str, convert.ActualSet]:
+        """Every defined set (one ListDefinedSet per type), or those of type ``only``."""
         found: dict[str, convert.ActualSet] = {}
-        for defined_type in convert.SET_TYPES.values():
+        types = convert.SET_TYPES.values() if only is None else [convert.SET_TYPES[only]]
+        for defined_type in types:
             request = pb.ListDefinedSetRequest(defined_type=defined_type)  # type: ignore[arg-type]
 
             def fetch(r: pb.ListDefinedSetRequest = request) -> list[Any]:

@@ -10,10 +10,12 @@ from typing import Any
 
 import grpc
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import UNKNOWN, SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.channel import aio_channel
 
 END_OF_INIT = "END_OF_INIT"
 _STATE_NAMES = {
@@ -77,10 +79,12 @@ class PeerWatch:
     WatchEvent, ``sessions()`` reads every peer (or one) with plain ListPeer (never
     enableAdvertised, which walks the RIB). Costs no thread."""
 
-    def __init__(self, target: str, *, timeout: float = 5.0) -> None:
-        self.target = target
+    def __init__(self, endpoint: GobgpEndpoint | str, *, timeout: float = 5.0) -> None:
+        if isinstance(endpoint, str):
+            endpoint = GobgpEndpoint(endpoint)
+        self.target = endpoint.target
         self.timeout = timeout
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = aio_channel(endpoint)
         self._stub = pb_grpc.GobgpApiStub(self._channel)
 
     async def events(self) -> AsyncIterator[SessionObservation | str]:

@@ -32,7 +32,9 @@ from typing import Any, TypeVar
 
 import grpc
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp._pb import gobgp_pb2, gobgp_pb2_grpc
+from sdwan.gobgp.channel import sync_channel
 from sdwan.lab.netns import Namespace
 
 __all__ = [
@@ -101,7 +103,11 @@ class GobgpdProcess:
         binary: str | None = None,
         log_level: str = "info",
         extra_args: Sequence[str] = (),
+        also_listen: Sequence[str] = (),
+        tls: tuple[Path, Path, str] | None = None,
     ) -> None:
+        """``tls``: (certificate file, key file, CA PEM that signed it): gobgpd serves its
+        API over TLS (--tls) and this object's own channels trust that CA."""
         if not _NAME_RE.match(name):
             raise ValueError(f"invalid gobgpd name {name!r}")
         self.name = name
@@ -110,6 +116,8 @@ class GobgpdProcess:
         self.binary = binary or find_gobgpd() or "gobgpd"
         self.log_level = log_level
         self.extra_args = list(extra_args)
+        self.also_listen = list(also_listen)  # more API addresses of the same daemon
+        self.tls = tls
         self.socket_path = self.workdir / f"{name}.sock"
         self.log_path = self.workdir / f"{name}.log"
         if len(os.fsencode(self.socket_path)) > _UNIX_PATH_MAX:
@@ -143,13 +151,16 @@ class GobgpdProcess:
     def argv(self) -> list[str]:
         cmd = [
             self.binary,
-            f"--api-hosts={self.api_address}",
+            f"--api-hosts={','.join([self.api_address, *self.also_listen])}",
             "--pprof-disable",
             "-p",
             "-l",
             self.log_level,
             *self.extra_args,
         ]
+        if self.tls is not None:
+            cert, key, _ca = self.tls
+            cmd += ["--tls", f"--tls-cert-file={cert}", f"--tls-key-file={key}"]
         return self.netns.argv(cmd) if self.netns else cmd
 
     def log_tail(self, lines: int = 20) -> str:
@@ -206,7 +217,7 @@ class GobgpdProcess:
         if not _is_socket(self.socket_path):
             return False
         # A fresh channel per attempt: a channel that failed once backs off for ~1 s.
-        with grpc.insecure_channel(self.api_address) as channel:
+        with self._channel() as channel:
             stub = gobgp_pb2_grpc.GobgpApiStub(channel)
             try:
                 stub.GetBgp(gobgp_pb2.GetBgpRequest(), timeout=1.0)
@@ -267,9 +278,20 @@ class GobgpdProcess:
 
     # -- gRPC ----------------------------------------------------------------
 
+    @property
+    def endpoint(self) -> GobgpEndpoint:
+        """How a client reaches this daemon's API (with TLS: trusting its CA; the name
+        on its certificate is "localhost")."""
+        if self.tls is None:
+            return GobgpEndpoint(self.api_address)
+        return GobgpEndpoint(self.api_address, True, self.tls[2], "localhost")
+
+    def _channel(self) -> grpc.Channel:
+        return sync_channel(self.endpoint)
+
     def grpc_stub(self) -> Any:
         """A ``GobgpApiStub`` on a fresh channel to this daemon (closed by ``close()``)."""
-        channel = grpc.insecure_channel(self.api_address)
+        channel = self._channel()
         self._channels.append(channel)
         return gobgp_pb2_grpc.GobgpApiStub(channel)
 
@@ -312,9 +334,11 @@ class GobgpdFactory:
         *,
         start: bool = True,
         timeout: float = 10.0,
+        **options: Any,
     ) -> GobgpdProcess:
+        """``options``: more GobgpdProcess arguments (extra_args, also_listen...)."""
         full = f"{self.prefix}-{name}" if self.prefix else name
-        proc = GobgpdProcess(full, self.workdir, netns)
+        proc = GobgpdProcess(full, self.workdir, netns, **options)
         # Registered before starting so a half-started daemon is still cleaned up.
         self.processes.append(proc)
         if start:

@@ -1,5 +1,6 @@
 """Run the orchestrator itself (`sdwan serve`) as a real process, for integration
-tests, benchmarks and the demo: a fresh SQLite file, a known admin token, a free port."""
+tests, benchmarks and the demo: a fresh SQLite file (or a PostgreSQL URL shared by
+several replicas), a known admin token, a free port."""
 
 from __future__ import annotations
 
@@ -41,13 +42,21 @@ class OrchestratorProcess:
         extra_env: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
         https_ca: Path | None = None,
+        database_url: str | None = None,
+        replica_name: str | None = None,
+        secret_key_file: Path | None = None,
     ) -> None:
         """``https_ca``: the server has SDWAN_TLS_CERT/KEY (in ``extra_env``) signed by
-        this CA; the URL is https and every client here checks against it."""
+        this CA; the URL is https and every client here checks against it.
+        ``database_url``: PostgreSQL instead of an SQLite file in ``workdir``; replicas
+        of one database also share ``secret_key_file``."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.db_path = self.workdir / "sdwan.db"
+        self.database = database_url or str(self.db_path)
+        self.replica_name = replica_name
+        self.secret_key_file = secret_key_file
         self.log_path = self.workdir / "sdwan-serve.log"
         self.https_ca = https_ca
         scheme = "https" if https_ca else "http"
@@ -55,6 +64,7 @@ class OrchestratorProcess:
         self._extra_env = extra_env or {}
         self._extra_args = extra_args or []
         self._proc: subprocess.Popen[bytes] | None = None
+        self.paused = False  # SIGSTOPped: it answers no request until resumed
 
     @property
     def env(self) -> dict[str, str]:
@@ -68,6 +78,9 @@ class OrchestratorProcess:
             **({"SDWAN_CA_FILE": str(self.https_ca)} if self.https_ca else {}),
             # the lab's and the tests' gobgpd sockets, and the lab's own addresses
             "SDWAN_API_ADDRESS_ALLOW": LAB_API_ADDRESS_ALLOW,
+            **(
+                {"SDWAN_SECRET_KEY_FILE": str(self.secret_key_file)} if self.secret_key_file else {}
+            ),
             **self._extra_env,
         }
 
@@ -76,20 +89,35 @@ class OrchestratorProcess:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
     def start(self, timeout: float = 20.0) -> OrchestratorProcess:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> OrchestratorProcess:
+        """Start the process without waiting (replicas start side by side)."""
         argv = [
             sys.executable,
             "-m",
             "sdwan",
             "serve",
             "--db",
-            str(self.db_path),
+            self.database,
             "--port",
             str(self.port),
+            *(["--replica-name", self.replica_name] if self.replica_name else []),
             *self._extra_args,
         ]
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log)
-        wait_for(self._healthy, timeout=timeout, what=f"sdwan serve on {self.url}")
+        return self
+
+    def wait_ready(self, timeout: float = 20.0) -> OrchestratorProcess:
+        """Wait until it answers; one that never does is stopped (a fixture whose
+        setup fails has no teardown: the process would outlive the test)."""
+        try:
+            wait_for(self._healthy, timeout=timeout, what=f"sdwan serve on {self.url}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _healthy(self) -> bool:
@@ -105,6 +133,8 @@ class OrchestratorProcess:
     def stop(self, timeout: float = 10.0) -> None:
         if self._proc is None or self._proc.poll() is not None:
             return
+        self._proc.send_signal(signal.SIGCONT)  # a paused one would not see SIGTERM
+        self.paused = False
         self._proc.send_signal(signal.SIGTERM)
         try:
             self._proc.wait(timeout)
@@ -117,6 +147,18 @@ class OrchestratorProcess:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait(10)
+
+    def pause(self) -> None:
+        """SIGSTOP: the process stops where it is, timers and all (a long GC pause,
+        a VM migration), and goes on where it was after ``resume``."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGSTOP)
+            self.paused = True
+
+    def resume(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGCONT)
+        self.paused = False
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():

@@ -17,10 +17,12 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import ESTABLISHED, SessionObservation
 from sdwan.errors import SpeakerError
 from sdwan.gobgp.watch import END_OF_INIT, PeerWatch
 from sdwan.live.writer import LiveWriter
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 BACKOFF_INITIAL = 0.05  # a restarted gobgpd is found again within a second
@@ -53,7 +55,7 @@ class _NoListener:
         pass
 
 
-SourceFactory = Callable[[str], PeerWatch]
+SourceFactory = Callable[[GobgpEndpoint], PeerWatch]
 
 
 class WatchHub:
@@ -67,7 +69,7 @@ class WatchHub:
         self.writer = writer
         self.listener: WatchListener = _NoListener()
         self._source_factory: SourceFactory = source_factory or (
-            lambda target: PeerWatch(target, timeout=timeout)
+            lambda endpoint: PeerWatch(endpoint, timeout=timeout)
         )
         self._loop: asyncio.AbstractEventLoop | None = None  # made by start(), closed by stop()
         self._links: dict[str, _Link] = {}  # touched on the loop only
@@ -89,9 +91,9 @@ class WatchHub:
         loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout)
 
-    def follow(self, router_id: str, target: str) -> None:
-        """Watch this router's gobgpd at ``target`` (again, if the target changed)."""
-        self._soon(self._follow, router_id, target)
+    def follow(self, router_id: str, endpoint: GobgpEndpoint) -> None:
+        """Watch this router's gobgpd at ``endpoint`` (again, if it changed)."""
+        self._soon(self._follow, router_id, endpoint)
 
     def unfollow(self, router_id: str) -> None:
         self._soon(self._unfollow, router_id)
@@ -105,6 +107,7 @@ class WatchHub:
     # --- the loop ------------------------------------------------------------------
 
     def _run(self) -> None:
+        name_this_thread()
         loop = self._loop
         assert loop is not None
         asyncio.set_event_loop(loop)
@@ -113,13 +116,13 @@ class WatchHub:
         finally:
             loop.close()
 
-    def _follow(self, router_id: str, target: str) -> None:
+    def _follow(self, router_id: str, endpoint: GobgpEndpoint) -> None:
         link = self._links.get(router_id)
-        if link is not None and link.target == target:
+        if link is not None and link.endpoint == endpoint:
             return
         if link is not None:
             self._spawn(link.stop())
-        self._links[router_id] = _Link(self, router_id, target)
+        self._links[router_id] = _Link(self, router_id, endpoint)
 
     def _unfollow(self, router_id: str) -> None:
         link = self._links.pop(router_id, None)
@@ -134,8 +137,8 @@ class WatchHub:
         links, self._links = list(self._links.values()), {}
         await asyncio.gather(*(link.stop() for link in links), return_exceptions=True)
 
-    def source(self, target: str) -> PeerWatch:
-        return self._source_factory(target)
+    def source(self, endpoint: GobgpEndpoint) -> PeerWatch:
+        return self._source_factory(endpoint)
 
     @property
     def followed(self) -> int:
@@ -150,10 +153,10 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 class _Link:
     """One router's stream (on the loop)."""
 
-    def __init__(self, hub: WatchHub, router_id: str, target: str) -> None:
+    def __init__(self, hub: WatchHub, router_id: str, endpoint: GobgpEndpoint) -> None:
         self.hub = hub
         self.router_id = router_id
-        self.target = target
+        self.endpoint = endpoint
         self.connected = False
         self.states: dict[str, str] = {}  # address -> session state, as the stream told
         self.task = asyncio.get_running_loop().create_task(self._stream())
@@ -168,7 +171,7 @@ class _Link:
         broken: bool | None = None  # None: never connected yet
         writer, listener = self.hub.writer, self.hub.listener
         while True:
-            source = self.hub.source(self.target)
+            source = self.hub.source(self.endpoint)
             try:
                 await self._follow(source, reconnect=broken is True)
             except SpeakerError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,8 @@ from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
+
+_LOOKUP_AT_MOST = 500  # unknown addresses looked up by name; more: the whole map
 
 
 @dataclass
@@ -93,7 +95,10 @@ class LiveWriter:
         self._queue: list[_Item] = []
         self._cache: dict[str, _RouterCache] = {}
         self._refreshed: set[str] = set()
+        self._asked: dict[str, set[str]] = {}
         self._session_events: dict[str, int] = {}
+        # replicas: only the router's owner writes its live state (reconcile/ownership)
+        self.owns: Callable[[str], bool] = lambda _router_id: True
 
     # --- producers (any thread) ----------------------------------------------------
 
@@ -154,10 +159,11 @@ class LiveWriter:
         names = _router_names(conn, {item.router_id for item in batch})
         dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
         self._refreshed = set()  # routers whose neighbor ids were read in this batch
+        self._asked = {}  # router id -> addresses whose ids were looked up in this batch
         self._session_events = {}  # neighbor id -> index of its last session event here
         for item in batch:
-            if item.router_id not in names:
-                continue  # the router is gone
+            if item.router_id not in names or not self.owns(item.router_id):
+                continue  # the router is gone, or another replica drives it now
             name, project = names[item.router_id]
             cache = self._router_cache(conn, item.router_id)
             if item.reachability is not None or item.drift is not None:
@@ -200,8 +206,8 @@ class LiveWriter:
         addresses = {o.address for o in observations}
         if item.unreachable is not None or item.complete:
             self._refresh_ids(conn, item.router_id, cache, force=True)
-        elif addresses - cache.neighbor_ids.keys():  # new peers (or strays)
-            self._refresh_ids(conn, item.router_id, cache)
+        else:
+            self._learn_ids(conn, item.router_id, cache, addresses)  # new peers (or strays)
         if item.unreachable is not None:
             observations = [SessionObservation(a, UNKNOWN) for a in cache.neighbor_ids]
         elif item.complete:
@@ -263,9 +269,26 @@ class LiveWriter:
             cache.neighbor_ids = live_repo.neighbor_ids(conn, router_id=router_id)
             self._refreshed.add(router_id)
 
+    def _learn_ids(
+        self, conn: Connection, router_id: str, cache: _RouterCache, addresses: set[str]
+    ) -> None:
+        """Ids of peers not seen before. Only those are read, so that one new neighbor
+        does not read its router's thousands; an address is asked once per batch (a
+        stray the store does not know is asked again in a later batch); many unknown
+        at once (a bulk create) read the router's whole map instead."""
+        asked = self._asked.setdefault(router_id, set())
+        unknown = addresses - cache.neighbor_ids.keys() - asked
+        if not unknown:
+            return
+        asked |= unknown
+        if len(unknown) > _LOOKUP_AT_MOST:
+            self._refresh_ids(conn, router_id, cache)
+        else:
+            found = live_repo.neighbor_ids(conn, router_id=router_id, addresses=unknown)
+            cache.neighbor_ids.update(found)
+
     def _fold_counters(self, conn: Connection, item: _Item, cache: _RouterCache) -> set[str]:
-        if {o.address for o in item.observations} - cache.neighbor_ids.keys():
-            self._refresh_ids(conn, item.router_id, cache)
+        self._learn_ids(conn, item.router_id, cache, {o.address for o in item.observations})
         changed: set[str] = set()
         for obs in item.observations:
             neighbor_id = cache.neighbor_ids.get(obs.address)
@@ -290,6 +313,14 @@ class LiveWriter:
         self, conn: Connection, router_id: str, cache: _RouterCache, ids: set[str]
     ) -> None:
         alive = live_repo.existing_neighbors(conn, ids=ids)
+        if ids - alive:  # deleted since their ids were read: their addresses are asked again
+            cache.neighbor_ids = {
+                address: nid
+                for address, nid in cache.neighbor_ids.items()
+                if nid in alive or nid not in ids
+            }
+            for gone in ids - alive:
+                cache.records.pop(gone, None)
         stored = set(live_repo.sessions_by_id(conn, ids=alive))
         stamp = _now()
         inserts, updates = [], []

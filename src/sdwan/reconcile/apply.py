@@ -20,6 +20,15 @@ from sdwan.reconcile.plan import (
     plan_peers,
 )
 
+EXISTING_PEER = "existing peer"  # gobgpd: "can't overwrite the existing peer: <address>"
+
+
+class Unread:
+    """No value read yet (None is a value here: BGP not running)."""
+
+
+UNREAD = Unread()
+
 
 @dataclass
 class PassResult:
@@ -37,12 +46,18 @@ class PassResult:
 
 
 def apply_global(
-    speaker: BgpSpeaker, desired: GlobalConfig, *, user_change: bool = True, repair: bool = True
+    speaker: BgpSpeaker,
+    desired: GlobalConfig,
+    *,
+    user_change: bool = True,
+    repair: bool = True,
+    actual: GlobalConfig | Unread | None = UNREAD,
 ) -> PassResult:
     """Make gobgpd run BGP as ``desired`` (start, or stop and start again). Without a
     ``user_change`` pending, a difference is drift: recorded, and applied only with
-    ``repair``."""
-    actual = speaker.get_global()
+    ``repair``. ``actual``: what GetBgp just answered, if the caller read it."""
+    if isinstance(actual, Unread):
+        actual = speaker.get_global()
     plan = plan_global(desired, actual)
     result = PassResult(repair=repair)
     if not plan.empty and not user_change:
@@ -71,6 +86,7 @@ def apply_peers(
     managed: set[str] | None = None,
     before_apply: Callable[[list[PeerStep]], None] | None = None,
     sessions: dict[str, SessionObservation] | None = None,
+    new: set[str] | None = None,
 ) -> None:
     """Diff and apply. SpeakerUnreachable propagates (the whole pass failed);
     SpeakerRejected is recorded against the one neighbor it concerns. Actual peers are
@@ -81,13 +97,19 @@ def apply_peers(
     None: every step is wanted (e.g. right after BGP was (re)started).
 
     ``sessions``: filled with gobgpd's session state and counters when the pass reads
-    every peer (one ListPeer serves the diff and the live counters)."""
+    every peer (one ListPeer serves the diff and the live counters).
+
+    ``new``: addresses just declared (a targeted pass): added without reading them
+    first, one RPC instead of two; one gobgpd already has (added by hand before the
+    user declared it) is read and converged like any other."""
     actual: dict[str, PeerConfig] = {}
-    if scope is not None and len(scope) <= 16:
-        for address in scope:
+    unread = (new or set()) & scope if scope is not None else set()
+    if scope is not None and len(scope - unread) <= 16:
+        for address in sorted(scope - unread):
             actual.update(speaker.list_peers(address))
     else:
         actual = speaker.list_peers(sessions=sessions)
+        unread = set()
     steps = plan_peers(desired, actual, scope=scope)
     if managed is not None:
         for step in steps:
@@ -109,6 +131,19 @@ def apply_peers(
             _apply_step(speaker, step, result)
         except SpeakerRejected as exc:
             result.peer_errors[address] = exc.message
+    there = {a for a in unread if EXISTING_PEER in result.peer_errors.get(a, "")}
+    if there:  # assumed absent, but gobgpd has them: read them and converge
+        for address in there:
+            del result.peer_errors[address]
+        result.steps[:] = [s for s in result.steps if _address(s) not in there]
+        apply_peers(
+            speaker,
+            {a: desired[a] for a in there},
+            scope=there,
+            result=result,
+            managed=managed,
+            before_apply=before_apply,
+        )
 
 
 def _apply_step(speaker: BgpSpeaker, step: PeerStep, result: PassResult) -> None:

@@ -13,6 +13,11 @@ the one watch loop (live/hub.py). A key is queued when:
 - a probe is due (only where no watch stream tells us, e.g. fake speakers in tests);
 - sessions changed: their prefix counters are read ``counters_delay`` later (the
   stream does not carry them; a full read-back reads them too).
+
+With several replicas (PostgreSQL) a replica queues and handles only the routers it
+holds a lease on (reconcile/ownership.py): ``acquired`` starts with a full pass,
+``lost`` drops the key, and every pass runs under its lease's fence
+(reconcile/fencing.py). With one process (``SoleOwner``) it owns them all.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ from sqlalchemy import Engine
 from sdwan.config import Settings
 from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
+from sdwan.reconcile.fencing import LeaseLost
 from sdwan.reconcile.live_hooks import LiveHooks
+from sdwan.reconcile.ownership import Ownership, SoleOwner
 from sdwan.reconcile.queue import Request, WorkQueue
 from sdwan.reconcile.router_pass import Context, Outcome, RouterState, SpeakerFactory, run
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
+from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
 RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
@@ -50,8 +58,11 @@ class Reconciler:
         speaker_factory: SpeakerFactory | None = None,
         hooks: LiveHooks | None = None,
         hub: WatchHub | None = None,
+        ownership: Ownership | None = None,
+        default_ca: str | None = None,
     ) -> None:
         self._settings = settings
+        self._ownership: Ownership = ownership or SoleOwner()
         self._hooks = hooks
         self._hub = hub
         self._ctx = Context(
@@ -60,12 +71,14 @@ class Reconciler:
             secrets=secrets,
             settings=settings,
             speaker_factory=speaker_factory
-            or (lambda target: GobgpClient(target, timeout=settings.grpc_timeout)),
+            or (lambda endpoint: GobgpClient(endpoint, timeout=settings.grpc_timeout)),
             hooks=hooks,
-            follow=hub.follow if hub is not None else (lambda _router, _target: None),
+            follow=hub.follow if hub is not None else (lambda _router, _endpoint: None),
+            default_ca=default_ca,
         )
         self._queue = WorkQueue()
         self._states: dict[str, RouterState] = {}
+        self._busy: set[str] = set()  # keys a worker is running a pass of
         self._lock = threading.Lock()
         self._running = False
         self._threads: list[threading.Thread] = []
@@ -104,6 +117,8 @@ class Reconciler:
 
     def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None:
         """A router or some of its neighbors (by address) changed in the store."""
+        if not self._ownership.owns(router_id):
+            return  # another replica drives it (the change feed told it too)
         state, new = self._state(router_id)
         if state is None:
             return
@@ -112,6 +127,31 @@ class Reconciler:
         self._queue.cancel(router_id, "retry")
         # a router seen for the first time starts with a full pass
         self._queue.add(router_id, Request.everything() if new else Request.of(addresses))
+
+    # --- OwnershipListener (the lease thread) ----------------------------------------
+
+    def acquired(self, router_id: str) -> None:
+        """This replica now drives the router: a full pass, which re-reads gobgpd and
+        changes nothing that matches (a takeover resets no session)."""
+        state, _new = self._state(router_id)
+        if state is not None:
+            self._queue.add(router_id, Request.everything())
+
+    def lost(self, router_id: str) -> None:
+        """Another replica drives it now (or our lease lapsed): drop the key."""
+        self._forget(router_id)
+
+    def busy(self, router_id: str) -> bool:
+        with self._lock:
+            return router_id in self._busy
+
+    def resync(self) -> None:
+        """Changes may have gone unseen (the change feed reconnected): a full pass of
+        every router this replica drives."""
+        with self._lock:
+            router_ids = list(self._states)
+        for router_id in router_ids:
+            self._queue.add(router_id, Request.everything())
 
     def _state(self, router_id: str) -> tuple[RouterState | None, bool]:
         with self._lock:
@@ -172,18 +212,27 @@ class Reconciler:
     # --- the pool --------------------------------------------------------------------
 
     def _work(self) -> None:
+        name_this_thread()
         while True:
             item = self._queue.get()
             if item is None:
                 return
             router_id, request = item
+            fence = self._ownership.fence(router_id)
+            ours = fence is None or fence.holds()
             with self._lock:
-                state = self._states.get(router_id)
-            if state is None:  # stopped, or the router was forgotten meanwhile
+                state = self._states.get(router_id) if ours else None
+                if state is not None:
+                    self._busy.add(router_id)
+            if state is None:  # stopped, forgotten, or no longer ours
                 self._queue.done(router_id)
                 continue
+            ctx = self._ctx if fence is None else fence.context(self._ctx)
             try:
-                outcome = run(self._ctx, state, request)
+                outcome: Outcome | None = run(ctx, state, request)
+            except LeaseLost as exc:
+                log.info("router %s: %s: the pass stopped, applying nothing more", state.name, exc)
+                outcome = None
             except Exception:
                 log.exception("router %s: reconcile failed", state.name)
                 with state.lock:
@@ -194,7 +243,19 @@ class Reconciler:
                 outcome = Outcome.RETRY
             finally:
                 self._queue.done(router_id)
-            self._schedule(state, request, outcome)
+                self._finished(router_id, state)
+            if outcome is not None:
+                self._schedule(state, request, outcome)
+
+    def _finished(self, router_id: str, state: RouterState) -> None:
+        """A pass ended; if its router was dropped meanwhile, close what it opened."""
+        with self._lock:
+            self._busy.discard(router_id)
+            dropped = self._states.get(router_id) is not state
+        if dropped:
+            state.close()
+            if self._hub is not None:
+                self._hub.unfollow(router_id)  # the pass may have followed it again
 
     def _schedule(self, state: RouterState, request: Request, outcome: Outcome) -> None:
         router_id = state.router_id
@@ -216,8 +277,9 @@ class Reconciler:
     def _forget(self, router_id: str) -> None:
         with self._lock:
             state = self._states.pop(router_id, None)
+            busy = router_id in self._busy
         self._queue.forget(router_id)
-        if state is not None:
+        if state is not None and not busy:  # else the worker closes it (_finished)
             state.close()
         if self._hub is not None:
             self._hub.unfollow(router_id)

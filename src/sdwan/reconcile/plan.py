@@ -105,6 +105,8 @@ def plan_peers(
         elif want is not None and have is None:
             steps.append(AddPeer(want))
         elif want is not None and have is not None:
+            if want == have:  # the converged case, most of a read-back: one comparison
+                continue
             diff = changed_fields(want, have)
             if not diff:
                 continue

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
-from sdwan.gobgp.policy_convert import gobgp_members
+from sdwan.gobgp.policy_convert import ActualSet, gobgp_members
+from sdwan.reconcile.claims import is_claim
 
 
 @dataclass
@@ -30,7 +31,7 @@ def apply_policy(
     """SpeakerUnreachable/SpeakerRejected propagate: the caller marks the policy
     resources of the router ERROR with the reason."""
     result = PolicyResult()
-    actual_sets = speaker.list_sets()
+    actual_sets = _ours(speaker.list_sets())
     deferred: list[str] = []
     for name, spec in desired.sets.items():
         want = gobgp_members(spec)
@@ -69,7 +70,7 @@ def apply_policy(
 
     # gobgpd changes only by our writes here: nothing written, nothing to read again
     if result.steps:
-        actual_policies, actual_sets = speaker.list_policies(), speaker.list_sets()
+        actual_policies, actual_sets = speaker.list_policies(), _ours(speaker.list_sets())
     for name in set(actual_policies) - set(desired.policies):
         speaker.delete_policy(name)
         result.steps.append(f"delete policy {name}")
@@ -87,6 +88,11 @@ def apply_policy(
             with suppress(SpeakerRejected):
                 speaker.soft_reset(address, direction)
     return result
+
+
+def _ours(sets: dict[str, ActualSet]) -> dict[str, ActualSet]:
+    """The sets policy manages: not the gobgpd's ownership claim (reconcile/claims.py)."""
+    return {name: value for name, value in sets.items() if not is_claim(name)}
 
 
 def _unassign(speaker: BgpSpeaker, name: str) -> None:

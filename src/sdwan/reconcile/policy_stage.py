@@ -9,21 +9,43 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table
 
 from sdwan.domain.policy import SetType, Statement
-from sdwan.domain.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
+from sdwan.domain.policy_compile import (
+    DIRECTIONS,
+    AttachmentSpec,
+    SetSpec,
+    compile_router_policy,
+)
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.store import children
-from sdwan.store.batch_writer import BatchWriter, Job
+from sdwan.store import children, status_rows
+from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.children import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
 
 log = logging.getLogger(__name__)
 POLICY_OBJECTS = (defined_sets, policies, policy_attachments)
+NO_ASSIGNMENT = ((), "accept")  # gobgpd's global assignment when nothing is assigned
+
+
+def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
+    """Which of the policy and announcement tables hold rows of the router: one query,
+    so that a full pass of a router that declares none of them costs no more."""
+    with engine.connect() as conn:
+        return children.tables_with_rows(
+            conn, (*POLICY_OBJECTS, announcements), router_id=router_id
+        )
+
+
+def policy_unassigned(speaker: BgpSpeaker) -> bool:
+    """For a router that declares no policy: gobgpd assigns nothing in either direction,
+    so whatever sets or policies it may hold have no effect on routes. Two reads instead
+    of the stage's eight; a difference sends the pass through run_policy_stage."""
+    return all(speaker.get_assignment(d) == NO_ASSIGNMENT for d in DIRECTIONS)
 
 
 def _load(engine: Engine, router_id: str, tables: tuple[Table, ...]) -> dict[str, list[Row]]:
@@ -41,7 +63,7 @@ def _pending(rows: dict[str, list[Row]]) -> bool:
 
 def run_policy_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -98,7 +120,7 @@ def run_policy_stage(
 
 def run_announcement_stage(
     engine: Engine,
-    writer: BatchWriter,
+    writer: JobSink,
     router: RouterRecord,
     speaker: BgpSpeaker,
     *,
@@ -158,8 +180,8 @@ def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -
                     updates.append((row["id"], row["version"], status, error))
             elif error is None and row["status"] != Status.ACTIVE:
                 updates.append((row["id"], row["version"], Status.ACTIVE, ""))
-        children.set_statuses(conn, table, updates=updates)
-        children.delete_rows(conn, table, ids_versions=deleted)
+        status_rows.set_statuses(conn, table, updates=updates)
+        status_rows.delete_rows(conn, table, ids_versions=deleted)
 
 
 _TABLES: dict[str, Any] = {t.name: t for t in (*POLICY_OBJECTS, announcements)}

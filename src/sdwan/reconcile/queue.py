@@ -22,8 +22,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-FULL_SCAN_THRESHOLD = 64  # more changed neighbors than this: one full pass instead
-
 
 @dataclass(frozen=True)
 class Request:
@@ -50,9 +48,9 @@ class Request:
     def merge(self, other: Request) -> Request:
         if self.full or other.full:
             return Request(full=True)
+        # however many addresses, a targeted pass: it reads them with one ListPeer when
+        # there are many, and skips what only a full pass does (policy, announcements)
         addresses = self.addresses | other.addresses
-        if len(addresses) > FULL_SCAN_THRESHOLD:
-            return Request(full=True)
         return Request(
             addresses=addresses,
             probe=(self.probe or other.probe) and not addresses,

@@ -6,33 +6,41 @@ the pool, the queue and the timers are the controller's (controller.py)."""
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from sdwan.config import Settings
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import SessionObservation
 from sdwan.domain.status import Status
-from sdwan.errors import SpeakerError, SpeakerRejected, SpeakerUnreachable
+from sdwan.errors import SpeakerClaimed, SpeakerError, SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
-from sdwan.reconcile import status_writes
+from sdwan.reconcile import claims, status_writes
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
-from sdwan.reconcile.policy_stage import run_announcement_stage, run_policy_stage
+from sdwan.reconcile.policy_stage import (
+    declared_tables,
+    policy_unassigned,
+    run_announcement_stage,
+    run_policy_stage,
+)
 from sdwan.reconcile.queue import Request
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
-from sdwan.store.batch_writer import BatchWriter
+from sdwan.store.batch_writer import JobSink
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
-SpeakerFactory = Callable[[str], BgpSpeaker]
+SpeakerFactory = Callable[[GobgpEndpoint], BgpSpeaker]
 OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watch stream
 _USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
 
@@ -48,12 +56,23 @@ class Context:
     """What every pass needs; built once by the controller."""
 
     engine: Engine  # reads (the store writer does the writes)
-    writer: BatchWriter
+    writer: JobSink
     secrets: SecretBox
     settings: Settings
     speaker_factory: SpeakerFactory
     hooks: LiveHooks | None = None
-    follow: Callable[[str, str], None] = lambda _router, _target: None  # watch this gobgpd
+    follow: Callable[[str, GobgpEndpoint], None] = lambda _router, _to: None  # watch it
+    guard: Callable[[BgpSpeaker], BgpSpeaker] = lambda speaker: speaker  # fencing (replicas)
+    default_ca: str | None = None  # SDWAN_GOBGPD_CA_FILE: trusted for TLS routers without one
+
+    def endpoint_of(self, router: RouterRecord) -> GobgpEndpoint:
+        return GobgpEndpoint.of(
+            router.api_address,
+            tls=router.tls,
+            ca_pem=router.tls_ca,
+            server_name=router.tls_server_name,
+            default_ca=self.default_ca,
+        )
 
 
 @dataclass
@@ -65,10 +84,11 @@ class RouterState:
     router_id: str
     name: str = ""
     speaker: BgpSpeaker | None = None
-    speaker_target: str = ""
+    speaker_endpoint: GobgpEndpoint | None = None
     reachable: bool | None = None
     restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
     global_checked: bool = False  # the last pass found BGP running as declared
+    claimed: bool = False  # a full pass made sure the gobgpd is this router's (claims.py)
     last_drift: dict[str, str] = field(default_factory=dict)
     own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
     counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
@@ -169,13 +189,14 @@ def _load_router(ctx: Context, router_id: str) -> RouterRecord | None:
 
 
 def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpSpeaker:
-    if state.speaker is None or state.speaker_target != router.api_address:
+    endpoint = ctx.endpoint_of(router)
+    if state.speaker is None or state.speaker_endpoint != endpoint:
         state.close()
-        state.speaker = ctx.speaker_factory(router.api_address)
-        if state.speaker_target != router.api_address:
-            ctx.follow(router.id, router.api_address)
-        state.speaker_target = router.api_address
-    return state.speaker
+        state.speaker = ctx.speaker_factory(endpoint)
+        if state.speaker_endpoint != endpoint:
+            ctx.follow(router.id, endpoint)
+        state.speaker_endpoint = endpoint
+    return ctx.guard(state.speaker)
 
 
 def _pass(
@@ -189,16 +210,13 @@ def _pass(
         if router.status == Status.PENDING_DELETE:
             _delete_router(ctx, speaker, router)
             return Outcome.GONE
+        if scope is not None and not state.claimed:
+            scope = None  # no full pass has made sure this gobgpd is ours yet
         trust_global = scope is not None and state.global_checked and router.status == Status.ACTIVE
         if trust_global:  # a neighbor change: the last pass saw BGP run as declared, and
             result = PassResult(repair=repair)  # a restart since would have told us
         else:
-            result = apply_global(
-                speaker,
-                global_of(router),
-                user_change=router.status in _USER_CHANGES,
-                repair=repair,
-            )
+            result = _apply_global_claimed(ctx, state, speaker, router, repair=repair)
         with ctx.engine.connect() as conn:
             neighbors = repo.neighbors_of(conn, router_id=router.id, addresses=scope)
         desired = {
@@ -216,28 +234,33 @@ def _pass(
             managed=None if result.started else managed,
             before_apply=state.note_own_changes,  # their echo on the watch is ours
             sessions=sessions,
+            new={n.address for n in neighbors if n.status == Status.PENDING_CREATE},
         )
         _report_counters(ctx, state, router, sessions)  # the same read gives them
         if scope is None:  # policy and announcements: on full passes
-            enabled = [a for a, p in desired.items() if p.enabled]
-            run_policy_stage(
-                ctx.engine,
-                ctx.writer,
-                router,
-                speaker,
-                peers=enabled,
-                repair=repair,
-                drift=result.drift,
-            )
-            run_announcement_stage(
-                ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
-            )
+            declared = declared_tables(ctx.engine, router.id)
+            if declared - {"announcements"} or not policy_unassigned(speaker):
+                enabled = [a for a, p in desired.items() if p.enabled]
+                run_policy_stage(
+                    ctx.engine,
+                    ctx.writer,
+                    router,
+                    speaker,
+                    peers=enabled,
+                    repair=repair,
+                    drift=result.drift,
+                )
+            if "announcements" in declared:
+                run_announcement_stage(
+                    ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
+                )
     except SpeakerUnreachable as exc:
         state.global_checked = False
         _mark_unreachable(ctx, state, router, exc)
         return Outcome.RETRY
-    except SpeakerRejected as exc:
+    except (SpeakerRejected, SpeakerClaimed) as exc:
         state.global_checked = False
+        state.claimed = not isinstance(exc, SpeakerClaimed) and state.claimed
         _fail(ctx, state, router, exc)
         return Outcome.RETRY
     if trust_global and result.peer_errors:  # BGP stopped by hand since? look at all of it
@@ -266,8 +289,39 @@ def _pass(
     return Outcome.DONE
 
 
+def _apply_global_claimed(
+    ctx: Context, state: RouterState, speaker: BgpSpeaker, router: RouterRecord, *, repair: bool
+) -> PassResult:
+    """The global config, on a gobgpd this router may own (claims.py): a gobgpd running
+    BGP is claimed before anything changes on it; one this pass starts (StartBgp wipes
+    defined sets) is claimed right after."""
+    actual = speaker.get_global()
+    lookup = functools.partial(_routers_by_id, ctx)
+    if actual is not None:
+        claims.claim(speaker, router, lookup)
+    result = apply_global(
+        speaker,
+        global_of(router),
+        user_change=router.status in _USER_CHANGES,
+        repair=repair,
+        actual=actual,
+    )
+    if result.started:
+        claims.claim(speaker, router, lookup)
+    state.claimed = result.started or actual is not None
+    return result
+
+
+def _routers_by_id(ctx: Context, ids: Iterable[str]) -> dict[str, RouterRecord]:
+    with ctx.engine.connect() as conn:
+        found = repo.get_routers_by_keys(conn, keys=ids)
+    return {key: router for key, router in found.items() if key == router.id}
+
+
 def _delete_router(ctx: Context, speaker: BgpSpeaker, router: RouterRecord) -> None:
     if speaker.get_global() is not None:
+        with suppress(SpeakerRejected):  # another router's gobgpd keeps its claim
+            claims.release(speaker, router)
         speaker.stop_bgp()
     ctx.writer.write(status_writes.delete_router_job(router.id))
     log.info("router %s deleted; its gobgpd is left stopped", router.name)

@@ -16,7 +16,14 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service import resource_events as ev
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.common import (
+    ChangeNotifier,
+    Page,
+    Written,
+    changed_concurrently,
+    check_version,
+    visible,
+)
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import children, repo
@@ -253,7 +260,7 @@ class ChildService:
         if not children.update_row(
             conn, self.spec.table, row_id=row_id, expected_version=row["version"], values=changed
         ):
-            raise Conflict(f"{self.spec.kind} changed concurrently; retry")
+            raise changed_concurrently(kind=self.spec.kind, key=row_id, if_match=if_match)
         updated = children.get_row(conn, self.spec.table, row_id=row_id)
         assert updated is not None
         self.notify({router.id})

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from sdwan.auth.principal import Principal
-from sdwan.errors import NotFound, PreconditionFailed
+from sdwan.errors import Conflict, NotFound, PreconditionFailed, SdwanError
 from sdwan.store.records import RouterRecord
 
 T = TypeVar("T")
@@ -43,6 +43,18 @@ def check_version(*, kind: str, key: str, current: int, if_match: int | None) ->
             f"{kind} {key} is at version {current}, not {if_match}: it changed since you "
             "read it; read it again and retry"
         )
+
+
+def changed_concurrently(*, kind: str, key: str, if_match: int | None) -> SdwanError:
+    """The guarded write found another version than the one read: another request
+    (on this replica or another) changed it in between. With If-Match that is the
+    caller's 412; without, a 409 to retry."""
+    if if_match is not None:
+        return PreconditionFailed(
+            f"{kind} {key} changed since you read it (another change committed first); "
+            "read it again and retry"
+        )
+    return Conflict(f"{kind} {key} changed concurrently; retry")
 
 
 def visible(principal: Principal, router: RouterRecord | None, key: str) -> RouterRecord:

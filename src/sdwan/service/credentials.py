@@ -63,6 +63,8 @@ class CredentialCalls:
             user = conn.execute(select(users).where(users.c.name == username)).mappings().first()
         ok = verify_password(password, user["password_hash"] if user else dummy_hash())
         if user is None or not ok:
+            if attempt is not None:
+                attempt.failed()  # a lock it started runs from this answer on
             self._login_failed(username, source, locked=attempt is not None and attempt.locked)
             raise NotAuthenticated(BAD_LOGIN)
         if attempt is not None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.intent_compile import IntentView, SiteView, tiers_of
 from sdwan.domain.intent_predict import Peer, Prediction, Received, RouterState, predict_site
 from sdwan.domain.intent_verdict import (
@@ -57,7 +58,7 @@ class RibSource(Protocol):
     def close(self) -> None: ...
 
 
-RibSources = Callable[[str], RibSource]  # gobgpd API address -> a client
+RibSources = Callable[[GobgpEndpoint], RibSource]  # a gobgpd API (maybe TLS) -> a client
 FibReader = Callable[[str, list[str]], dict[str, list[str]] | None]  # address, prefixes
 
 
@@ -69,6 +70,7 @@ class RouterTarget:
     router_id: str
     api_address: str
     fib_agent: str | None
+    endpoint: GobgpEndpoint  # with the router's TLS (sources add the server's default CA)
 
 
 @dataclass
@@ -110,7 +112,17 @@ def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
         for r in routers
     }
     targets = [
-        RouterTarget(r.id, r.name, r.asn, r.router_id, r.api_address, fib.get(r.id))
+        RouterTarget(
+            r.id,
+            r.name,
+            r.asn,
+            r.router_id,
+            r.api_address,
+            fib.get(r.id),
+            GobgpEndpoint.of(
+                r.api_address, tls=r.tls, ca_pem=r.tls_ca, server_name=r.tls_server_name
+            ),
+        )
         for r in routers
     ]
     status = {i.id: derived_status(conn, f"intent:{i.id}", 1) for i in view.intents}
@@ -193,7 +205,7 @@ def observe(
         state = RouterState(
             target.id, target.name, target.asn, target.router_id, snapshot.policy[target.id]
         )
-        source = sources(target.api_address)
+        source = sources(target.endpoint)
         try:
             mine = {a for (r, a) in uplinks if r == target.id}
             peers, received, global_paths = _read_router(source, mine, lookups)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,11 +82,23 @@ def router_fields(row: Any | None, now: datetime) -> dict[str, Any]:
     }
 
 
+Owners = Callable[[Iterable[str]], dict[str, str | None]]
+
+
 class LiveService:
-    def __init__(self, *, engine: Engine, events: EventLog, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        events: EventLog,
+        metrics: Metrics,
+        owners: Owners = lambda ids: dict.fromkeys(ids),
+    ) -> None:
+        """``owners``: router id -> the replica driving it (service/replicas.py)."""
         self._engine = engine
         self.events_log = events
         self._metrics = metrics
+        self._owners = owners
 
     def sessions(self, neighbor_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(neighbor_ids)
@@ -99,8 +111,9 @@ class LiveService:
         ids = list(router_ids)
         with self._engine.connect() as conn:
             rows = live_repo.router_lives(conn, ids=ids)
+        owners = self._owners(ids)
         now = datetime.now(UTC)
-        return {i: router_fields(rows.get(i), now) for i in ids}
+        return {i: {**router_fields(rows.get(i), now), "owner": owners.get(i)} for i in ids}
 
     def events(
         self,

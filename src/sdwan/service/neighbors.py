@@ -18,7 +18,14 @@ from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.common import (
+    ChangeNotifier,
+    Page,
+    Written,
+    changed_concurrently,
+    check_version,
+    visible,
+)
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
@@ -239,7 +246,7 @@ class NeighborService:
             if not repo.update_neighbor(
                 conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
             ):
-                raise Conflict(f"neighbor {neighbor.address} changed concurrently; retry")
+                raise changed_concurrently(kind="neighbor", key=neighbor.address, if_match=if_match)
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
         assert updated is not None
         warnings = []

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.values import FAMILIES
 from sdwan.errors import InvalidInput, SpeakerTimeout, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
@@ -32,8 +33,9 @@ from sdwan.gobgp.paths import (
 )
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.routers import RouterService
+from sdwan.store.records import RouterRecord
 
-SourceFactory = Callable[[str], PathSource]  # gobgpd API address -> a client
+SourceFactory = Callable[[GobgpEndpoint], PathSource]  # a gobgpd -> a client
 Key = tuple[int, int]
 
 
@@ -140,16 +142,27 @@ class RibService:
         neighbors: NeighborService,
         sources: SourceFactory,
         timeout: float = 10.0,
+        default_ca: str | None = None,
     ) -> None:
         self._routers = routers
         self._neighbors = neighbors
         self._sources = sources
         self._timeout = timeout  # a whole page, from the first byte to the last
+        self._default_ca = default_ca  # SDWAN_GOBGPD_CA_FILE
+
+    def _endpoint(self, router: RouterRecord) -> GobgpEndpoint:
+        return GobgpEndpoint.of(
+            router.api_address,
+            tls=router.tls,
+            ca_pem=router.tls_ca,
+            server_name=router.tls_server_name,
+            default_ca=self._default_ca,
+        )
 
     def global_rib(self, principal: Principal, router_key: str, query: RibQuery) -> RibPage:
         router = self._routers.get(principal, router_key)
         family, prefix = resolve(query, "ipv4-unicast")
-        return self._read(router.api_address, Table.GLOBAL, "", family, prefix, query)
+        return self._read(self._endpoint(router), Table.GLOBAL, "", family, prefix, query)
 
     def adj_rib(
         self, principal: Principal, neighbor_id: str, table: Table, query: RibQuery
@@ -162,11 +175,12 @@ class RibService:
                 f"(its families: {', '.join(neighbor.families)})",
                 field="family",
             )
-        return self._read(router.api_address, table, neighbor.address, family, prefix, query)
+        endpoint = self._endpoint(router)
+        return self._read(endpoint, table, neighbor.address, family, prefix, query)
 
     def _read(
         self,
-        target: str,
+        endpoint: GobgpEndpoint,
         table: Table,
         name: str,
         family: str,
@@ -175,7 +189,7 @@ class RibService:
     ) -> RibPage:
         after = decode_cursor(query.after, family) if query.after else None
         request = list_path_request(table, family, name=name, prefix=prefix, longer=query.longer)
-        source = self._sources(target)
+        source = self._sources(endpoint)
         started = time.monotonic()
         try:
             stream = source.list_path(request, timeout=self._timeout)
@@ -188,7 +202,7 @@ class RibService:
         except SpeakerUnreachable as exc:
             if time.monotonic() - started >= self._timeout * 0.9:
                 raise SpeakerTimeout(
-                    f"gobgpd at {target} did not send the page within {self._timeout:g} s "
+                    f"gobgpd at {endpoint} did not send the page within {self._timeout:g} s "
                     "(SDWAN_RIB_TIMEOUT); narrow it with prefix/longer or a smaller limit"
                 ) from exc
             raise

@@ -15,7 +15,14 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.common import (
+    ChangeNotifier,
+    Page,
+    Written,
+    changed_concurrently,
+    check_version,
+    visible,
+)
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
 from sdwan.store import identity_repo, intent_repo, repo
@@ -65,25 +72,35 @@ class RouterService:
             }
             for item in items
         ]
-        with transaction(self._engine) as conn:
+        with transaction(self._engine) as conn:  # a few queries, whatever the item count
             used = _endpoints_in_use(conn)
+            allowlists = identity_repo.project_allowlists(conn, {r["project_id"] for r in rows})
+            taken = repo.router_names_taken(conn, names=[r["name"] for r in rows])
             for index, row in enumerate(rows):
                 where = f"items[{index}]." if prefix else ""
-                if not identity_repo.project_exists(conn, row["project_id"]):
+                if row["project_id"] not in allowlists:
                     raise InvalidInput(
                         f"{where}project: no project {row['project_id']!r}",
                         field=f"{where}project",
                     )
-                self._check_free(conn, principal, row, used, where=where)
-                self._check_allowed(conn, row["project_id"], row["api_address"], where)
+                if row["name"] in taken:
+                    raise Conflict(
+                        f"{where}name: {row['name']!r} is already in use", field=f"{where}name"
+                    )
+                self._check_free(conn, principal, row, used, where=where, name_checked=True)
+                self._addresses.check(
+                    row["api_address"],
+                    allowlists[row["project_id"]],
+                    project=row["project_id"],
+                    field=f"{where}api_address",
+                )
             try:
                 repo.insert_routers(conn, rows=rows)
             except IntegrityError:
                 raise Conflict("router name or api_address already in use") from None
-            created = [repo.get_router(conn, key=row["id"]) for row in rows]
+            records = repo.get_routers_by_ids(conn, ids=[row["id"] for row in rows])
         for row in rows:
             self._notifier.router_changed(row["id"])
-        records = [r for r in created if r is not None]
         self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
         return records
 
@@ -96,11 +113,12 @@ class RouterService:
         *,
         where: str,
         own_id: str = "",
+        name_checked: bool = False,
     ) -> None:
         """409 when the name or the gobgpd (compared by ``endpoint_key``: every
         spelling of one socket or host:port) is taken. The answer names the router
         holding it only when the caller may see that router."""
-        if "name" in row:
+        if "name" in row and not name_checked:
             clash = conn.execute(
                 select(routers.c.id).where(routers.c.name == row["name"], routers.c.id != own_id)
             ).first()
@@ -182,7 +200,7 @@ class RouterService:
             if not repo.update_router(
                 conn, router_id=router.id, expected_version=router.version, values=changed
             ):
-                raise Conflict(f"router {router.name} changed concurrently; retry")
+                raise changed_concurrently(kind="router", key=router.name, if_match=if_match)
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
         assert updated is not None

@@ -11,7 +11,9 @@ the commit). ``write`` waits for the commit of its job (a reconcile pass must se
 own status before the router's next pass reads it); ``submit`` does not. If a batch
 fails, each of its jobs is retried alone in its own transaction; a job that fails
 again is logged and dropped (what it wrote is derived state: the next pass or poll
-writes it again)."""
+writes it again). A batch that failed because the database is away (PostgreSQL
+restarting) is not dropped: it is tried again, with backoff, until the database
+answers or the writer stops."""
 
 from __future__ import annotations
 
@@ -19,13 +21,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from sdwan.store.availability import describe, is_unavailable
+from sdwan.threadnames import name_this_thread
+
 log = logging.getLogger(__name__)
 Job = Callable[[Connection], bool]
 MAX_BATCH = 2000  # jobs per transaction at most
+RETRY_INITIAL = 0.1  # seconds before a batch is tried again while the database is away
+RETRY_MAX = 2.0
+
+
+class JobSink(Protocol):
+    """What producers of jobs use: the BatchWriter, or a wrapper of it (fencing)."""
+
+    def write(self, job: Job, timeout: float = 30.0) -> bool: ...
+    def submit(self, job: Job) -> None: ...
 
 
 class BatchWriter:
@@ -93,6 +108,7 @@ class BatchWriter:
         return True
 
     def _run(self) -> None:
+        name_this_thread()
         next_idle = time.monotonic() + self._idle_every
         while True:
             with self._cond:
@@ -121,8 +137,7 @@ class BatchWriter:
     def _write(self, batch: list[tuple[Job, threading.Event | None]]) -> None:
         try:
             try:
-                with self._engine.begin() as conn:
-                    woke = [job(conn) for job, _done in batch]
+                woke = self._commit(batch)
             except Exception as exc:
                 log.info("store writer: batch of %d failed (%s); one by one", len(batch), exc)
                 woke = [self._write_alone(job) for job, _done in batch]
@@ -134,10 +149,23 @@ class BatchWriter:
                 if done is not None:
                     done.set()
 
+    def _commit(self, batch: list[tuple[Job, threading.Event | None]]) -> list[bool]:
+        delay = 0.0
+        while True:
+            try:
+                with self._engine.begin() as conn:
+                    return [job(conn) for job, _done in batch]
+            except Exception as exc:
+                if not is_unavailable(exc) or self._stopping:
+                    raise
+                if delay == 0.0:
+                    log.warning("store writer: the database is away (%s); retrying", describe(exc))
+                delay = min(max(delay * 2, RETRY_INITIAL), RETRY_MAX)
+                time.sleep(delay)
+
     def _write_alone(self, job: Job) -> bool:
         try:
-            with self._engine.begin() as conn:
-                return job(conn)
+            return self._commit([(job, None)])[0]
         except SQLAlchemyError as exc:
             log.warning("store writer: dropped a write: %s", exc)
         except Exception:

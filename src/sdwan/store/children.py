@@ -4,10 +4,23 @@ transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.repo import now
@@ -18,6 +31,25 @@ Row = dict[str, Any]
 def insert_rows(conn: Connection, table: Table, *, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         conn.execute(insert(table), list(rows))
+
+
+def tables_with_rows(
+    conn: Connection, tables: tuple[Table, ...], *, router_id: str
+) -> frozenset[str]:
+    """The names of those of ``tables`` that hold rows of the router, in one query."""
+    return frozenset(conn.execute(_any_rows_of(tables), {"router_id": router_id}).scalars())
+
+
+@functools.cache
+def _any_rows_of(tables: tuple[Table, ...]) -> CompoundSelect:
+    return union_all(
+        *(
+            select(literal(t.name).label("name")).where(
+                exists().where(t.c.router_uuid == bindparam("router_id"))
+            )
+            for t in tables
+        )
+    )
 
 
 def get_row(conn: Connection, table: Table, *, row_id: str) -> Row | None:
@@ -88,29 +120,6 @@ def update_row(
         .values(**values, version=expected_version + 1, updated_at=now())
     )
     return result.rowcount == 1
-
-
-def set_statuses(
-    conn: Connection, table: Table, *, updates: Sequence[tuple[str, int, str, str]]
-) -> None:
-    """(id, version, status, detail); rows whose version moved on are left alone."""
-    if updates:
-        conn.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-            .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
-            [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
-        )
-
-
-def delete_rows(conn: Connection, table: Table, *, ids_versions: Sequence[tuple[str, int]]) -> None:
-    if ids_versions:
-        conn.execute(
-            delete(table).where(
-                table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
-            ),
-            [{"b_id": i, "b_version": v} for i, v in ids_versions],
-        )
 
 
 def delete_router_children(conn: Connection, tables: Sequence[Table], *, router_id: str) -> None:

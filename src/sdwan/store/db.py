@@ -1,4 +1,5 @@
-"""Engine construction and schema migrations."""
+"""Engine construction and schema migrations, for SQLite (the embedded default) and
+PostgreSQL (``postgresql+psycopg://...``: several replicas on one database)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,29 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock keys (one namespace for the whole database)
+MIGRATION_LOCK = 0x5D3A_0001  # replicas starting together migrate one after another
+BOOTSTRAP_LOCK = 0x5D3A_0003  # ... and store the bootstrap admin token one at a time
+POSTGRES_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(POSTGRES_PREFIXES)
+
+
+def is_postgres(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "postgresql"
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` (libpq spellings) mean psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def make_engine(url: str, *, durable: bool = True) -> Engine:
@@ -17,7 +38,9 @@ def make_engine(url: str, *, durable: bool = True) -> Engine:
     fsync per commit, so an acknowledged change survives even a power loss. Writers of
     derived state (status, live session state: recomputed from gobgpd after a crash)
     use ``durable=False``: their commits survive a crash of the process, skip the
-    fsync, and so hold the write lock for less time."""
+    fsync, and so hold the write lock for less time. On PostgreSQL the same choice is
+    ``synchronous_commit``: on for the API's changes and the leases, off for derived
+    state."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         synchronous = "FULL" if durable else "NORMAL"
@@ -32,15 +55,37 @@ def make_engine(url: str, *, durable: bool = True) -> Engine:
             cursor.close()
 
         return engine
+    url = normalize_url(url)
+    if is_postgres_url(url):
+        options = "-c synchronous_commit=" + ("on" if durable else "off")
+        return create_engine(
+            url,
+            pool_pre_ping=True,  # a connection PostgreSQL dropped (restart) is replaced
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=10,  # then the API answers 503 instead of waiting on
+            connect_args={"connect_timeout": 5, "application_name": "sdwan", "options": options},
+        )
     return create_engine(url, pool_pre_ping=True)
+
+
+def one_at_a_time(conn: Connection, key: int) -> None:
+    """PostgreSQL: wait until no other transaction holds ``key`` (released at commit).
+    SQLite has one writer at a time anyway."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (Alembic, scripts in store/migrations). Features
-    add independent branches off 0001, so the default upgrades every head."""
+    add independent branches off 0001, so the default upgrades every head. On
+    PostgreSQL the whole upgrade is one transaction under an advisory lock: replicas
+    started at the same moment migrate one after another, and all but the first find
+    nothing left to do."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        one_at_a_time(connection, MIGRATION_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, Table, select
 
 from sdwan.store import intent_tables, policy_tables
@@ -17,6 +19,17 @@ def project_allowlist(conn: Connection, name: str) -> list[str] | None:
     """The project's own allowlist of gobgpd API addresses (None: none of its own)."""
     row = conn.execute(select(projects.c.api_address_allow).where(projects.c.name == name)).first()
     return None if row is None or row.api_address_allow is None else list(row.api_address_allow)
+
+
+def project_allowlists(conn: Connection, names: Iterable[str]) -> dict[str, list[str] | None]:
+    """name -> its own allowlist (None: none of its own), for the projects that exist."""
+    rows = conn.execute(
+        select(projects.c.name, projects.c.api_address_allow).where(projects.c.name.in_(set(names)))
+    )
+    return {
+        row.name: None if row.api_address_allow is None else list(row.api_address_allow)
+        for row in rows
+    }
 
 
 def audited_tables() -> dict[str, Table]:

@@ -3,9 +3,9 @@ audit log. Tokens live in ``tables.api_tokens`` (0004 adds its session columns).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 
-from sdwan.store.tables import UtcDateTime, metadata
+from sdwan.store.tables import SerialId, UtcDateTime, metadata
 
 projects = Table(
     "projects",
@@ -41,7 +41,7 @@ role_assignments = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", SerialId, primary_key=True, autoincrement=True),
     Column("at", UtcDateTime(), nullable=False, index=True),
     Column("actor", String(63), nullable=False, index=True),
     Column("actor_role", String(16), nullable=False),

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
+from sdwan.store.bulk import execute_many, insert_rows
 from sdwan.store.live_tables import events, neighbor_live, router_live
 from sdwan.store.tables import neighbors, routers
 
@@ -35,11 +36,11 @@ def write_sessions(
     conn: Connection, *, inserts: Sequence[Mapping[str, Any]], updates: Sequence[Mapping[str, Any]]
 ) -> None:
     """Rows keyed by ``neighbor_id``; ``updates`` for rows that exist."""
-    if inserts:
-        conn.execute(insert(neighbor_live), list(inserts))
+    insert_rows(conn, neighbor_live, inserts)
     if updates:
         columns = [c for c in updates[0] if c != "neighbor_id"]
-        conn.execute(
+        execute_many(
+            conn,
             update(neighbor_live)
             .where(neighbor_live.c.neighbor_id == bindparam("b_neighbor_id"))
             .values({c: bindparam(f"b_{c}") for c in columns}),
@@ -116,8 +117,7 @@ def router_reachability(conn: Connection) -> list[tuple[str, bool]]:
 
 
 def insert_events(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(events), list(rows))
+    insert_rows(conn, events, rows)
 
 
 def read_events(

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from sdwan.store.tables import UtcDateTime, metadata, routers
+from sdwan.store.tables import SerialId, UtcDateTime, metadata, routers
 
 DRIFT_MODES = ("repair", "report")
 
@@ -66,7 +66,7 @@ router_live = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", SerialId, primary_key=True, autoincrement=True),
     Column("time", UtcDateTime(), nullable=False, index=True),
     Column("kind", String(32), nullable=False, index=True),
     Column("resource_type", String(32), nullable=False),

@@ -27,6 +27,9 @@ class RouterRecord:
     created_at: datetime
     updated_at: datetime
     drift_mode: str = "repair"  # repair | report (store/live_tables.py, migration 0003)
+    tls: bool = False  # gRPC to gobgpd over TLS (migration 0011)
+    tls_ca: str | None = None  # PEM CA(s) to trust; None: SDWAN_GOBGPD_CA_FILE or system roots
+    tls_server_name: str | None = None  # the name on gobgpd's certificate, if not the host
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:

@@ -11,18 +11,20 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    bindparam,
     delete,
     func,
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 
+from sdwan.store.bulk import insert_rows
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.status_rows import delete_rows, set_statuses
 from sdwan.store.tables import neighbors, routers
 
 
@@ -54,6 +56,25 @@ def get_router(conn: Connection, *, key: str) -> RouterRecord | None:
 def get_router_by_name(conn: Connection, *, name: str) -> RouterRecord | None:
     row = conn.execute(select(routers).where(routers.c.name == name)).mappings().first()
     return RouterRecord.from_row(row) if row else None
+
+
+def router_names_taken(conn: Connection, *, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` routers already have."""
+    wanted = set(names)
+    if not wanted:
+        return set()
+    query = select(routers.c.name).where(routers.c.name.in_(wanted))
+    return set(conn.execute(query).scalars())
+
+
+def get_routers_by_ids(conn: Connection, *, ids: Sequence[str]) -> list[RouterRecord]:
+    """In the order of ``ids`` (those that exist), read in chunks of 500."""
+    found: dict[str, RouterRecord] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(select(routers).where(routers.c.id.in_(chunk))).mappings()
+        found.update((row["id"], RouterRecord.from_row(row)) for row in rows)
+    return [found[i] for i in ids if i in found]
 
 
 def get_routers_by_keys(conn: Connection, *, keys: Iterable[str]) -> dict[str, RouterRecord]:
@@ -139,7 +160,7 @@ def delete_router_row(conn: Connection, *, router_id: str) -> None:
 
 
 def insert_neighbors(conn: Connection, *, rows: Sequence[Mapping[str, Any]]) -> None:
-    conn.execute(insert(neighbors), list(rows))
+    insert_rows(conn, neighbors, rows)
 
 
 def get_neighbor(conn: Connection, *, neighbor_id: str) -> NeighborRecord | None:
@@ -160,18 +181,17 @@ def neighbors_of(
 def existing_addresses(
     conn: Connection, *, pairs: Sequence[tuple[str, str]]
 ) -> set[tuple[str, str]]:
-    """Which (router id, address) pairs already have a neighbor."""
+    """Which (router id, address) pairs already have a neighbor: one query per 500 pairs,
+    whatever the number of routers."""
     found: set[tuple[str, str]] = set()
-    by_router: dict[str, set[str]] = {}
-    for router_id, address in pairs:
-        by_router.setdefault(router_id, set()).add(address)
-    for router_id, wanted in by_router.items():
+    wanted = sorted(set(pairs))
+    key = tuple_(neighbors.c.router_uuid, neighbors.c.address)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
         rows = conn.execute(
-            select(neighbors.c.address).where(
-                neighbors.c.router_uuid == router_id, neighbors.c.address.in_(wanted)
-            )
-        ).scalars()
-        found.update((router_id, address) for address in rows)
+            select(neighbors.c.router_uuid, neighbors.c.address).where(key.in_(chunk))
+        )
+        found.update((row.router_uuid, row.address) for row in rows)
     return found
 
 
@@ -242,22 +262,8 @@ def set_neighbor_statuses(
 ) -> None:
     """(id, version, status, detail) for each neighbor the reconciler handled; a row
     whose version moved on since the reconciler read it is left alone."""
-    if not updates:
-        return
-    conn.execute(
-        update(neighbors)
-        .where(neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version"))
-        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
-        [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
-    )
+    set_statuses(conn, neighbors, updates=updates)
 
 
 def delete_neighbor_rows(conn: Connection, *, ids_versions: Sequence[tuple[str, int]]) -> None:
-    if not ids_versions:
-        return
-    conn.execute(
-        delete(neighbors).where(
-            neighbors.c.id == bindparam("b_id"), neighbors.c.version == bindparam("b_version")
-        ),
-        [{"b_id": i, "b_version": v} for i, v in ids_versions],
-    )
+    delete_rows(conn, neighbors, ids_versions=ids_versions)

@@ -19,10 +19,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
 metadata = MetaData()
+# Row ids from a sequence: 64-bit on PostgreSQL (BIGSERIAL), SQLite's own INTEGER
+# PRIMARY KEY (already 64-bit; the exact type name is what makes it the rowid)
+SerialId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -51,6 +55,9 @@ routers = Table(
     Column("router_id", String(15), nullable=False),
     Column("asn", BigInteger, nullable=False),
     Column("api_address", String(255), nullable=False),
+    Column("tls", Boolean, nullable=False, server_default=false(), default=False),  # 0011
+    Column("tls_ca", Text, nullable=True),  # 0011
+    Column("tls_server_name", String(253), nullable=True),  # 0011
     Column("listen_port", Integer, nullable=False),
     Column("listen_addresses", JSON, nullable=False),
     Column("description", Text, nullable=False),

@@ -17,6 +17,7 @@ import heapq
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -52,8 +53,10 @@ class IntentController:
         fib: FibReader | None,
         interval: float = 10.0,
         settle: float = 1.0,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self._engine = engine
+        self._owns = owns  # replicas: a site is checked by the owner of its first router
         self._events = events
         self._notifier = notifier
         self._sources = sources
@@ -124,10 +127,22 @@ class IntentController:
         for site_id in due:
             if self._stopping.is_set():
                 return
+            if not self._mine(site_id):
+                continue
             try:
                 self.evaluate(site_id)
             except Exception:  # one site's trouble must not stop the others
                 log.exception("intent check of site %s failed", site_id)
+
+    def _mine(self, site_id: str) -> bool:
+        """One replica checks a site: the one holding the lease of the site's first
+        router (by id); a site without routers, every replica."""
+        if self._owns is None:
+            return True
+        with self._engine.connect() as conn:
+            site = intent_repo.get_site(conn, key=site_id)
+        members = sorted(m.router_uuid for m in site.routers) if site is not None else []
+        return not members or self._owns(members[0])
 
     def _site_ids(self) -> list[str]:
         with self._engine.connect() as conn:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, authenticate, get_services
@@ -20,10 +21,12 @@ from sdwan.api.live_deps import LiveDep
 from sdwan.auth.principal import Principal
 from sdwan.errors import InvalidInput, SdwanError
 from sdwan.service.live import LiveService
+from sdwan.store.availability import is_unavailable
 
 router = APIRouter(tags=["events"])
 BATCH = 500
 MAX_EVENT_ID = 2**63 - 1  # the largest id the store can hold
+OUTAGE_RETRY = 1.0  # seconds between reads while the database is away
 
 
 def _cursor(since: int | None, last_event_id: str | None) -> int | None:
@@ -50,6 +53,10 @@ async def _still_allowed(recheck: Recheck, principal: Principal) -> bool:
         now = await recheck()
     except SdwanError:
         return False
+    except SQLAlchemyError as exc:  # the database is away: checked again once it is back
+        if is_unavailable(exc):
+            return True
+        raise
     return (now.role, now.project_id) == (principal.role, principal.project_id)
 
 
@@ -72,9 +79,17 @@ async def _stream(
     try:
         yield ": sdwan events\n\n"
         while True:
-            batch = await run_in_threadpool(
-                live.events, principal, since=cursor, limit=BATCH, **filters
-            )
+            try:
+                batch = await run_in_threadpool(
+                    live.events, principal, since=cursor, limit=BATCH, **filters
+                )
+            except SQLAlchemyError as exc:
+                if not is_unavailable(exc):
+                    raise
+                # PostgreSQL restarting: the stream stays open and resumes where it was
+                yield ": the database is unavailable; waiting\n\n"
+                await subscription.wait(OUTAGE_RETRY)
+                continue
             for event in batch:
                 cursor = event["id"]
                 yield _frame(event)

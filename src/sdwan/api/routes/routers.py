@@ -102,10 +102,13 @@ def show_router(
     return public(record, live=live.routers([record.id])[record.id])
 
 
+_NULLABLE = {"tls_ca", "tls_server_name"}  # null clears them
+
+
 def _changes(body: RouterUpdate) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     for field, value in changes.items():
-        if value is None:
+        if value is None and field not in _NULLABLE:
             raise InvalidInput(f"{field}: may not be null", field=field)
     return changes
 

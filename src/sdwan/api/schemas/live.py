@@ -36,3 +36,7 @@ class RouterLive(BaseModel):
     gobgpd_uptime: int | None = None
     last_error: str = ""
     drift: list[str] = Field(default_factory=list, description="unrepaired differences (report)")
+    owner: str | None = Field(
+        default=None,
+        description="the replica driving this router (its --replica-name); null while none",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from sdwan.api.schemas.common import (
     ApiAddressText,
@@ -17,12 +17,39 @@ from sdwan.api.schemas.common import (
     Status,
 )
 from sdwan.api.schemas.live import RouterLive
+from sdwan.domain.tls import MAX_CA_PEM, check_ca_pem
 
 DriftMode = Annotated[
     Literal["repair", "report"],
     Field(description="drift found on gobgpd: repair it, or only report it"),
 ]
 ListenPort = Annotated[int, Field(ge=-1, le=65535, description="-1: do not listen")]
+
+
+def _ca(value: str) -> str:
+    check_ca_pem(value)
+    return value
+
+
+TlsCa = Annotated[
+    str,
+    AfterValidator(_ca),
+    Field(
+        max_length=MAX_CA_PEM,
+        description="PEM CA certificate(s) to trust for gobgpd's gRPC over TLS "
+        "(default: the server's SDWAN_GOBGPD_CA_FILE, else the system's roots)",
+    ),
+]
+TlsServerName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+        description="the DNS name on gobgpd's certificate, when not the address's host",
+    ),
+]
+Tls = Annotated[bool, Field(description="talk to gobgpd's gRPC API over TLS (gobgpd --tls)")]
 
 
 class RouterCreate(Input):
@@ -32,6 +59,9 @@ class RouterCreate(Input):
     api_address: ApiAddressText = Field(
         description="gobgpd gRPC: host[:port] (default 50051) or unix:///path (mgmt_addr)"
     )
+    tls: Tls = False
+    tls_ca: TlsCa | None = None
+    tls_server_name: TlsServerName | None = None
     listen_port: ListenPort = 179
     listen_addresses: list[IpAddress] = Field(default_factory=list, max_length=16)
     description: Description = ""
@@ -46,6 +76,9 @@ class RouterUpdate(Input):
     router_id: RouterIdText | None = None
     asn: Asn | None = None
     api_address: ApiAddressText | None = None
+    tls: Tls | None = None
+    tls_ca: TlsCa | None = None
+    tls_server_name: TlsServerName | None = None
     listen_port: ListenPort | None = None
     listen_addresses: list[IpAddress] | None = Field(default=None, max_length=16)
     description: Description | None = None
@@ -63,6 +96,9 @@ class RouterPublic(Status, RouterLive):
     router_id: str
     asn: int
     api_address: str
+    tls: bool = False
+    tls_ca: str | None = None
+    tls_server_name: str | None = None
     listen_port: int
     listen_addresses: list[str]
     description: str

@@ -54,7 +54,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        # 64-bit on PostgreSQL; SQLite's rowid (INTEGER PRIMARY KEY) as before
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("time", sa.DateTime(timezone=True), nullable=False, index=True),
         sa.Column("kind", sa.String(32), nullable=False, index=True),
         sa.Column("resource_type", sa.String(32), nullable=False),

@@ -58,7 +58,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("created_by", sa.String(63), nullable=True))
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        # 64-bit on PostgreSQL; SQLite's rowid (INTEGER PRIMARY KEY) as before
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
         sa.Column("actor", sa.String(63), nullable=False, index=True),
         sa.Column("actor_role", sa.String(16), nullable=False),

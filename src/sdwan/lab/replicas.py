@@ -1,0 +1,125 @@
+"""Several `sdwan serve` replicas on one PostgreSQL database, as real processes, for
+integration tests and benchmarks: one shared secret key file, names ``s0``, ``s1``,
+... and a free port each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.fernet import Fernet
+
+from sdwan.lab.gobgpd import wait_for
+from sdwan.lab.orchestrator import OrchestratorProcess
+
+
+class ReplicaFleet:
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        *,
+        count: int = 3,
+        lease: float = 5.0,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.database_url = database_url
+        self.lease = lease
+        self.key_file = self.workdir / "secret.key"
+        if not self.key_file.exists():
+            self.key_file.write_bytes(Fernet.generate_key())
+            self.key_file.chmod(0o600)
+        env = {"SDWAN_LEASE_SECONDS": f"{lease:g}", **(extra_env or {})}
+        self.replicas = [
+            OrchestratorProcess(
+                self.workdir / f"s{i}",
+                database_url=database_url,
+                replica_name=f"s{i}",
+                secret_key_file=self.key_file,
+                extra_env=env,
+                extra_args=extra_args,
+            )
+            for i in range(count)
+        ]
+
+    def __getitem__(self, index: int) -> OrchestratorProcess:
+        return self.replicas[index]
+
+    def by_name(self, name: str) -> OrchestratorProcess:
+        for replica in self.replicas:
+            if replica.replica_name == name:
+                return replica
+        raise KeyError(name)
+
+    def start(self, timeout: float = 60.0) -> ReplicaFleet:
+        """Launch every replica at once (they migrate one after another under the
+        advisory lock), then wait until all answer and are live."""
+        for replica in self.replicas:
+            replica.launch()
+        for replica in self.replicas:
+            replica.wait_ready(timeout)
+        self.wait_live(len(self.replicas))
+        return self
+
+    def stop(self) -> None:
+        for replica in self.replicas:
+            replica.stop()
+
+    def running(self) -> list[OrchestratorProcess]:
+        """The replicas that answer requests (a paused one would hang the caller)."""
+        return [r for r in self.replicas if r.pid is not None and not r.paused]
+
+    def replica_list(self, via: OrchestratorProcess | None = None) -> list[dict]:
+        via = via or self.running()[0]
+        with via.client() as api:
+            answer = api.get("/v1/replicas")
+            answer.raise_for_status()
+            items: list[dict] = answer.json()["items"]
+            return items
+
+    def wait_live(self, count: int, timeout: float = 30.0) -> list[dict]:
+        """Until exactly ``count`` replicas are live."""
+
+        def live() -> list[dict]:
+            items = [r for r in self.replica_list() if r["live"]]
+            return items if len(items) == count else []
+
+        result: list[dict] = wait_for(live, timeout=timeout, what=f"{count} live replicas")
+        return result
+
+    def owners(self, via: OrchestratorProcess | None = None) -> dict[str, str | None]:
+        """router name -> the replica driving it (null while none)."""
+        via = via or self.running()[0]
+        with via.client() as api:
+            answer = api.get("/v1/routers", params={"limit": 1000})
+            answer.raise_for_status()
+            return {r["name"]: r["owner"] for r in answer.json()["items"]}
+
+    def wait_owned(self, names: set[str], *, within: set[str], timeout: float = 30.0) -> dict:
+        """Until every router in ``names`` is driven by one of the replicas ``within``."""
+
+        def settled() -> dict:
+            owners = self.owners()
+            mine = {n: o for n, o in owners.items() if n in names}
+            ok = len(mine) == len(names) and all(o in within for o in mine.values())
+            return mine if ok else {}
+
+        result: dict = wait_for(settled, timeout=timeout, what=f"{sorted(names)} owned")
+        return result
+
+    def log_tails(self, lines: int = 40) -> str:
+        return "\n".join(f"--- {r.replica_name}\n{r.log_tail(lines)}" for r in self.replicas)
+
+    def __enter__(self) -> ReplicaFleet:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,34 @@
+"""What the reconciler writes back on any resource table with ``id``, ``version``,
+``status`` and ``status_detail``: status for the version it applied, and the rows
+gobgpd confirmed gone. A row whose version moved on since the pass read it (the user
+changed it meanwhile) is left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Table, bindparam, delete, update
+
+from sdwan.store.bulk import execute_many
+
+StatusUpdate = tuple[str, int, str, str]  # id, version read, status, detail
+
+
+def set_statuses(conn: Connection, table: Table, *, updates: Sequence[StatusUpdate]) -> None:
+    execute_many(
+        conn,
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
+        [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
+    )
+
+
+def delete_rows(conn: Connection, table: Table, *, ids_versions: Sequence[tuple[str, int]]) -> None:
+    execute_many(
+        conn,
+        delete(table).where(
+            table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version")
+        ),
+        [{"b_id": i, "b_version": v} for i, v in ids_versions],
+    )
