@@ -32,7 +32,7 @@ def one_round(mode: str, index: int) -> float | None:
     fast, timers = MODES[mode]
     demo = Demo(f"bf{mode[0]}{index}", ROOT, free_port(), fast_failover=fast, timers=timers)
     try:
-        return demo.run().outage_s
+        return demo.run(stop_after_failover=True).outage_s
     finally:
         demo.runner.down()
 

@@ -52,6 +52,8 @@ class Settings:
     # how long a router's lease lasts without renewal (SDWAN_LEASE_SECONDS)
     replica_name: str = ""
     lease_duration: float = 5.0
+    # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
+    intent_check_interval: float = 10.0
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -135,6 +137,7 @@ def load_settings(
         grpc_timeout=float(env.get("SDWAN_GRPC_TIMEOUT", "5")),
         replica_name=replica_name or env.get("SDWAN_REPLICA_NAME", ""),
         lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
+        intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
     )
 
 

@@ -13,8 +13,10 @@ from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.cluster import Cluster, build_cluster, notifier_for
 from sdwan.config import Settings
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
+from sdwan.fib.status import read_routes
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
@@ -29,6 +31,7 @@ from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.children import ChildService
 from sdwan.service.identity import IdentityService
+from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
@@ -40,6 +43,7 @@ from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.identity_repo import audited_tables
 from sdwan.store.key_check import check_key
+from sdwan.verify.controller import IntentController
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Runtime:
     replicas: ReplicaService
     hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
     background_engine: Engine | None = None  # status and live state writers
+    intent: IntentServices | None = None  # sites, uplinks, intents, plans
+    intent_controller: IntentController | None = None  # compiled and checked intents
     _registered: bool = field(default=False, init=False)
 
     def register(self) -> None:
@@ -89,8 +95,12 @@ class Runtime:
         if self.reconciler is not None:  # replicas: take leases (one process: owns all)
             self.register()
             self.cluster.ownership.start(self.reconciler)
+        if self.intent_controller is not None:
+            self.intent_controller.start()
 
     def stop(self) -> None:
+        if self.intent_controller is not None:
+            self.intent_controller.stop()
         ownership = self.cluster.ownership
         ownership.halt()  # no more leases taken or renewed
         if self.reconciler is not None:
@@ -153,11 +163,9 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     # services tell the reconciler (on PostgreSQL: every replica) once a change commits
     notifier = notifier_for(cluster, settings, engine, reconciler, events)
     resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
+    addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
-        engine=engine,
-        notifier=notifier,
-        events=resource_events,
-        addresses=AddressPolicy(settings.api_address_allow),
+        engine=engine, notifier=notifier, events=resource_events, addresses=addresses
     )
     neighbors = NeighborService(
         engine=engine, notifier=notifier, secrets=secrets, events=resource_events
@@ -178,6 +186,38 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             ("announcements", specs.ANNOUNCEMENTS),
         )
     }
+
+    def rib_sources(endpoint: GobgpEndpoint) -> GobgpClient:  # with the default CA
+        return GobgpClient(
+            GobgpEndpoint.of(
+                endpoint.target,
+                tls=endpoint.tls,
+                ca_pem=endpoint.ca_pem,
+                server_name=endpoint.server_name,
+                default_ca=default_ca,
+            ),
+            timeout=settings.grpc_timeout,
+        )
+
+    intent = build_intent_services(
+        engine=engine,
+        notifier=notifier,
+        events=resource_events,
+        addresses=addresses,
+        sources=rib_sources,
+        fib=read_routes,
+    )
+    controller = None
+    if settings.run_reconciler and settings.intent_check_interval > 0:
+        controller = IntentController(
+            engine=background,
+            events=events,
+            notifier=notifier,
+            sources=rib_sources,
+            fib=read_routes,
+            interval=settings.intent_check_interval,
+            owns=cluster.ownership.owns if cluster.replicated else None,
+        )
     return Runtime(
         settings=settings,
         engine=engine,
@@ -200,7 +240,12 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
             attachments=owned["attachments"],
         ),
         fleet=FleetService(
-            engine=engine, secrets=secrets, routers=routers, neighbors=neighbors, owned=owned
+            engine=engine,
+            secrets=secrets,
+            routers=routers,
+            neighbors=neighbors,
+            owned=owned,
+            intent=intent,
         ),
         generated_admin_token=generated,
         events=events,
@@ -220,6 +265,8 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
         replicas=ReplicaService(cluster.directory),
         hub=hub,
         background_engine=background,
+        intent=intent,
+        intent_controller=controller,
     )
 
 

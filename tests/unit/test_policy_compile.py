@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sdwan.domain.policy import SetType, Statement, check_members
+from sdwan.domain.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.gobgp.policy_convert import gobgp_members
-from sdwan.reconcile.policy_compile import AttachmentSpec, SetSpec, compile_router_policy
 
 
 def _st(raw: dict) -> Statement:

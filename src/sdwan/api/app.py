@@ -19,6 +19,7 @@ from sdwan.api.routes import (
     fleet,
     health,
     identity,
+    intents,
     metrics,
     neighbors,
     policy,
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         fleet=runtime.fleet,
         identity=runtime.identity,
         audit=runtime.audit,
+        intent=runtime.intent,
     )
     app.state.live = runtime.live
     app.state.replicas = runtime.replicas
@@ -88,6 +90,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(audit.router)
     app.include_router(replicas.router)
+    for intent_router in intents.routers:
+        app.include_router(intent_router)
     ui.install(app)
 
     contract.install(app)

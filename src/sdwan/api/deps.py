@@ -17,6 +17,7 @@ from sdwan.service import audit
 from sdwan.service.audit import AuditService
 from sdwan.service.children import ChildService
 from sdwan.service.identity import IdentityService
+from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.rib import RibService
@@ -38,6 +39,7 @@ class Services:
     fleet: FleetService
     identity: IdentityService
     audit: AuditService
+    intent: IntentServices | None = None  # sites, uplinks, intents, plans
 
 
 def get_services(request: Request) -> Services:

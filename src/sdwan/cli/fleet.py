@@ -11,6 +11,7 @@ import typer
 import yaml
 
 from sdwan.cli.client import CliError, get_client
+from sdwan.cli.intents import print_prediction
 from sdwan.cli.output import OutputFormat, OutputOpt
 
 
@@ -59,8 +60,8 @@ def print_plan(result: dict[str, Any]) -> None:
     for change in changes:
         typer.echo(
             f"{signs[change['action']]} {change['kind']} {change['router']}/{change['key']}"
-            if change["kind"] != "router"
-            else f"{signs[change['action']]} router {change['key']}"
+            if change["kind"] not in ("router", "site")
+            else f"{signs[change['action']]} {change['kind']} {change['key']}"
         )
         for name, (old, new) in change["fields"].items():
             typer.echo(f"    {name}: {_value(old)} -> {_value(new)}")
@@ -73,6 +74,9 @@ def print_plan(result: dict[str, Any]) -> None:
         typer.echo("BGP sessions:")
         for effect in result["effects"]:
             typer.echo(f"  ! {effect}")
+    for prediction in result.get("predictions") or []:
+        typer.echo(f"\nintent {prediction['site']}/{prediction['intent']}:")
+        print_prediction(prediction)
 
 
 def apply(

@@ -138,6 +138,18 @@ def fib_agent(
     fast_failover: Annotated[
         bool, typer.Option(help="Reset a neighbor at once when its link loses carrier.")
     ] = True,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="unix:///PATH",
+            help="Serve the installed routes here (read by intent verification).",
+        ),
+    ] = None,
+    multipath: Annotated[
+        bool,
+        typer.Option(help="Install every path gobgpd counts as equal to the best (ECMP)."),
+    ] = False,
     tls_ca: Annotated[
         str | None,
         typer.Option("--tls-ca", metavar="FILE", help="gobgpd serves TLS: trust this PEM CA file."),
@@ -157,4 +169,4 @@ def fib_agent(
         except OSError as exc:
             raise CliError(f"--tls-ca: cannot read {tls_ca}: {exc.strerror}") from None
         endpoint = GobgpEndpoint(api, True, ca_pem, tls_server_name)
-    main(endpoint, resync, fast_failover)
+    main(endpoint, resync, fast_failover, status, multipath)

@@ -15,6 +15,7 @@ from sdwan.cli import (
     audit,
     fleet,
     identity,
+    intents,
     lab,
     live,
     neighbors,
@@ -24,6 +25,7 @@ from sdwan.cli import (
     replicas,
     rib,
     routers,
+    sites,
 )
 from sdwan.cli.client import CliError, get_state, one_line
 from sdwan.cli.output import OutputFormat, OutputOpt, print_object
@@ -72,6 +74,9 @@ app.add_typer(policies.app, name="policy")
 app.add_typer(attachments.app, name="attachment")
 app.add_typer(announcements.app, name="announcement")
 app.add_typer(policyinfo.app, name="policyinfo")
+app.add_typer(sites.site_app, name="site")
+app.add_typer(sites.uplink_app, name="uplink")
+app.add_typer(intents.app, name="intent")
 app.add_typer(identity.users_app, name="user")
 app.add_typer(identity.projects_app, name="project")
 app.add_typer(identity.roles_app, name="role")

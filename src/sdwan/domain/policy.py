@@ -1,7 +1,7 @@
 """The routing-policy language: defined sets and policy statements, validated.
 
 These models are the canonical form stored (as JSON) and accepted by the API and by
-`sdwan apply`; sdwan.reconcile.policy_compile turns them into gobgpd objects."""
+`sdwan apply`; sdwan.domain.policy_compile turns them into gobgpd objects."""
 
 from __future__ import annotations
 

@@ -10,6 +10,14 @@ kernel's own route to them (recursive, like an IGP-resolved iBGP next hop); a pa
 whose next hop cannot be resolved, or is one of our own addresses, is skipped, and so
 is a prefix the table already routes by another protocol (a connected subnet, say).
 
+Multipath (``--multipath``): every path gobgpd itself would put in its multipath set
+(equal to the best in gobgpd's ``Path.Compare``: iBGP/eBGP kind, local preference,
+AS-path length, origin, MED; sdwan.domain.bestpath) goes into one kernel route with a
+next hop each. gobgpd 3.10 computes that set only for its zebra client and WatchEvent,
+with ``use_multiple_paths`` set at StartBgp, and advertises one best path anyway; the
+agent reads all paths with ListPath and applies the same rule, so no BGP restart is
+needed.
+
 Fast failover: a netlink link monitor sees a link lose carrier and hard-resets
 (ResetPeer) every neighbor whose address lies on that link's subnets, at once,
 instead of waiting for gobgpd's hold timer; gobgpd reconnects by itself once the
@@ -22,6 +30,7 @@ import ipaddress
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +38,14 @@ from typing import Any
 import grpc
 from pyroute2 import IPRoute
 
+from sdwan.domain.bestpath import Candidate, multipath_equal
 from sdwan.domain.endpoint import GobgpEndpoint
+from sdwan.fib.status import StatusServer
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.channel import sync_channel
-from sdwan.gobgp.paths import Table, decode_destination, list_path_request
+from sdwan.gobgp.paths import Route, Table, decode_destination, list_path_request
+from sdwan.gobgp.rib_calls import attrs_of
 
 __all__ = ["RTPROT_BGP", "FibAgent", "FibRoute", "plan_changes"]
 
@@ -45,14 +57,17 @@ _FAMILIES = ("ipv4-unicast", "ipv6-unicast")
 _IFF_LOWER_UP = 1 << 16
 
 
+Gateways = tuple[str, ...]  # one, or several for a multipath route (sorted)
+
+
 @dataclass(frozen=True)
 class FibRoute:
     prefix: str
-    gateway: str
+    gateways: Gateways
 
 
 def plan_changes(
-    desired: dict[str, str], installed: dict[str, str]
+    desired: dict[str, Gateways], installed: dict[str, Gateways]
 ) -> tuple[list[FibRoute], list[str]]:
     """(routes to add or replace, prefixes to remove): a pure diff."""
     upserts = [FibRoute(p, gw) for p, gw in sorted(desired.items()) if installed.get(p) != gw]
@@ -60,11 +75,32 @@ def plan_changes(
     return upserts, removals
 
 
+def multipath_hops(routes: list[Route], local_asn: int) -> list[str]:
+    """The next hops of gobgpd's best path and of every path equal to it in gobgpd's
+    ``Path.Compare`` (its multipath set); pure."""
+    learned = [r for r in routes if r.neighbor is not None and r.next_hop]
+    candidates = [
+        (r, Candidate(str(r.neighbor), attrs_of(r), r.neighbor, r.source_asn == local_asn))
+        for r in learned
+    ]
+    best = [c for r, c in candidates if r.best]
+    if not best:
+        return []
+    return sorted({str(r.next_hop) for r, c in candidates if multipath_equal(best[0], c)})
+
+
 class FibAgent:
     def __init__(
-        self, endpoint: GobgpEndpoint, *, resync: float = 10.0, fast_failover: bool = True
+        self,
+        endpoint: GobgpEndpoint,
+        *,
+        resync: float = 10.0,
+        fast_failover: bool = True,
+        status: str | None = None,
+        multipath: bool = False,
     ) -> None:
         self.target = endpoint.target
+        self.multipath = multipath
         self.resync = resync
         self.fast_failover = fast_failover
         self._channel = sync_channel(endpoint)
@@ -74,28 +110,49 @@ class FibAgent:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._watch_call: Any = None
+        self._routes: tuple[dict[str, list[str]], float] = ({}, 0.0)  # after the last sync
+        self._status = StatusServer(status, self.routes) if status else None
+
+    def routes(self) -> tuple[dict[str, list[str]], float]:
+        """prefix -> gateways installed by the last sync, and when it ended (the
+        status socket's answer)."""
+        return self._routes
 
     # -- desired and installed state ----------------------------------------
 
-    def best_paths(self) -> dict[str, str]:
-        """prefix -> BGP next hop of every best path learned from a neighbor."""
-        result: dict[str, str] = {}
+    def best_paths(self) -> dict[str, list[str]]:
+        """prefix -> BGP next hop(s) of every best path learned from a neighbor (with
+        ``multipath``: of every path equal to it, as gobgpd's multipath set)."""
+        result: dict[str, list[str]] = {}
+        local_asn = 0
+        if self.multipath:
+            reply = self._stub.GetBgp(pb.GetBgpRequest(), timeout=10)
+            local_asn = reply.__getattribute__("global").asn
         for family in _FAMILIES:
             request = list_path_request(Table.GLOBAL, family)
             for reply in self._stub.ListPath(request, timeout=10):
-                for route in decode_destination(reply.destination, best_only=True):
+                routes = decode_destination(reply.destination, best_only=not self.multipath)
+                if self.multipath:
+                    hops = multipath_hops(routes, local_asn)
+                    if hops:
+                        result[reply.destination.prefix] = hops
+                    continue
+                for route in routes:
                     if route.neighbor is not None and route.next_hop:
-                        result[route.prefix] = route.next_hop
+                        result[route.prefix] = [route.next_hop]
         return result
 
-    def installed(self) -> dict[str, str]:
-        result: dict[str, str] = {}
+    def installed(self) -> dict[str, Gateways]:
+        result: dict[str, Gateways] = {}
         for family in (2, 10):  # AF_INET, AF_INET6
             for msg in self._ipr.get_routes(family=family, table=MAIN_TABLE, proto=RTPROT_BGP):
                 dst = msg.get_attr("RTA_DST")
                 gateway = msg.get_attr("RTA_GATEWAY")
-                if dst is not None and gateway is not None:
-                    result[f"{dst}/{msg['dst_len']}"] = gateway
+                hops = [gateway] if gateway is not None else []
+                for nexthop in msg.get_attr("RTA_MULTIPATH") or []:
+                    hops.append(nexthop.get_attr("RTA_GATEWAY"))
+                if dst is not None and hops and None not in hops:
+                    result[f"{dst}/{msg['dst_len']}"] = tuple(sorted(str(h) for h in hops))
         return result
 
     def foreign_prefixes(self) -> set[str]:
@@ -133,32 +190,34 @@ class FibAgent:
         """One full sync; returns (routes added or replaced, routes removed)."""
         with self._lock:
             local = self._local_addresses()
-            desired: dict[str, str] = {}
+            desired: dict[str, Gateways] = {}
             foreign = self.foreign_prefixes()
-            for prefix, next_hop in self.best_paths().items():
+            for prefix, next_hops in self.best_paths().items():
                 if prefix in foreign:
                     log.debug("skipping %s: routed by another protocol", prefix)
                     continue
-                gateway = self.resolve(next_hop, local)
-                if gateway is None:
-                    log.debug("skipping %s: next hop %s unreachable", prefix, next_hop)
+                gateways = {g for g in (self.resolve(h, local) for h in next_hops) if g}
+                if not gateways:
+                    log.debug("skipping %s: next hop %s unreachable", prefix, next_hops)
                 else:
-                    desired[prefix] = gateway
+                    desired[prefix] = tuple(sorted(gateways))
             upserts, removals = plan_changes(desired, self.installed())
             for route in upserts:
-                try:
-                    self._ipr.route(
-                        "replace",
-                        dst=route.prefix,
-                        gateway=route.gateway,
-                        proto=RTPROT_BGP,
-                        table=MAIN_TABLE,
-                    )
-                    log.info("route %s via %s", route.prefix, route.gateway)
-                except Exception as exc:
-                    log.warning("cannot install %s via %s: %s", route.prefix, route.gateway, exc)
+                self._install(route)
             self._remove(removals)
+            installed = self.installed()
+            self._routes = ({p: list(gw) for p, gw in installed.items()}, time.time())
             return len(upserts), len(removals)
+
+    def _install(self, route: FibRoute) -> None:
+        way: dict[str, Any] = {"gateway": route.gateways[0]}
+        if len(route.gateways) > 1:
+            way = {"multipath": [{"gateway": g} for g in route.gateways]}
+        try:
+            self._ipr.route("replace", dst=route.prefix, proto=RTPROT_BGP, table=MAIN_TABLE, **way)
+            log.info("route %s via %s", route.prefix, ", ".join(route.gateways))
+        except Exception as exc:
+            log.warning("cannot install %s via %s: %s", route.prefix, route.gateways, exc)
 
     def _remove(self, prefixes: Iterable[str]) -> None:
         for prefix in prefixes:
@@ -243,6 +302,8 @@ class FibAgent:
             threads.append(threading.Thread(target=self._monitor_links, daemon=True))
         for thread in threads:
             thread.start()
+        if self._status is not None:
+            self._status.start()
         try:
             while not self._stop.is_set():
                 self._wake.wait(self.resync)
@@ -254,6 +315,8 @@ class FibAgent:
                 except grpc.RpcError as exc:
                     log.warning("gobgpd at %s unreachable: %s", self.target, exc.code())
         finally:
+            if self._status is not None:
+                self._status.stop()
             self.cleanup()
             self.close()
 
@@ -268,10 +331,18 @@ class FibAgent:
         self._ipr.close()
 
 
-def main(endpoint: GobgpEndpoint, resync: float, fast_failover: bool) -> None:
+def main(
+    endpoint: GobgpEndpoint,
+    resync: float,
+    fast_failover: bool,
+    status: str | None = None,
+    multipath: bool = False,
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     target = endpoint.target
-    agent = FibAgent(endpoint, resync=resync, fast_failover=fast_failover)
+    agent = FibAgent(
+        endpoint, resync=resync, fast_failover=fast_failover, status=status, multipath=multipath
+    )
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)
     log.info("fib-agent for %s (proto %d, resync %gs)", target, RTPROT_BGP, resync)

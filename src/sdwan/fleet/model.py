@@ -102,9 +102,10 @@ def _validate(schema: type[BaseModel], data: Any, where: str) -> dict[str, Any]:
 
 def parse_fleet(document: Any) -> list[RouterSpec]:
     """The file's routers; InvalidInput naming the object on any error."""
-    if not isinstance(document, Mapping) or set(document) - {"routers", "version"}:
+    if not isinstance(document, Mapping) or set(document) - {"routers", "sites", "version"}:
         raise InvalidInput(
-            "the file must be a mapping with 'routers' (and optionally 'version: 1')",
+            "the file must be a mapping with 'routers' and/or 'sites' (and optionally "
+            "'version: 1')",
             field="routers",
         )
     if document.get("version", 1) != 1:

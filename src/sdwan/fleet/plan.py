@@ -68,8 +68,8 @@ def current_state(
             rows = [
                 r
                 for r in children.rows_of_router(conn, TABLES[kind.section], router_id=router.id)
-                if r["status"] != Status.PENDING_DELETE
-            ]
+                if r["status"] != Status.PENDING_DELETE and not r.get("generated_by")
+            ]  # generated objects belong to their intent (the file's sites section)
             if kind.section == "defined_sets":
                 rows = [{**r, "type": r["set_type"]} for r in rows]
         state[kind.section] = {str(r[kind.key]): (r["id"], normalize(kind, r, name)) for r in rows}

@@ -18,8 +18,10 @@ from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.fleet.model import CHILD_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
 from sdwan.fleet.plan import Change, current_state, plan_router
+from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
 from sdwan.secretbox import SecretBox
 from sdwan.service.children import ChildService
+from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.routers import RouterService
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
@@ -45,8 +47,10 @@ class FleetService:
         routers: RouterService,
         neighbors: NeighborService,
         owned: dict[str, ChildService],
+        intent: IntentServices | None = None,
     ) -> None:
         self._engine = engine
+        self._intent = intent
         self._secrets = secrets
         self._routers = routers
         self._neighbors = neighbors
@@ -64,7 +68,11 @@ class FleetService:
         nothing: InvalidInput/Conflict propagate and the transaction rolls back."""
         principal.require_write()
         specs = parse_fleet(document)
+        sites = parse_sites(document)
+        if sites and self._intent is None:
+            raise InvalidInput("sites: intents are not available on this server", field="sites")
         progress = _Progress()
+        snapshots = []
         with self._work(dry_run) as work:
             _check_visible(work.conn, principal, specs)
             changes = [
@@ -72,16 +80,29 @@ class FleetService:
                 for spec in specs
                 for c in plan_router(work.conn, self._secrets, spec, prune=prune)
             ]
+            site_changes = plan_sites(work.conn, sites, prune=prune)
             by_router = {spec.values["name"]: spec for spec in specs}
             try:
-                self._execute(principal, changes, by_router, progress)
+                self._execute(principal, changes, by_router, progress, site_changes, sites)
             except (InvalidInput, Conflict) as exc:
                 raise _located(exc, specs, progress.current) from None
+            changes += site_changes
+            if dry_run and self._intent is not None:  # read now, predict after the rollback
+                for site in sites:
+                    found = self._intent.planner.snapshot_for(work.conn, site.values["name"])
+                    if found is not None:
+                        snapshots.append(found)
+        predictions = []
+        if self._intent is not None:
+            for snapshot in snapshots:
+                for item in self._intent.planner.predict(snapshot):
+                    predictions.append({"site": snapshot.site.name, **item})
         return {
             "changes": [c.as_dict() for c in changes],
             "effects": sorted({c.effect for c in changes if c.effect}),
             "applied": bool(changes) and not dry_run,
             "dry_run": dry_run,
+            "predictions": predictions,
         }
 
     @contextmanager
@@ -102,6 +123,8 @@ class FleetService:
         changes: list[Change],
         specs: dict[str, Any],
         progress: _Progress,
+        site_changes: list[Change] | None = None,
+        sites: list[Any] | None = None,
     ) -> None:
         for change in changes:
             progress.current = change
@@ -129,6 +152,11 @@ class FleetService:
                 else:
                     updates = {k: values[k] for k in change.fields}
                     self._update(principal, kind, change, updates)
+        if site_changes and self._intent is not None:  # after the neighbors they name
+            progress.current = None
+            applier = SiteApplier(self._intent)
+            applier.upserts(principal, site_changes, sites or [])
+            applier.deletes(principal, site_changes)  # before neighbors they name go
         for section in reversed(ORDER):
             for change in changes:
                 kind = kinds.get(change.kind)
@@ -190,7 +218,12 @@ class FleetService:
                     if items:
                         entry[kind.section] = items
                 routers.append(entry)
-        return {"version": 1, "routers": routers}
+            document: dict[str, Any] = {"version": 1, "routers": routers}
+            if self._intent is not None:
+                sites = export_sites(conn, principal, names)
+                if sites:
+                    document["sites"] = sites
+        return document
 
 
 def _check_visible(conn: Connection, principal: Principal, specs: list[RouterSpec]) -> None:

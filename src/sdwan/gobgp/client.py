@@ -13,6 +13,7 @@ from grpc.experimental import ChannelOptions
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.policy import SetType
+from sdwan.domain.policy_compile import CompiledPolicy
 from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp import convert
@@ -24,8 +25,8 @@ from sdwan.gobgp.channel import sync_channel
 from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
+from sdwan.gobgp.rib_calls import RibCalls
 from sdwan.gobgp.watch import observation_from_peer
-from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
 PIPELINE = 32  # AddPeer requests in flight at once
@@ -95,7 +96,7 @@ def protocol_methods(protocol: type) -> frozenset[str]:
     )
 
 
-class GobgpClient(PolicyCalls, OriginationCalls):
+class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
     def __init__(self, endpoint: GobgpEndpoint | str, *, timeout: float = 5.0) -> None:
         if isinstance(endpoint, str):
             endpoint = GobgpEndpoint(endpoint)

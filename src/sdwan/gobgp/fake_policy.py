@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sdwan.domain.policy import SetType
+from sdwan.domain.policy_compile import CompiledPolicy
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.announce_convert import Announcement
 from sdwan.gobgp.paths import AsSegment, Route
-from sdwan.reconcile.policy_compile import CompiledPolicy
 
 
 @dataclass

@@ -88,6 +88,7 @@ class Route:
     filtered: bool = False
     stale: bool = False
     other_attributes: tuple[str, ...] = field(default=())  # attribute types not decoded
+    source_asn: int | None = None  # the sending peer's AS (iBGP when it is ours)
 
 
 class PathSource(Protocol):
@@ -175,6 +176,7 @@ def decode_path(path: pb.Path, *, prefix: str = "", now: datetime | None = None)
         filtered=path.filtered,
         stale=path.stale,
         other_attributes=tuple(other),
+        source_asn=path.source_asn or None,
         **values,  # type: ignore[arg-type]
     )
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from sdwan.domain.policy import SetType
+from sdwan.domain.policy_compile import CompiledPolicy
 from sdwan.gobgp import policy_convert as convert
 from sdwan.gobgp._pb import gobgp_pb2 as pb
-from sdwan.reconcile.policy_compile import CompiledPolicy
 
 T = TypeVar("T")
 _SOFT = {"import": pb.ResetPeerRequest.IN, "export": pb.ResetPeerRequest.OUT}

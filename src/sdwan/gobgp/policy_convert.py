@@ -1,4 +1,4 @@
-"""Between compiled policy objects (sdwan.reconcile.policy_compile) and gobgpd's
+"""Between compiled policy objects (sdwan.domain.policy_compile) and gobgpd's
 DefinedSet / Policy / PolicyAssignment messages, in the form gobgpd reports them back
 (it rewrites communities to anchored regular expressions, neighbors to CIDRs)."""
 
@@ -8,8 +8,8 @@ import ipaddress
 from typing import Any
 
 from sdwan.domain.policy import Conditions, SetType, Statement
+from sdwan.domain.policy_compile import CompiledPolicy, SetSpec
 from sdwan.gobgp._pb import gobgp_pb2 as pb
-from sdwan.reconcile.policy_compile import CompiledPolicy, SetSpec
 
 SET_TYPES = {
     SetType.PREFIX: pb.PREFIX,

@@ -222,7 +222,7 @@ class LabRunner:
         for name, node in topology.nodes.items():
             ns = Namespace(names[name])
             if node.kind == "gobgp":
-                self._start_gobgp(name, ns, state)
+                self._start_gobgp(name, ns, state, node.multipath)
             elif node.kind == "frr":
                 pidfiles = start_frr(
                     ns,
@@ -248,7 +248,7 @@ class LabRunner:
         ns.ip("addr", "add", address, "dev", name)
         ns.ip("link", "set", "dev", name, "up")
 
-    def _start_gobgp(self, name: str, ns: Namespace, state: LabState) -> None:
+    def _start_gobgp(self, name: str, ns: Namespace, state: LabState, multipath: bool) -> None:
         gobgpd = GobgpdProcess(self.lab.name(name), self.labdir / "gobgp", ns)
         gobgpd.start()
         if gobgpd._proc is not None:
@@ -267,7 +267,10 @@ class LabRunner:
                     "fib-agent",
                     "--api",
                     gobgpd.api_address,
+                    "--status",  # beside gobgpd's: where intent verification looks
+                    f"{gobgpd.api_address}.fib",
                     *([] if self._fast_failover else ["--no-fast-failover"]),
+                    *(["--multipath"] if multipath else []),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,

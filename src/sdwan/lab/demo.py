@@ -1,40 +1,49 @@
-"""The original demo, end to end, through the orchestrator only.
+"""The original demo, end to end, through the orchestrator only, its policy as intent.
 
 ``examples/original-demo/run`` (or ``python -m sdwan.lab.demo``): lab up; ``sdwan
-serve`` on SQLite; the original's CLI steps in its order (routers, neighbors, the
-next-hop-self policyinfo); then the checks the original made by hand: GoBGP-3's RIB
-before and after the policy, VyOS-4 holding the far network, pc1 pinging the far LAN,
-traceroute; VyOS-1 halts, its neighbor turns DOWN, traffic takes the backup path; the
-outage is measured. The lab and the orchestrator keep running; ``run --down`` removes
-both. Every check polls with a deadline; nothing is retried blindly.
+serve`` on SQLite; the original's CLI steps in its order (routers, neighbors); GoBGP-3's
+RIB with next hops it cannot reach; then, where the original typed next-hop-self
+policyinfo router by router and relied on VyOS-2's AS-path prepend, one intent file
+(``examples/original-demo/intent.yaml``: site hq, uplinks vyos1 and vyos2, "reach the
+far LAN over vyos1, vyos2 as backup"), planned, applied and verified against gobgpd
+and the kernel; pc1 pings and traceroutes the far LAN; VyOS-1 halts (its neighbor
+turns DOWN, traffic takes the backup, the intent turns DEGRADED, the outage is
+measured); VyOS-1 comes back (VERIFIED again); one intent change flips the preference
+and traceroute takes the other upstream with no session reset. The lab and the
+orchestrator keep running; ``run --down`` removes both.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
+from sdwan.lab.demo_tools import LabTools, outage, say
 from sdwan.lab.frr import vtysh
 from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess, free_port
+from sdwan.lab.resume import resume
 from sdwan.lab.topology import load_topology
-from sdwan.polling import wait_for
 
-TOPOLOGY = Path(__file__).resolve().parents[3] / "examples" / "original-demo" / "topology.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "original-demo"
+TOPOLOGY = EXAMPLE / "topology.yaml"
+INTENT_FILE = EXAMPLE / "intent.yaml"
+INTENT = "hq/far-lan"
 FAR_NET = "203.0.113.0/24"
+LAN = "198.51.100.0/24"  # pc1's LAN: the site's own prefix
 FAR_HOST = "203.0.113.3"  # VyOS-3 on the far LAN
 PRIMARY_HOPS = ("198.18.31.1", "198.18.11.11")  # GoBGP-1, VyOS-1
 BACKUP_HOPS = ("198.18.32.2", "198.18.22.22")  # GoBGP-2, VyOS-2
+QUIET = False  # kept for bench/bench_failover.py: silences the demo
 
 
 @dataclass
@@ -44,25 +53,28 @@ class DemoResult:
     rib_before: list[str] = field(default_factory=list)  # GoBGP-3's next hops
     rib_after: list[str] = field(default_factory=list)
     ping_before_policy: bool = True
+    plan: dict[str, Any] = field(default_factory=dict)  # the fleet plan of intent.yaml
+    verified: dict[str, Any] = field(default_factory=dict)  # the first VERIFIED
+    kernel_gobgp3: str | None = None  # the FIB agent's gateway on GoBGP-3
+    return_paths: dict[str, str] = field(default_factory=dict)  # AS path of the LAN
     vyos4_route: str = ""
     ping_ok: bool = False
     traceroute: list[str] = field(default_factory=list)
     neighbor_down: bool = False
     best_after_failover: str | None = None
+    degraded: dict[str, Any] = field(default_factory=dict)
     ping_after_failover: bool = False
     traceroute_after: list[str] = field(default_factory=list)
     outage_s: float | None = None
+    verified_again: dict[str, Any] = field(default_factory=dict)
+    traceroute_back: list[str] = field(default_factory=list)
+    flip_plan: str = ""
+    traceroute_flipped: list[str] = field(default_factory=list)
+    verified_flipped: dict[str, Any] = field(default_factory=dict)
+    sessions_kept: bool = False  # no session reset by the flip
 
 
-QUIET = False
-
-
-def say(text: str) -> None:
-    if not QUIET:
-        print(text, flush=True)
-
-
-class Demo:
+class Demo(LabTools):
     def __init__(
         self,
         prefix: str,
@@ -80,81 +92,30 @@ class Demo:
         self.timers = timers
         self.orch: OrchestratorProcess | None = None
 
-    # -- helpers -------------------------------------------------------------
+    def run(self, *, stop_after_failover: bool = False) -> DemoResult:
+        demo_tools.QUIET = QUIET
+        result = self.setup()
+        self.before_intent(result)
+        self.apply_intent(result)
+        self.checks(result)
+        self.failover(result)
+        if not stop_after_failover:
+            self.recovery(result)
+            self.flip(result)
+        return result
 
-    def sdwan(self, *args: str, show: bool = True) -> str:
-        assert self.orch is not None
-        if show:
-            say("$ sdwan " + " ".join(args))
-        out = self.orch.cli(*args).stdout
-        if show and out.strip():
-            say(out.rstrip())
-        return out
-
-    def node_run(
-        self, node: str, argv: list[str], timeout: float = 30
-    ) -> subprocess.CompletedProcess[str]:
-        return self.runner.ns(node).run(argv, check=False, timeout=timeout)
-
-    def ping(self, count: int = 1) -> bool:
-        return (
-            self.node_run("pc1", ["ping", "-n", "-c", str(count), "-W", "1", FAR_HOST]).returncode
-            == 0
-        )
-
-    def traceroute(self) -> list[str]:
-        out = self.node_run("pc1", ["traceroute", "-n", "-q", "3", "-w", "1", FAR_HOST]).stdout
-        say("$ sdwan lab exec pc1 -- traceroute -n " + FAR_HOST)
-        say(out.rstrip())
-        hops = []
-        for line in out.splitlines()[1:]:
-            found = re.search(r"\d+\.\d+\.\d+\.\d+", line)  # first answer of the hop
-            hops.append(found.group(0) if found else "*")
-        return hops
-
-    def gobgp3_paths(self) -> list[dict[str, Any]]:
-        body = json.loads(
-            self.sdwan("rib", "show", "GoBGP-3", "--prefix", FAR_NET, "-o", "json", show=False)
-        )
-        items = body.get("items", body) if isinstance(body, dict) else body
-        paths: list[dict[str, Any]] = []
-        for item in items:
-            paths += item.get("paths", [item])
-        return paths
-
-    def next_hops(self) -> list[str]:
-        return sorted(str(p.get("next_hop")) for p in self.gobgp3_paths())
-
-    def best_next_hop(self) -> str | None:
-        best = [p.get("next_hop") for p in self.gobgp3_paths() if p.get("best")]
-        return str(best[0]) if best else None
-
-    def sessions(self) -> dict[str, str]:
-        body = json.loads(self.sdwan("neighbor", "list", "-o", "json", show=False))
-        items = body.get("items", body) if isinstance(body, dict) else body
-        return {f"{n['router_name']}/{n['address']}": str(n.get("session")) for n in items}
-
-    def wait(self, condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-        return wait_for(condition, timeout=timeout, what=what, interval=0.2)
-
-    # -- the scenario ----------------------------------------------------------
-
-    def run(self) -> DemoResult:
-        result = DemoResult(prefix=self.runner.prefix, url="")
+    def setup(self) -> DemoResult:
         say(f"== lab up ({TOPOLOGY})")
-        topology = load_topology(TOPOLOGY)
-        say(self.runner.up(topology, str(TOPOLOGY), fast_failover=self.fast_failover))
+        say(
+            self.runner.up(load_topology(TOPOLOGY), str(TOPOLOGY), fast_failover=self.fast_failover)
+        )
         state = self.runner.load()
         assert state is not None
-        sock = {n: a for n, a in state.sockets.items()}
-
         say("== orchestrator (sdwan serve, SQLite)")
         self.orch = OrchestratorProcess(self.runner.labdir / "orchestrator", port=self.port)
         self.orch.start()
         self.runner.adopt("orchestrator", self.orch.pid or 0)
-        result.url = self.orch.url
         say(f"sdwan serve at {self.orch.url}, log {self.orch.log_path}")
-
         say("== the original's steps: routers, neighbors")
         timer_flags: list[str] = []
         if self.timers:
@@ -174,7 +135,7 @@ class Demo:
                 "--local_as",
                 "65001",
                 "--mgmt_addr",
-                sock[node],
+                state.sockets[node],
             )
         for name, node, address, asn in (
             ("GoBGP-1", "gobgp1", "198.18.11.11", "65000"),
@@ -195,57 +156,54 @@ class Demo:
                 "--peer_as",
                 asn,
                 "--mgmt_addr",
-                sock[node],
+                state.sockets[node],
                 *timer_flags,
             )
         self.sdwan("router", "list")
         self.wait(lambda: set(self.sessions().values()) == {"UP"}, "every neighbor UP")
         self.sdwan("neighbor", "list")
+        return DemoResult(prefix=self.runner.prefix, url=self.orch.url)
 
-        say("== GoBGP-3's RIB before the policy: next hops GoBGP-3 cannot reach")
-        self.wait(lambda: len(self.next_hops()) == 2, "GoBGP-3 holding both paths")
-        self.sdwan("rib", "show", "GoBGP-3")
-        result.rib_before = self.next_hops()
-        result.ping_before_policy = self.ping()
-        answer = "reply" if result.ping_before_policy else "no reply"
-        say(f"pc1 -> {FAR_HOST} before the policy: {answer}")
-
-        say("== the original's next-hop-self policyinfo")
-        for name, neighbor, exist in (
-            ("GoBGP-1", "198.18.31.3", "New"),
-            ("GoBGP-2", "198.18.32.3", "New"),
-            ("GoBGP-3", "198.18.31.1", "New"),  # pc1's LAN towards GoBGP-1 and GoBGP-2
-            ("GoBGP-3", "198.18.32.2", "Existing"),
-        ):
-            self.sdwan(
-                "policyinfo",
-                "create",
-                "--host_name",
-                name,
-                "--policy_name",
-                "policy1",
-                "--statement_name",
-                "statement1",
-                "--statement_action",
-                "next-hop self",
-                "--route_disposition",
-                "accept",
-                "--apply_direction",
-                "export",
-                "--apply_neighbor",
-                neighbor,
-                "--exist",
-                exist,
-            )
-        self.sdwan("policyinfo", "list")
+    def before_intent(self, result: DemoResult) -> None:
+        say("== GoBGP-3's RIB before any policy: next hops GoBGP-3 cannot reach")
         self.wait(
-            lambda: self.next_hops() == sorted(BACKUP_HOPS[:1] + PRIMARY_HOPS[:1]),
-            "GoBGP-3's next hops rewritten to its iBGP peers",
+            lambda: len(self.next_hops("GoBGP-3", FAR_NET)) == 2, "GoBGP-3 holding both paths"
         )
         self.sdwan("rib", "show", "GoBGP-3")
-        result.rib_after = self.next_hops()
+        result.rib_before = self.next_hops("GoBGP-3", FAR_NET)
+        result.ping_before_policy = self.ping("pc1", FAR_HOST)
+        say(f"pc1 -> {FAR_HOST}: {'reply' if result.ping_before_policy else 'no reply'}")
 
-        say("== VyOS-4 holds the far network")
+    def apply_intent(self, result: DemoResult) -> None:
+        say(f"== the policy as intent ({INTENT_FILE.name}): plan, then apply")
+        self.sdwan("apply", "-f", str(INTENT_FILE), "--dry-run")
+        result.plan = self._json("apply", "-f", str(INTENT_FILE), "--dry-run", "-o", "json")
+        self.sdwan("apply", "-f", str(INTENT_FILE))
+        self.wait(lambda: self.intent(INTENT)["status"] == "ACTIVE", "intent applied")
+        self.wait(
+            lambda: self.next_hops("GoBGP-3", FAR_NET) == sorted((BACKUP_HOPS[0], PRIMARY_HOPS[0])),
+            "GoBGP-3's next hops rewritten to its iBGP peers (next hop self)",
+        )
+        self.sdwan("rib", "show", "GoBGP-3")
+        result.rib_after = self.next_hops("GoBGP-3", FAR_NET)
+
+    def checks(self, result: DemoResult) -> None:
+        say("== prediction against gobgpd and the kernel")
+        result.verified = self.wait_verdict(INTENT, "VERIFIED")
+        self.sdwan("intent", "show", INTENT)
+        result.kernel_gobgp3 = self.wait(
+            lambda: self.kernel_route("gobgp3", FAR_NET), "GoBGP-3's kernel route"
+        )
+        say(
+            f"$ sdwan lab exec gobgp3 -- ip route show {FAR_NET} proto 186"
+            f": via {result.kernel_gobgp3}"
+        )
+        say("== the return direction: VyOS-2 sees the site's LAN with the prepends")
+        for node, hops in (("vyos1", 2), ("vyos2", 4)):  # vyos2: two prepends
+            result.return_paths[node] = self.wait(
+                partial(self._as_path_of_length, node, hops), f"{node}: {LAN} over {hops} ASes"
+            )
+            say(f"{node}: {LAN} AS path {result.return_paths[node]}")
         vyos4 = self.runner.lab.name("vyos4")
 
         def vyos4_route() -> str:
@@ -253,14 +211,12 @@ class Demo:
             return out if "198.18.34.3" in out else ""
 
         result.vyos4_route = self.wait(vyos4_route, "VyOS-4 route to the far LAN")
-        say(f"$ vtysh -N {vyos4} -c 'show ip route {FAR_NET}'\n{result.vyos4_route.rstrip()}")
-
         say("== pc1 pings the far LAN")
-        result.ping_ok = bool(self.wait(self.ping, f"pc1 ping {FAR_HOST}"))
-        say(self.node_run("pc1", ["ping", "-n", "-c", "3", "-i", "0.2", FAR_HOST]).stdout.rstrip())
-        result.traceroute = self.traceroute()
+        result.ping_ok = bool(self.wait(lambda: self.ping("pc1", FAR_HOST), f"pc1 ping {FAR_HOST}"))
+        result.traceroute = self.traceroute("pc1", FAR_HOST)
 
-        say("== VyOS-1 (primary upstream) halts")
+    def failover(self, result: DemoResult) -> None:
+        say("== VyOS-1 (the primary upstream) halts")
         ping_log = self.runner.labdir / "failover-ping.txt"
         with ping_log.open("w") as fh:
             pinger = self.runner.ns("pc1").exec(
@@ -274,36 +230,65 @@ class Demo:
         say(f"vyos1: daemons stopped, links down at {halted_at:.3f}")
         self.wait(lambda: self.sessions().get("GoBGP-1/198.18.11.11") == "DOWN", "neighbor DOWN")
         result.neighbor_down = True
-        self.sdwan("neighbor", "list")
-        self.wait(lambda: self.best_next_hop() == BACKUP_HOPS[0], "GoBGP-3 best path via GoBGP-2")
-        result.best_after_failover = self.best_next_hop()
-        self.sdwan("rib", "show", "GoBGP-3")
-        result.ping_after_failover = bool(self.wait(self.ping, "ping after the failover"))
-        result.traceroute_after = self.traceroute()
+        self.wait(
+            lambda: self.best_next_hop("GoBGP-3", FAR_NET) == BACKUP_HOPS[0],
+            "GoBGP-3 best path via GoBGP-2",
+        )
+        result.best_after_failover = self.best_next_hop("GoBGP-3", FAR_NET)
+        result.degraded = self.wait_verdict(INTENT, "DEGRADED")
+        self.sdwan("intent", "list")
+        result.ping_after_failover = bool(self.wait(lambda: self.ping("pc1", FAR_HOST), "ping"))
+        result.traceroute_after = self.traceroute("pc1", FAR_HOST)
         pinger.wait(timeout=30)
         result.outage_s = outage(ping_log.read_text(), halted_at)
-        say(
-            f"== measured outage: {result.outage_s:.3f} s (10 ms pings from pc1)"
-            if result.outage_s is not None
-            else "== outage: could not be measured"
+        say(f"== measured outage: {result.outage_s} s (10 ms pings from pc1)")
+
+    def recovery(self, result: DemoResult) -> None:
+        say("== VyOS-1 comes back")
+        resume(self.runner, "vyos1")
+        self.wait(lambda: self.sessions().get("GoBGP-1/198.18.11.11") == "UP", "neighbor UP", 90)
+        result.verified_again = self.wait_verdict(INTENT, "VERIFIED", timeout=90)
+        self.sdwan("intent", "list")
+        self.wait(
+            lambda: self.traceroute("pc1", FAR_HOST, show=False)[2:4] == list(PRIMARY_HOPS),
+            "traffic on the primary again",
         )
-        return result
+        result.traceroute_back = self.traceroute("pc1", FAR_HOST)
 
+    def flip(self, result: DemoResult) -> None:
+        say("== one intent change: prefer vyos2, vyos1 as backup")
+        before = {
+            k: (n.get("flap_count"), n.get("established_since"))
+            for k, n in self.neighbors().items()
+        }
+        result.flip_plan = self.sdwan(
+            "intent", "plan", INTENT, "--prefer", "vyos2", "--prefer", "vyos1"
+        )
+        self.sdwan("intent", "set", INTENT, "--prefer", "vyos2", "--prefer", "vyos1", "--wait")
+        self.wait(
+            lambda: self.traceroute("pc1", FAR_HOST, show=False)[2:4] == list(BACKUP_HOPS),
+            "traffic on vyos2",
+        )
+        result.traceroute_flipped = self.traceroute("pc1", FAR_HOST)
+        result.verified_flipped = self.wait_verdict(INTENT, "VERIFIED")
+        after = {
+            k: (n.get("flap_count"), n.get("established_since"))
+            for k, n in self.neighbors().items()
+        }
+        result.sessions_kept = before == after
+        say(f"sessions reset by the flip: {'none' if result.sessions_kept else 'SOME'}")
 
-def outage(ping_output: str, since: float) -> float | None:
-    """Longest gap between consecutive replies after ``since`` (ping -D timestamps)."""
-    stamps = [float(m) for m in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", ping_output, re.M)]
-    before = [t for t in stamps if t <= since]
-    after = [t for t in stamps if t > since]
-    if not before or not after:
-        return None
-    points = [before[-1], *after]
-    return max(b - a for a, b in itertools.pairwise(points))
+    def _as_path_of_length(self, node: str, hops: int) -> str | None:
+        path = self.frr_as_path(node, LAN)
+        return path if len(path.split()) == hops else None
+
+    def _json(self, *args: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.sdwan(*args, show=False))
+        return found
 
 
 def teardown(prefix: str, root: Path) -> None:
-    runner = LabRunner(prefix, root)
-    runner.down()
+    LabRunner(prefix, root).down()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,12 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         say("demo failed: removing the lab")
         teardown(args.prefix, args.lab_dir)
         raise
-    here = os.path.relpath(Path(__file__).resolve().parents[3] / "examples/original-demo/run")
+    here = os.path.relpath(EXAMPLE / "run")
     say(f"""
 == left running for you to explore (outage {result.outage_s}s)
 dashboard: {result.url}/ui/ (log in with the token {ADMIN_TOKEN})
 export SDWAN_URL={result.url} SDWAN_TOKEN={ADMIN_TOKEN}
-sdwan neighbor list ; sdwan rib show GoBGP-3
+sdwan intent show {INTENT} ; sdwan intent plan {INTENT} ; sdwan rib show GoBGP-3
 sdwan lab exec pc1 -- traceroute -n {FAR_HOST}
 vtysh -N {args.prefix}-vyos4 -c 'show ip bgp'
 tear down: {here} --down""")

@@ -23,7 +23,7 @@ from types import TracebackType
 
 import psycopg
 
-from sdwan.lab.gobgpd import wait_for
+from sdwan.polling import wait_for
 
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin",)
 SERVER_USER = "postgres"

@@ -9,8 +9,8 @@ from types import TracebackType
 
 from cryptography.fernet import Fernet
 
-from sdwan.lab.gobgpd import wait_for
 from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.polling import wait_for
 
 
 class ReplicaFleet:

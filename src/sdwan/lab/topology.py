@@ -119,6 +119,7 @@ class Node(_Strict):
     routes: list[Route] = Field(default_factory=list)  # static routes (any kind but switch)
     asn: int | None = Field(default=None, ge=1, le=4294967295)  # gobgp: for registering
     router_id: str | None = None  # gobgp: for registering
+    multipath: bool = False  # gobgp: its FIB agent installs equal-cost paths together
 
 
 class Topology(_Strict):

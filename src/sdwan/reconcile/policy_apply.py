@@ -11,11 +11,11 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.gobgp.policy_convert import ActualSet, gobgp_members
 from sdwan.reconcile.claims import is_claim
-from sdwan.reconcile.policy_compile import DIRECTIONS, CompiledRouterPolicy
 
 
 @dataclass

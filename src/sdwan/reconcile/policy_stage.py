@@ -9,18 +9,18 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table
 
 from sdwan.domain.policy import SetType, Statement
+from sdwan.domain.policy_compile import (
+    DIRECTIONS,
+    AttachmentSpec,
+    SetSpec,
+    compile_router_policy,
+)
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.reconcile.policy_compile import (
-    DIRECTIONS,
-    AttachmentSpec,
-    SetSpec,
-    compile_router_policy,
-)
 from sdwan.store import children, status_rows
 from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.children import Row

@@ -29,6 +29,7 @@ from sdwan.service.common import (
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
+from sdwan.service.uplinks import uplink_blocking
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
 
@@ -286,6 +287,9 @@ class NeighborService:
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
             )
+            uplink = uplink_blocking(conn, router_id=router.id, address=neighbor.address)
+            if uplink:
+                raise Conflict(uplink)
             attached = attachments_naming(conn, router.id, neighbor.address)
             if attached:
                 raise Conflict(

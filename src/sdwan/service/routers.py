@@ -25,7 +25,7 @@ from sdwan.service.common import (
 )
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import atomic, reading, transaction, unit_of_work
-from sdwan.store import identity_repo, repo
+from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
 
@@ -225,6 +225,12 @@ class RouterService:
         with transaction(self._engine) as conn:
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
+            site = intent_repo.site_of_router(conn, router_id=router.id)
+            if site is not None and not force:
+                raise Conflict(
+                    f"router {router.name} is in a site (/v1/sites/{site}); remove it from the "
+                    "site first (or force=true)"
+                )
             count = repo.count_neighbors(conn, router_id=router.id)
             if count and not cascade:
                 raise Conflict(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, Table, select
 
-from sdwan.store import policy_tables
+from sdwan.store import intent_tables, policy_tables
 from sdwan.store.identity_tables import projects
 from sdwan.store.tables import neighbors, routers
 
@@ -41,4 +41,7 @@ def audited_tables() -> dict[str, Table]:
         "policy": policy_tables.policies,
         "policy_attachment": policy_tables.policy_attachments,
         "announcement": policy_tables.announcements,
+        "site": intent_tables.sites,
+        "uplink": intent_tables.uplinks,
+        "intent": intent_tables.intents,
     }

@@ -31,6 +31,12 @@ def _common() -> list[Column]:  # type: ignore[type-arg]
     ]
 
 
+def _generated_by() -> Column:  # type: ignore[type-arg]
+    """Set on objects an intent or a site compiled (migration 0014): "intent:<id>" or
+    "site:<id>"; read-only through the API. Null: hand-written."""
+    return Column("generated_by", String(80), nullable=True)
+
+
 defined_sets = Table(
     "defined_sets",
     metadata,
@@ -38,6 +44,7 @@ defined_sets = Table(
     Column("name", String(63), nullable=False),
     Column("set_type", String(20), nullable=False),
     Column("members", JSON, nullable=False),
+    _generated_by(),
     UniqueConstraint("router_uuid", "name", name="uq_defined_set_name"),
 )
 
@@ -47,6 +54,7 @@ policies = Table(
     *_common(),
     Column("name", String(63), nullable=False),
     Column("statements", JSON, nullable=False),
+    _generated_by(),
     UniqueConstraint("router_uuid", "name", name="uq_policy_name"),
 )
 
@@ -60,6 +68,7 @@ policy_attachments = Table(
     Column("default_action", String(8), nullable=False),
     Column("neighbors", JSON, nullable=False),
     Column("priority", Integer, nullable=False),
+    _generated_by(),
     UniqueConstraint("router_uuid", "name", name="uq_attachment_name"),
 )
 

@@ -26,6 +26,11 @@ class FleetFile(BaseModel):
         description=f"at most {MAX_ROUTERS}; each with at most {MAX_PER_SECTION} neighbors, "
         "defined_sets, policies, attachments and announcements",
     )
+    sites: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=MAX_ROUTERS,
+        description="sites with their uplinks and intents (docs/intent.md)",
+    )
 
 
 class FleetRequest(Input):
@@ -52,6 +57,10 @@ class FleetResult(BaseModel):
     effects: list[str]
     applied: bool
     dry_run: bool
+    predictions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="plan only: per site and intent, the best path each router would use",
+    )
 
 
 def _document(body: FleetRequest) -> dict[str, Any]:

@@ -50,6 +50,20 @@ class Owned(Status):
     router: str
     router_name: str
     description: str
+    generated_by: str | None = Field(
+        default=None,
+        description="the intent or site that generated it (read-only here), e.g. "
+        "/v1/intents/ID; null: written by hand",
+    )
+
+    @field_validator("generated_by", mode="before")
+    @classmethod
+    def _pointer(cls, value: object) -> object:
+        """Stored as "intent:<id>" / "site:<id>"; shown as that object's path."""
+        if isinstance(value, str) and ":" in value:
+            kind, ident = value.split(":", 1)
+            return f"/v1/{kind}s/{ident}"
+        return value
 
 
 # --- defined sets ---------------------------------------------------------------------

@@ -1,0 +1,163 @@
+"""Bodies of /v1/sites, /v1/uplinks and /v1/intents. The objects' own fields are the
+domain's (sdwan.domain.intent), so the API and the fleet file accept the same."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from sdwan.api.schemas.common import Description, Input, Name
+from sdwan.domain.intent import (
+    Destination,
+    IntentSpec,
+    Preference,
+    ReturnPath,
+    SiteRouter,
+    SiteSpec,
+    Transport,
+    UplinkSpec,
+)
+from sdwan.domain.policy import PrefixMember
+
+SiteRef = Field(min_length=1, max_length=63, description="site id or name")
+
+
+class SiteCreate(SiteSpec):
+    project: Name | None = Field(
+        default=None, description="admins: its project (default: its first router's)"
+    )
+
+
+class SiteUpdate(Input):
+    routers: list[SiteRouter] | None = Field(default=None, max_length=64)
+    prefixes: list[PrefixMember] | None = Field(default=None, max_length=1000)
+    next_hop_self: bool | None = None
+    description: Description | None = None
+
+
+class SiteRouterPublic(BaseModel):
+    router: str
+    router_name: str
+    fib_agent: str | None
+
+
+class SitePublic(BaseModel):
+    id: str
+    project_id: str
+    name: str
+    routers: list[SiteRouterPublic]
+    prefixes: list[dict[str, Any]]
+    next_hop_self: bool
+    description: str
+    uplinks: list[str]
+    intents: list[str]
+    status: str = Field(description="of the policy objects the site generates (next hop self)")
+    status_detail: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str] = Field(default_factory=list)
+
+
+class UplinkCreate(UplinkSpec):
+    site: str = SiteRef
+
+
+class UplinkUpdate(Input):
+    transport: Transport | None = None
+    cost: int | None = Field(default=None, ge=0, le=65535)
+    bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
+    description: Description | None = None
+
+
+class UplinkPublic(BaseModel):
+    id: str
+    site: str
+    site_name: str
+    name: str
+    router: str
+    router_name: str
+    neighbor: str
+    transport: str
+    cost: int
+    bandwidth_mbps: int | None
+    description: str
+    used_by: list[str] = Field(description="intents naming it")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class IntentCreate(IntentSpec):
+    site: str = SiteRef
+
+
+class IntentUpdate(Input):
+    destination: Destination | None = None
+    prefer: Preference | None = None
+    return_path: ReturnPath | None = None
+    description: Description | None = None
+
+
+class Verification(BaseModel):
+    """The intent controller's last check (it follows the intent's changes within a
+    second or two; ``intent_version`` says which version it checked)."""
+
+    intent_version: int = Field(description="the intent's version this check was made for")
+    verdict: str = Field(description="VERIFIED, DEGRADED, VIOLATED, PENDING or UNKNOWN")
+    detail: str
+    since: datetime
+    checked_at: datetime
+    paths: list[dict[str, Any]] = Field(description="router by router, prefix by prefix")
+
+
+class GeneratedObject(BaseModel):
+    kind: str
+    id: str
+    router: str
+    router_name: str
+    name: str
+    status: str
+
+
+class IntentPublic(BaseModel):
+    id: str
+    site: str
+    site_name: str
+    name: str
+    destination: dict[str, Any]
+    prefer: list[list[str]] | str
+    tiers: list[list[str]] = Field(description="the tiers in force (prefer: cost resolved)")
+    return_path: dict[str, Any]
+    description: str
+    status: str = Field(description="of its generated policy objects on the routers")
+    status_detail: str
+    verification: Verification | None
+    generated: list[GeneratedObject]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PlanObjects(BaseModel):
+    router: str
+    changes: list[str] = Field(description="+ created, ~ changed, - deleted")
+    effects: list[str] = Field(description="what the BGP sessions see: soft resets only")
+
+
+class PlanPrediction(BaseModel):
+    verdict: str
+    detail: str
+    unreachable: dict[str, str]
+    paths: list[dict[str, Any]]
+
+
+class IntentPlan(BaseModel):
+    site: str
+    intent: str
+    action: str = Field(description="create, update or none")
+    objects: list[PlanObjects]
+    prediction: PlanPrediction

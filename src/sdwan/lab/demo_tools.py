@@ -1,0 +1,140 @@
+"""What the demos look at, through the orchestrator's CLI and inside the lab's
+namespaces: pings, traceroutes, a router's RIB, sessions, an intent's verdict, the
+kernel routes the FIB agent installed, an FRR router's BGP table. Every wait polls
+with a deadline."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from sdwan.lab.builder import LabRunner
+from sdwan.lab.frr import vtysh
+from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.polling import wait_for
+
+QUIET = False
+
+
+def say(text: str) -> None:
+    if not QUIET:
+        print(text, flush=True)
+
+
+def items_of(body: Any) -> list[dict[str, Any]]:
+    items = body.get("items", body) if isinstance(body, dict) else body
+    return list(items)
+
+
+class LabTools:
+    """Needs ``runner`` (the lab) and, once started, ``orch`` (the orchestrator)."""
+
+    runner: LabRunner
+    orch: OrchestratorProcess | None = None
+
+    def sdwan(self, *args: str, show: bool = True) -> str:
+        assert self.orch is not None
+        if show:
+            say("$ sdwan " + " ".join(args))
+        out = self.orch.cli(*args).stdout
+        if show and out.strip():
+            say(out.rstrip())
+        return out
+
+    def node_run(
+        self, node: str, argv: list[str], timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        return self.runner.ns(node).run(argv, check=False, timeout=timeout)
+
+    def ping(self, source: str, target: str, count: int = 1) -> bool:
+        argv = ["ping", "-n", "-c", str(count), "-W", "1", target]
+        return self.node_run(source, argv).returncode == 0
+
+    def traceroute(self, source: str, target: str, *, show: bool = True) -> list[str]:
+        out = self.node_run(source, ["traceroute", "-n", "-q", "3", "-w", "1", target]).stdout
+        if show:
+            say(f"$ sdwan lab exec {source} -- traceroute -n {target}")
+            say(out.rstrip())
+        hops = []
+        for line in out.splitlines()[1:]:
+            found = re.search(r"\d+\.\d+\.\d+\.\d+", line)  # first answer of the hop
+            hops.append(found.group(0) if found else "*")
+        return hops
+
+    def paths(self, router: str, prefix: str) -> list[dict[str, Any]]:
+        body = json.loads(
+            self.sdwan("rib", "show", router, "--prefix", prefix, "-o", "json", show=False)
+        )
+        found: list[dict[str, Any]] = []
+        for item in items_of(body):
+            found += item.get("paths", [item])
+        return found
+
+    def next_hops(self, router: str, prefix: str) -> list[str]:
+        return sorted(str(p.get("next_hop")) for p in self.paths(router, prefix))
+
+    def best_next_hop(self, router: str, prefix: str) -> str | None:
+        best = [p.get("next_hop") for p in self.paths(router, prefix) if p.get("best")]
+        return str(best[0]) if best else None
+
+    def neighbors(self) -> dict[str, dict[str, Any]]:
+        body = json.loads(self.sdwan("neighbor", "list", "-o", "json", show=False))
+        return {f"{n['router_name']}/{n['address']}": n for n in items_of(body)}
+
+    def sessions(self) -> dict[str, str]:
+        return {key: str(n.get("session")) for key, n in self.neighbors().items()}
+
+    def intent(self, ref: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(
+            self.sdwan("intent", "show", ref, "-o", "json", show=False)
+        )
+        return found
+
+    def verdict(self, ref: str) -> str | None:
+        state = self.intent(ref).get("verification") or {}
+        return state.get("verdict")
+
+    def wait_verdict(self, ref: str, verdict: str, timeout: float = 60) -> dict[str, Any]:
+        def reached() -> dict[str, Any] | None:
+            intent = self.intent(ref)
+            state = intent.get("verification") or {}
+            current = state.get("intent_version") == intent.get("version")
+            return state if current and state.get("verdict") == verdict else None
+
+        found: dict[str, Any] = self.wait(reached, f"intent {ref} {verdict}", timeout)
+        return found
+
+    def kernel_route(self, node: str, prefix: str) -> str | None:
+        """The gateway of the FIB agent's route (proto 186) in ``node``'s kernel."""
+        out = self.node_run(node, ["ip", "route", "show", prefix, "proto", "186"]).stdout
+        found = re.search(r"via (\S+)", out)
+        return found.group(1) if found else None
+
+    def frr_as_path(self, node: str, prefix: str) -> str:
+        """The AS path of an FRR router's best path to ``prefix``."""
+        out = vtysh(self.runner.lab.name(node), f"show ip bgp {prefix} json")
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return ""
+        paths = data.get("paths") or []
+        best = [p for p in paths if (p.get("bestpath") or {}).get("overall")] or paths
+        return str((best[0].get("aspath") or {}).get("string", "")) if best else ""
+
+    def wait(self, condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+        return wait_for(condition, timeout=timeout, what=what, interval=0.2)
+
+
+def outage(ping_output: str, since: float) -> float | None:
+    """Longest gap between consecutive replies after ``since`` (ping -D timestamps)."""
+    stamps = [float(m) for m in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", ping_output, re.M)]
+    before = [t for t in stamps if t <= since]
+    after = [t for t in stamps if t > since]
+    if not before or not after:
+        return None
+    points = [before[-1], *after]
+    return max(b - a for a, b in itertools.pairwise(points))

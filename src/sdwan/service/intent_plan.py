@@ -1,0 +1,216 @@
+"""``sdwan intent plan``: what an intent change would do, before it is made.
+
+The change runs through the same service calls as the real one, in a transaction that
+is thrown away (on SQLite: on a private in-memory copy of the desired state, so the
+database's write lock is never held), which gives the policy objects it would generate
+and the policies every router of the site would then have. The prediction then reads
+what the site's gobgpds hold now (adj-RIB-in) and runs it through those policies and
+gobgpd's decision process, router by router, next to the best path each uses today."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.intent_verdict import PathCheck
+from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
+from sdwan.domain.status import Status
+from sdwan.service import intent_observe
+from sdwan.service.intent_observe import FibReader, Observation, RibSources, SiteSnapshot
+from sdwan.service.intents import IntentService
+from sdwan.service.site_common import visible_site
+from sdwan.service.uow import UnitOfWork, reading, unit_of_work
+from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store.snapshot import desired_state_copy, sqlite_file
+
+
+@contextmanager
+def throwaway(engine: Engine) -> Iterator[UnitOfWork]:
+    """A unit of work whose writes are rolled back at the end."""
+    if sqlite_file(engine) is not None:
+        with desired_state_copy(engine) as copy, unit_of_work(copy, commit=False) as work:
+            yield work
+        return
+    with unit_of_work(engine, commit=False) as work:
+        yield work
+
+
+def _rows(conn: Connection, router_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """router -> "kind name" -> the generated row's compared content."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for router_id in router_ids:
+        rows = generated_repo.generated_rows(conn, router_id=router_id)
+        out[router_id] = {
+            f"{kind} {r['name']}": {k: v for k, v in r.items() if k in _CONTENT}
+            for kind, items in rows.items()
+            for r in items
+            if r["status"] != Status.PENDING_DELETE
+        }
+    return out
+
+
+_CONTENT = {"set_type", "members", "statements", "direction", "policies", "neighbors", "priority"}
+_KIND = {"sets": "defined set", "policies": "policy", "attachments": "attachment"}
+
+
+def object_changes(
+    before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    out = []
+    for key in sorted(set(before) | set(after)):
+        kind, name = key.split(" ", 1)
+        label = f"{_KIND[kind]} {name}"
+        if key not in before:
+            out.append(f"+ {label}")
+        elif key not in after:
+            out.append(f"- {label}")
+        elif before[key] != after[key]:
+            out.append(f"~ {label}")
+    return out
+
+
+def session_effects(
+    before: CompiledRouterPolicy | None, after: CompiledRouterPolicy, neighbors: list[str]
+) -> list[str]:
+    """What gobgpd's sessions see: a soft reset per direction whose policy changes."""
+    effects = []
+    for direction in DIRECTIONS:
+        old = before.assignments.get(direction) if before is not None else None
+        if old != after.assignments.get(direction):
+            way = "in" if direction == "import" else "out"
+            who = ", ".join(neighbors) or "no neighbors"
+            effects.append(f"{direction} policy changes: soft reset ({way}) of {who}")
+    return effects or ["no policy change on gobgpd"]
+
+
+class IntentPlanner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        intents: IntentService,
+        sources: RibSources,
+        fib: FibReader | None = None,
+    ) -> None:
+        self._engine = engine
+        self._intents = intents
+        self._sources = sources
+        self._fib = fib
+
+    def plan(self, principal: Principal, *, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The plan of creating (or, when the site has one of that name, changing) the
+        intent ``values`` describes. Nothing is changed."""
+        principal.require_write()
+        with throwaway(self._engine) as work:
+            conn = work.conn
+            site = visible_site(conn, principal, values["site"], field="site")
+            routers = [m.router_uuid for m in site.routers]
+            before = _rows(conn, routers)
+            policy_before = intent_observe.load_site(conn, site).policy
+            existing = intent_repo.child_by_name(
+                conn, kind="intent", site_id=site.id, name=values["name"]
+            )
+            if existing is None:
+                self._intents.create(principal, values=values)
+                action = "create"
+            else:
+                changes = {k: v for k, v in values.items() if k not in ("site", "name")}
+                self._intents.update(principal, existing.id, changes=changes, if_match=None)
+                action = "update"
+            after = _rows(conn, routers)
+            updated = intent_repo.get_site(conn, key=site.id)
+            assert updated is not None
+            snapshot = intent_observe.load_site(conn, updated)
+            names = repo.router_names(conn, router_ids=routers)
+            neighbors = {
+                r: sorted(n.address for n in repo.neighbors_of(conn, router_id=r)) for r in routers
+            }
+            target = intent_repo.child_by_name(
+                conn, kind="intent", site_id=site.id, name=values["name"]
+            )
+            assert target is not None
+        objects = []
+        for router_id in routers:
+            changed = object_changes(before.get(router_id, {}), after.get(router_id, {}))
+            if changed:
+                objects.append(
+                    {
+                        "router": names.get(router_id, router_id),
+                        "changes": changed,
+                        "effects": session_effects(
+                            policy_before.get(router_id),
+                            snapshot.policy[router_id],
+                            neighbors[router_id],
+                        ),
+                    }
+                )
+        observation = self._observe(snapshot)
+        return {
+            "site": site.name,
+            "intent": values["name"],
+            "action": action if objects else "none",
+            "objects": objects,
+            "prediction": _prediction(observation, target.id),
+        }
+
+    def current(self, principal: Principal, intent_id: str) -> dict[str, Any]:
+        """The intent as it stands: the prediction from what the routers hold now,
+        next to the best path each really uses."""
+        with reading(self._engine) as conn:
+            intent, site = self._intents.visible(conn, principal, intent_id)
+            snapshot = intent_observe.load_site(conn, site)
+        observation = intent_observe.observe(snapshot, self._sources, fib=self._fib)
+        return {
+            "site": site.name,
+            "intent": intent.name,
+            "action": "none",
+            "objects": [],
+            "prediction": _prediction(observation, intent.id),
+        }
+
+    def _observe(self, snapshot: SiteSnapshot) -> Observation:
+        observation = intent_observe.observe(snapshot, self._sources, fib=None)
+        intent_observe.recheck(observation, compare=False)
+        return observation
+
+    def snapshot_for(self, conn: Connection, site_key: str) -> SiteSnapshot | None:
+        """For the fleet plan: the site as the (throwaway) transaction has it."""
+        site = intent_repo.get_site(conn, key=site_key)
+        return intent_observe.load_site(conn, site) if site is not None else None
+
+    def predict(self, snapshot: SiteSnapshot) -> list[dict[str, Any]]:
+        observation = self._observe(snapshot)
+        return [
+            {"intent": intent.name, **_prediction(observation, intent.id)}
+            for intent in snapshot.site.intents
+        ]
+
+
+def _path(check: PathCheck, observation: Observation, router_ids: dict[str, str]) -> dict[str, Any]:
+    data = asdict(check)
+    current = observation.actual.get((router_ids.get(check.router, ""), check.prefix))
+    data["current"] = (
+        {"neighbor": current.neighbor, "next_hop": current.next_hop, "uplink": current.uplink}
+        if current is not None and current.present
+        else None
+    )
+    best = check.predicted.get("neighbor")
+    data["moves"] = data["current"] is not None and data["current"]["neighbor"] != best
+    data.pop("actual", None)
+    return data
+
+
+def _prediction(observation: Observation, intent_id: str) -> dict[str, Any]:
+    check = observation.checks[intent_id]
+    router_ids = {t.name: t.id for t in observation.snapshot.routers}
+    return {
+        "verdict": str(check.verdict),
+        "detail": check.detail,
+        "unreachable": observation.unreachable,
+        "paths": [_path(p, observation, router_ids) for p in check.paths],
+    }

@@ -1,0 +1,284 @@
+"""Path intents: per site and destination, which uplinks in which order, and how the
+return direction is shaped. A write compiles the site's intents into policy objects in
+the same transaction; the intent's status follows those objects on the routers, its
+verdict comes from the intent controller (verify/)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.intent import ReturnPath, strip_none
+from sdwan.domain.intent_compile import tiers_of
+from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
+from sdwan.service import intent_sync
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.site_common import emit, generated_summary, status_of, visible_site
+from sdwan.service.uow import reading, unit_of_work
+from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord
+
+UPDATABLE = ("destination", "prefer", "return_path", "description")
+
+
+@dataclass(frozen=True)
+class IntentInfo:
+    record: IntentRecord
+    site_name: str
+    destination: dict[str, Any]  # public form: a site by name
+    tiers: builtins.list[builtins.list[str]]  # resolved ("cost": from the uplinks' costs)
+    status: str
+    status_detail: str
+    state: IntentStateRecord | None
+    generated: builtins.list[dict[str, Any]] = field(default_factory=list)
+
+
+class IntentService:
+    def __init__(
+        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
+    ) -> None:
+        self._engine = engine
+        self._notifier = notifier
+        self._events = events or NoEvents()
+
+    # --- reads -----------------------------------------------------------------
+
+    def info(self, conn: Connection, intent: IntentRecord, site: SiteRecord) -> IntentInfo:
+        rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
+        status, detail = status_of(rows, intent.version)
+        names = repo.router_names(conn, router_ids=sorted({r["router_uuid"] for r in rows}))
+        view = intent_sync.site_view(conn, site)
+        return IntentInfo(
+            intent,
+            site.name,
+            public_destination(conn, intent.destination),
+            tiers_of(intent_sync.intent_view(conn, intent), view.uplinks),
+            status,
+            detail,
+            intent_repo.states_of(conn, intent_ids=[intent.id]).get(intent.id),
+            generated_summary(rows, names),
+        )
+
+    def visible(
+        self, conn: Connection, principal: Principal, ident: str
+    ) -> tuple[IntentRecord, SiteRecord]:
+        intent = intent_repo.get_child(conn, kind="intent", child_id=ident)
+        if intent is None:
+            raise NotFound(f"intent {ident!r} not found")
+        try:
+            return intent, visible_site(conn, principal, intent.site_id)
+        except NotFound:
+            raise NotFound(f"intent {ident!r} not found") from None
+
+    def get(self, principal: Principal, ident: str) -> IntentInfo:
+        with reading(self._engine) as conn:
+            return self.info(conn, *self.visible(conn, principal, ident))
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filters: dict[str, Any],
+        sort: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[IntentInfo]:
+        filters = dict(filters)
+        with reading(self._engine) as conn:
+            if "site" in filters:
+                filters["site_id"] = visible_site(
+                    conn, principal, filters.pop("site"), field="site"
+                ).id
+            rows, total = intent_repo.list_children(
+                conn,
+                kind="intent",
+                project_id=principal.project_id,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+            )
+            sites = intent_repo.sites_by_ids(conn, ids=sorted({i.site_id for i in rows}))
+            return Page([self.info(conn, i, sites[i.site_id]) for i in rows], total, limit, offset)
+
+    # --- writes ----------------------------------------------------------------
+
+    def create(self, principal: Principal, *, values: Mapping[str, Any]) -> IntentInfo:
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            site = visible_site(conn, principal, values["site"], field="site")
+            if intent_repo.child_by_name(conn, kind="intent", site_id=site.id, name=values["name"]):
+                raise Conflict(
+                    f"name: site {site.name} already has an intent {values['name']!r}", field="name"
+                )
+            fields = self._checked(conn, principal, site, values, None)
+            stamp = repo.now()
+            row = {
+                "id": repo.new_id(),
+                "site_id": site.id,
+                "name": values["name"],
+                **fields,
+                "version": 1,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            try:
+                intent_repo.insert_child(conn, kind="intent", values=row)
+            except IntegrityError:
+                raise Conflict(f"intent {values['name']!r} was created concurrently") from None
+            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
+            intent = intent_repo.get_child(conn, kind="intent", child_id=row["id"])
+            emit(
+                self._events,
+                RESOURCE_CREATED,
+                "intent",
+                intent.id,
+                site,
+                f"intent {site.name}/{intent.name}",
+                version=1,
+                key=intent.name,
+            )
+            return self.info(conn, intent, site)
+
+    def update(
+        self, principal: Principal, ident: str, *, changes: Mapping[str, Any], if_match: int | None
+    ) -> Written[IntentInfo]:
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            intent, site = self.visible(conn, principal, ident)
+            check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
+            for fixed in ("name", "site"):
+                if fixed in changes:
+                    raise InvalidInput(
+                        f"{fixed}: cannot be changed; delete and create instead", field=fixed
+                    )
+            merged = {**_as_values(intent), **{k: v for k, v in changes.items() if k in UPDATABLE}}
+            fields = self._checked(conn, principal, site, merged, intent)
+            values = {k: v for k, v in fields.items() if getattr(intent, k) != v}
+            if not values:
+                return Written(self.info(conn, intent, site))
+            if not intent_repo.update_child(
+                conn,
+                kind="intent",
+                child_id=intent.id,
+                expected_version=intent.version,
+                values=values,
+            ):
+                raise Conflict(f"intent {intent.name} changed concurrently; retry")
+            done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
+            updated = intent_repo.get_child(conn, kind="intent", child_id=intent.id)
+            emit(
+                self._events,
+                RESOURCE_UPDATED,
+                "intent",
+                intent.id,
+                site,
+                f"intent {site.name}/{intent.name}",
+                version=updated.version,
+                changed=values,
+                key=intent.name,
+            )
+            routers = repo.router_names(conn, router_ids=list(done))
+            warnings = [
+                f"policy on {routers.get(r, r)} changes: soft reset of its neighbors, "
+                "no session reset"
+                for r in sorted(done)
+            ]
+            return Written(self.info(conn, updated, site), warnings)
+
+    def delete(self, principal: Principal, ident: str, *, if_match: int | None) -> IntentInfo:
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            intent, site = self.visible(conn, principal, ident)
+            check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
+            info = self.info(conn, intent, site)
+            intent_repo.delete_child(conn, kind="intent", child_id=intent.id)
+            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
+            emit(
+                self._events,
+                RESOURCE_DELETED,
+                "intent",
+                intent.id,
+                site,
+                f"intent {site.name}/{intent.name}",
+                version=intent.version,
+                key=intent.name,
+            )
+            return info
+
+    # --- rules -----------------------------------------------------------------
+
+    def _checked(
+        self,
+        conn: Connection,
+        principal: Principal,
+        site: SiteRecord,
+        values: Mapping[str, Any],
+        current: IntentRecord | None,
+    ) -> dict[str, Any]:
+        """The stored fields; InvalidInput/Conflict naming the field otherwise."""
+        destination = strip_none(dict(values["destination"]))
+        if destination["type"] == "site" and "site" in destination:  # else: as stored
+            target = visible_site(
+                conn, principal, destination.pop("site"), field="destination.site"
+            )
+            if target.id == site.id:
+                raise InvalidInput(
+                    "destination.site: a site cannot be its own destination",
+                    field="destination.site",
+                )
+            destination = {"type": "site", "site_id": target.id}
+        prefer = values["prefer"]
+        if isinstance(prefer, list):
+            known = {u.name for u in intent_repo.children_of(conn, kind="uplink", site_id=site.id)}
+            for i, tier in enumerate(prefer):
+                for j, name in enumerate(tier):
+                    if name not in known:
+                        raise InvalidInput(
+                            f"prefer[{i}][{j}]: site {site.name} has no uplink {name!r}",
+                            field=f"prefer[{i}][{j}]",
+                        )
+        return_path = dict(values.get("return_path") or ReturnPath().model_dump(mode="json"))
+        if ReturnPath.model_validate(return_path).shapes():
+            for other in intent_repo.children_of(conn, kind="intent", site_id=site.id):
+                if (current is None or other.id != current.id) and ReturnPath.model_validate(
+                    other.return_path
+                ).shapes():
+                    raise Conflict(
+                        f"return_path: intent {other.name} already shapes how site {site.name} "
+                        "is reached; one intent per site may",
+                        field="return_path",
+                    )
+        return {
+            "destination": destination,
+            "prefer": prefer,
+            "return_path": return_path,
+            "description": values.get("description", ""),
+        }
+
+
+def _as_values(intent: IntentRecord) -> dict[str, Any]:
+    return {
+        "destination": intent.destination,
+        "prefer": intent.prefer,
+        "return_path": intent.return_path,
+        "description": intent.description,
+    }
+
+
+def public_destination(conn: Connection, destination: Mapping[str, Any]) -> dict[str, Any]:
+    if destination["type"] == "site":
+        other = intent_repo.get_site(conn, key=destination["site_id"])
+        return {"type": "site", "site": other.name if other else destination["site_id"]}
+    return dict(destination)

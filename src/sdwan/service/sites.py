@@ -1,0 +1,317 @@
+"""Sites: a group of routers and the prefixes they own. Writes regenerate the policy
+objects of the site's routers in the same transaction (service/intent_sync.py)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from sdwan.auth.principal import Principal
+from sdwan.domain.api_address import parse_api_address
+from sdwan.domain.intent import strip_none
+from sdwan.domain.status import Status
+from sdwan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
+from sdwan.service import intent_sync
+from sdwan.service.api_addresses import AddressPolicy, resolve_api_address
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.site_common import derived_status, emit, visible_site
+from sdwan.service.uow import reading, unit_of_work
+from sdwan.store import identity_repo, intent_repo, repo
+from sdwan.store.intent_repo import SiteMember, SiteRecord
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    record: SiteRecord
+    router_names: dict[str, str]
+    status: str
+    status_detail: str
+    uplinks: builtins.list[str] = field(default_factory=list)
+    intents: builtins.list[str] = field(default_factory=list)
+
+
+class SiteService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        notifier: ChangeNotifier,
+        addresses: AddressPolicy,
+        events: EventSink | None = None,
+    ) -> None:
+        """``notifier`` and ``events`` must defer to the commit (runtime wraps them)."""
+        self._engine = engine
+        self._notifier = notifier
+        self._addresses = addresses
+        self._events = events or NoEvents()
+
+    # --- reads -----------------------------------------------------------------
+
+    def info(self, conn: Connection, site: SiteRecord) -> SiteInfo:
+        names = repo.router_names(conn, router_ids=[m.router_uuid for m in site.routers])
+        status, detail = derived_status(conn, f"site:{site.id}", site.version)
+        uplinks = intent_repo.children_of(conn, kind="uplink", site_id=site.id)
+        intents = intent_repo.children_of(conn, kind="intent", site_id=site.id)
+        return SiteInfo(
+            site, names, status, detail, [u.name for u in uplinks], [i.name for i in intents]
+        )
+
+    def get(self, principal: Principal, key: str) -> SiteInfo:
+        with reading(self._engine) as conn:
+            return self.info(conn, visible_site(conn, principal, key))
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filters: dict[str, Any],
+        sort: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[SiteInfo]:
+        with reading(self._engine) as conn:
+            rows, total = intent_repo.list_sites(
+                conn,
+                project_id=principal.project_id,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+            )
+            return Page([self.info(conn, s) for s in rows], total, limit, offset)
+
+    # --- writes ----------------------------------------------------------------
+
+    def create(self, principal: Principal, *, values: Mapping[str, Any]) -> SiteInfo:
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            if intent_repo.get_site(conn, key=values["name"]) is not None:
+                raise Conflict(f"name: a site {values['name']!r} already exists", field="name")
+            project = self._project(conn, principal, values)
+            members = self._members(conn, principal, project, values.get("routers", []), None)
+            stamp = repo.now()
+            row = {
+                "id": repo.new_id(),
+                "project_id": project,
+                "name": values["name"],
+                "prefixes": strip_none(values.get("prefixes", [])),
+                "next_hop_self": values.get("next_hop_self", True),
+                "description": values.get("description", ""),
+                "version": 1,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            try:
+                intent_repo.insert_site(conn, values=row, members=members)
+            except IntegrityError:
+                raise Conflict(f"a site {values['name']!r} was created concurrently") from None
+            intent_sync.sync(conn, self._notifier, site_ids=[row["id"]])
+            site = intent_repo.get_site(conn, key=row["id"])
+            assert site is not None
+            emit(
+                self._events,
+                RESOURCE_CREATED,
+                "site",
+                site.id,
+                site,
+                f"site {site.name}",
+                version=1,
+            )
+            return self.info(conn, site)
+
+    def update(
+        self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
+    ) -> Written[SiteInfo]:
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            site = visible_site(conn, principal, key)
+            check_version(kind="site", key=key, current=site.version, if_match=if_match)
+            if "name" in changes and changes["name"] != site.name:
+                raise InvalidInput("name: cannot be changed; create a new site", field="name")
+            values = {
+                k: strip_none(v)
+                for k, v in changes.items()
+                if k in ("prefixes", "next_hop_self", "description")
+            }
+            values = {k: v for k, v in values.items() if getattr(site, k) != v}
+            left: builtins.list[str] = []
+            members = list(site.routers)
+            if "routers" in changes:
+                members = self._members(conn, principal, site.project_id, changes["routers"], site)
+                kept = {m.router_uuid for m in members}
+                left = [m.router_uuid for m in site.routers if m.router_uuid not in kept]
+                self._check_uplinks_kept(conn, site, left)
+            membership_changed = tuple(members) != site.routers
+            if not values and not membership_changed:
+                return Written(self.info(conn, site))
+            if not intent_repo.update_site(
+                conn, site_id=site.id, expected_version=site.version, values=values
+            ):
+                raise Conflict(f"site {site.name} changed concurrently; retry")
+            if membership_changed:
+                intent_repo.set_members(conn, site_id=site.id, members=members)
+            changes_done = intent_sync.sync(
+                conn, self._notifier, site_ids=[site.id], left_routers=left
+            )
+            updated = intent_repo.get_site(conn, key=site.id)
+            assert updated is not None
+            fields = [*values, *(["routers"] if membership_changed else [])]
+            emit(
+                self._events,
+                RESOURCE_UPDATED,
+                "site",
+                site.id,
+                updated,
+                f"site {site.name}",
+                version=updated.version,
+                changed=fields,
+            )
+            warnings = [
+                f"{len(c)} generated policy change(s) on {r}" for r, c in changes_done.items()
+            ]
+            return Written(self.info(conn, updated), warnings)
+
+    def delete(self, principal: Principal, key: str, *, if_match: int | None) -> SiteInfo:
+        """Removes the site with its uplinks and intents; their policy objects are
+        marked for deletion on the routers (soft resets, no session reset)."""
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            site = visible_site(conn, principal, key)
+            check_version(kind="site", key=key, current=site.version, if_match=if_match)
+            towards = intent_repo.intents_towards(conn, site_id=site.id)
+            if towards:
+                names = ", ".join(sorted(i.name for i in towards))
+                raise Conflict(
+                    f"site {site.name} is the destination of intent(s) {names}; change or "
+                    "delete them first"
+                )
+            info = self.info(conn, site)
+            intent_repo.delete_site(conn, site_id=site.id)
+            intent_sync.sync(
+                conn,
+                self._notifier,
+                site_ids=[],
+                left_routers=[m.router_uuid for m in site.routers],
+            )
+            emit(
+                self._events,
+                RESOURCE_DELETED,
+                "site",
+                site.id,
+                site,
+                f"site {site.name}",
+                version=site.version,
+            )
+            return info
+
+    # --- rules -----------------------------------------------------------------
+
+    def _project(self, conn: Connection, principal: Principal, values: Mapping[str, Any]) -> str:
+        wanted = values.get("project")
+        if wanted is None:
+            if principal.project_id is not None:
+                return principal.project_id
+            first = values.get("routers") or []
+            router = repo.get_router(conn, key=first[0]["router"]) if first else None
+            return router.project_id if router is not None else principal.write_project
+        if not principal.is_admin and wanted != principal.project_id:
+            raise PermissionDenied(
+                f"{principal.name} may create sites only in project {principal.project_id}"
+            )
+        if not identity_repo.project_exists(conn, str(wanted)):
+            raise InvalidInput(f"project: no project {wanted!r}", field="project")
+        return str(wanted)
+
+    def _members(
+        self,
+        conn: Connection,
+        principal: Principal,
+        project: str,
+        entries: builtins.list[Mapping[str, Any]],
+        site: SiteRecord | None,
+    ) -> builtins.list[SiteMember]:
+        members: builtins.list[SiteMember] = []
+        for index, entry in enumerate(entries):
+            where = f"routers[{index}]"
+            key = entry["router"]
+            try:
+                router = visible(principal, repo.get_router(conn, key=key), key)
+            except NotFound:
+                raise InvalidInput(
+                    f"{where}.router: no router {key!r}", field=f"{where}.router"
+                ) from None
+            if router.status == Status.PENDING_DELETE:
+                raise Conflict(
+                    f"{where}.router: router {router.name} is being deleted",
+                    field=f"{where}.router",
+                )
+            if router.project_id != project:
+                raise InvalidInput(
+                    f"{where}.router: router {router.name} is in project {router.project_id}, "
+                    f"the site in {project}",
+                    field=f"{where}.router",
+                )
+            if any(m.router_uuid == router.id for m in members):
+                raise InvalidInput(
+                    f"{where}.router: {router.name} is listed twice", field=f"{where}.router"
+                )
+            other = intent_repo.site_of_router(conn, router_id=router.id)
+            if other is not None and (site is None or other != site.id):
+                found = intent_repo.get_site(conn, key=other)
+                raise Conflict(
+                    f"{where}.router: router {router.name} is already in site "
+                    f"{found.name if found else other}",
+                    field=f"{where}.router",
+                )
+            members.append(
+                SiteMember(router.id, self._fib(conn, project, entry.get("fib_agent"), where))
+            )
+        return members
+
+    def _fib(self, conn: Connection, project: str, address: str | None, where: str) -> str | None:
+        """A FIB agent status address: a unix socket the admins' allowlists permit."""
+        if address is None:
+            return None
+        field_name = f"{where}.fib_agent"
+        try:
+            canonical = resolve_api_address(address)
+            unix = parse_api_address(canonical).is_unix
+        except ValueError as exc:
+            raise InvalidInput(f"{field_name}: {exc}", field=field_name) from None
+        if not unix:
+            raise InvalidInput(
+                f"{field_name}: the FIB agent's status is read over a unix socket "
+                "(unix:///path) only",
+                field=field_name,
+            )
+        self._addresses.check(
+            canonical,
+            identity_repo.project_allowlist(conn, project),
+            project=project,
+            field=field_name,
+        )
+        return canonical
+
+    def _check_uplinks_kept(
+        self, conn: Connection, site: SiteRecord, left: builtins.list[str]
+    ) -> None:
+        for uplink in intent_repo.children_of(conn, kind="uplink", site_id=site.id):
+            if uplink.router_uuid in left:
+                name = repo.router_names(conn, router_ids=[uplink.router_uuid]).get(
+                    uplink.router_uuid
+                )
+                raise Conflict(
+                    f"routers: router {name} carries uplink {uplink.name} of site {site.name}; "
+                    "delete the uplink first",
+                    field="routers",
+                )

@@ -1,0 +1,339 @@
+"""Data access for sites, uplinks and intents: typed records, keyword-only arguments;
+callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
+
+from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
+from sdwan.store.listing import list_rows
+from sdwan.store.repo import now
+
+
+@dataclass(frozen=True)
+class SiteMember:
+    router_uuid: str
+    fib_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    id: str
+    project_id: str
+    name: str
+    prefixes: list[dict[str, Any]]
+    next_hop_self: bool
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    routers: tuple[SiteMember, ...] = ()
+
+
+@dataclass(frozen=True)
+class UplinkRecord:
+    id: str
+    site_id: str
+    name: str
+    router_uuid: str
+    neighbor_address: str
+    transport: str
+    cost: int
+    bandwidth_mbps: int | None
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    id: str
+    site_id: str
+    name: str
+    destination: dict[str, Any]
+    prefer: list[list[str]] | str
+    return_path: dict[str, Any]
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class IntentStateRecord:
+    intent_id: str
+    intent_version: int
+    verdict: str
+    detail: str
+    since: datetime
+    checked_at: datetime
+    paths: list[dict[str, Any]]
+
+
+def _record(cls: Any, row: Any) -> Any:
+    return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
+
+
+# --- sites ---------------------------------------------------------------------------
+
+
+def _members(conn: Connection, site_ids: Sequence[str]) -> dict[str, tuple[SiteMember, ...]]:
+    found: dict[str, list[SiteMember]] = {i: [] for i in site_ids}
+    if site_ids:
+        rows = conn.execute(
+            select(site_routers)
+            .where(site_routers.c.site_id.in_(list(site_ids)))
+            .order_by(site_routers.c.position)
+        ).mappings()
+        for row in rows:
+            found[row["site_id"]].append(SiteMember(row["router_uuid"], row["fib_agent"]))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _sites(conn: Connection, rows: Sequence[Any]) -> list[SiteRecord]:
+    members = _members(conn, [r["id"] for r in rows])
+    return [_record(SiteRecord, {**r, "routers": members[r["id"]]}) for r in rows]
+
+
+def insert_site(
+    conn: Connection, *, values: Mapping[str, Any], members: Sequence[SiteMember]
+) -> None:
+    conn.execute(insert(sites), [dict(values)])
+    set_members(conn, site_id=values["id"], members=members)
+
+
+def set_members(conn: Connection, *, site_id: str, members: Sequence[SiteMember]) -> None:
+    conn.execute(delete(site_routers).where(site_routers.c.site_id == site_id))
+    if members:
+        conn.execute(
+            insert(site_routers),
+            [
+                {
+                    "site_id": site_id,
+                    "router_uuid": m.router_uuid,
+                    "position": i,
+                    "fib_agent": m.fib_agent,
+                }
+                for i, m in enumerate(members)
+            ],
+        )
+
+
+def get_site(conn: Connection, *, key: str) -> SiteRecord | None:
+    """By id or by name."""
+    row = conn.execute(select(sites).where(or_(sites.c.id == key, sites.c.name == key))).mappings()
+    found = row.first()
+    return _sites(conn, [found])[0] if found else None
+
+
+def sites_by_ids(conn: Connection, *, ids: Sequence[str]) -> dict[str, SiteRecord]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(sites).where(sites.c.id.in_(list(ids)))).mappings().all()
+    return {s.id: s for s in _sites(conn, rows)}
+
+
+def all_site_ids(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute(select(sites.c.id).order_by(sites.c.name))]
+
+
+def site_of_router(conn: Connection, *, router_id: str) -> str | None:
+    row = conn.execute(
+        select(site_routers.c.site_id).where(site_routers.c.router_uuid == router_id)
+    ).first()
+    return str(row[0]) if row else None
+
+
+def sites_of_routers(conn: Connection, *, router_ids: Sequence[str]) -> dict[str, str]:
+    """Router uuid -> site id, for the routers that are in a site."""
+    if not router_ids:
+        return {}
+    rows = conn.execute(
+        select(site_routers.c.router_uuid, site_routers.c.site_id).where(
+            site_routers.c.router_uuid.in_(list(router_ids))
+        )
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def list_sites(
+    conn: Connection,
+    *,
+    project_id: str | None,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[SiteRecord], int]:
+    where: list[ColumnElement[bool]] = [sites.c[k] == v for k, v in filters.items()]
+    if project_id is not None:
+        where.append(sites.c.project_id == project_id)
+    columns = {"name": sites.c.name, "created_at": sites.c.created_at}
+    rows, total = list_rows(
+        conn,
+        sites,
+        where=where,
+        sort=sort,
+        sortable=columns,
+        default_sort="name",
+        limit=limit,
+        offset=offset,
+    )
+    return _sites(conn, rows), total
+
+
+def update_site(
+    conn: Connection, *, site_id: str, expected_version: int, values: Mapping[str, Any]
+) -> bool:
+    result = conn.execute(
+        update(sites)
+        .where(sites.c.id == site_id, sites.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now())
+    )
+    return result.rowcount == 1
+
+
+def delete_site(conn: Connection, *, site_id: str) -> None:
+    """Its members, uplinks, intents and their state go with it (ON DELETE CASCADE;
+    removed explicitly too, for connections without foreign keys)."""
+    ids = [r[0] for r in conn.execute(select(intents.c.id).where(intents.c.site_id == site_id))]
+    if ids:
+        conn.execute(delete(intent_state).where(intent_state.c.intent_id.in_(ids)))
+    for table in (intents, uplinks, site_routers):
+        conn.execute(delete(table).where(table.c.site_id == site_id))
+    conn.execute(delete(sites).where(sites.c.id == site_id))
+
+
+# --- uplinks and intents (children of a site) -----------------------------------------
+
+
+def insert_child(conn: Connection, *, kind: str, values: Mapping[str, Any]) -> None:
+    conn.execute(insert(_CHILD[kind]), [dict(values)])
+
+
+def get_child(conn: Connection, *, kind: str, child_id: str) -> Any:
+    table = _CHILD[kind]
+    row = conn.execute(select(table).where(table.c.id == child_id)).mappings().first()
+    return _record(_RECORD[kind], row) if row else None
+
+
+def child_by_name(conn: Connection, *, kind: str, site_id: str, name: str) -> Any:
+    table = _CHILD[kind]
+    row = (
+        conn.execute(select(table).where(table.c.site_id == site_id, table.c.name == name))
+        .mappings()
+        .first()
+    )
+    return _record(_RECORD[kind], row) if row else None
+
+
+def children_of(conn: Connection, *, kind: str, site_id: str) -> list[Any]:
+    table = _CHILD[kind]
+    rows = conn.execute(
+        select(table).where(table.c.site_id == site_id).order_by(table.c.name)
+    ).mappings()
+    return [_record(_RECORD[kind], r) for r in rows]
+
+
+def list_children(
+    conn: Connection,
+    *,
+    kind: str,
+    project_id: str | None,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    table = _CHILD[kind]
+    where: list[ColumnElement[bool]] = [table.c[k] == v for k, v in filters.items()]
+    if project_id is not None:
+        where.append(
+            table.c.site_id.in_(select(sites.c.id).where(sites.c.project_id == project_id))
+        )
+    columns = {"name": table.c.name, "site": table.c.site_id, "created_at": table.c.created_at}
+    if kind == "uplink":
+        columns["cost"] = table.c.cost
+    rows, total = list_rows(
+        conn,
+        table,
+        where=where,
+        sort=sort,
+        sortable=columns,
+        default_sort="site,name",
+        limit=limit,
+        offset=offset,
+    )
+    return [_record(_RECORD[kind], r) for r in rows], total
+
+
+def update_child(
+    conn: Connection, *, kind: str, child_id: str, expected_version: int, values: Mapping[str, Any]
+) -> bool:
+    table = _CHILD[kind]
+    result = conn.execute(
+        update(table)
+        .where(table.c.id == child_id, table.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=now())
+    )
+    return result.rowcount == 1
+
+
+def delete_child(conn: Connection, *, kind: str, child_id: str) -> None:
+    if kind == "intent":
+        conn.execute(delete(intent_state).where(intent_state.c.intent_id == child_id))
+    table = _CHILD[kind]
+    conn.execute(delete(table).where(table.c.id == child_id))
+
+
+def uplink_on(conn: Connection, *, router_id: str, address: str) -> UplinkRecord | None:
+    row = (
+        conn.execute(
+            select(uplinks).where(
+                uplinks.c.router_uuid == router_id, uplinks.c.neighbor_address == address
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _record(UplinkRecord, row) if row else None
+
+
+def intents_towards(conn: Connection, *, site_id: str) -> list[IntentRecord]:
+    """Intents of other sites whose destination is this site."""
+    rows = conn.execute(select(intents)).mappings()
+    return [
+        _record(IntentRecord, r)
+        for r in rows
+        if r["destination"].get("site_id") == site_id and r["site_id"] != site_id
+    ]
+
+
+# --- verification state ---------------------------------------------------------------
+
+
+def states_of(conn: Connection, *, intent_ids: Sequence[str]) -> dict[str, IntentStateRecord]:
+    if not intent_ids:
+        return {}
+    rows = conn.execute(
+        select(intent_state).where(intent_state.c.intent_id.in_(list(intent_ids)))
+    ).mappings()
+    return {r["intent_id"]: _record(IntentStateRecord, r) for r in rows}
+
+
+def write_state(conn: Connection, *, state: IntentStateRecord) -> None:
+    """Insert or replace; an intent deleted meanwhile is left alone."""
+    if conn.execute(select(intents.c.id).where(intents.c.id == state.intent_id)).first() is None:
+        return
+    conn.execute(delete(intent_state).where(intent_state.c.intent_id == state.intent_id))
+    conn.execute(insert(intent_state), [dict(state.__dict__)])
+
+
+_CHILD = {"uplink": uplinks, "intent": intents}
+_RECORD: dict[str, Any] = {"uplink": UplinkRecord, "intent": IntentRecord}

@@ -1,0 +1,1 @@
+"""Intent verification: the controller that keeps intents compiled and checked."""
