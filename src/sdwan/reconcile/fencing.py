@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]
 
-# BgpSpeaker methods that change gobgpd (everything else only reads)
-WRITES = dry_speaker.WRITES | {"add_peers"}
+# BgpSpeaker methods that change gobgpd: SpeakerWrites' (everything else only reads)
+WRITES = dry_speaker.WRITES
 
 
 class LeaseLost(Exception):
