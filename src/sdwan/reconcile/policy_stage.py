@@ -8,13 +8,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table
 
-from sdwan.domain.policy import SetType, Statement
-from sdwan.domain.policy_compile import (
-    DIRECTIONS,
-    AttachmentSpec,
-    SetSpec,
-    compile_router_policy,
-)
+from sdwan.domain.policy_compile import DIRECTIONS
+from sdwan.domain.policy_rows import compile_rows
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
@@ -77,27 +72,11 @@ def run_policy_stage(
     ERROR with its reason). SpeakerUnreachable propagates: the pass failed."""
     rows = _load(engine, router.id, POLICY_OBJECTS)
     try:
-        compiled = compile_router_policy(
+        compiled = compile_rows(  # as the intent planner compiles them: one way
             asn=router.asn,
-            sets=[
-                SetSpec(r["name"], SetType(r["set_type"]), tuple(r["members"]))
-                for r in _live(rows["defined_sets"])
-            ],
-            policies={
-                r["name"]: [Statement.model_validate(s) for s in r["statements"]]
-                for r in _live(rows["policies"])
-            },
-            attachments=[
-                AttachmentSpec(
-                    r["name"],
-                    r["direction"],
-                    tuple(r["policies"]),
-                    r["default_action"],
-                    tuple(r["neighbors"]),
-                    r["priority"],
-                )
-                for r in _live(rows["policy_attachments"])
-            ],
+            sets=_live(rows["defined_sets"]),
+            policies=_live(rows["policies"]),
+            attachments=_live(rows["policy_attachments"]),
         )
         if not _pending(rows):
             probe = RecordingSpeaker(speaker)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select
 
+from sdwan.store.children import update_row
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
 from sdwan.store.listing import list_rows
-from sdwan.store.repo import now
 
 
 @dataclass(frozen=True)
@@ -191,12 +191,7 @@ def list_sites(
 def update_site(
     conn: Connection, *, site_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
-    result = conn.execute(
-        update(sites)
-        .where(sites.c.id == site_id, sites.c.version == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=now())
-    )
-    return result.rowcount == 1
+    return update_row(conn, sites, row_id=site_id, expected_version=expected_version, values=values)
 
 
 def delete_site(conn: Connection, *, site_id: str) -> None:
@@ -276,13 +271,9 @@ def list_children(
 def update_child(
     conn: Connection, *, kind: str, child_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
-    table = _CHILD[kind]
-    result = conn.execute(
-        update(table)
-        .where(table.c.id == child_id, table.c.version == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=now())
+    return update_row(
+        conn, _CHILD[kind], row_id=child_id, expected_version=expected_version, values=values
     )
-    return result.rowcount == 1
 
 
 def delete_child(conn: Connection, *, kind: str, child_id: str) -> None:
