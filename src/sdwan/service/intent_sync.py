@@ -23,6 +23,7 @@ from sdwan.domain.intent_compile import (
 from sdwan.domain.status import Status
 from sdwan.service.common import ChangeNotifier
 from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store.db import INTENT_SYNC_LOCK, one_at_a_time
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import RouterRecord
 
@@ -111,7 +112,13 @@ def sync(
     """Bring the generated rows of these sites' routers (and of ``left_routers``, which
     just left a site: theirs are removed) up to date; also the sites whose intents
     point at these. Tells the reconciler about every router whose rows changed.
-    Returns router uuid -> the changes."""
+    Returns router uuid -> the changes.
+
+    On PostgreSQL one sync runs at a time (until its transaction ends): each statement
+    of a READ COMMITTED transaction sees the latest commits, so a sync running beside
+    the transaction that adds an intent could read the site before the intent and the
+    generated rows after it, and mark the new intent's rows for deletion."""
+    one_at_a_time(conn, INTENT_SYNC_LOCK)
     pending = list(dict.fromkeys(site_ids))
     for site_id in list(pending):
         for other in intent_repo.intents_towards(conn, site_id=site_id):

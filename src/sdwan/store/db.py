@@ -14,6 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock keys (one namespace for the whole database)
 MIGRATION_LOCK = 0x5D3A_0001  # replicas starting together migrate one after another
 BOOTSTRAP_LOCK = 0x5D3A_0003  # ... and store the bootstrap admin token one at a time
+INTENT_SYNC_LOCK = 0x5D3A_0004  # generated policy rows are recompiled one sync at a time
 POSTGRES_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 
 
