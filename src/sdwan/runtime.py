@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from sdwan.api.deps import Services
 from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.throttle import LoginThrottle
 from sdwan.auth.tokens import TokenAuthenticator
@@ -77,6 +78,25 @@ class Runtime:
     intent: IntentServices | None = None  # sites, uplinks, intents, plans
     intent_controller: IntentController | None = None  # compiled and checked intents
     _registered: bool = field(default=False, init=False)
+
+    def api_services(self) -> Services:
+        """The services the REST API calls (api/app.py's ``ApiBackend``)."""
+        return Services(
+            routers=self.routers,
+            neighbors=self.neighbors,
+            authenticator=self.authenticator,
+            keystone=self.keystone,
+            rib=self.rib,
+            sets=self.sets,
+            policies=self.policies,
+            attachments=self.attachments,
+            announcements=self.announcements,
+            policyinfo=self.policyinfo,
+            fleet=self.fleet,
+            identity=self.identity,
+            audit=self.audit,
+            intent=self.intent,
+        )
 
     def register(self) -> None:
         """Replicas: claim this replica's name (StartupRefused if a live one has it)."""

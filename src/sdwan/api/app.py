@@ -1,10 +1,11 @@
-"""create_app: nothing is built at import time."""
+"""create_app: the REST API over a backend that the layer above wires (runtime.Runtime
+in `sdwan serve`); nothing is built at import time."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 
@@ -28,11 +29,28 @@ from sdwan.api.routes import (
     rib,
     routers,
 )
-from sdwan.runtime import Runtime
+from sdwan.config import Settings
+from sdwan.service.live import LiveService
+from sdwan.service.replicas import ReplicaService
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The REST API over ``runtime``; the reconciler runs while the app does."""
+class ApiBackend(Protocol):
+    """What the API runs over: its services, and a lifecycle (the reconciler and the
+    watch streams run while the app does)."""
+
+    settings: Settings
+    live: LiveService
+    replicas: ReplicaService
+
+    def api_services(self) -> Services: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def create_app(runtime: ApiBackend) -> FastAPI:
+    """The REST API over ``runtime``; it is started and stopped with the app."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -52,22 +70,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.services = Services(
-        routers=runtime.routers,
-        neighbors=runtime.neighbors,
-        authenticator=runtime.authenticator,
-        keystone=runtime.keystone,
-        rib=runtime.rib,
-        sets=runtime.sets,
-        policies=runtime.policies,
-        attachments=runtime.attachments,
-        announcements=runtime.announcements,
-        policyinfo=runtime.policyinfo,
-        fleet=runtime.fleet,
-        identity=runtime.identity,
-        audit=runtime.audit,
-        intent=runtime.intent,
-    )
+    app.state.services = runtime.api_services()
     app.state.live = runtime.live
     app.state.replicas = runtime.replicas
     settings = runtime.settings

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from sdwan.cli import owned
-from sdwan.cli.client import CliError
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -26,6 +25,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt
 from sdwan.cli.owned import (
     CLEAR,

@@ -19,20 +19,11 @@ import httpx
 import typer
 
 from sdwan import __version__
+from sdwan.cli.errors import CliError
+from sdwan.cli.settings import load_settings
 
 POLL_INTERVAL = 0.1
 MAX_PAGE = 1000
-
-
-class CliError(Exception):
-    """A failure to report as ``error: <message>`` (exit 1)."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        message = " ".join(message.split())  # always one line
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -201,8 +192,6 @@ class State:
 
     def client(self) -> ApiClient:
         if self._client is None:
-            from sdwan.cli.settings import load_settings  # settings imports CliError from here
-
             settings = load_settings()
             self._client = ApiClient(
                 self.url or settings.url,

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import ApiClient, CliError, get_client, list_items, resource_path, wait_for
+from sdwan.cli.client import ApiClient, get_client, list_items, resource_path, wait_for
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import (
     Columns,
     OutputFormat,

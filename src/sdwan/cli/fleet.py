@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from sdwan.cli.client import CliError, get_client
+from sdwan.cli.client import get_client
+from sdwan.cli.errors import CliError
 from sdwan.cli.intents import print_prediction
 from sdwan.cli.output import OutputFormat, OutputOpt
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import CliError, get_client, get_state, resource_path
+from sdwan.cli.client import get_client, get_state, resource_path
+from sdwan.cli.errors import CliError
 from sdwan.cli.keystone_login import keystone_token
 from sdwan.cli.output import OutputFormat, OutputOpt, print_done, print_list, print_object
 from sdwan.cli.settings import config_path, write_config

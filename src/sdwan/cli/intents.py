@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import CliError, get_client, wait_for
+from sdwan.cli.client import get_client, wait_for
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -25,6 +25,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import (
     OutputFormat,
     OutputOpt,

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from sdwan.cli.client import CliError, one_line
+from sdwan.cli.client import one_line
+from sdwan.cli.errors import CliError
 
 
 def keystone_token(env: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sdwan.cli.client import CliError, get_client
+from sdwan.cli.client import get_client
+from sdwan.cli.errors import CliError
 
 if TYPE_CHECKING:
     from sdwan.lab.builder import LabRunner

@@ -14,7 +14,8 @@ from rich.live import Live
 from rich.table import Table
 
 from sdwan.cli import sse
-from sdwan.cli.client import ApiClient, CliError, get_client, list_items
+from sdwan.cli.client import ApiClient, get_client, list_items
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, _console, cell, print_data
 
 WATCH_COLUMNS = [

@@ -27,7 +27,8 @@ from sdwan.cli import (
     routers,
     sites,
 )
-from sdwan.cli.client import CliError, get_state, one_line
+from sdwan.cli.client import get_state, one_line
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, print_object
 from sdwan.cli.serve import serve
 from sdwan.cli.settings import config_path, load_settings, write_config

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import ApiClient, CliError
+from sdwan.cli.client import ApiClient
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -27,6 +27,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.live import duration
 from sdwan.cli.output import OutputFormat, OutputOpt, cell
 

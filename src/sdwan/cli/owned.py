@@ -15,8 +15,9 @@ from typing import Any
 
 import typer
 
-from sdwan.cli.client import ApiClient, CliError, get_client, wait_for
+from sdwan.cli.client import ApiClient, get_client, wait_for
 from sdwan.cli.common import Item, Resource
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import Columns, OutputFormat, pop_warnings, print_object
 
 

@@ -16,7 +16,6 @@ import typer
 import yaml
 
 from sdwan.cli import owned
-from sdwan.cli.client import CliError
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -32,6 +31,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, print_object
 from sdwan.cli.owned import Keyed, fetch, with_router
 

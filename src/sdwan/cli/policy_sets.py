@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from sdwan.cli import owned
-from sdwan.cli.client import CliError
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -29,6 +28,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt
 from sdwan.cli.owned import Keyed, brief, canonical_prefix, fetch, with_router
 from sdwan.cli.owned_commands import add_show_and_delete

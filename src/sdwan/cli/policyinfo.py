@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import POLL_INTERVAL, ApiClient, CliError, get_client, get_state, wait_for
+from sdwan.cli.client import POLL_INTERVAL, ApiClient, get_client, get_state, wait_for
 from sdwan.cli.common import TIMEOUT, TimeoutOpt, WaitOpt, given
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, print_done, print_list, print_object
 from sdwan.cli.owned import is_uuid
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import CliError
 from sdwan.cli.common import (
     TIMEOUT,
     AllOpt,
@@ -25,6 +24,7 @@ from sdwan.cli.common import (
     WaitOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.live import duration
 from sdwan.cli.output import OutputFormat, OutputOpt
 

@@ -63,7 +63,7 @@ def serve(
 ) -> None:
     """Serve the REST API and the dashboard (/ui/) on 127.0.0.1:9998 and keep every gobgpd
     converged."""
-    from sdwan.cli.client import CliError
+    from sdwan.cli.errors import CliError
     from sdwan.config import load_settings
     from sdwan.server import serve as run
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from sdwan.cli.client import CliError
+from sdwan.cli.errors import CliError
 
 DEFAULT_URL = "http://127.0.0.1:9998"
 ENV_URL = "SDWAN_URL"

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sdwan.cli.client import ApiClient, CliError, get_client
+from sdwan.cli.client import ApiClient, get_client
 from sdwan.cli.common import (
     AllOpt,
     DescriptionOpt,
@@ -21,6 +21,7 @@ from sdwan.cli.common import (
     SortOpt,
     given,
 )
+from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, pop_warnings, print_done, print_object
 from sdwan.cli.owned import is_uuid, split_list
 

@@ -9,16 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sdwan.api.schemas.neighbors import NeighborCreate
-from sdwan.api.schemas.policy import (
+from sdwan.domain.values import default_families
+from sdwan.errors import InvalidInput
+from sdwan.schemas.neighbors import NeighborCreate
+from sdwan.schemas.policy import (
     AnnouncementCreate,
     AttachmentCreate,
     DefinedSetCreate,
     PolicyCreate,
 )
-from sdwan.api.schemas.routers import RouterCreate
-from sdwan.domain.values import default_families
-from sdwan.errors import InvalidInput
+from sdwan.schemas.routers import RouterCreate
 
 MAX_ROUTERS = 1000  # routers in one fleet file
 MAX_PER_SECTION = 10_000  # neighbors (or sets, policies...) of one router in one file

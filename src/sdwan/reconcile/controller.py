@@ -35,7 +35,8 @@ from sdwan.reconcile.fencing import LeaseLost
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.ownership import Ownership, SoleOwner
 from sdwan.reconcile.queue import Request, WorkQueue
-from sdwan.reconcile.router_pass import Context, Outcome, RouterState, SpeakerFactory, run
+from sdwan.reconcile.router_pass import Context, Outcome, SpeakerFactory, run
+from sdwan.reconcile.router_state import RouterState
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter

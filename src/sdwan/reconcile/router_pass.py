@@ -1,6 +1,7 @@
 """One reconcile of one router, run by whichever pool worker took its key: read the
 store, read gobgpd, diff, apply the smallest change, hand the status to the store
-writer. What a router's passes must remember between runs lives in its RouterState;
+writer. What a router's passes must remember between runs lives in its RouterState
+(router_state.py);
 the pool, the queue and the timers are the controller's (controller.py)."""
 
 from __future__ import annotations
@@ -8,11 +9,10 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -26,7 +26,7 @@ from sdwan.reconcile import claims, status_writes
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
-from sdwan.reconcile.plan import PeerStep, UpdatePeer, global_differs, step_address
+from sdwan.reconcile.plan import global_differs
 from sdwan.reconcile.policy_stage import (
     declared_tables,
     policy_unassigned,
@@ -34,6 +34,7 @@ from sdwan.reconcile.policy_stage import (
     run_policy_stage,
 )
 from sdwan.reconcile.queue import Request
+from sdwan.reconcile.router_state import RouterState
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import JobSink
@@ -41,7 +42,6 @@ from sdwan.store.records import NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
 SpeakerFactory = Callable[[GobgpEndpoint], BgpSpeaker]
-OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watch stream
 _USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
 
 
@@ -73,49 +73,6 @@ class Context:
             server_name=router.tls_server_name,
             default_ca=self.default_ca,
         )
-
-
-@dataclass
-class RouterState:
-    """What one router's passes remember. Touched by one pool worker at a time (the
-    queue never hands a key out twice); ``own_changes`` and ``backoff`` also by the
-    watch loop and the API threads, under ``lock``."""
-
-    router_id: str
-    name: str = ""
-    speaker: BgpSpeaker | None = None
-    speaker_endpoint: GobgpEndpoint | None = None
-    reachable: bool | None = None
-    restarted: bool = False  # a new gobgpd instance answers (watch re-opened, empty)
-    global_checked: bool = False  # the last pass found BGP running as declared
-    claimed: bool = False  # a full pass made sure the gobgpd is this router's (claims.py)
-    last_drift: dict[str, str] = field(default_factory=dict)
-    own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
-    counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
-    backoff: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.name = self.name or self.router_id
-
-    def expected_echo(self, address: str) -> bool:
-        """True if a peer appearing/going at ``address`` is our own recent change."""
-        with self.lock:
-            return self.own_changes.pop(address, 0.0) >= time.monotonic()
-
-    def note_own_changes(self, steps: list[PeerStep]) -> None:
-        until = time.monotonic() + OWN_CHANGE_WINDOW
-        with self.lock:
-            now = time.monotonic()
-            self.own_changes = {a: t for a, t in self.own_changes.items() if t > now}
-            for step in steps:
-                if not isinstance(step, UpdatePeer):
-                    self.own_changes[step_address(step)] = until
-
-    def close(self) -> None:
-        if self.speaker is not None:
-            self.speaker.close()
-            self.speaker = None
 
 
 def run(ctx: Context, state: RouterState, request: Request) -> Outcome:

@@ -5,7 +5,6 @@ gobgpd no longer has, and the events that tell about both."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -14,12 +13,10 @@ from sdwan.events.model import Event
 from sdwan.reconcile import report
 from sdwan.reconcile.apply import PassResult
 from sdwan.reconcile.live_hooks import LiveHooks
+from sdwan.reconcile.router_state import RouterState
 from sdwan.store import repo
 from sdwan.store.batch_writer import Job
 from sdwan.store.records import NeighborRecord, RouterRecord
-
-if TYPE_CHECKING:
-    from sdwan.reconcile.router_pass import RouterState
 
 StatusUpdate = tuple[str, int, str, str]  # id, version read, status, detail
 

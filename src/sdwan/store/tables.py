@@ -1,4 +1,4 @@
-"""Table definitions (SQLAlchemy Core). API schemas live apart, in sdwan.api.schemas."""
+"""Table definitions (SQLAlchemy Core). API schemas live apart, in sdwan.schemas."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
-from sdwan.api.schemas.common import OffsetQuery
+from sdwan.api.queries import OffsetQuery
 from sdwan.errors import InvalidInput
 from sdwan.service.audit import AuditQuery
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
-from sdwan.api.schemas.common import Input
 from sdwan.fleet.model import MAX_PER_SECTION, MAX_ROUTERS
+from sdwan.schemas.common import Input
 
 router = APIRouter(prefix="/v1/fleet", tags=["fleet"])
 

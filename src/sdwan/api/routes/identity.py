@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep, client_address
-from sdwan.api.schemas.identity import (
+from sdwan.auth.principal import Role
+from sdwan.errors import InvalidInput
+from sdwan.schemas.identity import (
     LoginAnswer,
     LoginRequest,
     PasswordChange,
@@ -25,8 +27,6 @@ from sdwan.api.schemas.identity import (
     UserPublic,
     WhoAmI,
 )
-from sdwan.auth.principal import Role
-from sdwan.errors import InvalidInput
 
 router = APIRouter(tags=["identity"])
 

@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
-from sdwan.api.schemas.common import LimitQuery, ListOf, OffsetQuery
-from sdwan.api.schemas.intents import (
+from sdwan.api.queries import LimitQuery, OffsetQuery
+from sdwan.errors import InvalidInput
+from sdwan.schemas.common import ListOf
+from sdwan.schemas.intents import (
     GeneratedObject,
     IntentCreate,
     IntentPlan,
@@ -24,7 +26,6 @@ from sdwan.api.schemas.intents import (
     UplinkUpdate,
     Verification,
 )
-from sdwan.errors import InvalidInput
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.intents import IntentInfo
 from sdwan.service.sites import SiteInfo

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
-from sdwan.api.schemas.live import SessionLive
-from sdwan.api.schemas.neighbors import (
+from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
+from sdwan.domain.values import check_ip
+from sdwan.errors import InvalidInput
+from sdwan.schemas.common import BulkOf, ListOf
+from sdwan.schemas.live import SessionLive
+from sdwan.schemas.neighbors import (
     NeighborBulkCreate,
     NeighborCreate,
     NeighborPublic,
     NeighborUpdate,
 )
-from sdwan.domain.values import check_ip
-from sdwan.errors import InvalidInput
 from sdwan.service.live import LiveService
 from sdwan.store.records import NeighborRecord
 

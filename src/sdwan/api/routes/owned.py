@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
-from sdwan.api.schemas.common import BulkOf, ListOf
 from sdwan.errors import InvalidInput
+from sdwan.schemas.common import BulkOf, ListOf
 from sdwan.service.children import ChildService
 from sdwan.store.children import Row
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from sdwan.api.routes.owned import OwnedResource, build_router
-from sdwan.api.schemas import policy as schemas
 from sdwan.domain.policy import SetType, check_members
 from sdwan.errors import InvalidInput
+from sdwan.schemas import policy as schemas
 from sdwan.store.children import Row
 
 

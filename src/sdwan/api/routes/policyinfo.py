@@ -9,8 +9,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
-from sdwan.api.schemas.common import ApiAddressText, Input, IpAddress
-from sdwan.api.schemas.policy import PolicyName
+from sdwan.schemas.common import ApiAddressText, Input, IpAddress
+from sdwan.schemas.policy import PolicyName
 
 router = APIRouter(prefix="/v1/policyinfo", tags=["policyinfo"])
 

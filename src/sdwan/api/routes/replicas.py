@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from sdwan.api.deps import PrincipalDep
-from sdwan.api.schemas.replicas import ReplicaList, ReplicaPublic
+from sdwan.schemas.replicas import ReplicaList, ReplicaPublic
 from sdwan.service.replicas import ReplicaService
 
 router = APIRouter(tags=["replicas"])

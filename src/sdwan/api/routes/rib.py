@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.api.limits import principal_key
-from sdwan.api.schemas.rib import RibPagePublic, RoutePublic
 from sdwan.auth.principal import Principal
 from sdwan.gobgp.paths import Table
+from sdwan.schemas.rib import RibPagePublic, RoutePublic
 from sdwan.service.rib import RibPage, RibQuery
 
 router = APIRouter(tags=["rib"])

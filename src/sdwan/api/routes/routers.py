@@ -9,16 +9,17 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
-from sdwan.api.schemas.common import AsnQuery, BulkOf, LimitQuery, ListOf, OffsetQuery
-from sdwan.api.schemas.live import RouterLive
-from sdwan.api.schemas.routers import (
+from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
+from sdwan.errors import InvalidInput
+from sdwan.schemas.common import BulkOf, ListOf
+from sdwan.schemas.live import RouterLive
+from sdwan.schemas.routers import (
     RouterBulkCreate,
     RouterCreate,
     RouterPublic,
     RouterUpdate,
     RouterWritten,
 )
-from sdwan.errors import InvalidInput
 from sdwan.store.records import RouterRecord
 
 router = APIRouter(prefix="/v1/routers", tags=["routers"])

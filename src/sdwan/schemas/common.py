@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sdwan.domain import values
@@ -46,13 +45,6 @@ ApiAddressText = Annotated[
 ]
 Families = Annotated[list[str], AfterValidator(values.check_families)]
 Description = Annotated[str, Field(max_length=1024)]
-
-# Query parameters: bounded, so that no value reaches the database as an integer it
-# cannot hold (SQLite's are 64-bit); out of range is a 422 naming the parameter.
-MAX_OFFSET = 10**9
-OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
-LimitQuery = Annotated[int, Query(ge=1, le=1000, description="items per page")]
-AsnQuery = Annotated[int | None, Query(ge=values.ASN_MIN, le=values.ASN_MAX)]
 
 
 class Input(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from sdwan.api.schemas.common import (
+from sdwan.schemas.common import (
     ApiAddressText,
     Asn,
     Description,
@@ -15,7 +15,7 @@ from sdwan.api.schemas.common import (
     IpAddress,
     Status,
 )
-from sdwan.api.schemas.live import SessionLive
+from sdwan.schemas.live import SessionLive
 
 HoldTime = Annotated[int, Field(ge=0, le=65535, description="0 or 3..65535 seconds")]
 Keepalive = Annotated[int, Field(ge=0, le=21845)]

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from sdwan.api.schemas.common import Description, Input, Name
 from sdwan.auth.principal import Role
+from sdwan.schemas.common import Description, Input, Name
 
 RoleName = Literal["admin", "member", "reader"]
 Password = str  # never echoed back; length is checked by the service (422)

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from sdwan.api.schemas.common import (
+from sdwan.domain.tls import MAX_CA_PEM, check_ca_pem
+from sdwan.schemas.common import (
     ApiAddressText,
     Asn,
     Description,
@@ -16,8 +17,7 @@ from sdwan.api.schemas.common import (
     RouterIdText,
     Status,
 )
-from sdwan.api.schemas.live import RouterLive
-from sdwan.domain.tls import MAX_CA_PEM, check_ca_pem
+from sdwan.schemas.live import RouterLive
 
 DriftMode = Annotated[
     Literal["repair", "report"],

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from sdwan.api.schemas.common import Description, Input, Name
 from sdwan.domain.intent import (
     Destination,
     IntentSpec,
@@ -20,6 +19,7 @@ from sdwan.domain.intent import (
     UplinkSpec,
 )
 from sdwan.domain.policy import PrefixMember
+from sdwan.schemas.common import Description, Input, Name
 
 SiteRef = Field(min_length=1, max_length=63, description="site id or name")
 

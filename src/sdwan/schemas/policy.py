@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from sdwan.api.schemas.common import Description, Input, IpAddress, Status
 from sdwan.domain.policy import (
     SetType,
     Statement,
@@ -17,6 +16,7 @@ from sdwan.domain.policy import (
     check_members,
     check_statements,
 )
+from sdwan.schemas.common import Description, Input, IpAddress, Status
 
 MAX_MEMBERS = 10_000  # members of one defined set
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
