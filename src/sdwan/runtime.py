@@ -73,7 +73,7 @@ class Runtime:
     store_writer: BatchWriter
     cluster: Cluster
     replicas: ReplicaService
-    hub: WatchHub | None = None  # None with fake speakers: no WatchEvent streams
+    hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     background_engine: Engine | None = None  # status and live state writers
     intent: IntentServices | None = None  # sites, uplinks, intents, plans
     intent_controller: IntentController | None = None  # compiled and checked intents
@@ -137,10 +137,16 @@ class Runtime:
             self.background_engine.dispose()
 
 
-def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    speaker_factory: SpeakerFactory | None = None,
+    watch_streams: bool = True,
+) -> Runtime:
     """Migrate the schema, make sure an admin token exists, build the services.
-    With a ``speaker_factory`` (fakes in unit tests) no WatchEvent streams are opened:
-    the reconciler probes with GetBgp instead."""
+    ``speaker_factory`` makes the reconciler's gobgpd clients (default: gRPC);
+    ``watch_streams=False`` opens no WatchEvent streams (speakers that have none): the
+    reconciler then probes each router with GetBgp every ``probe_interval``."""
     engine = make_engine(settings.database_url)
     migrate(engine)
     background = make_engine(settings.database_url, durable=False)
@@ -159,9 +165,7 @@ def build_runtime(settings: Settings, *, speaker_factory: SpeakerFactory | None 
     metrics = Metrics()
     store_writer = BatchWriter(background, on_commit=events.notify, idle=events.prune_quietly)
     live_writer = LiveWriter(store_writer, events)
-    hub = None
-    if speaker_factory is None:
-        hub = WatchHub(live_writer, timeout=settings.grpc_timeout)
+    hub = WatchHub(live_writer, timeout=settings.grpc_timeout) if watch_streams else None
     default_ca = _read_ca(settings.gobgpd_ca_file)
     hooks = LiveHooks(live_writer, events, metrics)
     reconciler = (

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sdwan.api.app import create_app
 from sdwan.auth.keystone import KeystoneConfig
 from sdwan.config import Settings
-from sdwan.gobgp.fake import FakeSpeaker
-from sdwan.runtime import Runtime, build_runtime
+from sdwan.runtime import Runtime
 from sdwan.store.db import sqlite_url
+from tests.fakes.runtime import fake_runtime
+from tests.fakes.speaker import FakeSpeaker
 from tests.keystone.server import ADMIN_PASSWORD, Keystone, missing
 
 PASSWORD = "keystone-user-pw"
@@ -68,9 +69,8 @@ def keystone_settings(tmp_path: Path, url: str, admin_project_id: str | None = N
 @pytest.fixture
 def ks_runtime(tmp_path: Path, keystone: Keystone) -> Iterator[Runtime]:
     speakers: dict[str, FakeSpeaker] = {}
-    rt = build_runtime(
-        keystone_settings(tmp_path, keystone.url, keystone.project_id("admin")),
-        speaker_factory=lambda e: speakers.setdefault(e.target, FakeSpeaker()),
+    rt = fake_runtime(
+        keystone_settings(tmp_path, keystone.url, keystone.project_id("admin")), speakers
     )
     yield rt
     rt.engine.dispose()

@@ -15,7 +15,8 @@ from sdwan.api.app import create_app
 from sdwan.cli.client import State
 from sdwan.cli.main import app as cli
 from sdwan.lab import wait_for
-from sdwan.runtime import Runtime, build_runtime
+from sdwan.runtime import Runtime
+from tests.fakes.runtime import fake_runtime
 from tests.keystone.conftest import CACHE_TTL, PASSWORD, keystone_settings
 from tests.keystone.server import Keystone, _free_port
 
@@ -130,7 +131,7 @@ def test_revoked_keystone_token_stops_working(ks_client: TestClient, keystone: K
 
 def test_keystone_down_is_503_never_access(tmp_path: Path, ks_tokens: dict[str, str]) -> None:
     dead = f"http://127.0.0.1:{_free_port()}"
-    runtime = build_runtime(keystone_settings(tmp_path, dead), speaker_factory=lambda t: None)  # type: ignore[arg-type,return-value]
+    runtime = fake_runtime(keystone_settings(tmp_path, dead))
     try:
         with TestClient(create_app(runtime)) as client:
             answer = client.get("/v1/routers", headers=ks(ks_tokens["admin"]))

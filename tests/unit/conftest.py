@@ -13,8 +13,9 @@ from sdwan import polling
 from sdwan.api.app import create_app
 from sdwan.auth import passwords
 from sdwan.config import Settings
-from sdwan.gobgp.fake import FakeSpeaker
-from sdwan.runtime import Runtime, build_runtime
+from sdwan.runtime import Runtime
+from tests.fakes.runtime import fake_runtime
+from tests.fakes.speaker import FakeSpeaker
 
 REAL_SCRYPT_N = passwords.N  # before the fixture below lowers it
 
@@ -49,10 +50,7 @@ def runtime(
         backoff_max=0.2,
         api_address_allow=("*",),  # the allowlists have their own tests
     )
-    rt = build_runtime(
-        settings,
-        speaker_factory=lambda endpoint: speakers.setdefault(endpoint.target, FakeSpeaker()),
-    )
+    rt = fake_runtime(settings, speakers)
     yield rt
     rt.engine.dispose()
     if rt.background_engine is not None:

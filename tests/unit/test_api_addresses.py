@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sdwan.api.app import create_app
 from sdwan.config import Settings
 from sdwan.domain.api_address import DEFAULT_ALLOW, endpoint_key, normalize_api_address
-from sdwan.gobgp.fake import FakeSpeaker
-from sdwan.runtime import build_runtime
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.store.db import sqlite_url
+from tests.fakes.runtime import fake_runtime
+from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import ADMIN_TOKEN
 from tests.unit.identity_helpers import add_user, bearer, login
 
@@ -163,9 +163,7 @@ def allowlisted(tmp_path: Path) -> Iterator[TestClient]:
         api_address_allow=(f"unix:{tmp_path}/ok/", "192.0.2.0/24", "::1/128"),
     )
     speakers: dict[str, FakeSpeaker] = {}
-    runtime = build_runtime(
-        settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker())
-    )
+    runtime = fake_runtime(settings, speakers)
     with TestClient(create_app(runtime), headers=bearer(ADMIN_TOKEN)) as client:
         yield client
     runtime.engine.dispose()

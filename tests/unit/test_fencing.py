@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
-from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.reconcile.fencing import FencedSpeaker, FencedWriter, Lease, LeaseLost, PassFence
+from tests.fakes.speaker import FakeSpeaker
 
 
 class Clock:

@@ -15,6 +15,7 @@ from sdwan.store.cluster_tables import settings_kv
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
 from sdwan.store.tables import neighbors
+from tests.fakes.runtime import fake_runtime
 
 
 def test_another_key_is_refused_and_the_key_is_not_stored(database_url: str) -> None:
@@ -42,8 +43,6 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
 ) -> None:
     """Made before the key check existed: a sealed password tells the right key."""
     from sdwan.config import Settings
-    from sdwan.gobgp.fake import FakeSpeaker
-    from sdwan.runtime import build_runtime
     from tests.unit.conftest import ADMIN_TOKEN
 
     settings = Settings(
@@ -53,7 +52,7 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
         run_reconciler=False,
         api_address_allow=("*",),
     )
-    runtime = build_runtime(settings, speaker_factory=lambda _t: FakeSpeaker())
+    runtime = fake_runtime(settings)
     try:
         from sdwan.auth.principal import Principal, Role
 

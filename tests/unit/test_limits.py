@@ -17,10 +17,11 @@ from sdwan.api.limits import principal_key
 from sdwan.auth.principal import Principal, Role
 from sdwan.config import Settings
 from sdwan.errors import SpeakerUnreachable
-from sdwan.gobgp.fake import FakeSpeaker
-from sdwan.runtime import Runtime, build_runtime
+from sdwan.runtime import Runtime
 from sdwan.service.rib import RibService
 from sdwan.store.db import sqlite_url
+from tests.fakes.runtime import fake_runtime
+from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import ADMIN_TOKEN
 from tests.unit.identity_helpers import add_user, bearer, login
 
@@ -44,9 +45,7 @@ def limited(tmp_path: Path) -> Iterator[tuple[TestClient, Runtime]]:
         sse_max_streams=2,
     )
     speakers: dict[str, FakeSpeaker] = {}
-    runtime = build_runtime(
-        settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker())
-    )
+    runtime = fake_runtime(settings, speakers)
     with TestClient(create_app(runtime), headers=bearer(ADMIN_TOKEN)) as client:
         yield client, runtime
     runtime.engine.dispose()

@@ -13,14 +13,15 @@ from sqlalchemy import Engine, event, text
 from sdwan.domain.bgp import PeerConfig
 from sdwan.domain.session import SessionObservation, advance, down_reason
 from sdwan.events.log import EventLog
-from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Gauge, Metrics
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate, sqlite_url
+from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
+from tests.unit.writer_waits import committed
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SOCK = ROUTER["api_address"]
@@ -80,14 +81,16 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
     events = EventLog(engine)
     store_writer = BatchWriter(engine, on_commit=events.notify)
     writer = LiveWriter(store_writer, events)
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _conn: commits.append(1))
     # queued before the thread starts: all of it is one batch
     for state in ("ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE"):
         writer.observe("r1", [SessionObservation("198.18.0.2", state)])
     writer.observe("r1", [SessionObservation("198.18.9.9", "ACTIVE")])  # not declared: ignored
     store_writer.start()
     try:
-        assert writer.flush()
-        assert store_writer.batches == 1
+        wait_for(lambda: len(events.read(since=0, limit=100, kind="session.")) == 4)
+        assert commits == [1]
         sessions = events.read(since=0, limit=100, kind="session.")
         assert [e["data"]["session_state"] for e in sessions] == [
             "ESTABLISHED", "ACTIVE", "ESTABLISHED", "IDLE",
@@ -95,7 +98,7 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
         assert sessions[-1]["data"]["flap_count"] == 2
         # the same state again is not an event
         writer.observe("r1", [SessionObservation("198.18.0.2", "IDLE")])
-        assert writer.flush()
+        assert committed(store_writer)
         assert len(events.read(since=0, limit=100, kind="session.")) == 4
     finally:
         store_writer.stop()
@@ -220,12 +223,12 @@ def test_writer_learns_new_and_recreated_neighbors_without_reading_them_all(
 
     try:
         writer.observe("r1", [SessionObservation("198.18.0.2", "ACTIVE")])
-        assert writer.flush()
+        assert committed(store_writer)
         with engine.begin() as conn:
             repo.insert_neighbors(conn, rows=[_neighbor_row("n2", "198.18.0.3")])
         event.listen(engine, "before_cursor_execute", record)
         writer.observe("r1", [SessionObservation("198.18.0.3", "ACTIVE")])
-        assert writer.flush()
+        assert committed(store_writer)
         event.remove(engine, "before_cursor_execute", record)
         lookups = [s for s in statements if "FROM neighbors" in s and "neighbors.address" in s]
         assert lookups and all(" IN (" in s for s in lookups), statements
@@ -235,9 +238,9 @@ def test_writer_learns_new_and_recreated_neighbors_without_reading_them_all(
             conn.execute(text("DELETE FROM neighbors WHERE id = 'n2'"))
             repo.insert_neighbors(conn, rows=[_neighbor_row("n3", "198.18.0.3")])
         writer.observe("r1", [SessionObservation("198.18.0.3", "IDLE")])
-        assert writer.flush()
+        assert committed(store_writer)
         writer.observe("r1", [SessionObservation("198.18.0.3", "ACTIVE")])
-        assert writer.flush()
+        assert committed(store_writer)
         assert "n3" in live_ids()
     finally:
         store_writer.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from sdwan.gobgp.fake import FakeSpeaker
+from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
 

@@ -1,1 +1,2 @@
-"""gobgpd gRPC client facade, protobuf conversions and an in-memory fake."""
+"""gobgpd gRPC client facade and protobuf conversions (the in-memory fake for unit
+tests lives in tests/fakes/)."""

@@ -84,7 +84,8 @@ class SpeakerWrites(Protocol):
 
 
 class BgpSpeaker(SpeakerReads, SpeakerWrites, Protocol):
-    """What the reconciler needs from a gobgpd; GobgpClient and FakeSpeaker provide it."""
+    """What the reconciler needs from a gobgpd; GobgpClient provides it (and, in unit
+    tests, tests/fakes/speaker.py)."""
 
     def close(self) -> None: ...
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from sdwan.domain.session import (
     ESTABLISHED,
@@ -28,7 +28,6 @@ from sdwan.events.log import EventLog
 from sdwan.events.model import ROUTER_REACHABILITY, SESSION_CHANGED, Event
 from sdwan.store import live_repo
 from sdwan.store.batch_writer import BatchWriter
-from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
 
@@ -53,34 +52,6 @@ class _RouterCache:
     records: dict[str, SessionRecord]  # neighbor id -> live record
     last: dict[str, SessionObservation] = field(default_factory=dict)  # by address, with counters
     reachable: bool | None = None
-
-
-def _record_of(row: Any) -> SessionRecord:
-    return SessionRecord(
-        state=row["session_state"],
-        admin_down=row["admin_down"],
-        established_at=row["established_at"],
-        state_since=row["state_since"],
-        last_down_at=row["last_down_at"],
-        last_down_reason=row["last_down_reason"],
-        flap_count=row["flap_count"],
-        prefixes_received=row["prefixes_received"],
-        prefixes_accepted=row["prefixes_accepted"],
-    )
-
-
-def _row_of(record: SessionRecord) -> dict[str, Any]:
-    return {
-        "session_state": record.state,
-        "admin_down": record.admin_down,
-        "established_at": record.established_at,
-        "state_since": record.state_since,
-        "last_down_at": record.last_down_at,
-        "last_down_reason": record.last_down_reason,
-        "flap_count": record.flap_count,
-        "prefixes_received": record.prefixes_received,
-        "prefixes_accepted": record.prefixes_accepted,
-    }
 
 
 class LiveWriter:
@@ -133,10 +104,6 @@ class LiveWriter:
         with self._lock:
             self._cache.pop(router_id, None)
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is written."""
-        return self._writer.flush(timeout)
-
     # --- on the store writer's thread ----------------------------------------------
 
     def _take(self) -> list[_Item]:
@@ -156,7 +123,7 @@ class LiveWriter:
 
     def _write_batch(self, conn: Connection, batch: list[_Item]) -> bool:
         events: list[Event] = []
-        names = _router_names(conn, {item.router_id for item in batch})
+        names = live_repo.router_identities(conn, ids={item.router_id for item in batch})
         dirty: dict[str, tuple[_RouterCache, set[str]]] = {}
         self._refreshed = set()  # routers whose neighbor ids were read in this batch
         self._asked = {}  # router id -> addresses whose ids were looked up in this batch
@@ -181,10 +148,10 @@ class LiveWriter:
         with self._lock:
             cache = self._cache.get(router_id)
         if cache is None:
-            rows = live_repo.sessions_of(conn, router_id=router_id)
+            records = live_repo.session_records(conn, router_id=router_id)
             cache = _RouterCache(
                 neighbor_ids=live_repo.neighbor_ids(conn, router_id=router_id),
-                records={nid: _record_of(row) for nid, row in rows.items()},
+                records=records,
             )
             with self._lock:
                 self._cache[router_id] = cache
@@ -327,7 +294,7 @@ class LiveWriter:
         for neighbor_id in sorted(alive):
             row = {
                 "neighbor_id": neighbor_id,
-                **_row_of(cache.records[neighbor_id]),
+                **live_repo.session_row(cache.records[neighbor_id]),
                 "updated_at": stamp,
             }
             if neighbor_id in stored:
@@ -407,13 +374,6 @@ class _Drain:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _router_names(conn: Connection, ids: set[str]) -> dict[str, tuple[str, str | None]]:
-    rows = conn.execute(
-        select(routers.c.id, routers.c.name, routers.c.project_id).where(routers.c.id.in_(ids))
-    ).all()
-    return {row.id: (row.name, row.project_id) for row in rows}
 
 
 def _session_event(

@@ -60,10 +60,8 @@ class BatchWriter:
         self._idle_every = idle_every
         self._cond = threading.Condition()
         self._jobs: list[tuple[Job, threading.Event | None]] = []
-        self._busy = False
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
-        self.batches = 0  # transactions committed
 
     def submit(self, job: Job) -> None:
         """Queue ``job``; it commits with the next batch."""
@@ -96,17 +94,6 @@ class BatchWriter:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything submitted so far is written."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._jobs or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
-
     def _run(self) -> None:
         name_this_thread()
         next_idle = time.monotonic() + self._idle_every
@@ -118,7 +105,6 @@ class BatchWriter:
                         break
                     self._cond.wait(left)
                 batch, self._jobs = self._jobs[:MAX_BATCH], self._jobs[MAX_BATCH:]
-                self._busy = bool(batch)
                 if not batch and self._stopping:
                     return
             try:
@@ -129,10 +115,6 @@ class BatchWriter:
                     self._idle()
             except Exception:  # the writer must outlive any one job
                 log.exception("store writer: a batch failed")
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
 
     def _write(self, batch: list[tuple[Job, threading.Event | None]]) -> None:
         try:
@@ -141,7 +123,6 @@ class BatchWriter:
             except Exception as exc:
                 log.info("store writer: batch of %d failed (%s); one by one", len(batch), exc)
                 woke = [self._write_alone(job) for job, _done in batch]
-            self.batches += 1
             if any(woke):
                 self._on_commit()
         finally:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
+from sdwan.domain.session import SessionRecord
 from sdwan.store.bulk import execute_many, insert_rows
 from sdwan.store.live_tables import events, neighbor_live, router_live
 from sdwan.store.tables import neighbors, routers
@@ -26,10 +27,39 @@ def neighbor_ids(
     return {row.address: row.id for row in conn.execute(query).all()}
 
 
-def sessions_of(conn: Connection, *, router_id: str) -> dict[str, RowMapping]:
-    """neighbor id -> live row, for one router."""
+def session_records(conn: Connection, *, router_id: str) -> dict[str, SessionRecord]:
+    """neighbor id -> live session record, for one router."""
     rows = conn.execute(select(neighbor_live).where(neighbor_live.c.router_uuid == router_id))
-    return {row["neighbor_id"]: row for row in rows.mappings()}
+    return {row["neighbor_id"]: _session_record(row) for row in rows.mappings()}
+
+
+def _session_record(row: RowMapping) -> SessionRecord:
+    return SessionRecord(
+        state=row["session_state"],
+        admin_down=row["admin_down"],
+        established_at=row["established_at"],
+        state_since=row["state_since"],
+        last_down_at=row["last_down_at"],
+        last_down_reason=row["last_down_reason"],
+        flap_count=row["flap_count"],
+        prefixes_received=row["prefixes_received"],
+        prefixes_accepted=row["prefixes_accepted"],
+    )
+
+
+def session_row(record: SessionRecord) -> dict[str, Any]:
+    """The neighbor_live columns that hold ``record``."""
+    return {
+        "session_state": record.state,
+        "admin_down": record.admin_down,
+        "established_at": record.established_at,
+        "state_since": record.state_since,
+        "last_down_at": record.last_down_at,
+        "last_down_reason": record.last_down_reason,
+        "flap_count": record.flap_count,
+        "prefixes_received": record.prefixes_received,
+        "prefixes_accepted": record.prefixes_accepted,
+    }
 
 
 def write_sessions(
@@ -98,6 +128,14 @@ def write_router_live(conn: Connection, *, router_id: str, values: Mapping[str, 
         )
     elif conn.execute(select(routers.c.id).where(routers.c.id == router_id)).first():
         conn.execute(insert(router_live).values(router_uuid=router_id, **values))
+
+
+def router_identities(conn: Connection, *, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """router id -> (name, project id), for the routers of ``ids`` that exist."""
+    rows = conn.execute(
+        select(routers.c.id, routers.c.name, routers.c.project_id).where(routers.c.id.in_(set(ids)))
+    ).all()
+    return {row.id: (row.name, row.project_id) for row in rows}
 
 
 def router_names(conn: Connection, *, project_id: str) -> set[str]:

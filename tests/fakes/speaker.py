@@ -3,12 +3,14 @@ Claims about gobgpd itself are proven against a real gobgpd, never this."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
-from sdwan.gobgp.fake_policy import FakePolicyCalls, FakePolicyState
+from sdwan.gobgp.client import BgpSpeaker
+from tests.fakes.speaker_policy import FakePolicyCalls, FakePolicyState
 
 
 @dataclass
@@ -59,7 +61,7 @@ class FakeSpeaker(FakePolicyCalls):
             raise SpeakerRejected(f"can't overwrite the existing peer: {peer.address}")
         self.peers[peer.address] = replace(peer)
 
-    def add_peers(self, peers: list[PeerConfig]) -> dict[str, str]:
+    def add_peers(self, peers: Sequence[PeerConfig]) -> dict[str, str]:
         errors = {}
         for peer in peers:
             try:
@@ -82,3 +84,9 @@ class FakeSpeaker(FakePolicyCalls):
 
     def close(self) -> None:
         pass
+
+
+def _checked_against_the_protocol(fake: FakeSpeaker) -> BgpSpeaker:
+    """mypy holds the fake to the protocol it stands for: a method the reconciler may
+    call that the fake lacks, or with another signature, is a type error here."""
+    return fake

@@ -1,0 +1,1 @@
+"""Test doubles, each type-checked against the protocol it stands for."""
