@@ -23,6 +23,8 @@ class Settings:
     port: int = 9998
     admin_token: str | None = None  # SDWAN_ADMIN_TOKEN; otherwise generated at first start
     secret_key_file: Path = field(default=Path("secret.key"))
+    # SDWAN_SECRET_KEY: the key itself (wins over the file); never shown by repr
+    secret_key: str | None = field(default=None, repr=False)
     reconcile_interval: float = 60.0  # full read-back of every router (drift), jittered
     workers: int = 8  # reconcile passes that may run at once, whatever the fleet's size
     counters_delay: float = 3.0  # prefix counters read this long after sessions changed
@@ -116,6 +118,7 @@ def load_settings(
         port=port or int(env.get("SDWAN_PORT", "9998")),
         admin_token=env.get("SDWAN_ADMIN_TOKEN") or None,
         secret_key_file=Path(secret_key_file),
+        secret_key=env.get("SDWAN_SECRET_KEY") or None,
         reconcile_interval=reconcile_interval or float(env.get("SDWAN_RECONCILE_INTERVAL", "60")),
         workers=workers or _positive_int(env.get("SDWAN_WORKERS", "8"), "SDWAN_WORKERS"),
         session_ttl=float(env.get("SDWAN_SESSION_TTL", str(12 * 3600))),

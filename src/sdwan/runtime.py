@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,10 +149,8 @@ def build_runtime(
     engine = make_engine(settings.database_url)
     migrate(engine)
     background = make_engine(settings.database_url, durable=False)
-    secrets = SecretBox.from_key_file(settings.secret_key_file)
-    key_source = (
-        "SDWAN_SECRET_KEY" if os.environ.get("SDWAN_SECRET_KEY") else str(settings.secret_key_file)
-    )
+    secrets = SecretBox.from_key_file(settings.secret_key_file, key=settings.secret_key)
+    key_source = "SDWAN_SECRET_KEY" if settings.secret_key else str(settings.secret_key_file)
     check_key(engine, secrets, key_source=key_source)
     cluster = build_cluster(settings, engine)
     if cluster.ordered is not None:

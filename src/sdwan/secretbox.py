@@ -1,8 +1,8 @@
 """Protection of secrets at rest that must be given back to gobgpd (BGP passwords).
 
 Sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key kept in a file only its
-owner can read (or in SDWAN_SECRET_KEY). Tokens are not sealed but hashed: see
-sdwan.auth."""
+owner can read (or given as SDWAN_SECRET_KEY, which sdwan.config reads). Tokens are
+not sealed but hashed: see sdwan.auth."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ class SecretBox:
         self._fernet = Fernet(key)
 
     @classmethod
-    def from_key_file(cls, path: Path) -> SecretBox:
-        env_key = os.environ.get("SDWAN_SECRET_KEY")
-        if env_key:
-            return cls(env_key.encode())
+    def from_key_file(cls, path: Path, *, key: str | None = None) -> SecretBox:
+        """The box for ``key`` when given (SDWAN_SECRET_KEY), else for the key in
+        ``path``, created (mode 0600) on first use."""
+        if key:
+            return cls(key.encode())
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
