@@ -6,7 +6,7 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── NotAuthenticated        401      missing or bad credentials
     ├── PermissionDenied        403      credentials fine, role insufficient
     ├── NotFound                404      no such resource (or not visible to the caller)
-    ├── Conflict                409      duplicate name/address, delete with children
+    ├── Conflict                409      duplicate name/address, delete of an owner of objects
     ├── PreconditionFailed      412      If-Match does not match the current version
     ├── TooManyRequests         429      login attempts throttled (Retry-After)
     ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer

@@ -29,11 +29,11 @@ from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
-from sdwan.service.children import ChildService
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
+from sdwan.service.owned import OwnedService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
@@ -41,8 +41,8 @@ from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
-from sdwan.store.identity_repo import audited_tables
 from sdwan.store.key_check import check_key
+from sdwan.store.resource_tables import audited_tables
 from sdwan.verify.controller import IntentController
 
 
@@ -57,10 +57,10 @@ class Runtime:
     routers: RouterService
     neighbors: NeighborService
     rib: RibService
-    sets: ChildService
-    policies: ChildService
-    attachments: ChildService
-    announcements: ChildService
+    sets: OwnedService
+    policies: OwnedService
+    attachments: OwnedService
+    announcements: OwnedService
     policyinfo: PolicyInfoService
     fleet: FleetService
     generated_admin_token: str | None
@@ -199,7 +199,7 @@ def build_runtime(
         default_ca=default_ca,
     )
     owned = {
-        name: ChildService(spec, engine=engine, notifier=notifier, events=resource_events)
+        name: OwnedService(spec, engine=engine, notifier=notifier, events=resource_events)
         for name, spec in (
             ("sets", specs.SETS),
             ("policies", specs.POLICIES),

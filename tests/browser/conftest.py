@@ -24,7 +24,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Request as PwRequest
 
-from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess
+from sdwan.lab.server_process import ADMIN_TOKEN, OrchestratorProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

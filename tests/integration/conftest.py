@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sdwan.lab import wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from tests.conftest import BACKENDS
 
 BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS, indirect=True)

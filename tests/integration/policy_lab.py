@@ -13,7 +13,7 @@ import httpx
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp.paths import Route, Table, decode_destination, list_path_request
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 ROUTERS = {  # name: (asn, router id, links as (peer, own address, peer address))
     "e1": (65000, "198.18.0.11", [("r1", "198.18.1.1", "198.18.1.2")]),

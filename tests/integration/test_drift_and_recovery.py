@@ -13,7 +13,7 @@ import pytest
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from tests.integration.conftest import BOTH_BACKENDS, wait_status
 
 pytestmark = BOTH_BACKENDS

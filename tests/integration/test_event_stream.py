@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from sdwan.lab import GobgpdFactory, wait_for
-from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess
+from sdwan.lab.server_process import ADMIN_TOKEN, OrchestratorProcess
 from tests.integration.conftest import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from sdwan.lab import GobgpdFactory
-from sdwan.lab.orchestrator import ADMIN_TOKEN, LAB_API_ADDRESS_ALLOW, OrchestratorProcess
+from sdwan.lab.server_process import ADMIN_TOKEN, LAB_API_ADDRESS_ALLOW, OrchestratorProcess
 
 MAX_TIME = 120  # seconds of fuzzing
 CHECKS = (

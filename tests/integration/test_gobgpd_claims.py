@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 
 def _asn(stub: object) -> int:

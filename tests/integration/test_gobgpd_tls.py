@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 
 def _name(common: str) -> x509.Name:

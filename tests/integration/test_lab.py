@@ -16,7 +16,7 @@ from sdwan.lab import list_namespaces, wait_for
 from sdwan.lab.builder import LabRunner, pid_alive, stop_pid
 from sdwan.lab.frr import FRR_RUN, frr_available, vtysh
 from sdwan.lab.netns import LabError
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.topology import load_topology
 from tests.integration.conftest import wait_status
 

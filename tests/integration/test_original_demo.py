@@ -20,7 +20,7 @@ import pytest
 from sdwan.lab import list_namespaces
 from sdwan.lab.demo import BACKUP_HOPS, FAR_HOST, FAR_NET, PRIMARY_HOPS, Demo, DemoResult
 from sdwan.lab.frr import frr_available
-from sdwan.lab.orchestrator import free_port
+from sdwan.lab.server_process import free_port
 
 ROOT = Path("/run/sdwan-lab-test")
 

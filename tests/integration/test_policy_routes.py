@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from tests.integration.conftest import wait_status
 from tests.integration.policy_lab import FAR, PolicyLab, build
 

@@ -236,7 +236,7 @@ def test_if_match_writers_on_different_replicas_never_lose_an_update(
 def test_a_second_replica_with_a_name_in_use_or_another_key_refuses_to_start(
     fleet: ReplicaFleet, tmp_path: Path
 ) -> None:
-    from sdwan.lab.orchestrator import OrchestratorProcess
+    from sdwan.lab.server_process import OrchestratorProcess
 
     twin = OrchestratorProcess(
         tmp_path / "twin",

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from sdwan.gobgp._pb import attribute_pb2 as attr
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 ESTABLISHED = pb.PeerState.ESTABLISHED
 V4 = pb.Family(afi=pb.Family.AFI_IP, safi=pb.Family.SAFI_UNICAST)

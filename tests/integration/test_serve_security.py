@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 WRONG = {"password": "not the password"}
 

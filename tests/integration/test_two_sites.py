@@ -14,7 +14,7 @@ import pytest
 
 from sdwan.lab import list_namespaces
 from sdwan.lab.frr import frr_available
-from sdwan.lab.orchestrator import free_port
+from sdwan.lab.server_process import free_port
 from sdwan.lab.two_sites import (
     INET_HOP,
     MPLS_HOP,

@@ -15,10 +15,10 @@ from sdwan.errors import InvalidInput, NotAuthenticated
 from sdwan.fleet.service import FleetService
 from sdwan.service import audit
 from sdwan.service.audit import AuditService
-from sdwan.service.children import ChildService
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
+from sdwan.service.owned import OwnedService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
@@ -31,10 +31,10 @@ class Services:
     authenticator: TokenAuthenticator
     keystone: KeystoneAuthenticator | None
     rib: RibService
-    sets: ChildService
-    policies: ChildService
-    attachments: ChildService
-    announcements: ChildService
+    sets: OwnedService
+    policies: OwnedService
+    attachments: OwnedService
+    announcements: OwnedService
     policyinfo: PolicyInfoService
     fleet: FleetService
     identity: IdentityService

@@ -35,7 +35,7 @@ from sdwan.cli.output import (
     print_object,
     print_table,
 )
-from sdwan.cli.sites import prefix_member, resolve_child, split_ref
+from sdwan.cli.sites import prefix_member, resolve_owned, split_ref
 
 app = typer.Typer(
     help="Manage path intents: which uplinks a site uses, and check them.", no_args_is_help=True
@@ -54,7 +54,7 @@ INTENTS = Resource(
     "intents",
     COLUMNS,
     lambda obj, ref: f"intent {obj.get('site_name', '')}/{obj.get('name') or ref}",
-    lambda client, ref: resolve_child(client, "intents", "intent", ref),
+    lambda client, ref: resolve_owned(client, "intents", "intent", ref),
 )
 RefArg = Annotated[str, typer.Argument(metavar="SITE/NAME", help="Intent SITE/NAME or id.")]
 ToPrefixOpt = Annotated[

@@ -208,7 +208,7 @@ def split_ref(ref: str, kind: str) -> tuple[str, str]:
     return site, name
 
 
-def resolve_child(client: ApiClient, collection: str, kind: str, ref: str) -> str:
+def resolve_owned(client: ApiClient, collection: str, kind: str, ref: str) -> str:
     """The id of ``SITE/NAME`` (or an id, as is)."""
     if is_uuid(ref):
         return ref
@@ -224,7 +224,7 @@ UPLINKS = Resource(
     "uplinks",
     UPLINK_COLUMNS,
     lambda obj, ref: f"uplink {obj.get('site_name', '')}/{obj.get('name') or ref}",
-    lambda client, ref: resolve_child(client, "uplinks", "uplink", ref),
+    lambda client, ref: resolve_owned(client, "uplinks", "uplink", ref),
 )
 CostOpt = Annotated[int | None, typer.Option("--cost", min=0, max=65535, help="Lower is cheaper.")]
 TransportOpt = Annotated[

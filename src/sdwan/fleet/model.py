@@ -41,7 +41,7 @@ class Kind:
 
 
 ROUTER = Kind("router", "routers", "name", RouterCreate, skip=("project",))  # set at create
-CHILD_KINDS = (
+OWNED_KINDS = (
     Kind("neighbor", "neighbors", "address", NeighborCreate, skip=("router", "api_address")),
     Kind("defined set", "defined_sets", "name", DefinedSetCreate),
     Kind("policy", "policies", "name", PolicyCreate),
@@ -53,7 +53,7 @@ CHILD_KINDS = (
 @dataclass
 class RouterSpec:
     values: dict[str, Any]  # router fields, as RouterCreate dumps them
-    children: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    owned: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # section -> key -> values (as the kind's schema dumps them, router removed)
     given: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # section -> key -> fields written in the file (password is only set if given)
@@ -121,7 +121,7 @@ def parse_fleet(document: Any) -> list[RouterSpec]:
         where = f"routers[{index}]"
         if not isinstance(raw, Mapping):
             raise InvalidInput(f"{where}: expected a mapping", field=where)
-        sections = {k.section for k in CHILD_KINDS}
+        sections = {k.section for k in OWNED_KINDS}
         top = {k: v for k, v in raw.items() if k not in sections}
         values = _validate(RouterCreate, top, where)
         name = values["name"]
@@ -132,15 +132,15 @@ def parse_fleet(document: Any) -> list[RouterSpec]:
             )
         seen[name] = index
         spec = RouterSpec(values)
-        for kind in CHILD_KINDS:
-            spec.children[kind.section], spec.given[kind.section] = _children(
+        for kind in OWNED_KINDS:
+            spec.owned[kind.section], spec.given[kind.section] = _owned(
                 kind, raw.get(kind.section) or [], name, f"{where}.{kind.section}"
             )
         specs.append(spec)
     return specs
 
 
-def _children(
+def _owned(
     kind: Kind, items: Any, router: str, where: str
 ) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
     if not isinstance(items, list):

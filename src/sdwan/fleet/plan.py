@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from sdwan.domain.status import Status
-from sdwan.fleet.model import CHILD_KINDS, ROUTER, Kind, RouterSpec, normalize
+from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, normalize
 from sdwan.secretbox import SecretBox
 from sdwan.service.neighbors import RESET_FIELDS
 from sdwan.service.routers import RESTART_FIELDS
-from sdwan.store import children, repo
+from sdwan.store import owned_rows, repo
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 
 TABLES = {
@@ -53,7 +53,7 @@ def current_state(
         return None, {}
     values = normalize(ROUTER, {f: getattr(router, f) for f in ROUTER.fields()}, name)
     state: State = {}
-    for kind in CHILD_KINDS:
+    for kind in OWNED_KINDS:
         rows: list[dict[str, Any]]
         if kind.section == "neighbors":
             rows = [
@@ -67,7 +67,7 @@ def current_state(
         else:
             rows = [
                 r
-                for r in children.rows_of_router(conn, TABLES[kind.section], router_id=router.id)
+                for r in owned_rows.rows_of_router(conn, TABLES[kind.section], router_id=router.id)
                 if r["status"] != Status.PENDING_DELETE and not r.get("generated_by")
             ]  # generated objects belong to their intent (the file's sites section)
             if kind.section == "defined_sets":
@@ -119,9 +119,9 @@ def plan_router(
                     effect=effect,
                 )
             )
-    for kind in CHILD_KINDS:
+    for kind in OWNED_KINDS:
         have = state.get(kind.section, {})
-        want = spec.children.get(kind.section, {})
+        want = spec.owned.get(kind.section, {})
         for key, values in want.items():
             if key not in have:
                 changes.append(

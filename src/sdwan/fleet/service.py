@@ -16,19 +16,19 @@ from sqlalchemy import Connection, Engine
 from sdwan.auth.principal import Principal
 from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
-from sdwan.fleet.model import CHILD_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
+from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
 from sdwan.fleet.plan import Change, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
 from sdwan.secretbox import SecretBox
-from sdwan.service.children import ChildService
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
+from sdwan.service.owned import OwnedService
 from sdwan.service.routers import RouterService
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
 from sdwan.store import repo
 from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
-ORDER = [k.section for k in CHILD_KINDS]  # neighbors, sets, policies, attachments, ...
+ORDER = [k.section for k in OWNED_KINDS]  # neighbors, sets, policies, attachments, ...
 
 
 @dataclass
@@ -46,7 +46,7 @@ class FleetService:
         secrets: SecretBox,
         routers: RouterService,
         neighbors: NeighborService,
-        owned: dict[str, ChildService],
+        owned: dict[str, OwnedService],
         intent: IntentServices | None = None,
     ) -> None:
         self._engine = engine
@@ -139,14 +139,14 @@ class FleetService:
                     if_match=None,
                     changes={k: v[1] for k, v in change.fields.items()},
                 )
-        kinds = {k.name: k for k in CHILD_KINDS}
+        kinds = {k.name: k for k in OWNED_KINDS}
         for section in ORDER:
             for change in changes:
                 kind = kinds.get(change.kind)
                 if kind is None or kind.section != section or change.action == "delete":
                     continue
                 progress.current = change
-                values = specs[change.router].children[section][change.key]
+                values = specs[change.router].owned[section][change.key]
                 if change.action == "create":
                     self._create(principal, kind, change.router, values)
                 else:
@@ -207,7 +207,7 @@ class FleetService:
                 if values is None:
                     continue
                 entry = _trim(ROUTER, values)
-                for kind in CHILD_KINDS:
+                for kind in OWNED_KINDS:
                     items = [
                         _trim(kind, v)
                         for _id, v in sorted(
@@ -252,9 +252,9 @@ def _located(
         if spec.values["name"] != change.router:
             continue
         where = f"routers[{index}]"
-        for kind in CHILD_KINDS:
+        for kind in OWNED_KINDS:
             if kind.name == change.kind:
-                keys = list(spec.children[kind.section])
+                keys = list(spec.owned[kind.section])
                 position = keys.index(change.key) if change.key in keys else None
                 where += f".{kind.section}" + (
                     f"[{position}]" if position is not None else f"({change.key})"

@@ -35,7 +35,7 @@ SECTIONS = (("uplinks", "uplink", UplinkSpec), ("intents", "intent", IntentSpec)
 class SiteFile:
     index: int
     values: dict[str, Any]  # SiteSpec as dumped, routers by name
-    children: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    owned: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     order: dict[str, list[str]] = field(default_factory=dict)  # section -> keys in file order
 
 
@@ -95,7 +95,7 @@ def parse_sites(document: Any) -> list[SiteFile]:
                         f"{at}.name: {kind} {values['name']!r} appears twice", field=f"{at}.name"
                     )
                 found[values["name"]] = values
-            spec.children[section] = found
+            spec.owned[section] = found
             spec.order[section] = list(found)
         out.append(spec)
     return out
@@ -127,7 +127,7 @@ def current_site(
         "site",
     )
     state: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {"uplinks": {}, "intents": {}}
-    for uplink in intent_repo.children_of(conn, kind="uplink", site_id=site.id):
+    for uplink in intent_repo.owned_of(conn, kind="uplink", site_id=site.id):
         router = repo.router_names(conn, router_ids=[uplink.router_uuid]).get(
             uplink.router_uuid, ""
         )
@@ -144,7 +144,7 @@ def current_site(
             uplink.id,
             _validate(UplinkSpec, {k: v for k, v in data.items() if v is not None}, "uplink"),
         )
-    for intent in intent_repo.children_of(conn, kind="intent", site_id=site.id):
+    for intent in intent_repo.owned_of(conn, kind="intent", site_id=site.id):
         data = {
             "name": intent.name,
             "destination": public_destination(conn, intent.destination),
@@ -180,7 +180,7 @@ def plan_sites(conn: Connection, specs: list[SiteFile], *, prune: bool) -> list[
                 )
         for section, kind, _schema in SECTIONS:
             have = state.get(section, {})
-            for key, values in spec.children[section].items():
+            for key, values in spec.owned[section].items():
                 if key not in have:
                     changes.append(Change("create", kind, name, key, values=values, effect=effect))
                     continue
@@ -193,7 +193,7 @@ def plan_sites(conn: Connection, specs: list[SiteFile], *, prune: bool) -> list[
                     )
             if prune:
                 for key, (ident, _values) in have.items():
-                    if key not in spec.children[section]:
+                    if key not in spec.owned[section]:
                         changes.append(Change("delete", kind, name, key, id=ident, effect=effect))
     return changes
 
@@ -236,7 +236,7 @@ class SiteApplier:
                     principal, change.router, changes=updates, if_match=None
                 )
             return
-        values = {**spec.children[section][change.key], "site": change.router}
+        values = {**spec.owned[section][change.key], "site": change.router}
         service: Any = self._services.uplinks if section == "uplinks" else self._services.intents
         if change.action == "create":
             service.create(principal, values=values)

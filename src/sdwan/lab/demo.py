@@ -30,8 +30,8 @@ from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
 from sdwan.lab.demo_tools import LabTools, outage, say
 from sdwan.lab.frr import vtysh
-from sdwan.lab.orchestrator import ADMIN_TOKEN, OrchestratorProcess, free_port
 from sdwan.lab.resume import resume
+from sdwan.lab.server_process import ADMIN_TOKEN, OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "original-demo"

@@ -14,7 +14,7 @@ from typing import Any
 
 from sdwan.lab.builder import LabRunner
 from sdwan.lab.frr import vtysh
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.polling import wait_for
 
 QUIET = False

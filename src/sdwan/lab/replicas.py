@@ -9,7 +9,7 @@ from types import TracebackType
 
 from cryptography.fernet import Fernet
 
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.polling import wait_for
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
 from sdwan.lab.demo_tools import LabTools, say
-from sdwan.lab.orchestrator import OrchestratorProcess, free_port
 from sdwan.lab.resume import resume
+from sdwan.lab.server_process import OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "two-sites"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sdwan.gobgp.announce_convert import Announcement, matches
 from sdwan.gobgp.client import BgpSpeaker
-from sdwan.store.children import Row
+from sdwan.store.owned_rows import Row
 
 
 def announcement_of(row: Row, asn: int) -> Announcement:

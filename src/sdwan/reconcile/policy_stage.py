@@ -16,9 +16,9 @@ from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.store import children, status_rows
+from sdwan.store import owned_rows, status_rows
 from sdwan.store.batch_writer import Job, JobSink
-from sdwan.store.children import Row
+from sdwan.store.owned_rows import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
 
@@ -31,7 +31,7 @@ def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
     """Which of the policy and announcement tables hold rows of the router: one query,
     so that a full pass of a router that declares none of them costs no more."""
     with engine.connect() as conn:
-        return children.tables_with_rows(
+        return owned_rows.tables_with_rows(
             conn, (*POLICY_OBJECTS, announcements), router_id=router_id
         )
 
@@ -45,7 +45,7 @@ def policy_unassigned(speaker: BgpSpeaker) -> bool:
 
 def _load(engine: Engine, router_id: str, tables: tuple[Table, ...]) -> dict[str, list[Row]]:
     with engine.connect() as conn:
-        return {t.name: children.rows_of_router(conn, t, router_id=router_id) for t in tables}
+        return {t.name: owned_rows.rows_of_router(conn, t, router_id=router_id) for t in tables}
 
 
 def _live(rows: list[Row]) -> list[Row]:

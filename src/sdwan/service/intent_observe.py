@@ -37,7 +37,7 @@ from sdwan.errors import SpeakerError
 from sdwan.gobgp.rib_calls import GlobalPath
 from sdwan.service import intent_sync
 from sdwan.service.site_common import derived_status
-from sdwan.store import children
+from sdwan.store import owned_rows
 from sdwan.store.intent_repo import SiteRecord
 from sdwan.store.policy_tables import defined_sets, policies, policy_attachments
 
@@ -94,7 +94,7 @@ class Observation:
 
 
 def _live_rows(conn: Connection, table: Any, router_id: str) -> list[dict[str, Any]]:
-    rows = children.rows_of_router(conn, table, router_id=router_id)
+    rows = owned_rows.rows_of_router(conn, table, router_id=router_id)
     return [r for r in rows if r["status"] != Status.PENDING_DELETE]
 
 

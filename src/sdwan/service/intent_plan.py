@@ -112,7 +112,7 @@ class IntentPlanner:
             routers = [m.router_uuid for m in site.routers]
             before = _rows(conn, routers)
             policy_before = intent_observe.load_site(conn, site).policy
-            existing = intent_repo.child_by_name(
+            existing = intent_repo.owned_by_name(
                 conn, kind="intent", site_id=site.id, name=values["name"]
             )
             if existing is None:
@@ -130,7 +130,7 @@ class IntentPlanner:
             neighbors = {
                 r: sorted(n.address for n in repo.neighbors_of(conn, router_id=r)) for r in routers
             }
-            target = intent_repo.child_by_name(
+            target = intent_repo.owned_by_name(
                 conn, kind="intent", site_id=site.id, name=values["name"]
             )
             assert target is not None

@@ -23,7 +23,6 @@ from sdwan.domain.intent_compile import (
 from sdwan.domain.status import Status
 from sdwan.service.common import ChangeNotifier
 from sdwan.store import generated_repo, intent_repo, repo
-from sdwan.store.db import INTENT_SYNC_LOCK, one_at_a_time
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import RouterRecord
 
@@ -80,10 +79,10 @@ def site_view(conn: Connection, site: SiteRecord) -> SiteView:
     members = {r.id for r in routers}
     uplinks = [
         u
-        for u in intent_repo.children_of(conn, kind="uplink", site_id=site.id)
+        for u in intent_repo.owned_of(conn, kind="uplink", site_id=site.id)
         if u.router_uuid in members
     ]
-    intents = intent_repo.children_of(conn, kind="intent", site_id=site.id)
+    intents = intent_repo.owned_of(conn, kind="intent", site_id=site.id)
     return SiteView(
         site.id,
         site.name,
@@ -114,11 +113,11 @@ def sync(
     point at these. Tells the reconciler about every router whose rows changed.
     Returns router uuid -> the changes.
 
-    On PostgreSQL one sync runs at a time (until its transaction ends): each statement
-    of a READ COMMITTED transaction sees the latest commits, so a sync running beside
-    the transaction that adds an intent could read the site before the intent and the
-    generated rows after it, and mark the new intent's rows for deletion."""
-    one_at_a_time(conn, INTENT_SYNC_LOCK)
+    One sync runs at a time (until its transaction ends): each read sees the latest
+    commits, so a sync running beside the transaction that adds an intent could read
+    the site before the intent and the generated rows after it, and mark the new
+    intent's rows for deletion."""
+    intent_repo.lock_for_sync(conn)
     pending = list(dict.fromkeys(site_ids))
     for site_id in list(pending):
         for other in intent_repo.intents_towards(conn, site_id=site_id):

@@ -70,7 +70,7 @@ class IntentService:
     def visible(
         self, conn: Connection, principal: Principal, ident: str
     ) -> tuple[IntentRecord, SiteRecord]:
-        intent = intent_repo.get_child(conn, kind="intent", child_id=ident)
+        intent = intent_repo.get_owned(conn, kind="intent", owned_id=ident)
         if intent is None:
             raise NotFound(f"intent {ident!r} not found")
         try:
@@ -97,7 +97,7 @@ class IntentService:
                 filters["site_id"] = visible_site(
                     conn, principal, filters.pop("site"), field="site"
                 ).id
-            rows, total = intent_repo.list_children(
+            rows, total = intent_repo.list_owned(
                 conn,
                 kind="intent",
                 project_id=principal.project_id,
@@ -116,7 +116,7 @@ class IntentService:
         with unit_of_work(self._engine) as work:
             conn = work.conn
             site = visible_site(conn, principal, values["site"], field="site")
-            if intent_repo.child_by_name(conn, kind="intent", site_id=site.id, name=values["name"]):
+            if intent_repo.owned_by_name(conn, kind="intent", site_id=site.id, name=values["name"]):
                 raise Conflict(
                     f"name: site {site.name} already has an intent {values['name']!r}", field="name"
                 )
@@ -132,11 +132,11 @@ class IntentService:
                 "updated_at": stamp,
             }
             try:
-                intent_repo.insert_child(conn, kind="intent", values=row)
+                intent_repo.insert_owned(conn, kind="intent", values=row)
             except IntegrityError:
                 raise Conflict(f"intent {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            intent = intent_repo.get_child(conn, kind="intent", child_id=row["id"])
+            intent = intent_repo.get_owned(conn, kind="intent", owned_id=row["id"])
             emit(
                 self._events,
                 RESOURCE_CREATED,
@@ -167,16 +167,16 @@ class IntentService:
             values = {k: v for k, v in fields.items() if getattr(intent, k) != v}
             if not values:
                 return Written(self.info(conn, intent, site))
-            if not intent_repo.update_child(
+            if not intent_repo.update_owned(
                 conn,
                 kind="intent",
-                child_id=intent.id,
+                owned_id=intent.id,
                 expected_version=intent.version,
                 values=values,
             ):
                 raise Conflict(f"intent {intent.name} changed concurrently; retry")
             done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_child(conn, kind="intent", child_id=intent.id)
+            updated = intent_repo.get_owned(conn, kind="intent", owned_id=intent.id)
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -203,7 +203,7 @@ class IntentService:
             intent, site = self.visible(conn, principal, ident)
             check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
             info = self.info(conn, intent, site)
-            intent_repo.delete_child(conn, kind="intent", child_id=intent.id)
+            intent_repo.delete_owned(conn, kind="intent", owned_id=intent.id)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,
@@ -241,7 +241,7 @@ class IntentService:
             destination = {"type": "site", "site_id": target.id}
         prefer = values["prefer"]
         if isinstance(prefer, list):
-            known = {u.name for u in intent_repo.children_of(conn, kind="uplink", site_id=site.id)}
+            known = {u.name for u in intent_repo.owned_of(conn, kind="uplink", site_id=site.id)}
             for i, tier in enumerate(prefer):
                 for j, name in enumerate(tier):
                     if name not in known:
@@ -251,7 +251,7 @@ class IntentService:
                         )
         return_path = dict(values.get("return_path") or ReturnPath().model_dump(mode="json"))
         if ReturnPath.model_validate(return_path).shapes():
-            for other in intent_repo.children_of(conn, kind="intent", site_id=site.id):
+            for other in intent_repo.owned_of(conn, kind="intent", site_id=site.id):
                 if (current is None or other.id != current.id) and ReturnPath.model_validate(
                     other.return_path
                 ).shapes():

@@ -10,9 +10,9 @@ from sqlalchemy import Connection
 from sdwan.domain.policy import SetType, Statement
 from sdwan.domain.status import Status
 from sdwan.errors import InvalidInput
-from sdwan.service.children import ChildSpec
-from sdwan.store import children, repo
-from sdwan.store.children import Row
+from sdwan.service.owned import OwnedSpec
+from sdwan.store import owned_rows, repo
+from sdwan.store.owned_rows import Row
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
 
@@ -26,7 +26,7 @@ def _check_policy(
 ) -> None:
     sets = {
         r["name"]: r
-        for r in _live(children.rows_of_router(conn, defined_sets, router_id=router.id))
+        for r in _live(owned_rows.rows_of_router(conn, defined_sets, router_id=router.id))
     }
     for index, raw in enumerate(values["statements"]):
         statement = Statement.model_validate(raw)
@@ -56,7 +56,9 @@ def _check_policy(
 def _check_attachment(
     conn: Connection, router: RouterRecord, values: dict[str, Any], where: str
 ) -> None:
-    known = {r["name"] for r in _live(children.rows_of_router(conn, policies, router_id=router.id))}
+    known = {
+        r["name"] for r in _live(owned_rows.rows_of_router(conn, policies, router_id=router.id))
+    }
     for index, name in enumerate(values["policies"]):
         if name not in known:
             raise InvalidInput(
@@ -77,7 +79,9 @@ def _check_attachment(
                 field=f"{where}neighbors[{index}]",
             )
     if not values["neighbors"] and values["default_action"] != "none":
-        for other in _live(children.rows_of_router(conn, policy_attachments, router_id=router.id)):
+        for other in _live(
+            owned_rows.rows_of_router(conn, policy_attachments, router_id=router.id)
+        ):
             if (
                 other["name"] != values["name"]
                 and other["direction"] == values["direction"]
@@ -106,7 +110,7 @@ def _check_announcement(
 
 
 def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
-    for policy in _live(children.rows_of_router(conn, policies, router_id=router.id)):
+    for policy in _live(owned_rows.rows_of_router(conn, policies, router_id=router.id)):
         for raw in policy["statements"]:
             statement = Statement.model_validate(raw)
             if any(ref.name == row["name"] for _, _, ref in statement.conditions.set_references()):
@@ -118,7 +122,9 @@ def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | N
 
 
 def _policy_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
-    for attachment in _live(children.rows_of_router(conn, policy_attachments, router_id=router.id)):
+    for attachment in _live(
+        owned_rows.rows_of_router(conn, policy_attachments, router_id=router.id)
+    ):
         if row["name"] in attachment["policies"]:
             return f"policy {row['name']} is attached by {attachment['name']}; detach it first"
     return None
@@ -128,12 +134,12 @@ def attachments_naming(conn: Connection, router_id: str, address: str) -> list[s
     """Hand-written attachments naming the neighbor (generated ones follow it)."""
     return [
         a["name"]
-        for a in _live(children.rows_of_router(conn, policy_attachments, router_id=router_id))
+        for a in _live(owned_rows.rows_of_router(conn, policy_attachments, router_id=router_id))
         if address in a["neighbors"] and not a.get("generated_by")
     ]
 
 
-SETS = ChildSpec(
+SETS = OwnedSpec(
     kind="defined set",
     table=defined_sets,
     key_field="name",
@@ -142,7 +148,7 @@ SETS = ChildSpec(
     immutable=("set_type",),
     referenced=_set_referenced,
 )
-POLICIES = ChildSpec(
+POLICIES = OwnedSpec(
     kind="policy",
     table=policies,
     key_field="name",
@@ -151,7 +157,7 @@ POLICIES = ChildSpec(
     check=_check_policy,
     referenced=_policy_referenced,
 )
-ATTACHMENTS = ChildSpec(
+ATTACHMENTS = OwnedSpec(
     kind="policy attachment",
     table=policy_attachments,
     key_field="name",
@@ -159,7 +165,7 @@ ATTACHMENTS = ChildSpec(
     defaults={"description": "", "default_action": "none", "neighbors": [], "priority": 100},
     check=_check_attachment,
 )
-ANNOUNCEMENTS = ChildSpec(
+ANNOUNCEMENTS = OwnedSpec(
     kind="announcement",
     table=announcements,
     key_field="prefix",

@@ -20,10 +20,10 @@ from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput, NotFound
-from sdwan.service.children import ChildService
 from sdwan.service.common import ChangeNotifier, visible
+from sdwan.service.owned import OwnedService
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.store import children, repo
+from sdwan.store import owned_rows, repo
 from sdwan.store.policy_tables import policyinfos
 
 MARK = "created by policyinfo"
@@ -35,8 +35,8 @@ class PolicyInfoService:
         *,
         engine: Engine,
         notifier: ChangeNotifier,
-        policies: ChildService,
-        attachments: ChildService,
+        policies: OwnedService,
+        attachments: OwnedService,
     ) -> None:
         self._engine = engine
         self._notifier = notifier
@@ -143,7 +143,7 @@ class PolicyInfoService:
 
     def _view(self, conn: Any, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
         router = repo.get_router(conn, key=row["router_uuid"])
-        attachment = children.get_by_key(
+        attachment = owned_rows.get_by_key(
             conn,
             self._attachments.spec.table,
             router_id=row["router_uuid"],

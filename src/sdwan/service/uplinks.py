@@ -51,7 +51,7 @@ class UplinkService:
     def _visible(
         self, conn: Connection, principal: Principal, ident: str
     ) -> tuple[UplinkRecord, SiteRecord]:
-        uplink = intent_repo.get_child(conn, kind="uplink", child_id=ident)
+        uplink = intent_repo.get_owned(conn, kind="uplink", owned_id=ident)
         if uplink is None:
             raise NotFound(f"uplink {ident!r} not found")
         try:
@@ -80,7 +80,7 @@ class UplinkService:
                 filters["site_id"] = visible_site(
                     conn, principal, filters.pop("site"), field="site"
                 ).id
-            rows, total = intent_repo.list_children(
+            rows, total = intent_repo.list_owned(
                 conn,
                 kind="uplink",
                 project_id=principal.project_id,
@@ -97,7 +97,7 @@ class UplinkService:
         with unit_of_work(self._engine) as work:
             conn = work.conn
             site = visible_site(conn, principal, values["site"], field="site")
-            if intent_repo.child_by_name(conn, kind="uplink", site_id=site.id, name=values["name"]):
+            if intent_repo.owned_by_name(conn, kind="uplink", site_id=site.id, name=values["name"]):
                 raise Conflict(
                     f"name: site {site.name} already has an uplink {values['name']!r}", field="name"
                 )
@@ -136,11 +136,11 @@ class UplinkService:
                 "updated_at": stamp,
             }
             try:
-                intent_repo.insert_child(conn, kind="uplink", values=row)
+                intent_repo.insert_owned(conn, kind="uplink", values=row)
             except IntegrityError:
                 raise Conflict(f"uplink {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            uplink = intent_repo.get_child(conn, kind="uplink", child_id=row["id"])
+            uplink = intent_repo.get_owned(conn, kind="uplink", owned_id=row["id"])
             emit(
                 self._events,
                 RESOURCE_CREATED,
@@ -171,16 +171,16 @@ class UplinkService:
             }
             if not values:
                 return Written(self.info(conn, uplink, site))
-            if not intent_repo.update_child(
+            if not intent_repo.update_owned(
                 conn,
                 kind="uplink",
-                child_id=uplink.id,
+                owned_id=uplink.id,
                 expected_version=uplink.version,
                 values=values,
             ):
                 raise Conflict(f"uplink {uplink.name} changed concurrently; retry")
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_child(conn, kind="uplink", child_id=uplink.id)
+            updated = intent_repo.get_owned(conn, kind="uplink", owned_id=uplink.id)
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -207,7 +207,7 @@ class UplinkService:
                     "change them first"
                 )
             info = self.info(conn, uplink, site)
-            intent_repo.delete_child(conn, kind="uplink", child_id=uplink.id)
+            intent_repo.delete_owned(conn, kind="uplink", owned_id=uplink.id)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,
@@ -226,7 +226,7 @@ def _users(conn: Connection, uplink: UplinkRecord) -> builtins.list[str]:
     """Intents of its site that name it in their tiers."""
     return [
         i.name
-        for i in intent_repo.children_of(conn, kind="intent", site_id=uplink.site_id)
+        for i in intent_repo.owned_of(conn, kind="intent", site_id=uplink.site_id)
         if isinstance(i.prefer, list) and any(uplink.name in tier for tier in i.prefer)
     ]
 

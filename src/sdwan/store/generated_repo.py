@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from sdwan.domain.status import Status, status_after_update
-from sdwan.store import children
+from sdwan.store import owned_rows
 from sdwan.store.policy_tables import defined_sets, policies, policy_attachments
 from sdwan.store.repo import new_id, now
 
@@ -76,7 +76,7 @@ def sync_router(
             text = describe.get(str(values["generated_by"]), "")
             row = have.get(name)
             if row is None:
-                children.insert_rows(
+                owned_rows.insert_rows(
                     conn,
                     table,
                     rows=[
@@ -105,13 +105,13 @@ def sync_router(
                 Status.PENDING_UPDATE if deleting else status_after_update(row["status"])
             )
             changed["status_detail"] = ""
-            children.update_row(
+            owned_rows.update_row(
                 conn, table, row_id=row["id"], expected_version=row["version"], values=changed
             )
             changes.append(f"~ {_singular(kind)} {name}")
         for name, row in have.items():
             if name not in want and row["status"] != Status.PENDING_DELETE:
-                children.update_row(
+                owned_rows.update_row(
                     conn,
                     table,
                     row_id=row["id"],

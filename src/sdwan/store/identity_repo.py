@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
-from sdwan.store import intent_tables, policy_tables
 from sdwan.store.identity_tables import projects
-from sdwan.store.tables import neighbors, routers
 
 
 def project_exists(conn: Connection, name: str) -> bool:
@@ -29,19 +27,4 @@ def project_allowlists(conn: Connection, names: Iterable[str]) -> dict[str, list
     return {
         row.name: None if row.api_address_allow is None else list(row.api_address_allow)
         for row in rows
-    }
-
-
-def audited_tables() -> dict[str, Table]:
-    """Resource type (as in events) -> its table, for the audit log's snapshots."""
-    return {
-        "router": routers,
-        "neighbor": neighbors,
-        "defined_set": policy_tables.defined_sets,
-        "policy": policy_tables.policies,
-        "policy_attachment": policy_tables.policy_attachments,
-        "announcement": policy_tables.announcements,
-        "site": intent_tables.sites,
-        "uplink": intent_tables.uplinks,
-        "intent": intent_tables.intents,
     }

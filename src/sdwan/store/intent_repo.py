@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, false, insert, or_, select, update
 
-from sdwan.store.children import update_row
+from sdwan.store.db import INTENT_SYNC_LOCK, is_postgres, one_at_a_time
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
 from sdwan.store.listing import list_rows
+from sdwan.store.owned_rows import update_row
 
 
 @dataclass(frozen=True)
@@ -205,20 +206,32 @@ def delete_site(conn: Connection, *, site_id: str) -> None:
     conn.execute(delete(sites).where(sites.c.id == site_id))
 
 
-# --- uplinks and intents (children of a site) -----------------------------------------
+def lock_for_sync(conn: Connection) -> None:
+    """Make this transaction the only one recompiling generated policy until it ends,
+    and let its reads from here on see every earlier commit. PostgreSQL: an advisory
+    lock. SQLite: the database's write lock, taken now instead of at the first write
+    (pysqlite runs a transaction's reads before its first write outside it, each
+    seeing the latest commit, like READ COMMITTED)."""
+    if is_postgres(conn):
+        one_at_a_time(conn, INTENT_SYNC_LOCK)
+    else:
+        conn.execute(update(sites).values(id=sites.c.id).where(false()))
 
 
-def insert_child(conn: Connection, *, kind: str, values: Mapping[str, Any]) -> None:
+# --- uplinks and intents (owned by a site) --------------------------------------------
+
+
+def insert_owned(conn: Connection, *, kind: str, values: Mapping[str, Any]) -> None:
     conn.execute(insert(_CHILD[kind]), [dict(values)])
 
 
-def get_child(conn: Connection, *, kind: str, child_id: str) -> Any:
+def get_owned(conn: Connection, *, kind: str, owned_id: str) -> Any:
     table = _CHILD[kind]
-    row = conn.execute(select(table).where(table.c.id == child_id)).mappings().first()
+    row = conn.execute(select(table).where(table.c.id == owned_id)).mappings().first()
     return _record(_RECORD[kind], row) if row else None
 
 
-def child_by_name(conn: Connection, *, kind: str, site_id: str, name: str) -> Any:
+def owned_by_name(conn: Connection, *, kind: str, site_id: str, name: str) -> Any:
     table = _CHILD[kind]
     row = (
         conn.execute(select(table).where(table.c.site_id == site_id, table.c.name == name))
@@ -228,7 +241,7 @@ def child_by_name(conn: Connection, *, kind: str, site_id: str, name: str) -> An
     return _record(_RECORD[kind], row) if row else None
 
 
-def children_of(conn: Connection, *, kind: str, site_id: str) -> list[Any]:
+def owned_of(conn: Connection, *, kind: str, site_id: str) -> list[Any]:
     table = _CHILD[kind]
     rows = conn.execute(
         select(table).where(table.c.site_id == site_id).order_by(table.c.name)
@@ -236,7 +249,7 @@ def children_of(conn: Connection, *, kind: str, site_id: str) -> list[Any]:
     return [_record(_RECORD[kind], r) for r in rows]
 
 
-def list_children(
+def list_owned(
     conn: Connection,
     *,
     kind: str,
@@ -268,19 +281,19 @@ def list_children(
     return [_record(_RECORD[kind], r) for r in rows], total
 
 
-def update_child(
-    conn: Connection, *, kind: str, child_id: str, expected_version: int, values: Mapping[str, Any]
+def update_owned(
+    conn: Connection, *, kind: str, owned_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
     return update_row(
-        conn, _CHILD[kind], row_id=child_id, expected_version=expected_version, values=values
+        conn, _CHILD[kind], row_id=owned_id, expected_version=expected_version, values=values
     )
 
 
-def delete_child(conn: Connection, *, kind: str, child_id: str) -> None:
+def delete_owned(conn: Connection, *, kind: str, owned_id: str) -> None:
     if kind == "intent":
-        conn.execute(delete(intent_state).where(intent_state.c.intent_id == child_id))
+        conn.execute(delete(intent_state).where(intent_state.c.intent_id == owned_id))
     table = _CHILD[kind]
-    conn.execute(delete(table).where(table.c.id == child_id))
+    conn.execute(delete(table).where(table.c.id == owned_id))
 
 
 def uplink_on(conn: Connection, *, router_id: str, address: str) -> UplinkRecord | None:

@@ -106,5 +106,5 @@ policyinfos = Table(
     ),
 )
 
-# children of a router, in an order safe for deletion (referrers first)
+# the objects a router owns, in an order safe for deletion (referrers first)
 POLICY_TABLES = (policyinfos, policy_attachments, announcements, policies, defined_sets)

@@ -150,8 +150,8 @@ def set_router_status(
 
 
 def delete_router_row(conn: Connection, *, router_id: str) -> None:
-    for child in POLICY_TABLES:
-        conn.execute(delete(child).where(child.c.router_uuid == router_id))
+    for table in POLICY_TABLES:
+        conn.execute(delete(table).where(table.c.router_uuid == router_id))
     conn.execute(delete(neighbors).where(neighbors.c.router_uuid == router_id))
     conn.execute(delete(routers).where(routers.c.id == router_id))
 

@@ -187,8 +187,7 @@ class IntentController:
                 return {}
             snapshot = intent_observe.load_site(conn, site)
             versions = {
-                i.id: i.version
-                for i in intent_repo.children_of(conn, kind="intent", site_id=site.id)
+                i.id: i.version for i in intent_repo.owned_of(conn, kind="intent", site_id=site.id)
             }
             ids = [i.id for i in snapshot.site.intents]
             stored = intent_repo.states_of(conn, intent_ids=ids)

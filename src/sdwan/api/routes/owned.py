@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
 from sdwan.errors import InvalidInput
 from sdwan.schemas.common import BulkOf, ListOf
-from sdwan.service.children import ChildService
-from sdwan.store.children import Row
+from sdwan.service.owned import OwnedService
+from sdwan.store.owned_rows import Row
 
 _PAGING = {"limit", "offset", "sort"}
 MAX_BULK_ITEMS = 1000  # each item is checked against the store: bounded work per request
@@ -26,7 +26,7 @@ MAX_BULK_ITEMS = 1000  # each item is checked against the store: bounded work pe
 class OwnedResource:
     path: str  # "/v1/policies"
     kind: str  # "policy"
-    service: Callable[[Services], ChildService]
+    service: Callable[[Services], OwnedService]
     create: type[BaseModel]
     update: type[BaseModel]
     public: type[BaseModel]

@@ -10,7 +10,7 @@ from sdwan.api.routes.owned import OwnedResource, build_router
 from sdwan.domain.policy import SetType, check_members
 from sdwan.errors import InvalidInput
 from sdwan.schemas import policy as schemas
-from sdwan.store.children import Row
+from sdwan.store.owned_rows import Row
 
 
 def _set_to_row(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """One service for every resource a router owns by a key (a name, or a prefix):
-defined sets, policies, attachments, announcements. A ChildSpec says what differs:
+defined sets, policies, attachments, announcements. A OwnedSpec says what differs:
 the table, the key, the rules that need the store (references, conflicts)."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from sdwan.service.common import (
 )
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.store import children, repo
-from sdwan.store.children import Row
+from sdwan.store import owned_rows, repo
+from sdwan.store.owned_rows import Row
 from sdwan.store.records import RouterRecord
 
 # (conn, router, values, where) -> None; raises InvalidInput/Conflict naming the field
@@ -36,7 +36,7 @@ RefCheck = Callable[[Connection, RouterRecord, Row], str | None]
 
 
 @dataclass(frozen=True)
-class ChildSpec:
+class OwnedSpec:
     kind: str  # "defined set", for messages
     table: Table
     key_field: str  # unique per router
@@ -47,10 +47,10 @@ class ChildSpec:
     referenced: RefCheck | None = None
 
 
-class ChildService:
+class OwnedService:
     def __init__(
         self,
-        spec: ChildSpec,
+        spec: OwnedSpec,
         *,
         engine: Engine,
         notifier: ChangeNotifier,
@@ -101,7 +101,7 @@ class ChildService:
                 )
             seen[key] = index
             if (
-                children.get_by_key(
+                owned_rows.get_by_key(
                     conn,
                     self.spec.table,
                     router_id=router.id,
@@ -131,7 +131,7 @@ class ChildService:
             )
             # later items may refer to earlier ones (a policy to a set in the same batch)
             try:
-                children.insert_rows(conn, self.spec.table, rows=[rows[-1]])
+                owned_rows.insert_rows(conn, self.spec.table, rows=[rows[-1]])
             except IntegrityError:
                 raise Conflict(f"a {self.spec.kind} {key[1]!r} was created concurrently") from None
         self.notify(set(owners))
@@ -167,7 +167,7 @@ class ChildService:
     def _visible(
         self, conn: Connection, principal: Principal, row_id: str
     ) -> tuple[Row, RouterRecord]:
-        row = children.get_row(conn, self.spec.table, row_id=row_id)
+        row = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
         router = repo.get_router(conn, key=row["router_uuid"]) if row else None
         try:
             found = visible(principal, router, row_id)
@@ -183,7 +183,7 @@ class ChildService:
             with reading(self._engine) as own:
                 return self.find(principal, router=router, key=key, conn=own)
         record = visible(principal, repo.get_router(conn, key=router), router)
-        return children.get_by_key(
+        return owned_rows.get_by_key(
             conn, self.spec.table, router_id=record.id, key_field=self.spec.key_field, key=key
         )
 
@@ -206,7 +206,7 @@ class ChildService:
                     ).id
                 except NotFound:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
-            rows, total = children.list_children(
+            rows, total = owned_rows.list_owned(
                 conn,
                 self.spec.table,
                 filters=filters,
@@ -253,11 +253,11 @@ class ChildService:
             self.spec.check(conn, router, {**row, **changed}, "")
         changed["status"] = status_after_update(row["status"])
         changed["status_detail"] = ""
-        if not children.update_row(
+        if not owned_rows.update_row(
             conn, self.spec.table, row_id=row_id, expected_version=row["version"], values=changed
         ):
             raise changed_concurrently(kind=self.spec.kind, key=row_id, if_match=if_match)
-        updated = children.get_row(conn, self.spec.table, row_id=row_id)
+        updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
         assert updated is not None
         self.notify({router.id})
         self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
@@ -283,14 +283,14 @@ class ChildService:
             if message:
                 raise Conflict(message)
         if row["status"] != Status.PENDING_DELETE:
-            children.update_row(
+            owned_rows.update_row(
                 conn,
                 self.spec.table,
                 row_id=row_id,
                 expected_version=row["version"],
                 values={"status": Status.PENDING_DELETE, "status_detail": ""},
             )
-        updated = children.get_row(conn, self.spec.table, row_id=row_id)
+        updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
         assert updated is not None
         self.notify({router.id})
         self._emit(ev.RESOURCE_DELETED, updated, router)

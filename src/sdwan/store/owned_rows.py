@@ -74,7 +74,7 @@ def rows_of_router(conn: Connection, table: Table, *, router_id: str) -> list[Ro
     return [dict(r) for r in rows]
 
 
-def list_children(
+def list_owned(
     conn: Connection,
     table: Table,
     *,
