@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sdwan.lab.demo as demo_module
 from sdwan.lab.demo import Demo
-from sdwan.lab.orchestrator import free_port
+from sdwan.lab.server_process import free_port
 
 ROOT = Path("/run/sdwan-lab-bench")
 MODES = {"fast": (True, None), "hold": (False, (3, 1))}

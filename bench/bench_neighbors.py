@@ -29,7 +29,7 @@ import httpx
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdProcess, wait_for
 from sdwan.lab.netns import Namespace
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 PEER_ASN = 65000
 

@@ -34,7 +34,7 @@ import httpx
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from sdwan.lab.orchestrator import OrchestratorProcess
+from sdwan.lab.server_process import OrchestratorProcess
 
 ESTABLISHED = pb.PeerState.ESTABLISHED
 STATE_NAMES = {v: k for k, v in pb.PeerState.SessionState.items()}

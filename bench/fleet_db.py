@@ -16,9 +16,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from sdwan.events.feed import libpq_conninfo
-from sdwan.lab.orchestrator import OrchestratorProcess
 from sdwan.lab.postgres import PostgresServer
 from sdwan.lab.replicas import ReplicaFleet
+from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.store.db import normalize_url
 
 AUTO = "postgresql"

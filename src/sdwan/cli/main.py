@@ -1,4 +1,8 @@
-"""The ``sdwan`` Typer app: ``config``, ``router`` and ``neighbor`` command groups."""
+"""The ``sdwan`` Typer app, one command group per resource (the groups and commands
+are registered below; ``sdwan --help`` lists them): resources (router, neighbor,
+defined-set, policy, attachment, announcement, site, uplink, intent), reads (rib,
+policyinfo, watch, events, audit), identity (login, user, project, role, token),
+fleet files (apply, export), operation (serve, replica, lab, fib-agent, config)."""
 
 from __future__ import annotations
 
