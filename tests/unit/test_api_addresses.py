@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sdwan.api.app import create_app
 from sdwan.config import Settings
 from sdwan.domain.api_address import DEFAULT_ALLOW, endpoint_key, normalize_api_address
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.runtime import build_runtime
 from sdwan.service.api_addresses import AddressPolicy
@@ -162,7 +163,7 @@ def allowlisted(tmp_path: Path) -> Iterator[TestClient]:
         secret_key_file=tmp_path / "secret.key",
         api_address_allow=(f"unix:{tmp_path}/ok/", "192.0.2.0/24", "::1/128"),
     )
-    speakers: dict[str, FakeSpeaker] = {}
+    speakers: dict[GobgpEndpoint, FakeSpeaker] = {}
     runtime = build_runtime(
         settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker())
     )

@@ -16,6 +16,7 @@ from sdwan.api.app import create_app
 from sdwan.api.limits import principal_key
 from sdwan.auth.principal import Principal, Role
 from sdwan.config import Settings
+from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.errors import SpeakerUnreachable
 from sdwan.gobgp.fake import FakeSpeaker
 from sdwan.runtime import Runtime, build_runtime
@@ -43,7 +44,7 @@ def limited(tmp_path: Path) -> Iterator[tuple[TestClient, Runtime]]:
         sse_keepalive=0.2,
         sse_max_streams=2,
     )
-    speakers: dict[str, FakeSpeaker] = {}
+    speakers: dict[GobgpEndpoint, FakeSpeaker] = {}
     runtime = build_runtime(
         settings, speaker_factory=lambda t: speakers.setdefault(t, FakeSpeaker())
     )
@@ -111,7 +112,7 @@ class SlowSource:
 def test_a_rib_read_has_a_deadline(limited: tuple[TestClient, Runtime]) -> None:
     client, runtime = limited
     source = SlowSource()
-    runtime.rib._sources = lambda target: source  # type: ignore[assignment,return-value]
+    runtime.rib._sources = lambda target: source
     assert client.post("/v1/routers", json=ROUTER).status_code == 201
     started = time.monotonic()
     answer = client.get("/v1/routers/R1/rib")
