@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -148,7 +149,7 @@ def sdwan_single(
             "/v1/neighbors", json={"router": "single", "address": address, "peer_asn": PEER_ASN}
         )
         assert answer.status_code == 201, answer.text
-        wait_for(lambda a=address: has_peer(stub, a), timeout=10, what=address, interval=0.0005)
+        wait_for(partial(has_peer, stub, address), timeout=10, what=address, interval=0.0005)
         latencies.append(time.perf_counter() - start)
     assert peer_count(daemon) == len(addrs)
     return sum(latencies), latencies

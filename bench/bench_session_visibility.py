@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -141,6 +142,11 @@ def declare(api: httpx.Client, pairs: list[Pair]) -> None:
         pair.neighbor_id = answer.json()["id"]
 
 
+def session_state_is(api: httpx.Client, pair: Pair, state: str) -> bool:
+    now: str = api.get(f"/v1/neighbors/{pair.neighbor_id}").json()["session_state"]
+    return now == state
+
+
 def visibility(api: httpx.Client, pairs: list[Pair], rounds: int) -> dict[str, list[float]]:
     """Per direction: ms from the gRPC call until the floor / the API saw it; and the
     API's lag behind the floor for the same change."""
@@ -148,9 +154,7 @@ def visibility(api: httpx.Client, pairs: list[Pair], rounds: int) -> dict[str, l
                                                    "up sdwan", "lag")}  # fmt: skip
     for pair in pairs:
         wait_for(
-            lambda p=pair: (
-                api.get(f"/v1/neighbors/{p.neighbor_id}").json()["session_state"] == "ESTABLISHED"
-            ),
+            partial(session_state_is, api, pair, "ESTABLISHED"),
             timeout=60,
             what=f"pair {pair.index} ESTABLISHED",
         )

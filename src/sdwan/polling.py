@@ -12,9 +12,14 @@ POLL_INTERVAL = 0.05
 
 
 def wait_for(
-    condition: Callable[[], T], *, timeout: float, what: str, interval: float = POLL_INTERVAL
+    condition: Callable[[], T | None],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = POLL_INTERVAL,
 ) -> T:
-    """Poll ``condition`` until it returns a truthy value (which is returned).
+    """Poll ``condition`` until it returns a truthy value (which is returned: never
+    None, hence ``T`` for a condition that returns ``T | None``).
 
     Raises :class:`TimeoutError` naming ``what`` and the last value seen once
     ``timeout`` seconds have passed. ``interval`` is only the pause between polls.

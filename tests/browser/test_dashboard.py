@@ -21,8 +21,8 @@ from tests.browser.conftest import Dashboard, Monitor, screenshot, start_dashboa
 
 A_ADDR, B_ADDR = "198.18.102.1", "198.18.102.2"
 PREFIX = "203.0.113.0/24"
-WRITE_CONTROLS = ("#new-router", "#new-neighbor", "#edit", "#delete", "#fleet-plan-button")
-WRITE_CONTROLS += ("#fleet-apply", "button.danger")
+WRITE_CONTROLS: tuple[str, ...] = ("#new-router", "#new-neighbor", "#edit", "#delete")
+WRITE_CONTROLS += ("#fleet-plan-button", "#fleet-apply", "button.danger")
 LIVE = 60_000  # ms: a session between two fresh gobgpd comes up within seconds
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,15 +45,14 @@ def wait_status(
     *,
     timeout: float = 15.0,
     min_version: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """Poll a resource until it reaches ``status`` (at ``min_version`` or later)."""
     with orch.client() as client:
 
-        def reached() -> dict | None:
-            body = client.get(path).json()
+        def reached() -> dict[str, Any] | None:
+            body: dict[str, Any] = client.get(path).json()
             if body.get("status") == status and body.get("version", 0) >= min_version:
                 return body
             return None
 
-        result: dict = wait_for(reached, timeout=timeout, what=f"{path} {status}")
-        return result
+        return wait_for(reached, timeout=timeout, what=f"{path} {status}")

@@ -7,6 +7,7 @@ e2 (AS65010) ---/        \\------- i2 (AS65001)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 
@@ -125,7 +126,7 @@ def build(
         assert answer.status_code == 201, answer.text
     for name in names:
         wait_for(
-            lambda n=name: result.established(n),
+            partial(result.established, name),
             timeout=60,
             what=f"{name}: every session ESTABLISHED",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -34,10 +35,11 @@ def _peers(daemon: GobgpdProcess) -> dict[str, pb.Peer]:
     return {r.peer.conf.neighbor_address: r.peer for r in replies}
 
 
-def _events(api: httpx.Client, kind: str) -> list[dict]:
+def _events(api: httpx.Client, kind: str) -> list[dict[str, Any]]:
     answer = api.get("/v1/events", params={"kind": kind, "limit": 1000})
     assert answer.status_code == 200, answer.text
-    return answer.json()["items"]
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
 
 
 @pytest.fixture

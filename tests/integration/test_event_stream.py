@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -18,7 +19,11 @@ from tests.integration.conftest import BOTH_BACKENDS
 pytestmark = BOTH_BACKENDS
 
 
-def _sse(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Event) -> None:
+# what the reader thread hands over: ("status", code, content type), then ("event", message)
+Item = tuple[str, int, str | None] | tuple[str, dict[str, str]]
+
+
+def _sse(url: str, headers: dict[str, str], out: queue.Queue[Item], stop: threading.Event) -> None:
     """Read SSE messages into ``out`` (as dicts with their id) until ``stop``."""
     with (
         httpx.Client(timeout=httpx.Timeout(5.0, read=None)) as client,
@@ -39,25 +44,31 @@ def _sse(url: str, headers: dict[str, str], out: queue.Queue, stop: threading.Ev
 
 class Stream:
     def __init__(self, url: str, **headers: str) -> None:
-        self.queue: queue.Queue = queue.Queue()
+        self.queue: queue.Queue[Item] = queue.Queue()
         self.stop = threading.Event()
         all_headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", **headers}
         self.thread = threading.Thread(
             target=_sse, args=(url, all_headers, self.queue, self.stop), daemon=True
         )
         self.thread.start()
-        kind, status, content_type = self.queue.get(timeout=10)
+        item = self.queue.get(timeout=10)
+        assert len(item) == 3, item
+        kind, status, content_type = item
         assert (kind, status) == ("status", 200)
-        assert content_type.startswith("text/event-stream")
+        assert content_type is not None and content_type.startswith("text/event-stream")
 
-    def next(self, timeout: float = 10.0) -> dict:
-        kind, message = self.queue.get(timeout=timeout)
+    def next(self, timeout: float = 10.0) -> dict[str, Any]:
+        item = self.queue.get(timeout=timeout)
+        assert len(item) == 2, item
+        kind, message = item
         assert kind == "event"
-        data = json.loads(message["data"])
+        data: dict[str, Any] = json.loads(message["data"])
         assert int(message["id"]) == data["id"] and message["event"] == data["kind"]
         return data
 
-    def until(self, predicate: Callable[[dict], bool], timeout: float = 20.0) -> dict:
+    def until(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0
+    ) -> dict[str, Any]:
         """The first event from now on that matches (events before it are skipped)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -67,10 +78,10 @@ class Stream:
         raise AssertionError(f"no matching SSE event within {timeout}s")
 
     def collect(
-        self, predicates: dict[str, Callable[[dict], bool]], timeout: float = 20.0
-    ) -> dict[str, dict]:
+        self, predicates: dict[str, Callable[[dict[str, Any]], bool]], timeout: float = 20.0
+    ) -> dict[str, dict[str, Any]]:
         """The first event matching each predicate, in whatever order they come."""
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + timeout
         while len(found) < len(predicates):
             if time.monotonic() >= deadline:

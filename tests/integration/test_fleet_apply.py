@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,7 +15,7 @@ from sdwan.lab.server_process import OrchestratorProcess
 from tests.integration.policy_lab import FAR, PolicyLab
 
 
-def _fleet(plab: PolicyLab) -> dict:
+def _fleet(plab: PolicyLab) -> dict[str, Any]:
     return {
         "routers": [
             {
@@ -63,7 +64,7 @@ def _fleet(plab: PolicyLab) -> dict:
     }
 
 
-def _write(path: Path, document: dict) -> str:
+def _write(path: Path, document: dict[str, Any]) -> str:
     path.write_text(yaml.safe_dump(document))
     return str(path)
 

@@ -8,6 +8,7 @@ import datetime
 import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,8 +101,8 @@ def tls_setup(
         orch.stop()
 
 
-def _status(api: httpx.Client, name: str, status: str) -> dict:
-    found: dict = wait_for(
+def _status(api: httpx.Client, name: str, status: str) -> dict[str, Any]:
+    found: dict[str, Any] = wait_for(
         lambda: (r := api.get(f"/v1/routers/{name}").json())["status"] == status and r,
         timeout=20,
         what=f"router {name} {status}",

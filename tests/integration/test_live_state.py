@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,18 +31,20 @@ class LivePair:
 
 
 def _peer(gobgpd: GobgpdProcess, address: str) -> pb.Peer:
-    replies = list(gobgpd.grpc_stub().ListPeer(pb.ListPeerRequest(address=address), timeout=5))
+    request = pb.ListPeerRequest(address=address)
+    replies: list[pb.ListPeerResponse] = list(gobgpd.grpc_stub().ListPeer(request, timeout=5))
     assert len(replies) == 1, f"{gobgpd.name} has no peer {address}"
     return replies[0].peer
 
 
-def _neighbor(api: httpx.Client, neighbor_id: str) -> dict:
+def _neighbor(api: httpx.Client, neighbor_id: str) -> dict[str, Any]:
     answer = api.get(f"/v1/neighbors/{neighbor_id}")
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    body: dict[str, Any] = answer.json()
+    return body
 
 
-def _session_is(api: httpx.Client, neighbor_id: str, state: str) -> dict | None:
+def _session_is(api: httpx.Client, neighbor_id: str, state: str) -> dict[str, Any] | None:
     body = _neighbor(api, neighbor_id)
     return body if body["session_state"] == state else None
 
@@ -171,7 +174,7 @@ def test_orchestrator_restart_resets_no_session_on_gobgpd(
             what="both sessions ESTABLISHED",
         )
 
-    def on_gobgpd() -> tuple:
+    def on_gobgpd() -> tuple[int, ...]:
         a, b = _peer(live_pair.a, B_ADDR), _peer(live_pair.b, A_ADDR)
         return (
             a.state.flops,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,10 +41,10 @@ def demo(lab_prefix: str) -> Iterator[DemoResult]:
         assert the_demo.orch is not None and the_demo.orch.pid is None  # stopped by down
 
 
-def _via(check: dict, router: str) -> str:
-    return next(p for p in check["paths"] if p["router"] == router and p["prefix"] == FAR_NET)[
-        "predicted"
-    ]["via"]
+def _via(check: dict[str, Any], router: str) -> str:
+    path = next(p for p in check["paths"] if p["router"] == router and p["prefix"] == FAR_NET)
+    via: str = path["predicted"]["via"]
+    return via
 
 
 def test_original_demo(demo: DemoResult) -> None:

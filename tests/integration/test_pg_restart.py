@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,7 +50,7 @@ def pair(lab: Lab, gobgpd_factory: GobgpdFactory, fleet: ReplicaFleet) -> Pair:
     return peering_pair(lab, gobgpd_factory, fleet)
 
 
-def _unavailable(fleet: ReplicaFleet) -> list[dict]:
+def _unavailable(fleet: ReplicaFleet) -> list[dict[str, Any]]:
     """Every replica's answer to a read and to a write while the database is away."""
     bodies = []
     for replica in fleet.replicas:

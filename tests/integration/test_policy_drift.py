@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -49,8 +50,11 @@ def _announced(daemon: GobgpdProcess) -> bool:
     )
 
 
-def _drift_events(api: httpx.Client, kind: str) -> list[dict]:
-    return api.get("/v1/events", params={"kind": kind, "limit": 1000}).json()["items"]
+def _drift_events(api: httpx.Client, kind: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.get(
+        "/v1/events", params={"kind": kind, "limit": 1000}
+    ).json()["items"]
+    return items
 
 
 def _setup(

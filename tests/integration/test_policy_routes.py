@@ -4,7 +4,9 @@ what is filtered, and that deleting the policy restores the routes."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, wait_for
@@ -25,10 +27,11 @@ def plab(lab: Lab, gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProc
     return built
 
 
-def _create(api, path: str, body: dict) -> dict:  # type: ignore[no-untyped-def]
+def _create(api: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
     answer = api.post(path, json=body)
     assert answer.status_code == 201, answer.text
-    return answer.json()
+    created: dict[str, Any] = answer.json()
+    return created
 
 
 def test_next_hop_self_on_one_ibgp_neighbor_only(

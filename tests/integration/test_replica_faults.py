@@ -47,7 +47,7 @@ def test_sigkill_takeover_within_two_leases_resets_no_session(
     owners = fleet.wait_owned({"A", "B"}, within={"s0", "s1", "s2"})
     before = sessions(pair)
     victim = fleet.by_name(owners["A"])
-    survivors = {r.replica_name for r in fleet.replicas if r is not victim}
+    survivors = fleet.names_but(victim)
     killed_at = time.monotonic()
     victim.kill()
     moved = fleet.wait_owned({"A", "B"}, within=survivors, timeout=4 * LEASE)
@@ -91,7 +91,7 @@ def test_a_paused_replica_applies_nothing_from_before_its_pause(
     finally:
         os.kill(pair.a.pid, signal.SIGCONT)
     try:
-        survivors = {r.replica_name for r in fleet.replicas if r is not owner}
+        survivors = fleet.names_but(owner)
         heir_name = fleet.wait_owned({"A"}, within=survivors, timeout=4 * LEASE)["A"]
         heir = fleet.by_name(heir_name)
         with heir.client() as api:  # the heir applies it, then the user deletes it
@@ -120,7 +120,7 @@ def test_a_rolling_restart_of_every_replica_resets_no_session(
     fleet.wait_owned({"A", "B"}, within={"s0", "s1", "s2"})
     before = sessions(pair)
     for replica in fleet.replicas:
-        others = {r.replica_name for r in fleet.replicas if r is not replica}
+        others = fleet.names_but(replica)
         replica.stop()  # a clean stop hands its routers over at once
         fleet.wait_owned({"A", "B"}, within=others, timeout=4 * LEASE)
         replica.start(timeout=60)

@@ -5,6 +5,7 @@ are read on A (global RIB, adj-RIB-in) and on B (adj-RIB-out) through the API.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -63,6 +64,10 @@ def originate(gobgpd: GobgpdProcess, prefixes: list[str], *, med: int = 10) -> N
         stub.AddPath(pb.AddPathRequest(table_type=pb.GLOBAL, path=path), timeout=5)
 
 
+def _established(gobgpd: GobgpdProcess, address: str) -> bool:
+    return _state(gobgpd, address) == ESTABLISHED
+
+
 def _state(gobgpd: GobgpdProcess, address: str) -> int | None:
     replies = list(gobgpd.grpc_stub().ListPeer(pb.ListPeerRequest(address=address), timeout=5))
     return replies[0].peer.state.session_state if replies else None
@@ -93,7 +98,7 @@ def pair(lab: Lab, gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProc
         assert created.status_code == 201, created.text
     for daemon, address in ((a, B4), (b, A4), (a, B6), (b, A6)):
         wait_for(
-            lambda d=daemon, x=address: _state(d, x) == ESTABLISHED,
+            partial(_established, daemon, address),
             timeout=40,
             what=f"{daemon.name} session with {address} ESTABLISHED",
         )
@@ -112,17 +117,18 @@ def _prefixes(answer: httpx.Response) -> list[str]:
     return [route["prefix"] for route in answer.json()["items"]]
 
 
-def _wait_rib(orchestrator: OrchestratorProcess, path: str, count: int, **params: Any) -> dict:
+def _wait_rib(
+    orchestrator: OrchestratorProcess, path: str, count: int, **params: Any
+) -> dict[str, Any]:
     """Poll a RIB view until its first page holds ``count`` routes."""
 
-    def full() -> dict | None:
+    def full() -> dict[str, Any] | None:
         answer = _get(orchestrator, path, **params)
         assert answer.status_code == 200, answer.text
-        body: dict = answer.json()
+        body: dict[str, Any] = answer.json()
         return body if len(body["items"]) == count else None
 
-    result: dict = wait_for(full, timeout=20, what=f"{count} routes in {path}")
-    return result
+    return wait_for(full, timeout=20, what=f"{count} routes in {path}")
 
 
 def test_global_rib_shows_b_routes_with_attributes(
@@ -188,8 +194,8 @@ def test_adj_rib_in_and_out(pair: Pair, orchestrator: OrchestratorProcess) -> No
     # the neighbor by ROUTER/ADDRESS, as for `sdwan neighbor show`
     out = orchestrator.cli("rib", "in", f"{pair.router_a}/{B4}").stdout.splitlines()
     assert len(out) == 3 and out[1].startswith("   198.18.7.0/24")
-    out = orchestrator.cli("rib", "out", f"{pair.router_b}/{A4}", "-o", "json").stdout
-    assert "198.18.8.0/24" in out
+    as_json = orchestrator.cli("rib", "out", f"{pair.router_b}/{A4}", "-o", "json").stdout
+    assert "198.18.8.0/24" in as_json
 
 
 def test_paging_covers_the_table_once(pair: Pair, orchestrator: OrchestratorProcess) -> None:

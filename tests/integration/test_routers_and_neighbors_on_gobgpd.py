@@ -4,6 +4,7 @@ gobgpd's own view over gRPC."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
@@ -14,7 +15,9 @@ pytestmark = BOTH_BACKENDS
 
 
 def _global(gobgpd: GobgpdProcess) -> pb.Global:
-    return getattr(gobgpd.grpc_stub().GetBgp(pb.GetBgpRequest(), timeout=5), "global")
+    answer: pb.GetBgpResponse = gobgpd.grpc_stub().GetBgp(pb.GetBgpRequest(), timeout=5)
+    glob: pb.Global = getattr(answer, "global")  # a Python keyword as a field name
+    return glob
 
 
 def _peers(gobgpd: GobgpdProcess) -> dict[str, pb.Peer]:
@@ -24,7 +27,7 @@ def _peers(gobgpd: GobgpdProcess) -> dict[str, pb.Peer]:
     }
 
 
-def _router_body(name: str, gobgpd: GobgpdProcess, **extra: object) -> dict:
+def _router_body(name: str, gobgpd: GobgpdProcess, **extra: object) -> dict[str, Any]:
     return {
         "name": name,
         "router_id": "198.18.0.1",

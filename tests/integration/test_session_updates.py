@@ -4,6 +4,8 @@ Two gobgpd peer across a veth between two namespaces; the orchestrator manages b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pytest
 
@@ -19,13 +21,18 @@ ESTABLISHED = pb.PeerState.ESTABLISHED
 class Pair:
     a: GobgpdProcess
     b: GobgpdProcess
-    neighbor_of_a: dict  # A's neighbor B, as the API shows it
+    neighbor_of_a: dict[str, Any]  # A's neighbor B, as the API shows it
 
 
 def _peer(gobgpd: GobgpdProcess, address: str) -> pb.Peer:
-    replies = list(gobgpd.grpc_stub().ListPeer(pb.ListPeerRequest(address=address), timeout=5))
+    request = pb.ListPeerRequest(address=address)
+    replies: list[pb.ListPeerResponse] = list(gobgpd.grpc_stub().ListPeer(request, timeout=5))
     assert len(replies) == 1, f"{gobgpd.name} has no peer {address}"
     return replies[0].peer
+
+
+def _established(gobgpd: GobgpdProcess, address: str) -> bool:
+    return _state(gobgpd, address) == ESTABLISHED
 
 
 def _state(gobgpd: GobgpdProcess, address: str) -> int | None:
@@ -69,7 +76,7 @@ def pair(lab: Lab, gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProc
         assert created.status_code == 201, created.text
     for daemon, address in ((a, "198.18.100.2"), (b, "198.18.100.1")):
         wait_for(
-            lambda d=daemon, x=address: _state(d, x) == ESTABLISHED,
+            partial(_established, daemon, address),
             timeout=40,
             what=f"{daemon.name} session with {address} ESTABLISHED",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def run(lab_prefix: str) -> Iterator[TwoSitesResult]:
         assert example.orch is not None and example.orch.pid is None  # stopped by down
 
 
-def _path(check: dict, router: str) -> dict:
+def _path(check: dict[str, Any], router: str) -> dict[str, Any]:
     return next(p for p in check["paths"] if p["router"] == router)
 
 

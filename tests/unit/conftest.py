@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,6 +64,9 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
     """sdwan.polling.wait_for with the unit tests' defaults (in-process: short polls)."""
     return polling.wait_for(condition, timeout=timeout, what=what, interval=0.01)

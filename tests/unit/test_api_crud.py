@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.unit.conftest import wait_for
 
-ROUTER = {
+ROUTER: dict[str, Any] = {
     "name": "GoBGP-1",
     "router_id": "10.0.1.1",
     "asn": 65001,
@@ -297,7 +297,8 @@ def _create(client: TestClient, res: Resource, body: dict[str, Any]) -> dict[str
     answer = client.post(res.path, json=body)
     assert answer.status_code == 201, answer.text
     assert answer.headers["ETag"] == '"1"'
-    return answer.json()
+    created: dict[str, Any] = answer.json()
+    return created
 
 
 def test_create_show_list(client: TestClient, resource: Resource) -> None:
@@ -403,7 +404,7 @@ def test_delete_then_gone(client: TestClient, resource: Resource) -> None:
 
 def test_unknown_is_404(client: TestClient, resource: Resource) -> None:
     for method in ("get", "patch", "delete"):
-        kwargs = {"json": {}} if method == "patch" else {}
+        kwargs: dict[str, Any] = {"json": {}} if method == "patch" else {}
         answer = getattr(client, method)(f"{resource.path}/no-such-thing", **kwargs)
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "not_found"

@@ -93,13 +93,13 @@ def test_role_project_matrix(
 
     # update and delete: reader 403, red 404 (the same as for a missing object), member ok
     for method in ("PATCH", "DELETE"):
-        body = res.update if method == "PATCH" else None
-        assert client.request(method, url, json=body, headers=reader).status_code == 403
-        assert client.request(method, url, json=body, headers=red).status_code == 404
-        missing = client.request(method, f"{res.path}/nope", json=body, headers=red)
+        change = res.update if method == "PATCH" else None
+        assert client.request(method, url, json=change, headers=reader).status_code == 403
+        assert client.request(method, url, json=change, headers=red).status_code == 404
+        missing = client.request(method, f"{res.path}/nope", json=change, headers=red)
         assert missing.status_code == 404
         assert missing.json()["error"]["message"].replace("nope", "X") == client.request(
-            method, url, json=body, headers=red
+            method, url, json=change, headers=red
         ).json()["error"]["message"].replace(url.rsplit("/", 1)[1], "X")
     assert client.patch(url, json=res.update, headers=blue).status_code == 200
     assert client.delete(url, headers=blue).status_code in (200, 202)

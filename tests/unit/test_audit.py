@@ -4,6 +4,7 @@ in the change's own transaction, filtered by project for non-admins."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,10 +21,11 @@ from tests.unit.test_api_crud import ROUTER
 SECRET = "n3ighb0r-s3cret"
 
 
-def _entries(client: TestClient, **params: str) -> list[dict]:
+def _entries(client: TestClient, **params: str) -> list[dict[str, Any]]:
     answer = client.get("/v1/audit", params=params)
     assert answer.status_code == 200, answer.text
-    return answer.json()["items"]
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
 
 
 def test_router_lifecycle_is_audited_with_before_and_after(client: TestClient) -> None:

@@ -30,7 +30,8 @@ def _key(client: TestClient, headers: Headers, **body: object) -> dict[str, obje
 
 
 def _works(client: TestClient, token: object) -> bool:
-    return client.get("/v1/auth/whoami", headers=bearer(str(token))).status_code == 200
+    status: int = client.get("/v1/auth/whoami", headers=bearer(str(token))).status_code
+    return status == 200
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ class _Refuses:
 
 
 def test_writes_are_recorded_not_sent_and_reads_pass_through() -> None:
-    recording = RecordingSpeaker(_Refuses())  # type: ignore[arg-type]
+    recording = RecordingSpeaker(_Refuses())
     for name in sorted(WRITES):
         getattr(recording, name)("any", "arguments")
     assert sorted(recording.writes) == sorted(WRITES)
@@ -63,6 +63,6 @@ def test_writes_are_recorded_not_sent_and_reads_pass_through() -> None:
 
 
 def test_an_undeclared_call_is_refused() -> None:
-    recording = RecordingSpeaker(_Refuses())  # type: ignore[arg-type]
+    recording = RecordingSpeaker(_Refuses())
     with pytest.raises(AttributeError, match="neither a read nor a write"):
         recording.reset_everything  # noqa: B018

@@ -89,7 +89,7 @@ def test_status_writes_are_refused_once_the_lease_lapsed() -> None:
     clock = Clock()
     _speaker, _fenced_speaker, fence = _fenced(clock)
     sink = Sink()
-    writer = FencedWriter(sink, fence)  # type: ignore[arg-type]
+    writer = FencedWriter(sink, fence)
     writer.write(lambda conn: False)
     assert len(sink.jobs) == 1
     clock.now += 10.0

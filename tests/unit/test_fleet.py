@@ -70,7 +70,7 @@ FLEET: dict[str, Any] = {
         ),
     ],
 )
-def test_parse_errors_name_the_object(change: dict, where: str) -> None:
+def test_parse_errors_name_the_object(change: dict[str, Any], where: str) -> None:
     document = {"routers": [{**FLEET["routers"][0], **change}]}
     with pytest.raises(InvalidInput) as error:
         parse_fleet(document)

@@ -42,9 +42,12 @@ def test_plan_answers_the_same_whatever_a_guessed_file_holds(
     blue = bearer(login(client, "blue-member"))
     opened: list[bytes] = []
     original_open = runtime.secrets.open
-    monkeypatch.setattr(
-        runtime.secrets, "open", lambda sealed: opened.append(sealed) or original_open(sealed)
-    )
+
+    def recording_open(sealed: bytes) -> str:
+        opened.append(sealed)
+        return original_open(sealed)
+
+    monkeypatch.setattr(runtime.secrets, "open", recording_open)
 
     exact = {"routers": [{**RED, "neighbors": [RED_NEIGHBOR]}]}
     different = {"routers": [{**RED, "asn": 65010, "neighbors": [RED_NEIGHBOR]}]}

@@ -44,7 +44,7 @@ def add_routers(engine: Engine, count: int) -> list[str]:
     ]
     with engine.begin() as conn:
         repo.insert_routers(conn, rows=rows)
-    return sorted(r["id"] for r in rows)
+    return sorted(str(r["id"]) for r in rows)
 
 
 def acquire(engine: Engine, ids: list[str], instance: str, lease: float = 5.0) -> dict[str, int]:

@@ -110,7 +110,7 @@ class SlowSource:
 def test_a_rib_read_has_a_deadline(limited: tuple[TestClient, Runtime]) -> None:
     client, runtime = limited
     source = SlowSource()
-    runtime.rib._sources = lambda target: source  # type: ignore[assignment,return-value]
+    runtime.rib._sources = lambda target: source
     assert client.post("/v1/routers", json=ROUTER).status_code == 201
     started = time.monotonic()
     answer = client.get("/v1/routers/R1/rib")

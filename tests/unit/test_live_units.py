@@ -24,7 +24,7 @@ from tests.unit.test_api_crud import ROUTER
 from tests.unit.writer_waits import committed
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-SOCK = ROUTER["api_address"]
+SOCK: str = ROUTER["api_address"]
 
 
 def test_flap_counts_and_reason() -> None:

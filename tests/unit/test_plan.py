@@ -1,6 +1,7 @@
 """The diff from desired to actual BGP configuration (pure logic)."""
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_global_equal_needs_nothing() -> None:
         {"listen_addresses": ("198.18.0.1",)},
     ],
 )
-def test_global_change_restarts(change: dict) -> None:
+def test_global_change_restarts(change: dict[str, Any]) -> None:
     plan = plan_global(replace(G, **change), G)
     assert plan.stop_bgp and plan.start_bgp == replace(G, **change)
 
@@ -78,7 +79,7 @@ def test_timer_change_is_in_place() -> None:
         {"families": ("ipv4-unicast", "ipv6-unicast")},
     ],
 )
-def test_session_fields_update_with_reset(change: dict) -> None:
+def test_session_fields_update_with_reset(change: dict[str, Any]) -> None:
     want = replace(P, **change)
     (step,) = plan_peers({P.address: want}, {P.address: P})
     assert isinstance(step, UpdatePeer) and step.resets_session
@@ -86,7 +87,7 @@ def test_session_fields_update_with_reset(change: dict) -> None:
 
 
 @pytest.mark.parametrize("change", [{"ebgp_multihop_ttl": 3}, {"route_reflector_client": True}])
-def test_fields_update_peer_ignores_recreate_the_peer(change: dict) -> None:
+def test_fields_update_peer_ignores_recreate_the_peer(change: dict[str, Any]) -> None:
     want = replace(P, **change)
     assert plan_peers({P.address: want}, {P.address: P}) == [RecreatePeer(want, tuple(change))]
 

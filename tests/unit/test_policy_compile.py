@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sdwan.domain.policy import SetType, Statement, check_members
@@ -10,7 +12,7 @@ from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.gobgp.policy_convert import gobgp_members
 
 
-def _st(raw: dict) -> Statement:
+def _st(raw: dict[str, Any]) -> Statement:
     return Statement.model_validate(raw)
 
 
@@ -154,7 +156,7 @@ def test_members_in_gobgpd_spelling() -> None:
         ("none", {}),
     ],
 )
-def test_policyinfo_actions(text: str, actions: dict) -> None:
+def test_policyinfo_actions(text: str, actions: dict[str, Any]) -> None:
     assert parse_statement_action(text) == actions
 
 

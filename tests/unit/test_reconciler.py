@@ -3,17 +3,20 @@ restarts, per-peer errors. (What gobgpd itself does is proven in tests/integrati
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
 
-SOCK = ROUTER["api_address"]
+SOCK: str = ROUTER["api_address"]
 
 
-def _router_status(client: TestClient) -> dict:
-    return client.get("/v1/routers/GoBGP-1").json()
+def _router_status(client: TestClient) -> dict[str, Any]:
+    router: dict[str, Any] = client.get("/v1/routers/GoBGP-1").json()
+    return router
 
 
 def _setup(client: TestClient, speakers: dict[str, FakeSpeaker], n: int = 3) -> FakeSpeaker:

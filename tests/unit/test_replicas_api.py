@@ -4,6 +4,8 @@ router's lease."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from sdwan.runtime import Runtime
@@ -17,7 +19,7 @@ def test_the_replica_list_and_who_drives_each_router(client: TestClient, runtime
     made = client.post("/v1/routers", json=ROUTER)
     assert made.status_code == 201, made.text
 
-    def owned() -> dict | None:
+    def owned() -> dict[str, Any] | None:
         body = client.get(f"/v1/routers/{made.json()['id']}").json()
         return body if body["owner"] == name else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sdwan.fib.agent import FibRoute, plan_changes
-from sdwan.lab.demo import outage
+from sdwan.lab.demo_tools import outage
 from sdwan.lab.topology import TopologyError, load_topology
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "original-demo" / "topology.yaml"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 import grpc
+from google.protobuf.empty_pb2 import Empty
 from grpc.experimental import ChannelOptions
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
@@ -164,7 +165,7 @@ class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
         them in order; the round trips overlap). Returns gobgpd's refusals by address;
         SpeakerUnreachable if it stops answering."""
         errors: dict[str, str] = {}
-        in_flight: deque[tuple[str, grpc.Future]] = deque()
+        in_flight: deque[tuple[str, grpc.Future[Empty]]] = deque()
 
         for peer in peers:
             request = pb.AddPeerRequest(peer=convert.overlay_peer(peer))
@@ -177,7 +178,7 @@ class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
             self._settle(*in_flight.popleft(), errors)
         return errors
 
-    def _settle(self, address: str, future: grpc.Future, errors: dict[str, str]) -> None:
+    def _settle(self, address: str, future: grpc.Future[Empty], errors: dict[str, str]) -> None:
         try:
             self._call(f"AddPeer {address}", future.result)
         except SpeakerRejected as exc:

@@ -135,9 +135,8 @@ def prefix_key(prefix: str) -> tuple[int, int]:
 
 
 def _nlri_prefix(nlri: AnyPb) -> str | None:
-    if nlri.Is(attr.IPAddressPrefix.DESCRIPTOR):
-        message = attr.IPAddressPrefix()
-        nlri.Unpack(message)
+    message = attr.IPAddressPrefix()
+    if nlri.Unpack(message):  # False, and message untouched, when nlri holds another type
         return f"{message.prefix}/{message.prefix_len}"
     return None
 

@@ -28,7 +28,7 @@ class PolicyCalls:
         found: dict[str, convert.ActualSet] = {}
         types = convert.SET_TYPES.values() if only is None else [convert.SET_TYPES[only]]
         for defined_type in types:
-            request = pb.ListDefinedSetRequest(defined_type=defined_type)  # type: ignore[arg-type]
+            request = pb.ListDefinedSetRequest(defined_type=defined_type)
 
             def fetch(r: pb.ListDefinedSetRequest = request) -> list[Any]:
                 return list(self._stub.ListDefinedSet(r, timeout=self.timeout))

@@ -6,11 +6,25 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import TypedDict
 
 from cryptography.fernet import Fernet
 
 from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.polling import wait_for
+
+
+class ReplicaEntry(TypedDict):
+    """One item of GET /v1/replicas (schemas.replicas.ReplicaPublic) as JSON."""
+
+    name: str
+    address: str
+    version: str
+    started_at: str | None
+    heartbeat_age: float
+    live: bool
+    routers: int
+    this: bool
 
 
 class ReplicaFleet:
@@ -33,20 +47,25 @@ class ReplicaFleet:
             self.key_file.write_bytes(Fernet.generate_key())
             self.key_file.chmod(0o600)
         env = {"SDWAN_LEASE_SECONDS": f"{lease:g}", **(extra_env or {})}
+        self.names = [f"s{i}" for i in range(count)]
         self.replicas = [
             OrchestratorProcess(
-                self.workdir / f"s{i}",
+                self.workdir / name,
                 database_url=database_url,
-                replica_name=f"s{i}",
+                replica_name=name,
                 secret_key_file=self.key_file,
                 extra_env=env,
                 extra_args=extra_args,
             )
-            for i in range(count)
+            for name in self.names
         ]
 
     def __getitem__(self, index: int) -> OrchestratorProcess:
         return self.replicas[index]
+
+    def names_but(self, replica: OrchestratorProcess) -> set[str]:
+        """The names of every replica but ``replica``."""
+        return {name for name, r in zip(self.names, self.replicas, strict=True) if r is not replica}
 
     def by_name(self, name: str) -> OrchestratorProcess:
         for replica in self.replicas:
@@ -72,23 +91,22 @@ class ReplicaFleet:
         """The replicas that answer requests (a paused one would hang the caller)."""
         return [r for r in self.replicas if r.pid is not None and not r.paused]
 
-    def replica_list(self, via: OrchestratorProcess | None = None) -> list[dict]:
+    def replica_list(self, via: OrchestratorProcess | None = None) -> list[ReplicaEntry]:
         via = via or self.running()[0]
         with via.client() as api:
             answer = api.get("/v1/replicas")
             answer.raise_for_status()
-            items: list[dict] = answer.json()["items"]
+            items: list[ReplicaEntry] = answer.json()["items"]
             return items
 
-    def wait_live(self, count: int, timeout: float = 30.0) -> list[dict]:
+    def wait_live(self, count: int, timeout: float = 30.0) -> list[ReplicaEntry]:
         """Until exactly ``count`` replicas are live."""
 
-        def live() -> list[dict]:
+        def live() -> list[ReplicaEntry]:
             items = [r for r in self.replica_list() if r["live"]]
             return items if len(items) == count else []
 
-        result: list[dict] = wait_for(live, timeout=timeout, what=f"{count} live replicas")
-        return result
+        return wait_for(live, timeout=timeout, what=f"{count} live replicas")
 
     def owners(self, via: OrchestratorProcess | None = None) -> dict[str, str | None]:
         """router name -> the replica driving it (null while none)."""
@@ -98,17 +116,18 @@ class ReplicaFleet:
             answer.raise_for_status()
             return {r["name"]: r["owner"] for r in answer.json()["items"]}
 
-    def wait_owned(self, names: set[str], *, within: set[str], timeout: float = 30.0) -> dict:
-        """Until every router in ``names`` is driven by one of the replicas ``within``."""
+    def wait_owned(
+        self, names: set[str], *, within: set[str], timeout: float = 30.0
+    ) -> dict[str, str]:
+        """Until every router in ``names`` is driven by one of the replicas ``within``:
+        router name -> its replica."""
 
-        def settled() -> dict:
-            owners = self.owners()
-            mine = {n: o for n, o in owners.items() if n in names}
-            ok = len(mine) == len(names) and all(o in within for o in mine.values())
-            return mine if ok else {}
+        def settled() -> dict[str, str]:
+            owned = {n: o for n, o in self.owners().items() if n in names and o is not None}
+            ok = len(owned) == len(names) and all(o in within for o in owned.values())
+            return owned if ok else {}
 
-        result: dict = wait_for(settled, timeout=timeout, what=f"{sorted(names)} owned")
-        return result
+        return wait_for(settled, timeout=timeout, what=f"{sorted(names)} owned")
 
     def log_tails(self, lines: int = 40) -> str:
         return "\n".join(f"--- {r.replica_name}\n{r.log_tail(lines)}" for r in self.replicas)

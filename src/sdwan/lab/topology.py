@@ -175,7 +175,7 @@ class Topology(_Strict):
             for cidr in [*end.addresses, *(v.address for v in end.vrrp)]:
                 net = ipaddress.ip_interface(cidr).network
                 for other_net, other_segment, other_where in owners:
-                    if other_segment != segment and net.overlaps(other_net):  # type: ignore[arg-type]
+                    if other_segment != segment and net.overlaps(other_net):
                         raise TopologyError(
                             f"{where}: {cidr} overlaps {other_net} of {other_where}"
                         )

@@ -40,7 +40,7 @@ def tables_with_rows(
 
 
 @functools.cache
-def _any_rows_of(tables: tuple[Table, ...]) -> CompoundSelect:
+def _any_rows_of(tables: tuple[Table, ...]) -> CompoundSelect[str]:
     return union_all(
         *(
             select(literal(t.name).label("name")).where(

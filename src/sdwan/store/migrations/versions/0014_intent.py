@@ -5,6 +5,8 @@ Revision ID: 0014_intent
 Revises: 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ branch_labels = ("intent",)
 _GENERATED = ("defined_sets", "policies", "policy_attachments")
 
 
-def _stamps() -> list[sa.Column]:
+def _stamps() -> list[sa.Column[Any]]:
     return [
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
@@ -24,7 +26,7 @@ def _stamps() -> list[sa.Column]:
     ]
 
 
-def _site_id() -> sa.Column:
+def _site_id() -> sa.Column[str]:
     return sa.Column(
         "site_id",
         sa.String(36),
