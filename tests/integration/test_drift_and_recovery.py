@@ -101,6 +101,10 @@ def test_drift_is_reported_and_repaired(
         neighbor = api.get("/v1/neighbors", params={"address": addresses[0]}).json()["items"][0]
         assert neighbor["status_detail"].startswith("drift repaired: ")
         assert "missing on gobgpd" in neighbor["status_detail"]
+        drifted = {c["type"]: c for c in neighbor["conditions"]}["Drifted"]
+        assert (drifted["status"], drifted["reason"]) == ("False", "Repaired")
+        assert "missing on gobgpd" in drifted["message"]
+        assert {c["type"]: c["reason"] for c in router["conditions"]}["Drifted"] == "Repaired"
         metrics = api.get("/metrics").text
         assert 'sdwan_drift_repairs_total{router="R1"}' in metrics
 
@@ -126,6 +130,9 @@ def test_report_only_router_reports_drift_but_applies_user_changes(
         )
         assert any("198.18.250.7" in d for d in router["drift"])
         assert router["status_detail"].startswith("drift (report-only): ")
+        drifted = {c["type"]: c for c in router["conditions"]}["Drifted"]
+        assert (drifted["status"], drifted["reason"]) == ("True", "ReportOnly")
+        assert "198.18.250.7" in drifted["message"]
         # several periodic passes later it is still there, and reported only once
         runs = 'sdwan_reconcile_runs_total{kind="full",router="R1"}'
         first = _full_runs(api, runs)

@@ -371,6 +371,27 @@ def test_show_json(api: FakeApi) -> None:
     assert json.loads(result.stdout) == router()
 
 
+def test_show_lists_conditions_one_per_line(api: FakeApi) -> None:
+    conditions = [
+        {"type": "Applied", "status": "True", "reason": "Applied", "message": "",
+         "since": "2026-11-29T06:00:00Z", "observed_version": 1},
+        {"type": "Drifted", "status": "True", "reason": "ReportOnly",
+         "message": "peer 198.18.11.11 missing on gobgpd", "since": "2026-11-29T06:01:00Z",
+         "observed_version": 1},
+    ]  # fmt: skip
+    api.on("GET", f"/v1/neighbors/{N1}", (200, neighbor(conditions=conditions)))
+    result = run(api, "neighbor", "show", N1)
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "since 2026" in line]
+    assert (
+        "conditions" in lines[0] and "Applied=True Applied since 2026-11-29T06:00:00Z" in lines[0]
+    )
+    assert (
+        "Drifted=True ReportOnly since 2026-11-29T06:01:00Z: peer 198.18.11.11 missing on gobgpd"
+        in lines[1]
+    )
+
+
 # --- neighbor references --------------------------------------------------------------
 
 

@@ -188,7 +188,15 @@ def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> No
         with engines[0].connect() as conn:
             versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
         assert set(_script_heads()) == versions
-        assert {"0012", "0011", "0010", "0005_security", "0003", "0014_intent"} == versions
+        assert {
+            "0012",
+            "0011",
+            "0010",
+            "0005_security",
+            "0003",
+            "0014_intent",
+            "0015_conditions",
+        } == versions
     finally:
         for engine in engines:
             engine.dispose()

@@ -77,11 +77,24 @@ def print_list(items: Sequence[Mapping[str, Any]], columns: Columns, fmt: Output
     print_table([header for header, _ in columns], rows)
 
 
+def conditions_text(conditions: Sequence[Mapping[str, Any]]) -> str:
+    """One line per condition: ``Applied=True Applied since ...: message``."""
+    lines = []
+    for c in conditions:
+        line = f"{c.get('type')}={c.get('status')} {c.get('reason')} since {c.get('since')}"
+        lines.append(line + (f": {c['message']}" if c.get("message") else ""))
+    return "\n".join(lines)
+
+
 def print_object(obj: Mapping[str, Any], fmt: OutputFormat) -> None:
     if fmt is not OutputFormat.table:
         print_data(dict(obj), fmt)
         return
-    print_table(["FIELD", "VALUE"], [(key, value) for key, value in obj.items()])
+    rows = [
+        (key, conditions_text(value) if key == "conditions" and isinstance(value, list) else value)
+        for key, value in obj.items()
+    ]
+    print_table(["FIELD", "VALUE"], rows)
 
 
 def pop_warnings(body: Any) -> dict[str, Any]:

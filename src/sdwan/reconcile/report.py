@@ -1,26 +1,25 @@
 """What a reconcile pass tells beyond status: events for status changes and drift,
-and the status details that name the drift. Pure functions."""
+and the words that name the drift. Pure functions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sdwan.domain.conditions import REPAIRED_PREFIX, REPORT_ONLY_PREFIX
 from sdwan.domain.status import Status
 from sdwan.events.model import DRIFT_DETECTED, DRIFT_REPAIRED, STATUS_CHANGED, Event
 from sdwan.store.records import NeighborRecord, RouterRecord
-
-REPORT_ONLY_PREFIX = "drift (report-only)"
-REPAIRED_PREFIX = "drift repaired"
+from sdwan.store.status_rows import ConditionsUpdate
 
 
-def drift_note(difference: str, repair: bool) -> str:
-    return f"{REPAIRED_PREFIX if repair else REPORT_ONLY_PREFIX}: {difference}"
+def drift_summary(drift: Mapping[str, str]) -> str:
+    """A router's differences in one line: the first five and how many more."""
+    texts = list(drift.values())
+    return "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
 
 
 def router_drift_detail(drift: Mapping[str, str], repair: bool) -> str:
-    texts = list(drift.values())
-    shown = "; ".join(texts[:5]) + (f"; and {len(texts) - 5} more" if len(texts) > 5 else "")
-    return drift_note(shown, repair)
+    return f"{REPAIRED_PREFIX if repair else REPORT_ONLY_PREFIX}: {drift_summary(drift)}"
 
 
 def drift_event(router: RouterRecord, drift: Mapping[str, str], repair: bool) -> Event:
@@ -39,12 +38,12 @@ def drift_event(router: RouterRecord, drift: Mapping[str, str], repair: bool) ->
 def neighbor_status_events(
     router: RouterRecord,
     neighbors: Sequence[NeighborRecord],
-    updates: Sequence[tuple[str, int, str, str]],
+    updates: Sequence[ConditionsUpdate],
     deleted: Sequence[tuple[str, int]],
 ) -> list[Event]:
     by_id = {n.id: n for n in neighbors}
     events = []
-    for neighbor_id, version, status, detail in updates:
+    for neighbor_id, version, status, detail, _conditions in updates:
         neighbor = by_id[neighbor_id]
         text = f"neighbor {router.name}/{neighbor.address}: {status}"
         events.append(

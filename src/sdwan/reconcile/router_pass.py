@@ -231,7 +231,7 @@ def _pass(
     state.restarted = False
     with state.lock:
         state.backoff = 0.0
-    drift_events = status_writes.note_drift(state, hooks, router, neighbors, result, scope is None)
+    drift_events = status_writes.note_drift(state, hooks, router, result, scope is None)
     job = status_writes.pass_status_job(
         router, neighbors, result, full=scope is None, events=drift_events, hooks=hooks
     )
@@ -305,7 +305,8 @@ def _fail(ctx: Context, state: RouterState, router: RouterRecord, exc: SpeakerEr
     hooks = ctx.hooks
     if hooks is not None:
         hooks.metrics.inc("sdwan_reconcile_errors_total", router=router.name)
-    if router.status != Status.ERROR or router.status_detail != detail:
-        ctx.writer.write(status_writes.router_error_job(router, detail, hooks))
+    failed, news = status_writes.router_failure(router, exc, detail)
+    if news:
+        ctx.writer.write(status_writes.router_error_job(router, failed, hooks))
     level = logging.WARNING if router.status != Status.ERROR else logging.DEBUG
     log.log(level, "router %s: %s", router.name, detail)

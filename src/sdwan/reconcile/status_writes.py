@@ -5,58 +5,41 @@ gobgpd no longer has, and the events that tell about both."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
+from sdwan.domain.conditions import Conditions, dump
 from sdwan.domain.status import Status
+from sdwan.errors import SpeakerError
 from sdwan.events.model import Event
-from sdwan.reconcile import report
+from sdwan.reconcile import conditions, report
 from sdwan.reconcile.apply import PassResult
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.router_state import RouterState
 from sdwan.store import repo
 from sdwan.store.batch_writer import Job
 from sdwan.store.records import NeighborRecord, RouterRecord
-
-StatusUpdate = tuple[str, int, str, str]  # id, version read, status, detail
+from sdwan.store.status_rows import ConditionsUpdate
 
 
 def neighbor_updates(
-    neighbors: Sequence[NeighborRecord], result: PassResult
-) -> tuple[list[StatusUpdate], list[tuple[str, int]]]:
-    """Status changes for the neighbors a pass handled, and the rows to delete."""
-    updates: list[StatusUpdate] = []
+    neighbors: Sequence[NeighborRecord], result: PassResult, *, full: bool, at: datetime
+) -> tuple[list[ConditionsUpdate], list[tuple[str, int]]]:
+    """Status and condition changes for the neighbors a pass handled (only those that
+    changed), and the rows to delete."""
+    updates: list[ConditionsUpdate] = []
     deleted: list[tuple[str, int]] = []
     for n in neighbors:
-        error = result.peer_errors.get(n.address)
-        if n.status == Status.PENDING_DELETE:
-            if error is None:
-                deleted.append((n.id, n.version))
-            elif n.status_detail != error:
-                updates.append((n.id, n.version, Status.PENDING_DELETE, error))
+        after = conditions.neighbor_after(n, result, full=full, at=at)
+        if after is None:
             continue
-        if error is not None:
-            status, detail = Status.ERROR, error
-        elif n.address in result.peer_notes:
-            status, detail = Status.ACTIVE, result.peer_notes[n.address]
-        elif n.status == Status.ACTIVE:
-            continue  # nothing new to say
+        status, new = after
+        if status == conditions.DELETED:
+            deleted.append((n.id, n.version))
         else:
-            status, detail = Status.ACTIVE, ""
-        if (status, detail) != (n.status, n.status_detail):
-            updates.append((n.id, n.version, status, detail))
+            updates.append((n.id, n.version, status, conditions.neighbor_detail(new), dump(new)))
     return updates, deleted
-
-
-def router_detail(router: RouterRecord, result: PassResult, *, full: bool) -> str:
-    detail = router.status_detail if router.status == Status.ACTIVE else ""
-    if result.restarted_for:
-        detail = f"BGP restarted to apply {', '.join(result.restarted_for)}: all sessions reset"
-    if result.drift:
-        detail = report.router_drift_detail(result.drift, result.repair)
-    elif full and detail.startswith(report.REPORT_ONLY_PREFIX):
-        detail = ""  # the drift is gone
-    return detail
 
 
 def pass_status_job(
@@ -69,23 +52,23 @@ def pass_status_job(
     hooks: LiveHooks | None,
 ) -> Job | None:
     """None when the pass has nothing to write (a converged router's read-back)."""
-    updates, deleted = neighbor_updates(neighbors, result)
-    detail = router_detail(router, result, full=full)
-    if not (updates or deleted or events) and (router.status, router.status_detail) == (
-        Status.ACTIVE,
-        detail,
-    ):
+    at = datetime.now(UTC)
+    updates, deleted = neighbor_updates(neighbors, result, full=full, at=at)
+    new = conditions.router_after(router, result, full=full, at=at)
+    router_changed = (router.status, router.conditions) != (Status.ACTIVE, new)
+    if not (updates or deleted or events or router_changed):
         return None
+    detail = conditions.router_detail(new)
 
     def job(conn: Connection) -> bool:
         written = list(events)
         repo.set_neighbor_statuses(conn, updates=updates)
         repo.delete_neighbor_rows(conn, ids_versions=deleted)
         written += report.neighbor_status_events(router, neighbors, updates, deleted)
-        if (router.status, router.status_detail) != (Status.ACTIVE, detail):
+        if router_changed:
             changed = repo.set_router_status(
                 conn, router_id=router.id, version=router.version, status=Status.ACTIVE,
-                detail=detail,
+                detail=detail, conditions=dump(new),
             )  # fmt: skip
             if changed and router.status != Status.ACTIVE:
                 written.append(report.router_status_event(router, Status.ACTIVE, detail))
@@ -97,11 +80,22 @@ def pass_status_job(
     return job
 
 
-def router_error_job(router: RouterRecord, detail: str, hooks: LiveHooks | None) -> Job:
+def router_failure(
+    router: RouterRecord, exc: SpeakerError, message: str
+) -> tuple[Conditions, bool]:
+    """The router's conditions after a failed pass, and whether they are news."""
+    new = conditions.router_failed(router, exc, message, at=datetime.now(UTC))
+    return new, router.status != Status.ERROR or new != router.conditions
+
+
+def router_error_job(router: RouterRecord, new: Conditions, hooks: LiveHooks | None) -> Job:
+    detail = conditions.router_detail(new)
+
     def job(conn: Connection) -> bool:
         repo.set_router_status(
-            conn, router_id=router.id, version=None, status=Status.ERROR, detail=detail
-        )
+            conn, router_id=router.id, version=None, status=Status.ERROR, detail=detail,
+            conditions=dump(new),
+        )  # fmt: skip
         if hooks is not None and router.status != Status.ERROR:
             hooks.events.record(conn, [report.router_status_event(router, Status.ERROR, detail)])
             return True
@@ -122,19 +116,12 @@ def note_drift(
     state: RouterState,
     hooks: LiveHooks | None,
     router: RouterRecord,
-    neighbors: Sequence[NeighborRecord],
     result: PassResult,
     full: bool,
 ) -> list[Event]:
-    """Drift into the neighbors' notes, the live state and the metrics; an event when
-    it was repaired, or when what is reported differs from the last report."""
-    for n in neighbors:
-        if n.address in result.drift:
-            result.peer_notes.setdefault(
-                n.address, report.drift_note(result.drift[n.address], result.repair)
-            )
-        elif full and n.status_detail.startswith(report.REPORT_ONLY_PREFIX):
-            result.peer_notes.setdefault(n.address, "")  # the drift is gone
+    """Drift into the live state and the metrics; an event when it was repaired, or
+    when what is reported differs from the last report. (The Drifted conditions are
+    the status job's: conditions.py.)"""
     if hooks is None or (not full and not result.drift):
         return []
     events: list[Event] = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sdwan.domain import values
+from sdwan.domain.conditions import Condition
 from sdwan.service.api_addresses import resolve_api_address
 
 T = TypeVar("T")
@@ -59,6 +61,31 @@ class Status(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class ConditionPublic(BaseModel):
+    """What the reconciler knows about a resource, as Kubernetes conditions say it
+    (docs/architecture.md, "Conditions"). Read-only."""
+
+    type: str = Field(description="Applied, Drifted (routers and neighbors); Reachable (routers)")
+    status: Literal["True", "False", "Unknown"]
+    reason: str = Field(
+        description="one CamelCase word: Applied, SessionReset, BgpRestarted, Rejected, "
+        "Unreachable, Claimed, Pending; ReportOnly, Repaired, InSync; Answering"
+    )
+    message: str
+    since: datetime = Field(description="when the status last changed")
+    observed_version: int = Field(
+        description="the resource version the condition was found for (0: not versioned)"
+    )
+
+
+def public_conditions(items: Iterable[Condition]) -> list[ConditionPublic]:
+    return [ConditionPublic(**c._asdict()) for c in items]
+
+
+def conditions_field() -> Any:
+    return Field(default_factory=list, description="read-only; see ConditionPublic")
 
 
 class ListOf(BaseModel, Generic[T]):

@@ -9,11 +9,13 @@ from pydantic import Field
 from sdwan.schemas.common import (
     ApiAddressText,
     Asn,
+    ConditionPublic,
     Description,
     Families,
     Input,
     IpAddress,
     Status,
+    conditions_field,
 )
 from sdwan.schemas.live import SessionLive
 
@@ -76,4 +78,5 @@ class NeighborPublic(Status, SessionLive):
     route_reflector_client: bool
     enabled: bool
     families: list[str]
+    conditions: list[ConditionPublic] = conditions_field()
     warnings: list[str] = Field(default_factory=list)

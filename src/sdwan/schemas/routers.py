@@ -10,12 +10,14 @@ from sdwan.domain.tls import MAX_CA_PEM, check_ca_pem
 from sdwan.schemas.common import (
     ApiAddressText,
     Asn,
+    ConditionPublic,
     Description,
     Input,
     IpAddress,
     Name,
     RouterIdText,
     Status,
+    conditions_field,
 )
 from sdwan.schemas.live import RouterLive
 
@@ -103,6 +105,7 @@ class RouterPublic(Status, RouterLive):
     listen_addresses: list[str]
     description: str
     drift_mode: str
+    conditions: list[ConditionPublic] = conditions_field()
     warnings: list[str] = Field(default_factory=list)
 
 

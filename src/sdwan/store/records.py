@@ -9,6 +9,15 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from sdwan.domain.conditions import Conditions, parse
+
+
+def _fields(cls: Any, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+    """A record's fields from a row; ``conditions`` parsed from JSON (absent from the
+    values of a row just inserted: none yet)."""
+    fields = {k: row[k] for k in cls.__dataclass_fields__ if k != "conditions"}
+    return {**fields, "conditions": parse(row.get("conditions"))}
+
 
 @dataclass(frozen=True)
 class RouterRecord:
@@ -30,10 +39,11 @@ class RouterRecord:
     tls: bool = False  # gRPC to gobgpd over TLS (migration 0011)
     tls_ca: str | None = None  # PEM CA(s) to trust; None: SDWAN_GOBGPD_CA_FILE or system roots
     tls_server_name: str | None = None  # the name on gobgpd's certificate, if not the host
+    conditions: Conditions = ()  # set by the reconciler (migration 0015)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+        return cls(**_fields(cls, row))
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,8 @@ class NeighborRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    conditions: Conditions = ()  # set by the reconciler (migration 0015)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> NeighborRecord:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+        return cls(**_fields(cls, row))

@@ -24,7 +24,7 @@ from sdwan.store.bulk import insert_rows
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
-from sdwan.store.status_rows import delete_rows, set_statuses
+from sdwan.store.status_rows import ConditionsUpdate, delete_rows, set_statuses_and_conditions
 from sdwan.store.tables import neighbors, routers
 
 
@@ -139,13 +139,21 @@ def update_router(
 
 
 def set_router_status(
-    conn: Connection, *, router_id: str, version: int | None, status: str, detail: str
+    conn: Connection,
+    *,
+    router_id: str,
+    version: int | None,
+    status: str,
+    detail: str,
+    conditions: list[list[Any]],
 ) -> bool:
-    """Status written by the reconciler: only for the version it applied (None: any)."""
+    """Status and conditions written by the reconciler, in one UPDATE: only for the
+    version it applied (None: any)."""
     where = [routers.c.id == router_id]
     if version is not None:
         where.append(routers.c.version == version)
-    result = conn.execute(update(routers).where(*where).values(status=status, status_detail=detail))
+    values = {"status": status, "status_detail": detail, "conditions": conditions}
+    result = conn.execute(update(routers).where(*where).values(**values))
     return result.rowcount == 1
 
 
@@ -257,12 +265,10 @@ def mark_router_neighbors_deleted(conn: Connection, *, router_id: str, status: s
     )
 
 
-def set_neighbor_statuses(
-    conn: Connection, *, updates: Sequence[tuple[str, int, str, str]]
-) -> None:
-    """(id, version, status, detail) for each neighbor the reconciler handled; a row
-    whose version moved on since the reconciler read it is left alone."""
-    set_statuses(conn, neighbors, updates=updates)
+def set_neighbor_statuses(conn: Connection, *, updates: Sequence[ConditionsUpdate]) -> None:
+    """(id, version, status, detail, conditions) for each neighbor the reconciler
+    handled; a row whose version moved on since the reconciler read it is left alone."""
+    set_statuses_and_conditions(conn, neighbors, updates=updates)
 
 
 def delete_neighbor_rows(conn: Connection, *, ids_versions: Sequence[tuple[str, int]]) -> None:

@@ -1,26 +1,50 @@
 """What the reconciler writes back on any resource table with ``id``, ``version``,
-``status`` and ``status_detail``: status for the version it applied, and the rows
-gobgpd confirmed gone. A row whose version moved on since the pass read it (the user
-changed it meanwhile) is left alone."""
+``status`` and ``status_detail`` (and ``conditions``, where the table has them):
+status for the version it applied, and the rows gobgpd confirmed gone, each in one
+UPDATE or DELETE per row. A row whose version moved on since the pass read it (the
+user changed it meanwhile) is left alone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, update
+from sqlalchemy import JSON, Connection, Table, Update, bindparam, delete, update
 
 from sdwan.store.bulk import execute_many
 
 StatusUpdate = tuple[str, int, str, str]  # id, version read, status, detail
+# ... and the conditions (their JSON: domain.conditions.dump)
+ConditionsUpdate = tuple[str, int, str, str, list[list[Any]]]
+
+
+def _guarded(table: Table) -> Update:
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail"))
+    )
 
 
 def set_statuses(conn: Connection, table: Table, *, updates: Sequence[StatusUpdate]) -> None:
     execute_many(
         conn,
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values(status=bindparam("b_status"), status_detail=bindparam("b_detail")),
+        _guarded(table),
         [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
+    )
+
+
+def set_statuses_and_conditions(
+    conn: Connection, table: Table, *, updates: Sequence[ConditionsUpdate]
+) -> None:
+    """As set_statuses, the conditions in the same UPDATE."""
+    execute_many(
+        conn,
+        _guarded(table).values(conditions=bindparam("b_conditions", type_=JSON)),
+        [
+            {"b_id": i, "b_version": v, "b_status": s, "b_detail": d, "b_conditions": c}
+            for i, v, s, d, c in updates
+        ],
     )
 
 

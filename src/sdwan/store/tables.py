@@ -65,6 +65,8 @@ routers = Table(
     Column("description", Text, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("status_detail", Text, nullable=False),
+    # what the reconciler knows, Kubernetes-style (domain/conditions.py; 0015)
+    Column("conditions", JSON, nullable=False, server_default="[]"),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -89,6 +91,8 @@ neighbors = Table(
     Column("families", JSON, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("status_detail", Text, nullable=False),
+    # what the reconciler knows, Kubernetes-style (domain/conditions.py; 0015)
+    Column("conditions", JSON, nullable=False, server_default="[]"),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Response, status
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
+from sdwan.domain import conditions
 from sdwan.domain.values import check_ip
 from sdwan.errors import InvalidInput
-from sdwan.schemas.common import BulkOf, ListOf
+from sdwan.schemas.common import BulkOf, ListOf, public_conditions
 from sdwan.schemas.live import SessionLive
 from sdwan.schemas.neighbors import (
     NeighborBulkCreate,
@@ -33,11 +34,16 @@ def public(
     warnings: list[str] | None = None,
     live: Mapping[str, Any] | None = None,
 ) -> NeighborPublic:
-    skip = {"router", "router_name", "password_set", "warnings", *SessionLive.model_fields}
-    fields = {k: getattr(record, k) for k in NeighborPublic.model_fields if k not in skip}
+    skip = {"router", "router_name", "password_set", "warnings", "conditions"}
+    fields = {
+        k: getattr(record, k)
+        for k in NeighborPublic.model_fields
+        if k not in skip and k not in SessionLive.model_fields
+    }
     return NeighborPublic(
         **fields,
         **(live or {}),
+        conditions=public_conditions(conditions.shown(record)),
         router=record.router_uuid,
         router_name=router_name,
         password_set=record.password_sealed is not None,

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query, Response, status
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
+from sdwan.domain import conditions
 from sdwan.errors import InvalidInput
-from sdwan.schemas.common import BulkOf, ListOf
+from sdwan.schemas.common import BulkOf, ListOf, public_conditions
 from sdwan.schemas.live import RouterLive
 from sdwan.schemas.routers import (
     RouterBulkCreate,
@@ -30,9 +31,16 @@ def public(
     warnings: list[str] | None = None,
     live: Mapping[str, Any] | None = None,
 ) -> RouterPublic:
-    skip = {"warnings", *RouterLive.model_fields}
+    skip = {"warnings", "conditions", *RouterLive.model_fields}
     fields = {k: getattr(record, k) for k in RouterPublic.model_fields if k not in skip}
-    return RouterPublic(**fields, **(live or {}), warnings=warnings or [])
+    reachable = conditions.reachable(live or {})
+    shown = [*conditions.shown(record), *([reachable] if reachable else [])]
+    return RouterPublic(
+        **fields,
+        **(live or {}),
+        conditions=public_conditions(shown),
+        warnings=warnings or [],
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
