@@ -151,7 +151,8 @@ def test_neighbor_repair_and_session_reset_notes() -> None:
     n, wrote = _after(n, repaired, T1)
     assert wrote and _kinds(n.conditions)[c.DRIFTED] == (c.FALSE, c.REPAIRED)
     assert n.status_detail == "drift repaired: peer 198.18.11.1 missing on gobgpd"
-    assert c.find(n.conditions, c.DRIFTED).since == T0  # still False: no transition  # type: ignore[union-attr]
+    drifted = c.find(n.conditions, c.DRIFTED)
+    assert drifted is not None and drifted.since == T0  # still False: no transition
     # a user change applied with a session reset: the reset says it, the old repair goes
     changed = replace(n, status="PENDING_UPDATE", version=2)
     note = "session reset by gobgpd to apply peer_asn"

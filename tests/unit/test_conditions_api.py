@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sdwan.domain.bgp import PeerConfig
-from sdwan.gobgp.fake import FakeSpeaker
+from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
 
