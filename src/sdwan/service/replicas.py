@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import PermissionDenied
-from sdwan.store import leases
-from sdwan.store.tables import routers
+from sdwan.store import leases, repo
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class SoleReplica:
         count = 0
         if self._drives:
             with self._engine.connect() as conn:
-                count = int(conn.execute(select(func.count()).select_from(routers)).scalar_one())
+                count = repo.count_routers(conn)
         name, address, version = self._info
         return [ReplicaInfo(name, address, version, self._started, 0.0, count, True, True)]
 

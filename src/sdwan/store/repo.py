@@ -122,6 +122,14 @@ def list_routers(
     return [RouterRecord.from_row(r) for r in rows], total
 
 
+def count_routers(conn: Connection, *, project_id: str | None = None) -> int:
+    """How many routers there are (in ``project_id`` when given)."""
+    query = select(func.count()).select_from(routers)
+    if project_id is not None:
+        query = query.where(routers.c.project_id == project_id)
+    return int(conn.execute(query).scalar_one())
+
+
 def all_router_ids(conn: Connection) -> list[str]:
     return list(conn.execute(select(routers.c.id)).scalars())
 
