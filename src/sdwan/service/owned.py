@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
@@ -38,7 +38,7 @@ RefCheck = Callable[[Connection, RouterRecord, Row], str | None]
 @dataclass(frozen=True)
 class OwnedSpec:
     kind: str  # "defined set", for messages
-    table: Table
+    table: str  # its table in store/ (owned_rows.OWNED_TABLES)
     key_field: str  # unique per router
     sortable: tuple[str, ...]
     defaults: Mapping[str, Any] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from sdwan.domain.intent_verdict import VERDICT_CHANGED, IntentCheck
 from sdwan.events.log import EventLog
@@ -33,8 +33,6 @@ from sdwan.service.intent_observe import FibReader, RibSources
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo
 from sdwan.store.intent_repo import IntentStateRecord
-from sdwan.store.intent_tables import site_routers
-from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
 FOLLOW_UPS = (0.3, 2.0, 6.0)  # seconds after an event: look, then look again
@@ -154,12 +152,7 @@ class IntentController:
             return
         self._last_event = int(found[-1]["id"])
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(routers.c.name, site_routers.c.site_id).join(
-                    site_routers, site_routers.c.router_uuid == routers.c.id
-                )
-            ).all()
-        site_of_router = {str(r[0]): str(r[1]) for r in rows}
+            site_of_router = intent_repo.sites_by_router_name(conn)
         touched: set[str] = set()
         for event in found:
             if event["kind"] == VERDICT_CHANGED:
