@@ -19,7 +19,7 @@ from sdwan.auth.passwords import dummy_hash, hash_password, needs_rehash, verify
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from sdwan.service import audit
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, token_repo
 from sdwan.store.repo import now
 from sdwan.store.token_repo import TokenRecord
@@ -70,7 +70,8 @@ class CredentialCalls:
         if attempt is not None:
             attempt.succeeded()
         rehashed = hash_password(password) if needs_rehash(user.password_hash) else None
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             assigned = identity_repo.assignments_of(conn, user_id=user.id, project=project)
             if not assigned:
                 scope = f" in project {project!r}" if project else ""
@@ -123,7 +124,8 @@ class CredentialCalls:
 
     def _login_failed(self, username: str, source: str, *, locked: bool) -> None:
         """Audit entries (admins see them) for a failed login and the lock it started."""
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             for action in ("login_failed", "lockout") if locked else ("login_failed",):
                 audit.record_anonymous(conn, username, source, action=action)
 
@@ -177,7 +179,8 @@ class CredentialCalls:
                 f"expires_in: at most {cap} s (SDWAN_API_KEY_MAX_TTL)", field="expires_in"
             )
         expires = now() + timedelta(seconds=expires_in or cap)
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             token_id, token = tokens.issue(
                 conn,
                 name=name,
@@ -213,7 +216,8 @@ class CredentialCalls:
         return [token_public(r) for r in found]
 
     def revoke_token(self, principal: Principal, token_id: str) -> dict[str, Any]:
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = token_repo.get_token(conn, token_id=token_id)
             mine = row is not None and (
                 row.id == principal.token_id

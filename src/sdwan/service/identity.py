@@ -17,7 +17,7 @@ from sdwan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from sdwan.service import audit
 from sdwan.service.credentials import DEFAULT_API_KEY_MAX_TTL, DEFAULT_SESSION_TTL, CredentialCalls
 from sdwan.service.projects import ProjectCalls
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, token_repo
 from sdwan.store.identity_repo import AssignmentRecord, RoleRecord, UserRecord
 from sdwan.store.repo import new_id, now
@@ -55,7 +55,8 @@ class IdentityService(ProjectCalls, CredentialCalls):
             created_at=stamp,
             updated_at=stamp,
         )
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             try:
                 identity_repo.insert_user(conn, user=user)
             except IntegrityError:
@@ -122,7 +123,8 @@ class IdentityService(ProjectCalls, CredentialCalls):
                 raise PermissionDenied("current_password is wrong or missing")
         new_hash = hash_password(password)  # slow: not while holding the write lock
         kinds = [tokens.SESSION, tokens.API_KEY] if revoke_api_keys else [tokens.SESSION]
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             if not identity_repo.replace_password_hash(
                 conn,
                 user_id=row.id,
@@ -146,7 +148,8 @@ class IdentityService(ProjectCalls, CredentialCalls):
 
     def delete_user(self, principal: Principal, key: str) -> None:
         principal.require_admin()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = self._user(conn, key)
             token_repo.revoke_user_tokens(conn, user_id=row.id, kinds=None, at=now())
             identity_repo.delete_user(conn, user_id=row.id)
@@ -178,7 +181,8 @@ class IdentityService(ProjectCalls, CredentialCalls):
     def grant(self, principal: Principal, user: str, project: str, role: Role) -> dict[str, Any]:
         """Give ``user`` ``role`` in ``project`` (replacing the role it had there)."""
         principal.require_admin()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = self._user(conn, user)
             if not identity_repo.project_exists(conn, project):
                 raise InvalidInput(f"project: no project {project!r}", field="project")
@@ -200,7 +204,8 @@ class IdentityService(ProjectCalls, CredentialCalls):
 
     def revoke_role(self, principal: Principal, user: str, project: str) -> None:
         principal.require_admin()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = self._user(conn, user)
             before = identity_repo.assignments_of(conn, user_id=row.id, project=project)
             if not before:

@@ -13,7 +13,7 @@ from sdwan.auth.principal import Principal
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service import audit
 from sdwan.service.api_addresses import check_allowlist
-from sdwan.service.uow import reading, transaction
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, repo
 from sdwan.store.identity_repo import ProjectRecord
 from sdwan.store.repo import now
@@ -54,7 +54,8 @@ class ProjectCalls:
         row = ProjectRecord(
             name=name, description=description, created_at=now(), api_address_allow=allow
         )
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             try:
                 identity_repo.insert_project(conn, project=row)
             except IntegrityError:
@@ -91,7 +92,8 @@ class ProjectCalls:
                 if api_address_allow is None
                 else check_allowlist(api_address_allow, field="api_address_allow")
             )
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = identity_repo.get_project(conn, name=name)
             if row is None:
                 raise NotFound(f"project {name!r} not found")
@@ -118,7 +120,8 @@ class ProjectCalls:
 
     def delete_project(self, principal: Principal, name: str) -> None:
         principal.require_admin()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             row = identity_repo.get_project(conn, name=name)
             if row is None:
                 raise NotFound(f"project {name!r} not found")

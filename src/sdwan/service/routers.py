@@ -24,7 +24,7 @@ from sdwan.service.common import (
     visible,
 )
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import atomic, reading, transaction, unit_of_work
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
 from sdwan.store.tables import routers
@@ -46,7 +46,6 @@ class RouterService:
         self._events = events or NoEvents()
         self._addresses = addresses or AddressPolicy()
 
-    @atomic
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
     ) -> list[RouterRecord]:
@@ -72,7 +71,8 @@ class RouterService:
             }
             for item in items
         ]
-        with transaction(self._engine) as conn:  # a few queries, whatever the item count
+        with unit_of_work(self._engine) as work:  # a few queries, whatever the item count
+            conn = work.conn
             used = _endpoints_in_use(conn)
             allowlists = identity_repo.project_allowlists(conn, {r["project_id"] for r in rows})
             taken = repo.router_names_taken(conn, names=[r["name"] for r in rows])
@@ -99,10 +99,10 @@ class RouterService:
             except IntegrityError:
                 raise Conflict("router name or api_address already in use") from None
             records = repo.get_routers_by_ids(conn, ids=[row["id"] for row in rows])
-        for row in rows:
-            self._notifier.router_changed(row["id"])
-        self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
-        return records
+            for row in rows:
+                self._notifier.router_changed(row["id"])
+            self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
+            return records
 
     def _check_free(
         self,
@@ -178,12 +178,12 @@ class RouterService:
         told to the reconciler or logged): what a change would do, before doing it."""
         return unit_of_work(self._engine, commit=False)
 
-    @atomic
     def update(
         self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
     ) -> Written[RouterRecord]:
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             if router.status == Status.PENDING_DELETE:
@@ -203,26 +203,26 @@ class RouterService:
                 raise changed_concurrently(kind="router", key=router.name, if_match=if_match)
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
-        assert updated is not None
-        warnings = []
-        restart = [f for f in RESTART_FIELDS if f in changed]
-        if restart and router.status != Status.PENDING_CREATE:
-            warnings.append(
-                f"changing {', '.join(restart)} restarts BGP on {updated.name}: "
-                f"all {neighbor_count} of its sessions reset"
-            )
-        self._notifier.router_changed(router.id)
-        self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
-        return Written(updated, warnings)
+            assert updated is not None
+            warnings = []
+            restart = [f for f in RESTART_FIELDS if f in changed]
+            if restart and router.status != Status.PENDING_CREATE:
+                warnings.append(
+                    f"changing {', '.join(restart)} restarts BGP on {updated.name}: "
+                    f"all {neighbor_count} of its sessions reset"
+                )
+            self._notifier.router_changed(router.id)
+            self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
+            return Written(updated, warnings)
 
-    @atomic
     def delete(
         self, principal: Principal, key: str, *, cascade: bool, force: bool, if_match: int | None
     ) -> Written[RouterRecord | None]:
         """Mark for deletion (the reconciler stops BGP and removes the row), or with
         ``force`` remove at once without touching its gobgpd."""
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             site = intent_repo.site_of_router(conn, router_id=router.id)
@@ -252,11 +252,11 @@ class RouterService:
                 values={"status": Status.PENDING_DELETE, "status_detail": ""},
             )
             updated = repo.get_router(conn, key=router.id)
-        self._notifier.router_changed(router.id)
-        if updated is not None:
-            self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
-        warnings = [f"{count} neighbor(s) deleted with it"] if count else []
-        return Written(updated, warnings)
+            self._notifier.router_changed(router.id)
+            if updated is not None:
+                self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
+            warnings = [f"{count} neighbor(s) deleted with it"] if count else []
+            return Written(updated, warnings)
 
 
 def _project_of(principal: Principal, item: Mapping[str, Any]) -> str:
