@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
@@ -27,7 +27,6 @@ from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
-from sdwan.store.tables import routers
 
 RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
@@ -118,14 +117,12 @@ class RouterService:
         """409 when the name or the gobgpd (compared by ``endpoint_key``: every
         spelling of one socket or host:port) is taken. The answer names the router
         holding it only when the caller may see that router."""
-        if "name" in row and not name_checked:
-            clash = conn.execute(
-                select(routers.c.id).where(routers.c.name == row["name"], routers.c.id != own_id)
-            ).first()
-            if clash is not None:
-                raise Conflict(
-                    f"{where}name: {row['name']!r} is already in use", field=f"{where}name"
-                )
+        if (
+            "name" in row
+            and not name_checked
+            and repo.name_taken(conn, name=row["name"], except_id=own_id)
+        ):
+            raise Conflict(f"{where}name: {row['name']!r} is already in use", field=f"{where}name")
         if "api_address" not in row:
             return
         key = endpoint_key(row["api_address"])
@@ -291,13 +288,10 @@ def _unique_within(
 
 def _endpoints_in_use(conn: Any) -> dict[str, tuple[str, str, str]]:
     """endpoint_key -> (id, name, project) of every router, whatever project."""
-    rows = conn.execute(
-        select(routers.c.id, routers.c.name, routers.c.project_id, routers.c.api_address)
-    ).all()
     used = {}
-    for row in rows:
+    for router_id, name, project, api_address in repo.router_endpoints(conn):
         try:
-            used[endpoint_key(row.api_address)] = (row.id, row.name, row.project_id)
+            used[endpoint_key(api_address)] = (router_id, name, project)
         except ValueError:  # a row stored before the checks; it cannot clash
             continue
     return used
