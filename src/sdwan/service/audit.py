@@ -202,8 +202,8 @@ class ResourceAudit:
     not a few per item: rows and previous entries are read IN batches of ids, and the
     audit rows inserted with one executemany."""
 
-    def __init__(self, tables: Mapping[str, Any]) -> None:
-        self._tables = tables  # resource_type -> Table with an "id" column
+    def __init__(self) -> None:
+        self._types = audit_repo.audited_types()
 
     def __call__(
         self,
@@ -213,7 +213,7 @@ class ResourceAudit:
     ) -> None:
         """``rows``: rows the caller just wrote, by id (not read back)."""
         actor = current_actor.get()
-        audited = [e for e in events if e.resource_type in self._tables]
+        audited = [e for e in events if e.resource_type in self._types]
         ids: dict[str, set[str]] = {}
         current: dict[tuple[str, str], dict[str, Any] | None] = {}
         for event in audited:
@@ -262,7 +262,7 @@ class ResourceAudit:
     def _rows(
         self, conn: Connection, kind: str, ids: set[str]
     ) -> dict[tuple[str, str], dict[str, Any] | None]:
-        rows = audit_repo.rows_by_id(conn, table=self._tables[kind], ids=ids)
+        rows = audit_repo.rows_by_id(conn, resource_type=kind, ids=ids)
         return {(kind, row_id): snapshot(row) for row_id, row in rows.items()}
 
 

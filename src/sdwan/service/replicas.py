@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import PermissionDenied
+from sdwan.service.uow import reading
 from sdwan.store import leases, repo
 
 
@@ -47,7 +48,7 @@ class SoleReplica:
     def replicas(self) -> list[ReplicaInfo]:
         count = 0
         if self._drives:
-            with self._engine.connect() as conn:
+            with reading(self._engine) as conn:
                 count = repo.count_routers(conn)
         name, address, version = self._info
         return [ReplicaInfo(name, address, version, self._started, 0.0, count, True, True)]
@@ -64,7 +65,7 @@ class ClusterReplicas:
         self._lease = lease
 
     def replicas(self) -> list[ReplicaInfo]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = leases.list_replicas(conn)
         return [
             ReplicaInfo(
@@ -82,7 +83,7 @@ class ClusterReplicas:
 
     def owners(self, router_ids: Iterable[str]) -> dict[str, str | None]:
         ids = list(router_ids)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             held = leases.owners(conn, router_ids=ids)
         return {i: held.get(i) for i in ids}
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from sdwan.store.bulk import insert_rows
 from sdwan.store.identity_tables import audit_log
+from sdwan.store.resource_tables import audited_tables
 
 _CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
@@ -48,8 +50,19 @@ def list_entries(
     return [dict(row) for row in rows], count
 
 
-def rows_by_id(conn: Connection, *, table: Table, ids: Iterable[str]) -> dict[str, Any]:
-    """id -> the row of ``table`` (a mapping), for the ids that exist, read in batches."""
+@functools.cache
+def _audited() -> dict[str, Table]:
+    return audited_tables()
+
+
+def audited_types() -> frozenset[str]:
+    """The resource types (as events name them) whose changes the audit log snapshots."""
+    return frozenset(_audited())
+
+
+def rows_by_id(conn: Connection, *, resource_type: str, ids: Iterable[str]) -> dict[str, Any]:
+    """id -> the resource's row (a mapping), for the ids that exist, read in batches."""
+    table = _audited()[resource_type]
     found: dict[str, Any] = {}
     for chunk in _chunks(ids):
         for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
