@@ -42,7 +42,6 @@ from sdwan.service.routers import RouterService
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
-from sdwan.store.resource_tables import audited_tables
 from sdwan.verify.controller import IntentController
 
 
@@ -183,7 +182,7 @@ def build_runtime(
     live_writer.owns = cluster.ownership.owns
     # services tell the reconciler (on PostgreSQL: every replica) once a change commits
     notifier = notifier_for(cluster, settings, engine, reconciler, events)
-    resource_events = TransactionalEvents(events, ResourceAudit(audited_tables()))
+    resource_events = TransactionalEvents(events, ResourceAudit())
     addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
         engine=engine, notifier=notifier, events=resource_events, addresses=addresses

@@ -135,6 +135,48 @@ def cycles(edges: Mapping[str, Mapping[str, int]]) -> list[list[str]]:
     return found
 
 
+QUERY_BUILDERS = frozenset({"select", "insert", "update", "delete"})
+
+
+def is_table_module(module: str) -> bool:
+    """store/tables.py and every store/*_tables.py: the SQLAlchemy tables."""
+    parts = module.split(".")
+    return (
+        parts[:2] == ["sdwan", "store"]
+        and len(parts) == 3
+        and (parts[2] == "tables" or parts[2].endswith("_tables"))
+    )
+
+
+def database_reaches(package: Path) -> list[str]:
+    """Imports outside store/ of a table module or of SQLAlchemy's query builders,
+    as 'module:line imports what' (any depth of the file, like ``imports``)."""
+    found: list[str] = []
+    for name, path in modules(package).items():
+        if name == "sdwan.store" or name.startswith("sdwan.store."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                bad = [a.name for a in node.names if is_table_module(a.name)]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "sqlalchemy" or node.module.startswith("sqlalchemy."):
+                    bad = [
+                        f"{node.module}.{a.name}" for a in node.names if a.name in QUERY_BUILDERS
+                    ]
+                elif is_table_module(node.module):
+                    bad = [node.module]
+                else:
+                    bad = [
+                        f"{node.module}.{a.name}"
+                        for a in node.names
+                        if is_table_module(f"{node.module}.{a.name}")
+                    ]
+            else:
+                continue
+            found.extend(f"{name}:{node.lineno} imports {what}" for what in bad)
+    return sorted(found)
+
+
 @pytest.fixture(scope="module")
 def ranks() -> dict[str, int]:
     return layer_table(DOC.read_text())
@@ -152,6 +194,11 @@ def test_every_import_runs_down_the_layers(ranks: dict[str, int]) -> None:
 
 def test_no_modules_import_each_other_in_a_circle() -> None:
     assert cycles(graph(PACKAGE)) == []
+
+
+def test_only_the_store_reaches_tables_and_builds_queries() -> None:
+    """Services and everything above them go through store/'s repository functions."""
+    assert database_reaches(PACKAGE) == []
 
 
 def test_the_checks_catch_an_upward_import_and_a_circle(tmp_path: Path) -> None:
@@ -175,3 +222,24 @@ def test_the_checks_catch_an_upward_import_and_a_circle(tmp_path: Path) -> None:
         "sdwan.store.repo:2 -> sdwan.service.rules (layer 1 store may not import layer 2 service)"
     ]
     assert cycles(edges) == [["sdwan.service.rules", "sdwan.store.repo"]]
+
+
+def test_the_store_check_catches_tables_and_query_builders(tmp_path: Path) -> None:
+    package = tmp_path / "sdwan"
+    for sub in ("store", "service"):
+        (package / sub).mkdir(parents=True)
+        (package / sub / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "store" / "tables.py").write_text("from sqlalchemy import select\n")
+    (package / "store" / "user_tables.py").write_text("")
+    (package / "store" / "user_repo.py").write_text("from sdwan.store.user_tables import users\n")
+    (package / "service" / "users.py").write_text(
+        "from sqlalchemy import Engine, select\n"
+        "from sdwan.store import repo, user_tables\n"
+        "def late():\n    import sdwan.store.tables\n"
+    )
+    assert database_reaches(package) == [
+        "sdwan.service.users:1 imports sqlalchemy.select",
+        "sdwan.service.users:2 imports sdwan.store.user_tables",
+        "sdwan.service.users:4 imports sdwan.store.tables",
+    ]

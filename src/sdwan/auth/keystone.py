@@ -23,12 +23,13 @@ from typing import Any
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import AuthBackendUnavailable, NotAuthenticated, PermissionDenied
-from sdwan.store.identity_tables import projects
+from sdwan.store import identity_repo
+from sdwan.store.identity_repo import ProjectRecord
 from sdwan.store.repo import now
 
 ROLE_MAP = {
@@ -173,11 +174,12 @@ class KeystoneAuthenticator:
     def _ensure_project(self, name: str, description: str) -> None:
         try:
             with self._engine.begin() as conn:
-                if conn.execute(select(projects.c.name).where(projects.c.name == name)).first():
+                if identity_repo.project_exists(conn, name):
                     return
-                conn.execute(
-                    insert(projects).values(name=name, description=description, created_at=now())
+                project = ProjectRecord(
+                    name=name, description=description, created_at=now(), api_address_allow=None
                 )
+                identity_repo.insert_project(conn, project=project)
         except IntegrityError:
             pass  # created concurrently by another request
 

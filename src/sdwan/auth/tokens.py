@@ -14,14 +14,14 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal, Role, weaker
 from sdwan.errors import NotAuthenticated
+from sdwan.store import identity_repo, token_repo
 from sdwan.store.db import BOOTSTRAP_LOCK, one_at_a_time
-from sdwan.store.identity_tables import role_assignments, users
 from sdwan.store.repo import new_id, now
-from sdwan.store.tables import api_tokens
+from sdwan.store.token_repo import TokenRecord
 
 TOKEN_PREFIX = "sdwan_"
 BOOTSTRAP_NAME = "bootstrap-admin"
@@ -52,39 +52,35 @@ def issue(
 ) -> tuple[str, str]:
     """Store a new token's hash; returns (token id, the token itself, shown once)."""
     token, token_id = generate_token(), new_id()
-    conn.execute(
-        insert(api_tokens).values(
-            id=token_id,
-            name=name,
-            token_sha256=hash_token(token),
-            role=role,
-            project_id=None if role == Role.ADMIN else scope_project,
-            scope_project=scope_project,
-            kind=kind,
-            user_id=user_id,
-            expires_at=expires_at,
-            created_by=created_by,
-            created_at=now(),
-        )
+    record = TokenRecord(
+        id=token_id,
+        name=name,
+        token_sha256=hash_token(token),
+        role=role,
+        project_id=None if role == Role.ADMIN else scope_project,
+        created_at=now(),
+        revoked_at=None,
+        kind=kind,
+        user_id=user_id,
+        scope_project=scope_project,
+        expires_at=expires_at,
+        created_by=created_by,
     )
+    token_repo.insert_token(conn, token=record)
     return token_id, token
 
 
-def _bound(conn: Connection, row: RowMapping, role: Role) -> tuple[str, Role]:
+def _bound(conn: Connection, row: TokenRecord, user_id: str, role: Role) -> tuple[str, Role]:
     """The name and role of a token bound to a user, as of now: never more than the
     user may do today. A session or key issued for a project where the user has a
     role gets the weaker of the two; an admin's key for another project or role
     holds while the user is still an admin somewhere; nothing else holds."""
-    assigned = conn.execute(
-        select(users.c.name, role_assignments.c.project, role_assignments.c.role)
-        .join(role_assignments, role_assignments.c.user_id == users.c.id)
-        .where(users.c.id == row["user_id"])
-    ).all()
-    here = [a for a in assigned if a.project == row["scope_project"]]
+    assigned = identity_repo.list_roles(conn, user_id=user_id)
+    here = [a for a in assigned if a.project == row.scope_project]
     if here:
-        return here[0].name, weaker(role, Role(here[0].role))
-    if row["kind"] == API_KEY and any(a.role == Role.ADMIN for a in assigned):
-        return assigned[0].name, role
+        return here[0].user, weaker(role, Role(here[0].role))
+    if row.kind == API_KEY and any(a.role == Role.ADMIN for a in assigned):
+        return assigned[0].user, role
     raise NotAuthenticated("token no longer valid: its user or role assignment was removed")
 
 
@@ -94,27 +90,21 @@ class TokenAuthenticator:
 
     def authenticate(self, token: str, *, source: str = "") -> Principal:
         with self._engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(api_tokens).where(api_tokens.c.token_sha256 == hash_token(token))
-                )
-                .mappings()
-                .first()
-            )
-            if row is None or row["revoked_at"] is not None:
+            row = token_repo.token_by_hash(conn, digest=hash_token(token))
+            if row is None or row.revoked_at is not None:
                 raise NotAuthenticated("invalid or revoked token")
-            if row["expires_at"] is not None and row["expires_at"] <= now():
+            if row.expires_at is not None and row.expires_at <= now():
                 raise NotAuthenticated("token expired: log in again")
-            role = Role(row["role"])
-            name = row["name"]
-            if row["user_id"] is not None:
-                name, role = _bound(conn, row, role)
+            role = Role(row.role)
+            name = row.name
+            if row.user_id is not None:
+                name, role = _bound(conn, row, row.user_id, role)
         return Principal(
             name=name,
             role=role,
-            project_id=None if role == Role.ADMIN else (row["scope_project"] or row["project_id"]),
-            user_id=row["user_id"],
-            token_id=row["id"],
+            project_id=None if role == Role.ADMIN else (row.scope_project or row.project_id),
+            user_id=row.user_id,
+            token_id=row.id,
             source=source,
         )
 
@@ -127,34 +117,27 @@ class TokenAuthenticator:
             one_at_a_time(conn, BOOTSTRAP_LOCK)  # replicas starting together: one inserts
             if configured:
                 digest = hash_token(configured)
-                known = conn.execute(
-                    select(api_tokens.c.id).where(api_tokens.c.token_sha256 == digest)
-                ).first()
-                if known is None:
-                    conn.execute(
-                        update(api_tokens)
-                        .where(
-                            api_tokens.c.name == BOOTSTRAP_NAME,
-                            api_tokens.c.created_by == BOOTSTRAP_CREATOR,
-                            api_tokens.c.user_id.is_(None),
-                            api_tokens.c.revoked_at.is_(None),
-                        )
-                        .values(revoked_at=now())
+                if token_repo.token_by_hash(conn, digest=digest) is None:
+                    token_repo.revoke_free_tokens(
+                        conn, name=BOOTSTRAP_NAME, created_by=BOOTSTRAP_CREATOR, at=now()
                     )
-                    conn.execute(
-                        insert(api_tokens).values(
-                            id=new_id(),
-                            name=BOOTSTRAP_NAME,
-                            token_sha256=digest,
-                            role=Role.ADMIN,
-                            project_id=None,
-                            kind=API_KEY,
-                            created_by=BOOTSTRAP_CREATOR,
-                            created_at=now(),
-                        )
+                    bootstrap = TokenRecord(
+                        id=new_id(),
+                        name=BOOTSTRAP_NAME,
+                        token_sha256=digest,
+                        role=Role.ADMIN,
+                        project_id=None,
+                        created_at=now(),
+                        revoked_at=None,
+                        kind=API_KEY,
+                        user_id=None,
+                        scope_project=None,
+                        expires_at=None,
+                        created_by=BOOTSTRAP_CREATOR,
                     )
+                    token_repo.insert_token(conn, token=bootstrap)
                 return None
-            if conn.execute(select(api_tokens.c.id).limit(1)).first() is not None:
+            if token_repo.any_token(conn):
                 return None
             _token_id, token = issue(
                 conn,

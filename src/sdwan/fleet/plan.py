@@ -14,13 +14,12 @@ from sdwan.secretbox import SecretBox
 from sdwan.service.neighbors import RESET_FIELDS
 from sdwan.service.routers import RESTART_FIELDS
 from sdwan.store import owned_rows, repo
-from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 
-TABLES = {
-    "defined_sets": defined_sets,
-    "policies": policies,
-    "attachments": policy_attachments,
-    "announcements": announcements,
+TABLES = {  # fleet file section -> the table its objects live in
+    "defined_sets": "defined_sets",
+    "policies": "policies",
+    "attachments": "policy_attachments",
+    "announcements": "announcements",
 }
 
 

@@ -4,9 +4,9 @@ load the router's policy objects, compile, apply, write their status."""
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 
 from sdwan.domain.policy_compile import DIRECTIONS
 from sdwan.domain.policy_rows import compile_rows
@@ -16,14 +16,14 @@ from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
-from sdwan.store import owned_rows, status_rows
+from sdwan.store import owned_rows
 from sdwan.store.batch_writer import Job, JobSink
 from sdwan.store.owned_rows import Row
-from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
 
 log = logging.getLogger(__name__)
-POLICY_OBJECTS = (defined_sets, policies, policy_attachments)
+POLICY_OBJECTS = ("defined_sets", "policies", "policy_attachments")
+ANNOUNCEMENTS = "announcements"
 NO_ASSIGNMENT = ((), "accept")  # gobgpd's global assignment when nothing is assigned
 
 
@@ -32,7 +32,7 @@ def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
     so that a full pass of a router that declares none of them costs no more."""
     with engine.connect() as conn:
         return owned_rows.tables_with_rows(
-            conn, (*POLICY_OBJECTS, announcements), router_id=router_id
+            conn, (*POLICY_OBJECTS, ANNOUNCEMENTS), router_id=router_id
         )
 
 
@@ -43,9 +43,9 @@ def policy_unassigned(speaker: BgpSpeaker) -> bool:
     return all(speaker.get_assignment(d) == NO_ASSIGNMENT for d in DIRECTIONS)
 
 
-def _load(engine: Engine, router_id: str, tables: tuple[Table, ...]) -> dict[str, list[Row]]:
+def _load(engine: Engine, router_id: str, tables: tuple[str, ...]) -> dict[str, list[Row]]:
     with engine.connect() as conn:
-        return {t.name: owned_rows.rows_of_router(conn, t, router_id=router_id) for t in tables}
+        return {t: owned_rows.rows_of_router(conn, t, router_id=router_id) for t in tables}
 
 
 def _live(rows: list[Row]) -> list[Row]:
@@ -107,8 +107,8 @@ def run_announcement_stage(
     drift: dict[str, str] | None = None,
 ) -> list[str] | None:
     """Originate exactly the declared prefixes; drift handled as in run_policy_stage."""
-    rows = _load(engine, router.id, (announcements,))
-    items = rows["announcements"]
+    rows = _load(engine, router.id, (ANNOUNCEMENTS,))
+    items = rows[ANNOUNCEMENTS]
     live = _live(items)
     withdrawn = [r for r in items if r["status"] == Status.PENDING_DELETE]
     try:
@@ -143,7 +143,6 @@ def _status_job(rows: dict[str, list[Row]], *, error: str | None) -> Job:
 
 def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -> None:
     for name, table_rows in rows.items():
-        table = _TABLES[name]
         updates: list[tuple[str, int, str, str]] = []
         deleted: list[tuple[str, int]] = []
         for row in table_rows:
@@ -159,8 +158,4 @@ def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -
                     updates.append((row["id"], row["version"], status, error))
             elif error is None and row["status"] != Status.ACTIVE:
                 updates.append((row["id"], row["version"], Status.ACTIVE, ""))
-        status_rows.set_statuses(conn, table, updates=updates)
-        status_rows.delete_rows(conn, table, ids_versions=deleted)
-
-
-_TABLES: dict[str, Any] = {t.name: t for t in (*POLICY_OBJECTS, announcements)}
+        owned_rows.write_statuses(conn, name, updates=updates, deleted=deleted)

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.events.model import Event
 from sdwan.service.common import Page
 from sdwan.service.uow import reading
-from sdwan.store.bulk import insert_rows
-from sdwan.store.identity_tables import audit_log
+from sdwan.store import audit_repo
 from sdwan.store.repo import now
 
 MASK = "***"
@@ -89,20 +88,17 @@ def record(
     before: Any = None,  # a mapping (row) or None
     after: Any = None,
 ) -> None:
-    conn.execute(
-        insert(audit_log).values(
-            audit_row(
-                principal,
-                action=action,
-                resource_type=resource_type,
-                resource_id=resource_id,
-                resource_name=resource_name,
-                project_id=project_id,
-                before=snapshot(before),
-                after=snapshot(after),
-            )
-        )
+    row = audit_row(
+        principal,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        project_id=project_id,
+        before=snapshot(before),
+        after=snapshot(after),
     )
+    audit_repo.insert_entries(conn, rows=[row])
 
 
 def audit_row(
@@ -136,21 +132,20 @@ def record_anonymous(conn: Connection, username: str, source: str, *, action: st
     """An entry for something an unauthenticated caller did (a failed login, the
     lockout it started): the name it claimed and where it came from. Global (no
     project): admins see it."""
-    conn.execute(
-        insert(audit_log).values(
-            at=now(),
-            actor=username[:63],
-            actor_role="anonymous",
-            source=source[:64],
-            project_id=None,
-            action=action,
-            resource_type="user",
-            resource_id=username[:64],
-            resource_name=username[:255],
-            before=None,
-            after=None,
-        )
-    )
+    row = {
+        "at": now(),
+        "actor": username[:63],
+        "actor_role": "anonymous",
+        "source": source[:64],
+        "project_id": None,
+        "action": action,
+        "resource_type": "user",
+        "resource_id": username[:64],
+        "resource_name": username[:255],
+        "before": None,
+        "after": None,
+    }
+    audit_repo.insert_entries(conn, rows=[row])
 
 
 @dataclass(frozen=True)
@@ -172,33 +167,27 @@ class AuditService:
         self, principal: Principal, query: AuditQuery, *, limit: int, offset: int
     ) -> Page[dict[str, Any]]:
         """Newest first. Admins see everything; others only their project's entries."""
-        where = []
-        if principal.project_id is not None:
-            where.append(audit_log.c.project_id == principal.project_id)
-        for column, value in (
-            (audit_log.c.actor, query.actor),
-            (audit_log.c.project_id, query.project),
-            (audit_log.c.resource_type, query.resource_type),
-            (audit_log.c.resource_id, query.resource_id),
-            (audit_log.c.action, query.action),
-        ):
-            if value is not None:
-                where.append(column == value)
-        if query.since is not None:
-            where.append(audit_log.c.at >= query.since)
-        if query.until is not None:
-            where.append(audit_log.c.at < query.until)
         with reading(self._engine) as conn:
-            total = conn.execute(select(func.count()).select_from(audit_log).where(*where))
-            count = int(total.scalar_one())
-            rows = conn.execute(
-                select(audit_log)
-                .where(*where)
-                .order_by(audit_log.c.id.desc())
-                .limit(limit)
-                .offset(offset)
-            ).mappings()
-            items = [dict(row) for row in rows]
+            if principal.project_id is not None and query.project not in (
+                None,
+                principal.project_id,
+            ):
+                return Page([], 0, limit, offset)  # another project's entries: none of these
+            wanted = {
+                "actor": query.actor,
+                "project_id": principal.project_id or query.project,
+                "resource_type": query.resource_type,
+                "resource_id": query.resource_id,
+                "action": query.action,
+            }
+            items, count = audit_repo.list_entries(
+                conn,
+                equal={name: value for name, value in wanted.items() if value is not None},
+                since=query.since,
+                until=query.until,
+                limit=limit,
+                offset=offset,
+            )
         return Page(items, count, limit, offset)
 
 
@@ -213,8 +202,8 @@ class ResourceAudit:
     not a few per item: rows and previous entries are read IN batches of ids, and the
     audit rows inserted with one executemany."""
 
-    def __init__(self, tables: Mapping[str, Any]) -> None:
-        self._tables = tables  # resource_type -> Table with an "id" column
+    def __init__(self) -> None:
+        self._types = audit_repo.audited_types()
 
     def __call__(
         self,
@@ -224,7 +213,7 @@ class ResourceAudit:
     ) -> None:
         """``rows``: rows the caller just wrote, by id (not read back)."""
         actor = current_actor.get()
-        audited = [e for e in events if e.resource_type in self._tables]
+        audited = [e for e in events if e.resource_type in self._types]
         ids: dict[str, set[str]] = {}
         current: dict[tuple[str, str], dict[str, Any] | None] = {}
         for event in audited:
@@ -241,7 +230,8 @@ class ResourceAudit:
                 for e in audited
                 if e.resource_type == kind and e.kind != _CREATED  # a create has no "before"
             }
-            last_after.update(_last_afters(conn, kind, changed))
+            afters = audit_repo.last_afters(conn, resource_type=kind, ids=changed)
+            last_after.update({(kind, row_id): after for row_id, after in afters.items()})
         entries = []
         stamp = now()
         for event in audited:
@@ -267,39 +257,13 @@ class ResourceAudit:
                     after=after,
                 )
             )
-        insert_rows(conn, audit_log, entries)
+        audit_repo.insert_entries(conn, rows=entries)
 
     def _rows(
         self, conn: Connection, kind: str, ids: set[str]
     ) -> dict[tuple[str, str], dict[str, Any] | None]:
-        table = self._tables[kind]
-        found: dict[tuple[str, str], dict[str, Any] | None] = {}
-        for chunk in _chunks(sorted(ids)):
-            for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
-                found[(kind, row["id"])] = snapshot(row)
-        return found
+        rows = audit_repo.rows_by_id(conn, resource_type=kind, ids=ids)
+        return {(kind, row_id): snapshot(row) for row_id, row in rows.items()}
 
 
 _CREATED = "resource.created"
-_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
-
-
-def _chunks(items: list[str]) -> list[list[str]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-
-
-def _last_afters(conn: Connection, kind: str, ids: set[str]) -> dict[tuple[str, str], Any]:
-    """The ``after`` of each resource's newest audit entry (index ix_audit_log_resource)."""
-    found: dict[tuple[str, str], Any] = {}
-    for chunk in _chunks(sorted(ids)):
-        newest = (
-            select(func.max(audit_log.c.id))
-            .where(audit_log.c.resource_type == kind, audit_log.c.resource_id.in_(chunk))
-            .group_by(audit_log.c.resource_id)
-        )
-        rows = conn.execute(
-            select(audit_log.c.resource_id, audit_log.c.after).where(audit_log.c.id.in_(newest))
-        )
-        for resource_id, after in rows:
-            found[(kind, resource_id)] = after
-    return found

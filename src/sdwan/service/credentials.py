@@ -12,35 +12,35 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
 from sdwan.auth import tokens
 from sdwan.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from sdwan.service import audit
-from sdwan.service.uow import reading, transaction
-from sdwan.store.identity_tables import role_assignments, users
+from sdwan.service.uow import reading, unit_of_work
+from sdwan.store import identity_repo, token_repo
 from sdwan.store.repo import now
-from sdwan.store.tables import api_tokens
+from sdwan.store.token_repo import TokenRecord
 
 DEFAULT_SESSION_TTL = 12 * 3600.0
 DEFAULT_API_KEY_MAX_TTL = 90 * 86400.0
 BAD_LOGIN = "invalid username or password"
 
 
-def token_public(row: Any) -> dict[str, Any]:
+def token_public(row: TokenRecord) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "role": row["role"],
-        "project": row["scope_project"] or row["project_id"],
-        "user_id": row["user_id"],
-        "created_by": row["created_by"],
-        "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "revoked_at": row["revoked_at"],
+        "id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "role": row.role,
+        "project": row.scope_project or row.project_id,
+        "user_id": row.user_id,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
     }
 
 
@@ -60,8 +60,8 @@ class CredentialCalls:
         password answer the same 401, after the same work."""
         attempt = self._throttle(username, source) if self._throttle is not None else None
         with reading(self._engine) as conn:
-            user = conn.execute(select(users).where(users.c.name == username)).mappings().first()
-        ok = verify_password(password, user["password_hash"] if user else dummy_hash())
+            user = identity_repo.user_by_name(conn, name=username)
+        ok = verify_password(password, user.password_hash if user else dummy_hash())
         if user is None or not ok:
             if attempt is not None:
                 attempt.failed()  # a lock it started runs from this answer on
@@ -69,41 +69,41 @@ class CredentialCalls:
             raise NotAuthenticated(BAD_LOGIN)
         if attempt is not None:
             attempt.succeeded()
-        rehashed = hash_password(password) if needs_rehash(user["password_hash"]) else None
-        with transaction(self._engine) as conn:
-            where = [role_assignments.c.user_id == user["id"]]
-            if project is not None:
-                where.append(role_assignments.c.project == project)
-            assigned = conn.execute(select(role_assignments).where(*where)).mappings().all()
+        rehashed = hash_password(password) if needs_rehash(user.password_hash) else None
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            assigned = identity_repo.assignments_of(conn, user_id=user.id, project=project)
             if not assigned:
                 scope = f" in project {project!r}" if project else ""
                 raise PermissionDenied(f"user {username} has no role{scope}")
             if len(assigned) > 1:
-                names = ", ".join(sorted(a["project"] for a in assigned))
+                names = ", ".join(sorted(a.project for a in assigned))
                 raise InvalidInput(
                     f"project: user {username} has roles in several projects ({names}); name one",
                     field="project",
                 )
             if rehashed is not None:  # stored with older scrypt parameters
-                conn.execute(
-                    update(users)
-                    .where(users.c.id == user["id"], users.c.password_hash == user["password_hash"])
-                    .values(password_hash=rehashed)
+                identity_repo.replace_password_hash(
+                    conn,
+                    user_id=user.id,
+                    expected=user.password_hash,
+                    password_hash=rehashed,
+                    updated_at=None,
                 )
             chosen = assigned[0]
-            role = Role(chosen["role"])
+            role = Role(chosen.role)
             expires = now() + timedelta(seconds=self._ttl)
             token_id, token = tokens.issue(
                 conn,
                 name=f"login {username}",
                 kind=tokens.SESSION,
                 role=role,
-                scope_project=chosen["project"],
-                user_id=user["id"],
+                scope_project=chosen.project,
+                user_id=user.id,
                 expires_at=expires,
                 created_by=username,
             )
-            actor = Principal(username, role, chosen["project"], user["id"], token_id, source)
+            actor = Principal(username, role, chosen.project, user.id, token_id, source)
             audit.record(
                 conn,
                 actor,
@@ -111,20 +111,21 @@ class CredentialCalls:
                 resource_type="token",
                 resource_id=token_id,
                 resource_name=username,
-                project_id=chosen["project"],
+                project_id=chosen.project,
             )
         return {
             "token": token,
             "token_id": token_id,
             "expires_at": expires,
             "user": username,
-            "project": chosen["project"],
+            "project": chosen.project,
             "role": role,
         }
 
     def _login_failed(self, username: str, source: str, *, locked: bool) -> None:
         """Audit entries (admins see them) for a failed login and the lock it started."""
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             for action in ("login_failed", "lockout") if locked else ("login_failed",):
                 audit.record_anonymous(conn, username, source, action=action)
 
@@ -178,7 +179,8 @@ class CredentialCalls:
                 f"expires_in: at most {cap} s (SDWAN_API_KEY_MAX_TTL)", field="expires_in"
             )
         expires = now() + timedelta(seconds=expires_in or cap)
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             token_id, token = tokens.issue(
                 conn,
                 name=name,
@@ -189,8 +191,9 @@ class CredentialCalls:
                 expires_at=expires,
                 created_by=principal.name,
             )
-            row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings()
-            public = token_public(row.one())
+            made = token_repo.get_token(conn, token_id=token_id)
+            assert made is not None  # written just now, in this transaction
+            public = token_public(made)
             audit.record(
                 conn,
                 principal,
@@ -207,38 +210,24 @@ class CredentialCalls:
         raise NotImplementedError
 
     def list_tokens(self, principal: Principal, *, active: bool) -> list[dict[str, Any]]:
-        query = select(api_tokens).order_by(api_tokens.c.created_at)
-        if not principal.is_admin:
-            if principal.user_id is None:
-                query = query.where(api_tokens.c.id == principal.token_id)
-            else:
-                query = query.where(api_tokens.c.user_id == principal.user_id)
-        if active:
-            query = query.where(
-                api_tokens.c.revoked_at.is_(None),
-                (api_tokens.c.expires_at.is_(None)) | (api_tokens.c.expires_at > now()),
-            )
+        owner = None if principal.is_admin else (principal.user_id, principal.token_id)
         with reading(self._engine) as conn:
-            return [token_public(r) for r in conn.execute(query).mappings()]
+            found = token_repo.list_tokens(conn, owner=owner, active_at=now() if active else None)
+        return [token_public(r) for r in found]
 
     def revoke_token(self, principal: Principal, token_id: str) -> dict[str, Any]:
-        with transaction(self._engine) as conn:
-            row = (
-                conn.execute(select(api_tokens).where(api_tokens.c.id == token_id))
-                .mappings()
-                .first()
-            )
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            row = token_repo.get_token(conn, token_id=token_id)
             mine = row is not None and (
-                row["id"] == principal.token_id
-                or (principal.user_id is not None and row["user_id"] == principal.user_id)
+                row.id == principal.token_id
+                or (principal.user_id is not None and row.user_id == principal.user_id)
             )
             if row is None or not (principal.is_admin or mine):
                 raise NotFound(f"token {token_id!r} not found")
             before = token_public(row)
-            if row["revoked_at"] is None:
-                conn.execute(
-                    update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now())
-                )
+            if row.revoked_at is None:
+                token_repo.revoke_token(conn, token_id=token_id, at=now())
             after = {**before, "revoked_at": now()}
             audit.record(
                 conn,
@@ -246,8 +235,8 @@ class CredentialCalls:
                 action="revoke",
                 resource_type="token",
                 resource_id=token_id,
-                resource_name=row["name"],
-                project_id=row["scope_project"] or row["project_id"],
+                resource_name=row.name,
+                project_id=row.scope_project or row.project_id,
                 before=before,
                 after=after,
             )

@@ -39,7 +39,6 @@ from sdwan.service import intent_sync
 from sdwan.service.site_common import derived_status
 from sdwan.store import owned_rows
 from sdwan.store.intent_repo import SiteRecord
-from sdwan.store.policy_tables import defined_sets, policies, policy_attachments
 
 MAX_ANY_PREFIXES = 100  # an intent for every route is checked on this many prefixes
 FAMILIES = ("ipv4-unicast", "ipv6-unicast")
@@ -93,7 +92,7 @@ class Observation:
     checks: dict[str, IntentCheck] = field(default_factory=dict)  # intent id -> check
 
 
-def _live_rows(conn: Connection, table: Any, router_id: str) -> list[dict[str, Any]]:
+def _live_rows(conn: Connection, table: str, router_id: str) -> list[dict[str, Any]]:
     rows = owned_rows.rows_of_router(conn, table, router_id=router_id)
     return [r for r in rows if r["status"] != Status.PENDING_DELETE]
 
@@ -105,9 +104,9 @@ def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
     policy = {
         r.id: compile_rows(
             asn=r.asn,
-            sets=_live_rows(conn, defined_sets, r.id),
-            policies=_live_rows(conn, policies, r.id),
-            attachments=_live_rows(conn, policy_attachments, r.id),
+            sets=_live_rows(conn, "defined_sets", r.id),
+            policies=_live_rows(conn, "policies", r.id),
+            attachments=_live_rows(conn, "policy_attachments", r.id),
         )
         for r in routers
     }

@@ -13,6 +13,7 @@ from sdwan.domain.session import ESTABLISHED, UNKNOWN, up_down
 from sdwan.errors import InvalidInput
 from sdwan.events.log import EventLog
 from sdwan.metrics import Gauge, Labels, Metrics
+from sdwan.service.uow import reading
 from sdwan.store import live_repo
 
 MAX_EVENTS_PAGE = 1000
@@ -102,14 +103,14 @@ class LiveService:
 
     def sessions(self, neighbor_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(neighbor_ids)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = live_repo.sessions_by_id(conn, ids=ids)
         now = datetime.now(UTC)
         return {i: session_fields(rows.get(i), now) for i in ids}
 
     def routers(self, router_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(router_ids)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = live_repo.router_lives(conn, ids=ids)
         owners = self._owners(ids)
         now = datetime.now(UTC)
@@ -143,7 +144,7 @@ class LiveService:
     def metrics_text(self, principal: Principal | None = None) -> str:
         """Every series for admins; a project-scoped caller gets only the series
         labelled with one of its project's routers."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             counts = live_repo.session_counts(conn)
             reachability = live_repo.router_reachability(conn)
             scoped = principal is not None and principal.project_id is not None

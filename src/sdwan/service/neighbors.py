@@ -28,7 +28,7 @@ from sdwan.service.common import (
 )
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import atomic, reading, transaction, unit_of_work
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.uplinks import uplink_blocking
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -63,7 +63,6 @@ class NeighborService:
         self._events = events or NoEvents()
         self._secrets = secrets
 
-    @atomic
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
     ) -> list[NeighborRecord]:
@@ -72,7 +71,8 @@ class NeighborService:
         stamp = repo.now()
         rows: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], int] = {}
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
@@ -108,18 +108,18 @@ class NeighborService:
                 repo.insert_neighbors(conn, rows=rows)
             except IntegrityError:
                 raise Conflict("a neighbor with that address was created concurrently") from None
-        changed: dict[str, set[str]] = {}
-        for row in rows:
-            changed.setdefault(row["router_uuid"], set()).add(row["address"])
-        for router_id, addresses in changed.items():
-            self._notifier.router_changed(router_id, addresses)
-        records = [NeighborRecord.from_row(row) for row in rows]
-        by_id = {r.id: r for r in routers.values()}
-        self._events.emit(
-            ev.neighbor_events(ev.RESOURCE_CREATED, records, by_id),
-            rows={row["id"]: row for row in rows},
-        )
-        return records
+            changed: dict[str, set[str]] = {}
+            for row in rows:
+                changed.setdefault(row["router_uuid"], set()).add(row["address"])
+            for router_id, addresses in changed.items():
+                self._notifier.router_changed(router_id, addresses)
+            records = [NeighborRecord.from_row(row) for row in rows]
+            by_id = {r.id: r for r in routers.values()}
+            self._events.emit(
+                ev.neighbor_events(ev.RESOURCE_CREATED, records, by_id),
+                rows={row["id"]: row for row in rows},
+            )
+            return records
 
     def _check_router_usable(
         self, router: RouterRecord, item: Mapping[str, Any], where: str
@@ -216,7 +216,6 @@ class NeighborService:
         told to the reconciler or logged): what a change would do, before doing it."""
         return unit_of_work(self._engine, commit=False)
 
-    @atomic
     def update(
         self,
         principal: Principal,
@@ -226,7 +225,8 @@ class NeighborService:
         if_match: int | None,
     ) -> Written[NeighborRecord]:
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             neighbor, router = self._visible(conn, principal, neighbor_id)
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
@@ -248,21 +248,21 @@ class NeighborService:
             ):
                 raise changed_concurrently(kind="neighbor", key=neighbor.address, if_match=if_match)
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
-        assert updated is not None
-        warnings = []
-        resets = sorted(
-            RESET_FIELDS.intersection(changed)
-            | ({"password"} if "password_sealed" in changed else set())
-        )
-        if resets and neighbor.status != Status.PENDING_CREATE:
-            warnings.append(
-                f"changing {', '.join(resets)} resets the BGP session with {neighbor.address} "
-                f"on {router.name}"
+            assert updated is not None
+            warnings = []
+            resets = sorted(
+                RESET_FIELDS.intersection(changed)
+                | ({"password"} if "password_sealed" in changed else set())
             )
-        self._notifier.router_changed(router.id, {neighbor.address})
-        routers = {router.id: router}
-        self._events.emit(ev.neighbor_events(ev.RESOURCE_UPDATED, [updated], routers, changed))
-        return Written(updated, warnings)
+            if resets and neighbor.status != Status.PENDING_CREATE:
+                warnings.append(
+                    f"changing {', '.join(resets)} resets the BGP session with {neighbor.address} "
+                    f"on {router.name}"
+                )
+            self._notifier.router_changed(router.id, {neighbor.address})
+            routers = {router.id: router}
+            self._events.emit(ev.neighbor_events(ev.RESOURCE_UPDATED, [updated], routers, changed))
+            return Written(updated, warnings)
 
     def _changed(self, neighbor: NeighborRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
         changed: dict[str, Any] = {}
@@ -277,12 +277,12 @@ class NeighborService:
                 changed[field] = value
         return changed
 
-    @atomic
     def delete(
         self, principal: Principal, neighbor_id: str, *, if_match: int | None
     ) -> NeighborRecord:
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             neighbor, router = self._visible(conn, principal, neighbor_id)
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
@@ -304,7 +304,9 @@ class NeighborService:
                     values={"status": Status.PENDING_DELETE, "status_detail": ""},
                 )
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
-        assert updated is not None
-        self._notifier.router_changed(router.id, {neighbor.address})
-        self._events.emit(ev.neighbor_events(ev.RESOURCE_DELETED, [updated], {router.id: router}))
-        return updated
+            assert updated is not None
+            self._notifier.router_changed(router.id, {neighbor.address})
+            self._events.emit(
+                ev.neighbor_events(ev.RESOURCE_DELETED, [updated], {router.id: router})
+            )
+            return updated

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
@@ -38,7 +38,7 @@ RefCheck = Callable[[Connection, RouterRecord, Row], str | None]
 @dataclass(frozen=True)
 class OwnedSpec:
     kind: str  # "defined set", for messages
-    table: Table
+    table: str  # its table in store/ (owned_rows.OWNED_TABLES)
     key_field: str  # unique per router
     sortable: tuple[str, ...]
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -75,69 +75,69 @@ class OwnedService:
         principal: Principal,
         *,
         items: Sequence[Mapping[str, Any]],
-        conn: Connection | None = None,
     ) -> list[Row]:
         principal.require_write()
-        if conn is None:
-            with unit_of_work(self._engine) as work:
-                return self.create_many(principal, items=items, conn=work.conn)
-        prefix = len(items) > 1
-        stamp = repo.now()
-        rows: list[Row] = []
-        owners: dict[str, RouterRecord] = {}
-        seen: dict[tuple[str, Any], int] = {}
-        routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
-        for index, item in enumerate(items):
-            where = f"items[{index}]." if prefix else ""
-            router = self._router(principal, routers.get(item["router"]), item["router"], where)
-            owners[router.id] = router
-            values = {**self.spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
-            key = (router.id, values[self.spec.key_field])
-            if key in seen:
-                raise Conflict(
-                    f"{where}{self.spec.key_field}: {key[1]!r} appears twice for router "
-                    f"{router.name} in this request (also items[{seen[key]}])",
-                    field=f"{where}{self.spec.key_field}",
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            prefix = len(items) > 1
+            stamp = repo.now()
+            rows: list[Row] = []
+            owners: dict[str, RouterRecord] = {}
+            seen: dict[tuple[str, Any], int] = {}
+            routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
+            for index, item in enumerate(items):
+                where = f"items[{index}]." if prefix else ""
+                router = self._router(principal, routers.get(item["router"]), item["router"], where)
+                owners[router.id] = router
+                values = {**self.spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
+                key = (router.id, values[self.spec.key_field])
+                if key in seen:
+                    raise Conflict(
+                        f"{where}{self.spec.key_field}: {key[1]!r} appears twice for router "
+                        f"{router.name} in this request (also items[{seen[key]}])",
+                        field=f"{where}{self.spec.key_field}",
+                    )
+                seen[key] = index
+                if (
+                    owned_rows.get_by_key(
+                        conn,
+                        self.spec.table,
+                        router_id=router.id,
+                        key_field=self.spec.key_field,
+                        key=key[1],
+                    )
+                    is not None
+                ):
+                    raise Conflict(
+                        f"{where}{self.spec.key_field}: router {router.name} already has a "
+                        f"{self.spec.kind} {key[1]!r}",
+                        field=f"{where}{self.spec.key_field}",
+                    )
+                if self.spec.check is not None:
+                    self.spec.check(conn, router, values, where)
+                rows.append(
+                    {
+                        **values,
+                        "id": repo.new_id(),
+                        "router_uuid": router.id,
+                        "status": Status.PENDING_CREATE,
+                        "status_detail": "",
+                        "version": 1,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
                 )
-            seen[key] = index
-            if (
-                owned_rows.get_by_key(
-                    conn,
-                    self.spec.table,
-                    router_id=router.id,
-                    key_field=self.spec.key_field,
-                    key=key[1],
-                )
-                is not None
-            ):
-                raise Conflict(
-                    f"{where}{self.spec.key_field}: router {router.name} already has a "
-                    f"{self.spec.kind} {key[1]!r}",
-                    field=f"{where}{self.spec.key_field}",
-                )
-            if self.spec.check is not None:
-                self.spec.check(conn, router, values, where)
-            rows.append(
-                {
-                    **values,
-                    "id": repo.new_id(),
-                    "router_uuid": router.id,
-                    "status": Status.PENDING_CREATE,
-                    "status_detail": "",
-                    "version": 1,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                }
-            )
-            # later items may refer to earlier ones (a policy to a set in the same batch)
-            try:
-                owned_rows.insert_rows(conn, self.spec.table, rows=[rows[-1]])
-            except IntegrityError:
-                raise Conflict(f"a {self.spec.kind} {key[1]!r} was created concurrently") from None
-        self.notify(set(owners))
-        for row in rows:
-            self._emit(ev.RESOURCE_CREATED, row, owners[row["router_uuid"]])
-        return rows
+                # later items may refer to earlier ones (a policy to a set in the same batch)
+                try:
+                    owned_rows.insert_rows(conn, self.spec.table, rows=[rows[-1]])
+                except IntegrityError:
+                    raise Conflict(
+                        f"a {self.spec.kind} {key[1]!r} was created concurrently"
+                    ) from None
+            self.notify(set(owners))
+            for row in rows:
+                self._emit(ev.RESOURCE_CREATED, row, owners[row["router_uuid"]])
+            return rows
 
     def _router(
         self, principal: Principal, router: RouterRecord | None, key: str, where: str
@@ -176,16 +176,12 @@ class OwnedService:
         assert row is not None
         return row, found
 
-    def find(
-        self, principal: Principal, *, router: str, key: str, conn: Connection | None = None
-    ) -> Row | None:
-        if conn is None:
-            with reading(self._engine) as own:
-                return self.find(principal, router=router, key=key, conn=own)
-        record = visible(principal, repo.get_router(conn, key=router), router)
-        return owned_rows.get_by_key(
-            conn, self.spec.table, router_id=record.id, key_field=self.spec.key_field, key=key
-        )
+    def find(self, principal: Principal, *, router: str, key: str) -> Row | None:
+        with reading(self._engine) as conn:
+            record = visible(principal, repo.get_router(conn, key=router), router)
+            return owned_rows.get_by_key(
+                conn, self.spec.table, router_id=record.id, key_field=self.spec.key_field, key=key
+            )
 
     def list(
         self,
@@ -228,40 +224,42 @@ class OwnedService:
         *,
         changes: Mapping[str, Any],
         if_match: int | None,
-        conn: Connection | None = None,
     ) -> Written[Row]:
         principal.require_write()
-        if conn is None:
-            with unit_of_work(self._engine) as work:
-                return self.update(
-                    principal, row_id, changes=changes, if_match=if_match, conn=work.conn
-                )
-        row, router = self._visible(conn, principal, row_id)
-        check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
-        _check_hand_written(self.spec.kind, row)
-        if row["status"] == Status.PENDING_DELETE:
-            raise Conflict(f"{self.spec.kind} {row[self.spec.key_field]} is being deleted")
-        for name in (self.spec.key_field, *self.spec.immutable):
-            if name in changes and changes[name] != row[name]:
-                raise InvalidInput(
-                    f"{name}: cannot be changed; delete and create instead", field=name
-                )
-        changed = {k: v for k, v in changes.items() if row[k] != v}
-        if not changed:
-            return Written(row)
-        if self.spec.check is not None:
-            self.spec.check(conn, router, {**row, **changed}, "")
-        changed["status"] = status_after_update(row["status"])
-        changed["status_detail"] = ""
-        if not owned_rows.update_row(
-            conn, self.spec.table, row_id=row_id, expected_version=row["version"], values=changed
-        ):
-            raise changed_concurrently(kind=self.spec.kind, key=row_id, if_match=if_match)
-        updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
-        assert updated is not None
-        self.notify({router.id})
-        self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
-        return Written(updated)
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            row, router = self._visible(conn, principal, row_id)
+            check_version(
+                kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match
+            )
+            _check_hand_written(self.spec.kind, row)
+            if row["status"] == Status.PENDING_DELETE:
+                raise Conflict(f"{self.spec.kind} {row[self.spec.key_field]} is being deleted")
+            for name in (self.spec.key_field, *self.spec.immutable):
+                if name in changes and changes[name] != row[name]:
+                    raise InvalidInput(
+                        f"{name}: cannot be changed; delete and create instead", field=name
+                    )
+            changed = {k: v for k, v in changes.items() if row[k] != v}
+            if not changed:
+                return Written(row)
+            if self.spec.check is not None:
+                self.spec.check(conn, router, {**row, **changed}, "")
+            changed["status"] = status_after_update(row["status"])
+            changed["status_detail"] = ""
+            if not owned_rows.update_row(
+                conn,
+                self.spec.table,
+                row_id=row_id,
+                expected_version=row["version"],
+                values=changed,
+            ):
+                raise changed_concurrently(kind=self.spec.kind, key=row_id, if_match=if_match)
+            updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
+            assert updated is not None
+            self.notify({router.id})
+            self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
+            return Written(updated)
 
     def delete(
         self,
@@ -269,32 +267,32 @@ class OwnedService:
         row_id: str,
         *,
         if_match: int | None,
-        conn: Connection | None = None,
     ) -> Row:
         principal.require_write()
-        if conn is None:
-            with unit_of_work(self._engine) as work:
-                return self.delete(principal, row_id, if_match=if_match, conn=work.conn)
-        row, router = self._visible(conn, principal, row_id)
-        check_version(kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match)
-        _check_hand_written(self.spec.kind, row)
-        if self.spec.referenced is not None:
-            message = self.spec.referenced(conn, router, row)
-            if message:
-                raise Conflict(message)
-        if row["status"] != Status.PENDING_DELETE:
-            owned_rows.update_row(
-                conn,
-                self.spec.table,
-                row_id=row_id,
-                expected_version=row["version"],
-                values={"status": Status.PENDING_DELETE, "status_detail": ""},
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            row, router = self._visible(conn, principal, row_id)
+            check_version(
+                kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match
             )
-        updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
-        assert updated is not None
-        self.notify({router.id})
-        self._emit(ev.RESOURCE_DELETED, updated, router)
-        return updated
+            _check_hand_written(self.spec.kind, row)
+            if self.spec.referenced is not None:
+                message = self.spec.referenced(conn, router, row)
+                if message:
+                    raise Conflict(message)
+            if row["status"] != Status.PENDING_DELETE:
+                owned_rows.update_row(
+                    conn,
+                    self.spec.table,
+                    row_id=row_id,
+                    expected_version=row["version"],
+                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                )
+            updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
+            assert updated is not None
+            self.notify({router.id})
+            self._emit(ev.RESOURCE_DELETED, updated, router)
+            return updated
 
 
 def _check_hand_written(kind: str, row: Row) -> None:

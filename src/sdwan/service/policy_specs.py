@@ -13,7 +13,6 @@ from sdwan.errors import InvalidInput
 from sdwan.service.owned import OwnedSpec
 from sdwan.store import owned_rows, repo
 from sdwan.store.owned_rows import Row
-from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import RouterRecord
 
 
@@ -26,7 +25,7 @@ def _check_policy(
 ) -> None:
     sets = {
         r["name"]: r
-        for r in _live(owned_rows.rows_of_router(conn, defined_sets, router_id=router.id))
+        for r in _live(owned_rows.rows_of_router(conn, "defined_sets", router_id=router.id))
     }
     for index, raw in enumerate(values["statements"]):
         statement = Statement.model_validate(raw)
@@ -57,7 +56,7 @@ def _check_attachment(
     conn: Connection, router: RouterRecord, values: dict[str, Any], where: str
 ) -> None:
     known = {
-        r["name"] for r in _live(owned_rows.rows_of_router(conn, policies, router_id=router.id))
+        r["name"] for r in _live(owned_rows.rows_of_router(conn, "policies", router_id=router.id))
     }
     for index, name in enumerate(values["policies"]):
         if name not in known:
@@ -80,7 +79,7 @@ def _check_attachment(
             )
     if not values["neighbors"] and values["default_action"] != "none":
         for other in _live(
-            owned_rows.rows_of_router(conn, policy_attachments, router_id=router.id)
+            owned_rows.rows_of_router(conn, "policy_attachments", router_id=router.id)
         ):
             if (
                 other["name"] != values["name"]
@@ -110,7 +109,7 @@ def _check_announcement(
 
 
 def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
-    for policy in _live(owned_rows.rows_of_router(conn, policies, router_id=router.id)):
+    for policy in _live(owned_rows.rows_of_router(conn, "policies", router_id=router.id)):
         for raw in policy["statements"]:
             statement = Statement.model_validate(raw)
             if any(ref.name == row["name"] for _, _, ref in statement.conditions.set_references()):
@@ -123,7 +122,7 @@ def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | N
 
 def _policy_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
     for attachment in _live(
-        owned_rows.rows_of_router(conn, policy_attachments, router_id=router.id)
+        owned_rows.rows_of_router(conn, "policy_attachments", router_id=router.id)
     ):
         if row["name"] in attachment["policies"]:
             return f"policy {row['name']} is attached by {attachment['name']}; detach it first"
@@ -134,14 +133,14 @@ def attachments_naming(conn: Connection, router_id: str, address: str) -> list[s
     """Hand-written attachments naming the neighbor (generated ones follow it)."""
     return [
         a["name"]
-        for a in _live(owned_rows.rows_of_router(conn, policy_attachments, router_id=router_id))
+        for a in _live(owned_rows.rows_of_router(conn, "policy_attachments", router_id=router_id))
         if address in a["neighbors"] and not a.get("generated_by")
     ]
 
 
 SETS = OwnedSpec(
     kind="defined set",
-    table=defined_sets,
+    table="defined_sets",
     key_field="name",
     sortable=("name", "set_type", "status", "created_at"),
     defaults={"description": ""},
@@ -150,7 +149,7 @@ SETS = OwnedSpec(
 )
 POLICIES = OwnedSpec(
     kind="policy",
-    table=policies,
+    table="policies",
     key_field="name",
     sortable=("name", "status", "created_at"),
     defaults={"description": ""},
@@ -159,7 +158,7 @@ POLICIES = OwnedSpec(
 )
 ATTACHMENTS = OwnedSpec(
     kind="policy attachment",
-    table=policy_attachments,
+    table="policy_attachments",
     key_field="name",
     sortable=("name", "direction", "priority", "status", "created_at"),
     defaults={"description": "", "default_action": "none", "neighbors": [], "priority": 100},
@@ -167,7 +166,7 @@ ATTACHMENTS = OwnedSpec(
 )
 ANNOUNCEMENTS = OwnedSpec(
     kind="announcement",
-    table=announcements,
+    table="announcements",
     key_field="prefix",
     sortable=("prefix", "status", "created_at"),
     defaults={

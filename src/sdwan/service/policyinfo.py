@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, delete, insert, select
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
@@ -23,8 +24,8 @@ from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service.common import ChangeNotifier, visible
 from sdwan.service.owned import OwnedService
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.store import owned_rows, repo
-from sdwan.store.policy_tables import policyinfos
+from sdwan.store import owned_rows, policyinfo_repo, repo
+from sdwan.store.policyinfo_repo import PolicyInfoRecord
 
 MARK = "created by policyinfo"
 
@@ -57,9 +58,7 @@ class PolicyInfoService:
                     f"api_address ({router.api_address})",
                     field="mgmt_addr",
                 )
-            policy = self._policies.find(
-                principal, router=router.id, key=item["policy_name"], conn=conn
-            )
+            policy = self._policies.find(principal, router=router.id, key=item["policy_name"])
             if item["exist"] == "New":
                 if policy is not None:
                     raise Conflict(
@@ -76,7 +75,6 @@ class PolicyInfoService:
                 actions["disposition"] = item["route_disposition"]
                 self._policies.create_many(
                     principal,
-                    conn=conn,
                     items=[
                         {
                             "router": router.id,
@@ -93,12 +91,11 @@ class PolicyInfoService:
                     field="policy_name",
                 )
             name = f"pi-{item['policy_name']}-{item['apply_direction']}"
-            attachment = self._attachments.find(principal, router=router.id, key=name, conn=conn)
+            attachment = self._attachments.find(principal, router=router.id, key=name)
             neighbor = item["apply_neighbor"]
             if attachment is None:
                 self._attachments.create_many(
                     principal,
-                    conn=conn,
                     items=[
                         {
                             "router": router.id,
@@ -121,39 +118,38 @@ class PolicyInfoService:
                     principal,
                     attachment["id"],
                     if_match=None,
-                    conn=conn,
                     changes={"neighbors": [*attachment["neighbors"], neighbor]},
                 )
-            row = {
-                "id": repo.new_id(),
-                "router_uuid": router.id,
-                "policy_name": item["policy_name"],
-                "statement_name": item["statement_name"],
-                "statement_action": item["statement_action"],
-                "route_disposition": item["route_disposition"],
-                "apply_direction": item["apply_direction"],
-                "apply_neighbor": neighbor,
-                "exist": item["exist"],
-                "attachment_name": name,
-                "created_at": repo.now(),
-            }
-            conn.execute(insert(policyinfos).values(**row))
+            row = PolicyInfoRecord(
+                id=repo.new_id(),
+                router_uuid=router.id,
+                policy_name=item["policy_name"],
+                statement_name=item["statement_name"],
+                statement_action=item["statement_action"],
+                route_disposition=item["route_disposition"],
+                apply_direction=item["apply_direction"],
+                apply_neighbor=neighbor,
+                exist=item["exist"],
+                attachment_name=name,
+                created_at=repo.now(),
+            )
+            policyinfo_repo.insert_policyinfo(conn, record=row)
         self._notifier.router_changed(router.id)
-        return self.get(principal, row["id"])
+        return self.get(principal, row.id)
 
-    def _view(self, conn: Any, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
-        router = repo.get_router(conn, key=row["router_uuid"])
+    def _view(self, conn: Connection, row: PolicyInfoRecord) -> dict[str, Any]:
+        router = repo.get_router(conn, key=row.router_uuid)
         attachment = owned_rows.get_by_key(
             conn,
             self._attachments.spec.table,
-            router_id=row["router_uuid"],
+            router_id=row.router_uuid,
             key_field="name",
-            key=row["attachment_name"],
+            key=row.attachment_name,
         )
         status = attachment["status"] if attachment else Status.PENDING_DELETE
         detail = attachment["status_detail"] if attachment else ""
         return {
-            **row,
+            **asdict(row),
             "host_name": router.name if router else "",
             "mgmt_addr": router.api_address if router else "",
             "status": status,
@@ -162,12 +158,8 @@ class PolicyInfoService:
 
     def get(self, principal: Principal, row_id: str) -> dict[str, Any]:
         with reading(self._engine) as conn:
-            row = (
-                conn.execute(select(policyinfos).where(policyinfos.c.id == row_id))
-                .mappings()
-                .first()
-            )
-            router = repo.get_router(conn, key=row["router_uuid"]) if row else None
+            row = policyinfo_repo.get_policyinfo(conn, record_id=row_id)
+            router = repo.get_router(conn, key=row.router_uuid) if row else None
             try:
                 visible(principal, router, row_id)
             except NotFound:
@@ -177,14 +169,14 @@ class PolicyInfoService:
 
     def list(self, principal: Principal, *, host_name: str | None) -> list[dict[str, Any]]:
         with reading(self._engine) as conn:
-            query = select(policyinfos).order_by(policyinfos.c.created_at, policyinfos.c.id)
+            router_id = None
             if host_name is not None:
                 router = visible(principal, repo.get_router(conn, key=host_name), host_name)
-                query = query.where(policyinfos.c.router_uuid == router.id)
-            rows = conn.execute(query).mappings().all()
+                router_id = router.id
+            rows = policyinfo_repo.list_policyinfos(conn, router_id=router_id)
             views = []
             for row in rows:
-                owner = repo.get_router(conn, key=row["router_uuid"])
+                owner = repo.get_router(conn, key=row.router_uuid)
                 if owner is not None and (
                     principal.project_id is None or owner.project_id == principal.project_id
                 ):
@@ -198,7 +190,7 @@ class PolicyInfoService:
             conn = work.conn
             router_id = view["router_uuid"]
             attachment = self._attachments.find(
-                principal, router=router_id, key=view["attachment_name"], conn=conn
+                principal, router=router_id, key=view["attachment_name"]
             )
             if attachment is not None and attachment["status"] != Status.PENDING_DELETE:
                 rest = [n for n in attachment["neighbors"] if n != view["apply_neighbor"]]
@@ -207,28 +199,22 @@ class PolicyInfoService:
                         principal,
                         attachment["id"],
                         if_match=None,
-                        conn=conn,
                         changes={"neighbors": rest},
                     )
                 else:
-                    self._attachments.delete(principal, attachment["id"], if_match=None, conn=conn)
-            conn.execute(delete(policyinfos).where(policyinfos.c.id == row_id))
-            others = conn.execute(
-                select(policyinfos.c.id).where(
-                    policyinfos.c.router_uuid == router_id,
-                    policyinfos.c.policy_name == view["policy_name"],
-                )
-            ).first()
-            policy = self._policies.find(
-                principal, router=router_id, key=view["policy_name"], conn=conn
+                    self._attachments.delete(principal, attachment["id"], if_match=None)
+            policyinfo_repo.delete_policyinfo(conn, record_id=row_id)
+            others = policyinfo_repo.policy_in_use(
+                conn, router_id=router_id, policy_name=view["policy_name"]
             )
+            policy = self._policies.find(principal, router=router_id, key=view["policy_name"])
             if (
-                others is None
+                not others
                 and policy is not None
                 and policy["description"] == MARK
                 and policy["status"] != Status.PENDING_DELETE
             ):
                 with suppress(Conflict):  # still attached elsewhere by hand: keep it
-                    self._policies.delete(principal, policy["id"], if_match=None, conn=conn)
+                    self._policies.delete(principal, policy["id"], if_match=None)
         self._notifier.router_changed(view["router_uuid"])
         return {**view, "status": Status.PENDING_DELETE}

@@ -3,30 +3,31 @@ addresses), delete. Part of IdentityService; every change is audited."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service import audit
 from sdwan.service.api_addresses import check_allowlist
-from sdwan.service.uow import reading, transaction
-from sdwan.store.identity_tables import projects
+from sdwan.service.uow import reading, unit_of_work
+from sdwan.store import identity_repo, repo
+from sdwan.store.identity_repo import ProjectRecord
 from sdwan.store.repo import now
-from sdwan.store.tables import routers
 
 RESERVED_PREFIX = "keystone-"  # projects mapped from Keystone project ids
 _UNSET: Any = object()
 
 
-def _public(row: Any) -> dict[str, Any]:
+def _public(row: ProjectRecord) -> dict[str, Any]:
     return {
-        "name": row["name"],
-        "description": row["description"],
-        "created_at": row["created_at"],
-        "api_address_allow": row["api_address_allow"],
+        "name": row.name,
+        "description": row.description,
+        "created_at": row.created_at,
+        "api_address_allow": row.api_address_allow,
     }
 
 
@@ -50,15 +51,13 @@ class ProjectCalls:
             if api_address_allow is None
             else check_allowlist(api_address_allow, field="api_address_allow")
         )
-        row = {
-            "name": name,
-            "description": description,
-            "created_at": now(),
-            "api_address_allow": allow,
-        }
-        with transaction(self._engine) as conn:
+        row = ProjectRecord(
+            name=name, description=description, created_at=now(), api_address_allow=allow
+        )
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             try:
-                conn.execute(insert(projects).values(**row))
+                identity_repo.insert_project(conn, project=row)
             except IntegrityError:
                 raise Conflict(f"project {name!r} already exists", field="name") from None
             audit.record(
@@ -69,7 +68,7 @@ class ProjectCalls:
                 resource_id=name,
                 resource_name=name,
                 project_id=name,
-                after=row,
+                after=asdict(row),
             )
         return _public(row)
 
@@ -93,14 +92,14 @@ class ProjectCalls:
                 if api_address_allow is None
                 else check_allowlist(api_address_allow, field="api_address_allow")
             )
-        with transaction(self._engine) as conn:
-            before = conn.execute(select(projects).where(projects.c.name == name)).mappings()
-            row = before.first()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            row = identity_repo.get_project(conn, name=name)
             if row is None:
                 raise NotFound(f"project {name!r} not found")
             if changes:
-                conn.execute(update(projects).where(projects.c.name == name).values(**changes))
-            after = {**row, **changes}
+                identity_repo.update_project(conn, name=name, values=changes)
+            after = replace(row, **changes)
             audit.record(
                 conn,
                 principal,
@@ -109,30 +108,27 @@ class ProjectCalls:
                 resource_id=name,
                 resource_name=name,
                 project_id=name,
-                before=row,
-                after=after,
+                before=asdict(row),
+                after=asdict(after),
             )
         return _public(after)
 
     def list_projects(self, principal: Principal) -> list[dict[str, Any]]:
-        query = select(projects).order_by(projects.c.name)
-        if principal.project_id is not None:
-            query = query.where(projects.c.name == principal.project_id)
         with reading(self._engine) as conn:
-            return [_public(r) for r in conn.execute(query).mappings()]
+            found = identity_repo.list_projects(conn, name=principal.project_id)
+        return [_public(r) for r in found]
 
     def delete_project(self, principal: Principal, name: str) -> None:
         principal.require_admin()
-        with transaction(self._engine) as conn:
-            row = conn.execute(select(projects).where(projects.c.name == name)).mappings().first()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            row = identity_repo.get_project(conn, name=name)
             if row is None:
                 raise NotFound(f"project {name!r} not found")
-            count = conn.execute(
-                select(func.count()).select_from(routers).where(routers.c.project_id == name)
-            ).scalar_one()
+            count = repo.count_routers(conn, project_id=name)
             if count:
                 raise Conflict(f"project {name} still owns {count} router(s); delete them first")
-            conn.execute(delete(projects).where(projects.c.name == name))
+            identity_repo.delete_project(conn, name=name)
             audit.record(
                 conn,
                 principal,
@@ -141,10 +137,10 @@ class ProjectCalls:
                 resource_id=name,
                 resource_name=name,
                 project_id=name,
-                before=row,
+                before=asdict(row),
             )
 
     def require_project(self, name: str) -> None:
         with reading(self._engine) as conn:
-            if conn.execute(select(projects.c.name).where(projects.c.name == name)).first() is None:
+            if not identity_repo.project_exists(conn, name):
                 raise InvalidInput(f"project: no project {name!r}", field="project")

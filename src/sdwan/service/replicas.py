@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import PermissionDenied
-from sdwan.store import leases
-from sdwan.store.tables import routers
+from sdwan.service.uow import reading
+from sdwan.store import leases, repo
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class SoleReplica:
     def replicas(self) -> list[ReplicaInfo]:
         count = 0
         if self._drives:
-            with self._engine.connect() as conn:
-                count = int(conn.execute(select(func.count()).select_from(routers)).scalar_one())
+            with reading(self._engine) as conn:
+                count = repo.count_routers(conn)
         name, address, version = self._info
         return [ReplicaInfo(name, address, version, self._started, 0.0, count, True, True)]
 
@@ -65,7 +65,7 @@ class ClusterReplicas:
         self._lease = lease
 
     def replicas(self) -> list[ReplicaInfo]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = leases.list_replicas(conn)
         return [
             ReplicaInfo(
@@ -83,7 +83,7 @@ class ClusterReplicas:
 
     def owners(self, router_ids: Iterable[str]) -> dict[str, str | None]:
         ids = list(router_ids)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             held = leases.owners(conn, router_ids=ids)
         return {i: held.get(i) for i in ids}
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
@@ -24,10 +24,9 @@ from sdwan.service.common import (
     visible,
 )
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.uow import atomic, reading, transaction, unit_of_work
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
-from sdwan.store.tables import routers
 
 RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
@@ -46,7 +45,6 @@ class RouterService:
         self._events = events or NoEvents()
         self._addresses = addresses or AddressPolicy()
 
-    @atomic
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
     ) -> list[RouterRecord]:
@@ -72,7 +70,8 @@ class RouterService:
             }
             for item in items
         ]
-        with transaction(self._engine) as conn:  # a few queries, whatever the item count
+        with unit_of_work(self._engine) as work:  # a few queries, whatever the item count
+            conn = work.conn
             used = _endpoints_in_use(conn)
             allowlists = identity_repo.project_allowlists(conn, {r["project_id"] for r in rows})
             taken = repo.router_names_taken(conn, names=[r["name"] for r in rows])
@@ -99,10 +98,10 @@ class RouterService:
             except IntegrityError:
                 raise Conflict("router name or api_address already in use") from None
             records = repo.get_routers_by_ids(conn, ids=[row["id"] for row in rows])
-        for row in rows:
-            self._notifier.router_changed(row["id"])
-        self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
-        return records
+            for row in rows:
+                self._notifier.router_changed(row["id"])
+            self._events.emit([ev.router_event(ev.RESOURCE_CREATED, r) for r in records])
+            return records
 
     def _check_free(
         self,
@@ -118,14 +117,12 @@ class RouterService:
         """409 when the name or the gobgpd (compared by ``endpoint_key``: every
         spelling of one socket or host:port) is taken. The answer names the router
         holding it only when the caller may see that router."""
-        if "name" in row and not name_checked:
-            clash = conn.execute(
-                select(routers.c.id).where(routers.c.name == row["name"], routers.c.id != own_id)
-            ).first()
-            if clash is not None:
-                raise Conflict(
-                    f"{where}name: {row['name']!r} is already in use", field=f"{where}name"
-                )
+        if (
+            "name" in row
+            and not name_checked
+            and repo.name_taken(conn, name=row["name"], except_id=own_id)
+        ):
+            raise Conflict(f"{where}name: {row['name']!r} is already in use", field=f"{where}name")
         if "api_address" not in row:
             return
         key = endpoint_key(row["api_address"])
@@ -178,12 +175,12 @@ class RouterService:
         told to the reconciler or logged): what a change would do, before doing it."""
         return unit_of_work(self._engine, commit=False)
 
-    @atomic
     def update(
         self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
     ) -> Written[RouterRecord]:
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             if router.status == Status.PENDING_DELETE:
@@ -203,26 +200,26 @@ class RouterService:
                 raise changed_concurrently(kind="router", key=router.name, if_match=if_match)
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
-        assert updated is not None
-        warnings = []
-        restart = [f for f in RESTART_FIELDS if f in changed]
-        if restart and router.status != Status.PENDING_CREATE:
-            warnings.append(
-                f"changing {', '.join(restart)} restarts BGP on {updated.name}: "
-                f"all {neighbor_count} of its sessions reset"
-            )
-        self._notifier.router_changed(router.id)
-        self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
-        return Written(updated, warnings)
+            assert updated is not None
+            warnings = []
+            restart = [f for f in RESTART_FIELDS if f in changed]
+            if restart and router.status != Status.PENDING_CREATE:
+                warnings.append(
+                    f"changing {', '.join(restart)} restarts BGP on {updated.name}: "
+                    f"all {neighbor_count} of its sessions reset"
+                )
+            self._notifier.router_changed(router.id)
+            self._events.emit([ev.router_event(ev.RESOURCE_UPDATED, updated, changed)])
+            return Written(updated, warnings)
 
-    @atomic
     def delete(
         self, principal: Principal, key: str, *, cascade: bool, force: bool, if_match: int | None
     ) -> Written[RouterRecord | None]:
         """Mark for deletion (the reconciler stops BGP and removes the row), or with
         ``force`` remove at once without touching its gobgpd."""
         principal.require_write()
-        with transaction(self._engine) as conn:
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
             router = visible(principal, repo.get_router(conn, key=key), key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             site = intent_repo.site_of_router(conn, router_id=router.id)
@@ -252,11 +249,11 @@ class RouterService:
                 values={"status": Status.PENDING_DELETE, "status_detail": ""},
             )
             updated = repo.get_router(conn, key=router.id)
-        self._notifier.router_changed(router.id)
-        if updated is not None:
-            self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
-        warnings = [f"{count} neighbor(s) deleted with it"] if count else []
-        return Written(updated, warnings)
+            self._notifier.router_changed(router.id)
+            if updated is not None:
+                self._events.emit([ev.router_event(ev.RESOURCE_DELETED, updated)])
+            warnings = [f"{count} neighbor(s) deleted with it"] if count else []
+            return Written(updated, warnings)
 
 
 def _project_of(principal: Principal, item: Mapping[str, Any]) -> str:
@@ -291,13 +288,10 @@ def _unique_within(
 
 def _endpoints_in_use(conn: Any) -> dict[str, tuple[str, str, str]]:
     """endpoint_key -> (id, name, project) of every router, whatever project."""
-    rows = conn.execute(
-        select(routers.c.id, routers.c.name, routers.c.project_id, routers.c.api_address)
-    ).all()
     used = {}
-    for row in rows:
+    for router_id, name, project, api_address in repo.router_endpoints(conn):
         try:
-            used[endpoint_key(row.api_address)] = (row.id, row.name, row.project_id)
+            used[endpoint_key(api_address)] = (router_id, name, project)
         except ValueError:  # a row stored before the checks; it cannot clash
             continue
     return used

@@ -1,23 +1,25 @@
-"""Transactions that several service calls can share.
+"""The one transaction idiom of the service layer.
 
-Each service call normally runs in its own transaction. Inside ``unit_of_work`` they
-all join one: nothing is visible to others until it commits, a failure anywhere
-rolls everything back (``sdwan apply`` relies on this), and what a call wants to
-happen after its commit (telling the reconciler, publishing events) waits for the
-outer commit and is dropped on rollback."""
+A service method that writes runs its work in ``with unit_of_work(self._engine) as
+work:`` and hands ``work.conn`` to store/ repository functions (which never begin or
+commit themselves). A method that only reads uses ``with reading(self._engine) as
+conn:``. Both join a unit of work already open on this thread of control: so a caller
+that wants several service calls in one transaction (``sdwan apply``, a dry run, a
+policyinfo record and the policy and attachment it makes) opens the unit of work and
+calls the services inside, without passing a connection down. Nothing is visible to
+others until the outermost one commits, a failure anywhere rolls everything back,
+and what a call wants to happen after its commit (``after_commit``, ``DeferredCalls``:
+telling the reconciler, publishing events) waits for that commit and is dropped on
+rollback. ``unit_of_work(engine, commit=False)`` runs every check and rolls back."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -61,17 +63,6 @@ def unit_of_work(engine: Engine, *, commit: bool = True) -> Iterator[UnitOfWork]
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A write transaction of its own, or the surrounding unit of work's."""
-    work = _current.get()
-    if work is not None:
-        yield work.conn
-        return
-    with engine.begin() as conn:
-        yield conn
-
-
-@contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for reads that sees the surrounding unit of work's writes."""
     work = _current.get()
@@ -84,18 +75,6 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 def current() -> UnitOfWork | None:
     return _current.get()
-
-
-def atomic(method: Callable[..., T]) -> Callable[..., T]:
-    """Run a service method (one with ``self._engine``) in a unit of work, so what it
-    does after its own transaction block (events, notifications) joins the commit."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        with unit_of_work(self._engine):
-            return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 def after_commit(action: Callable[[], None]) -> None:

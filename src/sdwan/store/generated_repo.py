@@ -78,7 +78,7 @@ def sync_router(
             if row is None:
                 owned_rows.insert_rows(
                     conn,
-                    table,
+                    table.name,
                     rows=[
                         {
                             **values,
@@ -106,14 +106,14 @@ def sync_router(
             )
             changed["status_detail"] = ""
             owned_rows.update_row(
-                conn, table, row_id=row["id"], expected_version=row["version"], values=changed
+                conn, table.name, row_id=row["id"], expected_version=row["version"], values=changed
             )
             changes.append(f"~ {_singular(kind)} {name}")
         for name, row in have.items():
             if name not in want and row["status"] != Status.PENDING_DELETE:
                 owned_rows.update_row(
                     conn,
-                    table,
+                    table.name,
                     row_id=row["id"],
                     expected_version=row["version"],
                     values={"status": Status.PENDING_DELETE, "status_detail": ""},

@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, Connection, delete, false, insert, or_, se
 from sdwan.store.db import INTENT_SYNC_LOCK, is_postgres, one_at_a_time
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
 from sdwan.store.listing import list_rows
-from sdwan.store.owned_rows import update_row
+from sdwan.store.owned_rows import update_versioned
+from sdwan.store.tables import routers
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,16 @@ def sites_of_routers(conn: Connection, *, router_ids: Sequence[str]) -> dict[str
     return {str(r[0]): str(r[1]) for r in rows}
 
 
+def sites_by_router_name(conn: Connection) -> dict[str, str]:
+    """Router name -> site id, for every router that is in a site."""
+    rows = conn.execute(
+        select(routers.c.name, site_routers.c.site_id).join(
+            site_routers, site_routers.c.router_uuid == routers.c.id
+        )
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
 def list_sites(
     conn: Connection,
     *,
@@ -192,7 +203,9 @@ def list_sites(
 def update_site(
     conn: Connection, *, site_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
-    return update_row(conn, sites, row_id=site_id, expected_version=expected_version, values=values)
+    return update_versioned(
+        conn, sites, row_id=site_id, expected_version=expected_version, values=values
+    )
 
 
 def delete_site(conn: Connection, *, site_id: str) -> None:
@@ -284,7 +297,7 @@ def list_owned(
 def update_owned(
     conn: Connection, *, kind: str, owned_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
-    return update_row(
+    return update_versioned(
         conn, _CHILD[kind], row_id=owned_id, expected_version=expected_version, values=values
     )
 

@@ -1,6 +1,7 @@
 """Data access shared by every resource a router owns by name (defined sets,
 policies, attachments, announcements): rows are plain dicts, callers own the
-transaction."""
+transaction. Callers name the table (``"defined_sets"``, ``"policies"``,
+``"policy_attachments"``, ``"announcements"``): the table objects stay in store/."""
 
 from __future__ import annotations
 
@@ -22,43 +23,50 @@ from sqlalchemy import (
 )
 
 from sdwan.store.listing import in_project, list_rows
+from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.repo import now
+from sdwan.store.status_rows import StatusUpdate, delete_rows, set_statuses
 
 Row = dict[str, Any]
+OWNED_TABLES: dict[str, Table] = {
+    t.name: t for t in (defined_sets, policies, policy_attachments, announcements)
+}
 
 
-def insert_rows(conn: Connection, table: Table, *, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(conn: Connection, table: str, *, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(table), list(rows))
+        conn.execute(insert(OWNED_TABLES[table]), list(rows))
 
 
 def tables_with_rows(
-    conn: Connection, tables: tuple[Table, ...], *, router_id: str
+    conn: Connection, tables: tuple[str, ...], *, router_id: str
 ) -> frozenset[str]:
     """The names of those of ``tables`` that hold rows of the router, in one query."""
     return frozenset(conn.execute(_any_rows_of(tables), {"router_id": router_id}).scalars())
 
 
 @functools.cache
-def _any_rows_of(tables: tuple[Table, ...]) -> CompoundSelect[str]:
+def _any_rows_of(tables: tuple[str, ...]) -> CompoundSelect[str]:
     return union_all(
         *(
-            select(literal(t.name).label("name")).where(
-                exists().where(t.c.router_uuid == bindparam("router_id"))
+            select(literal(name).label("name")).where(
+                exists().where(OWNED_TABLES[name].c.router_uuid == bindparam("router_id"))
             )
-            for t in tables
+            for name in tables
         )
     )
 
 
-def get_row(conn: Connection, table: Table, *, row_id: str) -> Row | None:
+def get_row(conn: Connection, name: str, *, row_id: str) -> Row | None:
+    table = OWNED_TABLES[name]
     row = conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
     return dict(row) if row else None
 
 
 def get_by_key(
-    conn: Connection, table: Table, *, router_id: str, key_field: str, key: str
+    conn: Connection, name: str, *, router_id: str, key_field: str, key: str
 ) -> Row | None:
+    table = OWNED_TABLES[name]
     row = (
         conn.execute(
             select(table).where(table.c.router_uuid == router_id, table.c[key_field] == key)
@@ -69,14 +77,15 @@ def get_by_key(
     return dict(row) if row else None
 
 
-def rows_of_router(conn: Connection, table: Table, *, router_id: str) -> list[Row]:
+def rows_of_router(conn: Connection, name: str, *, router_id: str) -> list[Row]:
+    table = OWNED_TABLES[name]
     rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
     return [dict(r) for r in rows]
 
 
 def list_owned(
     conn: Connection,
-    table: Table,
+    table_name: str,
     *,
     filters: Mapping[str, Any],
     sort: str | None,
@@ -87,6 +96,7 @@ def list_owned(
     project_id: str | None = None,
 ) -> tuple[list[Row], int]:
     """``project_id``: only rows of that project's routers."""
+    table = OWNED_TABLES[table_name]
     where = [table.c[name] == value for name, value in filters.items()]
     if project_id is not None:
         where.append(in_project(table.c.router_uuid, project_id))
@@ -107,15 +117,42 @@ def list_owned(
 
 def update_row(
     conn: Connection,
+    name: str,
+    *,
+    row_id: str,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> bool:
+    return update_versioned(
+        conn, OWNED_TABLES[name], row_id=row_id, expected_version=expected_version, values=values
+    )
+
+
+def update_versioned(
+    conn: Connection,
     table: Table,
     *,
     row_id: str,
     expected_version: int,
     values: Mapping[str, Any],
 ) -> bool:
+    """Change the row if it still has ``expected_version`` (any versioned table)."""
     result = conn.execute(
         update(table)
         .where(table.c.id == row_id, table.c.version == expected_version)
         .values(**values, version=expected_version + 1, updated_at=now())
     )
     return result.rowcount == 1
+
+
+def write_statuses(
+    conn: Connection,
+    name: str,
+    *,
+    updates: Sequence[StatusUpdate],
+    deleted: Sequence[tuple[str, int]],
+) -> None:
+    """The reconciler's write-back (store/status_rows.py): statuses for the versions it
+    applied, and the rows gobgpd confirmed gone."""
+    set_statuses(conn, OWNED_TABLES[name], updates=updates)
+    delete_rows(conn, OWNED_TABLES[name], ids_versions=deleted)

@@ -67,6 +67,18 @@ def router_names_taken(conn: Connection, *, names: Iterable[str]) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
+def name_taken(conn: Connection, *, name: str, except_id: str = "") -> bool:
+    """Whether a router other than ``except_id`` has the name."""
+    query = select(routers.c.id).where(routers.c.name == name, routers.c.id != except_id)
+    return conn.execute(query).first() is not None
+
+
+def router_endpoints(conn: Connection) -> list[tuple[str, str, str, str]]:
+    """(id, name, project, api_address) of every router, whatever project."""
+    query = select(routers.c.id, routers.c.name, routers.c.project_id, routers.c.api_address)
+    return [(r.id, r.name, r.project_id, r.api_address) for r in conn.execute(query)]
+
+
 def get_routers_by_ids(conn: Connection, *, ids: Sequence[str]) -> list[RouterRecord]:
     """In the order of ``ids`` (those that exist), read in chunks of 500."""
     found: dict[str, RouterRecord] = {}
@@ -120,6 +132,14 @@ def list_routers(
         offset=offset,
     )
     return [RouterRecord.from_row(r) for r in rows], total
+
+
+def count_routers(conn: Connection, *, project_id: str | None = None) -> int:
+    """How many routers there are (in ``project_id`` when given)."""
+    query = select(func.count()).select_from(routers)
+    if project_id is not None:
+        query = query.where(routers.c.project_id == project_id)
+    return int(conn.execute(query).scalar_one())
 
 
 def all_router_ids(conn: Connection) -> list[str]:

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from sdwan.domain.intent_verdict import VERDICT_CHANGED, IntentCheck
 from sdwan.events.log import EventLog
@@ -30,11 +30,9 @@ from sdwan.events.model import Event
 from sdwan.service import intent_observe, intent_sync
 from sdwan.service.common import ChangeNotifier
 from sdwan.service.intent_observe import FibReader, RibSources
-from sdwan.service.uow import unit_of_work
+from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import intent_repo
 from sdwan.store.intent_repo import IntentStateRecord
-from sdwan.store.intent_tables import site_routers
-from sdwan.store.tables import routers
 
 log = logging.getLogger(__name__)
 FOLLOW_UPS = (0.3, 2.0, 6.0)  # seconds after an event: look, then look again
@@ -139,13 +137,13 @@ class IntentController:
         router (by id); a site without routers, every replica."""
         if self._owns is None:
             return True
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             site = intent_repo.get_site(conn, key=site_id)
         members = sorted(m.router_uuid for m in site.routers) if site is not None else []
         return not members or self._owns(members[0])
 
     def _site_ids(self) -> list[str]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return intent_repo.all_site_ids(conn)
 
     def _follow_events(self) -> None:
@@ -153,13 +151,8 @@ class IntentController:
         if not found:
             return
         self._last_event = int(found[-1]["id"])
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(routers.c.name, site_routers.c.site_id).join(
-                    site_routers, site_routers.c.router_uuid == routers.c.id
-                )
-            ).all()
-        site_of_router = {str(r[0]): str(r[1]) for r in rows}
+        with reading(self._engine) as conn:
+            site_of_router = intent_repo.sites_by_router_name(conn)
         touched: set[str] = set()
         for event in found:
             if event["kind"] == VERDICT_CHANGED:
@@ -181,7 +174,7 @@ class IntentController:
             changed = intent_sync.sync(work.conn, self._notifier, site_ids=[site_id])
         if changed:
             log.info("site %s: generated policy caught up: %s", site_id, changed)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             site = intent_repo.get_site(conn, key=site_id)
             if site is None:
                 return {}
@@ -254,9 +247,9 @@ class IntentController:
                 )
             )
             log.info(text)
-        with self._engine.begin() as conn:
-            intent_repo.write_state(conn, state=state)
+        with unit_of_work(self._engine) as work:
+            intent_repo.write_state(work.conn, state=state)
             if events:
-                self._events.record(conn, events)
+                self._events.record(work.conn, events)
         if events:
             self._events.notify()
