@@ -197,7 +197,7 @@ def test_a_project_list_narrows_the_server_list(allowlisted: TestClient, tmp_pat
     client = allowlisted
     add_user(client, "blue-member", "blue", "member")
     blue = bearer(login(client, "blue-member"))
-    bad = client.patch("/v1/projects/blue", json={"api_address_allow": ["10.0.0.0/33"]})
+    bad = client.patch("/v1/projects/blue", json={"api_address_allow": ["198.18.0.0/33"]})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "api_address_allow[0]"
     refused = client.patch(
         "/v1/projects/blue", json={"api_address_allow": ["192.0.2.0/28"]}, headers=blue

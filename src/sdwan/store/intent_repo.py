@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, delete, false, insert, or_, se
 from sdwan.store.db import INTENT_SYNC_LOCK, is_postgres, one_at_a_time
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
 from sdwan.store.listing import list_rows
-from sdwan.store.owned_rows import update_versioned
+from sdwan.store.repo import update_versioned
 from sdwan.store.tables import routers
 
 

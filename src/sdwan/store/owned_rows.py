@@ -19,12 +19,11 @@ from sqlalchemy import (
     literal,
     select,
     union_all,
-    update,
 )
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
-from sdwan.store.repo import now
+from sdwan.store.repo import update_versioned
 from sdwan.store.status_rows import StatusUpdate, delete_rows, set_statuses
 
 Row = dict[str, Any]
@@ -126,23 +125,6 @@ def update_row(
     return update_versioned(
         conn, OWNED_TABLES[name], row_id=row_id, expected_version=expected_version, values=values
     )
-
-
-def update_versioned(
-    conn: Connection,
-    table: Table,
-    *,
-    row_id: str,
-    expected_version: int,
-    values: Mapping[str, Any],
-) -> bool:
-    """Change the row if it still has ``expected_version`` (any versioned table)."""
-    result = conn.execute(
-        update(table)
-        .where(table.c.id == row_id, table.c.version == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=now())
-    )
-    return result.rowcount == 1
 
 
 def write_statuses(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Table,
     delete,
     func,
     insert,
@@ -150,9 +151,23 @@ def update_router(
     conn: Connection, *, router_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
     """Write a desired-state change; False if the version moved meanwhile."""
+    return update_versioned(
+        conn, routers, row_id=router_id, expected_version=expected_version, values=values
+    )
+
+
+def update_versioned(
+    conn: Connection,
+    table: Table,
+    *,
+    row_id: str,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> bool:
+    """Change the row if it still has ``expected_version`` (any versioned table)."""
     result = conn.execute(
-        update(routers)
-        .where(routers.c.id == router_id, routers.c.version == expected_version)
+        update(table)
+        .where(table.c.id == row_id, table.c.version == expected_version)
         .values(**values, version=expected_version + 1, updated_at=now())
     )
     return result.rowcount == 1
@@ -269,12 +284,9 @@ def router_names(conn: Connection, *, router_ids: Iterable[str]) -> dict[str, st
 def update_neighbor(
     conn: Connection, *, neighbor_id: str, expected_version: int, values: Mapping[str, Any]
 ) -> bool:
-    result = conn.execute(
-        update(neighbors)
-        .where(neighbors.c.id == neighbor_id, neighbors.c.version == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=now())
+    return update_versioned(
+        conn, neighbors, row_id=neighbor_id, expected_version=expected_version, values=values
     )
-    return result.rowcount == 1
 
 
 def mark_router_neighbors_deleted(conn: Connection, *, router_id: str, status: str) -> None:
