@@ -5,7 +5,7 @@ thousand routers costs one thread and a task each, not threads per router.
 Everything the streams tell goes to the LiveWriter. What the reconciler must know is
 told to its ``WatchListener`` at once: a broken stream (gobgpd died), a re-opened one
 (gobgpd is back, probably restarted empty), peers that appeared or went (our own
-change echoed, or drift), and that sessions changed (their prefix counters, which the
+change echoed, or drift), and that a session came up (its prefix counters, which the
 stream does not carry, are then read by a reconcile worker with one ListPeer)."""
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class WatchListener(Protocol):
         """Peers appeared on or went from gobgpd; None: read everything again."""
 
     def sessions_changed(self, router_id: str) -> None:
-        """Sessions changed state: their counters are worth reading soon."""
+        """A session came up (or was up when the stream began): its prefix counters
+        are worth reading soon."""
 
 
 class _NoListener:
@@ -197,7 +198,8 @@ class _Link:
                 self.states = {o.address: o.state for o in initial}
                 self.connected = True
                 self.hub.listener.stream_connected(self.router_id, reconnect)
-                self.hub.listener.sessions_changed(self.router_id)  # the counters, soon
+                if ESTABLISHED in self.states.values():
+                    self.hub.listener.sessions_changed(self.router_id)  # the counters, soon
                 continue
             assert isinstance(item, SessionObservation)
             if not self.connected:
@@ -226,5 +228,6 @@ class _Link:
             self.states[obs.address] = obs.state
         if obs.removed or new_peer:
             self.hub.listener.peers_changed(self.router_id, {obs.address})
-        if obs.state != before:
+        if came_up:  # prefixes arrive once a session is up: their counters, soon (a
+            # session that is not up has none; one going down was read in full above)
             self.hub.listener.sessions_changed(self.router_id)

@@ -44,6 +44,7 @@ class _Item:
     unreachable: str | None = None  # gobgpd went away: every session is unknown
     reachability: tuple[bool, str, bool] | None = None  # reachable, error, new gobgpd instance
     drift: list[str] | None = None
+    known_ids: dict[str, str] | None = None  # address -> neighbor id, from the reconciler
 
 
 @dataclass
@@ -100,6 +101,12 @@ class LiveWriter:
     def drift(self, router_id: str, differences: list[str]) -> None:
         self._put(_Item(router_id, _now(), drift=differences))
 
+    def expect_peers(self, router_id: str, ids: dict[str, str]) -> None:
+        """The reconciler is about to add these peers (address -> neighbor id): their
+        echo on the watch stream, queued after this, needs no lookup in the store."""
+        if ids:
+            self._put(_Item(router_id, _now(), known_ids=dict(ids)))
+
     def forget(self, router_id: str) -> None:
         with self._lock:
             self._cache.pop(router_id, None)
@@ -133,6 +140,9 @@ class LiveWriter:
                 continue  # the router is gone, or another replica drives it now
             name, project = names[item.router_id]
             cache = self._router_cache(conn, item.router_id)
+            if item.known_ids is not None:
+                cache.neighbor_ids.update(item.known_ids)
+                continue
             if item.reachability is not None or item.drift is not None:
                 events += self._write_router(conn, item, cache, name, project)
                 continue

@@ -11,8 +11,9 @@ the one watch loop (live/hub.py). A key is queued when:
 - its retry is due after a failure (per-router exponential backoff: an unreachable
   router waits in the timer heap and costs the others nothing);
 - a probe is due (only where no watch stream tells us, e.g. fake speakers in tests);
-- sessions changed: their prefix counters are read ``counters_delay`` later (the
-  stream does not carry them; a full read-back reads them too).
+- a session came up: its prefix counters are read ``counters_delay`` later (the
+  stream does not carry them; a full read-back reads them too). Sessions that only
+  move between the states that are not Established have no counters worth a read.
 
 With several replicas (PostgreSQL) a replica queues and handles only the routers it
 holds a lease on (reconcile/ownership.py): ``acquired`` starts with a full pass,

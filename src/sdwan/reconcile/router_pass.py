@@ -26,7 +26,7 @@ from sdwan.reconcile import claims, status_writes
 from sdwan.reconcile.apply import PassResult, apply_global, apply_peers
 from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
-from sdwan.reconcile.plan import global_differs
+from sdwan.reconcile.plan import AddPeer, PeerStep, RecreatePeer, global_differs
 from sdwan.reconcile.policy_stage import (
     declared_tables,
     policy_unassigned,
@@ -156,6 +156,22 @@ def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpS
     return ctx.guard(state.speaker)
 
 
+def _before_apply(
+    ctx: Context, state: RouterState, router: RouterRecord, neighbors: list[NeighborRecord]
+) -> Callable[[list[PeerStep]], None]:
+    """Before gobgpd is written: the steps' echo on the watch stream is ours, and the
+    live writer learns the ids of the peers added (no store lookup per echo)."""
+
+    def note(steps: list[PeerStep]) -> None:
+        state.note_own_changes(steps)
+        if ctx.hooks is not None:
+            added = {s.peer.address for s in steps if isinstance(s, AddPeer | RecreatePeer)}
+            ids = {n.address: n.id for n in neighbors if n.address in added}
+            ctx.hooks.writer.expect_peers(router.id, ids)
+
+    return note
+
+
 def _pass(
     ctx: Context, state: RouterState, router: RouterRecord, scope: set[str] | None
 ) -> Outcome:
@@ -189,7 +205,7 @@ def _pass(
             scope=scope,
             result=result,
             managed=None if result.started else managed,
-            before_apply=state.note_own_changes,  # their echo on the watch is ours
+            before_apply=_before_apply(ctx, state, router, neighbors),
             sessions=sessions,
             new={n.address for n in neighbors if n.status == Status.PENDING_CREATE},
         )

@@ -8,11 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, false, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    delete,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from sdwan.store.db import INTENT_SYNC_LOCK, is_postgres, one_at_a_time
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
 from sdwan.store.listing import list_rows
+from sdwan.store.live_repo import last_event_id
+from sdwan.store.live_tables import events
 from sdwan.store.repo import update_versioned
 from sdwan.store.tables import routers
 
@@ -172,6 +184,28 @@ def sites_by_router_name(conn: Connection) -> dict[str, str]:
         )
     )
     return {str(r[0]): str(r[1]) for r in rows}
+
+
+def site_events(
+    conn: Connection, *, since: int, limit: int, resource_types: Sequence[str]
+) -> tuple[list[RowMapping], int]:
+    """Events after id ``since`` that may concern a site: on one of ``resource_types``
+    or naming a router that is in a site (the session events of a fleet without sites
+    are not read at all). Returns them, oldest first, and the id to read on from."""
+    last = last_event_id(conn)
+    in_sites = select(routers.c.name).join(site_routers, site_routers.c.router_uuid == routers.c.id)
+    query = (
+        select(events)
+        .where(
+            events.c.id > since,
+            events.c.id <= last,
+            or_(events.c.resource_type.in_(resource_types), events.c.router_name.in_(in_sites)),
+        )
+        .order_by(events.c.id)
+        .limit(limit)
+    )
+    rows = list(conn.execute(query).mappings().all())
+    return rows, (int(rows[-1]["id"]) if len(rows) == limit else last)
 
 
 def list_sites(

@@ -147,11 +147,12 @@ class IntentController:
             return intent_repo.all_site_ids(conn)
 
     def _follow_events(self) -> None:
-        found = self._events.read(since=self._last_event, limit=1000)
-        if not found:
-            return
-        self._last_event = int(found[-1]["id"])
         with reading(self._engine) as conn:
+            found, self._last_event = intent_repo.site_events(
+                conn, since=self._last_event, limit=1000, resource_types=sorted(_SITE_OBJECTS)
+            )
+            if not found:
+                return
             site_of_router = intent_repo.sites_by_router_name(conn)
         touched: set[str] = set()
         for event in found:
