@@ -32,12 +32,14 @@ from sdwan.service.common import ChangeNotifier
 from sdwan.service.intent_observe import FibReader, RibSources
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import intent_repo
+from sdwan.store.availability import describe, is_unavailable
 from sdwan.store.intent_repo import IntentStateRecord
 
 log = logging.getLogger(__name__)
 FOLLOW_UPS = (0.3, 2.0, 6.0)  # seconds after an event: look, then look again
 REWRITE_AFTER = 60.0  # an unchanged check is written at most this often
 _SITE_OBJECTS = {"site", "uplink", "intent"}
+_OUTAGE_RETRY = 1.0  # seconds between looks while the database cannot be reached
 
 
 class IntentController:
@@ -92,12 +94,19 @@ class IntentController:
         try:
             while not self._stopping.is_set():
                 now = time.monotonic()
-                if self._interval > 0 and now >= next_full:
-                    for site_id in self._site_ids():
-                        self.schedule(site_id, 0.0)
-                    next_full = now + self._interval
-                self._follow_events()
-                self._run_due()
+                try:
+                    if self._interval > 0 and now >= next_full:
+                        for site_id in self._site_ids():
+                            self.schedule(site_id, 0.0)
+                        next_full = now + self._interval
+                    self._follow_events()
+                    self._run_due()
+                except Exception as exc:  # the thread outlives a database outage
+                    if not is_unavailable(exc):
+                        raise
+                    log.warning("intent checks wait for the database: %s", describe(exc))
+                    await subscription.wait(_OUTAGE_RETRY)
+                    continue
                 wait = (
                     min(
                         [w for w, _ in self._heap[:1]]
@@ -122,14 +131,17 @@ class IntentController:
             _when, site_id = heapq.heappop(self._heap)
             if site_id not in due:
                 due.append(site_id)
-        for site_id in due:
+        for index, site_id in enumerate(due):
             if self._stopping.is_set():
                 return
-            if not self._mine(site_id):
-                continue
             try:
-                self.evaluate(site_id)
-            except Exception:  # one site's trouble must not stop the others
+                if self._mine(site_id):
+                    self.evaluate(site_id)
+            except Exception as exc:  # one site's trouble must not stop the others
+                if is_unavailable(exc):  # none can be checked now: look again later
+                    for waiting in due[index:]:
+                        self.schedule(waiting, _OUTAGE_RETRY)
+                    raise
                 log.exception("intent check of site %s failed", site_id)
 
     def _mine(self, site_id: str) -> bool:
