@@ -42,10 +42,10 @@ from sdwan.domain.bestpath import Candidate, multipath_equal
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.fib.status import StatusServer
 from sdwan.gobgp._pb import gobgp_pb2 as pb
-from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.channel import sync_channel
 from sdwan.gobgp.paths import Route, Table, decode_destination, list_path_request
 from sdwan.gobgp.rib_calls import attrs_of
+from sdwan.gobgp.stub import gobgp_stub
 
 __all__ = ["RTPROT_BGP", "FibAgent", "FibRoute", "plan_changes"]
 
@@ -104,7 +104,7 @@ class FibAgent:
         self.resync = resync
         self.fast_failover = fast_failover
         self._channel = sync_channel(endpoint)
-        self._stub = pb_grpc.GobgpApiStub(self._channel)
+        self._stub = gobgp_stub(self._channel)
         self._ipr = IPRoute()
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -19,7 +19,6 @@ from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp import convert
 from sdwan.gobgp._pb import gobgp_pb2 as pb
-from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.announce_client import OriginationCalls
 from sdwan.gobgp.announce_convert import Announcement
 from sdwan.gobgp.channel import sync_channel
@@ -27,6 +26,7 @@ from sdwan.gobgp.paths import Route
 from sdwan.gobgp.policy_client import PolicyCalls
 from sdwan.gobgp.policy_convert import ActualSet
 from sdwan.gobgp.rib_calls import RibCalls
+from sdwan.gobgp.stub import gobgp_stub
 from sdwan.gobgp.watch import observation_from_peer
 
 T = TypeVar("T")
@@ -106,7 +106,7 @@ class GobgpClient(PolicyCalls, OriginationCalls, RibCalls):
         self.target = endpoint.target
         self.timeout = timeout
         self._channel = sync_channel(endpoint, CHANNEL_OPTIONS)
-        self._stub = pb_grpc.GobgpApiStub(self._channel)
+        self._stub = gobgp_stub(self._channel)
 
     def close(self) -> None:
         self._channel.close()

@@ -14,8 +14,8 @@ from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import UNKNOWN, SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
-from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.channel import aio_channel
+from sdwan.gobgp.stub import gobgp_stub
 
 END_OF_INIT = "END_OF_INIT"
 _STATE_NAMES = {
@@ -85,7 +85,7 @@ class PeerWatch:
         self.target = endpoint.target
         self.timeout = timeout
         self._channel = aio_channel(endpoint)
-        self._stub = pb_grpc.GobgpApiStub(self._channel)
+        self._stub = gobgp_stub(self._channel)
 
     async def events(self) -> AsyncIterator[SessionObservation | str]:
         """Observations, and END_OF_INIT once gobgpd has listed its current peers.
