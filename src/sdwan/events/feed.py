@@ -26,13 +26,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from sdwan.events.ordered import EVENTS_CHANNEL
+
+if TYPE_CHECKING:  # imported by the feed's thread: a server on SQLite never loads it
+    import psycopg
 
 log = logging.getLogger(__name__)
 ROUTERS_CHANNEL = "sdwan_routers"
@@ -111,6 +113,8 @@ class FeedListener:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        import psycopg  # 9 MiB of RSS, only where PostgreSQL is the store
+
         backoff = 0.0
         first = True
         while not self._stopping.is_set():
