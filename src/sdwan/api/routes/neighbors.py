@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from sdwan.api.bulk_json import bulk_created
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
@@ -26,6 +27,13 @@ from sdwan.store.records import NeighborRecord
 
 router = APIRouter(prefix="/v1/neighbors", tags=["neighbors"])
 _NULLABLE = {"local_address"}
+_DERIVED = {"router", "router_name", "password_set", "warnings", "conditions"}
+# the fields copied from the record as they are (once here, not for each of a bulk)
+_COPIED = tuple(
+    k
+    for k in NeighborPublic.model_fields
+    if k not in _DERIVED and k not in SessionLive.model_fields
+)
 
 
 def public(
@@ -34,12 +42,7 @@ def public(
     warnings: list[str] | None = None,
     live: Mapping[str, Any] | None = None,
 ) -> NeighborPublic:
-    skip = {"router", "router_name", "password_set", "warnings", "conditions"}
-    fields = {
-        k: getattr(record, k)
-        for k in NeighborPublic.model_fields
-        if k not in skip and k not in SessionLive.model_fields
-    }
+    fields = {k: getattr(record, k) for k in _COPIED}
     return NeighborPublic(
         **fields,
         **(live or {}),
@@ -72,15 +75,16 @@ def create_neighbor(
     return _publics(services, [record])[0]
 
 
-@router.post("/bulk", status_code=status.HTTP_201_CREATED)
+@router.post("/bulk", status_code=status.HTTP_201_CREATED, response_model=BulkOf[NeighborPublic])
 def create_neighbors(
     body: NeighborBulkCreate, principal: PrincipalDep, services: ServicesDep
-) -> BulkOf[NeighborPublic]:
+) -> Response:
     """Declare many neighbors in one transaction: all or nothing."""
     records = services.neighbors.create_many(
         principal, items=[item.model_dump(exclude_none=True) for item in body.items]
     )
-    return BulkOf[NeighborPublic](items=_publics(services, records), total=len(records))
+    names = services.neighbors.router_names({r.router_uuid for r in records})
+    return bulk_created(records, lambda r: public(r, names.get(r.router_uuid, "")), NeighborPublic)
 
 
 @router.get("")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from sdwan.api.bulk_json import bulk_created
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
@@ -26,13 +27,20 @@ from sdwan.store.records import RouterRecord
 router = APIRouter(prefix="/v1/routers", tags=["routers"])
 
 
+# the fields copied from the record as they are (once here, not for each of a bulk)
+_COPIED = tuple(
+    k
+    for k in RouterPublic.model_fields
+    if k not in {"warnings", "conditions", *RouterLive.model_fields}
+)
+
+
 def public(
     record: RouterRecord,
     warnings: list[str] | None = None,
     live: Mapping[str, Any] | None = None,
 ) -> RouterPublic:
-    skip = {"warnings", "conditions", *RouterLive.model_fields}
-    fields = {k: getattr(record, k) for k in RouterPublic.model_fields if k not in skip}
+    fields = {k: getattr(record, k) for k in _COPIED}
     reachable = conditions.reachable(live or {})
     shown = [*conditions.shown(record), *([reachable] if reachable else [])]
     return RouterPublic(
@@ -54,15 +62,15 @@ def create_router(
     return public(record)
 
 
-@router.post("/bulk", status_code=status.HTTP_201_CREATED)
+@router.post("/bulk", status_code=status.HTTP_201_CREATED, response_model=BulkOf[RouterPublic])
 def create_routers(
     body: RouterBulkCreate, principal: PrincipalDep, services: ServicesDep
-) -> BulkOf[RouterPublic]:
+) -> Response:
     """Declare many routers in one transaction: all or nothing."""
     records = services.routers.create_many(
         principal, items=[item.model_dump() for item in body.items]
     )
-    return BulkOf[RouterPublic](items=[public(r) for r in records], total=len(records))
+    return bulk_created(records, public, RouterPublic)
 
 
 @router.get("")
