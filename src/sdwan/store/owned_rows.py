@@ -23,8 +23,9 @@ from sqlalchemy import (
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
+from sdwan.store.records import OwnedRecord
 from sdwan.store.repo import update_versioned
-from sdwan.store.status_rows import StatusUpdate, delete_rows, set_statuses
+from sdwan.store.status_rows import ConditionsUpdate, delete_rows, set_statuses_and_conditions
 
 Row = dict[str, Any]
 OWNED_TABLES: dict[str, Table] = {
@@ -82,6 +83,13 @@ def rows_of_router(conn: Connection, name: str, *, router_id: str) -> list[Row]:
     return [dict(r) for r in rows]
 
 
+def records_of_router(conn: Connection, name: str, *, router_id: str) -> list[OwnedRecord]:
+    """As rows_of_router, typed (the reconciler's reads)."""
+    table = OWNED_TABLES[name]
+    rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
+    return [OwnedRecord.from_row(r) for r in rows]
+
+
 def list_owned(
     conn: Connection,
     table_name: str,
@@ -131,10 +139,10 @@ def write_statuses(
     conn: Connection,
     name: str,
     *,
-    updates: Sequence[StatusUpdate],
+    updates: Sequence[ConditionsUpdate],
     deleted: Sequence[tuple[str, int]],
 ) -> None:
-    """The reconciler's write-back (store/status_rows.py): statuses for the versions it
-    applied, and the rows gobgpd confirmed gone."""
-    set_statuses(conn, OWNED_TABLES[name], updates=updates)
+    """The reconciler's write-back (store/status_rows.py): statuses and conditions for
+    the versions it applied, and the rows gobgpd confirmed gone."""
+    set_statuses_and_conditions(conn, OWNED_TABLES[name], updates=updates)
     delete_rows(conn, OWNED_TABLES[name], ids_versions=deleted)
