@@ -1,7 +1,9 @@
 """Data access shared by every resource a router owns by name (defined sets,
-policies, attachments, announcements): rows are plain dicts, callers own the
-transaction. Callers name the table (``"defined_sets"``, ``"policies"``,
-``"policy_attachments"``, ``"announcements"``): the table objects stay in store/."""
+policies, attachments, announcements), callers owning the transaction. All of a
+router's rows of a kind are read as OwnedRecords; single rows and pages are still
+plain dicts (the services and routes built on them take dicts). Callers name the
+table (``"defined_sets"``, ``"policies"``, ``"policy_attachments"``,
+``"announcements"``): the table objects stay in store/."""
 
 from __future__ import annotations
 
@@ -77,14 +79,7 @@ def get_by_key(
     return dict(row) if row else None
 
 
-def rows_of_router(conn: Connection, name: str, *, router_id: str) -> list[Row]:
-    table = OWNED_TABLES[name]
-    rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
-    return [dict(r) for r in rows]
-
-
 def records_of_router(conn: Connection, name: str, *, router_id: str) -> list[OwnedRecord]:
-    """As rows_of_router, typed (the reconciler's reads)."""
     table = OWNED_TABLES[name]
     rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
     return [OwnedRecord.from_row(r) for r in rows]
