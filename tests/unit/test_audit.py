@@ -40,6 +40,7 @@ def test_router_lifecycle_is_audited_with_before_and_after(client: TestClient) -
     assert create["before"] is None and create["after"]["asn"] == 65001
     assert update["before"]["asn"] == 65001 and update["after"]["asn"] == 65002
     assert delete["before"]["asn"] == 65002 and delete["after"] is None
+    assert "conditions" not in update["before"] | update["after"]  # the reconciler's
     for entry in entries:
         assert entry["actor"] == "alice" and entry["actor_role"] == "member"
         assert entry["project_id"] == "blue" and entry["source"] == "testclient"

@@ -769,3 +769,19 @@ def test_announcement_list_and_delete(api: FakeApi) -> None:
 def test_unknown_router_error_from_the_api(api: FakeApi) -> None:
     api.on("GET", "/v1/policies", api_error(400, "router: no router 'GoBGP-9'"))
     assert failed(run(api, "policy", "show", "GoBGP-9/p")) == "error: router: no router 'GoBGP-9'"
+
+
+def test_show_lists_an_owned_objects_conditions_one_per_line(api: FakeApi) -> None:
+    rejected = {
+        "type": "Applied", "status": "False", "reason": "Rejected", "message": "bad regexp",
+        "since": "2026-11-29T06:00:00Z", "observed_version": 1,
+    }  # fmt: skip
+    shown = policy(status="ERROR", status_detail="bad regexp", conditions=[rejected])
+    api.on("GET", f"/v1/policies/{P1}", (200, shown))
+    result = ok(run(api, "policy", "show", P1))
+    assert (
+        field_rows(result.stdout)["conditions"]
+        == "Applied=False Rejected since 2026-11-29T06:00:00Z: bad regexp"
+    )
+    tail = result.stdout[result.stdout.index("statements:") :]
+    assert yaml.safe_load(tail) == {"statements": policy()["statements"]}  # not the conditions

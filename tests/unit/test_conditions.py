@@ -13,11 +13,14 @@ from sdwan.reconcile.conditions import (
     DELETED,
     neighbor_after,
     neighbor_detail,
+    owned_after,
+    owned_detail,
     router_after,
     router_detail,
     router_failed,
 )
-from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.reconcile.status_writes import owned_updates
+from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 
 T0 = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=1)
@@ -225,3 +228,78 @@ def test_shown_says_pending_for_an_unapplied_version() -> None:
         "refused",
         T1,
     )
+
+
+def _owned(status: str = "PENDING_CREATE", version: int = 1, **extra: object) -> OwnedRecord:
+    fields = {
+        "id": "p1",
+        "router_uuid": "r1",
+        "description": "",
+        "status": status,
+        "status_detail": "",
+        "version": version,
+        "created_at": T0,
+        "updated_at": T0,
+        "name": "far",
+        "statements": [],
+        "generated_by": None,
+        **extra,
+    }
+    return OwnedRecord.from_row(fields)
+
+
+def _owned_after(row: OwnedRecord, error: str | None, at: datetime):  # type: ignore[no-untyped-def]
+    """owned_after as the store applies it: the record as the next stage reads it."""
+    after = owned_after(row, error, at=at)
+    if after is None:
+        return row, False
+    status, new = after
+    return replace(row, status=status, conditions=new, status_detail=owned_detail(new)), True
+
+
+def test_owned_record_keeps_the_kinds_own_columns_apart() -> None:
+    row = _owned(conditions=[["Applied", "True", "Applied", "", T0.isoformat(), 1]])
+    assert row.spec == {"name": "far", "statements": [], "generated_by": None}
+    assert row.conditions == c.put((), c.APPLIED, c.TRUE, c.APPLIED_OK, at=T0, version=1)
+    assert _owned().conditions == ()  # a row just inserted, or from before 0016
+
+
+def test_owned_applied_rejected_and_deleted() -> None:
+    row, wrote = _owned_after(_owned(), None, T0)
+    assert wrote and (row.status, row.status_detail) == ("ACTIVE", "")
+    assert _kinds(row.conditions) == {c.APPLIED: (c.TRUE, c.APPLIED_OK)}
+    assert _owned_after(row, None, T1) == (row, False)  # already said: nothing to write
+    # a change gobgpd refuses: ERROR, the reason in the condition and the detail
+    changed = replace(row, status="PENDING_UPDATE", version=2, status_detail="")
+    row, wrote = _owned_after(changed, "bad prefix set", T1)
+    assert wrote and (row.status, row.status_detail) == ("ERROR", "bad prefix set")
+    applied = c.find(row.conditions, c.APPLIED)
+    assert applied is not None and (applied.status, applied.reason) == (c.FALSE, c.REJECTED)
+    assert (applied.since, applied.observed_version) == (T1, 2)
+    # the same refusal again: decided from the conditions, nothing to write
+    assert _owned_after(row, "bad prefix set", T2) == (row, False)
+    # another reason: written, since kept (still False)
+    row, wrote = _owned_after(row, "other", T2)
+    assert wrote and row.status_detail == "other"
+    assert c.find(row.conditions, c.APPLIED).since == T1  # type: ignore[union-attr]
+    # an ACTIVE row is not what was refused: left alone
+    ok, _ = _owned_after(_owned(), None, T0)
+    assert owned_after(ok, "refused", at=T1) is None
+    # through at last; then deleted
+    row, _ = _owned_after(row, None, T2)
+    assert row.status == "ACTIVE" and c.find(row.conditions, c.APPLIED).since == T2  # type: ignore[union-attr]
+    deleting = replace(row, status="PENDING_DELETE", version=3)
+    assert owned_after(deleting, None, at=T2) == (DELETED, ())
+    refused, _ = _owned_after(deleting, "in use", T2)
+    assert (refused.status, refused.status_detail) == ("PENDING_DELETE", "in use")
+
+
+def test_owned_rows_from_before_conditions_and_their_updates() -> None:
+    old = _owned(status="ACTIVE")
+    updates, deleted = owned_updates([old], None, at=T0)
+    applied = [["Applied", "True", "Applied", "", T0.isoformat(), 1]]
+    assert (updates, deleted) == ([("p1", 1, "ACTIVE", "", applied)], [])
+    recorded = _owned(status="ACTIVE", conditions=applied)
+    gone = _owned(status="PENDING_DELETE", version=2, id="p2")
+    assert owned_updates([recorded, gone], None, at=T1) == ([], [("p2", 2)])
+    assert c.shown(replace(recorded, status="PENDING_UPDATE", version=2))[0].reason == c.PENDING

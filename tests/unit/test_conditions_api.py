@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sdwan.domain.bgp import PeerConfig
+from sdwan.errors import SpeakerRejected
 from tests.fakes.speaker import FakeSpeaker
 from tests.unit.conftest import wait_for
 from tests.unit.test_api_crud import ROUTER
@@ -79,3 +80,70 @@ def test_conditions_after_apply_and_read_only(
     )
     assert back["status_detail"] == ""
     assert _by_type(back)["Drifted"]["since"] > condition["since"]
+
+
+def test_owned_rows_conditions_applied_then_rejected(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    """Defined sets, policies, attachments and announcements carry Applied too: True once
+    their stage applied them, False/Rejected with gobgpd's reason when it refused."""
+    client.post("/v1/routers", json=ROUTER)
+    _active(client, "/v1/routers/GoBGP-1")
+    made = [
+        client.post(path, json={"router": "GoBGP-1", **body}).json()
+        for path, body in (
+            ("/v1/defined-sets", {"name": "far", "type": "prefix", "members": ["203.0.113.0/24"]}),
+            (
+                "/v1/policies",
+                {
+                    "name": "p",
+                    "statements": [
+                        {"conditions": {"prefix_set": "far"}, "actions": {"disposition": "reject"}}
+                    ],
+                },
+            ),
+            (
+                "/v1/policy-attachments",
+                {"name": "a", "direction": "import", "policies": ["p"], "default_action": "accept"},
+            ),
+            ("/v1/announcements", {"prefix": "198.51.100.0/24"}),
+        )
+    ]
+    paths = ["defined-sets", "policies", "policy-attachments", "announcements"]
+    for kind, body in zip(paths, made, strict=True):
+        assert _by_type(body)["Applied"]["reason"] == "Pending", kind  # shown before a pass
+        done = _active(client, f"/v1/{kind}/{body['id']}")
+        applied = _by_type(done)["Applied"]
+        assert (applied["status"], applied["reason"], applied["observed_version"]) == (
+            "True",
+            "Applied",
+            1,
+        )
+        assert done["status_detail"] == ""
+        listed = client.get(f"/v1/{kind}", params={"router": "GoBGP-1"}).json()["items"]
+        assert [x["conditions"] for x in listed] == [done["conditions"]]
+    answer = client.post(
+        "/v1/announcements", json={"router": "GoBGP-1", "prefix": "192.0.2.0/24", "conditions": []}
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "conditions"
+
+    # gobgpd refuses the next announcement: ERROR, the reason in the condition
+    fake = speakers[SOCK]
+
+    def refuse(item: object) -> None:
+        raise SpeakerRejected("refused by the test")
+
+    fake.add_path = refuse  # type: ignore[method-assign]
+    second = client.post("/v1/announcements", json={"router": "GoBGP-1", "prefix": "192.0.2.0/24"})
+    path = f"/v1/announcements/{second.json()['id']}"
+    failed = wait_for(
+        lambda: (body := client.get(path).json())["status"] == "ERROR" and body,
+        what="announcement ERROR",
+    )
+    applied = _by_type(failed)["Applied"]
+    assert (applied["status"], applied["reason"], applied["message"]) == (
+        "False",
+        "Rejected",
+        "refused by the test",
+    )
+    assert failed["status_detail"] == "refused by the test"  # derived from the condition

@@ -52,3 +52,19 @@ def test_the_schema_carries_the_validation_rules(client: TestClient) -> None:
     assert {s["format"] for s in neighbor["address"]["anyOf"]} == {"ipv4", "ipv6"}
     assert neighbor["hold_time"]["maximum"] == 65535
     assert schemas["FleetFile"]["properties"]["routers"]["maxItems"] == 1000
+
+
+def test_resources_with_conditions_share_one_condition_schema(client: TestClient) -> None:
+    schemas = client.get("/v1/openapi.json").json()["components"]["schemas"]
+    kinds = (
+        "RouterPublic",
+        "NeighborPublic",
+        "DefinedSetPublic",
+        "PolicyPublic",
+        "AttachmentPublic",
+        "AnnouncementPublic",
+    )
+    for kind in kinds:
+        conditions = schemas[kind]["properties"]["conditions"]
+        assert conditions["items"] == {"$ref": "#/components/schemas/ConditionPublic"}, kind
+        assert "conditions" not in schemas[kind].get("required", []), kind

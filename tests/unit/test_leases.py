@@ -196,6 +196,7 @@ def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> No
             "0003",
             "0014_intent",
             "0015_conditions",
+            "0016_owned_conditions",
         } == versions
     finally:
         for engine in engines:

@@ -12,7 +12,7 @@ from sdwan.store import repo
 from sdwan.store.bulk import insert_rows
 from sdwan.store.db import make_engine, migrate, sqlite_url
 from sdwan.store.live_tables import events
-from sdwan.store.status_rows import delete_rows, set_statuses
+from sdwan.store.status_rows import delete_rows, set_statuses_and_conditions
 from sdwan.store.tables import routers
 
 
@@ -72,15 +72,18 @@ def test_bulk_status_updates_and_deletes_keep_the_version_guard(tmp_path: Path) 
             ],
         )  # fmt: skip
         # versions read: 1 for all but r0 (the user moved it on: 2)
-        set_statuses(
+        applied = [["Applied", "True", "Applied", "", stamp.isoformat(), 1]]
+        set_statuses_and_conditions(
             conn,
             routers,
-            updates=[(f"r{i}", 2 if i == 0 else 1, "ACTIVE", "ok") for i in range(40)],
+            updates=[(f"r{i}", 2 if i == 0 else 1, "ACTIVE", "ok", applied) for i in range(40)],
         )
         delete_rows(conn, routers, ids_versions=[(f"r{i}", 1) for i in range(30, 40)])
     with engine.connect() as conn:
-        found = {r.id: (r.status, r.status_detail) for r in conn.execute(select(routers))}
-    assert found["r0"] == ("PENDING_CREATE", "")  # its version moved on: left alone
-    assert all(found[f"r{i}"] == ("ACTIVE", "ok") for i in range(1, 30))
+        found = {
+            r.id: (r.status, r.status_detail, r.conditions) for r in conn.execute(select(routers))
+        }
+    assert found["r0"] == ("PENDING_CREATE", "", [])  # its version moved on: left alone
+    assert all(found[f"r{i}"] == ("ACTIVE", "ok", applied) for i in range(1, 30))
     assert not any(f"r{i}" in found for i in range(30, 40))
     engine.dispose()

@@ -65,9 +65,11 @@ def current_state(
             ]
         else:
             rows = [
-                r
-                for r in owned_rows.rows_of_router(conn, TABLES[kind.section], router_id=router.id)
-                if r["status"] != Status.PENDING_DELETE and not r.get("generated_by")
+                {**r.spec, "id": r.id, "description": r.description}
+                for r in owned_rows.records_of_router(
+                    conn, TABLES[kind.section], router_id=router.id
+                )
+                if r.status != Status.PENDING_DELETE and not r.spec.get("generated_by")
             ]  # generated objects belong to their intent (the file's sites section)
             if kind.section == "defined_sets":
                 rows = [{**r, "type": r["set_type"]} for r in rows]

@@ -1,4 +1,5 @@
-"""The conditions a pass leaves on a router and its neighbors (domain/conditions.py
+"""The conditions a pass leaves on a router, its neighbors and the objects it owns
+(defined sets, policies, attachments, announcements: ``Applied`` only; domain/conditions.py
 says what each type and reason means). Pure: what was read, what the pass did and
 the time in, conditions out; a result equal to what is stored means nothing to write.
 
@@ -17,7 +18,7 @@ from sdwan.domain.status import Status
 from sdwan.errors import SpeakerClaimed, SpeakerError, SpeakerUnreachable
 from sdwan.reconcile.apply import PassResult
 from sdwan.reconcile.report import drift_summary
-from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 
 DELETED = "DELETED"  # neighbor_after: gobgpd no longer has it, the row goes
 
@@ -114,6 +115,35 @@ def router_failed(
     return c.put(
         router.conditions, c.APPLIED, c.FALSE, reason, message, at=at, version=router.version
     )
+
+
+def owned_after(
+    row: OwnedRecord, error: str | None, *, at: datetime
+) -> tuple[str, c.Conditions] | None:
+    """A defined set's, policy's, attachment's or announcement's (status, conditions)
+    after its stage applied the router's objects (``error``: gobgpd refused them, its
+    reason); (DELETED, ()) when the row goes; None when nothing changed. An error
+    leaves ACTIVE rows as they are: the change refused was not theirs (a failed repair
+    is the router's drift)."""
+    if row.status == Status.PENDING_DELETE and error is None:
+        return DELETED, ()
+    if error is None:
+        status: str = Status.ACTIVE
+        new = c.put(row.conditions, c.APPLIED, c.TRUE, c.APPLIED_OK, at=at, version=row.version)
+    elif row.status == Status.ACTIVE:
+        return None
+    else:
+        status = Status.PENDING_DELETE if row.status == Status.PENDING_DELETE else Status.ERROR
+        new = c.put(
+            row.conditions, c.APPLIED, c.FALSE, c.REJECTED, error, at=at, version=row.version
+        )
+    if (status, new) == (row.status, row.conditions):
+        return None
+    return status, new
+
+
+def owned_detail(conditions: c.Conditions) -> str:
+    return c.detail_of(conditions, drift_first=False)
 
 
 def neighbor_detail(conditions: c.Conditions) -> str:

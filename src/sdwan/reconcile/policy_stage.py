@@ -1,9 +1,11 @@
 """The policy and announcement stages of a full pass, with the store around them:
-load the router's policy objects, compile, apply, write their status."""
+load the router's policy objects, compile, apply, write their status and ``Applied``
+condition (reconcile/conditions.py: owned_after)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, Engine
@@ -16,10 +18,11 @@ from sdwan.gobgp.client import BgpSpeaker
 from sdwan.reconcile.announce_apply import apply_announcements
 from sdwan.reconcile.dry_speaker import RecordingSpeaker
 from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
+from sdwan.reconcile.status_writes import owned_updates
 from sdwan.store import owned_rows
-from sdwan.store.batch_writer import Job, JobSink
+from sdwan.store.batch_writer import JobSink
 from sdwan.store.owned_rows import Row
-from sdwan.store.records import RouterRecord
+from sdwan.store.records import OwnedRecord, RouterRecord
 
 log = logging.getLogger(__name__)
 POLICY_OBJECTS = ("defined_sets", "policies", "policy_attachments")
@@ -43,17 +46,18 @@ def policy_unassigned(speaker: BgpSpeaker) -> bool:
     return all(speaker.get_assignment(d) == NO_ASSIGNMENT for d in DIRECTIONS)
 
 
-def _load(engine: Engine, router_id: str, tables: tuple[str, ...]) -> dict[str, list[Row]]:
+def _load(engine: Engine, router_id: str, tables: tuple[str, ...]) -> dict[str, list[OwnedRecord]]:
     with engine.connect() as conn:
-        return {t: owned_rows.rows_of_router(conn, t, router_id=router_id) for t in tables}
+        return {t: owned_rows.records_of_router(conn, t, router_id=router_id) for t in tables}
 
 
-def _live(rows: list[Row]) -> list[Row]:
-    return [r for r in rows if r["status"] != Status.PENDING_DELETE]
+def _live(rows: list[OwnedRecord]) -> list[Row]:
+    """What the compilers read: the kind's own columns of the rows not being deleted."""
+    return [r.spec for r in rows if r.status != Status.PENDING_DELETE]
 
 
-def _pending(rows: dict[str, list[Row]]) -> bool:
-    return any(r["status"] != Status.ACTIVE for table in rows.values() for r in table)
+def _pending(rows: dict[str, list[OwnedRecord]]) -> bool:
+    return any(r.status != Status.ACTIVE for table in rows.values() for r in table)
 
 
 def run_policy_stage(
@@ -82,6 +86,7 @@ def run_policy_stage(
             probe = RecordingSpeaker(speaker)
             would = apply_policy(cast(BgpSpeaker, probe), compiled, peers=[])
             if not probe.writes:
+                _write_status(writer, rows, error=None)  # rows from before 0016: Applied
                 return None
             if drift is not None:
                 drift["policy"] = "policy on gobgpd differs: " + "; ".join(would.steps[:5])
@@ -89,9 +94,9 @@ def run_policy_stage(
                 return None
         result = apply_policy(speaker, compiled, peers=peers)
     except SpeakerRejected as exc:
-        writer.write(_status_job(rows, error=exc.message))
+        _write_status(writer, rows, error=exc.message)
         return None
-    writer.write(_status_job(rows, error=None))
+    _write_status(writer, rows, error=None)
     if result.steps:
         log.info("router %s policy: %s", router.name, "; ".join(result.steps))
     return result
@@ -110,7 +115,7 @@ def run_announcement_stage(
     rows = _load(engine, router.id, (ANNOUNCEMENTS,))
     items = rows[ANNOUNCEMENTS]
     live = _live(items)
-    withdrawn = [r for r in items if r["status"] == Status.PENDING_DELETE]
+    withdrawn = [r.spec for r in items if r.status == Status.PENDING_DELETE]
     try:
         if not _pending(rows):
             probe = RecordingSpeaker(speaker)
@@ -118,6 +123,7 @@ def run_announcement_stage(
                 cast(BgpSpeaker, probe), live, asn=router.asn, withdrawn=withdrawn
             )
             if not probe.writes:
+                _write_status(writer, rows, error=None)  # rows from before 0016: Applied
                 return None
             if drift is not None:
                 drift["announcements"] = "announcements on gobgpd differ: " + "; ".join(would[:5])
@@ -125,37 +131,25 @@ def run_announcement_stage(
                 return None
         steps = apply_announcements(speaker, live, asn=router.asn, withdrawn=withdrawn)
     except SpeakerRejected as exc:
-        writer.write(_status_job(rows, error=exc.message))
+        _write_status(writer, rows, error=exc.message)
         return None
-    writer.write(_status_job(rows, error=None))
+    _write_status(writer, rows, error=None)
     return steps
 
 
-def _status_job(rows: dict[str, list[Row]], *, error: str | None) -> Job:
-    """The objects' status after their stage (version-guarded), for the store writer."""
+def _write_status(
+    writer: JobSink, rows: dict[str, list[OwnedRecord]], *, error: str | None
+) -> None:
+    """The objects' status and conditions after their stage (version-guarded), for the
+    store writer; nothing when they already say so."""
+    at = datetime.now(UTC)
+    writes = {name: owned_updates(table_rows, error, at=at) for name, table_rows in rows.items()}
+    if not any(updates or deleted for updates, deleted in writes.values()):
+        return
 
     def job(conn: Connection) -> bool:
-        _write(conn, rows, error=error)
+        for name, (updates, deleted) in writes.items():
+            owned_rows.write_statuses(conn, name, updates=updates, deleted=deleted)
         return False
 
-    return job
-
-
-def _write(conn: Connection, rows: dict[str, list[Row]], *, error: str | None) -> None:
-    for name, table_rows in rows.items():
-        updates: list[tuple[str, int, str, str]] = []
-        deleted: list[tuple[str, int]] = []
-        for row in table_rows:
-            if row["status"] == Status.PENDING_DELETE and error is None:
-                deleted.append((row["id"], row["version"]))
-            elif error is not None and row["status"] != Status.ACTIVE:
-                if row["status_detail"] != error:
-                    status = (
-                        Status.PENDING_DELETE
-                        if row["status"] == Status.PENDING_DELETE
-                        else Status.ERROR
-                    )
-                    updates.append((row["id"], row["version"], status, error))
-            elif error is None and row["status"] != Status.ACTIVE:
-                updates.append((row["id"], row["version"], Status.ACTIVE, ""))
-        owned_rows.write_statuses(conn, name, updates=updates, deleted=deleted)
+    writer.write(job)

@@ -19,7 +19,7 @@ from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.router_state import RouterState
 from sdwan.store import repo
 from sdwan.store.batch_writer import Job
-from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 from sdwan.store.status_rows import ConditionsUpdate
 
 
@@ -39,6 +39,24 @@ def neighbor_updates(
             deleted.append((n.id, n.version))
         else:
             updates.append((n.id, n.version, status, conditions.neighbor_detail(new), dump(new)))
+    return updates, deleted
+
+
+def owned_updates(
+    rows: Sequence[OwnedRecord], error: str | None, *, at: datetime
+) -> tuple[list[ConditionsUpdate], list[tuple[str, int]]]:
+    """As neighbor_updates, for the objects a policy or announcement stage applied."""
+    updates: list[ConditionsUpdate] = []
+    deleted: list[tuple[str, int]] = []
+    for row in rows:
+        after = conditions.owned_after(row, error, at=at)
+        if after is None:
+            continue
+        status, new = after
+        if status == conditions.DELETED:
+            deleted.append((row.id, row.version))
+        else:
+            updates.append((row.id, row.version, status, conditions.owned_detail(new), dump(new)))
     return updates, deleted
 
 

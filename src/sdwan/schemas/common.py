@@ -67,7 +67,10 @@ class ConditionPublic(BaseModel):
     """What the reconciler knows about a resource, as Kubernetes conditions say it
     (docs/architecture.md, "Conditions"). Read-only."""
 
-    type: str = Field(description="Applied, Drifted (routers and neighbors); Reachable (routers)")
+    type: str = Field(
+        description="Applied (every resource with conditions); Drifted (routers and "
+        "neighbors); Reachable (routers)"
+    )
     status: Literal["True", "False", "Unknown"]
     reason: str = Field(
         description="one CamelCase word: Applied, SessionReset, BgpRestarted, Rejected, "

@@ -16,7 +16,14 @@ from sdwan.domain.policy import (
     check_members,
     check_statements,
 )
-from sdwan.schemas.common import Description, Input, IpAddress, Status
+from sdwan.schemas.common import (
+    ConditionPublic,
+    Description,
+    Input,
+    IpAddress,
+    Status,
+    conditions_field,
+)
 
 MAX_MEMBERS = 10_000  # members of one defined set
 _POLICY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -55,6 +62,7 @@ class Owned(Status):
         description="the intent or site that generated it (read-only here), e.g. "
         "/v1/intents/ID; null: written by hand",
     )
+    conditions: list[ConditionPublic] = conditions_field()  # Applied only
 
     @field_validator("generated_by", mode="before")
     @classmethod

@@ -22,7 +22,8 @@ from sdwan.store.repo import now
 
 MASK = "***"
 _SECRET_PARTS = ("password", "secret", "token", "sealed", "key_hash", "sha256")
-_DROP = {"status", "status_detail", "version", "updated_at", "created_at"}
+# the reconciler's bookkeeping, not what the user changed (conditions: migrations 0015, 0016)
+_DROP = {"status", "status_detail", "conditions", "version", "updated_at", "created_at"}
 
 # who is acting, for changes made below the API (set by unit_of_work callers)
 current_actor: ContextVar[Principal | None] = ContextVar("sdwan_audit_actor", default=None)

@@ -93,8 +93,8 @@ class Observation:
 
 
 def _live_rows(conn: Connection, table: str, router_id: str) -> list[dict[str, Any]]:
-    rows = owned_rows.rows_of_router(conn, table, router_id=router_id)
-    return [r for r in rows if r["status"] != Status.PENDING_DELETE]
+    rows = owned_rows.records_of_router(conn, table, router_id=router_id)
+    return [r.spec for r in rows if r.status != Status.PENDING_DELETE]
 
 
 def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:

@@ -16,17 +16,16 @@ from sdwan.store.owned_rows import Row
 from sdwan.store.records import RouterRecord
 
 
-def _live(rows: list[Row]) -> list[Row]:
-    return [r for r in rows if r["status"] != Status.PENDING_DELETE]
+def _live(conn: Connection, table: str, router_id: str) -> list[Row]:
+    """The kind's own columns (name, ...) of the router's rows not being deleted."""
+    rows = owned_rows.records_of_router(conn, table, router_id=router_id)
+    return [r.spec for r in rows if r.status != Status.PENDING_DELETE]
 
 
 def _check_policy(
     conn: Connection, router: RouterRecord, values: dict[str, Any], where: str
 ) -> None:
-    sets = {
-        r["name"]: r
-        for r in _live(owned_rows.rows_of_router(conn, "defined_sets", router_id=router.id))
-    }
+    sets = {r["name"]: r for r in _live(conn, "defined_sets", router.id)}
     for index, raw in enumerate(values["statements"]):
         statement = Statement.model_validate(raw)
         for field, kind, ref in statement.conditions.set_references():
@@ -55,9 +54,7 @@ def _check_policy(
 def _check_attachment(
     conn: Connection, router: RouterRecord, values: dict[str, Any], where: str
 ) -> None:
-    known = {
-        r["name"] for r in _live(owned_rows.rows_of_router(conn, "policies", router_id=router.id))
-    }
+    known = {r["name"] for r in _live(conn, "policies", router.id)}
     for index, name in enumerate(values["policies"]):
         if name not in known:
             raise InvalidInput(
@@ -78,9 +75,7 @@ def _check_attachment(
                 field=f"{where}neighbors[{index}]",
             )
     if not values["neighbors"] and values["default_action"] != "none":
-        for other in _live(
-            owned_rows.rows_of_router(conn, "policy_attachments", router_id=router.id)
-        ):
+        for other in _live(conn, "policy_attachments", router.id):
             if (
                 other["name"] != values["name"]
                 and other["direction"] == values["direction"]
@@ -109,7 +104,7 @@ def _check_announcement(
 
 
 def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
-    for policy in _live(owned_rows.rows_of_router(conn, "policies", router_id=router.id)):
+    for policy in _live(conn, "policies", router.id):
         for raw in policy["statements"]:
             statement = Statement.model_validate(raw)
             if any(ref.name == row["name"] for _, _, ref in statement.conditions.set_references()):
@@ -121,9 +116,7 @@ def _set_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | N
 
 
 def _policy_referenced(conn: Connection, router: RouterRecord, row: Row) -> str | None:
-    for attachment in _live(
-        owned_rows.rows_of_router(conn, "policy_attachments", router_id=router.id)
-    ):
+    for attachment in _live(conn, "policy_attachments", router.id):
         if row["name"] in attachment["policies"]:
             return f"policy {row['name']} is attached by {attachment['name']}; detach it first"
     return None
@@ -133,7 +126,7 @@ def attachments_naming(conn: Connection, router_id: str, address: str) -> list[s
     """Hand-written attachments naming the neighbor (generated ones follow it)."""
     return [
         a["name"]
-        for a in _live(owned_rows.rows_of_router(conn, "policy_attachments", router_id=router_id))
+        for a in _live(conn, "policy_attachments", router_id)
         if address in a["neighbors"] and not a.get("generated_by")
     ]
 

@@ -1,7 +1,9 @@
 """Data access shared by every resource a router owns by name (defined sets,
-policies, attachments, announcements): rows are plain dicts, callers own the
-transaction. Callers name the table (``"defined_sets"``, ``"policies"``,
-``"policy_attachments"``, ``"announcements"``): the table objects stay in store/."""
+policies, attachments, announcements), callers owning the transaction. All of a
+router's rows of a kind are read as OwnedRecords; single rows and pages are still
+plain dicts (the services and routes built on them take dicts). Callers name the
+table (``"defined_sets"``, ``"policies"``, ``"policy_attachments"``,
+``"announcements"``): the table objects stay in store/."""
 
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from sqlalchemy import (
 
 from sdwan.store.listing import in_project, list_rows
 from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
+from sdwan.store.records import OwnedRecord
 from sdwan.store.repo import update_versioned
-from sdwan.store.status_rows import StatusUpdate, delete_rows, set_statuses
+from sdwan.store.status_rows import ConditionsUpdate, delete_rows, set_statuses_and_conditions
 
 Row = dict[str, Any]
 OWNED_TABLES: dict[str, Table] = {
@@ -76,10 +79,10 @@ def get_by_key(
     return dict(row) if row else None
 
 
-def rows_of_router(conn: Connection, name: str, *, router_id: str) -> list[Row]:
+def records_of_router(conn: Connection, name: str, *, router_id: str) -> list[OwnedRecord]:
     table = OWNED_TABLES[name]
     rows = conn.execute(select(table).where(table.c.router_uuid == router_id)).mappings()
-    return [dict(r) for r in rows]
+    return [OwnedRecord.from_row(r) for r in rows]
 
 
 def list_owned(
@@ -131,10 +134,10 @@ def write_statuses(
     conn: Connection,
     name: str,
     *,
-    updates: Sequence[StatusUpdate],
+    updates: Sequence[ConditionsUpdate],
     deleted: Sequence[tuple[str, int]],
 ) -> None:
-    """The reconciler's write-back (store/status_rows.py): statuses for the versions it
-    applied, and the rows gobgpd confirmed gone."""
-    set_statuses(conn, OWNED_TABLES[name], updates=updates)
+    """The reconciler's write-back (store/status_rows.py): statuses and conditions for
+    the versions it applied, and the rows gobgpd confirmed gone."""
+    set_statuses_and_conditions(conn, OWNED_TABLES[name], updates=updates)
     delete_rows(conn, OWNED_TABLES[name], ids_versions=deleted)

@@ -25,6 +25,8 @@ def _common() -> list[Column]:  # type: ignore[type-arg]
         Column("description", Text, nullable=False),
         Column("status", String(16), nullable=False),
         Column("status_detail", Text, nullable=False),
+        # what the reconciler knows, Kubernetes-style (domain/conditions.py; 0016)
+        Column("conditions", JSON, nullable=False, server_default="[]"),
         Column("version", Integer, nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("updated_at", UtcDateTime(), nullable=False),

@@ -72,3 +72,32 @@ class NeighborRecord:
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> NeighborRecord:
         return cls(**_fields(cls, row))
+
+
+@dataclass(frozen=True)
+class OwnedRecord:
+    """A row a router owns by name (a defined set, policy, policy attachment or
+    announcement): the columns every such table has, typed; the kind's own columns
+    (name, members, statements, prefix, ...) in ``spec``, as stored."""
+
+    id: str
+    router_uuid: str
+    description: str
+    status: str
+    status_detail: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    spec: dict[str, Any]
+    conditions: Conditions = ()  # set by the reconciler (migration 0016)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> OwnedRecord:
+        shared = {k: row[k] for k in _OWNED_SHARED}
+        spec = {k: v for k, v in row.items() if k not in _OWNED_SHARED and k != "conditions"}
+        return cls(**shared, spec=spec, conditions=parse(row.get("conditions")))
+
+
+_OWNED_SHARED = tuple(
+    k for k in OwnedRecord.__dataclass_fields__ if k not in ("spec", "conditions")
+)

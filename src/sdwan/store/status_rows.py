@@ -1,5 +1,5 @@
 """What the reconciler writes back on any resource table with ``id``, ``version``,
-``status`` and ``status_detail`` (and ``conditions``, where the table has them):
+``status``, ``status_detail`` and ``conditions``:
 status for the version it applied, and the rows gobgpd confirmed gone, each in one
 UPDATE or DELETE per row. A row whose version moved on since the pass read it (the
 user changed it meanwhile) is left alone."""
@@ -13,8 +13,7 @@ from sqlalchemy import JSON, Connection, Table, Update, bindparam, delete, updat
 
 from sdwan.store.bulk import execute_many
 
-StatusUpdate = tuple[str, int, str, str]  # id, version read, status, detail
-# ... and the conditions (their JSON: domain.conditions.dump)
+# id, version read, status, detail and the conditions (their JSON: domain.conditions.dump)
 ConditionsUpdate = tuple[str, int, str, str, list[list[Any]]]
 
 
@@ -26,18 +25,10 @@ def _guarded(table: Table) -> Update:
     )
 
 
-def set_statuses(conn: Connection, table: Table, *, updates: Sequence[StatusUpdate]) -> None:
-    execute_many(
-        conn,
-        _guarded(table),
-        [{"b_id": i, "b_version": v, "b_status": s, "b_detail": d} for i, v, s, d in updates],
-    )
-
-
 def set_statuses_and_conditions(
     conn: Connection, table: Table, *, updates: Sequence[ConditionsUpdate]
 ) -> None:
-    """As set_statuses, the conditions in the same UPDATE."""
+    """Status, detail and conditions, in one UPDATE per row."""
     execute_many(
         conn,
         _guarded(table).values(conditions=bindparam("b_conditions", type_=JSON)),

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
+from sdwan.domain import conditions
 from sdwan.errors import InvalidInput
-from sdwan.schemas.common import BulkOf, ListOf
+from sdwan.schemas.common import BulkOf, ListOf, public_conditions
 from sdwan.service.owned import OwnedService
 from sdwan.store.owned_rows import Row
+from sdwan.store.records import OwnedRecord
 
 _PAGING = {"limit", "offset", "sort"}
 MAX_BULK_ITEMS = 1000  # each item is checked against the store: bounded work per request
@@ -57,11 +59,13 @@ def build_router(resource: OwnedResource) -> APIRouter:
         out = []
         for row in rows:
             data = resource.from_row(row)
-            fields = {k: data[k] for k in public.model_fields if k in data}
+            fields = {k: data[k] for k in public.model_fields if k in data and k != "conditions"}
+            shown = conditions.shown(OwnedRecord.from_row(row))
             out.append(
                 public(
                     **{
                         **fields,
+                        "conditions": public_conditions(shown),
                         "router": row["router_uuid"],
                         "router_name": names.get(row["router_uuid"], ""),
                     }

@@ -1,0 +1,29 @@
+"""Conditions on the rows a router owns (defined sets, policies, policy attachments,
+announcements), as on routers and neighbors (0015): a JSON list of [type, status,
+reason, message, since, observed_version] arrays (domain/conditions.py). Rows from
+before start with none.
+
+Revision ID: 0016_owned_conditions
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016_owned_conditions"
+down_revision = "0002"
+branch_labels = ("owned_conditions",)
+
+TABLES = ("defined_sets", "policies", "policy_attachments", "announcements")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("conditions", sa.JSON, nullable=False, server_default="[]"))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("conditions")
