@@ -4,8 +4,9 @@ gobgpd no longer has, and the events that tell about both."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,41 +23,47 @@ from sdwan.store.batch_writer import Job
 from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 from sdwan.store.status_rows import ConditionsUpdate
 
+R = TypeVar("R", NeighborRecord, OwnedRecord)
+
+
+Updates = tuple[list[ConditionsUpdate], list[tuple[str, int]]]
+
 
 def neighbor_updates(
     neighbors: Sequence[NeighborRecord], result: PassResult, *, full: bool, at: datetime
-) -> tuple[list[ConditionsUpdate], list[tuple[str, int]]]:
+) -> Updates:
     """Status and condition changes for the neighbors a pass handled (only those that
     changed), and the rows to delete."""
-    updates: list[ConditionsUpdate] = []
-    deleted: list[tuple[str, int]] = []
-    for n in neighbors:
-        after = conditions.neighbor_after(n, result, full=full, at=at)
-        if after is None:
-            continue
-        status, new = after
-        if status == conditions.DELETED:
-            deleted.append((n.id, n.version))
-        else:
-            updates.append((n.id, n.version, status, conditions.neighbor_detail(new), dump(new)))
-    return updates, deleted
+    return _updates(
+        neighbors,
+        lambda n: conditions.neighbor_after(n, result, full=full, at=at),
+        conditions.neighbor_detail,
+    )
 
 
-def owned_updates(
-    rows: Sequence[OwnedRecord], error: str | None, *, at: datetime
-) -> tuple[list[ConditionsUpdate], list[tuple[str, int]]]:
+def owned_updates(rows: Sequence[OwnedRecord], error: str | None, *, at: datetime) -> Updates:
     """As neighbor_updates, for the objects a policy or announcement stage applied."""
+    return _updates(
+        rows, lambda row: conditions.owned_after(row, error, at=at), conditions.owned_detail
+    )
+
+
+def _updates(
+    items: Sequence[R],
+    after: Callable[[R], tuple[str, Conditions] | None],
+    detail: Callable[[Conditions], str],
+) -> Updates:
     updates: list[ConditionsUpdate] = []
     deleted: list[tuple[str, int]] = []
-    for row in rows:
-        after = conditions.owned_after(row, error, at=at)
-        if after is None:
+    for item in items:
+        found = after(item)
+        if found is None:
             continue
-        status, new = after
+        status, new = found
         if status == conditions.DELETED:
-            deleted.append((row.id, row.version))
+            deleted.append((item.id, item.version))
         else:
-            updates.append((row.id, row.version, status, conditions.owned_detail(new), dump(new)))
+            updates.append((item.id, item.version, status, detail(new), dump(new)))
     return updates, deleted
 
 
