@@ -98,6 +98,13 @@ def test_login_then_create_router_and_neighbor_through_the_forms(
     expect(page.locator("h1")).to_contain_text("Router A")
     IDS.router_a = page.url.rsplit("/", 1)[1]
     expect(page.locator("h1 .badge")).to_have_text("ACTIVE", timeout=LIVE)
+    applied = page.locator('.conditions tr[data-type="Applied"]')  # the API's conditions
+    expect(applied).to_contain_text("True", timeout=LIVE)
+    expect(page.locator('.conditions tr[data-type="Reachable"]')).to_contain_text(
+        "Answering", timeout=LIVE
+    )
+    loose_text = "el => [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('')"
+    assert page.locator(".detail").evaluate(loose_text) == ""  # an absent part printed no "null"
 
     ui.open(page, "neighbors/new?router=A")
     page.select_option("#field-router", "A")
@@ -268,6 +275,7 @@ def test_a_session_resetting_change_asks_first(ui: Dashboard, alice: Page) -> No
     page = alice
     ui.open(page, f"neighbors/{IDS.neighbor_ab}")
     expect(page.locator("h1 .badge").first).to_have_text("ACTIVE", timeout=LIVE)
+    expect(page.locator('.conditions tr[data-type="Applied"]')).to_contain_text("True")
     page.click("#edit")
     page.fill("#field-peer_asn", "65003")
     page.click("#form-submit")

@@ -25,6 +25,12 @@ function append(el, children) {
   }
 }
 
+// Empty ``el`` and put ``children`` in it (null, undefined and false left out, as in h()).
+export function fill(el, ...children) {
+  append(clear(el), children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
@@ -73,6 +79,22 @@ export function facts(pairs) {
 
 export function section(title, ...children) {
   return h('section', { class: 'card' }, h('h2', { text: title }), ...children);
+}
+
+// A resource's conditions (type, status, reason, message, since), as the API gives them.
+export function conditionsBox(conditions) {
+  return section('Conditions', conditions?.length
+    ? h('table', { class: 'list compact conditions' },
+      h('thead', {}, h('tr', {}, ['Type', 'Status', 'Reason', 'Message', 'Since'].map((t) => h('th', { text: t })))),
+      h('tbody', {}, conditions.map((c) => h('tr', { dataset: { type: c.type } },
+        h('td', { text: c.type }), h('td', {}, badge(c.status, 'condition')), h('td', { text: c.reason }),
+        h('td', { text: dash(c.message) }), h('td', { text: fmtTime(c.since) })))))
+    : message('info', 'None reported yet.'));
+}
+
+// One line for a table cell: "Applied False (Rejected)", the message as its tooltip.
+export function conditionLine(conditions) {
+  return (conditions || []).map((c) => h('div', { class: 'muted condition', title: c.message || '', text: `${c.type} ${c.status} (${c.reason})` }));
 }
 
 export function message(kind, text) {

@@ -2,7 +2,7 @@
 // (limit/offset/total), kept in the URL so that a filtered view can be linked.
 
 import { api } from './api.js';
-import { clear, debounce, h, message } from './dom.js';
+import { clear, debounce, h, message, fill } from './dom.js';
 
 const PAGE_SIZES = [25, 50, 100, 250];
 
@@ -98,7 +98,7 @@ export function listView(container, ctx, spec) {
       body.append(row);
     }
     const last = Math.min(page.offset + page.items.length, page.total);
-    clear(pager).append(
+    fill(pager, 
       h('span', { class: 'count', text: page.total ? `${page.offset + 1}–${last} of ${page.total}` : '0 items' }),
       h('button', {
         type: 'button', class: 'secondary', disabled: page.offset === 0,

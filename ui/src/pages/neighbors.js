@@ -2,7 +2,7 @@
 // state), one neighbor's page and its create/edit/delete forms.
 
 import { ApiError, api, listAll } from '../api.js';
-import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section } from '../dom.js';
+import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section, conditionsBox, fill } from '../dom.js';
 import { applyEdit, resourceForm } from '../form.js';
 import { listView } from '../table.js';
 import { auditEntries, recentEvents } from './history.js';
@@ -75,14 +75,14 @@ export async function neighborPage(container, ctx, id) {
 
   function draw() {
     const n = current;
-    clear(head).append(
+    fill(head, 
       h('h1', {}, `Neighbor ${n.router_name}/${n.address} `, badge(n.status), ' ', badge(n.session_state, 'session')),
       h('div', { class: 'actions' },
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=in&neighbor=${n.id}` }, 'Routes received'),
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=out&neighbor=${n.id}` }, 'Routes sent'),
         ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
         ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    clear(body).append(
+    fill(body, 
       status,
       n.status_detail ? message(n.status === 'ERROR' ? 'error' : 'info', n.status_detail) : null,
       h('div', { class: 'columns' },
@@ -103,6 +103,7 @@ export async function neighborPage(container, ctx, id) {
           ['Flaps', n.flap_count], ['Last down', fmtTime(n.last_down_at)], ['Last down reason', n.last_down_reason],
           ['Admin down', n.admin_down === null ? '—' : n.admin_down ? 'yes' : 'no'],
         ]))),
+      conditionsBox(n.conditions),
       events.box,
       auditEntries(n.id));
   }
@@ -125,7 +126,7 @@ export async function neighborPage(container, ctx, id) {
         onConflict: (data, newEtag) => edit(data, newEtag),
       }),
     });
-    clear(body).append(section(`Edit ${base.router_name}/${base.address} (version ${base.version})`, form));
+    fill(body, section(`Edit ${base.router_name}/${base.address} (version ${base.version})`, form));
   }
 
   async function remove() {

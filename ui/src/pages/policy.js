@@ -4,7 +4,7 @@
 // Changes go through the fleet page (or the CLI): this page only reads.
 
 import { listAll } from '../api.js';
-import { badge, h, message, section } from '../dom.js';
+import { badge, h, message, section, conditionLine } from '../dom.js';
 
 function describe(value) {
   if (value === null || value === undefined) return '';
@@ -66,22 +66,22 @@ export async function policyPage(container, ctx) {
           h('td', {}, a.neighbors.length
             ? h('ul', { class: 'affects' }, a.neighbors.map(neighborChip))
             : h('details', {}, h('summary', { text: `every neighbor (${neighbors.length})` }), h('ul', { class: 'affects' }, neighbors.map((n) => neighborChip(n.address))))),
-          h('td', {}, badge(a.status), a.status_detail ? h('div', { class: 'muted', text: a.status_detail }) : null)))))
+          h('td', {}, badge(a.status), conditionLine(a.conditions))))))
         : message('info', 'No attachments: every route is accepted as is.')),
       section('Policies', policies.length ? policies.map((p) => h('div', { class: 'policy', id: `policy-${p.name}` },
-        h('h3', {}, `${p.name} `, badge(p.status)), p.description ? h('p', { text: p.description }) : null,
+        h('h3', {}, `${p.name} `, badge(p.status)), conditionLine(p.conditions), p.description ? h('p', { text: p.description }) : null,
         h('ol', {}, p.statements.map(statement)))) : message('info', 'No policies.')),
       section('Defined sets', sets.length ? h('table', { class: 'list compact', id: 'defined-sets' },
         h('thead', {}, h('tr', {}, ['Name', 'Type', 'Members', 'Status'].map((t) => h('th', { text: t })))),
         h('tbody', {}, sets.map((s) => h('tr', {}, h('td', { text: s.name }), h('td', { text: s.type }),
-          h('td', { text: s.members.map(describe).join(', ') || '(empty)' }), h('td', {}, badge(s.status))))))
+          h('td', { text: s.members.map(describe).join(', ') || '(empty)' }), h('td', {}, badge(s.status), conditionLine(s.conditions))))))
         : message('info', 'No defined sets.')),
       section('Announcements', announcements.length ? h('table', { class: 'list compact', id: 'announcements' },
         h('thead', {}, h('tr', {}, ['Prefix', 'Next hop', 'Origin', 'MED', 'Local pref', 'Communities', 'Prepend', 'Status'].map((t) => h('th', { text: t })))),
         h('tbody', {}, announcements.map((a) => h('tr', {}, h('td', { text: a.prefix }), h('td', { text: a.next_hop || 'self' }),
           h('td', { text: a.origin }), h('td', { text: a.med ?? '—' }), h('td', { text: a.local_pref ?? '—' }),
           h('td', { text: [...a.communities, ...a.large_communities].join(' ') || '—' }), h('td', { text: a.as_path_prepend || '—' }),
-          h('td', {}, badge(a.status))))))
+          h('td', {}, badge(a.status), conditionLine(a.conditions))))))
         : message('info', 'No announcements.')));
   }
   select.addEventListener('change', () => load().catch((e) => body.replaceChildren(message('error', e.message))));

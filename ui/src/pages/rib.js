@@ -3,7 +3,7 @@
 // one prefix every path, which one gobgpd chose and why, and the AS paths as a graph.
 
 import { api, listAll } from '../api.js';
-import { clear, dash, fmtDuration, h, message, section } from '../dom.js';
+import { clear, dash, fmtDuration, h, message, section, fill } from '../dom.js';
 import { asPathGraph, asPathText, killAsPathGraph } from './aspath.js';
 
 const ORIGIN_RANK = { igp: 0, egp: 1, incomplete: 2 };
@@ -133,7 +133,7 @@ export async function ribPage(container, ctx) {
     for (const route of page.items) body.append(routeRow(route, showPrefix));
     cursors = cursors.slice(0, pageIndex + 1);
     if (page.next) cursors.push(page.next);
-    clear(pager).append(
+    fill(pager, 
       h('span', { class: 'count', text: `page ${pageIndex + 1} · ${page.family} · ${page.items.length} paths` }),
       h('button', { type: 'button', class: 'secondary', disabled: pageIndex === 0, on: { click: () => load(pageIndex - 1) } }, '‹ Previous'),
       h('button', { type: 'button', class: 'secondary', disabled: !page.next, on: { click: () => load(pageIndex + 1) } }, 'Next ›'));
@@ -141,7 +141,7 @@ export async function ribPage(container, ctx) {
 
   // Every path to one prefix in the router's global RIB: the best, why, the AS paths.
   async function showPrefix(prefix) {
-    clear(detail).append(message('info', `Reading the paths to ${prefix}…`));
+    fill(detail, message('info', `Reading the paths to ${prefix}…`));
     try {
       const r = router();
       const page = await api.get(`/v1/routers/${encodeURIComponent(r.id)}/rib`, { prefix, family: familySelect.value, limit: 1 });
@@ -152,14 +152,14 @@ export async function ribPage(container, ctx) {
         rows.append(routeRow(p, showPrefix, p.best ? 'chosen by gobgpd' : best ? `best wins: ${whyBetter(best, p)}` : 'no best path'));
       }
       const graphBox = h('div', { class: 'aspath-canvas', id: 'aspath-graph' });
-      clear(detail).append(section(`Paths to ${prefix} on ${r.name} (AS${r.asn})`,
+      fill(detail, section(`Paths to ${prefix} on ${r.name} (AS${r.asn})`,
         paths.length ? h('table', { class: 'list compact', id: 'prefix-paths' },
           h('thead', {}, h('tr', {}, [...HEAD, 'Why'].map((t) => h('th', { text: t })))), rows)
           : message('info', 'No path to this prefix in the global RIB.'),
         h('h3', { text: 'AS paths' }), graphBox));
       if (paths.length) asPathGraph(graphBox, r, prefix, paths);
     } catch (error) {
-      clear(detail).append(message('error', error.message));
+      fill(detail, message('error', error.message));
     }
   }
 

@@ -2,7 +2,7 @@
 // (status, live state, neighbors, events, audit) and its create/edit/delete forms.
 
 import { ApiError, api, listAll } from '../api.js';
-import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section } from '../dom.js';
+import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section, conditionsBox, fill } from '../dom.js';
 import { applyEdit, resourceForm } from '../form.js';
 import { listView } from '../table.js';
 import { auditEntries, recentEvents } from './history.js';
@@ -75,14 +75,14 @@ export async function routerPage(container, ctx, key) {
 
   function draw() {
     const r = current;
-    clear(head).append(
+    fill(head, 
       h('h1', {}, `Router ${r.name} `, badge(r.status)),
       h('div', { class: 'actions' },
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(r.name)}` }, 'Routes'),
         h('a', { class: 'button secondary', href: `#/policy?router=${encodeURIComponent(r.name)}` }, 'Policy'),
         ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
         ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    clear(body).append(
+    fill(body, 
       status,
       r.status_detail ? message(r.status === 'ERROR' ? 'error' : 'info', r.status_detail) : null,
       h('div', { class: 'columns' },
@@ -101,6 +101,7 @@ export async function routerPage(container, ctx, key) {
           ['Unrepaired drift', r.drift?.length ? h('ul', {}, r.drift.map((d) => h('li', { text: d }))) : '—'],
         ]))),
       neighborsBox,
+      conditionsBox(r.conditions),
       events.box,
       auditEntries(r.id));
   }
@@ -145,7 +146,7 @@ export async function routerPage(container, ctx, key) {
         onConflict: (data, newEtag) => edit(data, newEtag),
       }),
     });
-    clear(body).append(section(`Edit ${base.name} (version ${base.version})`, form));
+    fill(body, section(`Edit ${base.name} (version ${base.version})`, form));
   }
 
   async function remove() {
