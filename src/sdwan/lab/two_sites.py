@@ -166,6 +166,16 @@ class TwoSites(LabTools):
                 )
             self.sdwan("announcement", "create", f"{name}/{lan}")
         self.wait(lambda: set(self.sessions().values()) == {"UP"}, "every session UP")
+        # a plan predicts from what gobgpd received: wait until each site has the other's
+        # LAN from both providers (a session is up a moment before its routes arrive)
+        for name, lan in (("tk", OSAKA_LAN), ("os", TOKYO_LAN)):
+            uplinks = sorted(address for address, _asn in ROUTERS[name][3])
+            self.wait(
+                partial(self._has_paths, name, lan, uplinks), f"{name}: {lan} from both uplinks"
+            )
+
+    def _has_paths(self, router: str, prefix: str, next_hops: list[str]) -> bool:
+        return self.next_hops(router, prefix) == next_hops
 
 
 def main(argv: list[str] | None = None) -> int:
