@@ -98,7 +98,7 @@ export function listView(container, ctx, spec) {
       body.append(row);
     }
     const last = Math.min(page.offset + page.items.length, page.total);
-    fill(pager, 
+    fill(pager,
       h('span', { class: 'count', text: page.total ? `${page.offset + 1}–${last} of ${page.total}` : '0 items' }),
       h('button', {
         type: 'button', class: 'secondary', disabled: page.offset === 0,

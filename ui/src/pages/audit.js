@@ -36,7 +36,7 @@ export async function auditPage(container, ctx) {
       if (!page.items.length) body.append(h('tr', {}, h('td', { colspan: 7, class: 'empty', text: 'No entries.' })));
       for (const entry of page.items) body.append(auditRow(entry));
       const last = Math.min(state.offset + page.items.length, page.total);
-      fill(pager, 
+      fill(pager,
         h('span', { class: 'count', text: page.total ? `${state.offset + 1}–${last} of ${page.total}, newest first` : '0 entries' }),
         h('button', { type: 'button', class: 'secondary', disabled: state.offset === 0, on: { click: () => { state.offset = Math.max(0, state.offset - state.limit); load(); } } }, '‹ Newer'),
         h('button', { type: 'button', class: 'secondary', disabled: last >= page.total, on: { click: () => { state.offset += state.limit; load(); } } }, 'Older ›'));

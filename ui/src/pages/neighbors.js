@@ -75,14 +75,14 @@ export async function neighborPage(container, ctx, id) {
 
   function draw() {
     const n = current;
-    fill(head, 
+    fill(head,
       h('h1', {}, `Neighbor ${n.router_name}/${n.address} `, badge(n.status), ' ', badge(n.session_state, 'session')),
       h('div', { class: 'actions' },
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=in&neighbor=${n.id}` }, 'Routes received'),
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=out&neighbor=${n.id}` }, 'Routes sent'),
         ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
         ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    fill(body, 
+    fill(body,
       status,
       n.status_detail ? message(n.status === 'ERROR' ? 'error' : 'info', n.status_detail) : null,
       h('div', { class: 'columns' },

@@ -133,7 +133,7 @@ export async function ribPage(container, ctx) {
     for (const route of page.items) body.append(routeRow(route, showPrefix));
     cursors = cursors.slice(0, pageIndex + 1);
     if (page.next) cursors.push(page.next);
-    fill(pager, 
+    fill(pager,
       h('span', { class: 'count', text: `page ${pageIndex + 1} · ${page.family} · ${page.items.length} paths` }),
       h('button', { type: 'button', class: 'secondary', disabled: pageIndex === 0, on: { click: () => load(pageIndex - 1) } }, '‹ Previous'),
       h('button', { type: 'button', class: 'secondary', disabled: !page.next, on: { click: () => load(pageIndex + 1) } }, 'Next ›'));

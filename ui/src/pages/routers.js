@@ -75,14 +75,14 @@ export async function routerPage(container, ctx, key) {
 
   function draw() {
     const r = current;
-    fill(head, 
+    fill(head,
       h('h1', {}, `Router ${r.name} `, badge(r.status)),
       h('div', { class: 'actions' },
         h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(r.name)}` }, 'Routes'),
         h('a', { class: 'button secondary', href: `#/policy?router=${encodeURIComponent(r.name)}` }, 'Policy'),
         ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
         ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    fill(body, 
+    fill(body,
       status,
       r.status_detail ? message(r.status === 'ERROR' ? 'error' : 'info', r.status_detail) : null,
       h('div', { class: 'columns' },
