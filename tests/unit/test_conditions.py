@@ -11,10 +11,9 @@ from sdwan.errors import SpeakerClaimed, SpeakerRejected, SpeakerUnreachable
 from sdwan.reconcile.apply import PassResult
 from sdwan.reconcile.conditions import (
     DELETED,
+    detail,
     neighbor_after,
-    neighbor_detail,
     owned_after,
-    owned_detail,
     router_after,
     router_detail,
     router_failed,
@@ -85,7 +84,7 @@ def _after(n: NeighborRecord, result: PassResult, at: datetime, full: bool = Tru
     if after is None:
         return n, False
     status, new = after
-    return replace(n, status=status, conditions=new, status_detail=neighbor_detail(new)), True
+    return replace(n, status=status, conditions=new, status_detail=detail(new)), True
 
 
 def _kinds(conditions: c.Conditions) -> dict[str, tuple[str, str]]:
@@ -254,7 +253,7 @@ def _owned_after(row: OwnedRecord, error: str | None, at: datetime):  # type: ig
     if after is None:
         return row, False
     status, new = after
-    return replace(row, status=status, conditions=new, status_detail=owned_detail(new)), True
+    return replace(row, status=status, conditions=new, status_detail=detail(new)), True
 
 
 def test_owned_record_keeps_the_kinds_own_columns_apart() -> None:

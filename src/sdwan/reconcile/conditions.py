@@ -142,11 +142,8 @@ def owned_after(
     return status, new
 
 
-def owned_detail(conditions: c.Conditions) -> str:
-    return c.detail_of(conditions, drift_first=False)
-
-
-def neighbor_detail(conditions: c.Conditions) -> str:
+def detail(conditions: c.Conditions) -> str:
+    """status_detail of a neighbor or an owned object (a router's puts drift first)."""
     return c.detail_of(conditions, drift_first=False)
 
 

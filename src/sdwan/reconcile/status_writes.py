@@ -37,15 +37,13 @@ def neighbor_updates(
     return _updates(
         neighbors,
         lambda n: conditions.neighbor_after(n, result, full=full, at=at),
-        conditions.neighbor_detail,
+        conditions.detail,
     )
 
 
 def owned_updates(rows: Sequence[OwnedRecord], error: str | None, *, at: datetime) -> Updates:
     """As neighbor_updates, for the objects a policy or announcement stage applied."""
-    return _updates(
-        rows, lambda row: conditions.owned_after(row, error, at=at), conditions.owned_detail
-    )
+    return _updates(rows, lambda row: conditions.owned_after(row, error, at=at), conditions.detail)
 
 
 def _updates(
