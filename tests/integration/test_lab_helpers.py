@@ -232,7 +232,7 @@ def test_lab_addresses_accepted(cidr: str) -> None:
 @pytest.mark.parametrize(
     "cidr",
     [
-        "10.0.0.1/24",
+        "198.20.0.1/24",
         "127.0.0.1/8",
         "198.18.0.1/14",
         "192.0.2.1/23",
@@ -252,7 +252,7 @@ def test_lab_addresses_rejected(cidr: str) -> None:
 def test_veth_rejects_addresses_outside_lab_ranges() -> None:
     a, b = Namespace("x-a"), Namespace("x-b")
     with pytest.raises(ValueError, match="outside the lab address ranges"):
-        VethLink(a, "x-a0", b, "x-b0", addrs_a=["192.0.2.1/24"], addrs_b=["10.1.1.2/24"])
+        VethLink(a, "x-a0", b, "x-b0", addrs_a=["192.0.2.1/24"], addrs_b=["198.20.1.2/24"])
     with pytest.raises(ValueError, match="interface name"):
         VethLink(a, "much-too-long-ifname", b, "x-b0")
 

@@ -43,7 +43,7 @@ def owned(**fields: Any) -> dict[str, Any]:
 
 
 def defined_set(**fields: Any) -> dict[str, Any]:
-    members = [{"prefix": "198.18.0.0/16", "ge": 24, "le": 28}, {"prefix": "10.0.0.0/8"}]
+    members = [{"prefix": "198.18.0.0/16", "ge": 24, "le": 28}, {"prefix": "203.0.113.0/24"}]
     return owned(**{"id": S1, "name": "lan", "type": "prefix", "members": members, **fields})
 
 
@@ -312,7 +312,7 @@ def test_defined_set_create_prefix_members(api: FakeApi) -> None:
                 "--member",
                 "198.18.0.0/16,ge=24,le=28",
                 "--member",
-                "10.0.0.0/8",
+                "203.0.113.0/24",
                 "--description",
                 "office",
             ],
@@ -322,7 +322,7 @@ def test_defined_set_create_prefix_members(api: FakeApi) -> None:
         "router": "GoBGP-1",
         "name": "lan",
         "type": "prefix",
-        "members": [{"prefix": "198.18.0.0/16", "ge": 24, "le": 28}, {"prefix": "10.0.0.0/8"}],
+        "members": [{"prefix": "198.18.0.0/16", "ge": 24, "le": 28}, {"prefix": "203.0.113.0/24"}],
         "description": "office",
     }
     assert "198.18.0.0/16,ge=24,le=28" in result.stdout  # shown as typed, not as JSON
@@ -403,13 +403,15 @@ def test_defined_set_add_and_remove_members(api: FakeApi) -> None:
                 "--add-member",
                 "192.0.2.0/24",
                 "--add-member",
-                "10.0.0.0/8",
+                "203.0.113.0/24",
                 "--remove-member",
                 "198.18.0.0/16,ge=24,le=28",
             ],
         )
     )
-    assert api.body("PATCH") == {"members": [{"prefix": "10.0.0.0/8"}, {"prefix": "192.0.2.0/24"}]}
+    assert api.body("PATCH") == {
+        "members": [{"prefix": "203.0.113.0/24"}, {"prefix": "192.0.2.0/24"}]
+    }
     assert api.last("PATCH").headers["If-Match"] == '"4"'  # read-modify-write is guarded
 
 
@@ -427,7 +429,16 @@ def test_defined_set_member_replaces_and_conflicts(api: FakeApi) -> None:
     assert api.body("PATCH") == {"members": []}
     assert "If-Match" not in api.last("PATCH").headers
     failed(
-        run(api, "defined-set", "set", S1, "--member", "10.0.0.0/8", "--add-member", "1.0.0.0/8")
+        run(
+            api,
+            "defined-set",
+            "set",
+            S1,
+            "--member",
+            "203.0.113.0/24",
+            "--add-member",
+            "198.51.100.0/24",
+        )
     )
     assert "nothing to change" in failed(run(api, "defined-set", "set", S1))
 
