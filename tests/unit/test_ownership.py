@@ -16,7 +16,9 @@ from sdwan.store import leases
 from sdwan.store.db import make_engine
 from tests.unit.test_leases import add_routers
 
-LEASE = 0.5
+# long enough that no tick of a replica comes a lease after its last one on a loaded
+# machine (0.5 s did not: a replica then counted the other one dead mid-test)
+LEASE = 2.0
 
 
 class Recorder:
