@@ -33,7 +33,7 @@ from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
-from sdwan.service.owned import OwnedService
+from sdwan.service.owned import OwnedService, OwnedSpec, R
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
@@ -42,6 +42,7 @@ from sdwan.service.routers import RouterService
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
+from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSetRecord, PolicyRecord
 from sdwan.verify.controller import IntentController
 
 
@@ -56,10 +57,10 @@ class Runtime:
     routers: RouterService
     neighbors: NeighborService
     rib: RibService
-    sets: OwnedService
-    policies: OwnedService
-    attachments: OwnedService
-    announcements: OwnedService
+    sets: OwnedService[DefinedSetRecord]
+    policies: OwnedService[PolicyRecord]
+    attachments: OwnedService[AttachmentRecord]
+    announcements: OwnedService[AnnouncementRecord]
     policyinfo: PolicyInfoService
     fleet: FleetService
     generated_admin_token: str | None
@@ -197,15 +198,12 @@ def build_runtime(
         timeout=settings.rib_timeout,
         default_ca=default_ca,
     )
-    owned = {
-        name: OwnedService(spec, engine=engine, notifier=notifier, events=resource_events)
-        for name, spec in (
-            ("sets", specs.SETS),
-            ("policies", specs.POLICIES),
-            ("attachments", specs.ATTACHMENTS),
-            ("announcements", specs.ANNOUNCEMENTS),
-        )
-    }
+
+    def owned(spec: OwnedSpec[R]) -> OwnedService[R]:
+        return OwnedService(spec, engine=engine, notifier=notifier, events=resource_events)
+
+    sets, policies = owned(specs.SETS), owned(specs.POLICIES)
+    attachments, announcements = owned(specs.ATTACHMENTS), owned(specs.ANNOUNCEMENTS)
 
     def rib_sources(endpoint: GobgpEndpoint) -> GobgpClient:  # with the default CA
         return GobgpClient(
@@ -252,19 +250,24 @@ def build_runtime(
         routers=routers,
         neighbors=neighbors,
         rib=rib,
-        **owned,
+        sets=sets,
+        policies=policies,
+        attachments=attachments,
+        announcements=announcements,
         policyinfo=PolicyInfoService(
-            engine=engine,
-            notifier=notifier,
-            policies=owned["policies"],
-            attachments=owned["attachments"],
+            engine=engine, notifier=notifier, policies=policies, attachments=attachments
         ),
         fleet=FleetService(
             engine=engine,
             secrets=secrets,
             routers=routers,
             neighbors=neighbors,
-            owned=owned,
+            owned={  # by the fleet file's section
+                "defined_sets": sets,
+                "policies": policies,
+                "attachments": attachments,
+                "announcements": announcements,
+            },
             intent=intent,
         ),
         generated_admin_token=generated,

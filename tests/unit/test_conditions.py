@@ -19,7 +19,7 @@ from sdwan.reconcile.conditions import (
     router_failed,
 )
 from sdwan.reconcile.status_writes import owned_updates
-from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
+from sdwan.store.records import AnnouncementRecord, NeighborRecord, PolicyRecord, RouterRecord
 
 T0 = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=1)
@@ -229,7 +229,7 @@ def test_shown_says_pending_for_an_unapplied_version() -> None:
     )
 
 
-def _owned(status: str = "PENDING_CREATE", version: int = 1, **extra: object) -> OwnedRecord:
+def _owned(status: str = "PENDING_CREATE", version: int = 1, **extra: object) -> PolicyRecord:
     fields = {
         "id": "p1",
         "router_uuid": "r1",
@@ -244,10 +244,22 @@ def _owned(status: str = "PENDING_CREATE", version: int = 1, **extra: object) ->
         "generated_by": None,
         **extra,
     }
-    return OwnedRecord.from_row(fields)
+    return PolicyRecord.from_row(fields)
 
 
-def _owned_after(row: OwnedRecord, error: str | None, at: datetime):  # type: ignore[no-untyped-def]
+_ANNOUNCEMENT: dict[str, object] = {
+    "prefix": "198.51.100.0/24",
+    "next_hop": None,
+    "origin": "igp",
+    "med": None,
+    "local_pref": 100,
+    "communities": [],
+    "large_communities": [],
+    "as_path_prepend": 0,
+}
+
+
+def _owned_after(row: PolicyRecord, error: str | None, at: datetime):  # type: ignore[no-untyped-def]
     """owned_after as the store applies it: the record as the next stage reads it."""
     after = owned_after(row, error, at=at)
     if after is None:
@@ -258,7 +270,13 @@ def _owned_after(row: OwnedRecord, error: str | None, at: datetime):  # type: ig
 
 def test_owned_record_keeps_the_kinds_own_columns_apart() -> None:
     row = _owned(conditions=[["Applied", "True", "Applied", "", T0.isoformat(), 1]])
-    assert row.spec == {"name": "far", "statements": [], "generated_by": None}
+    assert row.values() == {"name": "far", "statements": []}
+    assert (row.key, row.generated_by) == ("far", None)
+    own = ("name", "statements", "conditions", "generated_by")  # announcements have no
+    shared = {k: v for k, v in row.row().items() if k not in own}  # generated_by column
+    announced = AnnouncementRecord.from_row({**shared, **_ANNOUNCEMENT})
+    assert (announced.key, announced.generated_by) == ("198.51.100.0/24", None)
+    assert announced.values() == _ANNOUNCEMENT
     assert row.conditions == c.put((), c.APPLIED, c.TRUE, c.APPLIED_OK, at=T0, version=1)
     assert _owned().conditions == ()  # a row just inserted, or from before 0016
 

@@ -22,6 +22,7 @@ from sdwan.service.owned import OwnedService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
+from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSetRecord, PolicyRecord
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,10 @@ class Services:
     authenticator: TokenAuthenticator
     keystone: KeystoneAuthenticator | None
     rib: RibService
-    sets: OwnedService
-    policies: OwnedService
-    attachments: OwnedService
-    announcements: OwnedService
+    sets: OwnedService[DefinedSetRecord]
+    policies: OwnedService[PolicyRecord]
+    attachments: OwnedService[AttachmentRecord]
+    announcements: OwnedService[AnnouncementRecord]
     policyinfo: PolicyInfoService
     fleet: FleetService
     identity: IdentityService

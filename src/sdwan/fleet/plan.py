@@ -14,12 +14,19 @@ from sdwan.secretbox import SecretBox
 from sdwan.service.neighbors import RESET_FIELDS
 from sdwan.service.routers import RESTART_FIELDS
 from sdwan.store import owned_rows, repo
+from sdwan.store.records import (
+    AnnouncementRecord,
+    AttachmentRecord,
+    DefinedSetRecord,
+    OwnedRecord,
+    PolicyRecord,
+)
 
-TABLES = {  # fleet file section -> the table its objects live in
-    "defined_sets": "defined_sets",
-    "policies": "policies",
-    "attachments": "policy_attachments",
-    "announcements": "announcements",
+RECORDS: dict[str, type[OwnedRecord]] = {  # fleet file section -> its objects' records
+    "defined_sets": DefinedSetRecord,
+    "policies": PolicyRecord,
+    "attachments": AttachmentRecord,
+    "announcements": AnnouncementRecord,
 }
 
 
@@ -65,11 +72,11 @@ def current_state(
             ]
         else:
             rows = [
-                {**r.spec, "id": r.id, "description": r.description}
+                {**r.values(), "id": r.id, "description": r.description}
                 for r in owned_rows.records_of_router(
-                    conn, TABLES[kind.section], router_id=router.id
+                    conn, RECORDS[kind.section], router_id=router.id, live_only=True
                 )
-                if r.status != Status.PENDING_DELETE and not r.spec.get("generated_by")
+                if r.generated_by is None
             ]  # generated objects belong to their intent (the file's sites section)
             if kind.section == "defined_sets":
                 rows = [{**r, "type": r["set_type"]} for r in rows]

@@ -6,7 +6,7 @@ project's router is answered as a POST of that name would be."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +46,7 @@ class FleetService:
         secrets: SecretBox,
         routers: RouterService,
         neighbors: NeighborService,
-        owned: dict[str, OwnedService],
+        owned: Mapping[str, OwnedService[Any]],
         intent: IntentServices | None = None,
     ) -> None:
         self._engine = engine
@@ -54,12 +54,7 @@ class FleetService:
         self._secrets = secrets
         self._routers = routers
         self._neighbors = neighbors
-        self._owned = {
-            "defined_sets": owned["sets"],
-            "policies": owned["policies"],
-            "attachments": owned["attachments"],
-            "announcements": owned["announcements"],
-        }
+        self._owned = owned  # by section: defined_sets, policies, attachments, announcements
 
     def apply(
         self, principal: Principal, document: Any, *, prune: bool, dry_run: bool

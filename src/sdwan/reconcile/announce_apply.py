@@ -3,26 +3,32 @@ prefixes with the declared attributes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sdwan.gobgp.announce_convert import Announcement, matches
 from sdwan.gobgp.client import BgpSpeaker
-from sdwan.store.owned_rows import Row
+from sdwan.store.records import AnnouncementRecord
 
 
-def announcement_of(row: Row, asn: int) -> Announcement:
+def announcement_of(row: AnnouncementRecord, asn: int) -> Announcement:
     return Announcement(
-        prefix=row["prefix"],
-        next_hop=row["next_hop"],
-        origin=row["origin"],
-        med=row["med"],
-        local_pref=row["local_pref"],
-        communities=tuple(row["communities"]),
-        large_communities=tuple(row["large_communities"]),
-        as_path=(asn,) * row["as_path_prepend"],
+        prefix=row.prefix,
+        next_hop=row.next_hop,
+        origin=row.origin,
+        med=row.med,
+        local_pref=row.local_pref,
+        communities=tuple(row.communities),
+        large_communities=tuple(row.large_communities),
+        as_path=(asn,) * row.as_path_prepend,
     )
 
 
 def apply_announcements(
-    speaker: BgpSpeaker, rows: list[Row], *, asn: int, withdrawn: list[Row]
+    speaker: BgpSpeaker,
+    rows: Sequence[AnnouncementRecord],
+    *,
+    asn: int,
+    withdrawn: Sequence[AnnouncementRecord],
 ) -> list[str]:
     """Add or refresh what differs; withdraw the rows being deleted. Returns the steps."""
     steps: list[str] = []
@@ -32,7 +38,7 @@ def apply_announcements(
         gone = [
             announcement_of(r, asn)
             for r in withdrawn
-            if (":" in r["prefix"]) == (family == "ipv6-unicast")
+            if (":" in r.prefix) == (family == "ipv6-unicast")
         ]
         present = speaker.local_paths(family, [a.prefix for a in items + gone])
         for item in items:

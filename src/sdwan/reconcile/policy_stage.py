@@ -11,7 +11,7 @@ from typing import cast
 from sqlalchemy import Connection, Engine
 
 from sdwan.domain.policy_compile import DIRECTIONS
-from sdwan.domain.policy_rows import compile_rows
+from sdwan.domain.policy_rows import Row, compile_rows
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerRejected
 from sdwan.gobgp.client import BgpSpeaker
@@ -21,21 +21,26 @@ from sdwan.reconcile.policy_apply import PolicyResult, apply_policy
 from sdwan.reconcile.status_writes import owned_updates
 from sdwan.store import owned_rows
 from sdwan.store.batch_writer import JobSink
-from sdwan.store.owned_rows import Row
-from sdwan.store.records import OwnedRecord, RouterRecord
+from sdwan.store.records import (
+    AnnouncementRecord,
+    AttachmentRecord,
+    DefinedSetRecord,
+    OwnedRecord,
+    PolicyRecord,
+    RouterRecord,
+)
 
 log = logging.getLogger(__name__)
-POLICY_OBJECTS = ("defined_sets", "policies", "policy_attachments")
-ANNOUNCEMENTS = "announcements"
+POLICY_OBJECTS: tuple[type[OwnedRecord], ...] = (DefinedSetRecord, PolicyRecord, AttachmentRecord)
 NO_ASSIGNMENT = ((), "accept")  # gobgpd's global assignment when nothing is assigned
 
 
-def declared_tables(engine: Engine, router_id: str) -> frozenset[str]:
-    """Which of the policy and announcement tables hold rows of the router: one query,
+def declared_kinds(engine: Engine, router_id: str) -> frozenset[type[OwnedRecord]]:
+    """Which of the policy objects and announcements the router has rows of: one query,
     so that a full pass of a router that declares none of them costs no more."""
     with engine.connect() as conn:
-        return owned_rows.tables_with_rows(
-            conn, (*POLICY_OBJECTS, ANNOUNCEMENTS), router_id=router_id
+        return owned_rows.kinds_with_rows(
+            conn, (*POLICY_OBJECTS, AnnouncementRecord), router_id=router_id
         )
 
 
@@ -46,17 +51,20 @@ def policy_unassigned(speaker: BgpSpeaker) -> bool:
     return all(speaker.get_assignment(d) == NO_ASSIGNMENT for d in DIRECTIONS)
 
 
-def _load(engine: Engine, router_id: str, tables: tuple[str, ...]) -> dict[str, list[OwnedRecord]]:
+Loaded = dict[type[OwnedRecord], list[OwnedRecord]]
+
+
+def _load(engine: Engine, router_id: str, kinds: tuple[type[OwnedRecord], ...]) -> Loaded:
     with engine.connect() as conn:
-        return {t: owned_rows.records_of_router(conn, t, router_id=router_id) for t in tables}
+        return {k: list(owned_rows.records_of_router(conn, k, router_id=router_id)) for k in kinds}
 
 
 def _live(rows: list[OwnedRecord]) -> list[Row]:
-    """What the compilers read: the kind's own columns of the rows not being deleted."""
-    return [r.spec for r in rows if r.status != Status.PENDING_DELETE]
+    """What the compiler reads: the kind's own columns of the rows not being deleted."""
+    return [r.values() for r in rows if r.status != Status.PENDING_DELETE]
 
 
-def _pending(rows: dict[str, list[OwnedRecord]]) -> bool:
+def _pending(rows: Loaded) -> bool:
     return any(r.status != Status.ACTIVE for table in rows.values() for r in table)
 
 
@@ -78,9 +86,9 @@ def run_policy_stage(
     try:
         compiled = compile_rows(  # as the intent planner compiles them: one way
             asn=router.asn,
-            sets=_live(rows["defined_sets"]),
-            policies=_live(rows["policies"]),
-            attachments=_live(rows["policy_attachments"]),
+            sets=_live(rows[DefinedSetRecord]),
+            policies=_live(rows[PolicyRecord]),
+            attachments=_live(rows[AttachmentRecord]),
         )
         if not _pending(rows):
             probe = RecordingSpeaker(speaker)
@@ -112,10 +120,11 @@ def run_announcement_stage(
     drift: dict[str, str] | None = None,
 ) -> list[str] | None:
     """Originate exactly the declared prefixes; drift handled as in run_policy_stage."""
-    rows = _load(engine, router.id, (ANNOUNCEMENTS,))
-    items = rows[ANNOUNCEMENTS]
-    live = _live(items)
-    withdrawn = [r.spec for r in items if r.status == Status.PENDING_DELETE]
+    with engine.connect() as conn:
+        items = owned_rows.records_of_router(conn, AnnouncementRecord, router_id=router.id)
+    rows: Loaded = {AnnouncementRecord: list(items)}
+    live = [r for r in items if r.status != Status.PENDING_DELETE]
+    withdrawn = [r for r in items if r.status == Status.PENDING_DELETE]
     try:
         if not _pending(rows):
             probe = RecordingSpeaker(speaker)
@@ -137,19 +146,17 @@ def run_announcement_stage(
     return steps
 
 
-def _write_status(
-    writer: JobSink, rows: dict[str, list[OwnedRecord]], *, error: str | None
-) -> None:
+def _write_status(writer: JobSink, rows: Loaded, *, error: str | None) -> None:
     """The objects' status and conditions after their stage (version-guarded), for the
     store writer; nothing when they already say so."""
     at = datetime.now(UTC)
-    writes = {name: owned_updates(table_rows, error, at=at) for name, table_rows in rows.items()}
+    writes = {kind: owned_updates(of_kind, error, at=at) for kind, of_kind in rows.items()}
     if not any(updates or deleted for updates, deleted in writes.values()):
         return
 
     def job(conn: Connection) -> bool:
-        for name, (updates, deleted) in writes.items():
-            owned_rows.write_statuses(conn, name, updates=updates, deleted=deleted)
+        for kind, (updates, deleted) in writes.items():
+            owned_rows.write_statuses(conn, kind, updates=updates, deleted=deleted)
         return False
 
     writer.write(job)

@@ -28,7 +28,7 @@ from sdwan.reconcile.desired import global_of, peer_of
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.plan import AddPeer, PeerStep, RecreatePeer, global_differs
 from sdwan.reconcile.policy_stage import (
-    declared_tables,
+    declared_kinds,
     policy_unassigned,
     run_announcement_stage,
     run_policy_stage,
@@ -38,7 +38,7 @@ from sdwan.reconcile.router_state import RouterState
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
 from sdwan.store.batch_writer import JobSink
-from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.records import AnnouncementRecord, NeighborRecord, RouterRecord
 
 log = logging.getLogger(__name__)
 SpeakerFactory = Callable[[GobgpEndpoint], BgpSpeaker]
@@ -211,8 +211,8 @@ def _pass(
         )
         _report_counters(ctx, state, router, sessions)  # the same read gives them
         if scope is None:  # policy and announcements: on full passes
-            declared = declared_tables(ctx.engine, router.id)
-            if declared - {"announcements"} or not policy_unassigned(speaker):
+            declared = declared_kinds(ctx.engine, router.id)
+            if declared - {AnnouncementRecord} or not policy_unassigned(speaker):
                 enabled = [a for a, p in desired.items() if p.enabled]
                 run_policy_stage(
                     ctx.engine,
@@ -223,7 +223,7 @@ def _pass(
                     repair=repair,
                     drift=result.drift,
                 )
-            if "announcements" in declared:
+            if AnnouncementRecord in declared:
                 run_announcement_stage(
                     ctx.engine, ctx.writer, router, speaker, repair=repair, drift=result.drift
                 )

@@ -13,7 +13,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -31,7 +31,7 @@ from sdwan.domain.intent_verdict import (
 )
 from sdwan.domain.policy_compile import CompiledRouterPolicy
 from sdwan.domain.policy_eval import prefix_set_matches
-from sdwan.domain.policy_rows import compile_rows
+from sdwan.domain.policy_rows import Row, compile_rows
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerError
 from sdwan.gobgp.rib_calls import GlobalPath
@@ -39,6 +39,7 @@ from sdwan.service import intent_sync
 from sdwan.service.site_common import derived_status
 from sdwan.store import owned_rows
 from sdwan.store.intent_repo import SiteRecord
+from sdwan.store.records import AttachmentRecord, DefinedSetRecord, OwnedRecord, PolicyRecord
 
 MAX_ANY_PREFIXES = 100  # an intent for every route is checked on this many prefixes
 FAMILIES = ("ipv4-unicast", "ipv6-unicast")
@@ -92,9 +93,9 @@ class Observation:
     checks: dict[str, IntentCheck] = field(default_factory=dict)  # intent id -> check
 
 
-def _live_rows(conn: Connection, table: str, router_id: str) -> list[dict[str, Any]]:
-    rows = owned_rows.records_of_router(conn, table, router_id=router_id)
-    return [r.spec for r in rows if r.status != Status.PENDING_DELETE]
+def _live_values(conn: Connection, kind: type[OwnedRecord], router_id: str) -> list[Row]:
+    rows = owned_rows.records_of_router(conn, kind, router_id=router_id, live_only=True)
+    return [r.values() for r in rows]
 
 
 def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
@@ -104,9 +105,9 @@ def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
     policy = {
         r.id: compile_rows(
             asn=r.asn,
-            sets=_live_rows(conn, "defined_sets", r.id),
-            policies=_live_rows(conn, "policies", r.id),
-            attachments=_live_rows(conn, "policy_attachments", r.id),
+            sets=_live_values(conn, DefinedSetRecord, r.id),
+            policies=_live_values(conn, PolicyRecord, r.id),
+            attachments=_live_values(conn, AttachmentRecord, r.id),
         )
         for r in routers
     }

@@ -41,35 +41,28 @@ def throwaway(engine: Engine) -> Iterator[UnitOfWork]:
 
 
 def _rows(conn: Connection, router_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """router -> "kind name" -> the generated row's compared content."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for router_id in router_ids:
-        rows = generated_repo.generated_rows(conn, router_id=router_id)
-        out[router_id] = {
-            f"{kind} {r['name']}": {k: v for k, v in r.items() if k in _CONTENT}
-            for kind, items in rows.items()
-            for r in items
-            if r["status"] != Status.PENDING_DELETE
+    """router -> "kind name" (a label object_changes prints) -> the generated object's
+    content, as the intent compiler decides it."""
+    return {
+        router_id: {
+            f"{generated_repo.LABELS[type(r)]} {r.key}": r.values()
+            for r in generated_repo.generated_rows(conn, router_id=router_id)
+            if r.status != Status.PENDING_DELETE
         }
-    return out
-
-
-_CONTENT = {"set_type", "members", "statements", "direction", "policies", "neighbors", "priority"}
-_KIND = {"sets": "defined set", "policies": "policy", "attachments": "attachment"}
+        for router_id in router_ids
+    }
 
 
 def object_changes(
     before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
     out = []
-    for key in sorted(set(before) | set(after)):
-        kind, name = key.split(" ", 1)
-        label = f"{_KIND[kind]} {name}"
-        if key not in before:
+    for label in sorted(set(before) | set(after)):
+        if label not in before:
             out.append(f"+ {label}")
-        elif key not in after:
+        elif label not in after:
             out.append(f"- {label}")
-        elif before[key] != after[key]:
+        elif before[label] != after[label]:
             out.append(f"~ {label}")
     return out
 

@@ -24,7 +24,7 @@ from sdwan.domain.status import Status
 from sdwan.service.common import ChangeNotifier
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
-from sdwan.store.records import RouterRecord
+from sdwan.store.records import AttachmentRecord, DefinedSetRecord, PolicyRecord, RouterRecord
 
 
 def router_view(conn: Connection, router: RouterRecord) -> RouterView:
@@ -137,9 +137,9 @@ def sync(
         describe = _descriptions(site, view.intents)
         for router_id, objects in compile_site(view).items():
             desired = {
-                "sets": objects.sets,
-                "policies": objects.policies,
-                "attachments": objects.attachments,
+                DefinedSetRecord: objects.sets,
+                PolicyRecord: objects.policies,
+                AttachmentRecord: objects.attachments,
             }
             done = generated_repo.sync_router(
                 conn, router_id=router_id, desired=desired, describe=describe

@@ -54,7 +54,7 @@ class IntentService:
     def info(self, conn: Connection, intent: IntentRecord, site: SiteRecord) -> IntentInfo:
         rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
         status, detail = status_of(rows, intent.version)
-        names = repo.router_names(conn, router_ids=sorted({r["router_uuid"] for r in rows}))
+        names = repo.router_names(conn, router_ids=sorted({r.router_uuid for r in rows}))
         view = intent_sync.site_view(conn, site)
         return IntentInfo(
             intent,

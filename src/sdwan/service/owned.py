@@ -1,12 +1,13 @@
 """One service for every resource a router owns by a key (a name, or a prefix):
-defined sets, policies, attachments, announcements. A OwnedSpec says what differs:
-the table, the key, the rules that need the store (references, conflicts)."""
+defined sets, policies, attachments, announcements. An OwnedSpec says what differs:
+the record kind (its table and key), the rules that need the store (references,
+conflicts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -26,31 +27,35 @@ from sdwan.service.common import (
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import owned_rows, repo
-from sdwan.store.owned_rows import Row
-from sdwan.store.records import RouterRecord
+from sdwan.store.records import OwnedRecord, RouterRecord
 
-# (conn, router, values, where) -> None; raises InvalidInput/Conflict naming the field
-RuleCheck = Callable[[Connection, RouterRecord, dict[str, Any], str], None]
-# (conn, router, row) -> message if something still refers to the row, else None
-RefCheck = Callable[[Connection, RouterRecord, Row], str | None]
+R = TypeVar("R", bound=OwnedRecord)
+
+# (conn, router, values, where) -> None; raises InvalidInput/Conflict naming the field.
+# ``values``: the object as it would be stored (its own columns and description).
+RuleCheck = Callable[[Connection, RouterRecord, Mapping[str, Any], str], None]
 
 
 @dataclass(frozen=True)
-class OwnedSpec:
+class OwnedSpec(Generic[R]):
     kind: str  # "defined set", for messages
-    table: str  # its table in store/ (owned_rows.OWNED_TABLES)
-    key_field: str  # unique per router
+    record: type[R]  # the stored form: its table and key (unique per router)
     sortable: tuple[str, ...]
     defaults: Mapping[str, Any] = field(default_factory=dict)
     immutable: tuple[str, ...] = ()
     check: RuleCheck | None = None
-    referenced: RefCheck | None = None
+    # (conn, router, object) -> why something still refers to it, or None
+    referenced: Callable[[Connection, RouterRecord, R], str | None] | None = None
+
+    @property
+    def key_field(self) -> str:
+        return self.record.KEY
 
 
-class OwnedService:
+class OwnedService(Generic[R]):
     def __init__(
         self,
-        spec: OwnedSpec,
+        spec: OwnedSpec[R],
         *,
         engine: Engine,
         notifier: ChangeNotifier,
@@ -63,10 +68,8 @@ class OwnedService:
         self._notifier = notifier
         self._events = events or NoEvents()
 
-    def _emit(self, kind: str, row: Row, router: RouterRecord, changed: Any = ()) -> None:
-        self._events.emit(
-            [ev.owned_event(kind, self.spec.kind, row, self.spec.key_field, router, changed)]
-        )
+    def _emit(self, kind: str, row: R, router: RouterRecord, changed: Any = ()) -> None:
+        self._events.emit([ev.owned_event(kind, self.spec.kind, row, router, changed)])
 
     # --- create ----------------------------------------------------------------
 
@@ -75,13 +78,14 @@ class OwnedService:
         principal: Principal,
         *,
         items: Sequence[Mapping[str, Any]],
-    ) -> list[Row]:
+    ) -> list[R]:
         principal.require_write()
+        spec = self.spec
         with unit_of_work(self._engine) as work:
             conn = work.conn
             prefix = len(items) > 1
             stamp = repo.now()
-            rows: list[Row] = []
+            created: list[R] = []
             owners: dict[str, RouterRecord] = {}
             seen: dict[tuple[str, Any], int] = {}
             routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
@@ -89,55 +93,43 @@ class OwnedService:
                 where = f"items[{index}]." if prefix else ""
                 router = self._router(principal, routers.get(item["router"]), item["router"], where)
                 owners[router.id] = router
-                values = {**self.spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
-                key = (router.id, values[self.spec.key_field])
+                values = {**spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
+                key = (router.id, values[spec.key_field])
+                field = f"{where}{spec.key_field}"
                 if key in seen:
                     raise Conflict(
-                        f"{where}{self.spec.key_field}: {key[1]!r} appears twice for router "
-                        f"{router.name} in this request (also items[{seen[key]}])",
-                        field=f"{where}{self.spec.key_field}",
+                        f"{field}: {key[1]!r} appears twice for router {router.name} in this "
+                        f"request (also items[{seen[key]}])",
+                        field=field,
                     )
                 seen[key] = index
-                if (
-                    owned_rows.get_by_key(
-                        conn,
-                        self.spec.table,
-                        router_id=router.id,
-                        key_field=self.spec.key_field,
-                        key=key[1],
-                    )
-                    is not None
-                ):
+                if owned_rows.get_by_key(conn, spec.record, router_id=router.id, key=key[1]):
                     raise Conflict(
-                        f"{where}{self.spec.key_field}: router {router.name} already has a "
-                        f"{self.spec.kind} {key[1]!r}",
-                        field=f"{where}{self.spec.key_field}",
+                        f"{field}: router {router.name} already has a {spec.kind} {key[1]!r}",
+                        field=field,
                     )
-                if self.spec.check is not None:
-                    self.spec.check(conn, router, values, where)
-                rows.append(
-                    {
-                        **values,
-                        "id": repo.new_id(),
-                        "router_uuid": router.id,
-                        "status": Status.PENDING_CREATE,
-                        "status_detail": "",
-                        "version": 1,
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                    }
-                )
+                if spec.check is not None:
+                    spec.check(conn, router, values, where)
+                row = {
+                    **values,
+                    "id": repo.new_id(),
+                    "router_uuid": router.id,
+                    "status": Status.PENDING_CREATE,
+                    "status_detail": "",
+                    "version": 1,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
                 # later items may refer to earlier ones (a policy to a set in the same batch)
                 try:
-                    owned_rows.insert_rows(conn, self.spec.table, rows=[rows[-1]])
+                    owned_rows.insert_rows(conn, spec.record, rows=[row])
                 except IntegrityError:
-                    raise Conflict(
-                        f"a {self.spec.kind} {key[1]!r} was created concurrently"
-                    ) from None
+                    raise Conflict(f"a {spec.kind} {key[1]!r} was created concurrently") from None
+                created.append(spec.record.from_row(row))
             self.notify(set(owners))
-            for row in rows:
-                self._emit(ev.RESOURCE_CREATED, row, owners[row["router_uuid"]])
-            return rows
+            for record in created:
+                self._emit(ev.RESOURCE_CREATED, record, owners[record.router_uuid])
+            return created
 
     def _router(
         self, principal: Principal, router: RouterRecord | None, key: str, where: str
@@ -160,15 +152,15 @@ class OwnedService:
 
     # --- read ------------------------------------------------------------------
 
-    def get(self, principal: Principal, row_id: str) -> tuple[Row, RouterRecord]:
+    def get(self, principal: Principal, row_id: str) -> tuple[R, RouterRecord]:
         with reading(self._engine) as conn:
             return self._visible(conn, principal, row_id)
 
     def _visible(
         self, conn: Connection, principal: Principal, row_id: str
-    ) -> tuple[Row, RouterRecord]:
-        row = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
-        router = repo.get_router(conn, key=row["router_uuid"]) if row else None
+    ) -> tuple[R, RouterRecord]:
+        row = owned_rows.get_row(conn, self.spec.record, row_id=row_id)
+        router = repo.get_router(conn, key=row.router_uuid) if row else None
         try:
             found = visible(principal, router, row_id)
         except NotFound:
@@ -176,12 +168,10 @@ class OwnedService:
         assert row is not None
         return row, found
 
-    def find(self, principal: Principal, *, router: str, key: str) -> Row | None:
+    def find(self, principal: Principal, *, router: str, key: str) -> R | None:
         with reading(self._engine) as conn:
             record = visible(principal, repo.get_router(conn, key=router), router)
-            return owned_rows.get_by_key(
-                conn, self.spec.table, router_id=record.id, key_field=self.spec.key_field, key=key
-            )
+            return owned_rows.get_by_key(conn, self.spec.record, router_id=record.id, key=key)
 
     def list(
         self,
@@ -191,7 +181,7 @@ class OwnedService:
         sort: str | None,
         limit: int,
         offset: int,
-    ) -> Page[Row]:
+    ) -> Page[R]:
         filters = dict(filters)
         with reading(self._engine) as conn:
             if "router" in filters:
@@ -204,7 +194,7 @@ class OwnedService:
                     raise InvalidInput(f"router: no router {key!r}", field="router") from None
             rows, total = owned_rows.list_owned(
                 conn,
-                self.spec.table,
+                self.spec.record,
                 filters=filters,
                 sort=sort,
                 sortable=self.spec.sortable,
@@ -224,38 +214,40 @@ class OwnedService:
         *,
         changes: Mapping[str, Any],
         if_match: int | None,
-    ) -> Written[Row]:
+    ) -> Written[R]:
         principal.require_write()
+        spec = self.spec
         with unit_of_work(self._engine) as work:
             conn = work.conn
             row, router = self._visible(conn, principal, row_id)
-            check_version(
-                kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match
-            )
-            _check_hand_written(self.spec.kind, row)
-            if row["status"] == Status.PENDING_DELETE:
-                raise Conflict(f"{self.spec.kind} {row[self.spec.key_field]} is being deleted")
-            for name in (self.spec.key_field, *self.spec.immutable):
-                if name in changes and changes[name] != row[name]:
+            check_version(kind=spec.kind, key=row_id, current=row.version, if_match=if_match)
+            _check_hand_written(spec.kind, row)
+            if row.status == Status.PENDING_DELETE:
+                raise Conflict(f"{spec.kind} {row.key} is being deleted")
+            stored = {**row.values(), "description": row.description}
+            unknown = sorted(set(changes) - set(stored))
+            if unknown:  # the API's schemas let none through: a caller's mistake
+                raise InvalidInput(f"{unknown[0]}: not a field of a {spec.kind}", field=unknown[0])
+            for name in (spec.key_field, *spec.immutable):
+                if name in changes and changes[name] != stored[name]:
                     raise InvalidInput(
                         f"{name}: cannot be changed; delete and create instead", field=name
                     )
-            changed = {k: v for k, v in changes.items() if row[k] != v}
+            changed = {k: v for k, v in changes.items() if stored[k] != v}
             if not changed:
                 return Written(row)
-            if self.spec.check is not None:
-                self.spec.check(conn, router, {**row, **changed}, "")
-            changed["status"] = status_after_update(row["status"])
-            changed["status_detail"] = ""
+            if spec.check is not None:
+                spec.check(conn, router, {**stored, **changed}, "")
+            bookkeeping = {"status": status_after_update(row.status), "status_detail": ""}
             if not owned_rows.update_row(
                 conn,
-                self.spec.table,
+                spec.record,
                 row_id=row_id,
-                expected_version=row["version"],
-                values=changed,
+                expected_version=row.version,
+                values={**changed, **bookkeeping},
             ):
-                raise changed_concurrently(kind=self.spec.kind, key=row_id, if_match=if_match)
-            updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
+                raise changed_concurrently(kind=spec.kind, key=row_id, if_match=if_match)
+            updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
             assert updated is not None
             self.notify({router.id})
             self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
@@ -267,40 +259,38 @@ class OwnedService:
         row_id: str,
         *,
         if_match: int | None,
-    ) -> Row:
+    ) -> R:
         principal.require_write()
+        spec = self.spec
         with unit_of_work(self._engine) as work:
             conn = work.conn
             row, router = self._visible(conn, principal, row_id)
-            check_version(
-                kind=self.spec.kind, key=row_id, current=row["version"], if_match=if_match
-            )
-            _check_hand_written(self.spec.kind, row)
-            if self.spec.referenced is not None:
-                message = self.spec.referenced(conn, router, row)
+            check_version(kind=spec.kind, key=row_id, current=row.version, if_match=if_match)
+            _check_hand_written(spec.kind, row)
+            if spec.referenced is not None:
+                message = spec.referenced(conn, router, row)
                 if message:
                     raise Conflict(message)
-            if row["status"] != Status.PENDING_DELETE:
+            if row.status != Status.PENDING_DELETE:
                 owned_rows.update_row(
                     conn,
-                    self.spec.table,
+                    spec.record,
                     row_id=row_id,
-                    expected_version=row["version"],
+                    expected_version=row.version,
                     values={"status": Status.PENDING_DELETE, "status_detail": ""},
                 )
-            updated = owned_rows.get_row(conn, self.spec.table, row_id=row_id)
+            updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
             assert updated is not None
             self.notify({router.id})
             self._emit(ev.RESOURCE_DELETED, updated, router)
             return updated
 
 
-def _check_hand_written(kind: str, row: Row) -> None:
+def _check_hand_written(kind: str, row: OwnedRecord) -> None:
     """Objects an intent or a site generated change only with it (migration 0014)."""
-    owner = row.get("generated_by")
-    if owner:
-        what, ident = str(owner).split(":", 1)
+    if row.generated_by:
+        what, ident = row.generated_by.split(":", 1)
         raise Conflict(
-            f"{kind} {row.get('name', row['id'])} is generated by {what} /v1/{what}s/{ident}; "
+            f"{kind} {row.key} is generated by {what} /v1/{what}s/{ident}; "
             f"change that {what} instead"
         )

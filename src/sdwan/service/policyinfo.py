@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -26,8 +26,21 @@ from sdwan.service.owned import OwnedService
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import owned_rows, policyinfo_repo, repo
 from sdwan.store.policyinfo_repo import PolicyInfoRecord
+from sdwan.store.records import AttachmentRecord, PolicyRecord
 
 MARK = "created by policyinfo"
+
+
+@dataclass(frozen=True)
+class PolicyInfoView:
+    """A policyinfo record as the original showed it: with its router's name and
+    gobgpd address, and the status of the attachment it made."""
+
+    record: PolicyInfoRecord
+    host_name: str
+    mgmt_addr: str
+    status: str
+    status_detail: str
 
 
 class PolicyInfoService:
@@ -36,15 +49,15 @@ class PolicyInfoService:
         *,
         engine: Engine,
         notifier: ChangeNotifier,
-        policies: OwnedService,
-        attachments: OwnedService,
+        policies: OwnedService[PolicyRecord],
+        attachments: OwnedService[AttachmentRecord],
     ) -> None:
         self._engine = engine
         self._notifier = notifier
         self._policies = policies
         self._attachments = attachments
 
-    def create(self, principal: Principal, item: Mapping[str, Any]) -> dict[str, Any]:
+    def create(self, principal: Principal, item: Mapping[str, Any]) -> PolicyInfoView:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
@@ -84,7 +97,7 @@ class PolicyInfoService:
                         }
                     ],
                 )
-            elif policy is None or policy["status"] == Status.PENDING_DELETE:
+            elif policy is None or policy.status == Status.PENDING_DELETE:
                 raise InvalidInput(
                     f"policy_name: router {router.name} has no policy "
                     f"{item['policy_name']}; use --exist New",
@@ -107,7 +120,7 @@ class PolicyInfoService:
                         }
                     ],
                 )
-            elif neighbor in attachment["neighbors"]:
+            elif neighbor in attachment.neighbors:
                 raise Conflict(
                     f"apply_neighbor: policy {item['policy_name']} is already "
                     f"applied ({item['apply_direction']}) to {neighbor}",
@@ -116,9 +129,9 @@ class PolicyInfoService:
             else:
                 self._attachments.update(
                     principal,
-                    attachment["id"],
+                    attachment.id,
                     if_match=None,
-                    changes={"neighbors": [*attachment["neighbors"], neighbor]},
+                    changes={"neighbors": [*attachment.neighbors, neighbor]},
                 )
             row = PolicyInfoRecord(
                 id=repo.new_id(),
@@ -137,26 +150,22 @@ class PolicyInfoService:
         self._notifier.router_changed(router.id)
         return self.get(principal, row.id)
 
-    def _view(self, conn: Connection, row: PolicyInfoRecord) -> dict[str, Any]:
+    def _view(self, conn: Connection, row: PolicyInfoRecord) -> PolicyInfoView:
         router = repo.get_router(conn, key=row.router_uuid)
         attachment = owned_rows.get_by_key(
-            conn,
-            self._attachments.spec.table,
-            router_id=row.router_uuid,
-            key_field="name",
-            key=row.attachment_name,
+            conn, AttachmentRecord, router_id=row.router_uuid, key=row.attachment_name
         )
-        status = attachment["status"] if attachment else Status.PENDING_DELETE
-        detail = attachment["status_detail"] if attachment else ""
-        return {
-            **asdict(row),
-            "host_name": router.name if router else "",
-            "mgmt_addr": router.api_address if router else "",
-            "status": status,
-            "status_detail": detail,
-        }
+        status = attachment.status if attachment else Status.PENDING_DELETE
+        detail = attachment.status_detail if attachment else ""
+        return PolicyInfoView(
+            row,
+            host_name=router.name if router else "",
+            mgmt_addr=router.api_address if router else "",
+            status=status,
+            status_detail=detail,
+        )
 
-    def get(self, principal: Principal, row_id: str) -> dict[str, Any]:
+    def get(self, principal: Principal, row_id: str) -> PolicyInfoView:
         with reading(self._engine) as conn:
             row = policyinfo_repo.get_policyinfo(conn, record_id=row_id)
             router = repo.get_router(conn, key=row.router_uuid) if row else None
@@ -167,7 +176,7 @@ class PolicyInfoService:
             assert row is not None
             return self._view(conn, row)
 
-    def list(self, principal: Principal, *, host_name: str | None) -> list[dict[str, Any]]:
+    def list(self, principal: Principal, *, host_name: str | None) -> list[PolicyInfoView]:
         with reading(self._engine) as conn:
             router_id = None
             if host_name is not None:
@@ -183,38 +192,36 @@ class PolicyInfoService:
                     views.append(self._view(conn, row))
             return views
 
-    def delete(self, principal: Principal, row_id: str) -> dict[str, Any]:
+    def delete(self, principal: Principal, row_id: str) -> PolicyInfoView:
         principal.require_write()
         view = self.get(principal, row_id)
+        record = view.record
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            router_id = view["router_uuid"]
+            router_id = record.router_uuid
             attachment = self._attachments.find(
-                principal, router=router_id, key=view["attachment_name"]
+                principal, router=router_id, key=record.attachment_name
             )
-            if attachment is not None and attachment["status"] != Status.PENDING_DELETE:
-                rest = [n for n in attachment["neighbors"] if n != view["apply_neighbor"]]
+            if attachment is not None and attachment.status != Status.PENDING_DELETE:
+                rest = [n for n in attachment.neighbors if n != record.apply_neighbor]
                 if rest:
                     self._attachments.update(
-                        principal,
-                        attachment["id"],
-                        if_match=None,
-                        changes={"neighbors": rest},
+                        principal, attachment.id, if_match=None, changes={"neighbors": rest}
                     )
                 else:
-                    self._attachments.delete(principal, attachment["id"], if_match=None)
+                    self._attachments.delete(principal, attachment.id, if_match=None)
             policyinfo_repo.delete_policyinfo(conn, record_id=row_id)
             others = policyinfo_repo.policy_in_use(
-                conn, router_id=router_id, policy_name=view["policy_name"]
+                conn, router_id=router_id, policy_name=record.policy_name
             )
-            policy = self._policies.find(principal, router=router_id, key=view["policy_name"])
+            policy = self._policies.find(principal, router=router_id, key=record.policy_name)
             if (
                 not others
                 and policy is not None
-                and policy["description"] == MARK
-                and policy["status"] != Status.PENDING_DELETE
+                and policy.description == MARK
+                and policy.status != Status.PENDING_DELETE
             ):
                 with suppress(Conflict):  # still attached elsewhere by hand: keep it
-                    self._policies.delete(principal, policy["id"], if_match=None)
-        self._notifier.router_changed(view["router_uuid"])
-        return {**view, "status": Status.PENDING_DELETE}
+                    self._policies.delete(principal, policy.id, if_match=None)
+        self._notifier.router_changed(router_id)
+        return replace(view, status=Status.PENDING_DELETE)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from sdwan.events.log import EventLog
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
 from sdwan.service import uow
-from sdwan.store.records import NeighborRecord, RouterRecord
+from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 
 _BOOKKEEPING = {"status", "status_detail", "version", "updated_at"}
 
@@ -135,29 +135,28 @@ __all__ = [
 def owned_event(
     kind: str,
     resource_type: str,
-    row: Mapping[str, Any],
-    key_field: str,
+    row: OwnedRecord,
     router: RouterRecord,
     changed: Iterable[str] = (),
 ) -> Event:
     """An event about a resource a router owns (defined set, policy, attachment,
-    announcement, policyinfo)."""
+    announcement)."""
     verb = {RESOURCE_CREATED: "created", RESOURCE_UPDATED: "updated"}.get(
         kind, "deletion requested"
     )
     fields = _field_names(changed)
-    text = f"{resource_type} {router.name}/{row[key_field]} {verb}"
+    text = f"{resource_type} {router.name}/{row.key} {verb}"
     return Event(
         kind,
         resource_type.replace(" ", "_"),
-        row["id"],
+        row.id,
         router.name,
         text + (f": {', '.join(fields)}" if fields else ""),
         {
-            "key": row[key_field],
+            "key": row.key,
             "router": router.id,
-            "status": row.get("status"),
-            "version": row.get("version"),
+            "status": row.status,
+            "version": row.version,
             "changed": fields,
         },
         router.project_id,

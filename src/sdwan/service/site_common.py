@@ -15,6 +15,7 @@ from sdwan.events.model import RESOURCE_CREATED, RESOURCE_UPDATED, Event
 from sdwan.service.resource_events import EventSink
 from sdwan.store import generated_repo, intent_repo
 from sdwan.store.intent_repo import SiteRecord
+from sdwan.store.records import DefinedSetRecord, OwnedRecord, PolicyRecord
 
 
 def visible_site(
@@ -62,32 +63,37 @@ def derived_status(conn: Connection, owner: str, version: int) -> tuple[str, str
     return status_of(rows, version)
 
 
-def status_of(rows: Iterable[Mapping[str, Any]], version: int) -> tuple[str, str]:
-    errors = [r for r in rows if r["status"] == Status.ERROR]
+def status_of(rows: Iterable[OwnedRecord], version: int) -> tuple[str, str]:
+    rows = list(rows)
+    errors = [r for r in rows if r.status == Status.ERROR]
     if errors:
         first = errors[0]
-        return Status.ERROR, f"{first['kind'][:-1]} {first['name']}: {first['status_detail']}"
-    pending = [r for r in rows if r["status"] != Status.ACTIVE]
+        label = generated_repo.LABELS[type(first)]
+        return Status.ERROR, f"{label} {first.key}: {first.status_detail}"
+    pending = [r for r in rows if r.status != Status.ACTIVE]
     if pending:
         wanted = Status.PENDING_CREATE if version == 1 else Status.PENDING_UPDATE
-        names = ", ".join(sorted({r["name"] for r in pending})[:3])
+        names = ", ".join(sorted({r.key for r in pending})[:3])
         return wanted, f"{len(pending)} generated object(s) not applied yet ({names})"
     return Status.ACTIVE, ""
 
 
+_PUBLIC_KIND = {DefinedSetRecord: "defined_set", PolicyRecord: "policy"}
+
+
 def generated_summary(
-    rows: Iterable[Mapping[str, Any]], names: Mapping[str, str]
+    rows: Iterable[OwnedRecord], names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """The generated objects for a public view: kind, router, name, status."""
     return sorted(
         (
             {
-                "kind": {"sets": "defined_set", "policies": "policy"}.get(r["kind"], "attachment"),
-                "id": r["id"],
-                "router": r["router_uuid"],
-                "router_name": names.get(r["router_uuid"], ""),
-                "name": r["name"],
-                "status": r["status"],
+                "kind": _PUBLIC_KIND.get(type(r), "attachment"),
+                "id": r.id,
+                "router": r.router_uuid,
+                "router_name": names.get(r.router_uuid, ""),
+                "name": r.key,
+                "status": r.status,
             }
             for r in rows
         ),

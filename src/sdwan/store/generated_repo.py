@@ -9,23 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection
 
 from sdwan.domain.status import Status, status_after_update
 from sdwan.store import owned_rows
-from sdwan.store.policy_tables import defined_sets, policies, policy_attachments
+from sdwan.store.records import AttachmentRecord, DefinedSetRecord, OwnedRecord, PolicyRecord
 from sdwan.store.repo import new_id, now
 
-Row = dict[str, Any]
-GENERATED_TABLES: dict[str, Table] = {
-    "sets": defined_sets,
-    "policies": policies,
-    "attachments": policy_attachments,
+GeneratedKind = type[DefinedSetRecord] | type[PolicyRecord] | type[AttachmentRecord]
+GENERATED_KINDS: tuple[GeneratedKind, ...] = (DefinedSetRecord, PolicyRecord, AttachmentRecord)
+LABELS: dict[type[OwnedRecord], str] = {
+    DefinedSetRecord: "defined set",
+    PolicyRecord: "policy",
+    AttachmentRecord: "attachment",
 }
-_COMPARED = {
-    "sets": ("set_type", "members", "generated_by"),
-    "policies": ("statements", "generated_by"),
-    "attachments": (
+# what the intent compiler decides; the rest is bookkeeping
+_COMPARED: dict[type[OwnedRecord], tuple[str, ...]] = {
+    DefinedSetRecord: ("set_type", "members", "generated_by"),
+    PolicyRecord: ("statements", "generated_by"),
+    AttachmentRecord: (
         "direction",
         "policies",
         "default_action",
@@ -34,51 +36,44 @@ _COMPARED = {
         "generated_by",
     ),
 }
+Desired = Mapping[type[OwnedRecord], Mapping[str, Mapping[str, Any]]]
 
 
-def generated_rows(conn: Connection, *, router_id: str) -> dict[str, list[Row]]:
-    """kind (sets, policies, attachments) -> the router's generated rows."""
-    out: dict[str, list[Row]] = {}
-    for kind, table in GENERATED_TABLES.items():
-        rows = conn.execute(
-            select(table).where(table.c.router_uuid == router_id, table.c.generated_by.is_not(None))
-        ).mappings()
-        out[kind] = [dict(r) for r in rows]
-    return out
+def generated_rows(conn: Connection, *, router_id: str) -> list[OwnedRecord]:
+    """The router's generated defined sets, policies and attachments."""
+    return [
+        row
+        for kind in GENERATED_KINDS
+        for row in owned_rows.generated_of_router(conn, kind, router_id=router_id)
+    ]
 
 
-def owned_by(conn: Connection, *, owner: str) -> list[Row]:
-    """Every generated row of one intent or site ("intent:<id>"), with its kind."""
-    found: list[Row] = []
-    for kind, table in GENERATED_TABLES.items():
-        rows = conn.execute(select(table).where(table.c.generated_by == owner)).mappings()
-        found.extend({**dict(r), "kind": kind} for r in rows)
-    return found
+def owned_by(conn: Connection, *, owner: str) -> list[OwnedRecord]:
+    """Every generated object of one intent or site ("intent:<id>")."""
+    return [
+        row for kind in GENERATED_KINDS for row in owned_rows.generated_by(conn, kind, owner=owner)
+    ]
 
 
 def sync_router(
-    conn: Connection,
-    *,
-    router_id: str,
-    desired: Mapping[str, Mapping[str, Mapping[str, Any]]],
-    describe: Mapping[str, str],
+    conn: Connection, *, router_id: str, desired: Desired, describe: Mapping[str, str]
 ) -> list[str]:
-    """Make the router's generated rows equal ``desired`` (kind -> name -> values);
-    ``describe``: generated_by -> description text. Returns what changed, for logs
-    and plans ("+ policy i.far.in")."""
+    """Make the router's generated rows equal ``desired`` (record kind -> name ->
+    values); ``describe``: generated_by -> description text. Returns what changed, for
+    logs and plans ("+ policy i.far.in")."""
     stamp = now()
     changes: list[str] = []
-    current = generated_rows(conn, router_id=router_id)
-    for kind, table in GENERATED_TABLES.items():
-        have = {r["name"]: r for r in current[kind]}
+    for kind in GENERATED_KINDS:
+        have = {r.key: r for r in owned_rows.generated_of_router(conn, kind, router_id=router_id)}
         want = desired.get(kind, {})
+        label = LABELS[kind]
         for name, values in want.items():
             text = describe.get(str(values["generated_by"]), "")
             row = have.get(name)
             if row is None:
                 owned_rows.insert_rows(
                     conn,
-                    table.name,
+                    kind,
                     rows=[
                         {
                             **values,
@@ -93,34 +88,30 @@ def sync_router(
                         }
                     ],
                 )
-                changes.append(f"+ {_singular(kind)} {name}")
+                changes.append(f"+ {label} {name}")
                 continue
-            changed = {f: values[f] for f in _COMPARED[kind] if row[f] != values[f]}
-            if row["description"] != text:
+            changed = {f: values[f] for f in _COMPARED[kind] if getattr(row, f) != values[f]}
+            if row.description != text:
                 changed["description"] = text
-            deleting = row["status"] == Status.PENDING_DELETE
+            deleting = row.status == Status.PENDING_DELETE
             if not changed and not deleting:
                 continue
             changed["status"] = (
-                Status.PENDING_UPDATE if deleting else status_after_update(row["status"])
+                Status.PENDING_UPDATE if deleting else status_after_update(row.status)
             )
             changed["status_detail"] = ""
             owned_rows.update_row(
-                conn, table.name, row_id=row["id"], expected_version=row["version"], values=changed
+                conn, kind, row_id=row.id, expected_version=row.version, values=changed
             )
-            changes.append(f"~ {_singular(kind)} {name}")
+            changes.append(f"~ {label} {name}")
         for name, row in have.items():
-            if name not in want and row["status"] != Status.PENDING_DELETE:
+            if name not in want and row.status != Status.PENDING_DELETE:
                 owned_rows.update_row(
                     conn,
-                    table.name,
-                    row_id=row["id"],
-                    expected_version=row["version"],
+                    kind,
+                    row_id=row.id,
+                    expected_version=row.version,
                     values={"status": Status.PENDING_DELETE, "status_detail": ""},
                 )
-                changes.append(f"- {_singular(kind)} {name}")
+                changes.append(f"- {label} {name}")
     return changes
-
-
-def _singular(kind: str) -> str:
-    return {"sets": "defined set", "policies": "policy", "attachments": "attachment"}[kind]

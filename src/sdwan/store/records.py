@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import RowMapping
 
@@ -74,11 +75,15 @@ class NeighborRecord:
         return cls(**_fields(cls, row))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OwnedRecord:
-    """A row a router owns by name (a defined set, policy, policy attachment or
-    announcement): the columns every such table has, typed; the kind's own columns
-    (name, members, statements, prefix, ...) in ``spec``, as stored."""
+    """A row a router owns by a key (a defined set, policy, policy attachment or
+    announcement): the columns every such table has. Each kind is a subclass that adds
+    its own columns and says which table holds it and which column is its key (unique
+    per router)."""
+
+    TABLE: ClassVar[str]  # "defined_sets", "policies", "policy_attachments", "announcements"
+    KEY: ClassVar[str]  # "name" or "prefix"
 
     id: str
     router_uuid: str
@@ -88,16 +93,95 @@ class OwnedRecord:
     version: int
     created_at: datetime
     updated_at: datetime
-    spec: dict[str, Any]
     conditions: Conditions = ()  # set by the reconciler (migration 0016)
+    # the intent or site that compiled it ("intent:<id>", migration 0014); None: written
+    # by hand (announcements are always)
+    generated_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return str(getattr(self, self.KEY))
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> OwnedRecord:
-        shared = {k: row[k] for k in _OWNED_SHARED}
-        spec = {k: v for k, v in row.items() if k not in _OWNED_SHARED and k != "conditions"}
-        return cls(**shared, spec=spec, conditions=parse(row.get("conditions")))
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> Self:
+        names = _field_names(cls)
+        values = {k: row[k] for k in names if k != "conditions" and k in row}
+        return cls(**values, conditions=parse(row.get("conditions")))
+
+    def values(self) -> dict[str, Any]:
+        """The kind's own columns (name, members, statements, prefix, ...), as stored;
+        not the bookkeeping every kind has (status, version, generated_by, ...)."""
+        return {k: getattr(self, k) for k in _field_names(type(self)) if k not in _SHARED}
+
+    def row(self) -> dict[str, Any]:
+        """Every column, conditions as the tuples they are."""
+        return {k: getattr(self, k) for k in _field_names(type(self))}
 
 
-_OWNED_SHARED = tuple(
-    k for k in OwnedRecord.__dataclass_fields__ if k not in ("spec", "conditions")
+_FIELD_NAMES: dict[type[OwnedRecord], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[OwnedRecord]) -> tuple[str, ...]:
+    """The columns of a kind (``dataclasses.fields``, without the ClassVars), once."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_SHARED = frozenset(_field_names(OwnedRecord))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefinedSetRecord(OwnedRecord):
+    TABLE: ClassVar[str] = "defined_sets"
+    KEY: ClassVar[str] = "name"
+
+    name: str
+    set_type: str  # domain.policy.SetType
+    members: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyRecord(OwnedRecord):
+    TABLE: ClassVar[str] = "policies"
+    KEY: ClassVar[str] = "name"
+
+    name: str
+    statements: list[dict[str, Any]]  # domain.policy.Statement, as JSON
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentRecord(OwnedRecord):
+    TABLE: ClassVar[str] = "policy_attachments"
+    KEY: ClassVar[str] = "name"
+
+    name: str
+    direction: str  # import | export
+    policies: list[str]  # policy names, in order
+    default_action: str  # accept | reject | none
+    neighbors: list[str]  # addresses; empty: every neighbor
+    priority: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnouncementRecord(OwnedRecord):
+    TABLE: ClassVar[str] = "announcements"
+    KEY: ClassVar[str] = "prefix"
+
+    prefix: str
+    next_hop: str | None
+    origin: str
+    med: int | None
+    local_pref: int | None
+    communities: list[str]
+    large_communities: list[str]
+    as_path_prepend: int
+
+
+OWNED_RECORDS: tuple[type[OwnedRecord], ...] = (
+    DefinedSetRecord,
+    PolicyRecord,
+    AttachmentRecord,
+    AnnouncementRecord,
 )

@@ -4,9 +4,9 @@ announcements), built once from a description of each."""
 # No `from __future__ import annotations`: FastAPI must see the per-resource body
 # models, which are local variables, as real annotations.
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 import pydantic
 from fastapi import APIRouter, Request, Response, status
@@ -16,8 +16,7 @@ from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
 from sdwan.domain import conditions
 from sdwan.errors import InvalidInput
 from sdwan.schemas.common import BulkOf, ListOf, public_conditions
-from sdwan.service.owned import OwnedService
-from sdwan.store.owned_rows import Row
+from sdwan.service.owned import OwnedService, R
 from sdwan.store.records import OwnedRecord
 
 _PAGING = {"limit", "offset", "sort"}
@@ -25,17 +24,19 @@ MAX_BULK_ITEMS = 1000  # each item is checked against the store: bounded work pe
 
 
 @dataclass(frozen=True)
-class OwnedResource:
+class OwnedResource(Generic[R]):
     path: str  # "/v1/policies"
     kind: str  # "policy"
-    service: Callable[[Services], OwnedService]
+    service: Callable[[Services], OwnedService[R]]
     create: type[BaseModel]
     update: type[BaseModel]
     public: type[BaseModel]
     filters: tuple[str, ...]  # query filters besides router and status
+    # the request body's fields -> the stored columns, and back (a defined set's type)
     to_row: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body
-    from_row: Callable[[Row], dict[str, Any]] = lambda row: row
-    prepare_update: Callable[[Row, dict[str, Any]], dict[str, Any]] = lambda _row, c: c
+    from_row: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: row
+    # (the object as stored, the changes asked for) -> the changes to make
+    prepare_update: Callable[[R, dict[str, Any]], dict[str, Any]] = lambda _row, c: c
     nullable: tuple[str, ...] = ()
 
 
@@ -49,25 +50,24 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     return int(text)
 
 
-def build_router(resource: OwnedResource) -> APIRouter:
+def build_router(resource: OwnedResource[Any]) -> APIRouter:
     router = APIRouter(prefix=resource.path, tags=[resource.kind])
     public, create_model, update_model = resource.public, resource.create, resource.update
     allowed = {"router", "status", *resource.filters}
 
-    def to_public(services: Services, rows: list[Row]) -> list[Any]:
-        names = services.neighbors.router_names({r["router_uuid"] for r in rows})
+    def to_public(services: Services, rows: Sequence[OwnedRecord]) -> list[Any]:
+        names = services.neighbors.router_names({r.router_uuid for r in rows})
         out = []
         for row in rows:
-            data = resource.from_row(row)
+            data = resource.from_row(row.row())
             fields = {k: data[k] for k in public.model_fields if k in data and k != "conditions"}
-            shown = conditions.shown(OwnedRecord.from_row(row))
             out.append(
                 public(
                     **{
                         **fields,
-                        "conditions": public_conditions(shown),
-                        "router": row["router_uuid"],
-                        "router_name": names.get(row["router_uuid"], ""),
+                        "conditions": public_conditions(conditions.shown(row)),
+                        "router": row.router_uuid,
+                        "router_name": names.get(row.router_uuid, ""),
                     }
                 )
             )
@@ -89,8 +89,8 @@ def build_router(resource: OwnedResource) -> APIRouter:
         response: Response,
     ) -> Any:
         (row,) = resource.service(services).create_many(principal, items=[create_values(body)])
-        response.headers["ETag"] = etag(row["version"])
-        response.headers["Location"] = f"{resource.path}/{row['id']}"
+        response.headers["ETag"] = etag(row.version)
+        response.headers["Location"] = f"{resource.path}/{row.id}"
         return to_public(services, [row])[0]
 
     Bulk = pydantic.create_model(
@@ -151,7 +151,7 @@ def build_router(resource: OwnedResource) -> APIRouter:
         row_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
     ) -> Any:
         row, _router = resource.service(services).get(principal, row_id)
-        response.headers["ETag"] = etag(row["version"])
+        response.headers["ETag"] = etag(row.version)
         return to_public(services, [row])[0]
 
     @router.patch("/{row_id}", response_model=public, summary=f"Change a {resource.kind}")
@@ -172,7 +172,7 @@ def build_router(resource: OwnedResource) -> APIRouter:
         written = service.update(
             principal, row_id, changes=resource.prepare_update(current, changes), if_match=if_match
         )
-        response.headers["ETag"] = etag(written.record["version"])
+        response.headers["ETag"] = etag(written.record.version)
         return to_public(services, [written.record])[0]
 
     @router.delete(

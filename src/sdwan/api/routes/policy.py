@@ -10,7 +10,7 @@ from sdwan.api.routes.owned import OwnedResource, build_router
 from sdwan.domain.policy import SetType, check_members
 from sdwan.errors import InvalidInput
 from sdwan.schemas import policy as schemas
-from sdwan.store.owned_rows import Row
+from sdwan.store.records import DefinedSetRecord
 
 
 def _set_to_row(body: dict[str, Any]) -> dict[str, Any]:
@@ -18,21 +18,21 @@ def _set_to_row(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _set_from_row(row: Row) -> dict[str, Any]:
+def _set_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "type": row["set_type"]}
 
 
-def _set_update(row: Row, changes: dict[str, Any]) -> dict[str, Any]:
+def _set_update(row: DefinedSetRecord, changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("members") is not None:
         try:
-            changes["members"] = check_members(SetType(row["set_type"]), changes["members"])
+            changes["members"] = check_members(SetType(row.set_type), changes["members"])
         except ValueError as exc:
             raise InvalidInput(f"members: {exc}", field="members") from None
     return changes
 
 
-RESOURCES = (
-    OwnedResource(
+RESOURCES: tuple[OwnedResource[Any], ...] = (
+    OwnedResource[DefinedSetRecord](
         path="/v1/defined-sets",
         kind="defined set",
         service=lambda s: s.sets,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.schemas.common import ApiAddressText, Input, IpAddress
 from sdwan.schemas.policy import PolicyName
+from sdwan.service.policyinfo import PolicyInfoView
 
 router = APIRouter(prefix="/v1/policyinfo", tags=["policyinfo"])
 
@@ -52,8 +54,14 @@ class PolicyInfoList(BaseModel):
     total: int
 
 
-def _public(view: dict[str, Any]) -> PolicyInfoPublic:
-    return PolicyInfoPublic(**{k: view[k] for k in PolicyInfoPublic.model_fields})
+def _public(view: PolicyInfoView) -> PolicyInfoPublic:
+    return PolicyInfoPublic(
+        **{k: v for k, v in asdict(view.record).items() if k in PolicyInfoPublic.model_fields},
+        host_name=view.host_name,
+        mgmt_addr=view.mgmt_addr,
+        status=view.status,
+        status_detail=view.status_detail,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
