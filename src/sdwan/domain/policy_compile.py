@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdwan.domain.policy import Conditions, SetMatch, SetType, Statement
+from sdwan.domain.policy import SetMatch, SetType, Statement
 
 DIRECTIONS = ("import", "export")
 
@@ -209,7 +209,3 @@ def _default_policy(
     )
     full = f"{attachment.name}.default.{_digest([generated.name, attachment.default_action])}"
     return CompiledPolicy(full, (CompiledStatement(f"{full}.default", statement),), scope)
-
-
-def referenced_sets(conditions: Conditions) -> list[str]:
-    return [ref.name for _, _, ref in conditions.set_references()]
