@@ -92,10 +92,6 @@ def _pick(a: Candidate, b: Candidate, a_wins: bool | None, step: Step, detail: s
     return (a if a_wins else b), step, detail
 
 
-def _higher(x: int, y: int) -> bool | None:
-    return None if x == y else x > y
-
-
 def _id(text: str | None) -> int:
     try:
         return int(ipaddress.IPv4Address(text or "0.0.0.0"))

@@ -181,27 +181,6 @@ class PostgresServer:
 
     # --- databases -----------------------------------------------------------------
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        """Run ``sql`` (statements we wrote; never user input) and return the output."""
-        proc = subprocess.run(
-            [
-                str(self.bin_dir / "psql"),
-                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                "-h", str(self.socket_dir),
-                "-p", str(self.port),
-                "-U", SERVER_USER,
-                "-d", database,
-                "-c", sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise PostgresError(f"psql: {proc.stderr.strip()}")
-        return proc.stdout
-
     def admin(self, sql: str) -> None:
         """Run ``sql`` (statements we wrote; never user input) on the maintenance
         database over one kept connection (a psql process each costs more)."""

@@ -129,9 +129,6 @@ class ReplicaFleet:
 
         return wait_for(settled, timeout=timeout, what=f"{sorted(names)} owned")
 
-    def log_tails(self, lines: int = 40) -> str:
-        return "\n".join(f"--- {r.replica_name}\n{r.log_tail(lines)}" for r in self.replicas)
-
     def __enter__(self) -> ReplicaFleet:
         return self.start()
 

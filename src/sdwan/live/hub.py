@@ -141,10 +141,6 @@ class WatchHub:
     def source(self, endpoint: GobgpEndpoint) -> PeerWatch:
         return self._source_factory(endpoint)
 
-    @property
-    def followed(self) -> int:
-        return len(self._links)
-
 
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:

@@ -294,6 +294,3 @@ class Reconciler:
     def routers(self) -> int:
         with self._lock:
             return len(self._states)
-
-    def queue_depth(self) -> int:
-        return self._queue.depth()

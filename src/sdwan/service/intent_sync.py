@@ -149,11 +149,3 @@ def sync(
     for router_id in changes:
         notifier.router_changed(router_id)
     return changes
-
-
-def sync_routers(
-    conn: Connection, notifier: ChangeNotifier, *, router_ids: Iterable[str]
-) -> dict[str, list[str]]:
-    """After a change to these routers or their neighbors: their sites, again."""
-    sites = intent_repo.sites_of_routers(conn, router_ids=list(router_ids))
-    return sync(conn, notifier, site_ids=sorted(set(sites.values())))

@@ -164,18 +164,6 @@ def site_of_router(conn: Connection, *, router_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def sites_of_routers(conn: Connection, *, router_ids: Sequence[str]) -> dict[str, str]:
-    """Router uuid -> site id, for the routers that are in a site."""
-    if not router_ids:
-        return {}
-    rows = conn.execute(
-        select(site_routers.c.router_uuid, site_routers.c.site_id).where(
-            site_routers.c.router_uuid.in_(list(router_ids))
-        )
-    )
-    return {str(r[0]): str(r[1]) for r in rows}
-
-
 def sites_by_router_name(conn: Connection) -> dict[str, str]:
     """Router name -> site id, for every router that is in a site."""
     rows = conn.execute(
