@@ -13,9 +13,10 @@ import pytest
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.lab import list_namespaces, wait_for
-from sdwan.lab.builder import LabRunner, pid_alive, stop_pid
+from sdwan.lab.builder import LabRunner
 from sdwan.lab.frr import FRR_RUN, frr_available, vtysh
 from sdwan.lab.netns import LabError
+from sdwan.lab.processes import pid_alive, stop_pid
 from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.topology import load_topology
 from tests.integration.conftest import wait_status

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from sdwan.lab.builder import pid_alive, pid_running, stop_pid
+from sdwan.lab.processes import pid_alive, pid_running, stop_pid
 
 # The main thread leaves (pthread_exit) while a worker thread runs on, deaf to SIGTERM.
 LINGERING = """

@@ -1,9 +1,9 @@
 """Test-lab helpers: real gobgpd daemons and network namespaces joined by veths.
 
 Used by ``tests/integration`` (through the fixtures in ``tests/conftest.py``); needs
-root, ``ip`` (iproute2) and ``gobgpd``. ``sdwan lab`` and
-the original demo build on it (``builder``, ``topology``, ``frr``, ``demo``); the
-orchestrator server never imports it.
+root, ``ip`` (iproute2) and ``gobgpd``. ``sdwan lab`` and the original demo build on
+it (``builder``, ``processes``, ``topology``, ``frr``, ``demo``); the orchestrator
+server never imports it.
 """
 
 from sdwan.lab.gobgpd import GobgpdError, GobgpdFactory, GobgpdProcess, find_gobgpd

@@ -11,14 +11,11 @@ broken one it tears it down and builds it again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +23,8 @@ from typing import Any
 from sdwan.lab.frr import remove_rundir, start_frr
 from sdwan.lab.gobgpd import GobgpdProcess
 from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
+from sdwan.lab.processes import pid_alive, read_pid, start_time, stop_pid, wait_pid
 from sdwan.lab.topology import Topology
-from sdwan.polling import wait_for
 
 __all__ = ["LabRunner", "LabState", "default_root"]
 
@@ -35,9 +32,6 @@ __all__ = ["LabRunner", "LabState", "default_root"]
 def default_root() -> Path:
     """Where labs keep their state: SDWAN_LAB_DIR, read when asked (not at import)."""
     return Path(os.environ.get("SDWAN_LAB_DIR", "/run/sdwan-lab"))
-
-
-_STOP_TIMEOUT = 5.0
 
 
 @dataclass
@@ -51,76 +45,6 @@ class LabState:
     sockets: dict[str, str] = field(default_factory=dict)  # gobgp node -> gRPC target
     kinds: dict[str, str] = field(default_factory=dict)  # node -> kind
     host_pids: dict[str, list[int]] = field(default_factory=dict)  # role -> [pid, start time]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def pid_running(pid: int) -> bool:
-    """Whether any thread of ``pid`` still runs. A process whose main thread has
-    exited shows as a zombie while its other threads (a Go daemon's) still run or are
-    still exiting: it is gone only once none of them is left."""
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    for tid in threads:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, IndexError):
-            continue
-        if state not in ("Z", "X", "x"):
-            return True
-    return False
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return int(fh.read().rsplit(")", 1)[1].split()[19])
-    except (FileNotFoundError, IndexError, ValueError):
-        return None
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return None
-
-
-def _wait_pid(path: Path, timeout: float = 10.0) -> int:
-    found: int | None = wait_for(lambda: _read_pid(path), timeout=timeout, what=f"{path}")
-    assert found is not None
-    return found
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def stop_pid(pid: int, timeout: float = _STOP_TIMEOUT) -> None:
-    """SIGTERM ``pid``, SIGKILL after ``timeout`` s; returns once no thread of it runs
-    any more (polled, bounded), so that nothing of it outlives ``lab down``."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            _reap(pid)
-            if not pid_running(pid):
-                return
-            time.sleep(0.02)
-    raise LabError(f"pid {pid} survived SIGKILL")
 
 
 class LabRunner:
@@ -235,7 +159,7 @@ class LabRunner:
                 state.pidfiles += [str(p) for p in pidfiles]
                 self._save(state)
                 for pidfile in pidfiles:
-                    state.pids[f"{name}/{pidfile.stem}"] = _wait_pid(pidfile)
+                    state.pids[f"{name}/{pidfile.stem}"] = wait_pid(pidfile)
                 self._save(state)
 
     def _vrrp_macvlan(self, ns: Namespace, ifname: str, vrid: int, address: str) -> None:
@@ -290,7 +214,7 @@ class LabRunner:
         existing = set(list_namespaces())
         pids: list[int] = []
         for pidfile in state.pidfiles:
-            pid = _read_pid(Path(pidfile))
+            pid = read_pid(Path(pidfile))
             if pid:
                 pids.append(pid)
         in_namespaces = [p for ns in namespaces if ns.name in existing for p in ns.pids()]
@@ -300,7 +224,7 @@ class LabRunner:
         targets += [p for p in in_namespaces if p not in targets]
         removed = []
         for role, (pid, started) in state.host_pids.items():
-            if _start_time(pid) == started:  # still the process we adopted
+            if start_time(pid) == started:  # still the process we adopted
                 stop_pid(pid)
                 removed.append(f"{role} {pid}")
         for pid in targets:
@@ -324,7 +248,7 @@ class LabRunner:
         """Record a process outside the namespaces (the demo's orchestrator) so that
         ``down`` stops it too (checked by PID and start time, never by name)."""
         state = self.load()
-        started = _start_time(pid)
+        started = start_time(pid)
         if state is None or started is None:
             raise LabError(f"cannot adopt pid {pid} into lab {self.prefix}")
         state.host_pids[role] = [pid, started]

@@ -17,6 +17,7 @@ from sdwan.auth.principal import Principal
 from sdwan.events.model import Event
 from sdwan.service.common import Page
 from sdwan.service.uow import reading
+from sdwan.service.visibility import asks_other_project
 from sdwan.store import audit_repo
 from sdwan.store.repo import now
 
@@ -169,11 +170,8 @@ class AuditService:
     ) -> Page[dict[str, Any]]:
         """Newest first. Admins see everything; others only their project's entries."""
         with reading(self._engine) as conn:
-            if principal.project_id is not None and query.project not in (
-                None,
-                principal.project_id,
-            ):
-                return Page([], 0, limit, offset)  # another project's entries: none of these
+            if asks_other_project(principal, query.project):
+                return Page([], 0, limit, offset)
             wanted = {
                 "actor": query.actor,
                 "project_id": principal.project_id or query.project,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from sdwan.auth.principal import Principal
-from sdwan.errors import Conflict, NotFound, PreconditionFailed, SdwanError
+from sdwan.errors import Conflict, PreconditionFailed, SdwanError
+from sdwan.service.visibility import ROUTER, may_see, unknown
 from sdwan.store.records import RouterRecord
 
 T = TypeVar("T")
@@ -58,9 +59,8 @@ def changed_concurrently(*, kind: str, key: str, if_match: int | None) -> SdwanE
 
 
 def visible(principal: Principal, router: RouterRecord | None, key: str) -> RouterRecord:
-    """404 for a router that does not exist or that the caller may not see."""
-    if router is None or (
-        principal.project_id is not None and router.project_id != principal.project_id
-    ):
-        raise NotFound(f"router {key!r} not found")
+    """404 for a router that does not exist or that the caller may not see (a router
+    already read; by key: ``visibility.visible_owner(conn, principal, ROUTER, key)``)."""
+    if router is None or not may_see(principal, router):
+        raise unknown(ROUTER, key)
     return router

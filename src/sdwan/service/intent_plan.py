@@ -23,8 +23,8 @@ from sdwan.domain.status import Status
 from sdwan.service import intent_observe
 from sdwan.service.intent_observe import FibReader, Observation, RibSources, SiteSnapshot
 from sdwan.service.intents import IntentService
-from sdwan.service.site_common import visible_site
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
+from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
@@ -101,7 +101,7 @@ class IntentPlanner:
         principal.require_write()
         with throwaway(self._engine) as work:
             conn = work.conn
-            site = visible_site(conn, principal, values["site"], field="site")
+            site = visible_owner(conn, principal, SITE, values["site"], field="site")
             routers = [m.router_uuid for m in site.routers]
             before = _rows(conn, routers)
             policy_before = intent_observe.load_site(conn, site).policy

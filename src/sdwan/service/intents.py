@@ -10,19 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.intent import ReturnPath, strip_none
 from sdwan.domain.intent_compile import tiers_of
-from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version
-from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.site_common import emit, generated_summary, status_of, visible_site
-from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.common import Written, check_version
+from sdwan.service.site_common import SiteOwnedService, emit, generated_summary, status_of
+from sdwan.service.uow import unit_of_work
+from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord
 
@@ -41,15 +41,10 @@ class IntentInfo:
     generated: builtins.list[dict[str, Any]] = field(default_factory=list)
 
 
-class IntentService:
-    def __init__(
-        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
-    ) -> None:
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
+class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
+    kind = "intent"
 
-    # --- reads -----------------------------------------------------------------
+    # --- reads (one, a page: SiteOwnedService) ------------------------------------
 
     def info(self, conn: Connection, intent: IntentRecord, site: SiteRecord) -> IntentInfo:
         rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
@@ -67,59 +62,13 @@ class IntentService:
             generated_summary(rows, names),
         )
 
-    def visible(
-        self, conn: Connection, principal: Principal, ident: str
-    ) -> tuple[IntentRecord, SiteRecord]:
-        intent = intent_repo.get_owned(conn, kind="intent", owned_id=ident)
-        if intent is None:
-            raise NotFound(f"intent {ident!r} not found")
-        try:
-            return intent, visible_site(conn, principal, intent.site_id)
-        except NotFound:
-            raise NotFound(f"intent {ident!r} not found") from None
-
-    def get(self, principal: Principal, ident: str) -> IntentInfo:
-        with reading(self._engine) as conn:
-            return self.info(conn, *self.visible(conn, principal, ident))
-
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[IntentInfo]:
-        filters = dict(filters)
-        with reading(self._engine) as conn:
-            if "site" in filters:
-                filters["site_id"] = visible_site(
-                    conn, principal, filters.pop("site"), field="site"
-                ).id
-            rows, total = intent_repo.list_owned(
-                conn,
-                kind="intent",
-                project_id=principal.project_id,
-                filters=filters,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-            sites = intent_repo.sites_by_ids(conn, ids=sorted({i.site_id for i in rows}))
-            return Page([self.info(conn, i, sites[i.site_id]) for i in rows], total, limit, offset)
-
     # --- writes ----------------------------------------------------------------
 
     def create(self, principal: Principal, *, values: Mapping[str, Any]) -> IntentInfo:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = visible_site(conn, principal, values["site"], field="site")
-            if intent_repo.owned_by_name(conn, kind="intent", site_id=site.id, name=values["name"]):
-                raise Conflict(
-                    f"name: site {site.name} already has an intent {values['name']!r}", field="name"
-                )
+            site = self.site_for_new(conn, principal, values)
             fields = self._checked(conn, principal, site, values, None)
             stamp = repo.now()
             row = {
@@ -230,8 +179,8 @@ class IntentService:
         """The stored fields; InvalidInput/Conflict naming the field otherwise."""
         destination = strip_none(dict(values["destination"]))
         if destination["type"] == "site" and "site" in destination:  # else: as stored
-            target = visible_site(
-                conn, principal, destination.pop("site"), field="destination.site"
+            target = visible_owner(
+                conn, principal, SITE, destination.pop("site"), field="destination.site"
             )
             if target.id == site.id:
                 raise InvalidInput(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
@@ -15,21 +15,22 @@ from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE, RECREATE_FIEL
 from sdwan.domain.neighbor_rules import check_neighbor
 from sdwan.domain.status import Status, status_after_update
 from sdwan.domain.values import default_families
-from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.errors import Conflict, InvalidInput
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
-from sdwan.service.common import (
-    ChangeNotifier,
-    Page,
-    Written,
-    changed_concurrently,
-    check_version,
-    visible,
-)
+from sdwan.service.common import ChangeNotifier, Page, Written, changed_concurrently, check_version
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.uplinks import uplink_blocking
+from sdwan.service.visibility import (
+    ROUTER,
+    asks_other_project,
+    may_see,
+    owner_filter,
+    unknown,
+    visible_owned,
+)
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
 
@@ -77,12 +78,8 @@ class NeighborService:
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
                 router = routers.get(item["router"])
-                if router is None or (
-                    principal.project_id is not None and router.project_id != principal.project_id
-                ):
-                    raise InvalidInput(
-                        f"{where}router: no router {item['router']!r}", field=f"{where}router"
-                    )
+                if router is None or not may_see(principal, router):
+                    raise unknown(ROUTER, item["router"], field=f"{where}router")
                 self._check_router_usable(router, item, where)
                 key = (router.id, item["address"])
                 if key in seen:
@@ -165,16 +162,18 @@ class NeighborService:
             return self._visible(conn, principal, neighbor_id)
 
     def _visible(
-        self, conn: Any, principal: Principal, neighbor_id: str
+        self, conn: Connection, principal: Principal, neighbor_id: str
     ) -> tuple[NeighborRecord, RouterRecord]:
         neighbor = repo.get_neighbor(conn, neighbor_id=neighbor_id)
-        router = repo.get_router(conn, key=neighbor.router_uuid) if neighbor else None
-        try:
-            visible(principal, router, neighbor_id)
-        except NotFound:
-            raise NotFound(f"neighbor {neighbor_id!r} not found") from None
-        assert neighbor is not None and router is not None
-        return neighbor, router
+        return visible_owned(
+            conn,
+            principal,
+            ROUTER,
+            neighbor,
+            lambda n: n.router_uuid,
+            kind="neighbor",
+            ident=neighbor_id,
+        )
 
     def list(
         self,
@@ -185,18 +184,11 @@ class NeighborService:
         limit: int,
         offset: int,
     ) -> Page[NeighborRecord]:
-        filters = dict(filters)
         with reading(self._engine) as conn:
-            if "router" in filters:
-                key = filters.pop("router")
-                router = repo.get_router(conn, key=key)
-                try:
-                    filters["router_uuid"] = visible(principal, router, key).id
-                except NotFound:
-                    raise InvalidInput(f"router: no router {key!r}", field="router") from None
+            filters = owner_filter(conn, principal, ROUTER, filters)
             wanted = filters.pop("project_id", None)  # an admin's project filter
-            if principal.project_id is not None and wanted not in (None, principal.project_id):
-                return Page([], 0, limit, offset)  # another project: nothing visible
+            if asks_other_project(principal, wanted):
+                return Page([], 0, limit, offset)
             items, total = repo.list_neighbors(
                 conn,
                 filters=filters,

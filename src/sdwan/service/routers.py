@@ -15,16 +15,10 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
-from sdwan.service.common import (
-    ChangeNotifier,
-    Page,
-    Written,
-    changed_concurrently,
-    check_version,
-    visible,
-)
+from sdwan.service.common import ChangeNotifier, Page, Written, changed_concurrently, check_version
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.visibility import ROUTER, asks_other_project, visible_owner
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
 
@@ -149,7 +143,7 @@ class RouterService:
 
     def get(self, principal: Principal, key: str) -> RouterRecord:
         with reading(self._engine) as conn:
-            return visible(principal, repo.get_router(conn, key=key), key)
+            return visible_owner(conn, principal, ROUTER, key)
 
     def list(
         self,
@@ -160,9 +154,9 @@ class RouterService:
         limit: int,
         offset: int,
     ) -> Page[RouterRecord]:
+        if asks_other_project(principal, filters.get("project_id")):
+            return Page([], 0, limit, offset)
         if principal.project_id is not None:
-            if filters.get("project_id", principal.project_id) != principal.project_id:
-                return Page([], 0, limit, offset)  # another project: nothing visible
             filters = {**filters, "project_id": principal.project_id}
         with reading(self._engine) as conn:
             items, total = repo.list_routers(
@@ -181,7 +175,7 @@ class RouterService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            router = visible(principal, repo.get_router(conn, key=key), key)
+            router = visible_owner(conn, principal, ROUTER, key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             if router.status == Status.PENDING_DELETE:
                 raise Conflict(f"router {router.name} is being deleted")
@@ -220,7 +214,7 @@ class RouterService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            router = visible(principal, repo.get_router(conn, key=key), key)
+            router = visible_owner(conn, principal, ROUTER, key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             site = intent_repo.site_of_router(conn, router_id=router.id)
             if site is not None and not force:

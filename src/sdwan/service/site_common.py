@@ -1,36 +1,97 @@
-"""What the site, uplink and intent services share: visibility by project, events,
-and the status an object derives from the policy rows it generated."""
+"""What the site, uplink and intent services share: the reads of what a site owns,
+events, and the status an object derives from the policy rows it generated."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status
-from sdwan.errors import InvalidInput, NotFound
+from sdwan.errors import Conflict
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_UPDATED, Event
-from sdwan.service.resource_events import EventSink
+from sdwan.service.common import ChangeNotifier, Page
+from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.uow import reading
+from sdwan.service.visibility import SITE, owner_filter, visible_owned, visible_owner
 from sdwan.store import generated_repo, intent_repo
 from sdwan.store.intent_repo import SiteRecord
 from sdwan.store.records import DefinedSetRecord, OwnedRecord, PolicyRecord
 
+RecordT = TypeVar("RecordT")
+InfoT = TypeVar("InfoT")
 
-def visible_site(
-    conn: Connection, principal: Principal, key: str, *, field: str | None = None
-) -> SiteRecord:
-    """404 (or, with ``field``, 422 naming it) for a site that does not exist or that
-    the caller may not see."""
-    site = intent_repo.get_site(conn, key=key)
-    if site is None or (
-        principal.project_id is not None and site.project_id != principal.project_id
-    ):
-        if field is not None:
-            raise InvalidInput(f"{field}: no site {key!r}", field=field)
-        raise NotFound(f"site {key!r} not found")
-    return site
+
+class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
+    """What the services of a kind a site owns (uplinks, intents: ``kind``) share:
+    the reads (one by id, a page, each answered as the service's ``info`` view; the
+    caller sees a row when it may see the row's site) and the site a new one names."""
+
+    kind: ClassVar[str]  # "uplink": intent_repo's kind, the word in messages
+
+    def __init__(
+        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
+    ) -> None:
+        self._engine = engine
+        self._notifier = notifier
+        self._events = events or NoEvents()
+
+    @abstractmethod
+    def info(self, conn: Connection, row: RecordT, site: SiteRecord) -> InfoT: ...
+
+    def visible(
+        self, conn: Connection, principal: Principal, ident: str
+    ) -> tuple[RecordT, SiteRecord]:
+        """The row ``ident`` with its site; 404 naming the kind when either is missing
+        or the caller may not see the site."""
+        row = intent_repo.get_owned(conn, kind=self.kind, owned_id=ident)
+        return visible_owned(
+            conn, principal, SITE, row, lambda r: r.site_id, kind=self.kind, ident=ident
+        )
+
+    def get(self, principal: Principal, ident: str) -> InfoT:
+        with reading(self._engine) as conn:
+            return self.info(conn, *self.visible(conn, principal, ident))
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        filters: dict[str, Any],
+        sort: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[InfoT]:
+        """The filter ``site`` (an id or a name) limits the page to one site (422
+        naming it when the caller may not see that site)."""
+        with reading(self._engine) as conn:
+            rows, total = intent_repo.list_owned(
+                conn,
+                kind=self.kind,
+                project_id=principal.project_id,
+                filters=owner_filter(conn, principal, SITE, filters),
+                sort=sort,
+                limit=limit,
+                offset=offset,
+            )
+            sites = intent_repo.sites_by_ids(conn, ids=sorted({r.site_id for r in rows}))
+            return Page([self.info(conn, r, sites[r.site_id]) for r in rows], total, limit, offset)
+
+    def site_for_new(
+        self, conn: Connection, principal: Principal, values: Mapping[str, Any]
+    ) -> SiteRecord:
+        """The site a new row names in ``values["site"]`` (422 naming "site" when the
+        caller may not see it); 409 naming "name" when it has one by that name already."""
+        site = visible_owner(conn, principal, SITE, values["site"], field="site")
+        if intent_repo.owned_by_name(conn, kind=self.kind, site_id=site.id, name=values["name"]):
+            raise Conflict(
+                f"name: site {site.name} already has an {self.kind} {values['name']!r}",
+                field="name",
+            )
+        return site
 
 
 def emit(

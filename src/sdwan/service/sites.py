@@ -15,14 +15,15 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import parse_api_address
 from sdwan.domain.intent import strip_none
 from sdwan.domain.status import Status
-from sdwan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
 from sdwan.service.api_addresses import AddressPolicy, resolve_api_address
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, visible
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version
 from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.site_common import derived_status, emit, visible_site
+from sdwan.service.site_common import derived_status, emit
 from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.visibility import ROUTER, SITE, visible_owner
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.intent_repo import SiteMember, SiteRecord
 
@@ -65,7 +66,7 @@ class SiteService:
 
     def get(self, principal: Principal, key: str) -> SiteInfo:
         with reading(self._engine) as conn:
-            return self.info(conn, visible_site(conn, principal, key))
+            return self.info(conn, visible_owner(conn, principal, SITE, key))
 
     def list(
         self,
@@ -133,7 +134,7 @@ class SiteService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = visible_site(conn, principal, key)
+            site = visible_owner(conn, principal, SITE, key)
             check_version(kind="site", key=key, current=site.version, if_match=if_match)
             if "name" in changes and changes["name"] != site.name:
                 raise InvalidInput("name: cannot be changed; create a new site", field="name")
@@ -186,7 +187,7 @@ class SiteService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = visible_site(conn, principal, key)
+            site = visible_owner(conn, principal, SITE, key)
             check_version(kind="site", key=key, current=site.version, if_match=if_match)
             towards = intent_repo.intents_towards(conn, site_id=site.id)
             if towards:
@@ -244,12 +245,7 @@ class SiteService:
         for index, entry in enumerate(entries):
             where = f"routers[{index}]"
             key = entry["router"]
-            try:
-                router = visible(principal, repo.get_router(conn, key=key), key)
-            except NotFound:
-                raise InvalidInput(
-                    f"{where}.router: no router {key!r}", field=f"{where}.router"
-                ) from None
+            router = visible_owner(conn, principal, ROUTER, key, field=f"{where}.router")
             if router.status == Status.PENDING_DELETE:
                 raise Conflict(
                     f"{where}.router: router {router.name} is being deleted",

@@ -8,18 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status
-from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version
-from sdwan.service.resource_events import EventSink, NoEvents
-from sdwan.service.site_common import emit, visible_site
-from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.common import Written, check_version
+from sdwan.service.site_common import SiteOwnedService, emit
+from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import SiteRecord, UplinkRecord
 
@@ -34,13 +33,8 @@ class UplinkInfo:
     used_by: builtins.list[str]  # intents naming it
 
 
-class UplinkService:
-    def __init__(
-        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
-    ) -> None:
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
+class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
+    kind = "uplink"
 
     def info(self, conn: Connection, uplink: UplinkRecord, site: SiteRecord) -> UplinkInfo:
         names = repo.router_names(conn, router_ids=[uplink.router_uuid])
@@ -48,59 +42,11 @@ class UplinkService:
             uplink, site.name, names.get(uplink.router_uuid, ""), _users(conn, uplink)
         )
 
-    def _visible(
-        self, conn: Connection, principal: Principal, ident: str
-    ) -> tuple[UplinkRecord, SiteRecord]:
-        uplink = intent_repo.get_owned(conn, kind="uplink", owned_id=ident)
-        if uplink is None:
-            raise NotFound(f"uplink {ident!r} not found")
-        try:
-            site = visible_site(conn, principal, uplink.site_id)
-        except NotFound:
-            raise NotFound(f"uplink {ident!r} not found") from None
-        return uplink, site
-
-    def get(self, principal: Principal, ident: str) -> UplinkInfo:
-        with reading(self._engine) as conn:
-            uplink, site = self._visible(conn, principal, ident)
-            return self.info(conn, uplink, site)
-
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[UplinkInfo]:
-        filters = dict(filters)
-        with reading(self._engine) as conn:
-            if "site" in filters:
-                filters["site_id"] = visible_site(
-                    conn, principal, filters.pop("site"), field="site"
-                ).id
-            rows, total = intent_repo.list_owned(
-                conn,
-                kind="uplink",
-                project_id=principal.project_id,
-                filters=filters,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-            sites = intent_repo.sites_by_ids(conn, ids=sorted({u.site_id for u in rows}))
-            return Page([self.info(conn, u, sites[u.site_id]) for u in rows], total, limit, offset)
-
     def create(self, principal: Principal, *, values: Mapping[str, Any]) -> UplinkInfo:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = visible_site(conn, principal, values["site"], field="site")
-            if intent_repo.owned_by_name(conn, kind="uplink", site_id=site.id, name=values["name"]):
-                raise Conflict(
-                    f"name: site {site.name} already has an uplink {values['name']!r}", field="name"
-                )
+            site = self.site_for_new(conn, principal, values)
             router = repo.get_router(conn, key=values["router"])
             if router is None or all(m.router_uuid != router.id for m in site.routers):
                 raise InvalidInput(
@@ -159,7 +105,7 @@ class UplinkService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            uplink, site = self._visible(conn, principal, ident)
+            uplink, site = self.visible(conn, principal, ident)
             check_version(kind="uplink", key=ident, current=uplink.version, if_match=if_match)
             for fixed in ("name", "router", "neighbor", "site"):
                 if fixed in changes:
@@ -198,7 +144,7 @@ class UplinkService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            uplink, site = self._visible(conn, principal, ident)
+            uplink, site = self.visible(conn, principal, ident)
             check_version(kind="uplink", key=ident, current=uplink.version, if_match=if_match)
             users = _users(conn, uplink)
             if users:
