@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from sdwan.auth.principal import Principal
 from sdwan.errors import Conflict, PreconditionFailed, SdwanError
-from sdwan.service.visibility import ROUTER, may_see, unknown
-from sdwan.store.records import RouterRecord
 
 T = TypeVar("T")
 
@@ -57,10 +54,3 @@ def changed_concurrently(*, kind: str, key: str, if_match: int | None) -> SdwanE
         )
     return Conflict(f"{kind} {key} changed concurrently; retry")
 
-
-def visible(principal: Principal, router: RouterRecord | None, key: str) -> RouterRecord:
-    """404 for a router that does not exist or that the caller may not see (a router
-    already read; by key: ``visibility.visible_owner(conn, principal, ROUTER, key)``)."""
-    if router is None or not may_see(principal, router):
-        raise unknown(ROUTER, key)
-    return router

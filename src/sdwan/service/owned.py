@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status, status_after_update
-from sdwan.errors import Conflict, InvalidInput, NotFound
+from sdwan.errors import Conflict, InvalidInput
 from sdwan.service import resource_events as ev
 from sdwan.service.common import (
     ChangeNotifier,
@@ -22,10 +22,17 @@ from sdwan.service.common import (
     Written,
     changed_concurrently,
     check_version,
-    visible,
 )
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.visibility import (
+    ROUTER,
+    may_see,
+    owner_filter,
+    unknown,
+    visible_owned,
+    visible_owner,
+)
 from sdwan.store import owned_rows, repo
 from sdwan.store.records import OwnedRecord, RouterRecord
 
@@ -134,17 +141,13 @@ class OwnedService(Generic[R]):
     def _router(
         self, principal: Principal, router: RouterRecord | None, key: str, where: str
     ) -> RouterRecord:
-        try:
-            found = visible(principal, router, key)
-        except NotFound:
-            raise InvalidInput(
-                f"{where}router: no router {key!r}", field=f"{where}router"
-            ) from None
-        if found.status == Status.PENDING_DELETE:
+        if router is None or not may_see(principal, router):
+            raise unknown(ROUTER, key, field=f"{where}router")
+        if router.status == Status.PENDING_DELETE:
             raise Conflict(
-                f"{where}router: router {found.name} is being deleted", field=f"{where}router"
+                f"{where}router: router {router.name} is being deleted", field=f"{where}router"
             )
-        return found
+        return router
 
     def notify(self, router_ids: set[str]) -> None:
         for router_id in router_ids:
@@ -160,17 +163,13 @@ class OwnedService(Generic[R]):
         self, conn: Connection, principal: Principal, row_id: str
     ) -> tuple[R, RouterRecord]:
         row = owned_rows.get_row(conn, self.spec.record, row_id=row_id)
-        router = repo.get_router(conn, key=row.router_uuid) if row else None
-        try:
-            found = visible(principal, router, row_id)
-        except NotFound:
-            raise NotFound(f"{self.spec.kind} {row_id!r} not found") from None
-        assert row is not None
-        return row, found
+        return visible_owned(
+            conn, principal, ROUTER, row, lambda r: r.router_uuid, kind=self.spec.kind, ident=row_id
+        )
 
     def find(self, principal: Principal, *, router: str, key: str) -> R | None:
         with reading(self._engine) as conn:
-            record = visible(principal, repo.get_router(conn, key=router), router)
+            record = visible_owner(conn, principal, ROUTER, router)
             return owned_rows.get_by_key(conn, self.spec.record, router_id=record.id, key=key)
 
     def list(
@@ -182,16 +181,8 @@ class OwnedService(Generic[R]):
         limit: int,
         offset: int,
     ) -> Page[R]:
-        filters = dict(filters)
         with reading(self._engine) as conn:
-            if "router" in filters:
-                key = filters.pop("router")
-                try:
-                    filters["router_uuid"] = visible(
-                        principal, repo.get_router(conn, key=key), key
-                    ).id
-                except NotFound:
-                    raise InvalidInput(f"router: no router {key!r}", field="router") from None
+            filters = owner_filter(conn, principal, ROUTER, filters)
             rows, total = owned_rows.list_owned(
                 conn,
                 self.spec.record,
@@ -225,9 +216,11 @@ class OwnedService(Generic[R]):
             if row.status == Status.PENDING_DELETE:
                 raise Conflict(f"{spec.kind} {row.key} is being deleted")
             stored = {**row.values(), "description": row.description}
-            unknown = sorted(set(changes) - set(stored))
-            if unknown:  # the API's schemas let none through: a caller's mistake
-                raise InvalidInput(f"{unknown[0]}: not a field of a {spec.kind}", field=unknown[0])
+            not_columns = sorted(set(changes) - set(stored))
+            if not_columns:  # the API's schemas let none through: a caller's mistake
+                raise InvalidInput(
+                    f"{not_columns[0]}: not a field of a {spec.kind}", field=not_columns[0]
+                )
             for name in (spec.key_field, *spec.immutable):
                 if name in changes and changes[name] != stored[name]:
                     raise InvalidInput(

@@ -20,10 +20,11 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.domain.status import Status
-from sdwan.errors import Conflict, InvalidInput, NotFound
-from sdwan.service.common import ChangeNotifier, visible
+from sdwan.errors import Conflict, InvalidInput
+from sdwan.service.common import ChangeNotifier
 from sdwan.service.owned import OwnedService
 from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.visibility import ROUTER, may_see, visible_owned, visible_owner
 from sdwan.store import owned_rows, policyinfo_repo, repo
 from sdwan.store.policyinfo_repo import PolicyInfoRecord
 from sdwan.store.records import AttachmentRecord, PolicyRecord
@@ -61,9 +62,7 @@ class PolicyInfoService:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            router = visible(
-                principal, repo.get_router(conn, key=item["host_name"]), item["host_name"]
-            )
+            router = visible_owner(conn, principal, ROUTER, item["host_name"])
             mgmt = item.get("mgmt_addr")
             if mgmt and endpoint_key(mgmt) != endpoint_key(router.api_address):
                 raise InvalidInput(
@@ -168,27 +167,27 @@ class PolicyInfoService:
     def get(self, principal: Principal, row_id: str) -> PolicyInfoView:
         with reading(self._engine) as conn:
             row = policyinfo_repo.get_policyinfo(conn, record_id=row_id)
-            router = repo.get_router(conn, key=row.router_uuid) if row else None
-            try:
-                visible(principal, router, row_id)
-            except NotFound:
-                raise NotFound(f"policyinfo {row_id!r} not found") from None
-            assert row is not None
-            return self._view(conn, row)
+            found, _router = visible_owned(
+                conn,
+                principal,
+                ROUTER,
+                row,
+                lambda r: r.router_uuid,
+                kind="policyinfo",
+                ident=row_id,
+            )
+            return self._view(conn, found)
 
     def list(self, principal: Principal, *, host_name: str | None) -> list[PolicyInfoView]:
         with reading(self._engine) as conn:
             router_id = None
             if host_name is not None:
-                router = visible(principal, repo.get_router(conn, key=host_name), host_name)
-                router_id = router.id
+                router_id = visible_owner(conn, principal, ROUTER, host_name).id
             rows = policyinfo_repo.list_policyinfos(conn, router_id=router_id)
             views = []
             for row in rows:
                 owner = repo.get_router(conn, key=row.router_uuid)
-                if owner is not None and (
-                    principal.project_id is None or owner.project_id == principal.project_id
-                ):
+                if owner is not None and may_see(principal, owner):
                     views.append(self._view(conn, row))
             return views
 
