@@ -5,37 +5,20 @@ prefix only one router announces."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 import typer
 
-from sdwan.cli import owned
-from sdwan.cli.common import (
-    TIMEOUT,
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    SortOpt,
-    StatusOpt,
-    TimeoutOpt,
-    WaitOpt,
-    given,
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    ROUTER_FILTER,
+    Args,
+    Filter,
+    ResourceCommands,
+    argument,
+    option,
 )
-from sdwan.cli.errors import CliError
-from sdwan.cli.output import OutputFormat, OutputOpt
-from sdwan.cli.owned import (
-    CLEAR,
-    Keyed,
-    canonical_prefix,
-    optional_int,
-    split_list,
-    with_router,
-)
-from sdwan.cli.owned_commands import add_show_and_delete
+from sdwan.cli.owned import Keyed, with_router
+from sdwan.cli.resource import Item
+from sdwan.cli.values import CLEAR, canonical_prefix, choice, given, optional_int, split_list
 
 app = typer.Typer(help="Manage announcements (prefixes routers originate).", no_args_is_help=True)
 
@@ -52,86 +35,66 @@ COLUMNS = [
     ("STATUS", "status"),
 ]
 ANNOUNCEMENTS = Keyed("announcements", "announcement", key="prefix")
-RESOURCE = ANNOUNCEMENTS.resource(COLUMNS)
 ORIGINS = ("igp", "egp", "incomplete")
 
-RefArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="ANNOUNCEMENT",
-        help="Announcement id, ROUTER/PREFIX, or a prefix only one router announces.",
+REF = argument(
+    "ANNOUNCEMENT", "Announcement id, ROUTER/PREFIX, or a prefix only one router announces."
+)
+NEW_REF = argument("ROUTER/PREFIX", "Router and prefix, e.g. GoBGP-1/198.18.0.0/16.")
+FIELDS = (
+    option(
+        "next_hop",
+        str | None,
+        "--next-hop",
+        metavar="ADDR",
+        help="Next hop (default: the router itself; '' on set).",
     ),
-]
-NewRefArg = Annotated[
-    str,
-    typer.Argument(metavar="ROUTER/PREFIX", help="Router and prefix, e.g. GoBGP-1/198.18.0.0/16."),
-]
-NextHopOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--next-hop", metavar="ADDR", help="Next hop (default: the router itself; '' on set)."
+    option("origin", str | None, "--origin", metavar="igp|egp|incomplete", help="ORIGIN (igp)."),
+    option("med", str | None, "--med", metavar="N", help="MED; 'none' on set removes it."),
+    option(
+        "local_pref",
+        str | None,
+        "--local-pref",
+        metavar="N",
+        help="LOCAL_PREF; 'none' on set removes it.",
     ),
-]
-OriginOpt = Annotated[
-    str | None, typer.Option("--origin", metavar="igp|egp|incomplete", help="ORIGIN (igp).")
-]
-MedOpt = Annotated[
-    str | None, typer.Option("--med", metavar="N", help="MED; 'none' on set removes it.")
-]
-LocalPrefOpt = Annotated[
-    str | None,
-    typer.Option("--local-pref", metavar="N", help="LOCAL_PREF; 'none' on set removes it."),
-]
-CommunityOpt = Annotated[
-    list[str] | None,
-    typer.Option(
+    option(
+        "community",
+        list[str] | None,
         "--community",
         metavar="C",
         help="ASN:VALUE or a well-known name (repeatable; on set replaces the list, '' empties).",
     ),
-]
-LargeCommunityOpt = Annotated[
-    list[str] | None,
-    typer.Option(
+    option(
+        "large_community",
+        list[str] | None,
         "--large-community",
         metavar="A:B:C",
         help="Large community (repeatable; on set replaces the list, '' empties).",
     ),
-]
-PrependOpt = Annotated[
-    int | None,
-    typer.Option("--prepend", min=0, max=16, help="Prepend the router's own AS N times."),
-]
+    option(
+        "prepend",
+        int | None,
+        "--prepend",
+        min=0,
+        max=16,
+        help="Prepend the router's own AS N times.",
+    ),
+    DESCRIPTION,
+)
 
 
-def _origin(origin: str | None) -> str | None:
-    if origin is None:
-        return None
-    if origin.lower() not in ORIGINS:
-        raise CliError(f"--origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
-    return origin.lower()
-
-
-def _fields(
-    next_hop: str | None,
-    origin: str | None,
-    med: str | None,
-    local_pref: str | None,
-    community: list[str] | None,
-    large_community: list[str] | None,
-    prepend: int | None,
-    description: str | None,
-) -> dict[str, Any]:
-    """The body; a cleared --next-hop/--med/--local-pref is JSON null."""
+def _fields(args: Args) -> Item:
+    """The attributes given; a cleared --next-hop/--med/--local-pref is JSON null."""
     body = given(
-        next_hop=next_hop,
-        origin=_origin(origin),
-        med=optional_int(med, "--med"),
-        local_pref=optional_int(local_pref, "--local-pref"),
-        communities=split_list(community),
-        large_communities=split_list(large_community),
-        as_path_prepend=prepend,
-        description=description,
+        next_hop=args["next_hop"],
+        origin=choice(args["origin"], "--origin", ORIGINS),
+        med=optional_int(args["med"], "--med"),
+        local_pref=optional_int(args["local_pref"], "--local-pref"),
+        communities=split_list(args["community"]),
+        large_communities=split_list(args["large_community"]),
+        as_path_prepend=args["prepend"],
+        description=args["description"],
     )
     for key in ("med", "local_pref"):
         if body.get(key) is CLEAR:
@@ -141,89 +104,33 @@ def _fields(
     return body
 
 
+def _create_body(args: Args) -> Item:
+    """The router and prefix, and the attributes given (a cleared one is just left out)."""
+    router, prefix = ANNOUNCEMENTS.split_new(args["ref"])
+    fields = _fields(args)
+    return {"router": router, "prefix": prefix, **given(**fields)}
+
+
 def _table_row(item: Item) -> Item:
     return {**with_router(item), "next_hop": item.get("next_hop") or "self"}
 
 
-PRINT = owned.viewed(_table_row)
-
-
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    ref: NewRefArg,
-    next_hop: NextHopOpt = None,
-    origin: OriginOpt = None,
-    med: MedOpt = None,
-    local_pref: LocalPrefOpt = None,
-    community: CommunityOpt = None,
-    large_community: LargeCommunityOpt = None,
-    prepend: PrependOpt = None,
-    description: DescriptionOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Announce a prefix from a router."""
-    router, prefix = ANNOUNCEMENTS.split_new(ref)
-    fields = _fields(
-        next_hop, origin, med, local_pref, community, large_community, prepend, description
-    )
-    body = {
-        "router": router,
-        "prefix": prefix,
-        **{k: v for k, v in fields.items() if v is not None},
-    }
-    owned.create(ctx, RESOURCE, body, wait, timeout, output, PRINT)
-
-
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    router: Annotated[str | None, typer.Option("--router", help="Only this router.")] = None,
-    prefix: Annotated[str | None, typer.Option("--prefix", help="Only this prefix.")] = None,
-    status: StatusOpt = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List announcements."""
-    filters = given(router=router, prefix=canonical_prefix(prefix) if prefix else None)
-    paging = Paging(status, sort, limit, offset, all_)
-    RESOURCE.list_(ctx, filters, paging, output, _table_row)
-
-
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    ref: RefArg,
-    next_hop: NextHopOpt = None,
-    origin: OriginOpt = None,
-    med: MedOpt = None,
-    local_pref: LocalPrefOpt = None,
-    community: CommunityOpt = None,
-    large_community: LargeCommunityOpt = None,
-    prepend: PrependOpt = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change an announcement's attributes (only the options given; the prefix cannot change)."""
-    body = _fields(
-        next_hop, origin, med, local_pref, community, large_community, prepend, description
-    )
-    owned.update(ctx, RESOURCE, ref, body, if_match, wait, timeout, output, PRINT)
-
-
-add_show_and_delete(
-    app,
-    RESOURCE,
-    RefArg,
-    PRINT,
-    show_help="Show one announcement.",
-    delete_help="Withdraw and delete an announcement.",
+commands = ResourceCommands(app, ANNOUNCEMENTS.resource(COLUMNS, row=_table_row), REF)
+commands.add_create("Announce a prefix from a router.", [NEW_REF, *FIELDS], _create_body)
+commands.add_list(
+    "List announcements.",
+    [
+        ROUTER_FILTER,
+        Filter(
+            option("prefix", str | None, "--prefix", help="Only this prefix."),
+            lambda prefix: canonical_prefix(prefix) if prefix else None,
+        ),
+    ],
 )
+commands.add_set(
+    "Change an announcement's attributes (only the options given; the prefix cannot change).",
+    FIELDS,
+    _fields,
+)
+commands.add_show("Show one announcement.")
+commands.add_delete("Withdraw and delete an announcement.")

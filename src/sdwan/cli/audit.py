@@ -8,6 +8,7 @@ import typer
 
 from sdwan.cli.client import get_client
 from sdwan.cli.output import OutputFormat, OutputOpt, page_hint, print_list
+from sdwan.cli.values import given
 
 COLUMNS = [
     ("ID", "id"),
@@ -48,16 +49,15 @@ def audit(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """The audit log, newest first (-o json/yaml: with before and after, secrets masked)."""
-    filters = {
-        "actor": actor,
-        "project": project,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "action": action,
-        "since": since,
-        "until": until,
-    }
-    params = {k: v for k, v in filters.items() if v is not None}
+    params = given(
+        actor=actor,
+        project=project,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        action=action,
+        since=since,
+        until=until,
+    )
     page = get_client(ctx).get("/v1/audit", {**params, "limit": limit, "offset": offset}) or {}
     items = [dict(e, changed=_changed(e)) for e in page.get("items") or []]
     if output is not OutputFormat.table:

@@ -5,37 +5,27 @@ option per tier; uplinks sharing a tier are separated by commas (equal cost)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from sdwan.cli.client import get_client, wait_for
-from sdwan.cli.common import (
-    TIMEOUT,
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    Resource,
-    SortOpt,
-    TimeoutOpt,
-    WaitOpt,
-    given,
+from sdwan.cli.client import get_client
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    OUTPUT,
+    PAGING,
+    SITE_FILTER,
+    Args,
+    ResourceCommands,
+    argument,
+    command,
+    option,
 )
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import (
-    OutputFormat,
-    OutputOpt,
-    pop_warnings,
-    print_data,
-    print_done,
-    print_object,
-    print_table,
-)
-from sdwan.cli.sites import prefix_member, resolve_owned, split_ref
+from sdwan.cli.output import OutputFormat, print_data, print_object, print_table
+from sdwan.cli.resource import Item, Resource
+from sdwan.cli.sites import in_site, prefix_member, split_site_ref
+from sdwan.cli.values import given
 
 app = typer.Typer(
     help="Manage path intents: which uplinks a site uses, and check them.", no_args_is_help=True
@@ -50,41 +40,54 @@ COLUMNS = [
     ("VERDICT", "verdict"),
     ("DETAIL", "verdict_detail"),
 ]
-INTENTS = Resource(
-    "intents",
-    COLUMNS,
-    lambda obj, ref: f"intent {obj.get('site_name', '')}/{obj.get('name') or ref}",
-    lambda client, ref: resolve_owned(client, "intents", "intent", ref),
+REF = argument("SITE/NAME", "Intent SITE/NAME or id.")
+# what create, set and plan take
+FIELDS = (
+    option(
+        "to_prefix",
+        list[str] | None,
+        "--to-prefix",
+        help="Destination prefix (repeatable; P[,ge=N][,le=M]).",
+    ),
+    option("to_site", str | None, "--to-site", help="Destination: that site."),
+    option("to_any", bool, "--to-any", default=False, help="Destination: every route."),
+    option(
+        "prefer",
+        list[str] | None,
+        "--prefer",
+        metavar="UPLINK[,UPLINK]",
+        help="A tier, primary first (repeat per tier).",
+    ),
+    option(
+        "prefer_cost",
+        bool,
+        "--prefer-cost",
+        default=False,
+        help="Tiers by uplink cost (equal costs share).",
+    ),
+    option(
+        "return_",
+        str | None,
+        "--return",
+        metavar="none|prepend|med",
+        help="Shape how the world reaches the site.",
+    ),
+    option(
+        "return_prepend",
+        int | None,
+        "--return-prepend",
+        min=1,
+        max=8,
+        help="Own AS per tier below.",
+    ),
+    option(
+        "return_community",
+        list[str] | None,
+        "--return-community",
+        help="Community for the backup uplinks (repeatable).",
+    ),
+    DESCRIPTION,
 )
-RefArg = Annotated[str, typer.Argument(metavar="SITE/NAME", help="Intent SITE/NAME or id.")]
-ToPrefixOpt = Annotated[
-    list[str] | None,
-    typer.Option("--to-prefix", help="Destination prefix (repeatable; P[,ge=N][,le=M])."),
-]
-ToSiteOpt = Annotated[str | None, typer.Option("--to-site", help="Destination: that site.")]
-ToAnyOpt = Annotated[bool, typer.Option("--to-any", help="Destination: every route.")]
-PreferOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--prefer", metavar="UPLINK[,UPLINK]", help="A tier, primary first (repeat per tier)."
-    ),
-]
-PreferCostOpt = Annotated[
-    bool, typer.Option("--prefer-cost", help="Tiers by uplink cost (equal costs share).")
-]
-ReturnOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--return", metavar="none|prepend|med", help="Shape how the world reaches the site."
-    ),
-]
-ReturnPrependOpt = Annotated[
-    int | None, typer.Option("--return-prepend", min=1, max=8, help="Own AS per tier below.")
-]
-ReturnCommunityOpt = Annotated[
-    list[str] | None,
-    typer.Option("--return-community", help="Community for the backup uplinks (repeatable)."),
-]
 
 
 def _destination(prefixes: list[str] | None, site: str | None, any_: bool) -> dict[str, Any] | None:
@@ -118,13 +121,28 @@ def _return_path(
     return given(method=method or "prepend", prepend=prepend, communities=communities)
 
 
-def _fields(**kw: Any) -> dict[str, Any]:
+def _fields(args: Args) -> Item:
     return given(
-        destination=_destination(kw["to_prefix"], kw["to_site"], kw["to_any"]),
-        prefer=_prefer(kw["prefer"], kw["prefer_cost"]),
-        return_path=_return_path(kw["return_"], kw["return_prepend"], kw["return_community"]),
-        description=kw["description"],
+        destination=_destination(args["to_prefix"], args["to_site"], args["to_any"]),
+        prefer=_prefer(args["prefer"], args["prefer_cost"]),
+        return_path=_return_path(args["return_"], args["return_prepend"], args["return_community"]),
+        description=args["description"],
     )
+
+
+def _create_body(args: Args) -> Item:
+    site, name = split_site_ref(args["ref"], "intent")
+    fields = _fields(args)
+    if "destination" not in fields or "prefer" not in fields:
+        raise CliError("give a destination (--to-prefix/--to-site/--to-any) and --prefer")
+    return {"site": site, "name": name, **fields}
+
+
+def _set_body(args: Args) -> Item:
+    fields = _fields(args)
+    if not fields:
+        raise CliError("nothing to change: give at least one option (see --help)")
+    return fields
 
 
 def _row(item: Item) -> Item:
@@ -188,7 +206,8 @@ def _print_plan(plan: dict[str, Any], output: OutputFormat) -> None:
     print_prediction(plan)
 
 
-def _show(obj: Item, output: OutputFormat) -> None:
+def print_intent(obj: Item, output: OutputFormat) -> None:
+    """The fields, the last verification path by path, and the generated objects."""
     if output is not OutputFormat.table:
         print_data(obj, output)
         return
@@ -211,116 +230,44 @@ def _show(obj: Item, output: OutputFormat) -> None:
         )
 
 
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="SITE/NAME")],
-    to_prefix: ToPrefixOpt = None,
-    to_site: ToSiteOpt = None,
-    to_any: ToAnyOpt = False,
-    prefer: PreferOpt = None,
-    prefer_cost: PreferCostOpt = False,
-    return_: ReturnOpt = None,
-    return_prepend: ReturnPrependOpt = None,
-    return_community: ReturnCommunityOpt = None,
-    description: DescriptionOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Create an intent (its policy objects are generated on the site's routers)."""
-    site, name = split_ref(ref, "intent")
-    fields = _fields(**locals())
-    if "destination" not in fields or "prefer" not in fields:
-        raise CliError("give a destination (--to-prefix/--to-site/--to-any) and --prefer")
-    answer = pop_warnings(
-        get_client(ctx).post("/v1/intents", {"site": site, "name": name, **fields})
-    )
-    if wait:
-        answer = (
-            wait_for(ctx, INTENTS.path(answer["id"]), f"intent {ref}", timeout=timeout) or answer
-        )
-    _show(answer, output)
+INTENTS = Resource(
+    "intents",
+    "intent",
+    COLUMNS,
+    resolve=in_site("intents", "intent"),
+    row=_row,
+    printer=print_intent,
+    deleted_at_once=True,
+)
+commands = ResourceCommands(app, INTENTS, REF)
+commands.add_create(
+    "Create an intent (its policy objects are generated on the site's routers).",
+    [argument("SITE/NAME"), *FIELDS],
+    _create_body,
+)
+commands.add_list("List intents with their verdicts.", [SITE_FILTER], paging=PAGING)
+commands.add_show(
+    "Show an intent: tiers, generated objects, and the last verification path by path."
+)
+commands.add_set(
+    "Change an intent: its objects are replaced at once (soft resets, no session reset).",
+    FIELDS,
+    _set_body,
+)
 
 
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    site: Annotated[str | None, typer.Option("--site", help="Only this site's.")] = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List intents with their verdicts."""
-    INTENTS.list_(ctx, given(site=site), Paging(None, sort, limit, offset, all_), output, _row)
-
-
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show an intent: tiers, generated objects, and the last verification path by path."""
-    client = get_client(ctx)
-    _show(client.get(INTENTS.path(INTENTS.resolve(client, ref))) or {}, output)
-
-
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    ref: RefArg,
-    to_prefix: ToPrefixOpt = None,
-    to_site: ToSiteOpt = None,
-    to_any: ToAnyOpt = False,
-    prefer: PreferOpt = None,
-    prefer_cost: PreferCostOpt = False,
-    return_: ReturnOpt = None,
-    return_prepend: ReturnPrependOpt = None,
-    return_community: ReturnCommunityOpt = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change an intent: its objects are replaced at once (soft resets, no session reset)."""
-    fields = _fields(**locals())
-    if not fields:
-        raise CliError("nothing to change: give at least one option (see --help)")
-    client = get_client(ctx)
-    path = INTENTS.path(INTENTS.resolve(client, ref))
-    answer = pop_warnings(client.patch(path, fields, if_match=if_match))
-    if wait:
-        answer = wait_for(ctx, path, f"intent {ref}", timeout=timeout) or answer
-    _show(answer, output)
-
-
-@app.command("plan")
-def plan(
-    ctx: typer.Context,
-    ref: RefArg,
-    to_prefix: ToPrefixOpt = None,
-    to_site: ToSiteOpt = None,
-    to_any: ToAnyOpt = False,
-    prefer: PreferOpt = None,
-    prefer_cost: PreferCostOpt = False,
-    return_: ReturnOpt = None,
-    return_prepend: ReturnPrependOpt = None,
-    return_community: ReturnCommunityOpt = None,
-    description: DescriptionOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """What a change would do (the options of create/set), or, without options, what
-    the intent does now: each router's predicted best path, why, and the one it uses."""
-    fields = _fields(**locals())
+def _plan(ctx: typer.Context, args: Args) -> None:
+    ref, output = args["ref"], args["output"]
+    fields = _fields(args)
     client = get_client(ctx)
     if not fields:
         ident = INTENTS.resolve(client, ref)
         _print_plan(client.get(f"{INTENTS.path(ident)}/plan") or {}, output)
         return
-    site, name = split_ref(ref, "intent") if "/" in ref else (None, None)
+    site, name = split_site_ref(ref, "intent") if "/" in ref else (None, None)
     current: Item = {}
     try:
-        current = client.get(INTENTS.path(INTENTS.resolve(client, ref))) or {}
+        current = INTENTS.fetch(ctx, ref)
     except CliError as exc:
         if exc.status != 404 or site is None:
             raise
@@ -333,14 +280,12 @@ def plan(
     _print_plan(client.post("/v1/intents/plan", body) or {}, output)
 
 
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete an intent: its policy objects leave the routers."""
-    client = get_client(ctx)
-    answer = client.delete(INTENTS.path(INTENTS.resolve(client, ref)), if_match=if_match)
-    print_done(f"intent {ref} deleted", pop_warnings(answer), output)
+command(
+    app,
+    "plan",
+    """What a change would do (the options of create/set), or, without options, what
+    the intent does now: each router's predicted best path, why, and the one it uses.""",
+    [REF, *FIELDS, OUTPUT],
+    _plan,
+)
+commands.add_delete("Delete an intent: its policy objects leave the routers.")

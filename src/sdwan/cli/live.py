@@ -17,6 +17,7 @@ from sdwan.cli import sse
 from sdwan.cli.client import ApiClient, get_client, list_items
 from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, _console, cell, print_data
+from sdwan.cli.values import given
 
 WATCH_COLUMNS = [
     ("ROUTER", "router_name"),
@@ -155,7 +156,7 @@ def events(
 ) -> None:
     """Print the event log (-o json: one JSON object per line with --follow)."""
     client = get_client(ctx)
-    params = {k: v for k, v in {"router": router, "kind": kind}.items() if v is not None}
+    params = given(router=router, kind=kind)
     page = (
         client.get(
             "/v1/events",

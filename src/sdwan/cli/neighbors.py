@@ -6,30 +6,25 @@ import ipaddress
 import sys
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from sdwan.cli.client import ApiClient
-from sdwan.cli.common import (
-    TIMEOUT,
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    Resource,
-    SortOpt,
-    StatusOpt,
-    TimeoutOpt,
-    WaitOpt,
-    given,
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    ROUTER_FILTER,
+    Args,
+    Filter,
+    ResourceCommands,
+    argument,
+    option,
 )
 from sdwan.cli.errors import CliError
 from sdwan.cli.live import duration
-from sdwan.cli.output import OutputFormat, OutputOpt, cell
+from sdwan.cli.output import cell
+from sdwan.cli.resource import Item, Resource
+from sdwan.cli.values import given
 
 app = typer.Typer(help="Manage BGP neighbors of routers.", no_args_is_help=True)
 
@@ -46,61 +41,67 @@ COLUMNS = [
     ("RCVD/ACPT/ADV", "prefixes"),
 ]
 
-RefArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="NEIGHBOR", help="Neighbor id, ROUTER/ADDRESS, or an address unique across routers."
-    ),
-]
-RouterOpt = Annotated[
-    str | None, typer.Option("--router", "--host_name", help="Router name or id.")
-]
-AddressOpt = Annotated[
-    str | None, typer.Option("--address", "--neighbor_addr", help="Neighbor IPv4/IPv6 address.")
-]
-PeerAsnOpt = Annotated[int | None, typer.Option("--peer-asn", "--peer_as", help="Peer AS number.")]
-ApiAddressOpt = Annotated[
+REF = argument("NEIGHBOR", "Neighbor id, ROUTER/ADDRESS, or an address unique across routers.")
+ROUTER = option("router", str | None, "--router", "--host_name", help="Router name or id.")
+ADDRESS = option(
+    "address", str | None, "--address", "--neighbor_addr", help="Neighbor IPv4/IPv6 address."
+)
+API_ADDRESS = option(
+    "api_address",
     str | None,
-    typer.Option(
-        "--api-address",
-        "--mgmt_addr",
-        help="The router's gobgpd endpoint; checked against the router's (create only).",
+    "--api-address",
+    "--mgmt_addr",
+    help="The router's gobgpd endpoint; checked against the router's (create only).",
+)
+# what set can change; create takes them too, after --router, --address and --api-address
+FIELDS = (
+    option("peer_asn", int | None, "--peer-asn", "--peer_as", help="Peer AS number."),
+    DESCRIPTION,
+    option(
+        "local_address",
+        str | None,
+        "--local-address",
+        help="Local address for the session; '' unsets.",
     ),
-]
-LocalAddressOpt = Annotated[
-    str | None, typer.Option("--local-address", help="Local address for the session; '' unsets.")
-]
-HoldTimeOpt = Annotated[int | None, typer.Option("--hold-time", help="0 or 3..65535 seconds.")]
-KeepaliveOpt = Annotated[
-    int | None,
-    typer.Option("--keepalive", "--keepalive-interval", help="Seconds; less than hold time."),
-]
-PassiveOpt = Annotated[bool | None, typer.Option("--passive/--no-passive")]
-MultihopOpt = Annotated[
-    int | None, typer.Option("--ebgp-multihop-ttl", help="0..255; 0 turns multihop off.")
-]
-PasswordStdinOpt = Annotated[
-    bool,
-    typer.Option("--password-stdin", help="Read the TCP-MD5 password from stdin (recommended)."),
-]
-PasswordOpt = Annotated[
-    str | None,
-    typer.Option(
+    option("hold_time", int | None, "--hold-time", help="0 or 3..65535 seconds."),
+    option(
+        "keepalive",
+        int | None,
+        "--keepalive",
+        "--keepalive-interval",
+        help="Seconds; less than hold time.",
+    ),
+    option("passive", bool | None, "--passive/--no-passive"),
+    option(
+        "ebgp_multihop_ttl",
+        int | None,
+        "--ebgp-multihop-ttl",
+        help="0..255; 0 turns multihop off.",
+    ),
+    option(
+        "password_stdin",
+        bool,
+        "--password-stdin",
+        default=False,
+        help="Read the TCP-MD5 password from stdin (recommended).",
+    ),
+    option(
+        "password",
+        str | None,
         "--password",
         help="TCP-MD5 password; visible to other users in `ps`, prefer --password-stdin. "
         "'' clears it.",
     ),
-]
-RrClientOpt = Annotated[
-    bool | None, typer.Option("--route-reflector-client/--no-route-reflector-client")
-]
-EnabledOpt = Annotated[
-    bool | None, typer.Option("--enabled/--disabled", help="Admin state of the session.")
-]
-FamilyOpt = Annotated[
-    list[str] | None,
-    typer.Option("--family", help="ipv4-unicast or ipv6-unicast (repeatable)."),
-]
+    option(
+        "route_reflector_client",
+        bool | None,
+        "--route-reflector-client/--no-route-reflector-client",
+    ),
+    option("enabled", bool | None, "--enabled/--disabled", help="Admin state of the session."),
+    option(
+        "family", list[str] | None, "--family", help="ipv4-unicast or ipv6-unicast (repeatable)."
+    ),
+)
 
 
 def _canonical_ip(text: str, ref: str) -> str:
@@ -149,20 +150,37 @@ def _password(password: str | None, from_stdin: bool) -> str | None:
     return secret.removesuffix("\n").removesuffix("\r")
 
 
-def _fields(**options: Any) -> dict[str, Any]:
-    body = given(**options)
+def _body(args: Args) -> Item:
+    """The fields given; ``--local-address ''`` is JSON null (no explicit local address)."""
+    body = given(
+        router=args.get("router"),
+        address=args.get("address"),
+        peer_asn=args["peer_asn"],
+        api_address=args.get("api_address"),
+        description=args["description"],
+        local_address=args["local_address"],
+        hold_time=args["hold_time"],
+        keepalive_interval=args["keepalive"],
+        passive=args["passive"],
+        ebgp_multihop_ttl=args["ebgp_multihop_ttl"],
+        password=_password(args["password"], args["password_stdin"]),
+        route_reflector_client=args["route_reflector_client"],
+        enabled=args["enabled"],
+        families=args["family"] or None,
+    )
     if body.get("local_address") == "":
-        body["local_address"] = None  # JSON null: no explicit local address
+        body["local_address"] = None
     return body
 
 
-def _label(neighbor: Mapping[str, Any], ref: str) -> str:
+def _name(neighbor: Mapping[str, Any]) -> str | None:
+    """``ROUTER/ADDRESS``, or its id when the object lacks them."""
     if not neighbor:
-        return f"neighbor {ref}"
+        return None
     router = neighbor.get("router_name") or neighbor.get("router")
     if router and neighbor.get("address"):
-        return f"neighbor {router}/{neighbor['address']}"
-    return f"neighbor {neighbor.get('id', '?')}"
+        return f"{router}/{neighbor['address']}"
+    return str(neighbor.get("id", "?"))
 
 
 def _table_row(neighbor: Item) -> Item:
@@ -178,121 +196,28 @@ def _table_row(neighbor: Item) -> Item:
     }
 
 
-NEIGHBORS = Resource("neighbors", COLUMNS, _label, resolve)
+NEIGHBORS = Resource(
+    "neighbors", "neighbor", COLUMNS, name_of=_name, resolve=resolve, row=_table_row
+)
+commands = ResourceCommands(app, NEIGHBORS, REF)
 
-
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    router: RouterOpt,
-    address: AddressOpt,
-    peer_asn: PeerAsnOpt,
-    api_address: ApiAddressOpt = None,
-    description: DescriptionOpt = None,
-    local_address: LocalAddressOpt = None,
-    hold_time: HoldTimeOpt = None,
-    keepalive: KeepaliveOpt = None,
-    passive: PassiveOpt = None,
-    ebgp_multihop_ttl: MultihopOpt = None,
-    password_stdin: PasswordStdinOpt = False,
-    password: PasswordOpt = None,
-    route_reflector_client: RrClientOpt = None,
-    enabled: EnabledOpt = None,
-    family: FamilyOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Add a BGP neighbor to a router."""
-    body = _fields(
-        router=router,
-        address=address,
-        peer_asn=peer_asn,
-        api_address=api_address,
-        description=description,
-        local_address=local_address,
-        hold_time=hold_time,
-        keepalive_interval=keepalive,
-        passive=passive,
-        ebgp_multihop_ttl=ebgp_multihop_ttl,
-        password=_password(password, password_stdin),
-        route_reflector_client=route_reflector_client,
-        enabled=enabled,
-        families=family or None,
-    )
-    NEIGHBORS.create(ctx, body, wait, timeout, output)
-
-
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    router: Annotated[str | None, typer.Option("--router", help="Only this router.")] = None,
-    address: Annotated[str | None, typer.Option("--address", help="Only this address.")] = None,
-    status: StatusOpt = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List neighbors."""
-    filters = {"router": router, "address": _canonical_ip(address, address) if address else None}
-    paging = Paging(status, sort, limit, offset, all_)
-    NEIGHBORS.list_(ctx, filters, paging, output, _table_row)
-
-
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one neighbor."""
-    NEIGHBORS.show(ctx, ref, output)
-
-
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    ref: RefArg,
-    peer_asn: PeerAsnOpt = None,
-    description: DescriptionOpt = None,
-    local_address: LocalAddressOpt = None,
-    hold_time: HoldTimeOpt = None,
-    keepalive: KeepaliveOpt = None,
-    passive: PassiveOpt = None,
-    ebgp_multihop_ttl: MultihopOpt = None,
-    password_stdin: PasswordStdinOpt = False,
-    password: PasswordOpt = None,
-    route_reflector_client: RrClientOpt = None,
-    enabled: EnabledOpt = None,
-    family: FamilyOpt = None,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change a neighbor (only the options given; the address cannot change)."""
-    body = _fields(
-        peer_asn=peer_asn,
-        description=description,
-        hold_time=hold_time,
-        keepalive_interval=keepalive,
-        passive=passive,
-        ebgp_multihop_ttl=ebgp_multihop_ttl,
-        password=_password(password, password_stdin),
-        route_reflector_client=route_reflector_client,
-        enabled=enabled,
-        families=family or None,
-        local_address=local_address,
-    )
-    NEIGHBORS.update(ctx, ref, body, if_match, wait, timeout, output)
-
-
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete a neighbor (gobgpd drops the session)."""
-    NEIGHBORS.delete(ctx, ref, if_match, wait, timeout, output)
+commands.add_create(
+    "Add a BGP neighbor to a router.",
+    [ROUTER.required(), ADDRESS.required(), FIELDS[0].required(), API_ADDRESS, *FIELDS[1:]],
+    _body,
+)
+commands.add_list(
+    "List neighbors.",
+    [
+        ROUTER_FILTER,
+        Filter(
+            option("address", str | None, "--address", help="Only this address."),
+            lambda address: _canonical_ip(address, address) if address else None,
+        ),
+    ],
+)
+commands.add_show("Show one neighbor.")
+commands.add_set(
+    "Change a neighbor (only the options given; the address cannot change).", FIELDS, _body
+)
+commands.add_delete("Delete a neighbor (gobgpd drops the session).")

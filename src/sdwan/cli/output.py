@@ -127,3 +127,10 @@ def page_hint(shown: int, offset: int, total: int, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.table and offset + shown < total:
         first = offset + 1 if shown else offset
         note(f"showing {first}-{offset + shown} of {total}; use --all, or --limit/--offset")
+
+
+def brief(values: Sequence[str], shown: int = 3) -> str:
+    """The first few values, then how many more."""
+    if len(values) <= shown:
+        return ", ".join(values)
+    return ", ".join(values[:shown]) + f", ... (+{len(values) - shown} more)"

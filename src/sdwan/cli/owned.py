@@ -1,4 +1,4 @@
-"""What the routing-policy groups share: objects a router owns under a key.
+"""How the routing-policy groups name what a router owns under a key.
 
 Defined sets, policies and attachments are keyed by a name, announcements by a prefix.
 Each is addressed by its id, ``ROUTER/KEY``, or a bare key that only one router has;
@@ -7,33 +7,15 @@ the key is looked up through the list endpoint (``?router=..&name=..``).
 
 from __future__ import annotations
 
-import ipaddress
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import typer
-
-from sdwan.cli.client import ApiClient, get_client, wait_for
-from sdwan.cli.common import Item, Resource
+from sdwan.cli.client import ApiClient
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import Columns, OutputFormat, pop_warnings, print_object
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-def canonical_prefix(text: str) -> str:
-    try:
-        return str(ipaddress.ip_network(text.strip(), strict=True))
-    except ValueError as exc:
-        raise CliError(f"{text!r} is not a prefix: {exc}") from None
+from sdwan.cli.output import Columns
+from sdwan.cli.resource import Item, Printer, Resource, viewed
+from sdwan.cli.values import canonical_prefix, is_uuid
 
 
 @dataclass(frozen=True)
@@ -90,13 +72,29 @@ class Keyed:
             )
         return str(items[0]["id"])
 
-    def label(self, obj: Mapping[str, Any], ref: str) -> str:
-        if obj and obj.get(self.key):
-            return f"{self.kind} {router_of(obj)}/{obj[self.key]}"
-        return f"{self.kind} {ref}"
+    def name_of(self, obj: Mapping[str, Any]) -> str | None:
+        """``ROUTER/KEY``, when the object says."""
+        return f"{router_of(obj)}/{obj[self.key]}" if obj and obj.get(self.key) else None
 
-    def resource(self, columns: Columns) -> Resource:
-        return Resource(self.collection, columns, self.label, self.resolve)
+    def resource(
+        self,
+        columns: Columns,
+        row: Callable[[Item], Item],
+        table_view: Callable[[Item], Item] | None = None,
+        printer: Printer | None = None,
+    ) -> Resource:
+        """The collection: list rows made by ``row``; one object printed by ``printer``, or
+        else as ``table_view`` (default: ``row``) rewrites it for the table."""
+        printer = printer or viewed(table_view or row)
+        return Resource(
+            self.collection,
+            self.kind,
+            columns,
+            name_of=self.name_of,
+            resolve=self.resolve,
+            row=row,
+            printer=printer,
+        )
 
 
 def _example(keyed: Keyed) -> str:
@@ -110,113 +108,3 @@ def router_of(obj: Mapping[str, Any]) -> str:
 def with_router(obj: Item) -> Item:
     """The ROUTER column falls back to the router's id."""
     return {**obj, "router_name": router_of(obj)}
-
-
-def fetch(ctx: typer.Context, resource: Resource, ref: str) -> Item:
-    """The current object (for a read-modify-write: its ``version`` guards the write)."""
-    client = get_client(ctx)
-    return dict(client.get(resource.path(resource.resolve(client, ref))) or {})
-
-
-Printer = Callable[[Item, OutputFormat], None]
-
-
-def viewed(table_view: Callable[[Item], Item]) -> Printer:
-    """A printer: the object, rewritten by ``table_view`` in table mode."""
-
-    def printer(obj: Item, output: OutputFormat) -> None:
-        print_object(table_view(obj) if output is OutputFormat.table else obj, output)
-
-    return printer
-
-
-def show_object(
-    ctx: typer.Context,
-    resource: Resource,
-    ref: str,
-    output: OutputFormat,
-    printer: Printer = print_object,
-) -> None:
-    printer(fetch(ctx, resource, ref), output)
-
-
-def create(
-    ctx: typer.Context,
-    resource: Resource,
-    body: Item,
-    wait: bool,
-    timeout: float,
-    output: OutputFormat,
-    printer: Printer = print_object,
-) -> None:
-    """``Resource.create``, printed by ``printer``."""
-    answer = get_client(ctx).post(f"/v1/{resource.collection}", body)
-    finish(ctx, resource, answer, wait, timeout, output, printer)
-
-
-def update(
-    ctx: typer.Context,
-    resource: Resource,
-    ref: str,
-    body: Item,
-    if_match: str | None,
-    wait: bool,
-    timeout: float,
-    output: OutputFormat,
-    printer: Printer = print_object,
-) -> None:
-    """``Resource.update``, printed by ``printer``."""
-    if not body:
-        raise CliError("nothing to change: give at least one field option (see --help)")
-    client = get_client(ctx)
-    answer = client.patch(resource.path(resource.resolve(client, ref)), body, if_match=if_match)
-    finish(ctx, resource, answer, wait, timeout, output, printer)
-
-
-def finish(
-    ctx: typer.Context,
-    resource: Resource,
-    answer: Any,
-    wait: bool,
-    timeout: float,
-    output: OutputFormat,
-    printer: Printer,
-) -> None:
-    """A write's answer or, with --wait, the object once ACTIVE."""
-    obj = pop_warnings(answer)
-    if wait:
-        ref = str(obj["id"])
-        obj = wait_for(ctx, resource.path(ref), resource.label(obj, ref), timeout=timeout) or obj
-    printer(obj, output)
-
-
-def split_list(values: list[str] | None) -> list[str] | None:
-    """A repeatable option: None when not given; ``''`` items dropped (``--x ''`` clears)."""
-    if values is None:
-        return None
-    return [value.strip() for value in values if value.strip()]
-
-
-def brief(values: list[str], shown: int = 3) -> str:
-    """The first few values, then how many more."""
-    if len(values) <= shown:
-        return ", ".join(values)
-    return ", ".join(values[:shown]) + f", ... (+{len(values) - shown} more)"
-
-
-CLEAR: Any = ...  # optional_int's "set it to null", unlike None: "not given"
-
-
-def optional_int(text: str | None, option: str, low: int = 0, high: int = 4294967295) -> Any:
-    """An integer option that may also be cleared: None (not given), ``''``/``none`` -> CLEAR."""
-    if text is None:
-        return None
-    if text.strip().lower() in ("", "none"):
-        return CLEAR
-    try:
-        value = int(text)
-    except ValueError:
-        raise CliError(f"{option}: expected a whole number or 'none', got {text!r}") from None
-    if not low <= value <= high:
-        raise CliError(f"{option}: must be from {low} to {high}, got {value}")
-    return value

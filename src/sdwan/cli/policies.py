@@ -10,30 +10,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 import yaml
 
-from sdwan.cli import owned
-from sdwan.cli.common import (
-    TIMEOUT,
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    SortOpt,
-    StatusOpt,
-    TimeoutOpt,
-    WaitOpt,
-    given,
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    NAME_FILTER,
+    ROUTER_FILTER,
+    Args,
+    Param,
+    ResourceCommands,
+    argument,
+    option,
 )
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import OutputFormat, OutputOpt, print_object
-from sdwan.cli.owned import Keyed, fetch, with_router
+from sdwan.cli.output import OutputFormat, print_object
+from sdwan.cli.owned import Keyed, with_router
+from sdwan.cli.resource import Item
+from sdwan.cli.values import given
 
 app = typer.Typer(help="Manage routing policies (ordered statements).", no_args_is_help=True)
 
@@ -45,74 +41,71 @@ COLUMNS = [
     ("STATUS", "status"),
 ]
 POLICIES = Keyed("policies", "policy")
-RESOURCE = POLICIES.resource(COLUMNS)
 MATCHES = ("any", "all", "invert")
 COMMUNITY_OPS = ("add", "remove", "replace")
+SET_KINDS = ("prefix", "neighbor", "community")  # --match-KIND-set
 
-RefArg = Annotated[
-    str,
-    typer.Argument(metavar="POLICY", help="Policy id, ROUTER/NAME, or a name only one router has."),
-]
-NewRefArg = Annotated[str, typer.Argument(metavar="ROUTER/NAME", help="Router and policy name.")]
-FileOpt = Annotated[
-    str | None,
-    typer.Option(
+REF = argument("POLICY", "Policy id, ROUTER/NAME, or a name only one router has.")
+NEW_REF = argument("ROUTER/NAME", "Router and policy name.")
+
+
+def _match_set(kind: str) -> Param:
+    return option(
+        f"match_{kind}_set",
+        str | None,
+        f"--match-{kind}-set",
+        metavar="SET[:any|all|invert]",
+        help=f"Match this {kind} set.",
+    )
+
+
+# -f, or the options of one statement (quick_statement), and --description
+FIELDS = (
+    option(
+        "file",
+        str | None,
         "-f",
         "--file",
         metavar="FILE",
         help="YAML/JSON: a list of statements, or a mapping with 'statements:'; - is stdin.",
     ),
-]
-StatementOpt = Annotated[
-    str | None, typer.Option("--statement", metavar="NAME", help="Statement name (default s1).")
-]
-PrefixSetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--match-prefix-set", metavar="SET[:any|all|invert]", help="Match this prefix set."
+    option(
+        "statement", str | None, "--statement", metavar="NAME", help="Statement name (default s1)."
     ),
-]
-NeighborSetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--match-neighbor-set", metavar="SET[:any|all|invert]", help="Match this neighbor set."
+    *(_match_set(kind) for kind in SET_KINDS),
+    option(
+        "action",
+        str | None,
+        "--action",
+        metavar="accept|reject|next",
+        help="Route disposition (default next).",
     ),
-]
-CommunitySetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--match-community-set", metavar="SET[:any|all|invert]", help="Match this community set."
+    option(
+        "next_hop",
+        str | None,
+        "--next-hop",
+        metavar="self|unchanged|ADDR",
+        help="Set the next hop.",
     ),
-]
-ActionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--action", metavar="accept|reject|next", help="Route disposition (default next)."
+    option("local_pref", int | None, "--local-pref", min=0, max=4294967295, help="Set LOCAL_PREF."),
+    option("med", str | None, "--med", metavar="N|+N|-N", help="Set MED to N, or add/subtract N."),
+    option(
+        "prepend",
+        int | None,
+        "--prepend",
+        min=1,
+        max=16,
+        help="Prepend the router's own AS N times.",
     ),
-]
-NextHopOpt = Annotated[
-    str | None,
-    typer.Option("--next-hop", metavar="self|unchanged|ADDR", help="Set the next hop."),
-]
-LocalPrefOpt = Annotated[
-    int | None, typer.Option("--local-pref", min=0, max=4294967295, help="Set LOCAL_PREF.")
-]
-MedOpt = Annotated[
-    str | None,
-    typer.Option("--med", metavar="N|+N|-N", help="Set MED to N, or add/subtract N."),
-]
-PrependOpt = Annotated[
-    int | None,
-    typer.Option("--prepend", min=1, max=16, help="Prepend the router's own AS N times."),
-]
-CommunityOpt = Annotated[
-    list[str] | None,
-    typer.Option(
+    option(
+        "community",
+        list[str] | None,
         "--community",
         metavar="add|remove|replace:C",
         help="Community action, e.g. add:65001:100 or add:no-export (repeatable, one verb).",
     ),
-]
+    DESCRIPTION,
+)
 
 
 def read_document(path: str) -> Any:
@@ -171,45 +164,34 @@ def _communities(values: list[str]) -> dict[str, list[str]]:
     return ops
 
 
-def quick_statement(
-    name: str | None = None,
-    prefix_set: str | None = None,
-    neighbor_set: str | None = None,
-    community_set: str | None = None,
-    action: str | None = None,
-    next_hop: str | None = None,
-    local_pref: int | None = None,
-    med: str | None = None,
-    prepend: int | None = None,
-    community: list[str] | None = None,
-) -> dict[str, Any] | None:
+def quick_statement(args: Args) -> dict[str, Any] | None:
     """The one statement the options describe; None when no option was given."""
+    action = args["action"]
     if action is not None and action.lower() not in ("accept", "reject", "next"):
         raise CliError(f"--action must be accept, reject or next, got {action!r}")
-    conditions = given(
-        prefix_set=_set_match(prefix_set, "--match-prefix-set") if prefix_set else None,
-        neighbor_set=_set_match(neighbor_set, "--match-neighbor-set") if neighbor_set else None,
-        community_set=(
-            _set_match(community_set, "--match-community-set") if community_set else None
-        ),
-    )
+    conditions = {
+        f"{kind}_set": _set_match(args[f"match_{kind}_set"], f"--match-{kind}-set")
+        for kind in SET_KINDS
+        if args[f"match_{kind}_set"]
+    }
+    med, prepend, community = args["med"], args["prepend"], args["community"]
     actions = given(
         disposition=action.lower() if action else None,
-        next_hop=next_hop,
-        local_pref=local_pref,
+        next_hop=args["next_hop"],
+        local_pref=args["local_pref"],
         med=_med(med) if med is not None else None,
         as_path_prepend={"asn": "own", "times": prepend} if prepend is not None else None,
         communities=_communities(community) if community else None,
     )
+    name = args["statement"]
     if name is None and not conditions and not actions:
         return None
     return given(name=name, conditions=conditions or None, actions=actions or None)
 
 
-def statements_body(
-    file: str | None, quick: dict[str, Any] | None, description: str | None
-) -> dict[str, Any]:
+def statements_body(args: Args) -> dict[str, Any]:
     """``statements`` (and ``description``) from -f or from the statement options."""
+    file, quick, description = args["file"], quick_statement(args), args["description"]
     if file is not None and quick is not None:
         raise CliError("give either -f FILE or the statement options (--statement, --action, ...)")
     if file is not None:
@@ -222,6 +204,14 @@ def statements_body(
     return given(description=description)
 
 
+def _create_body(args: Args) -> Item:
+    router, name = POLICIES.split_new(args["ref"])
+    body = statements_body(args)
+    if "statements" not in body:
+        raise CliError("give -f FILE, or statement options (--action, --next-hop, ...)")
+    return {"router": router, "name": name, **body}
+
+
 def _statement_names(item: Item) -> str:
     statements = item.get("statements") or []
     return ", ".join(str(s.get("name") or "?") for s in statements if isinstance(s, dict))
@@ -229,70 +219,6 @@ def _statement_names(item: Item) -> str:
 
 def _table_row(item: Item) -> Item:
     return {**with_router(item), "statement_names": _statement_names(item)}
-
-
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    ref: NewRefArg,
-    file: FileOpt = None,
-    statement: StatementOpt = None,
-    match_prefix_set: PrefixSetOpt = None,
-    match_neighbor_set: NeighborSetOpt = None,
-    match_community_set: CommunitySetOpt = None,
-    action: ActionOpt = None,
-    next_hop: NextHopOpt = None,
-    local_pref: LocalPrefOpt = None,
-    med: MedOpt = None,
-    prepend: PrependOpt = None,
-    community: CommunityOpt = None,
-    description: DescriptionOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Create a policy from -f FILE, or one statement from the options."""
-    router, name = POLICIES.split_new(ref)
-    quick = quick_statement(
-        statement,
-        match_prefix_set,
-        match_neighbor_set,
-        match_community_set,
-        action,
-        next_hop,
-        local_pref,
-        med,
-        prepend,
-        community,
-    )
-    body = statements_body(file, quick, description)
-    if "statements" not in body:
-        raise CliError("give -f FILE, or statement options (--action, --next-hop, ...)")
-    body = {"router": router, "name": name, **body}
-    owned.create(ctx, RESOURCE, body, wait, timeout, output, print_policy)
-
-
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    router: Annotated[str | None, typer.Option("--router", help="Only this router.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Only this name.")] = None,
-    status: StatusOpt = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List policies."""
-    paging = Paging(status, sort, limit, offset, all_)
-    RESOURCE.list_(ctx, given(router=router, name=name), paging, output, _table_row)
-
-
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one policy; in table form its statements follow as YAML."""
-    print_policy(fetch(ctx, RESOURCE, ref), output)
 
 
 def print_policy(obj: Item, output: OutputFormat) -> None:
@@ -306,52 +232,18 @@ def print_policy(obj: Item, output: OutputFormat) -> None:
     typer.echo(text, nl=False)
 
 
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    ref: RefArg,
-    file: FileOpt = None,
-    statement: StatementOpt = None,
-    match_prefix_set: PrefixSetOpt = None,
-    match_neighbor_set: NeighborSetOpt = None,
-    match_community_set: CommunitySetOpt = None,
-    action: ActionOpt = None,
-    next_hop: NextHopOpt = None,
-    local_pref: LocalPrefOpt = None,
-    med: MedOpt = None,
-    prepend: PrependOpt = None,
-    community: CommunityOpt = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Replace a policy's statements (from -f FILE or the options) and/or its description."""
-    quick = quick_statement(
-        statement,
-        match_prefix_set,
-        match_neighbor_set,
-        match_community_set,
-        action,
-        next_hop,
-        local_pref,
-        med,
-        prepend,
-        community,
-    )
-    body = statements_body(file, quick, description)
-    owned.update(ctx, RESOURCE, ref, body, if_match, wait, timeout, output, print_policy)
-
-
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete a policy (refused while an attachment uses it)."""
-    RESOURCE.delete(ctx, ref, if_match, wait, timeout, output)
+RESOURCE = POLICIES.resource(COLUMNS, row=_table_row, printer=print_policy)
+commands = ResourceCommands(app, RESOURCE, REF)
+commands.add_create(
+    "Create a policy from -f FILE, or one statement from the options.",
+    [NEW_REF, *FIELDS],
+    _create_body,
+)
+commands.add_list("List policies.", [ROUTER_FILTER, NAME_FILTER])
+commands.add_show("Show one policy; in table form its statements follow as YAML.")
+commands.add_set(
+    "Replace a policy's statements (from -f FILE or the options) and/or its description.",
+    FIELDS,
+    statements_body,
+)
+commands.add_delete("Delete a policy (refused while an attachment uses it).")

@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from sdwan.cli import owned
-from sdwan.cli.common import (
-    TIMEOUT,
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    SortOpt,
-    StatusOpt,
-    TimeoutOpt,
-    WaitOpt,
-    given,
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    NAME_FILTER,
+    REQUIRED,
+    ROUTER_FILTER,
+    Args,
+    Filter,
+    ResourceCommands,
+    argument,
+    command,
+    option,
+    wait_and_timeout,
 )
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import OutputFormat, OutputOpt
-from sdwan.cli.owned import Keyed, brief, canonical_prefix, fetch, with_router
-from sdwan.cli.owned_commands import add_show_and_delete
+from sdwan.cli.output import brief
+from sdwan.cli.owned import Keyed, with_router
+from sdwan.cli.resource import Item
+from sdwan.cli.values import canonical_prefix, choice, given
 
 app = typer.Typer(
     help="Manage defined sets (prefix, neighbor, community, large-community, as-path).",
@@ -48,39 +46,25 @@ COLUMNS = [
     ("STATUS", "status"),
 ]
 SETS = Keyed("defined-sets", "defined set")
-RESOURCE = SETS.resource(COLUMNS)
 
-RefArg = Annotated[
-    str, typer.Argument(metavar="SET", help="Set id, ROUTER/NAME, or a name only one router has.")
-]
-NewRefArg = Annotated[str, typer.Argument(metavar="ROUTER/NAME", help="Router and set name.")]
-TypeOpt = Annotated[str, typer.Option("--type", help=" | ".join(TYPES))]
-MemberOpt = Annotated[
+REF = argument("SET", "Set id, ROUTER/NAME, or a name only one router has.")
+NEW_REF = argument("ROUTER/NAME", "Router and set name.")
+MEMBER = option(
+    "member",
     list[str] | None,
-    typer.Option(
-        "--member",
-        help="A member (repeatable): PREFIX[,ge=N][,le=N] for prefix sets, an address or "
-        "prefix for neighbor sets, ASN:VALUE (or a regex) for community sets, A:B:C for "
-        "large-community sets, a regex for as-path sets. On set: replaces the list.",
-    ),
-]
-
-
-def _check_type(set_type: str | None) -> str | None:
-    if set_type is None:
-        return None
-    lowered = set_type.lower()
-    if lowered not in TYPES:
-        raise CliError(f"--type must be one of {', '.join(TYPES)}, got {set_type!r}")
-    return lowered
+    "--member",
+    help="A member (repeatable): PREFIX[,ge=N][,le=N] for prefix sets, an address or "
+    "prefix for neighbor sets, ASN:VALUE (or a regex) for community sets, A:B:C for "
+    "large-community sets, a regex for as-path sets. On set: replaces the list.",
+)
 
 
 def parse_prefix_member(text: str) -> dict[str, Any]:
     """``198.18.0.0/16,ge=24,le=28`` -> ``{"prefix": ..., "ge": 24, "le": 28}``."""
-    prefix, *options = [part.strip() for part in text.split(",")]
+    prefix, *ranges = [part.strip() for part in text.split(",")]
     member: dict[str, Any] = {"prefix": canonical_prefix(prefix)}
-    for option in options:
-        key, _, value = option.partition("=")
+    for bound in ranges:
+        key, _, value = bound.partition("=")
         if key not in ("ge", "le") or key in member or not value.isdigit():
             raise CliError(f"prefix member {text!r}: expected PREFIX[,ge=N][,le=N]")
         member[key] = int(value)
@@ -127,97 +111,65 @@ def _table_view(item: Item) -> Item:
     return {**item, "members": "\n".join(members)}
 
 
-PRINT = owned.viewed(_table_view)
-
-
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    ref: NewRefArg,
-    set_type: TypeOpt,
-    member: MemberOpt = None,
-    description: DescriptionOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Create a defined set on a router."""
-    router, name = SETS.split_new(ref)
-    kind = _check_type(set_type) or ""
-    body = given(
-        router=router,
-        name=name,
-        type=kind,
-        members=_members(kind, member) or [],
-        description=description,
+def _create_body(args: Args) -> Item:
+    router, name = SETS.split_new(args["ref"])
+    kind = choice(args["set_type"], "--type", TYPES) or ""
+    members = _members(kind, args["member"]) or []
+    return given(
+        router=router, name=name, type=kind, members=members, description=args["description"]
     )
-    owned.create(ctx, RESOURCE, body, wait, timeout, output, PRINT)
 
 
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    router: Annotated[str | None, typer.Option("--router", help="Only this router.")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Only this name.")] = None,
-    set_type: Annotated[
-        str | None, typer.Option("--type", help="Only this type: " + " | ".join(TYPES))
-    ] = None,
-    status: StatusOpt = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List defined sets."""
-    filters = given(router=router, name=name, type=_check_type(set_type))
-    paging = Paging(status, sort, limit, offset, all_)
-    RESOURCE.list_(ctx, filters, paging, output, _table_row)
+RESOURCE = SETS.resource(COLUMNS, row=_table_row, table_view=_table_view)
+commands = ResourceCommands(app, RESOURCE, REF)
+commands.add_create(
+    "Create a defined set on a router.",
+    [
+        NEW_REF,
+        option("set_type", str, "--type", default=REQUIRED, help=" | ".join(TYPES)),
+        MEMBER,
+        DESCRIPTION,
+    ],
+    _create_body,
+)
+commands.add_list(
+    "List defined sets.",
+    [
+        ROUTER_FILTER,
+        NAME_FILTER,
+        Filter(
+            option("type", str | None, "--type", help="Only this type: " + " | ".join(TYPES)),
+            lambda set_type: choice(set_type, "--type", TYPES),
+        ),
+    ],
+)
 
 
-@app.command("set")
-def set_(
-    ctx: typer.Context,
-    ref: RefArg,
-    member: MemberOpt = None,
-    add_member: Annotated[
-        list[str] | None, typer.Option("--add-member", help="Add a member (repeatable).")
-    ] = None,
-    remove_member: Annotated[
-        list[str] | None, typer.Option("--remove-member", help="Remove a member (repeatable).")
-    ] = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change a set: --member replaces the members, --add-member/--remove-member edit them.
-
-    ``--member ''`` empties the set. --add-member/--remove-member read the set first and
-    write with its version, so a concurrent change is refused rather than lost.
-    """
-    if member is not None and (add_member or remove_member):
+def _set(ctx: typer.Context, args: Args) -> None:
+    """``set``: --member replaces the list; --add-member/--remove-member read the set and
+    write it back guarded by the version read (unless --if-match says another)."""
+    member, add, remove = args["member"], args["add_member"], args["remove_member"]
+    if member is not None and (add or remove):
         raise CliError("give either --member (the whole list) or --add-member/--remove-member")
-    body: dict[str, Any] = given(description=description)
-    if member is not None or add_member or remove_member:
-        current = fetch(ctx, RESOURCE, ref)
+    ref, if_match = args["ref"], args["if_match"]
+    body: dict[str, Any] = given(description=args["description"])
+    if member is not None or add or remove:
+        current = RESOURCE.fetch(ctx, ref)
         kind = str(current.get("type"))
         if member is not None:
             body["members"] = _members(kind, member)
         else:
-            body["members"] = _edit(
-                current, _members(kind, add_member), _members(kind, remove_member)
-            )
+            body["members"] = _edit(current, _members(kind, add), _members(kind, remove))
             if if_match is None:
                 if_match = str(current.get("version"))
         ref = str(current["id"])
-    owned.update(ctx, RESOURCE, ref, body, if_match, wait, timeout, output, PRINT)
+    wait, timeout = wait_and_timeout(args)
+    RESOURCE.update(ctx, ref, body, if_match, wait, timeout, args["output"])
 
 
 def _edit(current: Item, add: list[Any] | None, remove: list[Any] | None) -> list[Any]:
     members = list(current.get("members") or [])
-    label = SETS.label(current, str(current.get("id")))
+    label = RESOURCE.label(current, str(current.get("id")))
     for gone in remove or []:
         if gone not in members:
             raise CliError(f"{format_member(gone)} is not a member of {label}")
@@ -228,11 +180,30 @@ def _edit(current: Item, add: list[Any] | None, remove: list[Any] | None) -> lis
     return members
 
 
-add_show_and_delete(
+command(
     app,
-    RESOURCE,
-    RefArg,
-    PRINT,
-    show_help="Show one defined set (members one a line).",
-    delete_help="Delete a defined set (refused while a policy uses it).",
+    "set",
+    """Change a set: --member replaces the members, --add-member/--remove-member edit them.
+
+    ``--member ''`` empties the set. --add-member/--remove-member read the set first and
+    write with its version, so a concurrent change is refused rather than lost.
+    """,
+    commands.set_params(
+        [
+            MEMBER,
+            option(
+                "add_member", list[str] | None, "--add-member", help="Add a member (repeatable)."
+            ),
+            option(
+                "remove_member",
+                list[str] | None,
+                "--remove-member",
+                help="Remove a member (repeatable).",
+            ),
+            DESCRIPTION,
+        ]
+    ),
+    _set,
 )
+commands.add_show("Show one defined set (members one a line).")
+commands.add_delete("Delete a defined set (refused while a policy uses it).")

@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from sdwan.cli.client import POLL_INTERVAL, ApiClient, get_client, get_state, wait_for
-from sdwan.cli.common import TIMEOUT, TimeoutOpt, WaitOpt, given
+from sdwan.cli.client import POLL_INTERVAL, ApiClient, get_client, get_state
+from sdwan.cli.commands import (
+    OUTPUT,
+    REQUIRED,
+    TIMEOUT,
+    WAIT,
+    Args,
+    Filter,
+    ResourceCommands,
+    argument,
+    command,
+    option,
+    wait_and_timeout,
+)
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import OutputFormat, OutputOpt, print_done, print_list, print_object
-from sdwan.cli.owned import is_uuid
+from sdwan.cli.output import print_done
+from sdwan.cli.resource import Item, Resource
+from sdwan.cli.values import choice, given, is_uuid
 
 app = typer.Typer(
     help="The original's policyinfo: one policy statement applied to one neighbor.",
@@ -38,67 +51,75 @@ COLUMNS = [
     ("STATUS", "status"),
 ]
 
-RefArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="POLICYINFO", help="Record id, or HOST_NAME/POLICY_NAME[/NEIGHBOR] if unique."
+REF = argument("POLICYINFO", "Record id, or HOST_NAME/POLICY_NAME[/NEIGHBOR] if unique.")
+# create's options: the original's spellings (--host_name) and the dashed ones
+CREATE_OPTIONS = (
+    option(
+        "host_name", str, "--host_name", "--host-name", default=REQUIRED, help="Router name or id."
     ),
-]
-HostNameOpt = Annotated[str, typer.Option("--host_name", "--host-name", help="Router name or id.")]
-PolicyNameOpt = Annotated[str, typer.Option("--policy_name", "--policy-name", help="Policy name.")]
-StatementNameOpt = Annotated[
-    str | None,
-    typer.Option("--statement_name", "--statement-name", help="Statement name (statement1)."),
-]
-StatementActionOpt = Annotated[
-    str | None,
-    typer.Option(
+    option(
+        "policy_name", str, "--policy_name", "--policy-name", default=REQUIRED, help="Policy name."
+    ),
+    option(
+        "apply_direction",
+        str,
+        "--apply_direction",
+        "--apply-direction",
+        default=REQUIRED,
+        help="import or export.",
+    ),
+    option(
+        "apply_neighbor",
+        str,
+        "--apply_neighbor",
+        "--apply-neighbor",
+        default=REQUIRED,
+        help="The neighbor's address.",
+    ),
+    option(
+        "statement_name",
+        str | None,
+        "--statement_name",
+        "--statement-name",
+        help="Statement name (statement1).",
+    ),
+    option(
+        "statement_action",
+        str | None,
         "--statement_action",
         "--statement-action",
         help='"next-hop self", "next-hop ADDR", "local-pref N", "med N|+N|-N", '
         '"as-prepend [ASN] N", "community add|remove|replace C[,C]" or "none" (exist New).',
     ),
-]
-DispositionOpt = Annotated[
-    str | None,
-    typer.Option("--route_disposition", "--route-disposition", help="accept (default) or reject."),
-]
-DirectionOpt = Annotated[
-    str, typer.Option("--apply_direction", "--apply-direction", help="import or export.")
-]
-NeighborOpt = Annotated[
-    str, typer.Option("--apply_neighbor", "--apply-neighbor", help="The neighbor's address.")
-]
-ExistOpt = Annotated[
-    str | None,
-    typer.Option(
+    option(
+        "route_disposition",
+        str | None,
+        "--route_disposition",
+        "--route-disposition",
+        help="accept (default) or reject.",
+    ),
+    option(
+        "exist",
+        str | None,
         "--exist",
         help="New (create the policy, default) or Existing (apply it to one more neighbor).",
     ),
-]
-MgmtAddrOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--mgmt_addr", "--mgmt-addr", help="The router's gobgpd endpoint; checked against it."
+    option(
+        "mgmt_addr",
+        str | None,
+        "--mgmt_addr",
+        "--mgmt-addr",
+        help="The router's gobgpd endpoint; checked against it.",
     ),
-]
+)
 
 
-def _choice(value: str | None, option: str, choices: tuple[str, ...]) -> str | None:
-    """Case-insensitive; the API's spelling of the choice."""
-    if value is None:
-        return None
-    for choice in choices:
-        if value.lower() == choice.lower():
-            return choice
-    raise CliError(f"{option} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def _label(record: Mapping[str, Any], ref: str) -> str:
+def _name(record: Mapping[str, Any]) -> str | None:
+    """``HOST/POLICY (DIRECTION NEIGHBOR)``, when the record says."""
     if not record.get("policy_name"):
-        return f"policyinfo {ref}"
+        return None
     return (
-        f"policyinfo {record.get('host_name')}/{record['policy_name']} "
+        f"{record.get('host_name')}/{record['policy_name']} "
         f"({record.get('apply_direction')} {record.get('apply_neighbor')})"
     )
 
@@ -125,78 +146,49 @@ def resolve(client: ApiClient, ref: str) -> str:
     return str(found[0]["id"])
 
 
-def _path(record_id: str) -> str:
-    return f"{PATH}/{record_id}"
-
-
-@app.command("create")
-def create(
-    ctx: typer.Context,
-    host_name: HostNameOpt,
-    policy_name: PolicyNameOpt,
-    apply_direction: DirectionOpt,
-    apply_neighbor: NeighborOpt,
-    statement_name: StatementNameOpt = None,
-    statement_action: StatementActionOpt = None,
-    route_disposition: DispositionOpt = None,
-    exist: ExistOpt = None,
-    mgmt_addr: MgmtAddrOpt = None,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Create a policy with one statement and apply it to one neighbor (or, with --exist
-    Existing, apply an existing policy to one more neighbor)."""
-    body = given(
-        host_name=host_name,
-        policy_name=policy_name,
-        statement_name=statement_name,
-        statement_action=statement_action,
-        route_disposition=_choice(route_disposition, "--route_disposition", ("accept", "reject")),
-        apply_direction=_choice(apply_direction, "--apply_direction", ("import", "export")),
-        apply_neighbor=apply_neighbor,
-        exist=_choice(exist, "--exist", ("New", "Existing")),
-        mgmt_addr=mgmt_addr,
+def _create_body(args: Args) -> Item:
+    return given(
+        host_name=args["host_name"],
+        policy_name=args["policy_name"],
+        statement_name=args["statement_name"],
+        statement_action=args["statement_action"],
+        route_disposition=choice(
+            args["route_disposition"], "--route_disposition", ("accept", "reject")
+        ),
+        apply_direction=choice(args["apply_direction"], "--apply_direction", ("import", "export")),
+        apply_neighbor=args["apply_neighbor"],
+        exist=choice(args["exist"], "--exist", ("New", "Existing")),
+        mgmt_addr=args["mgmt_addr"],
     )
-    record = dict(get_client(ctx).post(PATH, body) or {})
-    if wait and record.get("id"):
-        found = wait_for(ctx, _path(str(record["id"])), _label(record, ""), timeout=timeout)
-        record = found or record
-    print_object(record, output)
 
 
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    host_name: Annotated[
-        str | None, typer.Option("--host_name", "--host-name", help="Only this router.")
-    ] = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List policyinfo records, oldest first."""
-    page = get_client(ctx).get(PATH, given(host_name=host_name)) or {}
-    print_list(list(page.get("items") or []), COLUMNS, output)
+RECORDS = Resource("policyinfo", "policyinfo", COLUMNS, name_of=_name, resolve=resolve)
+commands = ResourceCommands(app, RECORDS, REF)
+commands.add_create(
+    """Create a policy with one statement and apply it to one neighbor (or, with --exist
+    Existing, apply an existing policy to one more neighbor).""",
+    CREATE_OPTIONS,
+    _create_body,
+)
+commands.add_list(
+    "List policyinfo records, oldest first.",
+    [
+        Filter(
+            option("host_name", str | None, "--host_name", "--host-name", help="Only this router.")
+        )
+    ],
+    paging=(),
+)
+commands.add_show("Show one policyinfo record (its status is that of the attachment it made).")
 
 
-@app.command("show")
-def show(ctx: typer.Context, ref: RefArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show one policyinfo record (its status is that of the attachment it made)."""
+def _delete(ctx: typer.Context, args: Args) -> None:
+    """Like every delete, but --wait waits for the attachment the record made."""
+    ref, output = args["ref"], args["output"]
     client = get_client(ctx)
-    print_object(client.get(_path(resolve(client, ref))) or {}, output)
-
-
-@app.command("delete")
-def delete(
-    ctx: typer.Context,
-    ref: RefArg,
-    wait: WaitOpt = False,
-    timeout: TimeoutOpt = TIMEOUT,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Remove the policy from that neighbor (and the policy with its last record)."""
-    client = get_client(ctx)
-    record = dict(client.delete(_path(resolve(client, ref))) or {})
-    label = _label(record, ref)
+    record = dict(client.delete(RECORDS.path(resolve(client, ref))) or {})
+    label = RECORDS.label(record, ref)
+    wait, timeout = wait_and_timeout(args)
     if wait:
         _wait_detached(ctx, record, label, timeout)
         print_done(f"{label} deleted", record, output)
@@ -206,6 +198,15 @@ def delete(
             record,
             output,
         )
+
+
+command(
+    app,
+    "delete",
+    "Remove the policy from that neighbor (and the policy with its last record).",
+    [REF, WAIT, TIMEOUT, OUTPUT],
+    _delete,
+)
 
 
 def _wait_detached(

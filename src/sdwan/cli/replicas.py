@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from sdwan.cli.client import get_client
-from sdwan.cli.output import OutputFormat, OutputOpt, print_list
+from sdwan.cli.commands import add_list
+from sdwan.cli.resource import Resource
 
 app = typer.Typer(help="The orchestrator's replicas.", no_args_is_help=True)
 
@@ -33,11 +33,7 @@ def _row(replica: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@app.command("list")
-def list_(ctx: typer.Context, output: OutputOpt = OutputFormat.table) -> None:
-    """List replicas: heartbeat age, live or gone, routers each drives."""
-    page = get_client(ctx).get("/v1/replicas") or {}
-    items = page.get("items") or []
-    if output is OutputFormat.table:
-        items = [_row(r) for r in items]
-    print_list(items, COLUMNS, output)
+REPLICAS = Resource("replicas", "replica", COLUMNS, row=_row)
+add_list(
+    app, REPLICAS, "List replicas: heartbeat age, live or gone, routers each drives.", paging=()
+)

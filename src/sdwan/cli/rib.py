@@ -5,29 +5,41 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 import yaml
 
 from sdwan.cli.client import ApiClient, get_client, resource_path
-from sdwan.cli.neighbors import RefArg as NeighborArg
+from sdwan.cli.commands import OUTPUT, Args, argument, command, option
+from sdwan.cli.neighbors import REF as NEIGHBOR
 from sdwan.cli.neighbors import resolve as resolve_neighbor
-from sdwan.cli.output import OutputFormat, OutputOpt, note
+from sdwan.cli.output import OutputFormat, note
 
 app = typer.Typer(help="Show routes: global RIB, adj-RIB-in, adj-RIB-out.", no_args_is_help=True)
 
-RouterArg = Annotated[str, typer.Argument(metavar="ROUTER", help="Router name or id.")]
-FamilyOpt = Annotated[
-    str | None, typer.Option("--family", "-a", help="ipv4-unicast or ipv6-unicast.")
-]
-PrefixOpt = Annotated[
-    str | None, typer.Option("--prefix", help="Only this prefix (an address: its longest match).")
-]
-LongerOpt = Annotated[bool, typer.Option("--longer", help="With --prefix: every prefix inside it.")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Every page (default: the first page).")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, max=1000, help="Prefixes a page.")]
-AfterOpt = Annotated[str | None, typer.Option("--after", help="Start after this page cursor.")]
+# which routes: show adds --best
+ROUTES = (
+    option("family", str | None, "--family", "-a", help="ipv4-unicast or ipv6-unicast."),
+    option(
+        "prefix",
+        str | None,
+        "--prefix",
+        help="Only this prefix (an address: its longest match).",
+    ),
+    option(
+        "longer", bool, "--longer", default=False, help="With --prefix: every prefix inside it."
+    ),
+)
+BEST = option("best", bool, "--best", default=False, help="Best paths only.")
+# RIB pages follow a cursor, in prefix order
+PAGES = (
+    option("all_", bool, "--all", default=False, help="Every page (default: the first page)."),
+    option("limit", int | None, "--limit", min=1, max=1000, help="Prefixes a page."),
+    option("after", str | None, "--after", help="Start after this page cursor."),
+    OUTPUT,
+)
+QUERY = ("family", "prefix", "longer", "best", "limit", "after")
 
 _ORIGIN = {"igp": "i", "egp": "e", "incomplete": "?"}
 _SEGMENT = {
@@ -133,7 +145,7 @@ def _pages(
         params = {**params, "after": cursor}
 
 
-def _show(
+def _print_routes(
     ctx: typer.Context,
     path: str,
     params: dict[str, Any],
@@ -172,68 +184,43 @@ def _show(
         note("no routes")
 
 
-@app.command("show")
-def show(
-    ctx: typer.Context,
-    router: RouterArg,
-    family: FamilyOpt = None,
-    prefix: PrefixOpt = None,
-    longer: LongerOpt = False,
-    best: Annotated[bool, typer.Option("--best", help="Best paths only.")] = False,
-    all_: AllOpt = False,
-    limit: LimitOpt = None,
-    after: AfterOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """A router's global RIB (like `gobgp global rib`)."""
-    params: dict[str, Any] = {"family": family, "prefix": prefix, "longer": longer}
-    params |= {"best": best, "limit": limit, "after": after}
-    path = resource_path("routers", router) + "/rib"
-    _show(ctx, path, params, RouteTable(), all_, output)
+def _print_rib(ctx: typer.Context, path: str, table: RouteTable, args: Args) -> None:
+    params = {key: args[key] for key in QUERY if key in args}
+    _print_routes(ctx, path, params, table, args["all_"], args["output"])
 
 
-def _adj(
-    ctx: typer.Context,
-    ref: str,
-    suffix: str,
-    table: RouteTable,
-    params: dict[str, Any],
-    fetch_all: bool,
-    output: OutputFormat,
-) -> None:
-    neighbor_id = resolve_neighbor(get_client(ctx), ref)
-    _show(ctx, resource_path("neighbors", neighbor_id) + suffix, params, table, fetch_all, output)
+def _global_rib(ctx: typer.Context, args: Args) -> None:
+    _print_rib(ctx, resource_path("routers", args["router"]) + "/rib", RouteTable(), args)
 
 
-@app.command("in")
-def rib_in(
-    ctx: typer.Context,
-    ref: NeighborArg,
-    family: FamilyOpt = None,
-    prefix: PrefixOpt = None,
-    longer: LongerOpt = False,
-    all_: AllOpt = False,
-    limit: LimitOpt = None,
-    after: AfterOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Routes received from a neighbor (adj-RIB-in, like `gobgp neighbor X adj-in`)."""
-    params = {"family": family, "prefix": prefix, "longer": longer, "limit": limit, "after": after}
-    _adj(ctx, ref, "/rib-in", RouteTable(show_best=False), params, all_, output)
+command(
+    app,
+    "show",
+    "A router's global RIB (like `gobgp global rib`).",
+    [
+        argument("ROUTER", "Router name or id.", name="router"),
+        *ROUTES,
+        BEST,
+        *PAGES,
+    ],
+    _global_rib,
+)
 
 
-@app.command("out")
-def rib_out(
-    ctx: typer.Context,
-    ref: NeighborArg,
-    family: FamilyOpt = None,
-    prefix: PrefixOpt = None,
-    longer: LongerOpt = False,
-    all_: AllOpt = False,
-    limit: LimitOpt = None,
-    after: AfterOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Routes sent to a neighbor (adj-RIB-out, like `gobgp neighbor X adj-out`)."""
-    params = {"family": family, "prefix": prefix, "longer": longer, "limit": limit, "after": after}
-    _adj(ctx, ref, "/rib-out", RouteTable(show_best=False, show_age=False), params, all_, output)
+def _add_adj_rib(name: str, doc: str, show_age: bool) -> None:
+    """``rib in`` or ``rib out``: a neighbor's adj-RIB, without the best marker."""
+
+    def run(ctx: typer.Context, args: Args) -> None:
+        neighbor_id = resolve_neighbor(get_client(ctx), args["ref"])
+        path = resource_path("neighbors", neighbor_id) + f"/rib-{name}"
+        _print_rib(ctx, path, RouteTable(show_best=False, show_age=show_age), args)
+
+    command(app, name, doc, [NEIGHBOR, *ROUTES, *PAGES], run)
+
+
+_add_adj_rib(
+    "in", "Routes received from a neighbor (adj-RIB-in, like `gobgp neighbor X adj-in`).", True
+)
+_add_adj_rib(
+    "out", "Routes sent to a neighbor (adj-RIB-out, like `gobgp neighbor X adj-out`).", False
+)

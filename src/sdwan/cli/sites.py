@@ -1,29 +1,29 @@
 """``sdwan site ...`` and ``sdwan uplink ...``: the places an intent talks about.
 
-A site is named by its name (or id); an uplink by ``SITE/NAME`` or its id."""
+A site is named by its name (or id); an uplink by ``SITE/NAME`` or its id. The API
+applies their writes at once: no --wait."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from sdwan.cli.client import ApiClient, get_client
-from sdwan.cli.common import (
-    AllOpt,
-    DescriptionOpt,
-    IfMatchOpt,
-    Item,
-    LimitOpt,
-    OffsetOpt,
-    Paging,
-    Resource,
-    SortOpt,
-    given,
+from sdwan.cli.client import ApiClient
+from sdwan.cli.commands import (
+    DESCRIPTION,
+    PAGING,
+    REQUIRED,
+    SITE_FILTER,
+    Args,
+    ResourceCommands,
+    argument,
+    option,
 )
 from sdwan.cli.errors import CliError
-from sdwan.cli.output import OutputFormat, OutputOpt, pop_warnings, print_done, print_object
-from sdwan.cli.owned import is_uuid, split_list
+from sdwan.cli.resource import Item, Resource, name_field
+from sdwan.cli.values import given, is_uuid, split_list
 
 site_app = typer.Typer(
     help="Manage sites: routers and the prefixes they own.", no_args_is_help=True
@@ -50,26 +50,6 @@ UPLINK_COLUMNS = [
     ("MBPS", "bandwidth_mbps"),
     ("USED BY", "used_by"),
 ]
-SiteArg = Annotated[str, typer.Argument(metavar="SITE", help="Site name or id.")]
-UplinkArg = Annotated[str, typer.Argument(metavar="SITE/NAME", help="Uplink SITE/NAME or id.")]
-RouterOpt = Annotated[
-    list[str] | None,
-    typer.Option("--router", help="A router of the site (repeatable; on set: the whole list)."),
-]
-PrefixOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--prefix", help="A prefix the site owns, e.g. 198.51.100.0/24 or 10.0.0.0/8,le=24."
-    ),
-]
-FibOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--fib-agent",
-        metavar="ROUTER=unix:///PATH",
-        help="Where that router's FIB agent serves its status (default: <gobgpd socket>.fib).",
-    ),
-]
 
 
 def prefix_member(text: str) -> dict[str, Any]:
@@ -84,19 +64,51 @@ def prefix_member(text: str) -> dict[str, Any]:
     return member
 
 
-def _site_row(item: Item) -> Item:
-    return {
-        **item,
-        "router_names": [r.get("router_name") or r.get("router") for r in item.get("routers", [])],
-        "prefix_list": [p.get("prefix") for p in item.get("prefixes", [])],
-    }
+def split_site_ref(ref: str, kind: str) -> tuple[str, str]:
+    """``SITE/NAME`` of an uplink or intent -> (site, name)."""
+    site, sep, name = ref.partition("/")
+    if not sep or not site or not name:
+        raise CliError(f"{ref!r}: expected SITE/NAME (the {kind}'s site and name)")
+    return site, name
 
 
-def _site_label(obj: Any, ref: str) -> str:
-    return f"site {obj.get('name') or ref}"
+def in_site(collection: str, kind: str) -> Callable[[ApiClient, str], str]:
+    """A resolver of ``SITE/NAME`` (or an id, as is) to the id, for uplinks and intents."""
+
+    def resolve(client: ApiClient, ref: str) -> str:
+        if is_uuid(ref):
+            return ref
+        site, name = split_site_ref(ref, kind)
+        page = client.get(f"/v1/{collection}", {"site": site, "name": name}) or {}
+        items = page.get("items") or []
+        if not items:
+            raise CliError(f"no {kind} {name} in site {site}", status=404)
+        return str(items[0]["id"])
+
+    return resolve
 
 
-SITES = Resource("sites", SITE_COLUMNS, _site_label)
+# --- sites -----------------------------------------------------------------------------
+
+ROUTERS = option(
+    "router",
+    list[str] | None,
+    "--router",
+    help="A router of the site (repeatable; on set: the whole list).",
+)
+PREFIXES = option(
+    "prefix",
+    list[str] | None,
+    "--prefix",
+    help="A prefix the site owns, e.g. 198.51.100.0/24 or 10.0.0.0/8,le=24.",
+)
+FIB_AGENTS = option(
+    "fib_agent",
+    list[str] | None,
+    "--fib-agent",
+    metavar="ROUTER=unix:///PATH",
+    help="Where that router's FIB agent serves its status (default: <gobgpd socket>.fib).",
+)
 
 
 def _members(router: list[str] | None, fib: list[str] | None) -> list[dict[str, Any]] | None:
@@ -116,197 +128,133 @@ def _members(router: list[str] | None, fib: list[str] | None) -> list[dict[str, 
     return [{"router": r, **({"fib_agent": agents[r]} if r in agents else {})} for r in router]
 
 
-@site_app.command("create")
-def site_create(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME")],
-    router: RouterOpt = None,
-    prefix: PrefixOpt = None,
-    next_hop_self: Annotated[
-        bool,
-        typer.Option(help="Routers rewrite the next hop to themselves towards iBGP neighbors."),
-    ] = True,
-    fib_agent: FibOpt = None,
-    description: DescriptionOpt = None,
-    project: Annotated[str | None, typer.Option(help="Admins: the project.")] = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Create a site."""
-    body = given(
-        name=name,
-        routers=_members(router, fib_agent),
-        prefixes=[prefix_member(p) for p in prefix] if prefix else None,
-        next_hop_self=next_hop_self,
-        description=description,
-        project=project,
+def _site_create_body(args: Args) -> Item:
+    prefixes = args["prefix"]
+    return given(
+        name=args["name"],
+        routers=_members(args["router"], args["fib_agent"]),
+        prefixes=[prefix_member(p) for p in prefixes] if prefixes else None,
+        next_hop_self=args["next_hop_self"],
+        description=args["description"],
+        project=args["project"],
     )
-    print_object(pop_warnings(get_client(ctx).post("/v1/sites", body)), output)
 
 
-@site_app.command("list")
-def site_list(
-    ctx: typer.Context,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List sites."""
-    SITES.list_(ctx, {}, Paging(None, sort, limit, offset, all_), output, _site_row)
-
-
-@site_app.command("show")
-def site_show(ctx: typer.Context, site: SiteArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show a site."""
-    SITES.show(ctx, site, output)
-
-
-@site_app.command("set")
-def site_set(
-    ctx: typer.Context,
-    site: SiteArg,
-    router: RouterOpt = None,
-    prefix: PrefixOpt = None,
-    next_hop_self: Annotated[bool | None, typer.Option(help="See create.")] = None,
-    fib_agent: FibOpt = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change a site (--router and --prefix replace the lists; '' alone empties them)."""
-    prefixes = split_list(prefix)
-    body = given(
-        routers=_members(split_list(router), fib_agent),
+def _site_set_body(args: Args) -> Item:
+    """--router and --prefix replace the lists; '' alone empties them."""
+    prefixes = split_list(args["prefix"])
+    return given(
+        routers=_members(split_list(args["router"]), args["fib_agent"]),
         prefixes=[prefix_member(p) for p in prefixes] if prefixes is not None else None,
-        next_hop_self=next_hop_self,
-        description=description,
+        next_hop_self=args["next_hop_self"],
+        description=args["description"],
     )
-    SITES.update(ctx, site, body, if_match, False, 0.0, output)
 
 
-@site_app.command("delete")
-def site_delete(
-    ctx: typer.Context,
-    site: SiteArg,
-    if_match: IfMatchOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete a site with its uplinks and intents (their policy leaves the routers)."""
-    client = get_client(ctx)
-    answer = client.delete(SITES.path(site), if_match=if_match)
-    print_done(f"site {site} deleted", pop_warnings(answer), output)
+def _site_row(item: Item) -> Item:
+    return {
+        **item,
+        "router_names": [r.get("router_name") or r.get("router") for r in item.get("routers", [])],
+        "prefix_list": [p.get("prefix") for p in item.get("prefixes", [])],
+    }
+
+
+SITES = Resource(
+    "sites",
+    "site",
+    SITE_COLUMNS,
+    name_of=name_field,
+    row=_site_row,
+    applied_at_once=True,
+    deleted_at_once=True,
+)
+sites = ResourceCommands(site_app, SITES, argument("SITE", "Site name or id.", name="site"))
+sites.add_create(
+    "Create a site.",
+    [
+        argument("NAME", name="name"),
+        ROUTERS,
+        PREFIXES,
+        option(
+            "next_hop_self",
+            bool,
+            default=True,
+            help="Routers rewrite the next hop to themselves towards iBGP neighbors.",
+        ),
+        FIB_AGENTS,
+        DESCRIPTION,
+        option("project", str | None, help="Admins: the project."),
+    ],
+    _site_create_body,
+)
+sites.add_list("List sites.", paging=PAGING)
+sites.add_show("Show a site.")
+sites.add_set(
+    "Change a site (--router and --prefix replace the lists; '' alone empties them).",
+    [
+        ROUTERS,
+        PREFIXES,
+        option("next_hop_self", bool | None, help="See create."),
+        FIB_AGENTS,
+        DESCRIPTION,
+    ],
+    _site_set_body,
+)
+sites.add_delete("Delete a site with its uplinks and intents (their policy leaves the routers).")
 
 
 # --- uplinks ---------------------------------------------------------------------------
 
+UPLINK_FIELDS = (
+    option(
+        "transport",
+        str | None,
+        "--transport",
+        help="internet, mpls, lte, 5g, satellite, private or other.",
+    ),
+    option("cost", int | None, "--cost", min=0, max=65535, help="Lower is cheaper."),
+    option(
+        "bandwidth", int | None, "--bandwidth", min=1, help="Megabits per second (informational)."
+    ),
+    DESCRIPTION,
+)
 
-def split_ref(ref: str, kind: str) -> tuple[str, str]:
-    site, sep, name = ref.partition("/")
-    if not sep or not site or not name:
-        raise CliError(f"{ref!r}: expected SITE/NAME (the {kind}'s site and name)")
-    return site, name
+
+def _uplink_fields(args: Args) -> Item:
+    return given(
+        transport=args["transport"],
+        cost=args["cost"],
+        bandwidth_mbps=args["bandwidth"],
+        description=args["description"],
+    )
 
 
-def resolve_owned(client: ApiClient, collection: str, kind: str, ref: str) -> str:
-    """The id of ``SITE/NAME`` (or an id, as is)."""
-    if is_uuid(ref):
-        return ref
-    site, name = split_ref(ref, kind)
-    page = client.get(f"/v1/{collection}", {"site": site, "name": name}) or {}
-    items = page.get("items") or []
-    if not items:
-        raise CliError(f"no {kind} {name} in site {site}", status=404)
-    return str(items[0]["id"])
+def _uplink_create_body(args: Args) -> Item:
+    site, name = split_site_ref(args["ref"], "uplink")
+    where = {"site": site, "name": name, "router": args["router"], "neighbor": args["neighbor"]}
+    return {**where, **_uplink_fields(args)}
 
 
 UPLINKS = Resource(
     "uplinks",
+    "uplink",
     UPLINK_COLUMNS,
-    lambda obj, ref: f"uplink {obj.get('site_name', '')}/{obj.get('name') or ref}",
-    lambda client, ref: resolve_owned(client, "uplinks", "uplink", ref),
+    resolve=in_site("uplinks", "uplink"),
+    applied_at_once=True,
+    deleted_at_once=True,
 )
-CostOpt = Annotated[int | None, typer.Option("--cost", min=0, max=65535, help="Lower is cheaper.")]
-TransportOpt = Annotated[
-    str | None,
-    typer.Option("--transport", help="internet, mpls, lte, 5g, satellite, private or other."),
-]
-BandwidthOpt = Annotated[
-    int | None, typer.Option("--bandwidth", min=1, help="Megabits per second (informational).")
-]
-
-
-@uplink_app.command("create")
-def uplink_create(
-    ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="SITE/NAME")],
-    router: Annotated[str, typer.Option("--router", help="The site router it is on.")],
-    neighbor: Annotated[str, typer.Option("--neighbor", help="The neighbor's address.")],
-    transport: TransportOpt = None,
-    cost: CostOpt = None,
-    bandwidth: BandwidthOpt = None,
-    description: DescriptionOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Give a neighbor of a site router an uplink role."""
-    site, name = split_ref(ref, "uplink")
-    body = given(
-        site=site,
-        name=name,
-        router=router,
-        neighbor=neighbor,
-        transport=transport,
-        cost=cost,
-        bandwidth_mbps=bandwidth,
-        description=description,
-    )
-    print_object(pop_warnings(get_client(ctx).post("/v1/uplinks", body)), output)
-
-
-@uplink_app.command("list")
-def uplink_list(
-    ctx: typer.Context,
-    site: Annotated[str | None, typer.Option("--site", help="Only this site's.")] = None,
-    sort: SortOpt = None,
-    limit: LimitOpt = None,
-    offset: OffsetOpt = None,
-    all_: AllOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """List uplinks."""
-    UPLINKS.list_(ctx, given(site=site), Paging(None, sort, limit, offset, all_), output)
-
-
-@uplink_app.command("show")
-def uplink_show(ctx: typer.Context, ref: UplinkArg, output: OutputOpt = OutputFormat.table) -> None:
-    """Show an uplink."""
-    UPLINKS.show(ctx, ref, output)
-
-
-@uplink_app.command("set")
-def uplink_set(
-    ctx: typer.Context,
-    ref: UplinkArg,
-    transport: TransportOpt = None,
-    cost: CostOpt = None,
-    bandwidth: BandwidthOpt = None,
-    description: DescriptionOpt = None,
-    if_match: IfMatchOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Change an uplink's transport, cost or bandwidth."""
-    body = given(transport=transport, cost=cost, bandwidth_mbps=bandwidth, description=description)
-    UPLINKS.update(ctx, ref, body, if_match, False, 0.0, output)
-
-
-@uplink_app.command("delete")
-def uplink_delete(
-    ctx: typer.Context,
-    ref: UplinkArg,
-    if_match: IfMatchOpt = None,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
-    """Delete an uplink no intent names."""
-    client = get_client(ctx)
-    answer = client.delete(UPLINKS.path(UPLINKS.resolve(client, ref)), if_match=if_match)
-    print_done(f"uplink {ref} deleted", pop_warnings(answer), output)
+uplinks = ResourceCommands(uplink_app, UPLINKS, argument("SITE/NAME", "Uplink SITE/NAME or id."))
+uplinks.add_create(
+    "Give a neighbor of a site router an uplink role.",
+    [
+        argument("SITE/NAME"),
+        option("router", str, "--router", default=REQUIRED, help="The site router it is on."),
+        option("neighbor", str, "--neighbor", default=REQUIRED, help="The neighbor's address."),
+        *UPLINK_FIELDS,
+    ],
+    _uplink_create_body,
+)
+uplinks.add_list("List uplinks.", [SITE_FILTER], paging=PAGING)
+uplinks.add_show("Show an uplink.")
+uplinks.add_set("Change an uplink's transport, cost or bandwidth.", UPLINK_FIELDS, _uplink_fields)
+uplinks.add_delete("Delete an uplink no intent names.")
