@@ -53,4 +53,3 @@ def changed_concurrently(*, kind: str, key: str, if_match: int | None) -> SdwanE
             "read it again and retry"
         )
     return Conflict(f"{kind} {key} changed concurrently; retry")
-
