@@ -26,6 +26,7 @@ from sdwan.fleet.plan import Change
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.intents import public_destination
 from sdwan.store import intent_repo, repo
+from sdwan.store.intent_repo import IntentRecord, UplinkRecord
 
 MAX_SITES = 1000
 SECTIONS = (("uplinks", "uplink", UplinkSpec), ("intents", "intent", IntentSpec))
@@ -127,7 +128,7 @@ def current_site(
         "site",
     )
     state: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {"uplinks": {}, "intents": {}}
-    for uplink in intent_repo.owned_of(conn, kind="uplink", site_id=site.id):
+    for uplink in intent_repo.owned_of(conn, UplinkRecord, site_id=site.id):
         router = repo.router_names(conn, router_ids=[uplink.router_uuid]).get(
             uplink.router_uuid, ""
         )
@@ -144,7 +145,7 @@ def current_site(
             uplink.id,
             _validate(UplinkSpec, {k: v for k, v in data.items() if v is not None}, "uplink"),
         )
-    for intent in intent_repo.owned_of(conn, kind="intent", site_id=site.id):
+    for intent in intent_repo.owned_of(conn, IntentRecord, site_id=site.id):
         data = {
             "name": intent.name,
             "destination": public_destination(conn, intent.destination),

@@ -26,6 +26,7 @@ from sdwan.service.intents import IntentService
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store.intent_repo import IntentRecord
 from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
 
@@ -106,7 +107,7 @@ class IntentPlanner:
             before = _rows(conn, routers)
             policy_before = intent_observe.load_site(conn, site).policy
             existing = intent_repo.owned_by_name(
-                conn, kind="intent", site_id=site.id, name=values["name"]
+                conn, IntentRecord, site_id=site.id, name=values["name"]
             )
             if existing is None:
                 self._intents.create(principal, values=values)
@@ -124,7 +125,7 @@ class IntentPlanner:
                 r: sorted(n.address for n in repo.neighbors_of(conn, router_id=r)) for r in routers
             }
             target = intent_repo.owned_by_name(
-                conn, kind="intent", site_id=site.id, name=values["name"]
+                conn, IntentRecord, site_id=site.id, name=values["name"]
             )
             assert target is not None
         objects = []

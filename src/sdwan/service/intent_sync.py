@@ -79,10 +79,10 @@ def site_view(conn: Connection, site: SiteRecord) -> SiteView:
     members = {r.id for r in routers}
     uplinks = [
         u
-        for u in intent_repo.owned_of(conn, kind="uplink", site_id=site.id)
+        for u in intent_repo.owned_of(conn, UplinkRecord, site_id=site.id)
         if u.router_uuid in members
     ]
-    intents = intent_repo.owned_of(conn, kind="intent", site_id=site.id)
+    intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
     return SiteView(
         site.id,
         site.name,

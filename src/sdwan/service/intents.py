@@ -24,7 +24,7 @@ from sdwan.service.site_common import SiteOwnedService, emit, generated_summary,
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
-from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord
+from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord, UplinkRecord
 
 UPDATABLE = ("destination", "prefer", "return_path", "description")
 
@@ -43,6 +43,7 @@ class IntentInfo:
 
 class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
     kind = "intent"
+    record = IntentRecord
 
     # --- reads (one, a page: SiteOwnedService) ------------------------------------
 
@@ -81,11 +82,12 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
                 "updated_at": stamp,
             }
             try:
-                intent_repo.insert_owned(conn, kind="intent", values=row)
+                intent_repo.insert_owned(conn, IntentRecord, values=row)
             except IntegrityError:
                 raise Conflict(f"intent {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            intent = intent_repo.get_owned(conn, kind="intent", owned_id=row["id"])
+            intent = intent_repo.get_owned(conn, IntentRecord, owned_id=row["id"])
+            assert intent is not None  # inserted in this transaction
             emit(
                 self._events,
                 RESOURCE_CREATED,
@@ -118,14 +120,15 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
                 return Written(self.info(conn, intent, site))
             if not intent_repo.update_owned(
                 conn,
-                kind="intent",
+                IntentRecord,
                 owned_id=intent.id,
                 expected_version=intent.version,
                 values=values,
             ):
                 raise Conflict(f"intent {intent.name} changed concurrently; retry")
             done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_owned(conn, kind="intent", owned_id=intent.id)
+            updated = intent_repo.get_owned(conn, IntentRecord, owned_id=intent.id)
+            assert updated is not None  # updated in this transaction
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -152,7 +155,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             intent, site = self.visible(conn, principal, ident)
             check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
             info = self.info(conn, intent, site)
-            intent_repo.delete_owned(conn, kind="intent", owned_id=intent.id)
+            intent_repo.delete_owned(conn, IntentRecord, owned_id=intent.id)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,
@@ -190,7 +193,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             destination = {"type": "site", "site_id": target.id}
         prefer = values["prefer"]
         if isinstance(prefer, list):
-            known = {u.name for u in intent_repo.owned_of(conn, kind="uplink", site_id=site.id)}
+            known = {u.name for u in intent_repo.owned_of(conn, UplinkRecord, site_id=site.id)}
             for i, tier in enumerate(prefer):
                 for j, name in enumerate(tier):
                     if name not in known:
@@ -200,7 +203,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
                         )
         return_path = dict(values.get("return_path") or ReturnPath().model_dump(mode="json"))
         if ReturnPath.model_validate(return_path).shapes():
-            for other in intent_repo.owned_of(conn, kind="intent", site_id=site.id):
+            for other in intent_repo.owned_of(conn, IntentRecord, site_id=site.id):
                 if (current is None or other.id != current.id) and ReturnPath.model_validate(
                     other.return_path
                 ).shapes():

@@ -18,10 +18,10 @@ from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading
 from sdwan.service.visibility import SITE, owner_filter, visible_owned, visible_owner
 from sdwan.store import generated_repo, intent_repo
-from sdwan.store.intent_repo import SiteRecord
+from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import DefinedSetRecord, OwnedRecord, PolicyRecord
 
-RecordT = TypeVar("RecordT")
+RecordT = TypeVar("RecordT", UplinkRecord, IntentRecord)
 InfoT = TypeVar("InfoT")
 
 
@@ -30,7 +30,8 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
     the reads (one by id, a page, each answered as the service's ``info`` view; the
     caller sees a row when it may see the row's site) and the site a new one names."""
 
-    kind: ClassVar[str]  # "uplink": intent_repo's kind, the word in messages
+    kind: ClassVar[str]  # "uplink": the word in messages
+    record: type[RecordT]  # its stored form, named to intent_repo
 
     def __init__(
         self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
@@ -47,7 +48,7 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
     ) -> tuple[RecordT, SiteRecord]:
         """The row ``ident`` with its site; 404 naming the kind when either is missing
         or the caller may not see the site."""
-        row = intent_repo.get_owned(conn, kind=self.kind, owned_id=ident)
+        row = intent_repo.get_owned(conn, self.record, owned_id=ident)
         return visible_owned(
             conn, principal, SITE, row, lambda r: r.site_id, kind=self.kind, ident=ident
         )
@@ -70,7 +71,7 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         with reading(self._engine) as conn:
             rows, total = intent_repo.list_owned(
                 conn,
-                kind=self.kind,
+                self.record,
                 project_id=principal.project_id,
                 filters=owner_filter(conn, principal, SITE, filters),
                 sort=sort,
@@ -86,7 +87,7 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         """The site a new row names in ``values["site"]`` (422 naming "site" when the
         caller may not see it); 409 naming "name" when it has one by that name already."""
         site = visible_owner(conn, principal, SITE, values["site"], field="site")
-        if intent_repo.owned_by_name(conn, kind=self.kind, site_id=site.id, name=values["name"]):
+        if intent_repo.owned_by_name(conn, self.record, site_id=site.id, name=values["name"]):
             raise Conflict(
                 f"name: site {site.name} already has an {self.kind} {values['name']!r}",
                 field="name",

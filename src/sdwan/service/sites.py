@@ -25,7 +25,7 @@ from sdwan.service.site_common import derived_status, emit
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import ROUTER, SITE, visible_owner
 from sdwan.store import identity_repo, intent_repo, repo
-from sdwan.store.intent_repo import SiteMember, SiteRecord
+from sdwan.store.intent_repo import IntentRecord, SiteMember, SiteRecord, UplinkRecord
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ class SiteService:
     def info(self, conn: Connection, site: SiteRecord) -> SiteInfo:
         names = repo.router_names(conn, router_ids=[m.router_uuid for m in site.routers])
         status, detail = derived_status(conn, f"site:{site.id}", site.version)
-        uplinks = intent_repo.owned_of(conn, kind="uplink", site_id=site.id)
-        intents = intent_repo.owned_of(conn, kind="intent", site_id=site.id)
+        uplinks = intent_repo.owned_of(conn, UplinkRecord, site_id=site.id)
+        intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
         return SiteInfo(
             site, names, status, detail, [u.name for u in uplinks], [i.name for i in intents]
         )
@@ -301,7 +301,7 @@ class SiteService:
     def _check_uplinks_kept(
         self, conn: Connection, site: SiteRecord, left: builtins.list[str]
     ) -> None:
-        for uplink in intent_repo.owned_of(conn, kind="uplink", site_id=site.id):
+        for uplink in intent_repo.owned_of(conn, UplinkRecord, site_id=site.id):
             if uplink.router_uuid in left:
                 name = repo.router_names(conn, router_ids=[uplink.router_uuid]).get(
                     uplink.router_uuid

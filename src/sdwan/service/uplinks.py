@@ -20,7 +20,7 @@ from sdwan.service.common import Written, check_version
 from sdwan.service.site_common import SiteOwnedService, emit
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
-from sdwan.store.intent_repo import SiteRecord, UplinkRecord
+from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 
 UPDATABLE = ("transport", "cost", "bandwidth_mbps", "description")
 
@@ -35,6 +35,7 @@ class UplinkInfo:
 
 class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
     kind = "uplink"
+    record = UplinkRecord
 
     def info(self, conn: Connection, uplink: UplinkRecord, site: SiteRecord) -> UplinkInfo:
         names = repo.router_names(conn, router_ids=[uplink.router_uuid])
@@ -82,11 +83,12 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                 "updated_at": stamp,
             }
             try:
-                intent_repo.insert_owned(conn, kind="uplink", values=row)
+                intent_repo.insert_owned(conn, UplinkRecord, values=row)
             except IntegrityError:
                 raise Conflict(f"uplink {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            uplink = intent_repo.get_owned(conn, kind="uplink", owned_id=row["id"])
+            uplink = intent_repo.get_owned(conn, UplinkRecord, owned_id=row["id"])
+            assert uplink is not None  # inserted in this transaction
             emit(
                 self._events,
                 RESOURCE_CREATED,
@@ -119,14 +121,15 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                 return Written(self.info(conn, uplink, site))
             if not intent_repo.update_owned(
                 conn,
-                kind="uplink",
+                UplinkRecord,
                 owned_id=uplink.id,
                 expected_version=uplink.version,
                 values=values,
             ):
                 raise Conflict(f"uplink {uplink.name} changed concurrently; retry")
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_owned(conn, kind="uplink", owned_id=uplink.id)
+            updated = intent_repo.get_owned(conn, UplinkRecord, owned_id=uplink.id)
+            assert updated is not None  # updated in this transaction
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -153,7 +156,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "change them first"
                 )
             info = self.info(conn, uplink, site)
-            intent_repo.delete_owned(conn, kind="uplink", owned_id=uplink.id)
+            intent_repo.delete_owned(conn, UplinkRecord, owned_id=uplink.id)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,
@@ -172,7 +175,7 @@ def _users(conn: Connection, uplink: UplinkRecord) -> builtins.list[str]:
     """Intents of its site that name it in their tiers."""
     return [
         i.name
-        for i in intent_repo.owned_of(conn, kind="intent", site_id=uplink.site_id)
+        for i in intent_repo.owned_of(conn, IntentRecord, site_id=uplink.site_id)
         if isinstance(i.prefer, list) and any(uplink.name in tier for tier in i.prefer)
     ]
 

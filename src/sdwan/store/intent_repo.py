@@ -4,14 +4,15 @@ callers own the transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     RowMapping,
+    Table,
     delete,
     false,
     insert,
@@ -27,6 +28,11 @@ from sdwan.store.live_repo import last_event_id
 from sdwan.store.live_tables import events
 from sdwan.store.repo import update_versioned
 from sdwan.store.tables import routers
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,8 @@ class IntentStateRecord:
     paths: list[dict[str, Any]]
 
 
-def _record(cls: Any, row: Any) -> Any:
-    return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
+def _record(cls: type[T], row: Mapping[str, Any] | RowMapping) -> T:
+    return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
 
 
 # --- sites ---------------------------------------------------------------------------
@@ -256,52 +262,63 @@ def lock_for_sync(conn: Connection) -> None:
 # --- uplinks and intents (owned by a site) --------------------------------------------
 
 
-def insert_owned(conn: Connection, *, kind: str, values: Mapping[str, Any]) -> None:
-    conn.execute(insert(_CHILD[kind]), [dict(values)])
+# Callers name the kind by its record class (UplinkRecord, IntentRecord) and get those
+# records back; the tables stay here.
+SiteOwned = TypeVar("SiteOwned", UplinkRecord, IntentRecord)
 
 
-def get_owned(conn: Connection, *, kind: str, owned_id: str) -> Any:
-    table = _CHILD[kind]
+def _table(kind: type[UplinkRecord] | type[IntentRecord]) -> Table:
+    return uplinks if kind is UplinkRecord else intents
+
+
+def insert_owned(conn: Connection, kind: type[SiteOwned], *, values: Mapping[str, Any]) -> None:
+    conn.execute(insert(_table(kind)), [dict(values)])
+
+
+def get_owned(conn: Connection, kind: type[SiteOwned], *, owned_id: str) -> SiteOwned | None:
+    table = _table(kind)
     row = conn.execute(select(table).where(table.c.id == owned_id)).mappings().first()
-    return _record(_RECORD[kind], row) if row else None
+    return _record(kind, row) if row else None
 
 
-def owned_by_name(conn: Connection, *, kind: str, site_id: str, name: str) -> Any:
-    table = _CHILD[kind]
+def owned_by_name(
+    conn: Connection, kind: type[SiteOwned], *, site_id: str, name: str
+) -> SiteOwned | None:
+    table = _table(kind)
     row = (
         conn.execute(select(table).where(table.c.site_id == site_id, table.c.name == name))
         .mappings()
         .first()
     )
-    return _record(_RECORD[kind], row) if row else None
+    return _record(kind, row) if row else None
 
 
-def owned_of(conn: Connection, *, kind: str, site_id: str) -> list[Any]:
-    table = _CHILD[kind]
+def owned_of(conn: Connection, kind: type[SiteOwned], *, site_id: str) -> list[SiteOwned]:
+    table = _table(kind)
     rows = conn.execute(
         select(table).where(table.c.site_id == site_id).order_by(table.c.name)
     ).mappings()
-    return [_record(_RECORD[kind], r) for r in rows]
+    return [_record(kind, r) for r in rows]
 
 
 def list_owned(
     conn: Connection,
+    kind: type[SiteOwned],
     *,
-    kind: str,
     project_id: str | None,
     filters: Mapping[str, Any],
     sort: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[Any], int]:
-    table = _CHILD[kind]
+) -> tuple[list[SiteOwned], int]:
+    table = _table(kind)
     where: list[ColumnElement[bool]] = [table.c[k] == v for k, v in filters.items()]
     if project_id is not None:
         where.append(
             table.c.site_id.in_(select(sites.c.id).where(sites.c.project_id == project_id))
         )
     columns = {"name": table.c.name, "site": table.c.site_id, "created_at": table.c.created_at}
-    if kind == "uplink":
+    if kind is UplinkRecord:
         columns["cost"] = table.c.cost
     rows, total = list_rows(
         conn,
@@ -313,21 +330,26 @@ def list_owned(
         limit=limit,
         offset=offset,
     )
-    return [_record(_RECORD[kind], r) for r in rows], total
+    return [_record(kind, r) for r in rows], total
 
 
 def update_owned(
-    conn: Connection, *, kind: str, owned_id: str, expected_version: int, values: Mapping[str, Any]
+    conn: Connection,
+    kind: type[SiteOwned],
+    *,
+    owned_id: str,
+    expected_version: int,
+    values: Mapping[str, Any],
 ) -> bool:
     return update_versioned(
-        conn, _CHILD[kind], row_id=owned_id, expected_version=expected_version, values=values
+        conn, _table(kind), row_id=owned_id, expected_version=expected_version, values=values
     )
 
 
-def delete_owned(conn: Connection, *, kind: str, owned_id: str) -> None:
-    if kind == "intent":
+def delete_owned(conn: Connection, kind: type[SiteOwned], *, owned_id: str) -> None:
+    if kind is IntentRecord:
         conn.execute(delete(intent_state).where(intent_state.c.intent_id == owned_id))
-    table = _CHILD[kind]
+    table = _table(kind)
     conn.execute(delete(table).where(table.c.id == owned_id))
 
 
@@ -372,7 +394,3 @@ def write_state(conn: Connection, *, state: IntentStateRecord) -> None:
         return
     conn.execute(delete(intent_state).where(intent_state.c.intent_id == state.intent_id))
     conn.execute(insert(intent_state), [dict(state.__dict__)])
-
-
-_CHILD = {"uplink": uplinks, "intent": intents}
-_RECORD: dict[str, Any] = {"uplink": UplinkRecord, "intent": IntentRecord}

@@ -33,7 +33,7 @@ from sdwan.service.intent_observe import FibReader, RibSources
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import intent_repo
 from sdwan.store.availability import describe, is_unavailable
-from sdwan.store.intent_repo import IntentStateRecord
+from sdwan.store.intent_repo import IntentRecord, IntentStateRecord
 
 log = logging.getLogger(__name__)
 FOLLOW_UPS = (0.3, 2.0, 6.0)  # seconds after an event: look, then look again
@@ -193,7 +193,7 @@ class IntentController:
                 return {}
             snapshot = intent_observe.load_site(conn, site)
             versions = {
-                i.id: i.version for i in intent_repo.owned_of(conn, kind="intent", site_id=site.id)
+                i.id: i.version for i in intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
             }
             ids = [i.id for i in snapshot.site.intents]
             stored = intent_repo.states_of(conn, intent_ids=ids)
