@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from sdwan.store.identity_tables import projects, role_assignments, users
+from sdwan.store.records import record_of
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,6 @@ class RoleRecord:
     created_at: datetime
 
 
-def _record(cls: Any, row: Any) -> Any:
-    return cls(**{name: row[name] for name in cls.__dataclass_fields__})
-
-
 # --- projects ------------------------------------------------------------------------
 
 
@@ -94,7 +91,7 @@ def insert_project(conn: Connection, *, project: ProjectRecord) -> None:
 
 def get_project(conn: Connection, *, name: str) -> ProjectRecord | None:
     row = conn.execute(select(projects).where(projects.c.name == name)).mappings().first()
-    return None if row is None else _record(ProjectRecord, row)
+    return None if row is None else record_of(ProjectRecord, row)
 
 
 def list_projects(conn: Connection, *, name: str | None = None) -> list[ProjectRecord]:
@@ -102,7 +99,7 @@ def list_projects(conn: Connection, *, name: str | None = None) -> list[ProjectR
     query = select(projects).order_by(projects.c.name)
     if name is not None:
         query = query.where(projects.c.name == name)
-    return [_record(ProjectRecord, row) for row in conn.execute(query).mappings()]
+    return [record_of(ProjectRecord, row) for row in conn.execute(query).mappings()]
 
 
 def update_project(conn: Connection, *, name: str, values: dict[str, Any]) -> None:
@@ -132,17 +129,17 @@ def find_user(conn: Connection, *, key: str) -> UserRecord | None:
     """The user named ``key``, or with id ``key``."""
     query = select(users).where((users.c.name == key) | (users.c.id == key))
     row = conn.execute(query).mappings().first()
-    return None if row is None else _record(UserRecord, row)
+    return None if row is None else record_of(UserRecord, row)
 
 
 def user_by_name(conn: Connection, *, name: str) -> UserRecord | None:
     row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-    return None if row is None else _record(UserRecord, row)
+    return None if row is None else record_of(UserRecord, row)
 
 
 def list_users(conn: Connection) -> list[UserRecord]:
     rows = conn.execute(select(users).order_by(users.c.name)).mappings()
-    return [_record(UserRecord, row) for row in rows]
+    return [record_of(UserRecord, row) for row in rows]
 
 
 def replace_password_hash(
@@ -192,7 +189,7 @@ def list_roles(
     if project is not None:
         query = query.where(role_assignments.c.project == project)
     query = query.order_by(users.c.name, role_assignments.c.project)
-    return [_record(RoleRecord, row) for row in conn.execute(query).mappings()]
+    return [record_of(RoleRecord, row) for row in conn.execute(query).mappings()]
 
 
 def assignments_of(
@@ -202,7 +199,7 @@ def assignments_of(
     query = select(role_assignments).where(role_assignments.c.user_id == user_id)
     if project is not None:
         query = query.where(role_assignments.c.project == project)
-    return [_record(AssignmentRecord, row) for row in conn.execute(query).mappings()]
+    return [record_of(AssignmentRecord, row) for row in conn.execute(query).mappings()]
 
 
 def put_assignment(conn: Connection, *, assignment: AssignmentRecord) -> None:

@@ -4,9 +4,9 @@ callers own the transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,13 +26,9 @@ from sdwan.store.intent_tables import intent_state, intents, site_routers, sites
 from sdwan.store.listing import list_rows
 from sdwan.store.live_repo import last_event_id
 from sdwan.store.live_tables import events
+from sdwan.store.records import record_of
 from sdwan.store.repo import update_versioned
 from sdwan.store.tables import routers
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-T = TypeVar("T", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -96,10 +92,6 @@ class IntentStateRecord:
     paths: list[dict[str, Any]]
 
 
-def _record(cls: type[T], row: Mapping[str, Any] | RowMapping) -> T:
-    return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
-
-
 # --- sites ---------------------------------------------------------------------------
 
 
@@ -118,7 +110,7 @@ def _members(conn: Connection, site_ids: Sequence[str]) -> dict[str, tuple[SiteM
 
 def _sites(conn: Connection, rows: Sequence[Any]) -> list[SiteRecord]:
     members = _members(conn, [r["id"] for r in rows])
-    return [_record(SiteRecord, {**r, "routers": members[r["id"]]}) for r in rows]
+    return [record_of(SiteRecord, {**r, "routers": members[r["id"]]}) for r in rows]
 
 
 def insert_site(
@@ -278,7 +270,7 @@ def insert_owned(conn: Connection, kind: type[SiteOwned], *, values: Mapping[str
 def get_owned(conn: Connection, kind: type[SiteOwned], *, owned_id: str) -> SiteOwned | None:
     table = _table(kind)
     row = conn.execute(select(table).where(table.c.id == owned_id)).mappings().first()
-    return _record(kind, row) if row else None
+    return record_of(kind, row) if row else None
 
 
 def owned_by_name(
@@ -290,7 +282,7 @@ def owned_by_name(
         .mappings()
         .first()
     )
-    return _record(kind, row) if row else None
+    return record_of(kind, row) if row else None
 
 
 def owned_of(conn: Connection, kind: type[SiteOwned], *, site_id: str) -> list[SiteOwned]:
@@ -298,7 +290,7 @@ def owned_of(conn: Connection, kind: type[SiteOwned], *, site_id: str) -> list[S
     rows = conn.execute(
         select(table).where(table.c.site_id == site_id).order_by(table.c.name)
     ).mappings()
-    return [_record(kind, r) for r in rows]
+    return [record_of(kind, r) for r in rows]
 
 
 def list_owned(
@@ -330,7 +322,7 @@ def list_owned(
         limit=limit,
         offset=offset,
     )
-    return [_record(kind, r) for r in rows], total
+    return [record_of(kind, r) for r in rows], total
 
 
 def update_owned(
@@ -363,14 +355,14 @@ def uplink_on(conn: Connection, *, router_id: str, address: str) -> UplinkRecord
         .mappings()
         .first()
     )
-    return _record(UplinkRecord, row) if row else None
+    return record_of(UplinkRecord, row) if row else None
 
 
 def intents_towards(conn: Connection, *, site_id: str) -> list[IntentRecord]:
     """Intents of other sites whose destination is this site."""
     rows = conn.execute(select(intents)).mappings()
     return [
-        _record(IntentRecord, r)
+        record_of(IntentRecord, r)
         for r in rows
         if r["destination"].get("site_id") == site_id and r["site_id"] != site_id
     ]
@@ -385,7 +377,7 @@ def states_of(conn: Connection, *, intent_ids: Sequence[str]) -> dict[str, Inten
     rows = conn.execute(
         select(intent_state).where(intent_state.c.intent_id.in_(list(intent_ids)))
     ).mappings()
-    return {r["intent_id"]: _record(IntentStateRecord, r) for r in rows}
+    return {r["intent_id"]: record_of(IntentStateRecord, r) for r in rows}
 
 
 def write_state(conn: Connection, *, state: IntentStateRecord) -> None:

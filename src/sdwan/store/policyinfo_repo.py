@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
 from sdwan.store.policy_tables import policyinfos
+from sdwan.store.records import record_of
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,6 @@ class PolicyInfoRecord:
     created_at: datetime
 
 
-def _record(row: Any) -> PolicyInfoRecord:
-    return PolicyInfoRecord(**{name: row[name] for name in PolicyInfoRecord.__dataclass_fields__})
-
-
 def insert_policyinfo(conn: Connection, *, record: PolicyInfoRecord) -> None:
     conn.execute(insert(policyinfos).values(**asdict(record)))
 
@@ -38,7 +34,7 @@ def insert_policyinfo(conn: Connection, *, record: PolicyInfoRecord) -> None:
 def get_policyinfo(conn: Connection, *, record_id: str) -> PolicyInfoRecord | None:
     query = select(policyinfos).where(policyinfos.c.id == record_id)
     row = conn.execute(query).mappings().first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(PolicyInfoRecord, row)
 
 
 def list_policyinfos(conn: Connection, *, router_id: str | None = None) -> list[PolicyInfoRecord]:
@@ -46,7 +42,7 @@ def list_policyinfos(conn: Connection, *, router_id: str | None = None) -> list[
     query = select(policyinfos).order_by(policyinfos.c.created_at, policyinfos.c.id)
     if router_id is not None:
         query = query.where(policyinfos.c.router_uuid == router_id)
-    return [_record(row) for row in conn.execute(query).mappings()]
+    return [record_of(PolicyInfoRecord, row) for row in conn.execute(query).mappings()]
 
 
 def delete_policyinfo(conn: Connection, *, record_id: str) -> None:

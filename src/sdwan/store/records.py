@@ -6,11 +6,23 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import RowMapping
 
 from sdwan.domain.conditions import Conditions, parse
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def record_of(cls: type[T], row: Mapping[str, Any] | RowMapping) -> T:
+    """A record (a frozen dataclass) from a row: its fields by name; one the row lacks
+    takes the field's default."""
+    return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls) if f.name in row})
 
 
 def _fields(cls: Any, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:

@@ -4,12 +4,12 @@ stored): typed records, keyword-only arguments; callers own the transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from sdwan.store.records import record_of
 from sdwan.store.tables import api_tokens
 
 
@@ -29,27 +29,19 @@ class TokenRecord:
     created_by: str | None
 
 
-def _record(row: Any) -> TokenRecord:
-    return TokenRecord(**{name: row[name] for name in TokenRecord.__dataclass_fields__})
-
-
 def insert_token(conn: Connection, *, token: TokenRecord) -> None:
-    conn.execute(
-        insert(api_tokens).values(
-            {name: getattr(token, name) for name in TokenRecord.__dataclass_fields__}
-        )
-    )
+    conn.execute(insert(api_tokens).values(asdict(token)))
 
 
 def get_token(conn: Connection, *, token_id: str) -> TokenRecord | None:
     row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(TokenRecord, row)
 
 
 def token_by_hash(conn: Connection, *, digest: str) -> TokenRecord | None:
     query = select(api_tokens).where(api_tokens.c.token_sha256 == digest)
     row = conn.execute(query).mappings().first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(TokenRecord, row)
 
 
 def any_token(conn: Connection) -> bool:
@@ -77,7 +69,7 @@ def list_tokens(
             api_tokens.c.revoked_at.is_(None),
             (api_tokens.c.expires_at.is_(None)) | (api_tokens.c.expires_at > active_at),
         )
-    return [_record(row) for row in conn.execute(query).mappings()]
+    return [record_of(TokenRecord, row) for row in conn.execute(query).mappings()]
 
 
 def revoke_token(conn: Connection, *, token_id: str, at: datetime) -> None:
