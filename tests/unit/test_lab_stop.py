@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sdwan.lab.processes import pid_alive, pid_running, stop_pid
+from sdwan.polling import wait_for
 
 # The main thread leaves (pthread_exit) while a worker thread runs on, deaf to SIGTERM.
 LINGERING = """
@@ -31,10 +31,8 @@ def test_a_process_is_stopped_only_once_none_of_its_threads_runs(tmp_path: Path)
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + 5
-        while pid_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.01)  # the main thread is gone: it shows as a zombie...
-        assert not pid_alive(proc.pid)
+        # the main thread is gone: it shows as a zombie...
+        wait_for(lambda: not pid_alive(proc.pid), timeout=5, what="the main thread to exit")
         assert pid_running(proc.pid)  # ...but the process still runs
         stop_pid(proc.pid, timeout=0.5)  # SIGTERM is ignored: SIGKILL after 0.5 s
         assert not pid_running(proc.pid)
