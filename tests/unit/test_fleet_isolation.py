@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import InvalidInput
 from sdwan.runtime import Runtime
+from tests.unit.conftest import wait_for
 from tests.unit.identity_helpers import add_user, bearer, login
 
 RED = {
@@ -39,6 +40,10 @@ def test_plan_answers_the_same_whatever_a_guessed_file_holds(
     made = client.post("/v1/neighbors", json={**RED_NEIGHBOR, "router": "red-r"})
     assert made.status_code == 201
     red_id = client.get("/v1/routers/red-r").json()["id"]
+    # the reconciler opens the password to push it; only after its pass does a
+    # decryption below mean that the plan read it (a pass late under load did)
+    neighbor = f"/v1/neighbors/{made.json()['id']}"
+    wait_for(lambda: client.get(neighbor).json()["status"] == "ACTIVE", what="red's pass")
     blue = bearer(login(client, "blue-member"))
     opened: list[bytes] = []
     original_open = runtime.secrets.open
