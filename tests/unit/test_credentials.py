@@ -124,7 +124,8 @@ def test_the_cap_is_configurable(tmp_path: Path) -> None:
         key = runtime.identity.create_api_key(
             root, name="k", role=Role.ADMIN, project=None, expires_in=None
         )
-        left = (key["expires_at"] - datetime.now(UTC)).total_seconds()
+        assert key.record.expires_at is not None
+        left = (key.record.expires_at - datetime.now(UTC)).total_seconds()
         assert 3590 < left <= 3600
     finally:
         runtime.stop()

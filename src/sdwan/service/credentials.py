@@ -9,7 +9,8 @@ user (the bootstrap token) makes free-standing keys. Every key expires: at most
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -29,7 +30,28 @@ DEFAULT_API_KEY_MAX_TTL = 90 * 86400.0
 BAD_LOGIN = "invalid username or password"
 
 
+@dataclass(frozen=True)
+class Session:
+    """A login's answer: the token (shown this once) and what it stands for."""
+
+    token: str
+    token_id: str
+    expires_at: datetime
+    user: str
+    project: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new API key: its record and the secret (shown this once)."""
+
+    record: TokenRecord
+    token: str
+
+
 def token_public(row: TokenRecord) -> dict[str, Any]:
+    """What the API and the audit log show of a token (never its hash)."""
     return {
         "id": row.id,
         "name": row.name,
@@ -52,9 +74,7 @@ class CredentialCalls:
 
     # ---- sessions -------------------------------------------------------------------
 
-    def login(
-        self, username: str, password: str, project: str | None, *, source: str
-    ) -> dict[str, Any]:
+    def login(self, username: str, password: str, project: str | None, *, source: str) -> Session:
         """A session token (shown once) for the user's role in ``project`` (optional
         when the user has exactly one role assignment). Unknown user and wrong
         password answer the same 401, after the same work."""
@@ -113,14 +133,7 @@ class CredentialCalls:
                 resource_name=username,
                 project_id=chosen.project,
             )
-        return {
-            "token": token,
-            "token_id": token_id,
-            "expires_at": expires,
-            "user": username,
-            "project": chosen.project,
-            "role": role,
-        }
+        return Session(token, token_id, expires, username, chosen.project, role)
 
     def _login_failed(self, username: str, source: str, *, locked: bool) -> None:
         """Audit entries (admins see them) for a failed login and the lock it started."""
@@ -144,7 +157,7 @@ class CredentialCalls:
         role: Role | None,
         project: str | None,
         expires_in: int | None,
-    ) -> dict[str, Any]:
+    ) -> IssuedKey:
         """A user's key is bound to the user: its project and at most its role for
         members and readers, any project and role for admins, and it stops working
         when the user could no longer do what the key does. Only the bootstrap token
@@ -193,7 +206,6 @@ class CredentialCalls:
             )
             made = token_repo.get_token(conn, token_id=token_id)
             assert made is not None  # written just now, in this transaction
-            public = token_public(made)
             audit.record(
                 conn,
                 principal,
@@ -202,20 +214,19 @@ class CredentialCalls:
                 resource_id=token_id,
                 resource_name=name,
                 project_id=project,
-                after=public,
+                after=token_public(made),
             )
-        return {**public, "token": token}
+        return IssuedKey(made, token)
 
     def require_project(self, name: str) -> None:  # provided by ProjectCalls
         raise NotImplementedError
 
-    def list_tokens(self, principal: Principal, *, active: bool) -> list[dict[str, Any]]:
+    def list_tokens(self, principal: Principal, *, active: bool) -> list[TokenRecord]:
         owner = None if principal.is_admin else (principal.user_id, principal.token_id)
         with reading(self._engine) as conn:
-            found = token_repo.list_tokens(conn, owner=owner, active_at=now() if active else None)
-        return [token_public(r) for r in found]
+            return token_repo.list_tokens(conn, owner=owner, active_at=now() if active else None)
 
-    def revoke_token(self, principal: Principal, token_id: str) -> dict[str, Any]:
+    def revoke_token(self, principal: Principal, token_id: str) -> TokenRecord:
         with unit_of_work(self._engine) as work:
             conn = work.conn
             row = token_repo.get_token(conn, token_id=token_id)
@@ -225,10 +236,11 @@ class CredentialCalls:
             )
             if row is None or not (principal.is_admin or mine):
                 raise NotFound(f"token {token_id!r} not found")
-            before = token_public(row)
-            if row.revoked_at is None:
-                token_repo.revoke_token(conn, token_id=token_id, at=now())
-            after = {**before, "revoked_at": now()}
+            revoked = row
+            if row.revoked_at is None:  # revoking twice keeps the first time
+                at = now()
+                token_repo.revoke_token(conn, token_id=token_id, at=at)
+                revoked = replace(row, revoked_at=at)
             audit.record(
                 conn,
                 principal,
@@ -237,7 +249,7 @@ class CredentialCalls:
                 resource_id=token_id,
                 resource_name=row.name,
                 project_id=row.scope_project or row.project_id,
-                before=before,
-                after=after,
+                before=token_public(row),
+                after=token_public(revoked),
             )
-        return after
+        return revoked

@@ -4,7 +4,7 @@ Every change is audited in its own transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -21,6 +21,15 @@ from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import identity_repo, token_repo
 from sdwan.store.identity_repo import AssignmentRecord, RoleRecord, UserRecord
 from sdwan.store.repo import new_id, now
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user with its role assignments (never its password hash: the API shows the
+    rest)."""
+
+    record: UserRecord
+    roles: list[RoleRecord]
 
 
 def _check_password(password: str) -> None:
@@ -44,7 +53,7 @@ class IdentityService(ProjectCalls, CredentialCalls):
 
     # ---- users ----------------------------------------------------------------------
 
-    def create_user(self, principal: Principal, name: str, password: str) -> dict[str, Any]:
+    def create_user(self, principal: Principal, name: str, password: str) -> UserView:
         principal.require_admin()
         _check_password(password)
         stamp = now()
@@ -71,16 +80,7 @@ class IdentityService(ProjectCalls, CredentialCalls):
                 project_id=None,
                 after=asdict(user),
             )
-        return self._user_public(user, [])
-
-    def _user_public(self, row: UserRecord, roles: list[RoleRecord]) -> dict[str, Any]:
-        return {
-            "id": row.id,
-            "name": row.name,
-            "roles": [asdict(role) for role in roles],
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
+        return UserView(user, [])
 
     def _user(self, conn: Connection, key: str) -> UserRecord:
         row = identity_repo.find_user(conn, key=key)
@@ -88,19 +88,19 @@ class IdentityService(ProjectCalls, CredentialCalls):
             raise NotFound(f"user {key!r} not found")
         return row
 
-    def list_users(self, principal: Principal) -> list[dict[str, Any]]:
+    def list_users(self, principal: Principal) -> list[UserView]:
         principal.require_admin()
         with reading(self._engine) as conn:
             rows = identity_repo.list_users(conn)
             roles = identity_repo.list_roles(conn)
-        return [self._user_public(r, [x for x in roles if x.user_id == r.id]) for r in rows]
+        return [UserView(r, [x for x in roles if x.user_id == r.id]) for r in rows]
 
-    def get_user(self, principal: Principal, key: str) -> dict[str, Any]:
+    def get_user(self, principal: Principal, key: str) -> UserView:
         with reading(self._engine) as conn:
             row = self._user(conn, key)
             if not principal.is_admin and row.id != principal.user_id:
                 raise NotFound(f"user {key!r} not found")
-            return self._user_public(row, identity_repo.list_roles(conn, user_id=row.id))
+            return UserView(row, identity_repo.list_roles(conn, user_id=row.id))
 
     def set_password(
         self,
@@ -168,17 +168,16 @@ class IdentityService(ProjectCalls, CredentialCalls):
 
     def list_roles(
         self, principal: Principal, *, user: str | None, project: str | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[RoleRecord]:
         if principal.project_id is not None:
             if project not in (None, principal.project_id):
                 return []
             project = principal.project_id
         with reading(self._engine) as conn:
             user_id = self._user(conn, user).id if user else None
-            found = identity_repo.list_roles(conn, user_id=user_id, project=project)
-        return [asdict(role) for role in found]
+            return identity_repo.list_roles(conn, user_id=user_id, project=project)
 
-    def grant(self, principal: Principal, user: str, project: str, role: Role) -> dict[str, Any]:
+    def grant(self, principal: Principal, user: str, project: str, role: Role) -> RoleRecord:
         """Give ``user`` ``role`` in ``project`` (replacing the role it had there)."""
         principal.require_admin()
         with unit_of_work(self._engine) as work:
@@ -200,7 +199,9 @@ class IdentityService(ProjectCalls, CredentialCalls):
                 before=asdict(before[0]) if before else None,
                 after=asdict(after),
             )
-        return {**asdict(after), "user": row.name}
+        return RoleRecord(
+            user_id=row.id, user=row.name, project=project, role=role, created_at=after.created_at
+        )
 
     def revoke_role(self, principal: Principal, user: str, project: str) -> None:
         principal.require_admin()

@@ -22,15 +22,6 @@ RESERVED_PREFIX = "keystone-"  # projects mapped from Keystone project ids
 _UNSET: Any = object()
 
 
-def _public(row: ProjectRecord) -> dict[str, Any]:
-    return {
-        "name": row.name,
-        "description": row.description,
-        "created_at": row.created_at,
-        "api_address_allow": row.api_address_allow,
-    }
-
-
 class ProjectCalls:
     _engine: Engine
 
@@ -40,7 +31,7 @@ class ProjectCalls:
         name: str,
         description: str,
         api_address_allow: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProjectRecord:
         principal.require_admin()
         if name.startswith(RESERVED_PREFIX):
             raise InvalidInput(
@@ -70,7 +61,7 @@ class ProjectCalls:
                 project_id=name,
                 after=asdict(row),
             )
-        return _public(row)
+        return row
 
     def update_project(
         self,
@@ -79,7 +70,7 @@ class ProjectCalls:
         *,
         description: str | None = None,
         api_address_allow: list[str] | None = _UNSET,
-    ) -> dict[str, Any]:
+    ) -> ProjectRecord:
         """Admins change the description and the project's own allowlist (None: only
         the server's applies). Routers already declared are not re-checked."""
         principal.require_admin()
@@ -111,12 +102,11 @@ class ProjectCalls:
                 before=asdict(row),
                 after=asdict(after),
             )
-        return _public(after)
+        return after
 
-    def list_projects(self, principal: Principal) -> list[dict[str, Any]]:
+    def list_projects(self, principal: Principal) -> list[ProjectRecord]:
         with reading(self._engine) as conn:
-            found = identity_repo.list_projects(conn, name=principal.project_id)
-        return [_public(r) for r in found]
+            return identity_repo.list_projects(conn, name=principal.project_id)
 
     def delete_project(self, principal: Principal, name: str) -> None:
         principal.require_admin()

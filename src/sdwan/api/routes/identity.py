@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -27,6 +28,9 @@ from sdwan.schemas.identity import (
     UserPublic,
     WhoAmI,
 )
+from sdwan.service.credentials import token_public
+from sdwan.service.identity import UserView
+from sdwan.store.identity_repo import ProjectRecord
 
 router = APIRouter(tags=["identity"])
 
@@ -43,7 +47,7 @@ async def login(body: LoginRequest, request: Request, services: ServicesDep) -> 
             body.project,
             source=client_address(request),
         )
-    return LoginAnswer(**answer)
+    return LoginAnswer(**asdict(answer))
 
 
 @router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -68,8 +72,8 @@ def whoami(principal: PrincipalDep) -> WhoAmI:
 def create_project(
     body: ProjectCreate, principal: PrincipalDep, services: ServicesDep
 ) -> ProjectPublic:
-    return ProjectPublic(
-        **services.identity.create_project(
+    return _project(
+        services.identity.create_project(
             principal, body.name, body.description, body.api_address_allow
         )
     )
@@ -84,12 +88,12 @@ def update_project(
     changes = body.model_dump(exclude_unset=True)
     if "description" in changes and changes["description"] is None:
         raise InvalidInput("description: may not be null", field="description")
-    return ProjectPublic(**services.identity.update_project(principal, name, **changes))
+    return _project(services.identity.update_project(principal, name, **changes))
 
 
 @router.get("/v1/projects")
 def list_projects(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
-    items = [ProjectPublic(**p) for p in services.identity.list_projects(principal)]
+    items = [_project(p) for p in services.identity.list_projects(principal)]
     return {"items": items, "total": len(items)}
 
 
@@ -101,18 +105,18 @@ def delete_project(name: str, principal: PrincipalDep, services: ServicesDep) ->
 
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, principal: PrincipalDep, services: ServicesDep) -> UserPublic:
-    return UserPublic(**services.identity.create_user(principal, body.name, body.password))
+    return _user(services.identity.create_user(principal, body.name, body.password))
 
 
 @router.get("/v1/users")
 def list_users(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
-    items = [UserPublic(**u) for u in services.identity.list_users(principal)]
+    items = [_user(u) for u in services.identity.list_users(principal)]
     return {"items": items, "total": len(items)}
 
 
 @router.get("/v1/users/{key}")
 def show_user(key: str, principal: PrincipalDep, services: ServicesDep) -> UserPublic:
-    return UserPublic(**services.identity.get_user(principal, key))
+    return _user(services.identity.get_user(principal, key))
 
 
 @router.put("/v1/users/{key}/password", status_code=status.HTTP_204_NO_CONTENT)
@@ -145,7 +149,7 @@ def list_roles(
     project: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     items = [
-        RoleAssignment(**r)
+        RoleAssignment(**asdict(r))
         for r in services.identity.list_roles(principal, user=user, project=project)
     ]
     return {"items": items, "total": len(items)}
@@ -155,7 +159,7 @@ def list_roles(
 def grant_role(body: RoleGrant, principal: PrincipalDep, services: ServicesDep) -> RoleAssignment:
     """Give a user a role in a project (replaces the role it had there)."""
     return RoleAssignment(
-        **services.identity.grant(principal, body.user, body.project, Role(body.role))
+        **asdict(services.identity.grant(principal, body.user, body.project, Role(body.role)))
     )
 
 
@@ -180,7 +184,7 @@ def create_token(body: TokenCreate, principal: PrincipalDep, services: ServicesD
         project=body.project,
         expires_in=body.expires_in,
     )
-    return TokenCreated(**created)
+    return TokenCreated(**token_public(created.record), token=created.token)
 
 
 @router.get("/v1/tokens")
@@ -190,10 +194,26 @@ def list_tokens(
     active: Annotated[bool, Query(description="only unrevoked, unexpired")] = False,
 ) -> dict[str, Any]:
     """Admins see every token, others their own (never the secret)."""
-    items = [TokenPublic(**t) for t in services.identity.list_tokens(principal, active=active)]
+    found = services.identity.list_tokens(principal, active=active)
+    items = [TokenPublic(**token_public(t)) for t in found]
     return {"items": items, "total": len(items)}
 
 
 @router.delete("/v1/tokens/{token_id}")
 def revoke_token(token_id: str, principal: PrincipalDep, services: ServicesDep) -> TokenPublic:
-    return TokenPublic(**services.identity.revoke_token(principal, token_id))
+    return TokenPublic(**token_public(services.identity.revoke_token(principal, token_id)))
+
+
+def _project(record: ProjectRecord) -> ProjectPublic:
+    return ProjectPublic(**asdict(record))
+
+
+def _user(view: UserView) -> UserPublic:
+    user = view.record
+    return UserPublic(
+        id=user.id,
+        name=user.name,
+        roles=[RoleAssignment(**asdict(role)) for role in view.roles],
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
