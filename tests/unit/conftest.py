@@ -15,6 +15,7 @@ from sdwan.api.app import create_app
 from sdwan.auth import passwords
 from sdwan.config import Settings
 from sdwan.runtime import Runtime
+from tests.fakes import rest_api
 from tests.fakes.runtime import fake_runtime
 from tests.fakes.speaker import FakeSpeaker
 
@@ -70,3 +71,22 @@ T = TypeVar("T")
 def wait_for(condition: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
     """sdwan.polling.wait_for with the unit tests' defaults (in-process: short polls)."""
     return polling.wait_for(condition, timeout=timeout, what=what, interval=0.01)
+
+
+# --- the CLI against a fake REST API (tests/fakes/rest_api.py) ----------------------------
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The CLI's settings: the fake API's URL and a token in the environment, the config
+    file (returned) in the test's own directory."""
+    config = tmp_path / "sdwan" / "config.yaml"
+    monkeypatch.setenv("SDWAN_CONFIG", str(config))
+    monkeypatch.setenv("SDWAN_URL", rest_api.URL)
+    monkeypatch.setenv("SDWAN_TOKEN", "s3cret")
+    return config
+
+
+@pytest.fixture
+def api() -> rest_api.FakeApi:
+    return rest_api.FakeApi()

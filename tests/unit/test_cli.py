@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from sdwan.cli.client import State
 from sdwan.cli.main import app
 from sdwan.cli.settings import load_settings
+from tests.fakes.rest_api import URL, FakeApi, Reply, headers, page, run, table_lines
 
-URL = "http://api.test:9998"
+pytestmark = pytest.mark.usefixtures("cli_env")
+
 SOCK = "unix:///run/sdwan/gobgp1.sock"
 R1 = "11111111-1111-4111-8111-111111111111"
 N1 = "22222222-2222-4222-8222-222222222222"
 N2 = "33333333-3333-4333-8333-333333333333"
-
-Reply = tuple[int, Any]
 
 
 def router(**fields: Any) -> dict[str, Any]:
@@ -60,73 +59,8 @@ def neighbor(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def page(*items: dict[str, Any], total: int | None = None, offset: int = 0) -> Reply:
-    count = len(items) if total is None else total
-    return 200, {"items": list(items), "total": count, "limit": 50, "offset": offset}
-
-
-class FakeApi:
-    """Canned answers per (method, path); a list is served in order, its last item repeats."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.routes: dict[tuple[str, str], list[Reply] | Callable[[httpx.Request], Reply]] = {}
-
-    def on(self, method: str, path: str, *replies: Reply) -> None:
-        self.routes[(method, path)] = list(replies)
-
-    def on_call(self, method: str, path: str, func: Callable[[httpx.Request], Reply]) -> None:
-        self.routes[(method, path)] = func
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        route = self.routes.get((request.method, request.url.path))
-        if route is None:
-            error = {"status": 404, "code": "not_found", "message": f"no route {request.url.path}"}
-            return httpx.Response(404, json={"error": error})
-        status, body = (
-            route(request) if callable(route) else (route.pop(0) if len(route) > 1 else route[0])
-        )
-        if isinstance(body, str):
-            return httpx.Response(status, text=body)
-        return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
-
-    def last(self, method: str | None = None) -> httpx.Request:
-        return [r for r in self.requests if method in (None, r.method)][-1]
-
-    def body(self, method: str) -> Any:
-        return json.loads(self.last(method).content)
-
-
 def api_error(status: int, code: str, message: str, field: str | None = None) -> Reply:
     return status, {"error": {"status": status, "code": code, "message": message, "field": field}}
-
-
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    config = tmp_path / "sdwan" / "config.yaml"
-    monkeypatch.setenv("SDWAN_CONFIG", str(config))
-    monkeypatch.setenv("SDWAN_URL", URL)
-    monkeypatch.setenv("SDWAN_TOKEN", "s3cret")
-    return config
-
-
-@pytest.fixture
-def api() -> FakeApi:
-    return FakeApi()
-
-
-def run(api: FakeApi, *args: str, stdin: str | None = None) -> Result:
-    state = State(transport=httpx.MockTransport(api.handler), sleep=lambda _: None)
-    return CliRunner().invoke(app, list(args), obj=state, input=stdin)
-
-
-def table_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith("| ")]  # not |---+---|
-
-
-def headers(output: str) -> list[str]:
-    return [cell.strip() for cell in table_lines(output)[0].strip("|").split("|")]
 
 
 # --- the original's scripts -------------------------------------------------------------
@@ -588,14 +522,17 @@ def test_connection_refused_names_the_url() -> None:
 
 
 def test_config_set_writes_0600_and_env_wins(
-    api: FakeApi, env: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeApi, cli_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SDWAN_URL")
     monkeypatch.delenv("SDWAN_TOKEN")
     result = run(api, "config", "set", "--url", "http://file.test:1234/", "--token", "from-file")
     assert result.exit_code == 0, result.stderr
-    assert stat.S_IMODE(env.stat().st_mode) == 0o600
-    assert yaml.safe_load(env.read_text()) == {"url": "http://file.test:1234", "token": "from-file"}
+    assert stat.S_IMODE(cli_env.stat().st_mode) == 0o600
+    assert yaml.safe_load(cli_env.read_text()) == {
+        "url": "http://file.test:1234",
+        "token": "from-file",
+    }
 
     show = run(api, "config", "show")
     assert "http://file.test:1234 (from config)" in show.stdout
@@ -623,14 +560,14 @@ def test_config_set_writes_0600_and_env_wins(
     assert "from-env" not in json.dumps(shown)
 
 
-def test_config_set_keeps_other_key_and_tightens_mode(api: FakeApi, env: Path) -> None:
-    env.parent.mkdir(parents=True)
-    env.write_text("url: http://old.test\ntoken: t0\n")
-    env.chmod(0o644)
+def test_config_set_keeps_other_key_and_tightens_mode(api: FakeApi, cli_env: Path) -> None:
+    cli_env.parent.mkdir(parents=True)
+    cli_env.write_text("url: http://old.test\ntoken: t0\n")
+    cli_env.chmod(0o644)
     result = run(api, "config", "set", "--token-stdin", stdin="t1\n")
     assert result.exit_code == 0, result.stderr
-    assert stat.S_IMODE(env.stat().st_mode) == 0o600
-    assert yaml.safe_load(env.read_text()) == {"url": "http://old.test", "token": "t1"}
+    assert stat.S_IMODE(cli_env.stat().st_mode) == 0o600
+    assert yaml.safe_load(cli_env.read_text()) == {"url": "http://old.test", "token": "t1"}
 
 
 def test_default_url_without_env_or_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,22 +5,14 @@ applies site and uplink writes at once, so those take no --wait)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.unit.test_cli_policy import (
-    URL,
-    FakeApi,
-    api_error,
-    failed,
-    field_rows,
-    headers,
-    ok,
-    page,
-    run,
-)
+from tests.fakes.rest_api import FakeApi, failed, field_rows, headers, ok, page, run
+from tests.unit.test_cli_policy import api_error
+
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 SITE = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 UPLINK = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
@@ -98,18 +90,6 @@ PLAN = {
     "objects": [{"router": "GoBGP-1", "changes": ["~ policy i-far"], "effects": ["soft reset"]}],
     "prediction": {"verdict": "VERIFIED", "detail": "", "paths": []},
 }
-
-
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SDWAN_CONFIG", str(tmp_path / "sdwan" / "config.yaml"))
-    monkeypatch.setenv("SDWAN_URL", URL)
-    monkeypatch.setenv("SDWAN_TOKEN", "s3cret")
-
-
-@pytest.fixture
-def api() -> FakeApi:
-    return FakeApi()
 
 
 # --- sites ----------------------------------------------------------------------------

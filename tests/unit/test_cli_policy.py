@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
 
-from sdwan.cli.client import State
-from sdwan.cli.main import app
+from tests.fakes.rest_api import (
+    FakeApi,
+    Reply,
+    failed,
+    field_rows,
+    headers,
+    ok,
+    page,
+    run,
+    table_lines,
+)
 
-URL = "http://api.test:9998"
+pytestmark = pytest.mark.usefixtures("cli_env")
+
 R1 = "11111111-1111-4111-8111-111111111111"
 S1 = "44444444-4444-4444-8444-444444444444"
 P1 = "55555555-5555-4555-8555-555555555555"
@@ -24,8 +31,6 @@ A1 = "66666666-6666-4666-8666-666666666666"
 AN1 = "77777777-7777-4777-8777-777777777777"
 PI1 = "88888888-8888-4888-8888-888888888888"
 PI2 = "99999999-9999-4999-8999-999999999999"
-
-Reply = tuple[int, Any]
 
 
 def owned(**fields: Any) -> dict[str, Any]:
@@ -99,90 +104,8 @@ def policyinfo(**fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
-def page(*items: dict[str, Any], total: int | None = None) -> Reply:
-    count = len(items) if total is None else total
-    return 200, {"items": list(items), "total": count, "limit": 50, "offset": 0}
-
-
-class FakeApi:
-    """Canned answers per (method, path); a list is served in order, its last item repeats."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.routes: dict[tuple[str, str], list[Reply] | Callable[[httpx.Request], Reply]] = {}
-
-    def on(self, method: str, path: str, *replies: Reply) -> None:
-        self.routes[(method, path)] = list(replies)
-
-    def on_call(self, method: str, path: str, func: Callable[[httpx.Request], Reply]) -> None:
-        self.routes[(method, path)] = func
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        route = self.routes.get((request.method, request.url.path))
-        if route is None:
-            error = {"status": 404, "code": "not_found", "message": f"no route {request.url.path}"}
-            return httpx.Response(404, json={"error": error})
-        status, body = (
-            route(request) if callable(route) else (route.pop(0) if len(route) > 1 else route[0])
-        )
-        return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
-
-    def last(self, method: str | None = None) -> httpx.Request:
-        return [r for r in self.requests if method in (None, r.method)][-1]
-
-    def body(self, method: str) -> Any:
-        return json.loads(self.last(method).content)
-
-    def params(self, method: str = "GET") -> dict[str, str]:
-        return dict(self.last(method).url.params)
-
-
 def api_error(status: int, message: str) -> Reply:
     return status, {"error": {"status": status, "code": "invalid", "message": message}}
-
-
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SDWAN_CONFIG", str(tmp_path / "sdwan" / "config.yaml"))
-    monkeypatch.setenv("SDWAN_URL", URL)
-    monkeypatch.setenv("SDWAN_TOKEN", "s3cret")
-
-
-@pytest.fixture
-def api() -> FakeApi:
-    return FakeApi()
-
-
-def run(api: FakeApi, *args: str, stdin: str | None = None) -> Result:
-    state = State(transport=httpx.MockTransport(api.handler), sleep=lambda _: None)
-    return CliRunner().invoke(app, list(args), obj=state, input=stdin)
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.stderr
-    return result
-
-
-def failed(result: Result) -> str:
-    """The one ``error: ...`` line of a failed command."""
-    assert result.exit_code == 1, result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
-def table_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith("| ")]
-
-
-def headers(output: str) -> list[str]:
-    return [cell.strip() for cell in table_lines(output)[0].strip("|").split("|")]
-
-
-def field_rows(output: str) -> dict[str, str]:
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table_lines(output)[1:]]
-    return {row[0]: row[1] for row in rows if row[0]}
 
 
 # --- policyinfo: the original's step ------------------------------------------------------

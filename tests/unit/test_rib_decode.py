@@ -30,7 +30,8 @@ from sdwan.service.rib import (
     resolve,
     select_page,
 )
-from tests.unit.test_cli import URL, FakeApi, neighbor, run
+from tests.fakes.rest_api import URL, FakeApi, run
+from tests.unit.test_cli import neighbor
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 V4 = pb.Family(afi=pb.Family.AFI_IP, safi=pb.Family.SAFI_UNICAST)
@@ -344,10 +345,8 @@ def test_api_adj_rib_reads_the_neighbor_table(
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeApi:
-    monkeypatch.setenv("SDWAN_CONFIG", str(tmp_path / "config.yaml"))
-    monkeypatch.setenv("SDWAN_URL", URL)
-    monkeypatch.setenv("SDWAN_TOKEN", "s3cret")
+def api(cli_env: Path) -> FakeApi:
+    """The fake REST API, with the CLI's settings pointing at it."""
     return FakeApi()
 
 

@@ -1,0 +1,92 @@
+"""A fake REST API for the CLI's tests (``httpx.MockTransport``): canned answers per
+method and path, every request kept; and the helpers that run a command against it
+and read what it printed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from typer.testing import CliRunner, Result
+
+from sdwan.cli.client import State
+from sdwan.cli.main import app
+
+URL = "http://api.test:9998"  # SDWAN_URL of the CLI's tests (the cli_env fixture)
+Reply = tuple[int, Any]  # status, JSON body (a str: sent as text; None: no body)
+
+
+class FakeApi:
+    """Canned answers per (method, path); a list is served in order, its last item repeats."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.routes: dict[tuple[str, str], list[Reply] | Callable[[httpx.Request], Reply]] = {}
+
+    def on(self, method: str, path: str, *replies: Reply) -> None:
+        self.routes[(method, path)] = list(replies)
+
+    def on_call(self, method: str, path: str, func: Callable[[httpx.Request], Reply]) -> None:
+        self.routes[(method, path)] = func
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        route = self.routes.get((request.method, request.url.path))
+        if route is None:
+            error = {"status": 404, "code": "not_found", "message": f"no route {request.url.path}"}
+            return httpx.Response(404, json={"error": error})
+        status, body = (
+            route(request) if callable(route) else (route.pop(0) if len(route) > 1 else route[0])
+        )
+        if isinstance(body, str):
+            return httpx.Response(status, text=body)
+        return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
+
+    def last(self, method: str | None = None) -> httpx.Request:
+        return [r for r in self.requests if method in (None, r.method)][-1]
+
+    def body(self, method: str) -> Any:
+        return json.loads(self.last(method).content)
+
+    def params(self, method: str = "GET") -> dict[str, str]:
+        return dict(self.last(method).url.params)
+
+
+def page(*items: dict[str, Any], total: int | None = None, offset: int = 0) -> Reply:
+    count = len(items) if total is None else total
+    return 200, {"items": list(items), "total": count, "limit": 50, "offset": offset}
+
+
+def run(api: FakeApi, *args: str, stdin: str | None = None) -> Result:
+    """``sdwan ARGS`` against ``api`` (``--wait`` polls without sleeping)."""
+    state = State(transport=httpx.MockTransport(api.handler), sleep=lambda _: None)
+    return CliRunner().invoke(app, list(args), obj=state, input=stdin)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def failed(result: Result) -> str:
+    """The one ``error: ...`` line of a failed command."""
+    assert result.exit_code == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def table_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("| ")]  # not |---+---|
+
+
+def headers(output: str) -> list[str]:
+    return [cell.strip() for cell in table_lines(output)[0].strip("|").split("|")]
+
+
+def field_rows(output: str) -> dict[str, str]:
+    """A ``show`` table as field -> value."""
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table_lines(output)[1:]]
+    return {row[0]: row[1] for row in rows if row[0]}
