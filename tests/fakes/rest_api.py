@@ -54,6 +54,13 @@ class FakeApi:
         return dict(self.last(method).url.params)
 
 
+def api_error(
+    status: int, message: str, *, code: str = "invalid", field: str | None = None
+) -> Reply:
+    """The API's error body (api/errors.py)."""
+    return status, {"error": {"status": status, "code": code, "message": message, "field": field}}
+
+
 def page(*items: dict[str, Any], total: int | None = None, offset: int = 0) -> Reply:
     count = len(items) if total is None else total
     return 200, {"items": list(items), "total": count, "limit": 50, "offset": offset}

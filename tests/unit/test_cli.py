@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from sdwan.cli.client import State
 from sdwan.cli.main import app
 from sdwan.cli.settings import load_settings
-from tests.fakes.rest_api import URL, FakeApi, Reply, headers, page, run, table_lines
+from tests.fakes.rest_api import URL, FakeApi, Reply, api_error, headers, page, run, table_lines
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -57,10 +57,6 @@ def neighbor(**fields: Any) -> dict[str, Any]:
         "version": 1,
     }
     return {**base, **fields}
-
-
-def api_error(status: int, code: str, message: str, field: str | None = None) -> Reply:
-    return status, {"error": {"status": status, "code": code, "message": message, "field": field}}
 
 
 # --- the original's scripts -------------------------------------------------------------
@@ -462,7 +458,7 @@ def test_delete_wait_until_gone(api: FakeApi) -> None:
         "GET",
         f"/v1/neighbors/{N1}",
         (200, neighbor(status="PENDING_DELETE")),
-        api_error(404, "not_found", "no such neighbor"),
+        api_error(404, "no such neighbor", code="not_found"),
     )
     result = run(api, "neighbor", "delete", "198.18.11.11", "--wait")
     assert result.exit_code == 0, result.stderr
@@ -474,7 +470,7 @@ def test_delete_wait_until_gone(api: FakeApi) -> None:
 
 def test_api_error_is_one_line_exit_1(api: FakeApi) -> None:
     message = "router_id: must be an IPv4 address in dotted form, got '10.0.1'"
-    api.on("POST", "/v1/routers", api_error(422, "invalid_input", message, "router_id"))
+    api.on("POST", "/v1/routers", api_error(422, message, code="invalid_input", field="router_id"))
     result = run(
         api,
         "router",
@@ -499,7 +495,7 @@ def test_non_json_error_and_missing_token(api: FakeApi, monkeypatch: pytest.Monk
     assert result.exit_code == 1
     assert result.stderr == f"error: HTTP 502 from {URL}/v1/routers: <html>Bad Gateway</html>\n"
     monkeypatch.delenv("SDWAN_TOKEN")
-    api.on("GET", "/v1/routers", api_error(401, "not_authenticated", "missing token"))
+    api.on("GET", "/v1/routers", api_error(401, "missing token", code="not_authenticated"))
     result = run(api, "router", "list")
     assert "Authorization" not in api.last().headers
     assert result.stderr.startswith("error: missing token (no token configured")

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.rest_api import FakeApi, failed, field_rows, headers, ok, page, run
-from tests.unit.test_cli_policy import api_error
+from tests.fakes.rest_api import FakeApi, api_error, failed, field_rows, headers, ok, page, run
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

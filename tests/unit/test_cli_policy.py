@@ -12,7 +12,7 @@ import yaml
 
 from tests.fakes.rest_api import (
     FakeApi,
-    Reply,
+    api_error,
     failed,
     field_rows,
     headers,
@@ -102,10 +102,6 @@ def policyinfo(**fields: Any) -> dict[str, Any]:
         "created_at": "2026-01-01T00:00:00Z",
     }
     return {**base, **fields}
-
-
-def api_error(status: int, message: str) -> Reply:
-    return status, {"error": {"status": status, "code": "invalid", "message": message}}
 
 
 # --- policyinfo: the original's step ------------------------------------------------------
