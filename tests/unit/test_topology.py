@@ -54,9 +54,9 @@ def test_the_demo_topology_is_valid() -> None:
     [
         ("kind: gobgp}", "kind: junos}", "nodes.r1.kind (line 2)"),
         ("b: {node: pc,", "b: {node: pc2,", "links[1].b: unknown node 'pc2'"),
-        ("198.18.9.2/30", "10.0.0.2/30", "'10.0.0.2/30' is outside the lab address ranges"),
+        ("198.18.9.2/30", "198.20.0.2/30", "'198.20.0.2/30' is outside the lab address ranges"),
         ("203.0.113.0/24", "0.0.0.0/0", "default routes are not allowed"),
-        ("via: 198.18.9.1", "via: 192.168.1.1", "outside the lab address ranges"),
+        ("via: 198.18.9.1", "via: 198.20.1.1", "outside the lab address ranges"),
         ("198.18.9.1/30]", "198.18.1.5/29]", "links[1].a: 198.18.1.5/29 overlaps 198.18.1.0/30"),
         ("e1.conf", "missing.conf", "node 'e1': FRR config"),
         ("{kind: frr, config: e1.conf}", "{kind: frr}", "node 'e1': kind frr needs"),
