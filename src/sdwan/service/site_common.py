@@ -19,7 +19,7 @@ from sdwan.service.uow import reading
 from sdwan.service.visibility import SITE, owner_filter, visible_owned, visible_owner
 from sdwan.store import generated_repo, intent_repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
-from sdwan.store.records import DefinedSetRecord, OwnedRecord, PolicyRecord
+from sdwan.store.records import OwnedRecord
 
 RecordT = TypeVar("RecordT", UplinkRecord, IntentRecord)
 InfoT = TypeVar("InfoT")
@@ -140,9 +140,6 @@ def status_of(rows: Iterable[OwnedRecord], version: int) -> tuple[str, str]:
     return Status.ACTIVE, ""
 
 
-_PUBLIC_KIND = {DefinedSetRecord: "defined_set", PolicyRecord: "policy"}
-
-
 def generated_summary(
     rows: Iterable[OwnedRecord], names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
@@ -150,7 +147,7 @@ def generated_summary(
     return sorted(
         (
             {
-                "kind": _PUBLIC_KIND.get(type(r), "attachment"),
+                "kind": generated_repo.LABELS[type(r)].replace(" ", "_"),  # defined_set
                 "id": r.id,
                 "router": r.router_uuid,
                 "router_name": names.get(r.router_uuid, ""),

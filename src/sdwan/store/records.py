@@ -19,16 +19,28 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="DataclassInstance")
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    """A record's columns: its fields (``dataclasses.fields``, so never a ClassVar such
+    as OwnedRecord.TABLE), listed once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def record_of(cls: type[T], row: Mapping[str, Any] | RowMapping) -> T:
     """A record (a frozen dataclass) from a row: its fields by name; one the row lacks
     takes the field's default."""
-    return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls) if f.name in row})
+    return cls(**{k: row[k] for k in _field_names(cls) if k in row})
 
 
-def _fields(cls: Any, row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
+def _fields(cls: type[DataclassInstance], row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     """A record's fields from a row; ``conditions`` parsed from JSON (absent from the
     values of a row just inserted: none yet)."""
-    fields = {k: row[k] for k in cls.__dataclass_fields__ if k != "conditions"}
+    fields = {k: row[k] for k in _field_names(cls) if k != "conditions"}
     return {**fields, "conditions": parse(row.get("conditions"))}
 
 
@@ -128,17 +140,6 @@ class OwnedRecord:
     def row(self) -> dict[str, Any]:
         """Every column, conditions as the tuples they are."""
         return {k: getattr(self, k) for k in _field_names(type(self))}
-
-
-_FIELD_NAMES: dict[type[OwnedRecord], tuple[str, ...]] = {}
-
-
-def _field_names(cls: type[OwnedRecord]) -> tuple[str, ...]:
-    """The columns of a kind (``dataclasses.fields``, without the ClassVars), once."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
 
 
 _SHARED = frozenset(_field_names(OwnedRecord))
