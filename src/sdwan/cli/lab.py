@@ -1,9 +1,10 @@
-"""`sdwan lab up|down|status|exec` and `sdwan fib-agent` (local commands: no API)."""
+"""`sdwan lab up|down|status|exec|impair` and `sdwan fib-agent` (local commands: no API)."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -114,6 +115,103 @@ def status(
         api = f" api={n['api_address']}" if n["api_address"] else ""
         present = "" if n["present"] else " (namespace missing)"
         typer.echo(f"  {node:8} {n['kind']:6} ns={n['namespace']}{present} {daemons}{api}")
+    for target, impairment in info.get("impairments", {}).items():
+        since = time.strftime("%H:%M:%S", time.localtime(impairment["since"] or 0))
+        far = f", far end {impairment['far_end']}" if impairment["far_end"] else ""
+        typer.echo(
+            f"  impaired {target} ({impairment['interface']}{far}): "
+            f"{impairment['description']} since {since}"
+        )
+
+
+@app.command("impair")
+def impair(
+    target: Annotated[
+        str, typer.Argument(metavar="NODE:IFNAME", help="A node's interface, e.g. r1:e0.")
+    ],
+    loss: Annotated[
+        float | None,
+        typer.Option(
+            "--loss", metavar="PCT", help="Drop this % of IP packets at random (0.01 steps)."
+        ),
+    ] = None,
+    delay: Annotated[
+        float | None, typer.Option("--delay", metavar="MS", help="Hold every IP packet this long.")
+    ] = None,
+    jitter: Annotated[
+        float | None,
+        typer.Option("--jitter", metavar="MS", help="Vary the delay uniformly by ± this much."),
+    ] = None,
+    blackhole: Annotated[
+        bool, typer.Option("--blackhole", help="Drop every IP packet (BGP spared, link up).")
+    ] = False,
+    direction: Annotated[
+        str,
+        typer.Option(
+            "--direction", metavar="out|in|both", help="Packets leaving NODE, arriving, or both."
+        ),
+    ] = "both",
+    include_bgp: Annotated[
+        bool, typer.Option("--include-bgp", help="Let loss and blackhole drop BGP (TCP 179) too.")
+    ] = False,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the interface's impairment.")
+    ] = False,
+    prefix: PrefixOpt = None,
+    root: RootOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Impair a link at run time: loss, delay, jitter, blackhole (one direction or both)."""
+    from sdwan.lab.impairment import Impairment, ImpairmentError, parse_target
+    from sdwan.lab.netns import LabError
+
+    given = loss is not None or delay is not None or jitter is not None or blackhole
+    try:
+        node, ifname = parse_target(target)
+        if clear and (given or include_bgp):
+            raise ImpairmentError("--clear takes no other impairment option")
+        if not clear and not given:
+            raise ImpairmentError(
+                "nothing to impair: give --loss, --delay, --jitter or --blackhole (or --clear)"
+            )
+        wanted = None
+        if not clear:
+            wanted = Impairment(
+                loss_pct=loss or 0.0,
+                delay_ms=delay or 0.0,
+                jitter_ms=jitter or 0.0,
+                blackhole=blackhole,
+                direction=direction,  # type: ignore[arg-type]  # checked by Impairment
+                include_bgp=include_bgp,
+            )
+        runner = _runner(prefix, root)
+        if wanted is None:
+            applied = runner.clear_impairment(node, ifname)
+        else:
+            applied = runner.impair(node, ifname, wanted)
+    except (ImpairmentError, LabError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:  # not root, most likely
+        raise CliError(f"cannot impair {target}: {exc}") from None
+    at = (
+        time.strftime("%H:%M:%S", time.localtime(applied.wall))
+        + f".{int(applied.wall * 1000) % 1000:03d}"
+    )
+    if as_json:
+        body = {
+            "target": applied.target,
+            "interface": applied.interface,
+            "impairment": applied.impairment.to_json() if applied.impairment else None,
+            "effective": applied.wall,
+            "took_ms": round(applied.took_s * 1000, 3),
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    what = applied.impairment.describe() if applied.impairment else "cleared"
+    typer.echo(
+        f"{applied.target} ({applied.interface}): {what}; in effect at {at} "
+        f"(took {applied.took_s * 1000:.1f} ms)"
+    )
 
 
 @app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -11,17 +11,23 @@ broken one it tears it down and builds it again.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sdwan.lab.frr import remove_rundir, start_frr
 from sdwan.lab.gobgpd import GobgpdProcess
+from sdwan.lab.impair import Applied, LinkImpairer, check_node, impairments_status
+from sdwan.lab.impairment import Impairment
+from sdwan.lab.netlink import NamespaceSockets
 from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
 from sdwan.lab.processes import pid_alive, read_pid, start_time, stop_pid, wait_pid
 from sdwan.lab.topology import Topology
@@ -45,6 +51,8 @@ class LabState:
     sockets: dict[str, str] = field(default_factory=dict)  # gobgp node -> gRPC target
     kinds: dict[str, str] = field(default_factory=dict)  # node -> kind
     host_pids: dict[str, list[int]] = field(default_factory=dict)  # role -> [pid, start time]
+    peers: dict[str, str] = field(default_factory=dict)  # node:ifname -> node:ifname
+    impairments: dict[str, dict[str, Any]] = field(default_factory=dict)  # node:ifname -> ...
 
 
 class LabRunner:
@@ -58,6 +66,7 @@ class LabRunner:
         # process warns) and polled after ``down`` so they are reaped.
         self._children: list[subprocess.Popen[bytes]] = []
         self._fast_failover = True
+        self._netfilter = NamespaceSockets()  # impairments' sockets, kept open
 
     # -- state -------------------------------------------------------------
 
@@ -91,6 +100,7 @@ class LabRunner:
             prefix=self.prefix,
             topology=source,
             kinds={name: node.kind for name, node in topology.nodes.items()},
+            peers=topology.peers(),
         )
         self._save(state)
         try:
@@ -209,6 +219,7 @@ class LabRunner:
 
     def down(self) -> list[str]:
         """Remove everything the lab made; returns what was removed (for messages)."""
+        self._netfilter.close()
         state = self.load() or LabState(prefix=self.prefix)
         namespaces = [Namespace(n) for n in state.namespaces]
         existing = set(list_namespaces())
@@ -276,6 +287,61 @@ class LabRunner:
                 stop_pid(pid)
         return down
 
+    # -- link impairments (impair.py) ----------------------------------------
+
+    def impair(
+        self, node: str, ifname: str, impairment: Impairment | None = None, **values: Any
+    ) -> Applied:
+        """Set (or replace) the impairment of ``node``'s interface ``ifname`` (with or
+        without the prefix), given as an :class:`Impairment` or its fields
+        (``loss_pct``, ``delay_ms``, ``jitter_ms``, ``blackhole``, ``direction``,
+        ``include_bgp``). Returns when it is in effect, and since when."""
+        wanted = impairment if impairment is not None else Impairment(**values)
+        with self._impairer(node) as impairer:
+            return impairer.apply(node, ifname, wanted)
+
+    def clear_impairment(self, node: str, ifname: str) -> Applied:
+        """Remove the impairment of ``node``'s ``ifname``: its rules, then its relay."""
+        with self._impairer(node) as impairer:
+            return impairer.clear(node, ifname)
+
+    def relay_stats(self, node: str, ifname: str) -> dict[str, Any]:
+        """The counters of the relay delaying ``node``'s ``ifname`` (docs/lab.md)."""
+        with self._impairer(node) as impairer:
+            key, _ = impairer.end(node, ifname)
+            stats = impairer.stats(key)
+        if stats is None:
+            raise LabError(f"no relay delays {key}")
+        return stats
+
+    def impairments(self) -> dict[str, dict[str, Any]]:
+        """``node:ifname`` -> what is set there (as in the state file)."""
+        state = self.load()
+        return dict(state.impairments) if state else {}
+
+    @contextlib.contextmanager
+    def _impairer(self, node: str) -> Iterator[LinkImpairer]:
+        """The lab's impairments, its state file locked against another impairing
+        process for the duration."""
+        if not self.labdir.is_dir():
+            raise LabError(f"lab {self.prefix} is not up")
+        with (self.labdir / "impair.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self.load()
+            if state is None or not state.complete:
+                raise LabError(f"lab {self.prefix} is not up")
+            check_node(state.kinds, node, self.prefix)
+            yield LinkImpairer(
+                self.prefix,
+                self.labdir / "relay",
+                state.impairments,
+                state.peers,
+                state.pids,
+                lambda: self._save(state),
+                self._children,
+                self._netfilter,
+            )
+
     # -- status / exec -----------------------------------------------------
 
     def problems(self, state: LabState) -> list[str]:
@@ -313,6 +379,7 @@ class LabRunner:
             "problems": self.problems(state),
             "topology": state.topology,
             "nodes": nodes,
+            "impairments": impairments_status(state.impairments),
         }
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:

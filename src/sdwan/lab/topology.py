@@ -144,6 +144,16 @@ class Topology(_Strict):
                 result.append((index, side, end, end.ifname or f"e{n}"))
         return result
 
+    def peers(self) -> dict[str, str]:
+        """``node:ifname`` -> the ``node:ifname`` at the other end of its link, for the
+        links between two nodes that are not switches (both ways)."""
+        ends: dict[int, list[str]] = {}
+        for index, _side, end, short in self.endpoints():
+            if self.nodes[end.node].kind != "switch":
+                ends.setdefault(index, []).append(f"{end.node}:{short}")
+        pairs = [pair for pair in ends.values() if len(pair) == 2]
+        return {a: b for x, y in pairs for a, b in ((x, y), (y, x))}
+
     def check(self) -> Topology:
         """Cross-object rules; raises TopologyError naming the object."""
         for name, node in self.nodes.items():
