@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from sdwan.fib.agent import FibRoute, plan_changes
 from sdwan.lab.demo_tools import outage
 from sdwan.lab.topology import TopologyError, load_topology
 
@@ -105,27 +104,6 @@ def test_unreadable_and_non_mapping_files(tmp_path: Path) -> None:
         load_topology(tmp_path / "nope.yaml")
     with pytest.raises(TopologyError, match="expected a mapping"):
         load_topology(write(tmp_path, "- 1\n"))
-
-
-def test_fib_plan_is_a_pure_diff() -> None:
-    upserts, removals = plan_changes(
-        {
-            "203.0.113.0/24": ("198.18.1.1",),
-            "198.51.100.0/24": ("198.18.1.1",),
-            "192.0.2.0/25": ("198.18.1.1", "198.18.2.1"),
-        },
-        {
-            "203.0.113.0/24": ("198.18.2.1",),
-            "192.0.2.0/24": ("198.18.1.1",),
-            "192.0.2.0/25": ("198.18.1.1",),
-        },
-    )
-    assert upserts == [
-        FibRoute("192.0.2.0/25", ("198.18.1.1", "198.18.2.1")),  # one more next hop
-        FibRoute("198.51.100.0/24", ("198.18.1.1",)),
-        FibRoute("203.0.113.0/24", ("198.18.1.1",)),
-    ]
-    assert removals == ["192.0.2.0/24"]
 
 
 def test_outage_is_the_longest_gap_after_the_halt() -> None:
