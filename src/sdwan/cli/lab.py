@@ -249,6 +249,13 @@ def fib_agent(
         bool,
         typer.Option(help="Install every path gobgpd counts as equal to the best (ECMP)."),
     ] = False,
+    nexthop_compat: Annotated[
+        bool,
+        typer.Option(
+            help="Leave the kernel's nexthop_compat_mode on (route dumps expand groups, "
+            "but a group swap then costs time per route)."
+        ),
+    ] = False,
     tls_ca: Annotated[
         str | None,
         typer.Option("--tls-ca", metavar="FILE", help="gobgpd serves TLS: trust this PEM CA file."),
@@ -268,4 +275,4 @@ def fib_agent(
         except OSError as exc:
             raise CliError(f"--tls-ca: cannot read {tls_ca}: {exc.strerror}") from None
         endpoint = GobgpEndpoint(api, True, ca_pem, tls_server_name)
-    main(endpoint, resync, fast_failover, status, multipath)
+    main(endpoint, resync, fast_failover, status, multipath, nexthop_compat)
