@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+from sdwan.fib.netlink import Netlink, route_gateways
+from sdwan.fib.plan import RTPROT_BGP
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.lab import list_namespaces, wait_for
@@ -38,7 +41,12 @@ def runner(lab_prefix: str) -> Iterator[LabRunner]:
 
 
 def kernel_routes(runner: LabRunner, node: str, family: str) -> str:
-    return runner.ns(node).ip(family, "route", "show", "proto", "186").stdout
+    """The FIB agent's routes (proto 186) in ``node``'s kernel, read with netlink, one
+    "PREFIX via GATEWAY" line per gateway (a route points at a nexthop group)."""
+    af = socket.AF_INET if family == "-4" else socket.AF_INET6
+    with Netlink(runner.ns(node).name) as nl:
+        routes = route_gateways(nl.routes(af), nl.nexthops(), RTPROT_BGP)
+    return "\n".join(f"{p} via {g}" for p, gateways in sorted(routes.items()) for g in gateways)
 
 
 def stub(address: str) -> tuple[grpc.Channel, pb_grpc.GobgpApiStub]:

@@ -108,11 +108,28 @@ class LabTools:
         found: dict[str, Any] = self.wait(reached, f"intent {ref} {verdict}", timeout)
         return found
 
+    def kernel_gateways(self, node: str, prefix: str) -> list[str]:
+        """The gateways of the FIB agent's route (proto 186) to ``prefix`` in ``node``'s
+        kernel: through its nexthop group (``ip route`` shows only ``nhid N`` there),
+        or its own gateways."""
+        shown = self.node_run(node, ["ip", "-j", "route", "show", prefix, "proto", "186"])
+        routes = _json_list(shown.stdout)
+        if not routes:
+            return []
+        route = routes[0]
+        if "nhid" not in route:
+            hops = route.get("nexthops") or [route]
+            return [str(h["gateway"]) for h in hops if "gateway" in h]
+        objects = _json_list(self.node_run(node, ["ip", "-j", "nexthop", "show"]).stdout)
+        by_id = {o.get("id"): o for o in objects}
+        found = by_id.get(route["nhid"], {})
+        members = [by_id.get(m.get("id"), {}) for m in found.get("group", [])] or [found]
+        return sorted(str(m["gateway"]) for m in members if "gateway" in m)
+
     def kernel_route(self, node: str, prefix: str) -> str | None:
-        """The gateway of the FIB agent's route (proto 186) in ``node``'s kernel."""
-        out = self.node_run(node, ["ip", "route", "show", prefix, "proto", "186"]).stdout
-        found = re.search(r"via (\S+)", out)
-        return found.group(1) if found else None
+        """The (first) gateway of the FIB agent's route (proto 186) in ``node``'s kernel."""
+        gateways = self.kernel_gateways(node, prefix)
+        return gateways[0] if gateways else None
 
     def frr_as_path(self, node: str, prefix: str) -> str:
         """The AS path of an FRR router's best path to ``prefix``."""
@@ -127,6 +144,14 @@ class LabTools:
 
     def wait(self, condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
         return wait_for(condition, timeout=timeout, what=what, interval=0.2)
+
+
+def _json_list(text: str) -> list[dict[str, Any]]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return []
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 def outage(ping_output: str, since: float) -> float | None:
