@@ -1,8 +1,9 @@
 """`sdwan fib-agent`: gobgpd's best paths into the kernel routing table.
 
 Runs beside one gobgpd, inside its network namespace. A WatchEvent stream on the
-best-path table only wakes the agent; every wake-up (and every ``resync`` seconds)
-is a full, level-triggered sync: the paths of ListPath (IPv4 and IPv6 unicast, learned
+best-path table only wakes the agent (gobgpd sends an event for a destination whose
+other paths change too); every wake-up (and every ``resync`` seconds) is a full,
+level-triggered sync: the paths of ListPath (IPv4 and IPv6 unicast, learned
 from a neighbor) against the kernel's routes with protocol :data:`RTPROT_BGP` (186) in
 the main table and the agent's nexthop objects (:mod:`sdwan.fib.kernel`). Routes of any
 other protocol are never touched. Next hops that are not on a connected subnet are
@@ -29,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -52,6 +54,7 @@ log = logging.getLogger("sdwan.fib")
 
 _FAMILIES = ("ipv4-unicast", "ipv6-unicast")
 _IFF_LOWER_UP = 1 << 16
+SWITCH_INTERVAL = 0.0005  # seconds
 
 NextHopTiers = list[list[str]]  # BGP next hops, best tier first
 
@@ -297,6 +300,10 @@ def main(
         multipath=multipath,
         nexthop_compat=nexthop_compat,
     )
+    # A full sync of a large table keeps one thread busy in Python for seconds; the
+    # status socket's thread must get the interpreter back within half a millisecond
+    # of each system call, not 5 ms, so that an avoid request is not slowed by it.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)
     log.info("fib-agent for %s (proto %d, resync %gs)", target, RTPROT_BGP, resync)

@@ -155,10 +155,9 @@ class KernelFib:
             self._group_hops = {
                 g: in_use(t, self._avoided.keys())[0] for g, t in plan.group_tiers.items()
             }
-            failed_prefixes = {plan.routes[i][0] for i in failed}
-            self._route_groups = {
-                p: g for p, g in plan.route_groups.items() if p not in failed_prefixes
-            }
+            self._route_groups = plan.route_groups
+            for index in failed:
+                del self._route_groups[plan.routes[index][0]]
             self.synced_at = time.time()
             if plan.routes or plan.removed_routes:
                 log.info(
