@@ -76,7 +76,7 @@ class UplinkLab:
 
     @property
     def agent_log(self) -> Path:
-        return self.workdir / "fib-agent.log"
+        return self.workdir / f"{self.lab.prefix}-fib-agent.log"
 
     def up(self) -> UplinkLab:
         """Namespaces, links, the three gobgpd and both sessions Established."""
