@@ -82,6 +82,8 @@ class FibAgent:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._watch_call: Any = None
+        self._tiers_seen: dict[bytes, NextHopTiers] = {}  # destination as sent -> tiers
+        self._tiers_asn = 0
         self._status = StatusServer(status, self) if status else None
 
     # -- what the status socket serves ----------------------------------------
@@ -103,26 +105,37 @@ class FibAgent:
     # -- desired state ---------------------------------------------------------
 
     def candidate_paths(self) -> dict[str, NextHopTiers]:
-        """prefix -> the BGP next hops of each tier (gobgpd's best set first)."""
+        """prefix -> the BGP next hops of each tier (gobgpd's best set first).
+
+        A destination gobgpd sends exactly as last time keeps its tiers without being
+        decoded again: a periodic sync of a large, quiet table costs little CPU."""
         result: dict[str, NextHopTiers] = {}
         reply = self._stub.GetBgp(pb.GetBgpRequest(), timeout=10)
         local_asn = reply.__getattribute__("global").asn
+        known = self._tiers_seen if self._tiers_asn == local_asn else {}
+        seen: dict[bytes, NextHopTiers] = {}
         for family in _FAMILIES:
             request = list_path_request(Table.GLOBAL, family)
             for answer in self._stub.ListPath(request, timeout=30):
                 destination = answer.destination
-                paths = [
-                    LearnedPath(
-                        decode_path(p, prefix=destination.prefix),
-                        p.source_id or None,
-                        p.is_nexthop_invalid,
-                    )
-                    for p in destination.paths
-                ]
-                tiers = next_hop_tiers(paths, local_asn, multipath=self.multipath)
+                key = destination.SerializeToString(deterministic=True)
+                tiers = known.get(key)
+                if tiers is None:
+                    tiers = self._tiers(destination, local_asn)
+                seen[key] = tiers
                 if tiers:
                     result[destination.prefix] = tiers
+        self._tiers_seen, self._tiers_asn = seen, local_asn
         return result
+
+    def _tiers(self, destination: pb.Destination, local_asn: int) -> NextHopTiers:
+        paths = [
+            LearnedPath(
+                decode_path(p, prefix=destination.prefix), p.source_id or None, p.is_nexthop_invalid
+            )
+            for p in destination.paths
+        ]
+        return next_hop_tiers(paths, local_asn, multipath=self.multipath)
 
     def _local_addresses(self) -> set[str]:
         return {str(m.get_attr("IFA_ADDRESS")) for m in self._ipr.get_addr()}
