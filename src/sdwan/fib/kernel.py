@@ -66,6 +66,7 @@ class KernelFib:
         self._group_hops: dict[int, Tier] = {}  # the hops each group holds now
         self._route_groups: dict[str, int] = {}
         self._avoided: dict[str, float] = {}  # next hop -> avoided since (epoch)
+        self._broken: set[str] = set()  # gateways whose nexthop object the kernel refused
         self._avoid_source: str | None = None
         self.synced_at = 0.0
         self._compat_was: str | None = None
@@ -94,9 +95,7 @@ class KernelFib:
         """Prefixes whose every candidate hop is avoided: they keep their best path."""
         with self.lock:
             stuck = {
-                g
-                for g, tiers in self._group_tiers.items()
-                if in_use(tiers, self._avoided.keys())[1]
+                g for g, tiers in self._group_tiers.items() if in_use(tiers, self._unusable())[1]
             }
             wanted = prefixes or list(self._route_groups)
             return sorted(p for p in wanted if self._route_groups.get(p) in stuck)
@@ -123,13 +122,16 @@ class KernelFib:
             avoided = set(self._avoided)
         plan = plan_sync(desired, kernel_routes, kernel_nexthops, self._ids, avoided)
         with self.lock:
-            if set(self._avoided) != avoided:  # moved meanwhile: the groups follow it
-                plan.groups = group_changes(plan.ids, plan.kernel_groups, self._avoided.keys())
-            self._run(
+            refused = self._run(
                 [new_nexthop(i, h.gateway, h.oif, RTPROT_BGP) for i, h in plan.nexthops],
                 "nexthop",
                 [f"{i} via {h.gateway}" for i, h in plan.nexthops],
             )
+            broken = {plan.nexthops[i][1].gateway for i in refused}
+            if set(self._avoided) != avoided or broken or self._broken:
+                # the avoid set moved meanwhile, or a hop has no object: groups follow
+                self._broken = broken
+                plan.groups = group_changes(plan.ids, plan.kernel_groups, self._unusable())
             self._run(
                 [new_group(g, m, RTPROT_BGP) for g, m in plan.groups],
                 "set",
@@ -153,7 +155,7 @@ class KernelFib:
             self._ids = plan.ids
             self._group_tiers = plan.group_tiers
             self._group_hops = {
-                g: in_use(t, self._avoided.keys())[0] for g, t in plan.group_tiers.items()
+                g: in_use(t, self._unusable())[0] for g, t in plan.group_tiers.items()
             }
             self._route_groups = plan.route_groups
             for index in failed:
@@ -176,7 +178,7 @@ class KernelFib:
             now = time.time()
             self._avoided = {h: self._avoided.get(h, now) for h in sorted(set(next_hops))}
             self._avoid_source = source
-            changed = swaps(self._group_tiers, self._group_hops, self._avoided.keys())
+            changed = swaps(self._group_tiers, self._group_hops, self._unusable())
             order = sorted(changed)
             failed = self._run(
                 [new_group(g, self._ids.members(changed[g]), RTPROT_BGP) for g in order],
@@ -214,6 +216,10 @@ class KernelFib:
         if self._compat_was is not None:
             _set_compat(self._compat_was)
             self._compat_was = None
+
+    def _unusable(self) -> set[str]:
+        """Next hops and gateways no group may use now (the caller holds the lock)."""
+        return self._broken | self._avoided.keys()
 
     def close(self) -> None:
         self._writer.close()
