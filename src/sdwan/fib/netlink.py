@@ -12,16 +12,29 @@ routes (destination, protocol, nexthop id, gateways) and the nexthop objects.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import ipaddress
 import os
 import socket
 import struct
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from sdwan.netlinkcore import (
+    HEADER,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NetlinkError,
+    align,
+    attr,
+    in_namespace,
+    iter_attrs,
+    iter_messages,
+)
 
 __all__ = [
     "KernelNexthop",
@@ -39,29 +52,20 @@ __all__ = [
 
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 RTM_NEWNEXTHOP, RTM_DELNEXTHOP, RTM_GETNEXTHOP = 104, 105, 106
-NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
-NLM_F_DUMP, NLM_F_REPLACE, NLM_F_CREATE = 0x300, 0x100, 0x400
+NLM_F_REPLACE, NLM_F_CREATE = 0x100, 0x400
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_MULTIPATH, RTA_TABLE, RTA_NH_ID = 1, 4, 5, 9, 15, 30
 NHA_ID, NHA_GROUP, NHA_OIF, NHA_GATEWAY = 1, 2, 5, 6
 RT_TABLE_MAIN, RTN_UNICAST, RT_SCOPE_UNIVERSE = 254, 1, 0
 SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 1, 10, 11
 RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP = 7, 11, 32
 NLMSGERR_ATTR_MSG = 1
-_CLONE_NEWNET = 0x40000000
 
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
 _RTMSG = struct.Struct("=BBBBBBBBI")  # family dst_len src_len tos table proto scope type flags
 _NHMSG = struct.Struct("=BBBBI")  # family scope protocol resvd flags
-_ATTR = struct.Struct("=HH")
 _U32 = struct.Struct("=I")
 _GROUP_ENTRY = struct.Struct("=IBBH")  # nexthop_grp: id, weight - 1, weight_high, resvd
 _RTNEXTHOP = struct.Struct("=HBBi")  # rtnexthop: len, flags, hops, ifindex
 _BATCH = 512  # messages per send: their acknowledgements fit the receive buffer
-
-
-class NetlinkError(OSError):
-    """The kernel refused a request (``errno``, and its extended message if any)."""
 
 
 @dataclass(frozen=True)
@@ -94,24 +98,6 @@ class KernelNexthop:
         return not self.gateway
 
 
-def _align(length: int) -> int:
-    return (length + 3) & ~3
-
-
-def _attr(kind: int, data: bytes) -> bytes:
-    length = _ATTR.size + len(data)
-    return _ATTR.pack(length, kind) + data + b"\0" * (_align(length) - length)
-
-
-def _attrs(data: bytes, offset: int) -> Iterator[tuple[int, bytes]]:
-    while offset + _ATTR.size <= len(data):
-        length, kind = _ATTR.unpack_from(data, offset)
-        if length < _ATTR.size:
-            return
-        yield kind & 0x3FFF, data[offset + _ATTR.size : offset + length]
-        offset += _align(length)
-
-
 def _family(address: str) -> int:
     return socket.AF_INET6 if ":" in address else socket.AF_INET
 
@@ -123,21 +109,21 @@ def _pack_address(address: str) -> bytes:
 def new_nexthop(nexthop_id: int, gateway: str, oif: int, protocol: int) -> Request:
     """``ip nexthop replace id ID via GATEWAY dev OIF proto PROTOCOL``."""
     payload = _NHMSG.pack(_family(gateway), RT_SCOPE_UNIVERSE, protocol, 0, 0)
-    payload += _attr(NHA_ID, _U32.pack(nexthop_id))
-    payload += _attr(NHA_GATEWAY, _pack_address(gateway)) + _attr(NHA_OIF, _U32.pack(oif))
+    payload += attr(NHA_ID, _U32.pack(nexthop_id))
+    payload += attr(NHA_GATEWAY, _pack_address(gateway)) + attr(NHA_OIF, _U32.pack(oif))
     return Request(RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, payload)
 
 
 def new_group(group_id: int, members: Sequence[int], protocol: int) -> Request:
     """``ip nexthop replace id ID group A/B/... proto PROTOCOL`` (equal weights)."""
     payload = _NHMSG.pack(socket.AF_UNSPEC, 0, protocol, 0, 0)
-    payload += _attr(NHA_ID, _U32.pack(group_id))
-    payload += _attr(NHA_GROUP, b"".join(_GROUP_ENTRY.pack(m, 0, 0, 0) for m in members))
+    payload += attr(NHA_ID, _U32.pack(group_id))
+    payload += attr(NHA_GROUP, b"".join(_GROUP_ENTRY.pack(m, 0, 0, 0) for m in members))
     return Request(RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, payload)
 
 
 def del_nexthop(nexthop_id: int) -> Request:
-    payload = _NHMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + _attr(NHA_ID, _U32.pack(nexthop_id))
+    payload = _NHMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(NHA_ID, _U32.pack(nexthop_id))
     return Request(RTM_DELNEXTHOP, 0, payload)
 
 
@@ -147,12 +133,12 @@ def _route_header(prefix: str, protocol: int) -> bytes:
     header = _RTMSG.pack(
         family, network.prefixlen, 0, 0, RT_TABLE_MAIN, protocol, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0
     )
-    return header + _attr(RTA_DST, network.network_address.packed)
+    return header + attr(RTA_DST, network.network_address.packed)
 
 
 def new_route(prefix: str, nexthop_id: int, protocol: int) -> Request:
     """``ip route replace PREFIX nhid ID proto PROTOCOL`` in the main table."""
-    payload = _route_header(prefix, protocol) + _attr(RTA_NH_ID, _U32.pack(nexthop_id))
+    payload = _route_header(prefix, protocol) + attr(RTA_NH_ID, _U32.pack(nexthop_id))
     return Request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, payload)
 
 
@@ -161,22 +147,24 @@ def del_route(prefix: str, protocol: int) -> Request:
 
 
 def _decode_route(data: bytes) -> tuple[int, KernelRoute] | None:
-    family, dst_len, _src, _tos, table, protocol, _scope, kind, _flags = _RTMSG.unpack_from(data)
-    if kind != RTN_UNICAST or family not in (socket.AF_INET, socket.AF_INET6):
+    family, dst_len, _src, _tos, table, protocol, _scope, route_type, _flags = _RTMSG.unpack_from(
+        data
+    )
+    if route_type != RTN_UNICAST or family not in (socket.AF_INET, socket.AF_INET6):
         return None
     dst = b""
     nexthop_id = 0
     gateways: list[str] = []
-    for attr, value in _attrs(data, _RTMSG.size):
-        if attr == RTA_DST:
+    for kind, value in iter_attrs(data, _RTMSG.size):
+        if kind == RTA_DST:
             dst = value
-        elif attr == RTA_TABLE:
+        elif kind == RTA_TABLE:
             table = _U32.unpack_from(value)[0]
-        elif attr == RTA_NH_ID:
+        elif kind == RTA_NH_ID:
             nexthop_id = _U32.unpack_from(value)[0]
-        elif attr == RTA_GATEWAY:
+        elif kind == RTA_GATEWAY:
             gateways.append(str(ipaddress.ip_address(value)))
-        elif attr == RTA_MULTIPATH:
+        elif kind == RTA_MULTIPATH:
             gateways += _multipath_gateways(value)
     if not dst:
         return None  # a default route: never the agent's
@@ -192,10 +180,10 @@ def _multipath_gateways(data: bytes) -> list[str]:
         if length < _RTNEXTHOP.size:
             break
         end = offset + length
-        for attr, value in _attrs(data[:end], offset + _RTNEXTHOP.size):
-            if attr == RTA_GATEWAY:
+        for kind, value in iter_attrs(data[:end], offset + _RTNEXTHOP.size):
+            if kind == RTA_GATEWAY:
                 result.append(str(ipaddress.ip_address(value)))
-        offset += _align(length)
+        offset += align(length)
     return result
 
 
@@ -204,14 +192,14 @@ def _decode_nexthop(data: bytes) -> KernelNexthop | None:
     nexthop_id, oif = 0, 0
     gateway: str | None = None
     members: list[int] = []
-    for attr, value in _attrs(data, _NHMSG.size):
-        if attr == NHA_ID:
+    for kind, value in iter_attrs(data, _NHMSG.size):
+        if kind == NHA_ID:
             nexthop_id = _U32.unpack_from(value)[0]
-        elif attr == NHA_OIF:
+        elif kind == NHA_OIF:
             oif = _U32.unpack_from(value)[0]
-        elif attr == NHA_GATEWAY:
+        elif kind == NHA_GATEWAY:
             gateway = str(ipaddress.ip_address(value))
-        elif attr == NHA_GROUP:
+        elif kind == NHA_GROUP:
             members = [
                 _GROUP_ENTRY.unpack_from(value, i)[0]
                 for i in range(0, len(value), _GROUP_ENTRY.size)
@@ -245,8 +233,8 @@ class Netlink:
 
     def _pack(self, request: Request, flags: int) -> tuple[int, bytes]:
         seq = self._next_seq()
-        length = _HEADER.size + len(request.payload)
-        header = _HEADER.pack(length, request.kind, NLM_F_REQUEST | flags, seq, 0)
+        length = HEADER.size + len(request.payload)
+        header = HEADER.pack(length, request.kind, NLM_F_REQUEST | flags, seq, 0)
         return seq, header + request.payload
 
     def execute(self, requests: Sequence[Request]) -> list[NetlinkError | None]:
@@ -274,14 +262,8 @@ class Netlink:
 
     def _receive(self) -> Iterator[tuple[int, int, bytes]]:
         size = self._sock.recv_into(self._buffer)
-        data = bytes(memoryview(self._buffer)[:size])
-        offset = 0
-        while offset + _HEADER.size <= len(data):
-            length, kind, _flags, seq, _pid = _HEADER.unpack_from(data, offset)
-            if length < _HEADER.size:
-                break
-            yield kind, seq, data[offset + _HEADER.size : offset + length]
-            offset += _align(length)
+        for msg in iter_messages(memoryview(self._buffer)[:size]):
+            yield msg.kind, msg.seq, msg.payload
 
     def _dump(self, request: Request) -> Iterator[tuple[int, bytes]]:
         seq, message = self._pack(request, NLM_F_DUMP)
@@ -350,8 +332,8 @@ def _error(body: bytes) -> NetlinkError | None:
         return None
     message = ""
     # with NETLINK_CAP_ACK the original request is not echoed: only its header
-    for attr, value in _attrs(body, 4 + _HEADER.size):
-        if attr == NLMSGERR_ATTR_MSG:
+    for kind, value in iter_attrs(body, 4 + HEADER.size):
+        if kind == NLMSGERR_ATTR_MSG:
             message = value.rstrip(b"\0").decode(errors="replace")
     number = -code
     return NetlinkError(number, message or os.strerror(number))
@@ -368,30 +350,9 @@ def _open() -> socket.socket:
 
 
 def _open_in(netns: str) -> socket.socket:
-    """A socket of namespace ``netns`` (/run/netns/NAME): opened by a short-lived thread
-    that enters it, so the caller's own namespace never changes."""
-    found: list[socket.socket | BaseException] = []
-
-    def enter_and_open() -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open(f"/run/netns/{netns}", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if libc.setns(fd, _CLONE_NEWNET) != 0:
-                    number = ctypes.get_errno()
-                    raise OSError(number, f"setns {netns}: {os.strerror(number)}")
-            finally:
-                os.close(fd)
-            found.append(_open())
-        except BaseException as exc:
-            found.append(exc)
-
-    thread = threading.Thread(target=enter_and_open, name=f"netns-{netns}")
-    thread.start()
-    thread.join()
-    if isinstance(found[0], BaseException):
-        raise found[0]
-    return found[0]
+    """A socket of namespace ``netns`` (``ip netns`` name); the caller's own namespace
+    never changes."""
+    return in_namespace(netns, _open)
 
 
 def route_gateways(

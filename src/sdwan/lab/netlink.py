@@ -1,6 +1,7 @@
 """Just enough netlink for the lab's link impairments: attributes and messages of the
 nfnetlink family (nf_tables batches, nfnetlink_queue), and sockets opened inside a
-network namespace without starting a process.
+network namespace without starting a process (the basics shared with the FIB agent
+are :mod:`sdwan.netlinkcore`'s).
 
 pyroute2 (the FIB agent's library) knows nf_tables messages but not nfnetlink_queue,
 and its socket objects carry more machinery than a relay that answers thousands of
@@ -9,22 +10,40 @@ packets a second wants; the dozen message shapes the lab needs are written here.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import socket
 import struct
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Iterable
+
+from sdwan.netlinkcore import (
+    HEADER,
+    NETNS_DIR,
+    NLA_TYPE_MASK,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    Message,
+    NetlinkError,
+    attr,
+    error_code,
+    in_namespace,
+    iter_attrs,
+    iter_messages,
+)
 
 __all__ = [
+    "NLA_TYPE_MASK",
+    "NLM_F_REQUEST",
+    "Message",
     "NamespaceSockets",
     "NetfilterSocket",
     "NetlinkError",
     "attr",
     "be32",
+    "error_code",
     "in_namespace",
     "iter_attrs",
     "iter_messages",
@@ -32,41 +51,15 @@ __all__ = [
     "strz",
 ]
 
-T = TypeVar("T")
-
 NETLINK_NETFILTER = 12
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-NLM_F_DUMP = 0x300
 NLM_F_CREATE = 0x400
 NLM_F_APPEND = 0x800
 NLA_F_NESTED = 0x8000
-NLA_TYPE_MASK = 0x3FFF
 NFNL_MSG_BATCH_BEGIN = 0x10
 NFNL_MSG_BATCH_END = 0x11
 NFNL_SUBSYS_NFTABLES = 10
-CLONE_NEWNET = 0x40000000
-NETNS_DIR = "/run/netns"
 
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, seq, port id
 _NFGEN = struct.Struct(">BBH")  # nfgenmsg: family, version, resource id (big endian)
-_ATTR = struct.Struct("=HH")
-
-
-class NetlinkError(OSError):
-    """The kernel refused a netlink message (errno and which message)."""
-
-
-def _align(length: int) -> int:
-    return (length + 3) & ~3
-
-
-def attr(kind: int, payload: bytes) -> bytes:
-    """One netlink attribute, padded to 4 bytes."""
-    length = _ATTR.size + len(payload)
-    return _ATTR.pack(length, kind) + payload + b"\0" * (_align(length) - length)
 
 
 def nested(kind: int, *attrs: bytes) -> bytes:
@@ -85,82 +78,7 @@ def strz(kind: int, text: str) -> bytes:
 def message(kind: int, flags: int, seq: int, family: int, res_id: int, attrs: bytes) -> bytes:
     """An nfnetlink message: header, nfgenmsg, attributes."""
     body = _NFGEN.pack(family, 0, res_id) + attrs
-    return _HEADER.pack(_HEADER.size + len(body), kind, flags, seq, 0) + body
-
-
-@dataclass(frozen=True)
-class Message:
-    kind: int
-    flags: int
-    seq: int
-    payload: bytes  # after the netlink header
-
-
-def iter_messages(data: bytes | memoryview) -> Iterator[Message]:
-    """The netlink messages in one datagram."""
-    view = memoryview(data)
-    offset = 0
-    while offset + _HEADER.size <= len(view):
-        length, kind, flags, seq, _port = _HEADER.unpack_from(view, offset)
-        if length < _HEADER.size or offset + length > len(view):
-            break
-        yield Message(kind, flags, seq, bytes(view[offset + _HEADER.size : offset + length]))
-        offset += _align(length)
-
-
-def iter_attrs(data: bytes, offset: int = 0) -> Iterator[tuple[int, bytes]]:
-    """(type without flags, value) of the attributes in ``data`` from ``offset``."""
-    while offset + _ATTR.size <= len(data):
-        length, kind = _ATTR.unpack_from(data, offset)
-        if length < _ATTR.size:
-            break
-        yield kind & NLA_TYPE_MASK, data[offset + _ATTR.size : offset + length]
-        offset += _align(length)
-
-
-def error_code(msg: Message) -> int:
-    """The errno an NLMSG_ERROR carries (0 for an acknowledgement)."""
-    code: int = struct.unpack_from("=i", msg.payload)[0]
-    return -code
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def in_namespace(namespace: str | None, work: Callable[[], T]) -> T:
-    """Run ``work`` on a thread that has entered ``namespace`` (``ip netns`` name).
-
-    A socket belongs to the network namespace it was created in, for its whole life:
-    sockets made by ``work`` keep working in that namespace from any thread, so the
-    caller needs no process inside it. The thread ends with ``work``; the rest of the
-    process never changes namespace. ``None`` runs ``work`` here.
-    """
-    if namespace is None:
-        return work()
-    if "/" in namespace or namespace in ("", ".", ".."):
-        raise ValueError(f"invalid namespace name {namespace!r}")
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def enter_and_work() -> None:
-        try:
-            fd = os.open(os.path.join(NETNS_DIR, namespace), os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    code = ctypes.get_errno()
-                    raise OSError(code, f"setns into {namespace}: {os.strerror(code)}")
-            finally:
-                os.close(fd)
-            outcome.append(work())
-        except BaseException as exc:  # handed to the caller's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=enter_and_work, name=f"netns-{namespace}")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    return HEADER.pack(HEADER.size + len(body), kind, flags, seq, 0) + body
 
 
 class NetfilterSocket:
