@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sdwan.domain import gobgp_regex
 from sdwan.domain.values import FAMILIES, check_ip, check_name
 
 WELL_KNOWN_COMMUNITIES = {
@@ -60,45 +61,13 @@ def check_large_community(value: str) -> str:
     return value
 
 
-MAX_REGEX_LENGTH = 256
-MAX_REGEX_REPEAT = 1000  # RE2's (gobgpd's regexp engine) limit on {n,m}
-MAX_REGEX_NESTING = 32
-_REPEAT = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
-
-
-def _nesting(value: str) -> int:
-    depth = deepest = 0
-    escaped = False
-    for char in value:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char == ")":
-            depth = max(0, depth - 1)
-    return deepest
-
-
 def check_regex(value: str) -> str:
-    """A regular expression gobgpd (Go's RE2) and Python both accept, of bounded
-    size: at most 256 characters, 32 nested groups, repetitions up to {1000}."""
-    if len(value) > MAX_REGEX_LENGTH:
-        raise ValueError(f"regular expression longer than {MAX_REGEX_LENGTH} characters")
-    if _nesting(value) > MAX_REGEX_NESTING:
-        raise ValueError(f"regular expression nests more than {MAX_REGEX_NESTING} groups")
-    for match in _REPEAT.finditer(value):
-        if any(int(n) > MAX_REGEX_REPEAT for n in match.groups() if n):
-            raise ValueError(
-                f"{value!r}: repetition counts above {MAX_REGEX_REPEAT} are not supported"
-            )
-    try:
-        re.compile(value)
-    except (re.error, OverflowError, RecursionError) as exc:
-        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
-    return value
+    """An AS-path member gobgpd 3.10 accepts (domain/gobgp_regex.py: Go's RE2 syntax,
+    bounded in size: at most 256 characters, 32 nested groups, repetitions up to
+    {1000}); ValueError naming the reason, lookarounds and backreferences included."""
+    if len(value) <= gobgp_regex.MAX_LENGTH and gobgp_regex.single_as(value) is not None:
+        return value
+    return gobgp_regex.check_member(value, gobgp_regex.as_path_text(value))
 
 
 class PrefixMember(Strict):
@@ -185,13 +154,13 @@ def _community_member(value: str) -> str:
     """A community, or a regular expression over ASN:VALUE text."""
     if _COMMUNITY.fullmatch(value) or value in WELL_KNOWN_COMMUNITIES:
         return check_community(value)
-    return check_regex(value)
+    return gobgp_regex.check_member(value, gobgp_regex.community_text(value))
 
 
 def _large_community_member(value: str) -> str:
     if _LARGE_COMMUNITY.fullmatch(value):
         return check_large_community(value)
-    return check_regex(value)
+    return gobgp_regex.check_member(value, gobgp_regex.large_community_text(value))
 
 
 # --- statements -------------------------------------------------------------------

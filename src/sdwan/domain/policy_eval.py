@@ -10,32 +10,24 @@ member prefix only (then that prefix's length ranges); a neighbor set against th
 sending peer on import and the receiving peer on export; community sets are regular
 expressions over ``ASN:VALUE``; AS-path sets regular expressions over the AS path
 text with ``_`` meaning a delimiter (plus gobgpd's fast forms ``_N_``, ``^N_``,
-``_N$``, ``^N$``). Pure."""
+``_N$``, ``^N$``). Regular expressions are RE2's, as gobgpd's Go has them
+(domain/gobgp_regex.py): linear in the text, whatever the pattern.
+
+A ``Budget`` bounds the work of one prediction: every statement looked at costs one
+unit plus one per member of the sets it names; past the limit ``WorkLimitExceeded``
+ends the evaluation. Pure."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
+from sdwan.domain import gobgp_regex
+from sdwan.domain.gobgp_regex import Pattern
 from sdwan.domain.policy import SetMatch, SetType, Statement
 from sdwan.domain.policy_compile import CompiledRouterPolicy, SetSpec
 from sdwan.domain.route import PathAttrs
-
-_WELL_KNOWN = {  # gobgpd's names -> community values
-    "graceful-shutdown": 0xFFFF0000,
-    "accept-own": 0xFFFF0001,
-    "llgr-stale": 0xFFFF0006,
-    "no-llgr": 0xFFFF0007,
-    "blackhole": 0xFFFF029A,
-    "no-export": 0xFFFFFF01,
-    "no-advertise": 0xFFFFFF02,
-    "no-export-subconfed": 0xFFFFFF03,
-    "no-peer": 0xFFFFFF04,
-}
-_MAGIC = "(^|[,{}() ]|$)"  # gobgpd's ASPATH_REGEXP_MAGIC, what "_" stands for
 
 
 @dataclass(frozen=True)
@@ -53,40 +45,35 @@ class Outcome:
     decided_by: str = "default"  # statement name, or "default"
 
 
+class WorkLimitExceeded(Exception):
+    """A prediction would take more policy evaluation than its budget allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the prediction needs more than {limit} policy evaluation steps (statements "
+            "looked at, plus set members checked); narrow the intent's destination or the "
+            "sets its routers' policies name"
+        )
+        self.limit = limit
+
+
+@dataclass
+class Budget:
+    """The policy evaluation one prediction may do."""
+
+    limit: int
+    spent: int = 0
+
+    def spend(self, units: int) -> None:
+        self.spent += units
+        if self.spent > self.limit:
+            raise WorkLimitExceeded(self.limit)
+
+
 def community_number_text(text: str) -> str:
     """A community as gobgpd matches it: always ``ASN:VALUE`` digits."""
-    value = _WELL_KNOWN.get(text)
+    value = gobgp_regex.WELL_KNOWN_COMMUNITIES.get(text)
     return f"{value >> 16}:{value & 0xFFFF}" if value is not None else text
-
-
-@lru_cache(maxsize=4096)
-def _community_regex(member: str) -> re.Pattern[str]:
-    """gobgpd's ParseCommunityRegexp."""
-    if member in _WELL_KNOWN:
-        return re.compile(f"^{community_number_text(member)}$")
-    if re.fullmatch(r"(\d+.)*\d+:\d+", member):
-        return re.compile(f"^{member}$")
-    return re.compile(member)
-
-
-@lru_cache(maxsize=4096)
-def _as_path_regex(member: str) -> re.Pattern[str]:
-    return re.compile(member.replace("_", _MAGIC))
-
-
-def _single_as(member: str) -> tuple[str, int] | None:
-    """gobgpd's fast AS-path forms: include ``_N_``, left-most ``^N_``, origin
-    ``_N$``, only ``^N$``."""
-    for mode, pattern in (
-        ("left", r"\^(\d+)_"),
-        ("origin", r"_(\d+)\$"),
-        ("include", r"_(\d+)_"),
-        ("only", r"\^(\d+)\$"),
-    ):
-        found = re.fullmatch(pattern, member)
-        if found:
-            return mode, int(found.group(1))
-    return None
 
 
 def _single_match(mode: str, asn: int, path: list[int]) -> bool:
@@ -134,11 +121,11 @@ def _neighbor_match(members: tuple[Any, ...], neighbor: str) -> bool:
     return False
 
 
-def _regex_set_match(patterns: list[re.Pattern[str]], values: list[str], how: str) -> bool:
+def _regex_set_match(patterns: list[Pattern], values: list[str], how: str) -> bool:
     """gobgpd's CommunityCondition: any/invert stop at the first member that matches."""
     result = False
     for pattern in patterns:
-        result = any(pattern.search(v) for v in values)
+        result = any(pattern.search(v) is not None for v in values)
         if how == "all" and not result:
             break
         if how in ("any", "invert") and result:
@@ -147,11 +134,13 @@ def _regex_set_match(patterns: list[re.Pattern[str]], values: list[str], how: st
 
 
 def _as_path_set_match(members: tuple[Any, ...], path: PathAttrs, how: str) -> bool:
-    singles = [s for s in (_single_as(str(m)) for m in members) if s is not None]
-    regexes = [_as_path_regex(str(m)) for m in members if _single_as(str(m)) is None]
+    forms = [(str(m), gobgp_regex.single_as(str(m))) for m in members]
+    singles = [single for _member, single in forms if single is not None]
+    regexes = [gobgp_regex.as_path_pattern(m) for m, single in forms if single is None]
+    text = path.as_path_text()
     for results in (
         [_single_match(mode, asn, path.as_sequence()) for mode, asn in singles],
-        [bool(r.search(path.as_path_text())) for r in regexes],
+        [r.search(text) is not None for r in regexes],
     ):
         for result in results:
             if how == "all" and not result:
@@ -174,19 +163,28 @@ def _set_match(spec: SetSpec, ref: SetMatch, path: PathAttrs, neighbor: str) -> 
         return _as_path_set_match(spec.members, path, ref.match)
     if spec.set_type == SetType.COMMUNITY:
         values = [community_number_text(c) for c in path.communities]
+        patterns = [gobgp_regex.community_pattern(str(m)) for m in spec.members]
     else:
         values = list(path.large_communities)
-    patterns = [_community_regex(str(m)) for m in spec.members]
+        patterns = [gobgp_regex.large_community_pattern(str(m)) for m in spec.members]
     return _regex_set_match(patterns, values, ref.match)
 
 
 def _conditions_match(
-    statement: Statement, sets: dict[str, SetSpec], path: PathAttrs, neighbor: str
+    statement: Statement,
+    sets: dict[str, SetSpec],
+    path: PathAttrs,
+    neighbor: str,
+    budget: Budget | None,
 ) -> bool:
     conditions = statement.conditions
+    references = conditions.set_references()
+    if budget is not None:
+        named = [sets[ref.name] for _field, _kind, ref in references if ref.name in sets]
+        budget.spend(1 + sum(len(spec.members) for spec in named))
     if conditions.family and path.family not in conditions.family:
         return False
-    for _field, _kind, ref in conditions.set_references():
+    for _field, _kind, ref in references:
         if ref.name not in sets or not _set_match(sets[ref.name], ref, path, neighbor):
             return False
     length = conditions.as_path_length
@@ -205,11 +203,12 @@ def _communities(
         return current + tuple(values)
     if op == "replace":
         return tuple(values)
-    patterns = [_community_regex(v) for v in values]
+    pattern_of = gobgp_regex.large_community_pattern if large else gobgp_regex.community_pattern
+    patterns = [pattern_of(v) for v in values]
     return tuple(
         c
         for c in current
-        if not any(p.search(c if large else community_number_text(c)) for p in patterns)
+        if not any(p.search(c if large else community_number_text(c)) is not None for p in patterns)
     )
 
 
@@ -245,7 +244,11 @@ def apply_actions(statement: Statement, path: PathAttrs, session: Session) -> Pa
 
 
 def evaluate(
-    policy: CompiledRouterPolicy, direction: str, path: PathAttrs, session: Session
+    policy: CompiledRouterPolicy,
+    direction: str,
+    path: PathAttrs,
+    session: Session,
+    budget: Budget | None = None,
 ) -> Outcome:
     """The path after ``direction``'s assignment for ``session``'s peer."""
     names, default = policy.assignments.get(direction, ((), "accept"))
@@ -256,7 +259,9 @@ def evaluate(
         if compiled is None:
             continue
         for item in compiled.statements:
-            if not _conditions_match(item.statement, policy.sets, current, session.neighbor):
+            if not _conditions_match(
+                item.statement, policy.sets, current, session.neighbor, budget
+            ):
                 continue
             current = apply_actions(item.statement, current, session)
             outcome.applied.append(item.name)
