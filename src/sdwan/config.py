@@ -47,6 +47,8 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024  # SDWAN_MAX_BODY_BYTES: larger bodies are 413
     rib_timeout: float = 10.0  # SDWAN_RIB_TIMEOUT: seconds a RIB page may take (504 after)
     rib_per_caller: int = 2  # SDWAN_RIB_CONCURRENCY: RIB reads at once per caller (429)
+    # SDWAN_PLAN_MAX_STEPS: policy evaluation steps one prediction may take
+    plan_max_steps: int = 500_000
     sse_max_streams: int = 4  # SDWAN_SSE_MAX_STREAMS: event streams at once per caller
     sse_keepalive: float = 15.0  # SDWAN_SSE_KEEPALIVE: credentials re-checked this often
     sse_max_age: float = 0.0  # SDWAN_SSE_MAX_AGE: a stream ends after this (0: never)
@@ -134,6 +136,9 @@ def load_settings(
         max_body_bytes=int(env.get("SDWAN_MAX_BODY_BYTES", str(16 * 1024 * 1024))),
         rib_timeout=float(env.get("SDWAN_RIB_TIMEOUT", "10")),
         rib_per_caller=int(env.get("SDWAN_RIB_CONCURRENCY", "2")),
+        plan_max_steps=_positive_int(
+            env.get("SDWAN_PLAN_MAX_STEPS", "500000"), "SDWAN_PLAN_MAX_STEPS"
+        ),
         sse_max_streams=int(env.get("SDWAN_SSE_MAX_STREAMS", "4")),
         sse_keepalive=float(env.get("SDWAN_SSE_KEEPALIVE", "15")),
         sse_max_age=float(env.get("SDWAN_SSE_MAX_AGE", "0")),

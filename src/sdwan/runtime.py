@@ -30,6 +30,7 @@ from sdwan.service import policy_specs as specs
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.identity import IdentityService
+from sdwan.service.intent_observe import PlanLimits
 from sdwan.service.intent_services import IntentServices, build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
@@ -224,6 +225,7 @@ def build_runtime(
         addresses=addresses,
         sources=rib_sources,
         fib=read_routes,
+        limits=PlanLimits(settings.rib_timeout, settings.plan_max_steps),
     )
     controller = None
     if settings.run_reconciler and settings.intent_check_interval > 0:
@@ -235,6 +237,7 @@ def build_runtime(
             fib=read_routes,
             interval=settings.intent_check_interval,
             owns=cluster.ownership.owns if cluster.replicated else None,
+            limits=PlanLimits(max_steps=settings.plan_max_steps),
         )
     return Runtime(
         settings=settings,

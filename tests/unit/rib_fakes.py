@@ -38,7 +38,7 @@ class FakeRib:
     down: set[str] = field(default_factory=set)
     best_via: str | None = None  # GoBGP-3's best path today (its iBGP peer's address)
 
-    def peer_sessions(self) -> list[Peer]:
+    def peer_sessions(self, *, timeout: float | None = None) -> list[Peer]:
         return [
             Peer(
                 p.address,
@@ -51,14 +51,21 @@ class FakeRib:
         ]
 
     def adj_in(
-        self, neighbor: str, family: str, prefixes: list[str] | None
+        self,
+        neighbor: str,
+        family: str,
+        prefixes: list[str] | None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, list[Received]]:
         if neighbor in ("198.18.11.11", "198.18.22.22") and neighbor not in self.down:
             attrs = PathAttrs(FAR, next_hop=neighbor, as_path=as_path_from_text("65000"))
             return {FAR: [Received(neighbor, attrs, 1.0)]}
         return {}
 
-    def global_paths(self, family: str, prefixes: list[str] | None) -> dict[str, list[GlobalPath]]:
+    def global_paths(
+        self, family: str, prefixes: list[str] | None, *, timeout: float | None = None
+    ) -> dict[str, list[GlobalPath]]:
         upstream = {"GoBGP-1": "198.18.11.11", "GoBGP-2": "198.18.22.22"}.get(self.name)
         via = upstream if upstream not in self.down else None
         via = via or self.best_via

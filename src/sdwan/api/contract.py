@@ -45,6 +45,7 @@ WHY = {
     "504": "the router's gobgpd did not answer in time (SDWAN_RIB_TIMEOUT)",
 }
 _WRITES = {"post", "put", "patch", "delete"}
+PLANS = {"/v1/intents/plan", "/v1/intents/{intent_id}/plan", "/v1/fleet/plan"}
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
@@ -62,6 +63,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         found.add("412")
     if path.endswith(("/rib", "/rib-in", "/rib-out")):
         found |= {"429", "502", "504"}
+    if path in PLANS:  # routers read and dry runs, limited per caller
+        found.add("429")
     if path == "/v1/events":
         found.add("429")
     return found

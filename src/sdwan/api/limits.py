@@ -1,17 +1,24 @@
 """Limits on what one caller can hold at once, so that nobody exhausts the worker
-threads authentication needs: logins (each a 128 MiB scrypt hash), RIB reads (a
-gobgpd stream each), event streams. Everything here runs on the event loop, so plain
-counters suffice; a full limit answers 429 with Retry-After."""
+threads authentication needs: logins (each a 128 MiB scrypt hash), reads of routers
+(a RIB page, an intent plan: gobgpd streams each), dry runs (each a private copy of
+the desired state on SQLite), event streams. Everything here runs on the event loop,
+so plain counters suffice; a full limit answers 429 with Retry-After."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import TooManyRequests
+
+T = TypeVar("T")
 
 
 def principal_key(principal: Principal) -> str:
@@ -100,11 +107,34 @@ class Limits:
     logins: Queue
     rib: KeyedSlots
     streams: KeyedSlots
+    dry_runs: KeyedSlots
 
     @classmethod
     def build(cls, *, rib_per_caller: int, streams_per_caller: int) -> Limits:
         return cls(
             logins=Queue("logins", size=2, waiting=64),
-            rib=KeyedSlots("RIB reads", per_key=rib_per_caller, total=8),
+            rib=KeyedSlots("reads of routers (RIB pages, plans)", per_key=rib_per_caller, total=8),
             streams=KeyedSlots("event streams", per_key=streams_per_caller, total=256),
+            dry_runs=KeyedSlots("dry runs (plans)", per_key=1, total=4),
         )
+
+
+async def limited(
+    request: Request,
+    principal: Principal,
+    call: Callable[[], T],
+    *,
+    reads_routers: bool = True,
+    dry_run: bool = False,
+) -> T:
+    """``call`` in a worker thread once the caller holds a slot for reading routers
+    (SDWAN_RIB_CONCURRENCY) and, for a dry run, one for that: no worker thread is taken
+    while the server is full (429 instead)."""
+    limits: Limits = request.app.state.limits
+    key = principal_key(principal)
+    async with AsyncExitStack() as held:
+        if dry_run:
+            await held.enter_async_context(limits.dry_runs.hold(key))
+        if reads_routers:
+            await held.enter_async_context(limits.rib.hold(key))
+        return await run_in_threadpool(call)

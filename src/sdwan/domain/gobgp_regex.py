@@ -62,6 +62,7 @@ def _options() -> object:
     options = re2.Options()
     options.log_errors = False  # the reason is in the exception; nothing on stderr
     options.max_mem = MAX_MEMORY
+    options.never_capture = True  # a yes or no is all gobgpd asks: RE2's DFA answers it
     return options
 
 

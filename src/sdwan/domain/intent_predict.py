@@ -10,7 +10,8 @@ over iBGP (gobgpd 3.10 without route reflection), with gobgpd's iBGP export rule
 and the sender's export policy, then the receiver's import policy. Offers and
 decisions are iterated until they no longer change (a full mesh settles in two or
 three rounds). Routers of the site are recognised among a router's peers by the BGP
-identifier the session reports."""
+identifier the session reports. A ``Budget`` (policy_eval) bounds the policy evaluation
+of one prediction: past it, ``WorkLimitExceeded``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from sdwan.domain.bestpath import Candidate, Decision, decide
 from sdwan.domain.policy_compile import CompiledRouterPolicy
-from sdwan.domain.policy_eval import Session, evaluate
+from sdwan.domain.policy_eval import Budget, Session, evaluate
 from sdwan.domain.route import PathAttrs
 
 _UNSPECIFIED = (None, "", "0.0.0.0", "::")
@@ -86,7 +87,11 @@ def _site_peer(router: RouterState, peer: Peer, by_router_id: dict[str, RouterSt
 
 
 def _external(
-    router: RouterState, prefix: str, uplinks: Uplinks, site_ids: dict[str, RouterState]
+    router: RouterState,
+    prefix: str,
+    uplinks: Uplinks,
+    site_ids: dict[str, RouterState],
+    budget: Budget | None,
 ) -> tuple[list[Candidate], dict[str, Source]]:
     candidates: list[Candidate] = []
     sources: dict[str, Source] = {}
@@ -99,7 +104,7 @@ def _external(
         if peer is None or not peer.established or _site_peer(router, peer, site_ids):
             continue
         outcome = evaluate(
-            router.policy, "import", path.attrs, Session(peer.address, peer.local_address)
+            router.policy, "import", path.attrs, Session(peer.address, peer.local_address), budget
         )
         if outcome.attrs is None:
             continue
@@ -128,11 +133,18 @@ def _ibgp_export(attrs: PathAttrs, local: bool, local_address: str | None) -> Pa
 
 
 def predict_site(
-    routers: list[RouterState], prefixes: list[str], uplinks: Uplinks, *, rounds: int = 8
+    routers: list[RouterState],
+    prefixes: list[str],
+    uplinks: Uplinks,
+    *,
+    rounds: int = 8,
+    budget: Budget | None = None,
 ) -> dict[tuple[str, str], Prediction]:
     """(router uuid, prefix) -> the predicted decision, for every router and prefix."""
     by_router_id = {r.router_id: r for r in routers}
-    base = {(r.id, p): _external(r, p, uplinks, by_router_id) for r in routers for p in prefixes}
+    base = {
+        (r.id, p): _external(r, p, uplinks, by_router_id, budget) for r in routers for p in prefixes
+    }
     offers: dict[tuple[str, str], tuple[Candidate, Source]] = {}
     result: dict[tuple[str, str], Prediction] = {}
     for _ in range(max(1, rounds)):
@@ -150,7 +162,7 @@ def predict_site(
                     offer = offers.get((sender.id, prefix))
                     if offer is None:
                         continue
-                    received = _across(sender, router, peer, offer)
+                    received = _across(sender, router, peer, offer, budget)
                     if received is not None:
                         candidates.append(received[0])
                         sources[peer.address] = received[1]
@@ -169,7 +181,11 @@ def predict_site(
 
 
 def _across(
-    sender: RouterState, receiver: RouterState, peer: Peer, offer: tuple[Candidate, Source]
+    sender: RouterState,
+    receiver: RouterState,
+    peer: Peer,
+    offer: tuple[Candidate, Source],
+    budget: Budget | None,
 ) -> tuple[Candidate, Source] | None:
     """The sender's best as ``receiver`` gets it over their iBGP session."""
     best, source = offer
@@ -183,11 +199,16 @@ def _across(
         "export",
         _ibgp_export(best.attrs, best.local, towards.local_address),
         Session(towards.address, towards.local_address),
+        budget,
     )
     if exported.attrs is None:
         return None
     imported = evaluate(
-        receiver.policy, "import", exported.attrs, Session(peer.address, peer.local_address)
+        receiver.policy,
+        "import",
+        exported.attrs,
+        Session(peer.address, peer.local_address),
+        budget,
     )
     if imported.attrs is None:
         return None

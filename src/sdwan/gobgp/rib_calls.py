@@ -3,8 +3,9 @@ each peer's session (with the BGP identifier and our address on it), a neighbor'
 adj-RIB-in (as received, before policy) and the global RIB (the paths this gobgpd
 originates and its best paths). Lookups are by prefix (with every longer prefix inside
 it) when the caller knows the prefixes, so a full table is never read for a few.
-Reads only: nothing here may change gobgpd (tests/unit/test_dry_speaker.py counts
-these methods as reads)."""
+Each read takes ``timeout`` seconds at most when given (a plan's remaining time),
+else the client's own (a listing stream: at least 30 s). Reads only: nothing here may
+change gobgpd (tests/unit/test_dry_speaker.py counts these methods as reads)."""
 
 from __future__ import annotations
 
@@ -56,12 +57,11 @@ def _lookups(prefixes: Sequence[str] | None) -> list[pb.TableLookupPrefix]:
 
 
 class RibCalls:
-    def peer_sessions(self: _Calls) -> list[Peer]:
+    def peer_sessions(self: _Calls, *, timeout: float | None = None) -> list[Peer]:
+        seconds = self.timeout if timeout is None else timeout
         replies = self._call(
             "ListPeer",
-            lambda: [
-                r.peer for r in self._stub.ListPeer(pb.ListPeerRequest(), timeout=self.timeout)
-            ],
+            lambda: [r.peer for r in self._stub.ListPeer(pb.ListPeerRequest(), timeout=seconds)],
         )
         return [
             Peer(
@@ -80,6 +80,7 @@ class RibCalls:
         name: str,
         family: str,
         prefixes: Sequence[str] | None,
+        timeout: float | None,
     ) -> list[tuple[str, pb.Path]]:
         request = pb.ListPathRequest(
             table_type=table, name=name, family=family_to_proto(family), prefixes=_lookups(prefixes)
@@ -88,7 +89,8 @@ class RibCalls:
 
         def read() -> list[tuple[str, pb.Path]]:
             out: list[tuple[str, pb.Path]] = []
-            stream = self._stub.ListPath(request, timeout=max(self.timeout, 30))
+            seconds = max(self.timeout, 30) if timeout is None else timeout
+            stream = self._stub.ListPath(request, timeout=seconds)
             try:
                 for count, reply in enumerate(stream):
                     if count >= MAX_DESTINATIONS:
@@ -101,21 +103,31 @@ class RibCalls:
         return self._call(what, read)
 
     def adj_in(
-        self: _Calls, neighbor: str, family: str, prefixes: Sequence[str] | None
+        self: _Calls,
+        neighbor: str,
+        family: str,
+        prefixes: Sequence[str] | None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, list[Received]]:
         """What ``neighbor`` sent, before the import policy (``filtered`` paths too)."""
         found: dict[str, list[Received]] = {}
-        for prefix, path in RibCalls._paths(self, pb.ADJ_IN, neighbor, family, prefixes):
+        paths = RibCalls._paths(self, pb.ADJ_IN, neighbor, family, prefixes, timeout)
+        for prefix, path in paths:
             route = decode_path(path, prefix=prefix)
             stamp = route.received_at.timestamp() if route.received_at else None
             found.setdefault(route.prefix, []).append(Received(neighbor, attrs_of(route), stamp))
         return found
 
     def global_paths(
-        self: _Calls, family: str, prefixes: Sequence[str] | None
+        self: _Calls,
+        family: str,
+        prefixes: Sequence[str] | None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, list[GlobalPath]]:
         found: dict[str, list[GlobalPath]] = {}
-        for prefix, path in RibCalls._paths(self, pb.GLOBAL, "", family, prefixes):
+        for prefix, path in RibCalls._paths(self, pb.GLOBAL, "", family, prefixes, timeout):
             route = decode_path(path, prefix=prefix)
             found.setdefault(route.prefix, []).append(
                 GlobalPath(route.neighbor, attrs_of(route), route.best)

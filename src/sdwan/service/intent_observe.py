@@ -5,12 +5,16 @@ their kernels, where a FIB agent runs) really use.
 Two steps, so no transaction is held across network I/O: ``load_site`` reads the store
 (possibly a throwaway copy with a proposed change applied: the plan) into plain
 values; ``observe`` talks to the gobgpds and the FIB agents and runs the pure parts
-(domain/intent_predict.py, domain/intent_verdict.py)."""
+(domain/intent_predict.py, domain/intent_verdict.py), within ``PlanLimits``: one
+deadline for all the reads of one look (a router not read by then is unreachable, with
+the reason) and a bound on the prediction's policy evaluation (past it, every intent's
+verdict is unknown, with the reason)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,10 +34,10 @@ from sdwan.domain.intent_verdict import (
     summarize,
 )
 from sdwan.domain.policy_compile import CompiledRouterPolicy
-from sdwan.domain.policy_eval import prefix_set_matches
+from sdwan.domain.policy_eval import Budget, WorkLimitExceeded, prefix_set_matches
 from sdwan.domain.policy_rows import Row, compile_rows
 from sdwan.domain.status import Status
-from sdwan.errors import SpeakerError
+from sdwan.errors import SpeakerError, SpeakerTimeout
 from sdwan.gobgp.rib_calls import GlobalPath
 from sdwan.service import intent_sync
 from sdwan.service.site_common import derived_status
@@ -48,18 +52,60 @@ FAMILIES = ("ipv4-unicast", "ipv6-unicast")
 class RibSource(Protocol):
     """What a gobgpd must answer (GobgpClient's RibCalls)."""
 
-    def peer_sessions(self) -> list[Peer]: ...
+    def peer_sessions(self, *, timeout: float | None = None) -> list[Peer]: ...
     def adj_in(
-        self, neighbor: str, family: str, prefixes: list[str] | None
+        self,
+        neighbor: str,
+        family: str,
+        prefixes: list[str] | None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, list[Received]]: ...
     def global_paths(
-        self, family: str, prefixes: list[str] | None
+        self, family: str, prefixes: list[str] | None, *, timeout: float | None = None
     ) -> dict[str, list[GlobalPath]]: ...
     def close(self) -> None: ...
 
 
 RibSources = Callable[[GobgpEndpoint], RibSource]  # a gobgpd API (maybe TLS) -> a client
 FibReader = Callable[[str, list[str]], dict[str, list[str]] | None]  # address, prefixes
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    """What one look at a site may take: ``read_seconds`` for all its reads of the
+    site's gobgpds and FIB agents together (SDWAN_RIB_TIMEOUT for a plan; None: each
+    read its client's own timeout) and ``max_steps`` of policy evaluation for its
+    prediction (SDWAN_PLAN_MAX_STEPS; None: unbounded)."""
+
+    read_seconds: float | None = None
+    max_steps: int | None = None
+
+
+class _Deadline:
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds if seconds is not None else None
+
+    def passed(self) -> bool:
+        return self._ends is not None and time.monotonic() >= self._ends
+
+    def timeout(self) -> float | None:
+        """Seconds the next read may take; SpeakerTimeout when none are left."""
+        if self._ends is None:
+            return None
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise SpeakerTimeout(f"not read: {self._budget()} ran out")
+        return left
+
+    def explain(self, error: SpeakerError, target: RouterTarget) -> str:
+        if isinstance(error, SpeakerTimeout) or not self.passed():
+            return error.message
+        return f"gobgpd at {target.api_address} did not answer within {self._budget()}"
+
+    def _budget(self) -> str:
+        return f"the plan's {self.seconds:g} s for reading the routers (SDWAN_RIB_TIMEOUT)"
 
 
 @dataclass(frozen=True)
@@ -91,6 +137,7 @@ class Observation:
     actual: dict[tuple[str, str], Actual] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)  # router name -> why
     checks: dict[str, IntentCheck] = field(default_factory=dict)  # intent id -> check
+    stopped: str | None = None  # why nothing was predicted (the evaluation bound)
 
 
 def _live_values(conn: Connection, kind: type[OwnedRecord], router_id: str) -> list[Row]:
@@ -152,9 +199,9 @@ def _family(prefix: str) -> str:
 
 
 def _read_router(
-    source: RibSource, uplinks: set[str], lookups: list[str] | None
+    source: RibSource, uplinks: set[str], lookups: list[str] | None, deadline: _Deadline
 ) -> tuple[list[Peer], dict[str, list[Received]], dict[str, list[GlobalPath]]]:
-    peers = source.peer_sessions()
+    peers = source.peer_sessions(timeout=deadline.timeout())
     received: dict[str, list[Received]] = {}
     global_paths: dict[str, list[GlobalPath]] = {}
     families = sorted({_family(p) for p in lookups}) if lookups else list(FAMILIES[:1])
@@ -163,7 +210,8 @@ def _read_router(
         for peer in peers:
             if peer.established and peer.address in uplinks:
                 for family in FAMILIES:
-                    discovered.update(source.adj_in(peer.address, family, None))
+                    found = source.adj_in(peer.address, family, None, timeout=deadline.timeout())
+                    discovered.update(found)
         lookups = sorted(discovered, key=lambda p: (":" in p, p))[:MAX_ANY_PREFIXES]
         families = sorted({_family(p) for p in lookups})
     for family in families:
@@ -172,9 +220,10 @@ def _read_router(
             continue
         for peer in peers:
             if peer.established:
-                for prefix, paths in source.adj_in(peer.address, family, wanted).items():
+                found = source.adj_in(peer.address, family, wanted, timeout=deadline.timeout())
+                for prefix, paths in found.items():
                     received.setdefault(prefix, []).extend(paths)
-        global_paths.update(source.global_paths(family, wanted))
+        global_paths.update(source.global_paths(family, wanted, timeout=deadline.timeout()))
     return peers, received, global_paths
 
 
@@ -193,8 +242,11 @@ def observe(
     *,
     fib: FibReader | None = None,
     compare: bool = True,
+    limits: PlanLimits | None = None,
 ) -> Observation:
     """Predict (always) and, with ``compare``, check against what the routers use."""
+    limits = limits or PlanLimits()
+    deadline = _Deadline(limits.read_seconds)
     result = Observation(snapshot)
     uplinks = {(u.router_id, u.address): u.name for u in snapshot.site.uplinks}
     lookups = _lookups(snapshot)
@@ -208,9 +260,9 @@ def observe(
         source = sources(target.endpoint)
         try:
             mine = {a for (r, a) in uplinks if r == target.id}
-            peers, received, global_paths = _read_router(source, mine, lookups)
+            peers, received, global_paths = _read_router(source, mine, lookups, deadline)
         except SpeakerError as exc:
-            result.unreachable[target.name] = exc.message
+            result.unreachable[target.name] = deadline.explain(exc, target)
             continue
         finally:
             source.close()
@@ -227,9 +279,13 @@ def observe(
     for intent in snapshot.site.intents:
         result.prefixes[intent.id] = _intent_prefixes(intent, seen)
     wanted = sorted({p for ps in result.prefixes.values() for p in ps})
-    result.predictions = predict_site(states, wanted, uplinks)
+    budget = Budget(limits.max_steps) if limits.max_steps is not None else None
+    try:
+        result.predictions = predict_site(states, wanted, uplinks, budget=budget)
+    except WorkLimitExceeded as exc:
+        result.stopped = f"{exc} (SDWAN_PLAN_MAX_STEPS)"
     if compare:
-        _actuals(result, states, globals_, uplinks, fib)
+        _actuals(result, states, globals_, uplinks, fib, deadline)
     recheck(result, compare)
     return result
 
@@ -240,6 +296,7 @@ def _actuals(
     globals_: dict[str, dict[str, list[GlobalPath]]],
     uplinks: dict[tuple[str, str], str],
     fib: FibReader | None,
+    deadline: _Deadline,
 ) -> None:
     by_router_id = {s.router_id: s for s in states}
     targets = {t.id: t for t in result.snapshot.routers}
@@ -247,7 +304,7 @@ def _actuals(
     for state in states:
         kernel: dict[str, list[str]] | None = None
         address = targets[state.id].fib_agent or default_fib_agent(targets[state.id].api_address)
-        if fib is not None and address is not None:
+        if fib is not None and address is not None and not deadline.passed():
             kernel = fib(address, prefixes)
         for prefix in prefixes:
             best = next((g for g in globals_[state.id].get(prefix, []) if g.best), None)
@@ -297,6 +354,9 @@ def recheck(result: Observation, compare: bool) -> None:
     snapshot = result.snapshot
     names = {t.id: t.name for t in snapshot.routers}
     for intent in snapshot.site.intents:
+        if result.stopped is not None:
+            result.checks[intent.id] = IntentCheck(Verdict.UNKNOWN, result.stopped)
+            continue
         if result.unreachable:
             who = ", ".join(f"{n}: {why}" for n, why in sorted(result.unreachable.items()))
             result.checks[intent.id] = IntentCheck(Verdict.UNKNOWN, who)

@@ -21,7 +21,13 @@ from sdwan.domain.intent_verdict import PathCheck
 from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
 from sdwan.domain.status import Status
 from sdwan.service import intent_observe
-from sdwan.service.intent_observe import FibReader, Observation, RibSources, SiteSnapshot
+from sdwan.service.intent_observe import (
+    FibReader,
+    Observation,
+    PlanLimits,
+    RibSources,
+    SiteSnapshot,
+)
 from sdwan.service.intents import IntentService
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
@@ -90,11 +96,13 @@ class IntentPlanner:
         intents: IntentService,
         sources: RibSources,
         fib: FibReader | None = None,
+        limits: PlanLimits | None = None,
     ) -> None:
         self._engine = engine
         self._intents = intents
         self._sources = sources
         self._fib = fib
+        self._limits = limits or PlanLimits()  # each plan's reads and evaluation
 
     def plan(self, principal: Principal, *, values: Mapping[str, Any]) -> dict[str, Any]:
         """The plan of creating (or, when the site has one of that name, changing) the
@@ -158,7 +166,9 @@ class IntentPlanner:
         with reading(self._engine) as conn:
             intent, site = self._intents.visible(conn, principal, intent_id)
             snapshot = intent_observe.load_site(conn, site)
-        observation = intent_observe.observe(snapshot, self._sources, fib=self._fib)
+        observation = intent_observe.observe(
+            snapshot, self._sources, fib=self._fib, limits=self._limits
+        )
         return {
             "site": site.name,
             "intent": intent.name,
@@ -168,7 +178,7 @@ class IntentPlanner:
         }
 
     def _observe(self, snapshot: SiteSnapshot) -> Observation:
-        observation = intent_observe.observe(snapshot, self._sources, fib=None)
+        observation = intent_observe.observe(snapshot, self._sources, fib=None, limits=self._limits)
         intent_observe.recheck(observation, compare=False)
         return observation
 

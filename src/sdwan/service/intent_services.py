@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import ChangeNotifier
-from sdwan.service.intent_observe import FibReader, RibSources
+from sdwan.service.intent_observe import FibReader, PlanLimits, RibSources
 from sdwan.service.intent_plan import IntentPlanner
 from sdwan.service.intents import IntentService
 from sdwan.service.resource_events import EventSink
@@ -32,6 +32,7 @@ def build_intent_services(
     addresses: AddressPolicy,
     sources: RibSources,
     fib: FibReader | None,
+    limits: PlanLimits | None = None,
 ) -> IntentServices:
     """``notifier`` and ``events`` must defer to the commit (DeferredCalls)."""
     intents = IntentService(engine=engine, notifier=notifier, events=events)
@@ -39,5 +40,7 @@ def build_intent_services(
         sites=SiteService(engine=engine, notifier=notifier, addresses=addresses, events=events),
         uplinks=UplinkService(engine=engine, notifier=notifier, events=events),
         intents=intents,
-        planner=IntentPlanner(engine=engine, intents=intents, sources=sources, fib=fib),
+        planner=IntentPlanner(
+            engine=engine, intents=intents, sources=sources, fib=fib, limits=limits
+        ),
     )

@@ -29,7 +29,7 @@ from sdwan.events.log import EventLog
 from sdwan.events.model import Event
 from sdwan.service import intent_observe, intent_sync
 from sdwan.service.common import ChangeNotifier
-from sdwan.service.intent_observe import FibReader, RibSources
+from sdwan.service.intent_observe import FibReader, PlanLimits, RibSources
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import intent_repo
 from sdwan.store.availability import describe, is_unavailable
@@ -54,8 +54,10 @@ class IntentController:
         interval: float = 10.0,
         settle: float = 1.0,
         owns: Callable[[str], bool] | None = None,
+        limits: PlanLimits | None = None,
     ) -> None:
         self._engine = engine
+        self._limits = limits or PlanLimits()  # the prediction's evaluation bound
         self._owns = owns  # replicas: a site is checked by the owner of its first router
         self._events = events
         self._notifier = notifier
@@ -199,7 +201,9 @@ class IntentController:
             stored = intent_repo.states_of(conn, intent_ids=ids)
         if not ids:
             return {}
-        observation = intent_observe.observe(snapshot, self._sources, fib=self._fib)
+        observation = intent_observe.observe(
+            snapshot, self._sources, fib=self._fib, limits=self._limits
+        )
         names = {i.id: i.name for i in snapshot.site.intents}
         for intent_id, check in observation.checks.items():
             version = versions.get(intent_id, 0)

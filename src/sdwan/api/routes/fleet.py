@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
+from sdwan.api.limits import limited
 from sdwan.fleet.model import MAX_PER_SECTION, MAX_ROUTERS
 from sdwan.schemas.common import Input
 
@@ -68,11 +69,21 @@ def _document(body: FleetRequest) -> dict[str, Any]:
 
 
 @router.post("/plan")
-def plan_fleet(body: FleetRequest, principal: PrincipalDep, services: ServicesDep) -> FleetResult:
-    """What applying the file would change, field by field; changes nothing."""
-    return FleetResult(
-        **services.fleet.apply(principal, _document(body), prune=body.prune, dry_run=True)
+async def plan_fleet(
+    request: Request, body: FleetRequest, principal: PrincipalDep, services: ServicesDep
+) -> FleetResult:
+    """What applying the file would change, field by field; changes nothing. One dry run
+    per caller at once; with sites, their predictions read the routers (limited as RIB
+    reads are)."""
+    document, prune = _document(body), body.prune
+    result = await limited(
+        request,
+        principal,
+        lambda: services.fleet.apply(principal, document, prune=prune, dry_run=True),
+        reads_routers=bool(body.fleet.sites),
+        dry_run=True,
     )
+    return FleetResult(**result)
 
 
 @router.post("/apply")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from sdwan.api.deps import IfMatchDep, PrincipalDep, ServicesDep, etag
+from sdwan.api.limits import limited
 from sdwan.api.queries import LimitQuery, OffsetQuery
 from sdwan.errors import InvalidInput
 from sdwan.schemas.common import ListOf
@@ -261,11 +262,19 @@ def create_intent(
 
 
 @intents.post("/plan")
-def plan_intent(body: IntentCreate, principal: PrincipalDep, services: ServicesDep) -> IntentPlan:
+async def plan_intent(
+    request: Request, body: IntentCreate, principal: PrincipalDep, services: ServicesDep
+) -> IntentPlan:
     """What creating (or, if the site has one by that name, changing) this intent would
     do: the policy objects per router, their session effects, and the best path every
-    router of the site would choose, and why. Changes nothing."""
-    plan = _svc(services).planner.plan(principal, values=body.model_dump(mode="json"))
+    router of the site would choose, and why. Changes nothing. A dry run that reads the
+    routers: limited as RIB reads are (SDWAN_RIB_CONCURRENCY, SDWAN_RIB_TIMEOUT), one dry
+    run per caller at once."""
+    values = body.model_dump(mode="json")
+    planner = _svc(services).planner
+    plan = await limited(
+        request, principal, lambda: planner.plan(principal, values=values), dry_run=True
+    )
     return IntentPlan(**plan)
 
 
@@ -299,9 +308,14 @@ def show_intent(
 
 
 @intents.get("/{intent_id}/plan")
-def check_intent(intent_id: str, principal: PrincipalDep, services: ServicesDep) -> IntentPlan:
-    """The intent now: the predicted best path of every router next to the one it uses."""
-    return IntentPlan(**_svc(services).planner.current(principal, intent_id))
+async def check_intent(
+    request: Request, intent_id: str, principal: PrincipalDep, services: ServicesDep
+) -> IntentPlan:
+    """The intent now: the predicted best path of every router next to the one it uses
+    (read from the routers: limited as RIB reads are)."""
+    planner = _svc(services).planner
+    plan = await limited(request, principal, lambda: planner.current(principal, intent_id))
+    return IntentPlan(**plan)
 
 
 @intents.patch("/{intent_id}")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
-from sdwan.api.limits import principal_key
-from sdwan.auth.principal import Principal
+from sdwan.api.limits import limited
 from sdwan.gobgp.paths import Table
 from sdwan.schemas.rib import RibPagePublic, RoutePublic
 from sdwan.service.rib import RibPage, RibQuery
@@ -39,12 +36,6 @@ def _public(page: RibPage) -> RibPagePublic:
     )
 
 
-async def _limited(request: Request, principal: Principal, read: Callable[[], RibPage]) -> RibPage:
-    """A page read in a worker thread, at most SDWAN_RIB_CONCURRENCY at once per caller."""
-    async with request.app.state.limits.rib.hold(principal_key(principal)):
-        return await run_in_threadpool(read)
-
-
 @router.get("/v1/routers/{router_key}/rib")
 async def global_rib(
     request: Request,
@@ -60,7 +51,7 @@ async def global_rib(
 ) -> RibPagePublic:
     """The router's global RIB, read live from its gobgpd, in prefix order."""
     query = RibQuery(family, prefix, longer, best, limit, after)
-    page = await _limited(
+    page = await limited(  # at most SDWAN_RIB_CONCURRENCY at once per caller
         request, principal, lambda: services.rib.global_rib(principal, router_key, query)
     )
     return _public(page)
@@ -80,7 +71,7 @@ def _adj(table: Table, path: str, summary: str) -> None:
         after: AfterQuery = None,
     ) -> RibPagePublic:
         query = RibQuery(family, prefix, longer, False, limit, after)
-        page = await _limited(
+        page = await limited(
             request, principal, lambda: services.rib.adj_rib(principal, neighbor_id, table, query)
         )
         return _public(page)
