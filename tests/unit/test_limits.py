@@ -1,9 +1,11 @@
 """Bounded costs (issue 10, items 7, 11, 12): request bodies (413 before anything
 reads them), bulk item limits, RIB reads (deadline, per-caller concurrency), event
-streams (credentials re-checked on every keep-alive, per-caller cap)."""
+streams (credentials re-checked by the clock every keep-alive interval, per-caller
+cap)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,6 +181,43 @@ def test_a_stream_ends_when_its_credentials_do(
     assert lines[-2:] == [": credentials no longer valid", ""] or (
         ": credentials no longer valid" in lines
     )
+
+
+def test_a_stream_ends_within_a_keepalive_while_other_projects_events_flow(
+    limited: tuple[TestClient, Runtime],
+) -> None:
+    """Events of another project wake the stream all the time and send it nothing: the
+    credentials are still re-checked by the clock (every 0.2 s here), so a logged-out
+    caller's stream ends at once instead of when the fleet falls quiet."""
+    client, _ = limited
+    add_user(client, "alice", "default", "member")
+    token = login(client, "alice")
+    assert client.post("/v1/projects", json={"name": "busy"}).status_code == 201
+    made = client.post("/v1/routers", json={**ROUTER, "project": "busy"})
+    assert made.status_code == 201, made.text
+    stop = threading.Event()
+
+    def churn() -> None:  # a busy fleet elsewhere: an event every 20 ms
+        for count in range(2000):  # bounded; stopped long before
+            if stop.wait(0.02):
+                return
+            client.patch("/v1/routers/R1", json={"description": f"change {count}"})
+
+    writer = threading.Thread(target=churn, daemon=True)
+    sse = {**bearer(token), "Accept": "text/event-stream"}
+    with client.stream("GET", "/v1/events", headers=sse) as stream:
+        assert stream.status_code == 200
+        writer.start()
+        try:
+            assert client.post("/v1/auth/logout", headers=bearer(token)).status_code == 204
+            logged_out = time.monotonic()
+            closed, lines = _read_until_closed(stream, 5.0)
+            took = time.monotonic() - logged_out
+        finally:
+            stop.set()
+            writer.join(timeout=10)
+    assert closed and ": credentials no longer valid" in lines, lines
+    assert took < 2.0, took  # one keep-alive (0.2 s), and the margins of a loaded machine
 
 
 def test_event_streams_are_capped_per_caller(limited: tuple[TestClient, Runtime]) -> None:

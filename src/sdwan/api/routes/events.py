@@ -69,12 +69,15 @@ async def _stream(
     recheck: Recheck,
     release: Callable[[], None],
 ) -> AsyncIterator[str]:
-    """Replay, then follow. Every keep-alive re-checks the credentials: a revoked,
-    expired or demoted token ends its stream (the client may reconnect with what it
-    has now). The stream also ends after SDWAN_SSE_MAX_AGE seconds, if set."""
+    """Replay, then follow. The credentials are re-checked every keep-alive interval
+    by the clock, whatever flows (events of other projects wake the stream without
+    sending it anything): a revoked, expired or demoted token's stream ends within one
+    interval (the client may reconnect with what it has now). The stream also ends
+    after SDWAN_SSE_MAX_AGE seconds, if set."""
     settings = request.app.state.settings
     keepalive, max_age = settings.sse_keepalive, settings.sse_max_age
     ends = time.monotonic() + max_age if max_age > 0 else None
+    checked = time.monotonic()
     subscription = live.events_log.subscribe(asyncio.get_running_loop())
     try:
         yield ": sdwan events\n\n"
@@ -93,18 +96,23 @@ async def _stream(
             for event in batch:
                 cursor = event["id"]
                 yield _frame(event)
+            if time.monotonic() - checked >= keepalive:
+                if not await _still_allowed(recheck, principal):
+                    yield ": credentials no longer valid\n\n"
+                    return
+                checked = time.monotonic()
             if len(batch) == BATCH:
                 continue
             if await request.is_disconnected():
                 return
-            if ends is not None and time.monotonic() >= ends:
+            now = time.monotonic()
+            if ends is not None and now >= ends:
                 yield ": stream lifetime reached; reconnect with Last-Event-ID\n\n"
                 return
-            wait = keepalive if ends is None else max(0.0, min(keepalive, ends - time.monotonic()))
+            wait = max(0.0, checked + keepalive - now)
+            if ends is not None:
+                wait = min(wait, ends - now)
             if not await subscription.wait(wait):
-                if not await _still_allowed(recheck, principal):
-                    yield ": credentials no longer valid\n\n"
-                    return
                 yield ": keep-alive\n\n"
     finally:
         subscription.close()
