@@ -262,7 +262,6 @@ def build_runtime(
         ),
         fleet=FleetService(
             engine=engine,
-            secrets=secrets,
             routers=routers,
             neighbors=neighbors,
             owned={  # by the fleet file's section

@@ -157,3 +157,33 @@ def test_orchestrator_restart_resets_no_session(
     after = (_uptime(pair.a, "198.18.100.2"), _uptime(pair.b, "198.18.100.1"))
     assert after == before
     assert _peer(pair.a, "198.18.100.2").state.session_state == ESTABLISHED
+
+
+def test_the_same_password_again_is_a_change_that_resets_nothing(
+    pair: Pair, orchestrator: OrchestratorProcess
+) -> None:
+    """The API never compares a password (the answer would tell a right guess from a
+    wrong one): writing the one a neighbor has is a new version with the warning any
+    password gets. The reconciler then finds gobgpd holding that password already and
+    leaves the session alone."""
+    with orchestrator.client() as api:
+        b_side = api.get("/v1/neighbors", params={"router": "B"}).json()["items"][0]
+        paths = [f"/v1/neighbors/{pair.neighbor_of_a['id']}", f"/v1/neighbors/{b_side['id']}"]
+        for path in paths:
+            assert api.patch(path, json={"password": "md5-s3cret"}).status_code == 200
+        for path in paths:
+            wait_status(orchestrator, path, "ACTIVE", min_version=2)
+        wait_for(
+            partial(_established, pair.a, "198.18.100.2"),
+            timeout=40,
+            what="the session up with the password",
+        )
+        assert _peer(pair.a, "198.18.100.2").conf.auth_password == "md5-s3cret"
+        before = (_uptime(pair.a, "198.18.100.2"), _uptime(pair.b, "198.18.100.1"))
+        answer = api.patch(paths[0], json={"password": "md5-s3cret"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["version"] == 3
+        assert any("unless gobgpd has that password" in w for w in answer.json()["warnings"])
+        wait_status(orchestrator, paths[0], "ACTIVE", min_version=3)
+    assert (_uptime(pair.a, "198.18.100.2"), _uptime(pair.b, "198.18.100.1")) == before
+    assert _peer(pair.a, "198.18.100.2").state.session_state == ESTABLISHED

@@ -1,5 +1,7 @@
 """The plan: what applying a fleet file would create, update and delete, field by
-field, and which BGP sessions it would reset. Read-only."""
+field, and which BGP sessions it would reset. Read-only. Passwords are write-only and
+never compared: a password in the file is always a change (its session resets unless
+gobgpd has that password already), one left out is kept."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from sqlalchemy import Connection
 
 from sdwan.domain.status import Status
 from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, normalize
-from sdwan.secretbox import SecretBox
 from sdwan.service.neighbors import RESET_FIELDS
 from sdwan.service.routers import RESTART_FIELDS
 from sdwan.store import owned_rows, repo
@@ -47,11 +48,10 @@ class Change:
 
 # section -> key -> (id, fields)
 State = dict[str, dict[str, tuple[str, dict[str, Any]]]]
+PASSWORD_SET = "(secret)"  # a neighbor's password in the current state: set, never read
 
 
-def current_state(
-    conn: Connection, secrets: SecretBox, name: str
-) -> tuple[dict[str, Any] | None, State]:
+def current_state(conn: Connection, name: str) -> tuple[dict[str, Any] | None, State]:
     """The router's fields and, per section, key -> (id, fields) as the schemas dump
     them; objects being deleted are left out."""
     router = repo.get_router_by_name(conn, name=name)  # by name only: never by a guessed id
@@ -63,10 +63,7 @@ def current_state(
         rows: list[dict[str, Any]]
         if kind.section == "neighbors":
             rows = [
-                {
-                    **n.__dict__,
-                    "password": secrets.open(n.password_sealed) if n.password_sealed else None,
-                }
+                {**n.__dict__, "password": PASSWORD_SET if n.password_sealed else None}
                 for n in repo.neighbors_of(conn, router_id=router.id)
                 if n.status != Status.PENDING_DELETE
             ]
@@ -90,19 +87,17 @@ def _diff(
     changed: dict[str, list[Any]] = {}
     for name in kind.fields():
         if name == "password":
-            if "password" in given and (old.get(name) or "") != (new.get(name) or ""):
-                changed[name] = ["(secret)", "(secret)"]
+            if "password" in given and (new.get(name) or old.get(name)):
+                changed[name] = [PASSWORD_SET, PASSWORD_SET]
             continue
         if old.get(name) != new.get(name):
             changed[name] = [old.get(name), new.get(name)]
     return changed
 
 
-def plan_router(
-    conn: Connection, secrets: SecretBox, spec: RouterSpec, *, prune: bool
-) -> list[Change]:
+def plan_router(conn: Connection, spec: RouterSpec, *, prune: bool) -> list[Change]:
     name = spec.values["name"]
-    current, state = current_state(conn, secrets, name)
+    current, state = current_state(conn, name)
     changes: list[Change] = []
     if current is None:
         changes.append(Change("create", "router", name, name, values=spec.values))
@@ -171,6 +166,8 @@ def plan_router(
 def _effect(kind: Kind, router: str, key: str, diff: dict[str, list[Any]]) -> str | None:
     if kind.section == "neighbors":
         resets = sorted(RESET_FIELDS.intersection(diff))
+        if resets == ["password"]:  # never compared: gobgpd may have it already
+            return f"session with {key} on {router} resets unless gobgpd has that password"
         return f"session with {key} on {router} resets ({', '.join(resets)})" if resets else None
     return _soft(kind, router)
 

@@ -19,7 +19,6 @@ from sdwan.errors import Conflict, InvalidInput
 from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
 from sdwan.fleet.plan import Change, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
-from sdwan.secretbox import SecretBox
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService
@@ -43,7 +42,6 @@ class FleetService:
         self,
         *,
         engine: Engine,
-        secrets: SecretBox,
         routers: RouterService,
         neighbors: NeighborService,
         owned: Mapping[str, OwnedService[Any]],
@@ -51,7 +49,6 @@ class FleetService:
     ) -> None:
         self._engine = engine
         self._intent = intent
-        self._secrets = secrets
         self._routers = routers
         self._neighbors = neighbors
         self._owned = owned  # by section: defined_sets, policies, attachments, announcements
@@ -70,11 +67,7 @@ class FleetService:
         snapshots = []
         with self._work(dry_run) as work:
             _check_visible(work.conn, principal, specs)
-            changes = [
-                c
-                for spec in specs
-                for c in plan_router(work.conn, self._secrets, spec, prune=prune)
-            ]
+            changes = [c for spec in specs for c in plan_router(work.conn, spec, prune=prune)]
             site_changes = plan_sites(work.conn, sites, prune=prune)
             by_router = {spec.values["name"]: spec for spec in specs}
             try:
@@ -198,7 +191,7 @@ class FleetService:
                     self._routers.get(principal, name)  # 404 for unknown or invisible
             routers = []
             for name in names:
-                values, state = current_state(conn, self._secrets, name)
+                values, state = current_state(conn, name)
                 if values is None:
                     continue
                 entry = _trim(ROUTER, values)

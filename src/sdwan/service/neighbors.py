@@ -242,14 +242,16 @@ class NeighborService:
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
             assert updated is not None
             warnings = []
-            resets = sorted(
-                RESET_FIELDS.intersection(changed)
-                | ({"password"} if "password_sealed" in changed else set())
-            )
+            resets = sorted(RESET_FIELDS.intersection(changed))
             if resets and neighbor.status != Status.PENDING_CREATE:
                 warnings.append(
                     f"changing {', '.join(resets)} resets the BGP session with {neighbor.address} "
                     f"on {router.name}"
+                )
+            if "password_sealed" in changed and neighbor.status != Status.PENDING_CREATE:
+                warnings.append(  # the same for every password: it is never compared
+                    f"writing the password resets the BGP session with {neighbor.address} on "
+                    f"{router.name} unless gobgpd has that password already"
                 )
             self._notifier.router_changed(router.id, {neighbor.address})
             routers = {router.id: router}
@@ -257,13 +259,13 @@ class NeighborService:
             return Written(updated, warnings)
 
     def _changed(self, neighbor: NeighborRecord, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields that change. A password given is always a change, never compared
+        with the stored one (the answer would tell whether a guess was right); clearing
+        changes only a neighbor that has one (``password_set`` is public)."""
         changed: dict[str, Any] = {}
         for field, value in changes.items():
             if field == "password":
-                current = (
-                    self._secrets.open(neighbor.password_sealed) if neighbor.password_sealed else ""
-                )
-                if (value or "") != current:
+                if value or neighbor.password_sealed is not None:
                     changed["password"] = value or ""
             elif getattr(neighbor, field) != value:
                 changed[field] = value
