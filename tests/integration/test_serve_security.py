@@ -44,6 +44,7 @@ def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
         assert codes == [401] * 11 + [429]
         entries = api.get("/v1/audit", params={"action": "login_failed"}).json()["items"]
         assert {e["source"] for e in entries} == {"127.0.0.1"}  # the forged ones ignored
+        assert "strict-transport-security" not in api.get("/healthz").headers  # plain HTTP
     behind = {"SDWAN_TRUSTED_PROXIES": "127.0.0.1"}
     with (
         OrchestratorProcess(tmp_path / "proxied", extra_env=behind) as orch,
@@ -135,4 +136,9 @@ def test_https_with_a_certificate_from_our_own_ca(tmp_path: Path, lab_environmen
         listed = orch.cli("router", "list", "-o", "json")  # the CLI with SDWAN_CA_FILE
         assert listed.stdout.strip().startswith("[")
         context = ssl.create_default_context(cafile=str(ca))
-        assert httpx.get(f"{orch.url}/healthz", verify=context, timeout=5).status_code == 200
+        answer = httpx.get(f"{orch.url}/healthz", verify=context, timeout=5)
+        assert answer.status_code == 200
+        assert answer.headers["strict-transport-security"] == "max-age=31536000"
+        refused = httpx.get(f"{orch.url}/v1/routers", verify=context, timeout=5)
+        assert refused.status_code == 401  # errors carry it too
+        assert refused.headers["strict-transport-security"] == "max-age=31536000"

@@ -13,6 +13,7 @@ from sdwan import __version__
 from sdwan.api import contract, errors, ui
 from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
+from sdwan.api.hsts import StrictTransportSecurity
 from sdwan.api.limits import Limits
 from sdwan.api.routes import (
     audit,
@@ -79,6 +80,8 @@ def create_app(runtime: ApiBackend) -> FastAPI:
         rib_per_caller=settings.rib_per_caller, streams_per_caller=settings.sse_max_streams
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.tls_cert is not None:  # HTTPS served here: browsers must keep to it
+        app.add_middleware(StrictTransportSecurity)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(routers.router)
