@@ -219,9 +219,27 @@ def _keystone(env: Mapping[str, str]) -> KeystoneConfig:
         project=env["SDWAN_KEYSTONE_PROJECT"],
         user_domain=env.get("SDWAN_KEYSTONE_USER_DOMAIN", "Default"),
         project_domain=env.get("SDWAN_KEYSTONE_PROJECT_DOMAIN", "Default"),
-        cache_ttl=float(env.get("SDWAN_KEYSTONE_CACHE_TTL", "30")),
+        cache_ttl=_cache_ttl(env.get("SDWAN_KEYSTONE_CACHE_TTL", "30")),
         admin_project_id=env.get("SDWAN_KEYSTONE_ADMIN_PROJECT_ID") or None,
     )
+
+
+MAX_KEYSTONE_CACHE_TTL = 300.0  # keystonemiddleware's default token_cache_time
+
+
+def _cache_ttl(value: str) -> float:
+    """SDWAN_KEYSTONE_CACHE_TTL: how long a validated Keystone token is believed without
+    asking again, so how late a revocation in Keystone is noticed; 0: ask every time."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_KEYSTONE_CACHE_TTL:
+        raise ValueError(
+            f"SDWAN_KEYSTONE_CACHE_TTL must be 0 to {MAX_KEYSTONE_CACHE_TTL:g} seconds (a "
+            f"revoked Keystone token keeps working up to that long), got {value!r}"
+        )
+    return seconds
 
 
 def _data_dir(database_url: str) -> Path:

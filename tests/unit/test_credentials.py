@@ -154,6 +154,23 @@ def test_a_short_bootstrap_token_is_refused(
     assert load_settings(db=str(tmp_path / "db")).admin_token == "change-me"
 
 
+@pytest.mark.parametrize("ttl", ["3600", "-1", "soon"])
+def test_the_keystone_cache_ttl_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ttl: str
+) -> None:
+    """A revoked Keystone token keeps working while its validation is cached: the TTL
+    is at most 300 s (keystonemiddleware's default); 0 asks Keystone every time."""
+    for name in ("URL", "USERNAME", "PASSWORD", "PROJECT"):
+        monkeypatch.setenv(f"SDWAN_KEYSTONE_{name}", "http://127.0.0.1:5000")
+    monkeypatch.setenv("SDWAN_AUTH_BACKEND", "keystone")
+    monkeypatch.setenv("SDWAN_KEYSTONE_CACHE_TTL", ttl)
+    with pytest.raises(ValueError, match="SDWAN_KEYSTONE_CACHE_TTL must be 0 to 300 seconds"):
+        load_settings(db=str(tmp_path / "db"))
+    monkeypatch.setenv("SDWAN_KEYSTONE_CACHE_TTL", "0")
+    settings = load_settings(db=str(tmp_path / "db"))
+    assert settings.keystone is not None and settings.keystone.cache_ttl == 0
+
+
 def test_a_new_bootstrap_token_revokes_the_previous_one(tmp_path: Path) -> None:
     first, second = "first-bootstrap-token-" + "a" * 20, "second-bootstrap-token-" + "b" * 20
 

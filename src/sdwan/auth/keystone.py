@@ -102,10 +102,11 @@ class KeystoneAuthenticator:
                 return _with_source(hit[1], source)
         principal, expires_in = self._validate(token)
         ttl = min(self._config.cache_ttl, expires_in)
-        with self._lock:
-            self._cache[key] = (self._clock() + ttl, principal)
-            while len(self._cache) > self._config.cache_size:
-                self._cache.popitem(last=False)
+        if ttl > 0:  # 0: every request asks Keystone
+            with self._lock:
+                self._cache[key] = (self._clock() + ttl, principal)
+                while len(self._cache) > self._config.cache_size:
+                    self._cache.popitem(last=False)
         return _with_source(principal, source)
 
     def _validate(self, token: str) -> tuple[Principal, float]:
