@@ -26,6 +26,8 @@ from sdwan.domain.values import check_ip
 TRANSPORTS = ("internet", "mpls", "lte", "5g", "satellite", "private", "other")
 MAX_TIERS = 8
 MAX_PREFIXES = 1000
+MAX_UPLINKS_PER_SITE = 256
+MAX_INTENTS_PER_SITE = 256
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$")
 NAME_RULE = "1-24 letters, digits, '_' or '-', starting with a letter or digit"
 

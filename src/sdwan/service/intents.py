@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
-from sdwan.domain.intent import ReturnPath, strip_none
+from sdwan.domain.intent import MAX_INTENTS_PER_SITE, ReturnPath, strip_none
 from sdwan.domain.intent_compile import tiers_of
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
@@ -43,6 +43,7 @@ class IntentInfo:
 
 class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
     kind = "intent"
+    most = MAX_INTENTS_PER_SITE
     record = IntentRecord
 
     # --- reads (one, a page: SiteOwnedService) ------------------------------------
@@ -188,6 +189,12 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             if target.id == site.id:
                 raise InvalidInput(
                     "destination.site: a site cannot be its own destination",
+                    field="destination.site",
+                )
+            if target.project_id != site.project_id:  # only an admin sees both
+                raise InvalidInput(
+                    f"destination.site: site {target.name} is in another project than site "
+                    f"{site.name}; an intent's destination is a site of its own project",
                     field="destination.site",
                 )
             destination = {"type": "site", "site_id": target.id}

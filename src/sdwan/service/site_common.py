@@ -32,6 +32,7 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
 
     kind: ClassVar[str]  # "uplink": the word in messages
     record: type[RecordT]  # its stored form, named to intent_repo
+    most: ClassVar[int]  # a site has at most this many (what a plan of the site costs)
 
     def __init__(
         self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
@@ -85,12 +86,19 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         self, conn: Connection, principal: Principal, values: Mapping[str, Any]
     ) -> SiteRecord:
         """The site a new row names in ``values["site"]`` (422 naming "site" when the
-        caller may not see it); 409 naming "name" when it has one by that name already."""
+        caller may not see it); 409 naming "name" when it has one by that name already,
+        naming "site" when it has as many as a site may."""
         site = visible_owner(conn, principal, SITE, values["site"], field="site")
         if intent_repo.owned_by_name(conn, self.record, site_id=site.id, name=values["name"]):
             raise Conflict(
                 f"name: site {site.name} already has an {self.kind} {values['name']!r}",
                 field="name",
+            )
+        if len(intent_repo.owned_of(conn, self.record, site_id=site.id)) >= self.most:
+            raise Conflict(
+                f"site: site {site.name} has {self.most} {self.kind}s, the most a site may "
+                f"have; delete one first",
+                field="site",
             )
         return site
 

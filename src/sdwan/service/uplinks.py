@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.intent import MAX_UPLINKS_PER_SITE
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
@@ -35,6 +36,7 @@ class UplinkInfo:
 
 class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
     kind = "uplink"
+    most = MAX_UPLINKS_PER_SITE
     record = UplinkRecord
 
     def info(self, conn: Connection, uplink: UplinkRecord, site: SiteRecord) -> UplinkInfo:
