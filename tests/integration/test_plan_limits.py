@@ -138,13 +138,6 @@ def site(lab: Lab, gobgpd_factory: GobgpdFactory, tmp_path: Path) -> Iterator[Si
         yield made
 
 
-def _create(api: httpx.Client, path: str, body: dict[str, Any]) -> str:
-    answer = api.post(path, json=body)
-    assert answer.status_code == 201, answer.text
-    ident: str = answer.json()["id"]
-    return ident
-
-
 class Watch:
     """Polls /healthz and a list of routers every 0.25 s in a thread, keeping the
     longest answer time of each (a request that fails counts as the time it took)."""
@@ -186,34 +179,18 @@ def _in_parallel(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Respon
 
 def test_the_worst_regex_of_a_member_leaves_the_server_answering(site: Site) -> None:
     member = site.key("mallory", "member")
+    statement = {"conditions": {"as_path_set": "worst"}, "actions": {"local_pref": 50}}
+    objects: list[tuple[str, dict[str, Any]]] = [
+        ("/v1/defined-sets", {"name": "worst", "type": "as-path", "members": [WORST]}),
+        ("/v1/policies", {"name": "p", "statements": [statement]}),
+        ("/v1/policy-attachments", {"name": "in", "direction": "import", "policies": ["p"]}),
+    ]
     with site.client(member) as api:
-        ids = [
-            _create(
-                api,
-                "/v1/defined-sets",
-                {"router": site.router_a, "name": "worst", "type": "as-path", "members": [WORST]},
-            ),
-            _create(
-                api,
-                "/v1/policies",
-                {
-                    "router": site.router_a,
-                    "name": "p",
-                    "statements": [
-                        {"conditions": {"as_path_set": "worst"}, "actions": {"local_pref": 50}}
-                    ],
-                },
-            ),
-            _create(
-                api,
-                "/v1/policy-attachments",
-                {"router": site.router_a, "name": "in", "direction": "import", "policies": ["p"]},
-            ),
-        ]
-    for path, ident in zip(
-        ("/v1/defined-sets", "/v1/policies", "/v1/policy-attachments"), ids, strict=True
-    ):
-        wait_status(site.orch, f"{path}/{ident}", "ACTIVE", timeout=30)  # gobgpd took it
+        for path, body in objects:
+            answer = api.post(path, json={"router": site.router_a, **body})
+            assert answer.status_code == 201, answer.text
+            # gobgpd takes the set, the policy naming it and its assignment
+            wait_status(site.orch, f"{path}/{answer.json()['id']}", "ACTIVE", timeout=30)
     callers = [member, site.key("rita", "reader"), ADMIN_TOKEN]
     plan = f"/v1/intents/{site.intent}/plan"
     ends = time.monotonic() + 8.0
