@@ -43,6 +43,14 @@ def check_version(*, kind: str, key: str, current: int, if_match: int | None) ->
         )
 
 
+def require_written(written: bool, *, kind: str, key: str, if_match: int | None) -> None:
+    """The one concurrent-change rule. Every write of a versioned row is guarded by the
+    version it read (``WHERE version = <read>``); ``written`` False means another
+    request committed first: ``changed_concurrently``."""
+    if not written:
+        raise changed_concurrently(kind=kind, key=key, if_match=if_match)
+
+
 def changed_concurrently(*, kind: str, key: str, if_match: int | None) -> SdwanError:
     """The guarded write found another version than the one read: another request
     (on this replica or another) changed it in between. With If-Match that is the

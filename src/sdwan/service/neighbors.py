@@ -18,7 +18,7 @@ from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
-from sdwan.service.common import ChangeNotifier, Page, Written, changed_concurrently, check_version
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
@@ -235,10 +235,14 @@ class NeighborService:
                 changed["password_sealed"] = self._secrets.seal(password) if password else None
             changed["status"] = status_after_update(neighbor.status)
             changed["status_detail"] = ""
-            if not repo.update_neighbor(
-                conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
-            ):
-                raise changed_concurrently(kind="neighbor", key=neighbor.address, if_match=if_match)
+            require_written(
+                repo.update_neighbor(
+                    conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
+                ),
+                kind="neighbor",
+                key=neighbor.address,
+                if_match=if_match,
+            )
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
             assert updated is not None
             warnings = []
@@ -291,11 +295,16 @@ class NeighborService:
                     f"{', '.join(attached)}; remove it from them first"
                 )
             if neighbor.status != Status.PENDING_DELETE:
-                repo.update_neighbor(
-                    conn,
-                    neighbor_id=neighbor.id,
-                    expected_version=neighbor.version,
-                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                require_written(
+                    repo.update_neighbor(
+                        conn,
+                        neighbor_id=neighbor.id,
+                        expected_version=neighbor.version,
+                        values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                    ),
+                    kind="neighbor",
+                    key=neighbor.address,
+                    if_match=if_match,
                 )
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
             assert updated is not None

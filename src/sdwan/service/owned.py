@@ -20,8 +20,8 @@ from sdwan.service.common import (
     ChangeNotifier,
     Page,
     Written,
-    changed_concurrently,
     check_version,
+    require_written,
 )
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
@@ -232,14 +232,18 @@ class OwnedService(Generic[R]):
             if spec.check is not None:
                 spec.check(conn, router, {**stored, **changed}, "")
             bookkeeping = {"status": status_after_update(row.status), "status_detail": ""}
-            if not owned_rows.update_row(
-                conn,
-                spec.record,
-                row_id=row_id,
-                expected_version=row.version,
-                values={**changed, **bookkeeping},
-            ):
-                raise changed_concurrently(kind=spec.kind, key=row_id, if_match=if_match)
+            require_written(
+                owned_rows.update_row(
+                    conn,
+                    spec.record,
+                    row_id=row_id,
+                    expected_version=row.version,
+                    values={**changed, **bookkeeping},
+                ),
+                kind=spec.kind,
+                key=row_id,
+                if_match=if_match,
+            )
             updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
             assert updated is not None
             self.notify({router.id})
@@ -265,12 +269,17 @@ class OwnedService(Generic[R]):
                 if message:
                     raise Conflict(message)
             if row.status != Status.PENDING_DELETE:
-                owned_rows.update_row(
-                    conn,
-                    spec.record,
-                    row_id=row_id,
-                    expected_version=row.version,
-                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                require_written(
+                    owned_rows.update_row(
+                        conn,
+                        spec.record,
+                        row_id=row_id,
+                        expected_version=row.version,
+                        values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                    ),
+                    kind=spec.kind,
+                    key=row_id,
+                    if_match=if_match,
                 )
             updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
             assert updated is not None

@@ -15,7 +15,7 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
-from sdwan.service.common import ChangeNotifier, Page, Written, changed_concurrently, check_version
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import ROUTER, asks_other_project, visible_owner
@@ -188,10 +188,14 @@ class RouterService:
                 self._check_allowed(conn, router.project_id, changed["api_address"], "")
             changed["status"] = status_after_update(router.status)
             changed["status_detail"] = ""
-            if not repo.update_router(
-                conn, router_id=router.id, expected_version=router.version, values=changed
-            ):
-                raise changed_concurrently(kind="router", key=router.name, if_match=if_match)
+            require_written(
+                repo.update_router(
+                    conn, router_id=router.id, expected_version=router.version, values=changed
+                ),
+                kind="router",
+                key=router.name,
+                if_match=if_match,
+            )
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
             assert updated is not None
@@ -229,18 +233,30 @@ class RouterService:
                     "or pass cascade=true"
                 )
             if force:
-                repo.delete_router_row(conn, router_id=router.id)
+                require_written(
+                    repo.delete_router_row(
+                        conn, router_id=router.id, expected_version=router.version
+                    ),
+                    kind="router",
+                    key=router.name,
+                    if_match=if_match,
+                )
                 self._events.emit([ev.router_event(ev.RESOURCE_DELETED, router)])  # audited
                 return Written(None, [f"router {router.name} removed without touching its gobgpd"])
             if count:
                 repo.mark_router_neighbors_deleted(
                     conn, router_id=router.id, status=Status.PENDING_DELETE
                 )
-            repo.update_router(
-                conn,
-                router_id=router.id,
-                expected_version=router.version,
-                values={"status": Status.PENDING_DELETE, "status_detail": ""},
+            require_written(
+                repo.update_router(
+                    conn,
+                    router_id=router.id,
+                    expected_version=router.version,
+                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                ),
+                kind="router",
+                key=router.name,
+                if_match=if_match,
             )
             updated = repo.get_router(conn, key=router.id)
             self._notifier.router_changed(router.id)

@@ -19,7 +19,7 @@ from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
 from sdwan.service.api_addresses import AddressPolicy, resolve_api_address
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version
+from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.site_common import derived_status, emit
 from sdwan.service.uow import reading, unit_of_work
@@ -154,10 +154,14 @@ class SiteService:
             membership_changed = tuple(members) != site.routers
             if not values and not membership_changed:
                 return Written(self.info(conn, site))
-            if not intent_repo.update_site(
-                conn, site_id=site.id, expected_version=site.version, values=values
-            ):
-                raise Conflict(f"site {site.name} changed concurrently; retry")
+            require_written(
+                intent_repo.update_site(
+                    conn, site_id=site.id, expected_version=site.version, values=values
+                ),
+                kind="site",
+                key=site.name,
+                if_match=if_match,
+            )
             if membership_changed:
                 intent_repo.set_members(conn, site_id=site.id, members=members)
             changes_done = intent_sync.sync(
@@ -197,7 +201,12 @@ class SiteService:
                     "delete them first"
                 )
             info = self.info(conn, site)
-            intent_repo.delete_site(conn, site_id=site.id)
+            require_written(
+                intent_repo.delete_site(conn, site_id=site.id, expected_version=site.version),
+                kind="site",
+                key=site.name,
+                if_match=if_match,
+            )
             intent_sync.sync(
                 conn,
                 self._notifier,

@@ -17,7 +17,7 @@ from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
-from sdwan.service.common import Written, check_version
+from sdwan.service.common import Written, check_version, require_written
 from sdwan.service.site_common import SiteOwnedService, emit
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
@@ -121,14 +121,18 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             }
             if not values:
                 return Written(self.info(conn, uplink, site))
-            if not intent_repo.update_owned(
-                conn,
-                UplinkRecord,
-                owned_id=uplink.id,
-                expected_version=uplink.version,
-                values=values,
-            ):
-                raise Conflict(f"uplink {uplink.name} changed concurrently; retry")
+            require_written(
+                intent_repo.update_owned(
+                    conn,
+                    UplinkRecord,
+                    owned_id=uplink.id,
+                    expected_version=uplink.version,
+                    values=values,
+                ),
+                kind="uplink",
+                key=uplink.name,
+                if_match=if_match,
+            )
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             updated = intent_repo.get_owned(conn, UplinkRecord, owned_id=uplink.id)
             assert updated is not None  # updated in this transaction
@@ -158,7 +162,14 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "change them first"
                 )
             info = self.info(conn, uplink, site)
-            intent_repo.delete_owned(conn, UplinkRecord, owned_id=uplink.id)
+            require_written(
+                intent_repo.delete_owned(
+                    conn, UplinkRecord, owned_id=uplink.id, expected_version=uplink.version
+                ),
+                kind="uplink",
+                key=uplink.name,
+                if_match=if_match,
+            )
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,

@@ -228,15 +228,19 @@ def update_site(
     )
 
 
-def delete_site(conn: Connection, *, site_id: str) -> None:
+def delete_site(conn: Connection, *, site_id: str, expected_version: int) -> bool:
     """Its members, uplinks, intents and their state go with it (ON DELETE CASCADE;
-    removed explicitly too, for connections without foreign keys)."""
+    removed explicitly too, for connections without foreign keys). False when the site
+    no longer has ``expected_version`` (the caller rolls back)."""
     ids = [r[0] for r in conn.execute(select(intents.c.id).where(intents.c.site_id == site_id))]
     if ids:
         conn.execute(delete(intent_state).where(intent_state.c.intent_id.in_(ids)))
     for table in (intents, uplinks, site_routers):
         conn.execute(delete(table).where(table.c.site_id == site_id))
-    conn.execute(delete(sites).where(sites.c.id == site_id))
+    done = conn.execute(
+        delete(sites).where(sites.c.id == site_id, sites.c.version == expected_version)
+    )
+    return done.rowcount == 1
 
 
 def lock_for_sync(conn: Connection) -> None:
@@ -338,11 +342,17 @@ def update_owned(
     )
 
 
-def delete_owned(conn: Connection, kind: type[SiteOwned], *, owned_id: str) -> None:
+def delete_owned(
+    conn: Connection, kind: type[SiteOwned], *, owned_id: str, expected_version: int
+) -> bool:
+    """False when the row no longer has ``expected_version`` (the caller rolls back)."""
     if kind is IntentRecord:
         conn.execute(delete(intent_state).where(intent_state.c.intent_id == owned_id))
     table = _table(kind)
-    conn.execute(delete(table).where(table.c.id == owned_id))
+    done = conn.execute(
+        delete(table).where(table.c.id == owned_id, table.c.version == expected_version)
+    )
+    return done.rowcount == 1
 
 
 def uplink_on(conn: Connection, *, router_id: str, address: str) -> UplinkRecord | None:

@@ -192,11 +192,18 @@ def set_router_status(
     return result.rowcount == 1
 
 
-def delete_router_row(conn: Connection, *, router_id: str) -> None:
+def delete_router_row(
+    conn: Connection, *, router_id: str, expected_version: int | None = None
+) -> bool:
+    """The router with everything it owns; with ``expected_version``, only if it still
+    has that version (False: it moved; the caller rolls back)."""
     for table in POLICY_TABLES:
         conn.execute(delete(table).where(table.c.router_uuid == router_id))
     conn.execute(delete(neighbors).where(neighbors.c.router_uuid == router_id))
-    conn.execute(delete(routers).where(routers.c.id == router_id))
+    where = [routers.c.id == router_id]
+    if expected_version is not None:
+        where.append(routers.c.version == expected_version)
+    return conn.execute(delete(routers).where(*where)).rowcount == 1
 
 
 # --- neighbors -----------------------------------------------------------------------
