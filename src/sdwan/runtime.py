@@ -226,6 +226,7 @@ def build_runtime(
         sources=rib_sources,
         fib=read_routes,
         limits=PlanLimits(settings.rib_timeout, settings.plan_max_steps),
+        neighbors=neighbors,
     )
     controller = None
     if settings.run_reconciler and settings.intent_check_interval > 0:

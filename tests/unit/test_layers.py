@@ -243,3 +243,31 @@ def test_the_store_check_catches_tables_and_query_builders(tmp_path: Path) -> No
         "sdwan.service.users:2 imports sdwan.store.user_tables",
         "sdwan.service.users:4 imports sdwan.store.tables",
     ]
+
+
+# The core resources of the service layer, and the SD-WAN add-on built on them: the
+# add-on reaches into the core (an uplink names a neighbor), never the other way; it
+# registers what the core must respect (a neighbor an uplink names stays).
+CORE_SERVICES = ("routers", "neighbors", "owned", "policy_specs", "policyinfo")
+ADD_ON_SERVICES = ("sites", "uplinks", "intents", "site_common", "intent_sync", "intent_plan")
+
+
+def reaches(edges: Mapping[str, Mapping[str, int]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in edges.get(todo.pop(), {}):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_core_services_do_not_import_the_intent_add_on() -> None:
+    edges = graph(PACKAGE)
+    add_on = {f"sdwan.service.{name}" for name in ADD_ON_SERVICES}
+    found = {
+        core: sorted(reaches(edges, f"sdwan.service.{core}") & add_on) for core in CORE_SERVICES
+    }
+    assert {core: names for core, names in found.items() if names} == {}

@@ -11,9 +11,10 @@ from sdwan.service.common import ChangeNotifier
 from sdwan.service.intent_observe import FibReader, PlanLimits, RibSources
 from sdwan.service.intent_plan import IntentPlanner
 from sdwan.service.intents import IntentService
+from sdwan.service.neighbors import NeighborService
 from sdwan.service.resource_events import EventSink
 from sdwan.service.sites import SiteService
-from sdwan.service.uplinks import UplinkService
+from sdwan.service.uplinks import UplinkService, neighbor_is_uplink
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,12 @@ def build_intent_services(
     addresses: AddressPolicy,
     sources: RibSources,
     fib: FibReader | None,
+    neighbors: NeighborService,
     limits: PlanLimits | None = None,
 ) -> IntentServices:
-    """``notifier`` and ``events`` must defer to the commit (DeferredCalls)."""
+    """``notifier`` and ``events`` must defer to the commit (DeferredCalls). The
+    neighbors an uplink names stay until the uplink goes (a guard on ``neighbors``)."""
+    neighbors.guard_delete(neighbor_is_uplink)
     intents = IntentService(engine=engine, notifier=notifier, events=events)
     return IntentServices(
         sites=SiteService(engine=engine, notifier=notifier, addresses=addresses, events=events),

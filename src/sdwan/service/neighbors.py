@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -22,7 +22,6 @@ from sdwan.service.common import ChangeNotifier, Page, Written, check_version, r
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.service.uplinks import uplink_blocking
 from sdwan.service.visibility import (
     ROUTER,
     asks_other_project,
@@ -48,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "route_reflector_client": False,
     "enabled": True,
 }
+# (conn, router, neighbor) -> why the neighbor must stay (something names it), or None
+DeleteGuard = Callable[[Connection, RouterRecord, NeighborRecord], str | None]
 
 
 class NeighborService:
@@ -63,6 +64,12 @@ class NeighborService:
         self._notifier = notifier
         self._events = events or NoEvents()
         self._secrets = secrets
+        self._delete_guards: list[DeleteGuard] = []
+
+    def guard_delete(self, guard: DeleteGuard) -> None:
+        """A layer built on neighbors (an uplink is one) keeps the neighbors it names:
+        a delete is answered 409 with the guard's reason."""
+        self._delete_guards.append(guard)
 
     def create_many(
         self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
@@ -285,9 +292,10 @@ class NeighborService:
             check_version(
                 kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
             )
-            uplink = uplink_blocking(conn, router_id=router.id, address=neighbor.address)
-            if uplink:
-                raise Conflict(uplink)
+            for guard in self._delete_guards:
+                reason = guard(conn, router, neighbor)
+                if reason:
+                    raise Conflict(reason)
             attached = attachments_naming(conn, router.id, neighbor.address)
             if attached:
                 raise Conflict(

@@ -22,6 +22,7 @@ from sdwan.service.site_common import SiteOwnedService, emit
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
+from sdwan.store.records import NeighborRecord, RouterRecord
 
 UPDATABLE = ("transport", "cost", "bandwidth_mbps", "description")
 
@@ -193,13 +194,16 @@ def _users(conn: Connection, uplink: UplinkRecord) -> builtins.list[str]:
     ]
 
 
-def uplink_blocking(conn: Connection, *, router_id: str, address: str) -> str | None:
-    """Why a neighbor cannot be deleted: it is an uplink (for the neighbor service)."""
-    uplink = intent_repo.uplink_on(conn, router_id=router_id, address=address)
+def neighbor_is_uplink(
+    conn: Connection, router: RouterRecord, neighbor: NeighborRecord
+) -> str | None:
+    """Why a neighbor cannot be deleted: it is an uplink (the neighbor service's
+    delete guard, registered by build_intent_services)."""
+    uplink = intent_repo.uplink_on(conn, router_id=router.id, address=neighbor.address)
     if uplink is None:
         return None
     site = intent_repo.get_site(conn, key=uplink.site_id)
     return (
-        f"neighbor {address} is uplink {uplink.name} of site {site.name if site else '?'}; "
-        "delete the uplink first"
+        f"neighbor {neighbor.address} is uplink {uplink.name} of site "
+        f"{site.name if site else '?'}; delete the uplink first"
     )
