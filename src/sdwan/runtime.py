@@ -31,7 +31,7 @@ from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_observe import PlanLimits
-from sdwan.service.intent_services import IntentServices, build_intent_services
+from sdwan.service.intent_services import build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService, OwnedSpec, R
@@ -43,60 +43,29 @@ from sdwan.service.routers import RouterService
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
-from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSetRecord, PolicyRecord
 from sdwan.verify.controller import IntentController
 
 
 @dataclass
 class Runtime:
+    """The services (the one container the API reaches them through) and what runs
+    beside them: the reconciler, the watch streams, the writers, the replicas' lease
+    and change feed, the intent controller."""
+
     settings: Settings
     engine: Engine
     secrets: SecretBox
-    authenticator: TokenAuthenticator
-    keystone: KeystoneAuthenticator | None
+    services: Services
     reconciler: Reconciler | None
-    routers: RouterService
-    neighbors: NeighborService
-    rib: RibService
-    sets: OwnedService[DefinedSetRecord]
-    policies: OwnedService[PolicyRecord]
-    attachments: OwnedService[AttachmentRecord]
-    announcements: OwnedService[AnnouncementRecord]
-    policyinfo: PolicyInfoService
-    fleet: FleetService
     generated_admin_token: str | None
     events: EventLog
-    live: LiveService
     live_writer: LiveWriter
-    identity: IdentityService
-    audit: AuditService
     store_writer: BatchWriter
     cluster: Cluster
-    replicas: ReplicaService
+    background_engine: Engine  # status and live state writers
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
-    background_engine: Engine | None = None  # status and live state writers
-    intent: IntentServices | None = None  # sites, uplinks, intents, plans
     intent_controller: IntentController | None = None  # compiled and checked intents
     _registered: bool = field(default=False, init=False)
-
-    def api_services(self) -> Services:
-        """The services the REST API calls (api/app.py's ``ApiBackend``)."""
-        return Services(
-            routers=self.routers,
-            neighbors=self.neighbors,
-            authenticator=self.authenticator,
-            keystone=self.keystone,
-            rib=self.rib,
-            sets=self.sets,
-            policies=self.policies,
-            attachments=self.attachments,
-            announcements=self.announcements,
-            policyinfo=self.policyinfo,
-            fleet=self.fleet,
-            identity=self.identity,
-            audit=self.audit,
-            intent=self.intent,
-        )
 
     def register(self) -> None:
         """Replicas: claim this replica's name (StartupRefused if a live one has it)."""
@@ -133,8 +102,7 @@ class Runtime:
             self.hub.stop()
         self.store_writer.stop()
         self.engine.dispose()
-        if self.background_engine is not None:
-            self.background_engine.dispose()
+        self.background_engine.dispose()
 
 
 def build_runtime(
@@ -240,17 +208,7 @@ def build_runtime(
             owns=cluster.ownership.owns if cluster.replicated else None,
             limits=PlanLimits(max_steps=settings.plan_max_steps),
         )
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        secrets=secrets,
-        authenticator=authenticator,
-        keystone=(
-            KeystoneAuthenticator(settings.keystone, engine)
-            if settings.auth_backend == "keystone" and settings.keystone is not None
-            else None
-        ),
-        reconciler=reconciler,
+    services = Services(
         routers=routers,
         neighbors=neighbors,
         rib=rib,
@@ -261,6 +219,7 @@ def build_runtime(
         policyinfo=PolicyInfoService(
             engine=engine, notifier=notifier, policies=policies, attachments=attachments
         ),
+        intent=intent,
         fleet=FleetService(
             engine=engine,
             routers=routers,
@@ -273,12 +232,10 @@ def build_runtime(
             },
             intent=intent,
         ),
-        generated_admin_token=generated,
-        events=events,
         live=LiveService(
             engine=engine, events=events, metrics=metrics, owners=cluster.directory.owners
         ),
-        live_writer=live_writer,
+        replicas=ReplicaService(cluster.directory),
         identity=IdentityService(
             engine,
             session_ttl=settings.session_ttl,
@@ -286,12 +243,26 @@ def build_runtime(
             api_key_max_ttl=settings.api_key_max_ttl,
         ),
         audit=AuditService(engine),
+        authenticator=authenticator,
+        keystone=(
+            KeystoneAuthenticator(settings.keystone, engine)
+            if settings.auth_backend == "keystone" and settings.keystone is not None
+            else None
+        ),
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        secrets=secrets,
+        services=services,
+        reconciler=reconciler,
+        generated_admin_token=generated,
+        events=events,
+        live_writer=live_writer,
         store_writer=store_writer,
         cluster=cluster,
-        replicas=ReplicaService(cluster.directory),
-        hub=hub,
         background_engine=background,
-        intent=intent,
+        hub=hub,
         intent_controller=controller,
     )
 

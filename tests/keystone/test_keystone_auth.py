@@ -93,17 +93,17 @@ def test_bootstrap_bearer_token_still_works(ks_client: TestClient) -> None:
 def test_validation_is_cached_briefly(
     ks_client: TestClient, ks_runtime: Runtime, ks_tokens: dict[str, str]
 ) -> None:
-    assert ks_runtime.keystone is not None
+    assert ks_runtime.services.keystone is not None
     headers = ks(ks_tokens["ks-blue-reader"])
-    before = ks_runtime.keystone.validations
+    before = ks_runtime.services.keystone.validations
     for _ in range(5):
         assert ks_client.get("/v1/routers", headers=headers).status_code == 200
-    assert ks_runtime.keystone.validations == before + 1
+    assert ks_runtime.services.keystone.validations == before + 1
     wait_for(
         lambda: (
             ks_client.get("/v1/routers", headers=headers).status_code == 200
-            and ks_runtime.keystone is not None
-            and ks_runtime.keystone.validations > before + 1
+            and ks_runtime.services.keystone is not None
+            and ks_runtime.services.keystone.validations > before + 1
         ),
         timeout=CACHE_TTL + 5,
         what="a new validation after the cache TTL",

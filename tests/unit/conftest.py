@@ -55,8 +55,7 @@ def runtime(
     rt = fake_runtime(settings, speakers)
     yield rt
     rt.engine.dispose()
-    if rt.background_engine is not None:
-        rt.background_engine.dispose()
+    rt.background_engine.dispose()
 
 
 @pytest.fixture

@@ -102,14 +102,16 @@ def test_audit_row_rolls_back_with_the_change(runtime: Runtime) -> None:
     admin = Principal("admin", Role.ADMIN, None)
     query = audit.AuditQuery(resource_type="router")
     with pytest.raises(RuntimeError, match="later failure"), unit_of_work(runtime.engine):
-        runtime.routers.create_many(admin, items=[ROUTER])
-        inside = runtime.audit.list(admin, query, limit=10, offset=0)
+        runtime.services.routers.create_many(admin, items=[ROUTER])
+        inside = runtime.services.audit.list(admin, query, limit=10, offset=0)
         assert inside.total == 1  # written in the change's transaction...
         raise RuntimeError("later failure")
-    assert runtime.audit.list(admin, query, limit=10, offset=0).total == 0  # ...and undone
-    assert runtime.routers.list(admin, filters={}, sort=None, limit=10, offset=0).total == 0
-    runtime.routers.create_many(admin, items=[ROUTER])
-    page = runtime.audit.list(admin, query, limit=10, offset=0)
+    assert runtime.services.audit.list(admin, query, limit=10, offset=0).total == 0  # ...and undone
+    assert (
+        runtime.services.routers.list(admin, filters={}, sort=None, limit=10, offset=0).total == 0
+    )
+    runtime.services.routers.create_many(admin, items=[ROUTER])
+    page = runtime.services.audit.list(admin, query, limit=10, offset=0)
     assert page.total == 1 and page.items[0]["actor"] == "system"
 
 

@@ -14,7 +14,7 @@ from sdwan.auth import passwords
 from sdwan.auth.principal import Principal, Role
 from sdwan.config import Settings, load_settings
 from sdwan.errors import NotAuthenticated, PermissionDenied
-from sdwan.runtime import build_runtime
+from sdwan.runtime import Runtime, build_runtime
 from sdwan.store.db import sqlite_url
 from sdwan.store.identity_tables import users
 from tests.unit.conftest import REAL_SCRYPT_N
@@ -121,7 +121,7 @@ def test_the_cap_is_configurable(tmp_path: Path) -> None:
     runtime = build_runtime(settings)
     try:
         root = Principal("root", Role.ADMIN, None, None, "bootstrap")
-        key = runtime.identity.create_api_key(
+        key = runtime.services.identity.create_api_key(
             root, name="k", role=Role.ADMIN, project=None, expires_in=None
         )
         assert key.record.expires_at is not None
@@ -174,7 +174,7 @@ def test_the_keystone_cache_ttl_is_bounded(
 def test_a_new_bootstrap_token_revokes_the_previous_one(tmp_path: Path) -> None:
     first, second = "first-bootstrap-token-" + "a" * 20, "second-bootstrap-token-" + "b" * 20
 
-    def runtime(token: str | None) -> object:
+    def runtime(token: str | None) -> Runtime:
         return build_runtime(
             Settings(
                 database_url=sqlite_url(tmp_path / "db"),
@@ -185,15 +185,15 @@ def test_a_new_bootstrap_token_revokes_the_previous_one(tmp_path: Path) -> None:
         )
 
     one = runtime(first)
-    assert one.authenticator.authenticate(first).is_admin  # type: ignore[attr-defined]
-    one.stop()  # type: ignore[attr-defined]
+    assert one.services.authenticator.authenticate(first).is_admin
+    one.stop()
     two = runtime(second)
     try:
-        assert two.authenticator.authenticate(second).is_admin  # type: ignore[attr-defined]
+        assert two.services.authenticator.authenticate(second).is_admin
         with pytest.raises(NotAuthenticated):
-            two.authenticator.authenticate(first)  # type: ignore[attr-defined]
+            two.services.authenticator.authenticate(first)
     finally:
-        two.stop()  # type: ignore[attr-defined]
+        two.stop()
 
 
 # --- scrypt -----------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_concurrent_applies_report_their_own_error_locations(
         ]
     }
     a_at_attachment, b_moved_on, a_done = threading.Event(), threading.Event(), threading.Event()
-    fleet = runtime.fleet
+    fleet = runtime.services.fleet
     attachments = fleet._owned["attachments"]
     create_attachment = attachments.create_many
     create_neighbors = fleet._neighbors.create_many
@@ -152,18 +152,18 @@ def test_a_dry_run_leaves_the_database_writable(
     admin = Principal("admin", Role.ADMIN, None)
     document = {"routers": [{**RED, "neighbors": [{"address": "198.18.0.1", "peer_asn": 65000}]}]}
     paused, resume = threading.Event(), threading.Event()
-    create_neighbors = runtime.fleet._neighbors.create_many
+    create_neighbors = runtime.services.fleet._neighbors.create_many
 
     def pause(*args: Any, **kwargs: Any) -> Any:
         paused.set()
         assert resume.wait(10)
         return create_neighbors(*args, **kwargs)
 
-    monkeypatch.setattr(runtime.fleet._neighbors, "create_many", pause)
+    monkeypatch.setattr(runtime.services.fleet._neighbors, "create_many", pause)
     result: dict[str, Any] = {}
     thread = threading.Thread(
         target=lambda: result.update(
-            runtime.fleet.apply(admin, document, prune=False, dry_run=True)
+            runtime.services.fleet.apply(admin, document, prune=False, dry_run=True)
         )
     )
     thread.start()

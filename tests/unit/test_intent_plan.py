@@ -18,10 +18,9 @@ ADMIN = Principal("admin", Role.ADMIN, None)
 
 
 def planner(runtime: Runtime, **kw: Any) -> IntentPlanner:
-    assert runtime.intent is not None
     return IntentPlanner(
         engine=runtime.engine,
-        intents=runtime.intent.intents,
+        intents=runtime.services.intent.intents,
         sources=sources(**kw),  # type: ignore[arg-type]
     )
 

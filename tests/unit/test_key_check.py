@@ -57,12 +57,12 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
         from sdwan.auth.principal import Principal, Role
 
         admin = Principal("admin", Role.ADMIN, None)
-        runtime.routers.create_many(
+        runtime.services.routers.create_many(
             admin,
             items=[{"name": "r1", "router_id": "10.0.0.1", "asn": 65001,
                     "api_address": "unix:///run/sdwan/r1.sock"}],
         )  # fmt: skip
-        runtime.neighbors.create_many(
+        runtime.services.neighbors.create_many(
             admin,
             items=[{"router": "r1", "address": "198.18.0.1", "peer_asn": 65000,
                     "password": "s3cret"}],
@@ -75,5 +75,4 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
         check_key(runtime.engine, runtime.secrets, key_source="secret.key")  # the right one
     finally:
         runtime.engine.dispose()
-        if runtime.background_engine is not None:
-            runtime.background_engine.dispose()
+        runtime.background_engine.dispose()

@@ -112,14 +112,14 @@ class SlowSource:
 def test_a_rib_read_has_a_deadline(limited: tuple[TestClient, Runtime]) -> None:
     client, runtime = limited
     source = SlowSource()
-    runtime.rib._sources = lambda target: source
+    runtime.services.rib._sources = lambda target: source
     assert client.post("/v1/routers", json=ROUTER).status_code == 201
     started = time.monotonic()
     answer = client.get("/v1/routers/R1/rib")
     assert answer.status_code == 504, answer.text
     assert answer.json()["error"]["code"] == "speaker_timeout"
     assert source.timeouts == [0.3] and time.monotonic() - started < 5
-    assert isinstance(runtime.rib, RibService)
+    assert isinstance(runtime.services.rib, RibService)
 
 
 def test_rib_reads_are_limited_per_caller(limited: tuple[TestClient, Runtime]) -> None:

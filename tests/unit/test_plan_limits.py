@@ -86,10 +86,9 @@ def test_one_deadline_for_all_the_reads_of_a_plan(client: TestClient, runtime: R
         rib.timeouts = timeouts
         return rib
 
-    assert runtime.intent is not None
     planner = IntentPlanner(
         engine=runtime.engine,
-        intents=runtime.intent.intents,
+        intents=runtime.services.intent.intents,
         sources=stalled,
         limits=PlanLimits(read_seconds=0.4),
     )
@@ -110,13 +109,11 @@ def test_a_prediction_past_its_evaluation_bound_is_unknown(
     client: TestClient, runtime: Runtime
 ) -> None:
     site_with_uplinks(client)
-    assert runtime.intent is not None
 
     def plan(max_steps: int) -> dict[str, Any]:
-        assert runtime.intent is not None
         planner = IntentPlanner(
             engine=runtime.engine,
-            intents=runtime.intent.intents,
+            intents=runtime.services.intent.intents,
             sources=sources(),  # type: ignore[arg-type]
             limits=PlanLimits(max_steps=max_steps),
         )

@@ -31,8 +31,6 @@ from sdwan.api.routes import (
     routers,
 )
 from sdwan.config import Settings
-from sdwan.service.live import LiveService
-from sdwan.service.replicas import ReplicaService
 
 
 class ApiBackend(Protocol):
@@ -40,10 +38,7 @@ class ApiBackend(Protocol):
     watch streams run while the app does)."""
 
     settings: Settings
-    live: LiveService
-    replicas: ReplicaService
-
-    def api_services(self) -> Services: ...
+    services: Services
 
     def start(self) -> None: ...
 
@@ -71,9 +66,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.services = runtime.api_services()
-    app.state.live = runtime.live
-    app.state.replicas = runtime.replicas
+    app.state.services = runtime.services
     settings = runtime.settings
     app.state.settings = settings
     app.state.limits = Limits.build(

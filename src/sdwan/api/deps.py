@@ -17,9 +17,11 @@ from sdwan.service import audit
 from sdwan.service.audit import AuditService
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices
+from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService
 from sdwan.service.policyinfo import PolicyInfoService
+from sdwan.service.replicas import ReplicaService
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSetRecord, PolicyRecord
@@ -27,20 +29,25 @@ from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSet
 
 @dataclass(frozen=True)
 class Services:
+    """Every service the API calls, built once by the runtime: the one way a route
+    reaches one (``services: ServicesDep``, then ``services.routers``)."""
+
     routers: RouterService
     neighbors: NeighborService
-    authenticator: TokenAuthenticator
-    keystone: KeystoneAuthenticator | None
     rib: RibService
     sets: OwnedService[DefinedSetRecord]
     policies: OwnedService[PolicyRecord]
     attachments: OwnedService[AttachmentRecord]
     announcements: OwnedService[AnnouncementRecord]
     policyinfo: PolicyInfoService
+    intent: IntentServices  # sites, uplinks, intents, plans
     fleet: FleetService
+    live: LiveService  # sessions, events, metrics
+    replicas: ReplicaService
     identity: IdentityService
     audit: AuditService
-    intent: IntentServices | None = None  # sites, uplinks, intents, plans
+    authenticator: TokenAuthenticator
+    keystone: KeystoneAuthenticator | None  # with SDWAN_AUTH_BACKEND=keystone only
 
 
 def get_services(request: Request) -> Services:

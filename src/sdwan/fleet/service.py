@@ -45,7 +45,7 @@ class FleetService:
         routers: RouterService,
         neighbors: NeighborService,
         owned: Mapping[str, OwnedService[Any]],
-        intent: IntentServices | None = None,
+        intent: IntentServices,
     ) -> None:
         self._engine = engine
         self._intent = intent
@@ -61,8 +61,6 @@ class FleetService:
         principal.require_write()
         specs = parse_fleet(document)
         sites = parse_sites(document)
-        if sites and self._intent is None:
-            raise InvalidInput("sites: intents are not available on this server", field="sites")
         progress = _Progress()
         snapshots = []
         with self._work(dry_run) as work:
@@ -75,16 +73,16 @@ class FleetService:
             except (InvalidInput, Conflict) as exc:
                 raise _located(exc, specs, progress.current) from None
             changes += site_changes
-            if dry_run and self._intent is not None:  # read now, predict after the rollback
+            if dry_run:  # read now, predict after the rollback
                 for site in sites:
                     found = self._intent.planner.snapshot_for(work.conn, site.values["name"])
                     if found is not None:
                         snapshots.append(found)
-        predictions = []
-        if self._intent is not None:
-            for snapshot in snapshots:
-                for item in self._intent.planner.predict(snapshot):
-                    predictions.append({"site": snapshot.site.name, **item})
+        predictions = [
+            {"site": snapshot.site.name, **item}
+            for snapshot in snapshots
+            for item in self._intent.planner.predict(snapshot)
+        ]
         return {
             "changes": [c.as_dict() for c in changes],
             "effects": sorted({c.effect for c in changes if c.effect}),
@@ -140,7 +138,7 @@ class FleetService:
                 else:
                     updates = {k: values[k] for k in change.fields}
                     self._update(principal, kind, change, updates)
-        if site_changes and self._intent is not None:  # after the neighbors they name
+        if site_changes:  # after the neighbors they name
             progress.current = None
             applier = SiteApplier(self._intent)
             applier.upserts(principal, site_changes, sites or [])
@@ -207,10 +205,9 @@ class FleetService:
                         entry[kind.section] = items
                 routers.append(entry)
             document: dict[str, Any] = {"version": 1, "routers": routers}
-            if self._intent is not None:
-                sites = export_sites(conn, principal, names)
-                if sites:
-                    document["sites"] = sites
+            sites = export_sites(conn, principal, names)
+            if sites:
+                document["sites"] = sites
         return document
 
 

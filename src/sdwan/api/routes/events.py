@@ -15,9 +15,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from sdwan.api.deps import PrincipalDep, authenticate, get_services
+from sdwan.api.deps import PrincipalDep, ServicesDep, authenticate
 from sdwan.api.limits import principal_key
-from sdwan.api.live_deps import LiveDep
 from sdwan.auth.principal import Principal
 from sdwan.errors import InvalidInput, SdwanError
 from sdwan.service.live import LiveService
@@ -123,7 +122,7 @@ async def _stream(
 async def events(
     request: Request,
     principal: PrincipalDep,
-    live: LiveDep,
+    services: ServicesDep,
     since: Annotated[
         int | None, Query(ge=0, le=MAX_EVENT_ID, description="replay events after this id")
     ] = None,
@@ -136,6 +135,7 @@ async def events(
 ) -> StreamingResponse | dict[str, Any]:
     """History (JSON: ``{"items": [...], "last_id": N}``, oldest first) or, with
     ``Accept: text/event-stream`` or ``follow=true``, a live SSE stream."""
+    live = services.live
     cursor = _cursor(since, last_event_id)
     filters = {"router": router, "kind": kind}
     streaming = follow if follow is not None else "text/event-stream" in (accept or "")
@@ -148,7 +148,6 @@ async def events(
     if cursor is None:  # no replay asked: from now on
         cursor = await run_in_threadpool(live.last_event_id)
     release = request.app.state.limits.streams.take(principal_key(principal))
-    services = get_services(request)
     authorization, x_auth_token = (
         request.headers.get("authorization"),
         request.headers.get("x-auth-token"),

@@ -6,16 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from sdwan.api.deps import PrincipalDep
-from sdwan.api.live_deps import LiveDep
+from sdwan.api.deps import PrincipalDep, ServicesDep
 
 router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(principal: PrincipalDep, live: LiveDep) -> PlainTextResponse:
+def metrics(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
     """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability.
     Members and readers get only their project's routers' series."""
     return PlainTextResponse(
-        live.metrics_text(principal), media_type="text/plain; version=0.0.4; charset=utf-8"
+        services.live.metrics_text(principal), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.bulk_json import bulk_created
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
-from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
 from sdwan.domain import conditions
 from sdwan.domain.values import check_ip
@@ -91,7 +90,6 @@ def create_neighbors(
 def list_neighbors(
     principal: PrincipalDep,
     services: ServicesDep,
-    live: LiveDep,
     limit: LimitQuery = 50,
     offset: OffsetQuery = 0,
     sort: str | None = None,
@@ -123,7 +121,7 @@ def list_neighbors(
         principal, filters=filters, sort=sort, limit=limit, offset=offset
     )
     return ListOf[NeighborPublic](
-        items=_publics(services, page.items, live),
+        items=_publics(services, page.items, services.live),
         total=page.total,
         limit=limit,
         offset=offset,
@@ -135,13 +133,12 @@ def show_neighbor(
     neighbor_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    live: LiveDep,
     response: Response,
 ) -> NeighborPublic:
     """One neighbor, by id, with its live session state."""
     record, owner = services.neighbors.get(principal, neighbor_id)
     response.headers["ETag"] = etag(record.version)
-    return public(record, owner.name, live=live.sessions([record.id])[record.id])
+    return public(record, owner.name, live=services.live.sessions([record.id])[record.id])
 
 
 @router.patch("/{neighbor_id}")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from sdwan.api.deps import PrincipalDep
+from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.schemas.replicas import ReplicaList, ReplicaPublic
-from sdwan.service.replicas import ReplicaService
 
 router = APIRouter(tags=["replicas"])
 
 
 @router.get("/v1/replicas")
-def list_replicas(request: Request, principal: PrincipalDep) -> ReplicaList:
+def list_replicas(principal: PrincipalDep, services: ServicesDep) -> ReplicaList:
     """Every replica (one with SQLite): heartbeat age, live or not, routers it drives.
     Replicas silent for 5 minutes leave the list."""
-    service: ReplicaService = request.app.state.replicas
     items = [
         ReplicaPublic(
             name=r.name,
@@ -27,6 +25,6 @@ def list_replicas(request: Request, principal: PrincipalDep) -> ReplicaList:
             routers=r.routers,
             this=r.this,
         )
-        for r in service.list(principal)
+        for r in services.replicas.list(principal)
     ]
     return ReplicaList(items=items, total=len(items))

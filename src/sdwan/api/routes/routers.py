@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, status
 
 from sdwan.api.bulk_json import bulk_created
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
-from sdwan.api.live_deps import LiveDep
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
 from sdwan.domain import conditions
 from sdwan.errors import InvalidInput
@@ -77,7 +76,6 @@ def create_routers(
 def list_routers(
     principal: PrincipalDep,
     services: ServicesDep,
-    live: LiveDep,
     limit: LimitQuery = 50,
     offset: OffsetQuery = 0,
     sort: str | None = None,
@@ -100,7 +98,7 @@ def list_routers(
         if v is not None
     }
     page = services.routers.list(principal, filters=filters, sort=sort, limit=limit, offset=offset)
-    states = live.routers(r.id for r in page.items)
+    states = services.live.routers(r.id for r in page.items)
     return ListOf[RouterPublic](
         items=[public(r, live=states[r.id]) for r in page.items],
         total=page.total,
@@ -111,12 +109,12 @@ def list_routers(
 
 @router.get("/{key}")
 def show_router(
-    key: str, principal: PrincipalDep, services: ServicesDep, live: LiveDep, response: Response
+    key: str, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> RouterPublic:
     """One router, by id or name, with its gobgpd's reachability."""
     record = services.routers.get(principal, key)
     response.headers["ETag"] = etag(record.version)
-    return public(record, live=live.routers([record.id])[record.id])
+    return public(record, live=services.live.routers([record.id])[record.id])
 
 
 _NULLABLE = {"tls_ca", "tls_server_name"}  # null clears them
