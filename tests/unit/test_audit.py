@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from sdwan.auth.principal import Principal, Role
 from sdwan.runtime import Runtime
 from sdwan.service import audit
+from sdwan.service.common import ListQuery
 from sdwan.service.uow import unit_of_work
 from tests.unit.conftest import ADMIN_TOKEN
 from tests.unit.identity_helpers import PASSWORD, add_user, bearer, login
@@ -107,9 +108,7 @@ def test_audit_row_rolls_back_with_the_change(runtime: Runtime) -> None:
         assert inside.total == 1  # written in the change's transaction...
         raise RuntimeError("later failure")
     assert runtime.services.audit.list(admin, query, limit=10, offset=0).total == 0  # ...and undone
-    assert (
-        runtime.services.routers.list(admin, filters={}, sort=None, limit=10, offset=0).total == 0
-    )
+    assert runtime.services.routers.list(admin, ListQuery()).total == 0
     runtime.services.routers.create_many(admin, items=[ROUTER])
     page = runtime.services.audit.list(admin, query, limit=10, offset=0)
     assert page.total == 1 and page.items[0]["actor"] == "system"

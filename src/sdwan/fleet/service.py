@@ -19,6 +19,7 @@ from sdwan.errors import Conflict, InvalidInput
 from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
 from sdwan.fleet.plan import Change, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
+from sdwan.service.common import ListQuery
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService
@@ -182,7 +183,7 @@ class FleetService:
         """The store as a fleet file; defaults are left out, passwords never written."""
         with reading(self._engine) as conn:
             if names is None:
-                page = self._routers.list(principal, filters={}, sort="name", limit=1000, offset=0)
+                page = self._routers.list(principal, ListQuery(sort="name", limit=1000))
                 names = [r.name for r in page.items if r.status != "PENDING_DELETE"]
             else:
                 for name in names:

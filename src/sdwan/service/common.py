@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sdwan.errors import Conflict, PreconditionFailed, SdwanError
 
@@ -20,11 +21,27 @@ class NoNotifier:
 
 
 @dataclass(frozen=True)
+class ListQuery:
+    """What a list asks for, the same for every resource: ``filters`` by the names the
+    API uses (``router``, ``site``: an owner by id or name; ``project_id``: an admin's
+    project filter), ``sort`` (``-asn,name``) and the page."""
+
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    sort: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, query: ListQuery) -> Page[T]:
+        return cls(items, total, query.limit, query.offset)
 
 
 @dataclass

@@ -18,17 +18,24 @@ from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
+from sdwan.service.common import (
+    ChangeNotifier,
+    ListQuery,
+    Page,
+    Written,
+    check_version,
+    require_written,
+)
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import (
     ROUTER,
-    asks_other_project,
+    as_is,
     may_see,
-    owner_filter,
     unknown,
     visible_owned,
+    visible_page,
 )
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -182,29 +189,15 @@ class NeighborService:
             ident=neighbor_id,
         )
 
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[NeighborRecord]:
-        with reading(self._engine) as conn:
-            filters = owner_filter(conn, principal, ROUTER, filters)
-            wanted = filters.pop("project_id", None)  # an admin's project filter
-            if asks_other_project(principal, wanted):
-                return Page([], 0, limit, offset)
-            items, total = repo.list_neighbors(
-                conn,
-                filters=filters,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-                project_id=principal.project_id or wanted,
-            )
-        return Page(items, total, limit, offset)
+    def list(self, principal: Principal, query: ListQuery) -> Page[NeighborRecord]:
+        return visible_page(
+            self._engine,
+            principal,
+            query,
+            ROUTER,
+            lambda conn, scope: repo.list_neighbors(conn, **scope.store_args(query)),
+            as_is,
+        )
 
     def router_names(self, router_ids: set[str]) -> dict[str, str]:
         with reading(self._engine) as conn:

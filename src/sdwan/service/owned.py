@@ -18,6 +18,7 @@ from sdwan.errors import Conflict, InvalidInput
 from sdwan.service import resource_events as ev
 from sdwan.service.common import (
     ChangeNotifier,
+    ListQuery,
     Page,
     Written,
     check_version,
@@ -27,11 +28,12 @@ from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import (
     ROUTER,
+    as_is,
     may_see,
-    owner_filter,
     unknown,
     visible_owned,
     visible_owner,
+    visible_page,
 )
 from sdwan.store import owned_rows, repo
 from sdwan.store.records import OwnedRecord, RouterRecord
@@ -172,29 +174,22 @@ class OwnedService(Generic[R]):
             record = visible_owner(conn, principal, ROUTER, router)
             return owned_rows.get_by_key(conn, self.spec.record, router_id=record.id, key=key)
 
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[R]:
-        with reading(self._engine) as conn:
-            filters = owner_filter(conn, principal, ROUTER, filters)
-            rows, total = owned_rows.list_owned(
+    def list(self, principal: Principal, query: ListQuery) -> Page[R]:
+        spec = self.spec
+        return visible_page(
+            self._engine,
+            principal,
+            query,
+            ROUTER,
+            lambda conn, scope: owned_rows.list_owned(
                 conn,
-                self.spec.record,
-                filters=filters,
-                sort=sort,
-                sortable=self.spec.sortable,
-                default_sort=f"router,{self.spec.key_field}",
-                limit=limit,
-                offset=offset,
-                project_id=principal.project_id,
-            )
-        return Page(rows, total, limit, offset)
+                spec.record,
+                sortable=spec.sortable,
+                default_sort=f"router,{spec.key_field}",
+                **scope.store_args(query),
+            ),
+            as_is,
+        )
 
     # --- update / delete -------------------------------------------------------
 

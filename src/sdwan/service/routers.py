@@ -15,10 +15,17 @@ from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
+from sdwan.service.common import (
+    ChangeNotifier,
+    ListQuery,
+    Page,
+    Written,
+    check_version,
+    require_written,
+)
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.service.visibility import ROUTER, asks_other_project, visible_owner
+from sdwan.service.visibility import ROUTER, as_is, visible_owner, visible_page
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
 
@@ -145,24 +152,15 @@ class RouterService:
         with reading(self._engine) as conn:
             return visible_owner(conn, principal, ROUTER, key)
 
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[RouterRecord]:
-        if asks_other_project(principal, filters.get("project_id")):
-            return Page([], 0, limit, offset)
-        if principal.project_id is not None:
-            filters = {**filters, "project_id": principal.project_id}
-        with reading(self._engine) as conn:
-            items, total = repo.list_routers(
-                conn, filters=filters, sort=sort, limit=limit, offset=offset
-            )
-        return Page(items, total, limit, offset)
+    def list(self, principal: Principal, query: ListQuery) -> Page[RouterRecord]:
+        return visible_page(
+            self._engine,
+            principal,
+            query,
+            None,
+            lambda conn, scope: repo.list_routers(conn, **scope.store_args(query)),
+            as_is,
+        )
 
     def dry_run(self) -> AbstractContextManager[object]:
         """Service calls inside run every check and then roll back (nothing is kept,

@@ -3,6 +3,7 @@ events, and the status an object derives from the policy rows it generated."""
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -13,10 +14,10 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_UPDATED, Event
-from sdwan.service.common import ChangeNotifier, Page
+from sdwan.service.common import ChangeNotifier, ListQuery, Page
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading
-from sdwan.service.visibility import SITE, owner_filter, visible_owned, visible_owner
+from sdwan.service.visibility import SITE, visible_owned, visible_owner, visible_page
 from sdwan.store import generated_repo, intent_repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import OwnedRecord
@@ -58,29 +59,23 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         with reading(self._engine) as conn:
             return self.info(conn, *self.visible(conn, principal, ident))
 
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[InfoT]:
+    def list(self, principal: Principal, query: ListQuery) -> Page[InfoT]:
         """The filter ``site`` (an id or a name) limits the page to one site (422
         naming it when the caller may not see that site)."""
-        with reading(self._engine) as conn:
-            rows, total = intent_repo.list_owned(
-                conn,
-                self.record,
-                project_id=principal.project_id,
-                filters=owner_filter(conn, principal, SITE, filters),
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-            sites = intent_repo.sites_by_ids(conn, ids=sorted({r.site_id for r in rows}))
-            return Page([self.info(conn, r, sites[r.site_id]) for r in rows], total, limit, offset)
+        return visible_page(
+            self._engine,
+            principal,
+            query,
+            SITE,
+            lambda conn, scope: intent_repo.list_owned(
+                conn, self.record, **scope.store_args(query)
+            ),
+            self._infos,
+        )
+
+    def _infos(self, conn: Connection, rows: builtins.list[RecordT]) -> builtins.list[InfoT]:
+        sites = intent_repo.sites_by_ids(conn, ids=sorted({r.site_id for r in rows}))
+        return [self.info(conn, r, sites[r.site_id]) for r in rows]
 
     def site_for_new(
         self, conn: Connection, principal: Principal, values: Mapping[str, Any]

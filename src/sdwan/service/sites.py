@@ -19,11 +19,18 @@ from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
 from sdwan.service.api_addresses import AddressPolicy, resolve_api_address
-from sdwan.service.common import ChangeNotifier, Page, Written, check_version, require_written
+from sdwan.service.common import (
+    ChangeNotifier,
+    ListQuery,
+    Page,
+    Written,
+    check_version,
+    require_written,
+)
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.site_common import derived_status, emit
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.service.visibility import ROUTER, SITE, visible_owner
+from sdwan.service.visibility import ROUTER, SITE, visible_owner, visible_page
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteMember, SiteRecord, UplinkRecord
 
@@ -68,25 +75,15 @@ class SiteService:
         with reading(self._engine) as conn:
             return self.info(conn, visible_owner(conn, principal, SITE, key))
 
-    def list(
-        self,
-        principal: Principal,
-        *,
-        filters: dict[str, Any],
-        sort: str | None,
-        limit: int,
-        offset: int,
-    ) -> Page[SiteInfo]:
-        with reading(self._engine) as conn:
-            rows, total = intent_repo.list_sites(
-                conn,
-                project_id=principal.project_id,
-                filters=filters,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-            return Page([self.info(conn, s) for s in rows], total, limit, offset)
+    def list(self, principal: Principal, query: ListQuery) -> Page[SiteInfo]:
+        return visible_page(
+            self._engine,
+            principal,
+            query,
+            None,
+            lambda conn, scope: intent_repo.list_sites(conn, **scope.store_args(query)),
+            lambda conn, rows: [self.info(conn, s) for s in rows],
+        )
 
     # --- writes ----------------------------------------------------------------
 

@@ -12,9 +12,11 @@ policy objects off a router (their ``router_uuid``), uplinks and intents off a s
 - one owned row: ``visible_owned`` (404 naming the row's kind, whether the row or its
   owner is missing or the owner is another project's).
 
-A list filtered by another project than the caller's is empty
-(``asks_other_project``). An unknown key and one the caller may not see answer
-alike, so that names in other projects do not leak."""
+Every list is scoped one way (``list_scope``, then ``visible_page``): the owner it is
+filtered by resolved as above, the rows of the caller's project only, an admin's
+project filter applied; a list filtered by another project than the caller's is
+empty. An unknown key and one the caller may not see answer alike, so that names in
+other projects do not leak."""
 
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
 from sdwan.errors import InvalidInput, NotFound, SdwanError
+from sdwan.service.common import ListQuery, Page
+from sdwan.service.uow import reading
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import SiteRecord
 from sdwan.store.records import RouterRecord
@@ -43,6 +47,7 @@ class InProject(Protocol):
 
 OwnerT = TypeVar("OwnerT", bound=InProject)
 RowT = TypeVar("RowT")  # a row an owner holds
+ViewT = TypeVar("ViewT")  # what a list answers with for a row
 
 
 @dataclass(frozen=True)
@@ -136,3 +141,60 @@ def visible_owned(
         if record is not None and may_see(principal, record):
             return row, record
     raise NotFound(f"{kind} {ident!r} not found")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A list as the store filters it: ``filters`` by column (the owner's key
+    resolved to its id), ``project_id`` the one project whose rows it may hold (None:
+    every project, for an admin who named none)."""
+
+    filters: dict[str, Any]
+    project_id: str | None
+
+    def store_args(self, query: ListQuery) -> dict[str, Any]:
+        """The keyword arguments every store/ list function takes."""
+        return {
+            "filters": self.filters,
+            "project_id": self.project_id,
+            "sort": query.sort,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+
+
+def list_scope(
+    conn: Connection, principal: Principal, filters: Mapping[str, Any], owner: Owner[Any] | None
+) -> Scope | None:
+    """How a list of rows hanging off ``owner`` (None: rows of a project themselves,
+    routers and sites) is scoped for ``principal``; None when the caller asked for
+    another project's rows (an empty page, not an error)."""
+    resolved = owner_filter(conn, principal, owner, filters) if owner else dict(filters)
+    wanted = resolved.pop("project_id", None)
+    if asks_other_project(principal, wanted):
+        return None
+    return Scope(resolved, principal.project_id or wanted)
+
+
+def visible_page(
+    engine: Engine,
+    principal: Principal,
+    query: ListQuery,
+    owner: Owner[Any] | None,
+    rows: Callable[[Connection, Scope], tuple[list[RowT], int]],
+    views: Callable[[Connection, list[RowT]], list[ViewT]],
+) -> Page[ViewT]:
+    """The one list skeleton: ``query`` scoped for the caller, ``rows`` read from the
+    store (``lambda conn, scope: repo.list_x(conn, **scope.store_args(query))``), each
+    answered as ``views`` makes it (in the same read)."""
+    with reading(engine) as conn:
+        scope = list_scope(conn, principal, query.filters, owner)
+        if scope is None:
+            return Page.of([], 0, query)
+        found, total = rows(conn, scope)
+        return Page.of(views(conn, found), total, query)
+
+
+def as_is(_conn: Connection, rows: list[RowT]) -> list[RowT]:
+    """``views`` for a list answered with its records."""
+    return rows

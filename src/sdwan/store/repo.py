@@ -116,8 +116,12 @@ def list_routers(
     sort: str | None,
     limit: int,
     offset: int,
+    project_id: str | None = None,
 ) -> tuple[list[RouterRecord], int]:
+    """``project_id``: only that project's routers."""
     where = [routers.c[name] == value for name, value in filters.items()]
+    if project_id is not None:
+        where.append(routers.c.project_id == project_id)
     sortable = {
         name: routers.c[name]
         for name in ("name", "router_id", "asn", "api_address", "status", "created_at")

@@ -27,6 +27,7 @@ from sdwan.schemas.intents import (
     UplinkUpdate,
     Verification,
 )
+from sdwan.service.common import ListQuery
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.intents import IntentInfo
 from sdwan.service.sites import SiteInfo
@@ -99,9 +100,7 @@ def list_sites(
     name: str | None = None,
 ) -> ListOf[SitePublic]:
     """List sites."""
-    page = _svc(services).sites.list(
-        principal, filters=_filters(name=name), sort=sort, limit=limit, offset=offset
-    )
+    page = _svc(services).sites.list(principal, ListQuery(_filters(name=name), sort, limit, offset))
     return ListOf[SitePublic](
         items=[site_public(i) for i in page.items], total=page.total, limit=limit, offset=offset
     )
@@ -185,10 +184,7 @@ def list_uplinks(
     """List uplinks (of one site with ``site``)."""
     page = _svc(services).uplinks.list(
         principal,
-        filters=_filters(site=site, name=name, transport=transport),
-        sort=sort,
-        limit=limit,
-        offset=offset,
+        ListQuery(_filters(site=site, name=name, transport=transport), sort, limit, offset),
     )
     return ListOf[UplinkPublic](
         items=[uplink_public(i) for i in page.items], total=page.total, limit=limit, offset=offset
@@ -290,7 +286,7 @@ def list_intents(
 ) -> ListOf[IntentPublic]:
     """List intents (of one site with ``site``), with their verification."""
     page = _svc(services).intents.list(
-        principal, filters=_filters(site=site, name=name), sort=sort, limit=limit, offset=offset
+        principal, ListQuery(_filters(site=site, name=name), sort, limit, offset)
     )
     return ListOf[IntentPublic](
         items=[intent_public(i) for i in page.items], total=page.total, limit=limit, offset=offset

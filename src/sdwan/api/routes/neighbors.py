@@ -21,6 +21,7 @@ from sdwan.schemas.neighbors import (
     NeighborPublic,
     NeighborUpdate,
 )
+from sdwan.service.common import ListQuery
 from sdwan.service.live import LiveService
 from sdwan.store.records import NeighborRecord
 
@@ -117,9 +118,7 @@ def list_neighbors(
             filters["address"] = check_ip(address)
         except ValueError as exc:
             raise InvalidInput(f"address: {exc}", field="address") from None
-    page = services.neighbors.list(
-        principal, filters=filters, sort=sort, limit=limit, offset=offset
-    )
+    page = services.neighbors.list(principal, ListQuery(filters, sort, limit, offset))
     return ListOf[NeighborPublic](
         items=_publics(services, page.items, services.live),
         total=page.total,

@@ -16,6 +16,7 @@ from sdwan.api.deps import IfMatchDep, PrincipalDep, Services, ServicesDep, etag
 from sdwan.domain import conditions
 from sdwan.errors import InvalidInput
 from sdwan.schemas.common import BulkOf, ListOf, public_conditions
+from sdwan.service.common import ListQuery
 from sdwan.service.owned import OwnedService, R
 from sdwan.store.records import OwnedRecord
 
@@ -132,13 +133,8 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
             filters["set_type"] = filters.pop("type")
         limit = _int(request, "limit", 50, 1, 1000)
         offset = _int(request, "offset", 0, 0, 10**9)
-        page = resource.service(services).list(
-            principal,
-            filters=filters,
-            sort=request.query_params.get("sort"),
-            limit=limit,
-            offset=offset,
-        )
+        query = ListQuery(filters, request.query_params.get("sort"), limit, offset)
+        page = resource.service(services).list(principal, query)
         return {
             "items": to_public(services, page.items),
             "total": page.total,

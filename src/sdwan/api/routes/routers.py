@@ -21,6 +21,7 @@ from sdwan.schemas.routers import (
     RouterUpdate,
     RouterWritten,
 )
+from sdwan.service.common import ListQuery
 from sdwan.store.records import RouterRecord
 
 router = APIRouter(prefix="/v1/routers", tags=["routers"])
@@ -97,7 +98,7 @@ def list_routers(
         }.items()
         if v is not None
     }
-    page = services.routers.list(principal, filters=filters, sort=sort, limit=limit, offset=offset)
+    page = services.routers.list(principal, ListQuery(filters, sort, limit, offset))
     states = services.live.routers(r.id for r in page.items)
     return ListOf[RouterPublic](
         items=[public(r, live=states[r.id]) for r in page.items],
