@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from sdwan.auth.principal import Principal, Role
 from sdwan.runtime import Runtime
+from sdwan.schemas.routers import RouterCreate
 from sdwan.service import audit
 from sdwan.service.common import ListQuery
 from sdwan.service.uow import unit_of_work
@@ -103,13 +104,13 @@ def test_audit_row_rolls_back_with_the_change(runtime: Runtime) -> None:
     admin = Principal("admin", Role.ADMIN, None)
     query = audit.AuditQuery(resource_type="router")
     with pytest.raises(RuntimeError, match="later failure"), unit_of_work(runtime.engine):
-        runtime.services.routers.create_many(admin, items=[ROUTER])
+        runtime.services.routers.create_many(admin, items=[RouterCreate.model_validate(ROUTER)])
         inside = runtime.services.audit.list(admin, query, limit=10, offset=0)
         assert inside.total == 1  # written in the change's transaction...
         raise RuntimeError("later failure")
     assert runtime.services.audit.list(admin, query, limit=10, offset=0).total == 0  # ...and undone
     assert runtime.services.routers.list(admin, ListQuery()).total == 0
-    runtime.services.routers.create_many(admin, items=[ROUTER])
+    runtime.services.routers.create_many(admin, items=[RouterCreate.model_validate(ROUTER)])
     page = runtime.services.audit.list(admin, query, limit=10, offset=0)
     assert page.total == 1 and page.items[0]["actor"] == "system"
 

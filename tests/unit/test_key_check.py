@@ -55,17 +55,19 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
     runtime = fake_runtime(settings)
     try:
         from sdwan.auth.principal import Principal, Role
+        from sdwan.schemas.neighbors import NeighborCreate
+        from sdwan.schemas.routers import RouterCreate
 
         admin = Principal("admin", Role.ADMIN, None)
         runtime.services.routers.create_many(
             admin,
-            items=[{"name": "r1", "router_id": "10.0.0.1", "asn": 65001,
-                    "api_address": "unix:///run/sdwan/r1.sock"}],
+            items=[RouterCreate(name="r1", router_id="10.0.0.1", asn=65001,
+                                api_address="unix:///run/sdwan/r1.sock")],
         )  # fmt: skip
         runtime.services.neighbors.create_many(
             admin,
-            items=[{"router": "r1", "address": "198.18.0.1", "peer_asn": 65000,
-                    "password": "s3cret"}],
+            items=[NeighborCreate(router="r1", address="198.18.0.1", peer_asn=65000,
+                                  password="s3cret")],
         )  # fmt: skip
         with runtime.engine.begin() as conn:
             conn.execute(delete(settings_kv))  # as if from before migration 0011

@@ -14,6 +14,7 @@ listening on all addresses answers on each of them."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import posixpath
 import re
 import socket
@@ -212,3 +213,12 @@ def parse_allow_entry(text: str) -> AllowEntry:
 
 def parse_allowlist(entries: Sequence[str]) -> tuple[AllowEntry, ...]:
     return tuple(parse_allow_entry(e) for e in entries)
+
+
+def resolve_api_address(value: str) -> str:
+    """The canonical address, a socket path with its symlinks resolved: the form that
+    is stored, compared and checked. ValueError on a malformed address."""
+    address = parse_api_address(value)
+    if address.is_unix:
+        return normalize_api_address("unix://" + os.path.realpath(address.path))
+    return address.target

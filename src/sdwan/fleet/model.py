@@ -5,21 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sdwan.domain.intent import strip_none
 from sdwan.domain.values import default_families
 from sdwan.errors import InvalidInput
-from sdwan.schemas.neighbors import NeighborCreate
+from sdwan.schemas.common import Patch
+from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
 from sdwan.schemas.policy import (
     AnnouncementCreate,
+    AnnouncementUpdate,
     AttachmentCreate,
+    AttachmentUpdate,
     DefinedSetCreate,
+    DefinedSetUpdate,
     PolicyCreate,
+    PolicyUpdate,
 )
-from sdwan.schemas.routers import RouterCreate
+from sdwan.schemas.routers import RouterCreate, RouterUpdate
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+PatchT = TypeVar("PatchT", bound=Patch)
 MAX_ROUTERS = 1000  # routers in one fleet file
 MAX_PER_SECTION = 10_000  # neighbors (or sets, policies...) of one router in one file
 
@@ -29,7 +37,8 @@ class Kind:
     name: str  # "neighbor"
     section: str  # key in the file: "neighbors"
     key: str  # identifying field within a router
-    schema: type[BaseModel]
+    schema: type[BaseModel]  # the create body: what the file gives for one
+    patch: type[Patch]  # the patch body: what may change in place
     # fields compared and exported (the schema's, minus the router reference)
     skip: tuple[str, ...] = ("router",)
 
@@ -40,13 +49,20 @@ class Kind:
         return self.schema.model_fields[field_name].get_default(call_default_factory=True)
 
 
-ROUTER = Kind("router", "routers", "name", RouterCreate, skip=("project",))  # set at create
+ROUTER = Kind("router", "routers", "name", RouterCreate, RouterUpdate, skip=("project",))
 OWNED_KINDS = (
-    Kind("neighbor", "neighbors", "address", NeighborCreate, skip=("router", "api_address")),
-    Kind("defined set", "defined_sets", "name", DefinedSetCreate),
-    Kind("policy", "policies", "name", PolicyCreate),
-    Kind("attachment", "attachments", "name", AttachmentCreate),
-    Kind("announcement", "announcements", "prefix", AnnouncementCreate),
+    Kind(
+        "neighbor",
+        "neighbors",
+        "address",
+        NeighborCreate,
+        NeighborUpdate,
+        skip=("router", "api_address"),
+    ),
+    Kind("defined set", "defined_sets", "name", DefinedSetCreate, DefinedSetUpdate),
+    Kind("policy", "policies", "name", PolicyCreate, PolicyUpdate),
+    Kind("attachment", "attachments", "name", AttachmentCreate, AttachmentUpdate),
+    Kind("announcement", "announcements", "prefix", AnnouncementCreate, AnnouncementUpdate),
 )
 
 
@@ -71,33 +87,44 @@ def normalize(kind: Kind, values: Mapping[str, Any], router: str) -> dict[str, A
     return dumped
 
 
+def create_body(schema: type[ModelT], values: Mapping[str, Any]) -> ModelT:
+    """The create body a service takes, from a planned object's values (no nulls:
+    they mean "the default")."""
+    return model_of(schema, writable(values), "")
+
+
+def patch_body(schema: type[PatchT], changes: Mapping[str, Any]) -> PatchT:
+    """The patch body a service takes for a planned update; a field the patch body
+    does not name is fixed once created: 422 naming it."""
+    for name in changes:
+        if name not in schema.model_fields:
+            raise InvalidInput(f"{name}: cannot be changed; delete and create instead", field=name)
+    return model_of(schema, dict(changes), "")
+
+
 def writable(values: Mapping[str, Any]) -> dict[str, Any]:
     """What a service create takes: no nulls (they mean "the default")."""
-    return {k: _strip(v) for k, v in values.items() if v is not None}
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
+    return {k: strip_none(v) for k, v in values.items() if v is not None}
 
 
 def _validate(schema: type[BaseModel], data: Any, where: str) -> dict[str, Any]:
+    return model_of(schema, data, where).model_dump(mode="json")
+
+
+def model_of(schema: type[ModelT], data: Any, where: str) -> ModelT:
+    """``data`` as ``schema``; InvalidInput naming the field (``where.field``) if not."""
     if not isinstance(data, Mapping):
         raise InvalidInput(f"{where}: expected a mapping of fields", field=where)
     try:
-        model = schema.model_validate(dict(data))
+        return schema.model_validate(dict(data))
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ()))
         message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         if first.get("type") == "extra_forbidden":
             message = "unknown field"
-        path = f"{where}.{loc}" if loc else where
+        path = ".".join(part for part in (where, loc) if part)
         raise InvalidInput(f"{path}: {message}", field=path) from None
-    return model.model_dump(mode="json")
 
 
 def parse_fleet(document: Any) -> list[RouterSpec]:

@@ -13,22 +13,9 @@ from sqlalchemy import Connection
 from sdwan.domain.status import Status
 from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, normalize
 from sdwan.service.neighbors import RESET_FIELDS
+from sdwan.service.policy_specs import BY_SECTION
 from sdwan.service.routers import RESTART_FIELDS
 from sdwan.store import owned_rows, repo
-from sdwan.store.records import (
-    AnnouncementRecord,
-    AttachmentRecord,
-    DefinedSetRecord,
-    OwnedRecord,
-    PolicyRecord,
-)
-
-RECORDS: dict[str, type[OwnedRecord]] = {  # fleet file section -> its objects' records
-    "defined_sets": DefinedSetRecord,
-    "policies": PolicyRecord,
-    "attachments": AttachmentRecord,
-    "announcements": AnnouncementRecord,
-}
 
 
 @dataclass
@@ -68,15 +55,14 @@ def current_state(conn: Connection, name: str) -> tuple[dict[str, Any] | None, S
                 if n.status != Status.PENDING_DELETE
             ]
         else:
+            spec = BY_SECTION[kind.section]
             rows = [
-                {**r.values(), "id": r.id, "description": r.description}
+                spec.to_api({**r.values(), "id": r.id, "description": r.description})
                 for r in owned_rows.records_of_router(
-                    conn, RECORDS[kind.section], router_id=router.id, live_only=True
+                    conn, spec.record, router_id=router.id, live_only=True
                 )
                 if r.generated_by is None
             ]  # generated objects belong to their intent (the file's sites section)
-            if kind.section == "defined_sets":
-                rows = [{**r, "type": r["set_type"]} for r in rows]
         state[kind.section] = {str(r[kind.key]): (r["id"], normalize(kind, r, name)) for r in rows}
     return values, state
 

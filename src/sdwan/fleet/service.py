@@ -16,9 +16,19 @@ from sqlalchemy import Connection, Engine
 from sdwan.auth.principal import Principal
 from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
-from sdwan.fleet.model import OWNED_KINDS, ROUTER, Kind, RouterSpec, parse_fleet, writable
+from sdwan.fleet.model import (
+    OWNED_KINDS,
+    ROUTER,
+    Kind,
+    RouterSpec,
+    create_body,
+    parse_fleet,
+    patch_body,
+)
 from sdwan.fleet.plan import Change, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
+from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
+from sdwan.schemas.routers import RouterCreate, RouterUpdate
 from sdwan.service.common import ListQuery
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
@@ -118,14 +128,11 @@ class FleetService:
             if change.kind != "router":
                 continue
             if change.action == "create":
-                self._routers.create_many(principal, items=[writable(change.values)])
+                body = create_body(RouterCreate, change.values)
+                self._routers.create_many(principal, items=[body])
             elif change.action == "update":
-                self._routers.update(
-                    principal,
-                    change.router,
-                    if_match=None,
-                    changes={k: v[1] for k, v in change.fields.items()},
-                )
+                patch = patch_body(RouterUpdate, {k: v[1] for k, v in change.fields.items()})
+                self._routers.update(principal, change.router, if_match=None, changes=patch)
         kinds = {k.name: k for k in OWNED_KINDS}
         for section in ORDER:
             for change in changes:
@@ -158,26 +165,23 @@ class FleetService:
     def _create(
         self, principal: Principal, kind: Kind, router: str, values: dict[str, Any]
     ) -> None:
-        item = {**writable(values), "router": router}
         if kind.section == "neighbors":
-            self._neighbors.create_many(principal, items=[item])
+            neighbor = create_body(NeighborCreate, {**values, "router": router})
+            self._neighbors.create_many(principal, items=[neighbor])
             return
-        if kind.section == "defined_sets":
-            item["set_type"] = item.pop("type")
-        self._owned[kind.section].create_many(principal, items=[item])
+        body = create_body(kind.schema, {**values, "router": router})
+        self._owned[kind.section].create_many(principal, items=[body])  # type: ignore[list-item]
 
     def _update(
         self, principal: Principal, kind: Kind, change: Change, updates: dict[str, Any]
     ) -> None:
         assert change.id is not None
         if kind.section == "neighbors":
-            self._neighbors.update(principal, change.id, changes=updates, if_match=None)
+            neighbor = patch_body(NeighborUpdate, updates)
+            self._neighbors.update(principal, change.id, changes=neighbor, if_match=None)
             return
-        if "type" in updates:
-            updates["set_type"] = updates.pop("type")
-        if kind.section == "policies" and "statements" in updates:
-            updates["statements"] = writable({"s": updates["statements"]})["s"]
-        self._owned[kind.section].update(principal, change.id, changes=updates, if_match=None)
+        body = patch_body(kind.patch, updates)
+        self._owned[kind.section].update(principal, change.id, changes=body, if_match=None)
 
     def export(self, principal: Principal, *, names: list[str] | None) -> dict[str, Any]:
         """The store as a fleet file; defaults are left out, passwords never written."""

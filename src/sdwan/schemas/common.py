@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sdwan.domain import values
+from sdwan.domain.api_address import resolve_api_address
 from sdwan.domain.conditions import Condition
-from sdwan.service.api_addresses import resolve_api_address
+from sdwan.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -53,6 +54,23 @@ class Input(BaseModel):
     """Request bodies: unknown fields and wrong types are errors, not coerced."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Patch(Input):
+    """A PATCH body: every field optional; the fields it names are what may change
+    in place (the others are fixed once created). ``nullable``: the fields null
+    clears; null anywhere else is refused."""
+
+    nullable: ClassVar[tuple[str, ...]] = ()
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as JSON values; 422 naming a field sent as null that
+        may not be."""
+        sent = self.model_dump(mode="json", exclude_unset=True)
+        for name, value in sent.items():
+            if value is None and name not in self.nullable:
+                raise InvalidInput(f"{name}: may not be null", field=name)
+        return sent
 
 
 class Status(BaseModel):

@@ -19,7 +19,7 @@ from sdwan.domain.intent import (
     UplinkSpec,
 )
 from sdwan.domain.policy import PrefixMember
-from sdwan.schemas.common import Description, Input, Name
+from sdwan.schemas.common import Description, Name, Patch
 
 SiteRef = Field(min_length=1, max_length=63, description="site id or name")
 
@@ -30,7 +30,7 @@ class SiteCreate(SiteSpec):
     )
 
 
-class SiteUpdate(Input):
+class SiteUpdate(Patch):
     routers: list[SiteRouter] | None = Field(default=None, max_length=64)
     prefixes: list[PrefixMember] | None = Field(default=None, max_length=1000)
     next_hop_self: bool | None = None
@@ -65,7 +65,9 @@ class UplinkCreate(UplinkSpec):
     site: str = SiteRef
 
 
-class UplinkUpdate(Input):
+class UplinkUpdate(Patch):
+    nullable = ("bandwidth_mbps",)  # null: not known
+
     transport: Transport | None = None
     cost: int | None = Field(default=None, ge=0, le=65535)
     bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -94,7 +96,7 @@ class IntentCreate(IntentSpec):
     site: str = SiteRef
 
 
-class IntentUpdate(Input):
+class IntentUpdate(Patch):
     destination: Destination | None = None
     prefer: Preference | None = None
     return_path: ReturnPath | None = None

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE
 from sdwan.schemas.common import (
     ApiAddressText,
     Asn,
@@ -14,6 +15,7 @@ from sdwan.schemas.common import (
     Families,
     Input,
     IpAddress,
+    Patch,
     Status,
     conditions_field,
 )
@@ -31,8 +33,8 @@ class NeighborCreate(Input):
     peer_asn: Asn
     description: Description = ""
     local_address: IpAddress | None = None
-    hold_time: HoldTime = 90
-    keepalive_interval: Keepalive = 30
+    hold_time: HoldTime = DEFAULT_HOLD_TIME
+    keepalive_interval: Keepalive = DEFAULT_KEEPALIVE
     passive: bool = False
     ebgp_multihop_ttl: Ttl = 0
     password: Password | None = None
@@ -44,7 +46,9 @@ class NeighborCreate(Input):
     )
 
 
-class NeighborUpdate(Input):
+class NeighborUpdate(Patch):
+    nullable = ("local_address", "password")  # null clears them
+
     peer_asn: Asn | None = None
     description: Description | None = None
     local_address: IpAddress | None = None

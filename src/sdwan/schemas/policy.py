@@ -21,6 +21,7 @@ from sdwan.schemas.common import (
     Description,
     Input,
     IpAddress,
+    Patch,
     Status,
     conditions_field,
 )
@@ -94,7 +95,7 @@ class DefinedSetCreate(Input):
         return check_members(SetType(info.data["type"]), members)
 
 
-class DefinedSetUpdate(Input):
+class DefinedSetUpdate(Patch):
     members: list[Any] | None = Field(default=None, max_length=MAX_MEMBERS)
     description: Description | None = None
 
@@ -120,7 +121,7 @@ class PolicyCreate(Input):
         return self
 
 
-class PolicyUpdate(Input):
+class PolicyUpdate(Patch):
     statements: list[Statement] | None = Field(default=None, min_length=1, max_length=1000)
     description: Description | None = None
 
@@ -157,7 +158,7 @@ class AttachmentCreate(Input):
     description: Description = ""
 
 
-class AttachmentUpdate(Input):
+class AttachmentUpdate(Patch):
     policies: list[PolicyName] | None = Field(default=None, min_length=1, max_length=100)
     default_action: DefaultAction | None = None
     neighbors: list[IpAddress] | None = Field(default=None, max_length=10000)
@@ -197,7 +198,9 @@ class AnnouncementCreate(AnnouncementFields):
     prefix: PrefixText
 
 
-class AnnouncementUpdate(Input):
+class AnnouncementUpdate(Patch):
+    nullable = ("next_hop", "med", "local_pref")  # null: none (the router's own next hop)
+
     next_hop: IpAddress | None = None
     origin: Origin | None = None
     med: int | None = Field(default=None, ge=0, le=4294967295)

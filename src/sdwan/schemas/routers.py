@@ -15,6 +15,7 @@ from sdwan.schemas.common import (
     Input,
     IpAddress,
     Name,
+    Patch,
     RouterIdText,
     Status,
     conditions_field,
@@ -73,7 +74,9 @@ class RouterCreate(Input):
     )
 
 
-class RouterUpdate(Input):
+class RouterUpdate(Patch):
+    nullable = ("tls_ca", "tls_server_name")  # null clears them
+
     name: Name | None = None
     router_id: RouterIdText | None = None
     asn: Asn | None = None

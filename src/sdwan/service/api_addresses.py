@@ -16,22 +16,12 @@ from sdwan.domain.api_address import (
     ApiAddress,
     IpAddress,
     canonical_ip,
-    normalize_api_address,
     parse_allowlist,
     parse_api_address,
 )
 from sdwan.errors import InvalidInput
 
 Resolver = Callable[[str, int], list[IpAddress]]
-
-
-def resolve_api_address(value: str) -> str:
-    """The canonical address, a socket path with its symlinks resolved: the form that
-    is stored, compared and checked. ValueError on a malformed address."""
-    address = parse_api_address(value)
-    if address.is_unix:
-        return normalize_api_address("unix://" + os.path.realpath(address.path))
-    return address.target
 
 
 def system_resolver(host: str, port: int) -> list[IpAddress]:

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
-from sdwan.domain.bgp import DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE, RECREATE_FIELDS
+from sdwan.domain.bgp import RECREATE_FIELDS
 from sdwan.domain.neighbor_rules import check_neighbor
 from sdwan.domain.status import Status, status_after_update
 from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
+from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
 from sdwan.secretbox import SecretBox
 from sdwan.service import resource_events as ev
 from sdwan.service.common import (
@@ -44,16 +45,6 @@ RESET_FIELDS = (
     frozenset({"peer_asn", "password", "local_address", "passive", "enabled", "families"})
     | RECREATE_FIELDS
 )
-DEFAULTS: dict[str, Any] = {
-    "description": "",
-    "local_address": None,
-    "hold_time": DEFAULT_HOLD_TIME,
-    "keepalive_interval": DEFAULT_KEEPALIVE,
-    "passive": False,
-    "ebgp_multihop_ttl": 0,
-    "route_reflector_client": False,
-    "enabled": True,
-}
 # (conn, router, neighbor) -> why the neighbor must stay (something names it), or None
 DeleteGuard = Callable[[Connection, RouterRecord, NeighborRecord], str | None]
 
@@ -79,7 +70,7 @@ class NeighborService:
         self._delete_guards.append(guard)
 
     def create_many(
-        self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
+        self, principal: Principal, *, items: Sequence[NeighborCreate]
     ) -> list[NeighborRecord]:
         principal.require_write()
         prefix = len(items) > 1
@@ -88,17 +79,17 @@ class NeighborService:
         seen: dict[tuple[str, str], int] = {}
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
+            routers = repo.get_routers_by_keys(conn, keys={i.router for i in items})
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
-                router = routers.get(item["router"])
+                router = routers.get(item.router)
                 if router is None or not may_see(principal, router):
-                    raise unknown(ROUTER, item["router"], field=f"{where}router")
-                self._check_router_usable(router, item, where)
-                key = (router.id, item["address"])
+                    raise unknown(ROUTER, item.router, field=f"{where}router")
+                self._check_router_usable(router, item.api_address, where)
+                key = (router.id, item.address)
                 if key in seen:
                     raise Conflict(
-                        f"{where}address: {item['address']} appears twice for router "
+                        f"{where}address: {item.address} appears twice for router "
                         f"{router.name} in this request (also items[{seen[key]}])",
                         field=f"{where}address",
                     )
@@ -133,13 +124,12 @@ class NeighborService:
             return records
 
     def _check_router_usable(
-        self, router: RouterRecord, item: Mapping[str, Any], where: str
+        self, router: RouterRecord, api_address: str | None, where: str
     ) -> None:
         if router.status == Status.PENDING_DELETE:
             raise Conflict(
                 f"{where}router: router {router.name} is being deleted", field=f"{where}router"
             )
-        api_address = item.get("api_address")
         if api_address is not None and endpoint_key(api_address) != endpoint_key(
             router.api_address
         ):
@@ -150,13 +140,11 @@ class NeighborService:
             )
 
     def _row(
-        self, item: Mapping[str, Any], router: RouterRecord, where: str, stamp: Any
+        self, item: NeighborCreate, router: RouterRecord, where: str, stamp: Any
     ) -> dict[str, Any]:
-        values = {
-            **DEFAULTS,
-            **{k: v for k, v in item.items() if k not in ("router", "api_address")},
-        }
-        values.setdefault("families", default_families(values["address"]))
+        values = item.model_dump(exclude={"router", "api_address"})
+        if values["families"] is None:
+            values["families"] = default_families(item.address)
         check_neighbor(values, where=where)
         password = values.pop("password", None)
         return {
@@ -213,10 +201,11 @@ class NeighborService:
         principal: Principal,
         neighbor_id: str,
         *,
-        changes: Mapping[str, Any],
+        changes: NeighborUpdate,
         if_match: int | None,
     ) -> Written[NeighborRecord]:
         principal.require_write()
+        sent = changes.changes()
         with unit_of_work(self._engine) as work:
             conn = work.conn
             neighbor, router = self._visible(conn, principal, neighbor_id)
@@ -225,7 +214,7 @@ class NeighborService:
             )
             if neighbor.status == Status.PENDING_DELETE:
                 raise Conflict(f"neighbor {neighbor.address} is being deleted")
-            changed = self._changed(neighbor, changes)
+            changed = self._changed(neighbor, sent)
             if not changed:
                 return Written(neighbor)
             merged = {**neighbor.__dict__, **changed}

@@ -1,20 +1,23 @@
 """One service for every resource a router owns by a key (a name, or a prefix):
 defined sets, policies, attachments, announcements. An OwnedSpec says what differs:
-the record kind (its table and key), the rules that need the store (references,
-conflicts)."""
+the record kind (its table and key), the columns the API names otherwise, the rules
+that need the store (references, conflicts). Writes take the API's bodies (the
+create and patch schemas): the defaults and what may change in place are theirs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
+from sdwan.domain.intent import strip_none
 from sdwan.domain.status import Status, status_after_update
-from sdwan.errors import Conflict, InvalidInput
+from sdwan.errors import Conflict
+from sdwan.schemas.common import Patch
 from sdwan.service import resource_events as ev
 from sdwan.service.common import (
     ChangeNotifier,
@@ -45,20 +48,44 @@ R = TypeVar("R", bound=OwnedRecord)
 RuleCheck = Callable[[Connection, RouterRecord, Mapping[str, Any], str], None]
 
 
+class OwnedCreate(Protocol):
+    """A create body of a router-owned object (schemas/policy.py: DefinedSetCreate...)."""
+
+    @property
+    def router(self) -> str: ...
+
+    def model_dump(self, *, mode: str = "python") -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class OwnedSpec(Generic[R]):
     kind: str  # "defined set", for messages
     record: type[R]  # the stored form: its table and key (unique per router)
     sortable: tuple[str, ...]
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    immutable: tuple[str, ...] = ()
     check: RuleCheck | None = None
     # (conn, router, object) -> why something still refers to it, or None
     referenced: Callable[[Connection, RouterRecord, R], str | None] | None = None
+    # (the object as stored, the changes asked for) -> the changes to make
+    prepare: Callable[[R, dict[str, Any]], dict[str, Any]] | None = None
+    # stored column -> the API's name for it, where they differ (a set's "type")
+    api_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key_field(self) -> str:
         return self.record.KEY
+
+    def to_columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Values (or filters) by the API's names, by the store's."""
+        columns = {api: column for column, api in self.api_names.items()}
+        return {columns.get(k, k): v for k, v in values.items()}
+
+    def to_api(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored row's values by the API's names (the fleet file's too)."""
+        return {self.api_names.get(k, k): v for k, v in values.items()}
+
+    def stored(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Body values as stored: by column, lists and objects without null members."""
+        return {k: strip_none(v) for k, v in self.to_columns(values).items()}
 
 
 class OwnedService(Generic[R]):
@@ -86,7 +113,7 @@ class OwnedService(Generic[R]):
         self,
         principal: Principal,
         *,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[OwnedCreate],
     ) -> list[R]:
         principal.require_write()
         spec = self.spec
@@ -97,12 +124,13 @@ class OwnedService(Generic[R]):
             created: list[R] = []
             owners: dict[str, RouterRecord] = {}
             seen: dict[tuple[str, Any], int] = {}
-            routers = repo.get_routers_by_keys(conn, keys={i["router"] for i in items})
+            routers = repo.get_routers_by_keys(conn, keys={i.router for i in items})
             for index, item in enumerate(items):
                 where = f"items[{index}]." if prefix else ""
-                router = self._router(principal, routers.get(item["router"]), item["router"], where)
+                router = self._router(principal, routers.get(item.router), item.router, where)
                 owners[router.id] = router
-                values = {**spec.defaults, **{k: v for k, v in item.items() if k != "router"}}
+                values = spec.stored(item.model_dump(mode="json"))
+                del values["router"]
                 key = (router.id, values[spec.key_field])
                 field = f"{where}{spec.key_field}"
                 if key in seen:
@@ -176,6 +204,7 @@ class OwnedService(Generic[R]):
 
     def list(self, principal: Principal, query: ListQuery) -> Page[R]:
         spec = self.spec
+        query = replace(query, filters=spec.to_columns(query.filters))
         return visible_page(
             self._engine,
             principal,
@@ -198,30 +227,24 @@ class OwnedService(Generic[R]):
         principal: Principal,
         row_id: str,
         *,
-        changes: Mapping[str, Any],
+        changes: Patch,
         if_match: int | None,
     ) -> Written[R]:
+        """``changes``: the kind's patch body; what it names is what may change."""
         principal.require_write()
         spec = self.spec
+        sent = spec.stored(changes.changes())
         with unit_of_work(self._engine) as work:
             conn = work.conn
             row, router = self._visible(conn, principal, row_id)
+            if spec.prepare is not None:
+                sent = spec.prepare(row, sent)
             check_version(kind=spec.kind, key=row_id, current=row.version, if_match=if_match)
             _check_hand_written(spec.kind, row)
             if row.status == Status.PENDING_DELETE:
                 raise Conflict(f"{spec.kind} {row.key} is being deleted")
             stored = {**row.values(), "description": row.description}
-            not_columns = sorted(set(changes) - set(stored))
-            if not_columns:  # the API's schemas let none through: a caller's mistake
-                raise InvalidInput(
-                    f"{not_columns[0]}: not a field of a {spec.kind}", field=not_columns[0]
-                )
-            for name in (spec.key_field, *spec.immutable):
-                if name in changes and changes[name] != stored[name]:
-                    raise InvalidInput(
-                        f"{name}: cannot be changed; delete and create instead", field=name
-                    )
-            changed = {k: v for k, v in changes.items() if stored[k] != v}
+            changed = {k: v for k, v in sent.items() if stored[k] != v}
             if not changed:
                 return Written(row)
             if spec.check is not None:

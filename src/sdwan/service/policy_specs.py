@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from sdwan.domain.policy import SetType, Statement
+from sdwan.domain.policy import SetType, Statement, check_members
 from sdwan.domain.status import Status
 from sdwan.errors import InvalidInput
 from sdwan.service.owned import OwnedSpec
@@ -134,19 +134,28 @@ def attachments_naming(conn: Connection, router_id: str, address: str) -> list[s
     ]
 
 
+def _set_members(row: DefinedSetRecord, changes: dict[str, Any]) -> dict[str, Any]:
+    """New members, checked against the set's type (the patch body does not carry it)."""
+    if changes.get("members") is not None:
+        try:
+            changes["members"] = check_members(SetType(row.set_type), changes["members"])
+        except ValueError as exc:
+            raise InvalidInput(f"members: {exc}", field="members") from None
+    return changes
+
+
 SETS = OwnedSpec(
     kind="defined set",
     record=DefinedSetRecord,
     sortable=("name", "set_type", "status", "created_at"),
-    defaults={"description": ""},
-    immutable=("set_type",),
     referenced=_set_referenced,
+    prepare=_set_members,
+    api_names={"set_type": "type"},
 )
 POLICIES = OwnedSpec(
     kind="policy",
     record=PolicyRecord,
     sortable=("name", "status", "created_at"),
-    defaults={"description": ""},
     check=_check_policy,
     referenced=_policy_referenced,
 )
@@ -154,22 +163,18 @@ ATTACHMENTS = OwnedSpec(
     kind="policy attachment",
     record=AttachmentRecord,
     sortable=("name", "direction", "priority", "status", "created_at"),
-    defaults={"description": "", "default_action": "none", "neighbors": [], "priority": 100},
     check=_check_attachment,
 )
 ANNOUNCEMENTS = OwnedSpec(
     kind="announcement",
     record=AnnouncementRecord,
     sortable=("prefix", "status", "created_at"),
-    defaults={
-        "description": "",
-        "next_hop": None,
-        "origin": "igp",
-        "med": None,
-        "local_pref": None,
-        "communities": [],
-        "large_communities": [],
-        "as_path_prepend": 0,
-    },
     check=_check_announcement,
 )
+# the fleet file's sections, in the order their objects are created
+BY_SECTION: dict[str, OwnedSpec[Any]] = {
+    "defined_sets": SETS,
+    "policies": POLICIES,
+    "attachments": ATTACHMENTS,
+    "announcements": ANNOUNCEMENTS,
+}

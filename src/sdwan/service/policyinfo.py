@@ -9,10 +9,8 @@ by policyinfo goes with its last record."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -21,6 +19,8 @@ from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.policyinfo import parse_statement_action
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
+from sdwan.schemas.policy import AttachmentCreate, AttachmentUpdate, PolicyCreate
+from sdwan.schemas.policyinfo import PolicyInfoCreate
 from sdwan.service.common import ChangeNotifier
 from sdwan.service.owned import OwnedService
 from sdwan.service.uow import reading, unit_of_work
@@ -58,71 +58,73 @@ class PolicyInfoService:
         self._policies = policies
         self._attachments = attachments
 
-    def create(self, principal: Principal, item: Mapping[str, Any]) -> PolicyInfoView:
+    def create(self, principal: Principal, item: PolicyInfoCreate) -> PolicyInfoView:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            router = visible_owner(conn, principal, ROUTER, item["host_name"])
-            mgmt = item.get("mgmt_addr")
+            router = visible_owner(conn, principal, ROUTER, item.host_name)
+            mgmt = item.mgmt_addr
             if mgmt and endpoint_key(mgmt) != endpoint_key(router.api_address):
                 raise InvalidInput(
                     f"mgmt_addr: {mgmt} is not router {router.name}'s "
                     f"api_address ({router.api_address})",
                     field="mgmt_addr",
                 )
-            policy = self._policies.find(principal, router=router.id, key=item["policy_name"])
-            if item["exist"] == "New":
+            policy = self._policies.find(principal, router=router.id, key=item.policy_name)
+            if item.exist == "New":
                 if policy is not None:
                     raise Conflict(
                         f"policy_name: router {router.name} already has policy "
-                        f"{item['policy_name']}; use --exist Existing",
+                        f"{item.policy_name}; use --exist Existing",
                         field="policy_name",
                     )
                 try:
-                    actions = parse_statement_action(item["statement_action"])
+                    actions = parse_statement_action(item.statement_action)
                 except ValueError as exc:
                     raise InvalidInput(
                         f"statement_action: {exc}", field="statement_action"
                     ) from None
-                actions["disposition"] = item["route_disposition"]
+                actions["disposition"] = item.route_disposition
                 self._policies.create_many(
                     principal,
                     items=[
-                        {
-                            "router": router.id,
-                            "name": item["policy_name"],
-                            "description": MARK,
-                            "statements": [{"name": item["statement_name"], "actions": actions}],
-                        }
+                        PolicyCreate.model_validate(
+                            {
+                                "router": router.id,
+                                "name": item.policy_name,
+                                "description": MARK,
+                                "statements": [{"name": item.statement_name, "actions": actions}],
+                            }
+                        )
                     ],
                 )
             elif policy is None or policy.status == Status.PENDING_DELETE:
                 raise InvalidInput(
                     f"policy_name: router {router.name} has no policy "
-                    f"{item['policy_name']}; use --exist New",
+                    f"{item.policy_name}; use --exist New",
                     field="policy_name",
                 )
-            name = f"pi-{item['policy_name']}-{item['apply_direction']}"
+            name = f"pi-{item.policy_name}-{item.apply_direction}"
             attachment = self._attachments.find(principal, router=router.id, key=name)
-            neighbor = item["apply_neighbor"]
+            neighbor = item.apply_neighbor
             if attachment is None:
                 self._attachments.create_many(
                     principal,
-                    items=[
-                        {
-                            "router": router.id,
-                            "name": name,
-                            "direction": item["apply_direction"],
-                            "policies": [item["policy_name"]],
-                            "neighbors": [neighbor],
-                            "description": MARK,
-                        }
+                    items=[  # of names the policyinfo body checked: not checked again
+                        AttachmentCreate.model_construct(
+                            router=router.id,
+                            name=name,
+                            direction=item.apply_direction,
+                            policies=[item.policy_name],
+                            neighbors=[neighbor],
+                            description=MARK,
+                        )
                     ],
                 )
             elif neighbor in attachment.neighbors:
                 raise Conflict(
-                    f"apply_neighbor: policy {item['policy_name']} is already "
-                    f"applied ({item['apply_direction']}) to {neighbor}",
+                    f"apply_neighbor: policy {item.policy_name} is already "
+                    f"applied ({item.apply_direction}) to {neighbor}",
                     field="apply_neighbor",
                 )
             else:
@@ -130,18 +132,18 @@ class PolicyInfoService:
                     principal,
                     attachment.id,
                     if_match=None,
-                    changes={"neighbors": [*attachment.neighbors, neighbor]},
+                    changes=AttachmentUpdate(neighbors=[*attachment.neighbors, neighbor]),
                 )
             row = PolicyInfoRecord(
                 id=repo.new_id(),
                 router_uuid=router.id,
-                policy_name=item["policy_name"],
-                statement_name=item["statement_name"],
-                statement_action=item["statement_action"],
-                route_disposition=item["route_disposition"],
-                apply_direction=item["apply_direction"],
+                policy_name=item.policy_name,
+                statement_name=item.statement_name,
+                statement_action=item.statement_action,
+                route_disposition=item.route_disposition,
+                apply_direction=item.apply_direction,
                 apply_neighbor=neighbor,
-                exist=item["exist"],
+                exist=item.exist,
                 attachment_name=name,
                 created_at=repo.now(),
             )
@@ -205,7 +207,10 @@ class PolicyInfoService:
                 rest = [n for n in attachment.neighbors if n != record.apply_neighbor]
                 if rest:
                     self._attachments.update(
-                        principal, attachment.id, if_match=None, changes={"neighbors": rest}
+                        principal,
+                        attachment.id,
+                        if_match=None,
+                        changes=AttachmentUpdate(neighbors=rest),
                     )
                 else:
                     self._attachments.delete(principal, attachment.id, if_match=None)

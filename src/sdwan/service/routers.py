@@ -13,6 +13,7 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.status import Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
+from sdwan.schemas.routers import RouterCreate, RouterUpdate
 from sdwan.service import resource_events as ev
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import (
@@ -47,29 +48,27 @@ class RouterService:
         self._addresses = addresses or AddressPolicy()
 
     def create_many(
-        self, principal: Principal, *, items: Sequence[Mapping[str, Any]]
+        self, principal: Principal, *, items: Sequence[RouterCreate]
     ) -> list[RouterRecord]:
-        """All or nothing, in one transaction. ``items`` are validated field values."""
+        """All or nothing, in one transaction."""
         principal.require_write()
         prefix = len(items) > 1
-        _unique_within(items, "name", prefix, str)
-        _unique_within(items, "api_address", prefix, endpoint_key)
+        fields = [item.model_dump(exclude={"project"}) for item in items]
+        _unique_within(fields, "name", prefix, str)
+        _unique_within(fields, "api_address", prefix, endpoint_key)
         stamp = repo.now()
         rows = [
             {
                 "id": repo.new_id(),
-                "project_id": _project_of(principal, item),
-                "listen_port": 179,
-                "listen_addresses": [],
-                "description": "",
-                **{k: v for k, v in item.items() if k != "project"},
+                "project_id": _project_of(principal, item.project),
+                **values,
                 "status": Status.PENDING_CREATE,
                 "status_detail": "",
                 "version": 1,
                 "created_at": stamp,
                 "updated_at": stamp,
             }
-            for item in items
+            for item, values in zip(items, fields, strict=True)
         ]
         with unit_of_work(self._engine) as work:  # a few queries, whatever the item count
             conn = work.conn
@@ -168,16 +167,17 @@ class RouterService:
         return unit_of_work(self._engine, commit=False)
 
     def update(
-        self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
+        self, principal: Principal, key: str, *, changes: RouterUpdate, if_match: int | None
     ) -> Written[RouterRecord]:
         principal.require_write()
+        sent = changes.changes()
         with unit_of_work(self._engine) as work:
             conn = work.conn
             router = visible_owner(conn, principal, ROUTER, key)
             check_version(kind="router", key=key, current=router.version, if_match=if_match)
             if router.status == Status.PENDING_DELETE:
                 raise Conflict(f"router {router.name} is being deleted")
-            changed = {k: v for k, v in changes.items() if getattr(router, k) != v}
+            changed = {k: v for k, v in sent.items() if getattr(router, k) != v}
             if not changed:
                 return Written(router)
             used = _endpoints_in_use(conn) if "api_address" in changed else {}
@@ -264,9 +264,8 @@ class RouterService:
             return Written(updated, warnings)
 
 
-def _project_of(principal: Principal, item: Mapping[str, Any]) -> str:
+def _project_of(principal: Principal, wanted: str | None) -> str:
     """Admins choose the project (``project``, default: default); others create in theirs."""
-    wanted = item.get("project")
     if wanted is None or wanted == principal.project_id:
         return principal.write_project
     if not principal.is_admin:

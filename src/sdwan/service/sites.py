@@ -12,13 +12,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
-from sdwan.domain.api_address import parse_api_address
+from sdwan.domain.api_address import parse_api_address, resolve_api_address
 from sdwan.domain.intent import strip_none
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.service import intent_sync
-from sdwan.service.api_addresses import AddressPolicy, resolve_api_address
+from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,

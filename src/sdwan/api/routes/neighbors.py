@@ -26,7 +26,6 @@ from sdwan.service.live import LiveService
 from sdwan.store.records import NeighborRecord
 
 router = APIRouter(prefix="/v1/neighbors", tags=["neighbors"])
-_NULLABLE = {"local_address"}
 _DERIVED = {"router", "router_name", "password_set", "warnings", "conditions"}
 # the fields copied from the record as they are (once here, not for each of a bulk)
 _COPIED = tuple(
@@ -67,9 +66,7 @@ def create_neighbor(
     body: NeighborCreate, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> NeighborPublic:
     """Declare a BGP neighbor of a router."""
-    (record,) = services.neighbors.create_many(
-        principal, items=[body.model_dump(exclude_none=True)]
-    )
+    (record,) = services.neighbors.create_many(principal, items=[body])
     response.headers["ETag"] = etag(record.version)
     response.headers["Location"] = f"/v1/neighbors/{record.id}"
     return _publics(services, [record])[0]
@@ -80,9 +77,7 @@ def create_neighbors(
     body: NeighborBulkCreate, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
     """Declare many neighbors in one transaction: all or nothing."""
-    records = services.neighbors.create_many(
-        principal, items=[item.model_dump(exclude_none=True) for item in body.items]
-    )
+    records = services.neighbors.create_many(principal, items=body.items)
     names = services.neighbors.router_names({r.router_uuid for r in records})
     return bulk_created(records, lambda r: public(r, names.get(r.router_uuid, "")), NeighborPublic)
 
@@ -151,19 +146,15 @@ def update_neighbor(
     dry_run: DryRunQuery = False,
 ) -> NeighborPublic:
     """Change some fields; warnings say when the change resets the session."""
-    changes = body.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        if value is None and field not in _NULLABLE and field != "password":
-            raise InvalidInput(f"{field}: may not be null", field=field)
     if dry_run:
         with services.neighbors.dry_run():
             written = services.neighbors.update(
-                principal, neighbor_id, changes=changes, if_match=if_match
+                principal, neighbor_id, changes=body, if_match=if_match
             )
         return _publics(services, [written.record])[0].model_copy(
             update={"warnings": written.warnings}
         )
-    written = services.neighbors.update(principal, neighbor_id, changes=changes, if_match=if_match)
+    written = services.neighbors.update(principal, neighbor_id, changes=body, if_match=if_match)
     response.headers["ETag"] = etag(written.record.version)
     _record, owner = services.neighbors.get(principal, neighbor_id)
     return public(written.record, owner.name, written.warnings)

@@ -33,12 +33,6 @@ class OwnedResource(Generic[R]):
     update: type[BaseModel]
     public: type[BaseModel]
     filters: tuple[str, ...]  # query filters besides router and status
-    # the request body's fields -> the stored columns, and back (a defined set's type)
-    to_row: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body
-    from_row: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: row
-    # (the object as stored, the changes asked for) -> the changes to make
-    prepare_update: Callable[[R, dict[str, Any]], dict[str, Any]] = lambda _row, c: c
-    nullable: tuple[str, ...] = ()
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -58,9 +52,10 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
 
     def to_public(services: Services, rows: Sequence[OwnedRecord]) -> list[Any]:
         names = services.neighbors.router_names({r.router_uuid for r in rows})
+        spec = resource.service(services).spec
         out = []
         for row in rows:
-            data = resource.from_row(row.row())
+            data = spec.to_api(row.row())
             fields = {k: data[k] for k in public.model_fields if k in data and k != "conditions"}
             out.append(
                 public(
@@ -74,9 +69,6 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
             )
         return out
 
-    def create_values(body: BaseModel) -> dict[str, Any]:
-        return resource.to_row(body.model_dump(mode="json", exclude_none=True))
-
     @router.post(
         "",
         status_code=status.HTTP_201_CREATED,
@@ -89,7 +81,7 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
         services: ServicesDep,
         response: Response,
     ) -> Any:
-        (row,) = resource.service(services).create_many(principal, items=[create_values(body)])
+        (row,) = resource.service(services).create_many(principal, items=[body])
         response.headers["ETag"] = etag(row.version)
         response.headers["Location"] = f"{resource.path}/{row.id}"
         return to_public(services, [row])[0]
@@ -112,7 +104,7 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
     def create_bulk(body: Bulk, principal: PrincipalDep, services: ServicesDep) -> Any:  # type: ignore[valid-type]
         rows = resource.service(services).create_many(
             principal,
-            items=[create_values(item) for item in body.items],  # type: ignore[attr-defined]
+            items=body.items,  # type: ignore[attr-defined]
         )
         return {"items": to_public(services, rows), "total": len(rows)}
 
@@ -128,9 +120,7 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
                 f"unknown filter {sorted(unknown)[0]!r}; filters: {', '.join(sorted(allowed))}",
                 field=sorted(unknown)[0],
             )
-        filters: dict[str, Any] = {k: v for k, v in request.query_params.items() if k in allowed}
-        if "type" in filters:
-            filters["set_type"] = filters.pop("type")
+        filters = {k: v for k, v in request.query_params.items() if k in allowed}
         limit = _int(request, "limit", 50, 1, 1000)
         offset = _int(request, "offset", 0, 0, 10**9)
         query = ListQuery(filters, request.query_params.get("sort"), limit, offset)
@@ -159,14 +149,8 @@ def build_router(resource: OwnedResource[Any]) -> APIRouter:
         if_match: IfMatchDep,
         response: Response,
     ) -> Any:
-        changes = body.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
-        for field, value in changes.items():
-            if value is None and field not in resource.nullable:
-                raise InvalidInput(f"{field}: may not be null", field=field)
-        service = resource.service(services)
-        current, _router = service.get(principal, row_id)
-        written = service.update(
-            principal, row_id, changes=resource.prepare_update(current, changes), if_match=if_match
+        written = resource.service(services).update(
+            principal, row_id, changes=body, if_match=if_match
         )
         response.headers["ETag"] = etag(written.record.version)
         return to_public(services, [written.record])[0]

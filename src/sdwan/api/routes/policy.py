@@ -7,29 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from sdwan.api.routes.owned import OwnedResource, build_router
-from sdwan.domain.policy import SetType, check_members
-from sdwan.errors import InvalidInput
 from sdwan.schemas import policy as schemas
 from sdwan.store.records import DefinedSetRecord
-
-
-def _set_to_row(body: dict[str, Any]) -> dict[str, Any]:
-    body["set_type"] = body.pop("type")
-    return body
-
-
-def _set_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "type": row["set_type"]}
-
-
-def _set_update(row: DefinedSetRecord, changes: dict[str, Any]) -> dict[str, Any]:
-    if changes.get("members") is not None:
-        try:
-            changes["members"] = check_members(SetType(row.set_type), changes["members"])
-        except ValueError as exc:
-            raise InvalidInput(f"members: {exc}", field="members") from None
-    return changes
-
 
 RESOURCES: tuple[OwnedResource[Any], ...] = (
     OwnedResource[DefinedSetRecord](
@@ -40,9 +19,6 @@ RESOURCES: tuple[OwnedResource[Any], ...] = (
         update=schemas.DefinedSetUpdate,
         public=schemas.DefinedSetPublic,
         filters=("name", "type"),
-        to_row=_set_to_row,
-        from_row=_set_from_row,
-        prepare_update=_set_update,
     ),
     OwnedResource(
         path="/v1/policies",
@@ -70,7 +46,6 @@ RESOURCES: tuple[OwnedResource[Any], ...] = (
         update=schemas.AnnouncementUpdate,
         public=schemas.AnnouncementPublic,
         filters=("prefix",),
-        nullable=("next_hop", "med", "local_pref"),
     ),
 )
 

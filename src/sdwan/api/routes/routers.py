@@ -11,7 +11,6 @@ from sdwan.api.bulk_json import bulk_created
 from sdwan.api.deps import DryRunQuery, IfMatchDep, PrincipalDep, ServicesDep, etag
 from sdwan.api.queries import AsnQuery, LimitQuery, OffsetQuery
 from sdwan.domain import conditions
-from sdwan.errors import InvalidInput
 from sdwan.schemas.common import BulkOf, ListOf, public_conditions
 from sdwan.schemas.live import RouterLive
 from sdwan.schemas.routers import (
@@ -56,7 +55,7 @@ def create_router(
     body: RouterCreate, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> RouterPublic:
     """Declare a router (a gobgpd to manage)."""
-    (record,) = services.routers.create_many(principal, items=[body.model_dump()])
+    (record,) = services.routers.create_many(principal, items=[body])
     response.headers["ETag"] = etag(record.version)
     response.headers["Location"] = f"/v1/routers/{record.id}"
     return public(record)
@@ -67,9 +66,7 @@ def create_routers(
     body: RouterBulkCreate, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
     """Declare many routers in one transaction: all or nothing."""
-    records = services.routers.create_many(
-        principal, items=[item.model_dump() for item in body.items]
-    )
+    records = services.routers.create_many(principal, items=body.items)
     return bulk_created(records, public, RouterPublic)
 
 
@@ -118,17 +115,6 @@ def show_router(
     return public(record, live=services.live.routers([record.id])[record.id])
 
 
-_NULLABLE = {"tls_ca", "tls_server_name"}  # null clears them
-
-
-def _changes(body: RouterUpdate) -> dict[str, Any]:
-    changes = body.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        if value is None and field not in _NULLABLE:
-            raise InvalidInput(f"{field}: may not be null", field=field)
-    return changes
-
-
 @router.patch("/{key}")
 def update_router(
     key: str,
@@ -142,11 +128,9 @@ def update_router(
     """Change some fields; a change of asn, router_id or listen settings restarts BGP."""
     if dry_run:
         with services.routers.dry_run():
-            written = services.routers.update(
-                principal, key, changes=_changes(body), if_match=if_match
-            )
+            written = services.routers.update(principal, key, changes=body, if_match=if_match)
         return public(written.record, written.warnings)
-    written = services.routers.update(principal, key, changes=_changes(body), if_match=if_match)
+    written = services.routers.update(principal, key, changes=body, if_match=if_match)
     response.headers["ETag"] = etag(written.record.version)
     return public(written.record, written.warnings)
 
