@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from sdwan.auth.principal import Principal, Role
 from sdwan.runtime import Runtime
+from sdwan.schemas.intents import IntentCreate
 from sdwan.service.intent_plan import IntentPlanner
 from tests.unit.intent_fixtures import INTENT, generated, site_with_uplinks
 from tests.unit.rib_fakes import FAR, sources
@@ -40,7 +41,7 @@ def test_plan_of_a_new_intent_shows_objects_effects_and_paths(
 ) -> None:
     site_with_uplinks(client)
     before = declared(generated(client, "/v1/policies", "GoBGP-1"))
-    plan = planner(runtime).plan(ADMIN, values=INTENT)
+    plan = planner(runtime).plan(ADMIN, intent=IntentCreate.model_validate(INTENT))
     assert plan["action"] == "create"
     objects = {o["router"]: o for o in plan["objects"]}
     assert set(objects) == {"GoBGP-1", "GoBGP-2"}  # nothing of the intent on GoBGP-3
@@ -63,7 +64,7 @@ def test_plan_of_a_flip_moves_gobgp3_to_the_other_upstream(
     site_with_uplinks(client)
     assert client.post("/v1/intents", json=INTENT).status_code == 201
     flip = {**INTENT, "prefer": [["vyos2"], ["vyos1"]]}
-    plan = planner(runtime).plan(ADMIN, values=flip)
+    plan = planner(runtime).plan(ADMIN, intent=IntentCreate.model_validate(flip))
     assert plan["action"] == "update"
     assert {o["router"] for o in plan["objects"]} == {"GoBGP-1", "GoBGP-2"}
     assert all("~ policy i.far.in" in o["changes"] for o in plan["objects"])
@@ -76,7 +77,9 @@ def test_plan_of_a_flip_moves_gobgp3_to_the_other_upstream(
 
 def test_plan_with_the_primary_down_predicts_degraded(client: TestClient, runtime: Runtime) -> None:
     site_with_uplinks(client)
-    plan = planner(runtime, down={"198.18.11.11"}).plan(ADMIN, values=INTENT)
+    plan = planner(runtime, down={"198.18.11.11"}).plan(
+        ADMIN, intent=IntentCreate.model_validate(INTENT)
+    )
     assert plan["prediction"]["verdict"] == "DEGRADED"
     g3 = paths(plan)["GoBGP-3"]
     assert g3["state"] == "backup" and g3["predicted"]["uplink"] == "vyos2"

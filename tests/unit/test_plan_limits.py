@@ -16,6 +16,7 @@ from sdwan.auth.principal import Principal, Role
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.errors import SpeakerUnreachable
 from sdwan.runtime import Runtime
+from sdwan.schemas.intents import IntentCreate
 from sdwan.service.intent_observe import PlanLimits, RibSource
 from sdwan.service.intent_plan import IntentPlanner
 from tests.unit.intent_fixtures import INTENT, site_with_uplinks
@@ -93,7 +94,7 @@ def test_one_deadline_for_all_the_reads_of_a_plan(client: TestClient, runtime: R
         limits=PlanLimits(read_seconds=0.4),
     )
     started = time.monotonic()
-    plan = planner.plan(ADMIN, values=INTENT)
+    plan = planner.plan(ADMIN, intent=IntentCreate.model_validate(INTENT))
     assert time.monotonic() - started < 3.0
     prediction = plan["prediction"]
     assert prediction["verdict"] == "UNKNOWN"
@@ -117,7 +118,9 @@ def test_a_prediction_past_its_evaluation_bound_is_unknown(
             sources=sources(),  # type: ignore[arg-type]
             limits=PlanLimits(max_steps=max_steps),
         )
-        prediction: dict[str, Any] = planner.plan(ADMIN, values=INTENT)["prediction"]
+        prediction: dict[str, Any] = planner.plan(
+            ADMIN, intent=IntentCreate.model_validate(INTENT)
+        )["prediction"]
         return prediction
 
     assert plan(100_000)["verdict"] == "VERIFIED"

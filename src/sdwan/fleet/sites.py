@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from sdwan.auth.principal import Principal
@@ -22,7 +22,16 @@ from sdwan.domain.intent import (
     normalize_site,
 )
 from sdwan.errors import Conflict, InvalidInput
+from sdwan.fleet.model import create_body, model_of, patch_body
 from sdwan.fleet.plan import Change
+from sdwan.schemas.intents import (
+    IntentCreate,
+    IntentUpdate,
+    SiteCreate,
+    SiteUpdate,
+    UplinkCreate,
+    UplinkUpdate,
+)
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.intents import public_destination
 from sdwan.store import intent_repo, repo
@@ -41,18 +50,7 @@ class SiteFile:
 
 
 def _validate(schema: type[BaseModel], data: Any, where: str) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InvalidInput(f"{where}: expected a mapping of fields", field=where)
-    try:
-        return schema.model_validate(dict(data)).model_dump(mode="json", exclude_none=True)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        if first.get("type") == "extra_forbidden":
-            message = "unknown field"
-        path = f"{where}.{loc}" if loc else where
-        raise InvalidInput(f"{path}: {message}", field=path) from None
+    return model_of(schema, data, where).model_dump(mode="json", exclude_none=True)
 
 
 def parse_sites(document: Any) -> list[SiteFile]:
@@ -227,32 +225,39 @@ class SiteApplier:
     def _one(
         self, principal: Principal, change: Change, spec: SiteFile, section: str | None
     ) -> None:
+        services = self._services
         if section is None:
             values = spec.values
             if change.action == "create":
-                self._services.sites.create(principal, values=values)
+                services.sites.create(principal, site=create_body(SiteCreate, values))
             else:
-                updates = {k: values.get(k) for k in change.fields}
-                self._services.sites.update(
-                    principal, change.router, changes=updates, if_match=None
-                )
+                updates = patch_body(SiteUpdate, {k: values.get(k) for k in change.fields})
+                services.sites.update(principal, change.router, changes=updates, if_match=None)
             return
         values = {**spec.owned[section][change.key], "site": change.router}
-        service: Any = self._services.uplinks if section == "uplinks" else self._services.intents
-        if change.action == "create":
-            service.create(principal, values=values)
+        changed = {k: values.get(k) for k in change.fields}
+        if section == "uplinks" and change.action == "create":
+            services.uplinks.create(principal, uplink=create_body(UplinkCreate, values))
+        elif section == "uplinks":
+            uplink = patch_body(UplinkUpdate, changed)
+            services.uplinks.update(principal, _id(change), changes=uplink, if_match=None)
+        elif change.action == "create":
+            services.intents.create(principal, intent=create_body(IntentCreate, values))
         else:
-            updates = {k: values.get(k) for k in change.fields}
-            service.update(principal, change.id, changes=updates, if_match=None)
+            intent = patch_body(IntentUpdate, changed)
+            services.intents.update(principal, _id(change), changes=intent, if_match=None)
 
     def deletes(self, principal: Principal, changes: list[Change]) -> None:
         for kind in ("intent", "uplink"):
             for change in changes:
                 if change.kind == kind and change.action == "delete":
-                    service: Any = (
-                        self._services.intents if kind == "intent" else self._services.uplinks
-                    )
-                    service.delete(principal, change.id, if_match=None)
+                    service = self._services.intents if kind == "intent" else self._services.uplinks
+                    service.delete(principal, _id(change), if_match=None)
+
+
+def _id(change: Change) -> str:
+    assert change.id is not None  # an update or a delete: of a stored object
+    return change.id
 
 
 def export_sites(

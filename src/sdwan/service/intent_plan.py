@@ -20,6 +20,7 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.intent_verdict import PathCheck
 from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
 from sdwan.domain.status import Status
+from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_observe
 from sdwan.service.intent_observe import (
     FibReader,
@@ -104,9 +105,10 @@ class IntentPlanner:
         self._fib = fib
         self._limits = limits or PlanLimits()  # each plan's reads and evaluation
 
-    def plan(self, principal: Principal, *, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The plan of creating (or, when the site has one of that name, changing) the
-        intent ``values`` describes. Nothing is changed."""
+    def plan(self, principal: Principal, *, intent: IntentCreate) -> dict[str, Any]:
+        """The plan of creating (or, when the site has one of that name, changing)
+        ``intent``. Nothing is changed."""
+        values = intent.model_dump(mode="json")
         principal.require_write()
         with throwaway(self._engine) as work:
             conn = work.conn
@@ -118,10 +120,15 @@ class IntentPlanner:
                 conn, IntentRecord, site_id=site.id, name=values["name"]
             )
             if existing is None:
-                self._intents.create(principal, values=values)
+                self._intents.create(principal, intent=intent)
                 action = "create"
             else:
-                changes = {k: v for k, v in values.items() if k not in ("site", "name")}
+                changes = IntentUpdate(
+                    destination=intent.destination,
+                    prefer=intent.prefer,
+                    return_path=intent.return_path,
+                    description=intent.description,
+                )
                 self._intents.update(principal, existing.id, changes=changes, if_match=None)
                 action = "update"
             after = _rows(conn, routers)

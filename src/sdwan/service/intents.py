@@ -18,6 +18,7 @@ from sdwan.domain.intent import MAX_INTENTS_PER_SITE, ReturnPath, strip_none
 from sdwan.domain.intent_compile import tiers_of
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
+from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_sync
 from sdwan.service.common import Written, check_version, require_written
 from sdwan.service.site_common import SiteOwnedService, emit, generated_summary, status_of
@@ -25,8 +26,6 @@ from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord, UplinkRecord
-
-UPDATABLE = ("destination", "prefer", "return_path", "description")
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,12 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, *, values: Mapping[str, Any]) -> IntentInfo:
+    def create(self, principal: Principal, *, intent: IntentCreate) -> IntentInfo:
         principal.require_write()
+        values = intent.model_dump(mode="json")
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = self.site_for_new(conn, principal, values)
+            site = self.site_for_new(conn, principal, intent.site, intent.name)
             fields = self._checked(conn, principal, site, values, None)
             stamp = repo.now()
             row = {
@@ -87,34 +87,30 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             except IntegrityError:
                 raise Conflict(f"intent {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            intent = intent_repo.get_owned(conn, IntentRecord, owned_id=row["id"])
-            assert intent is not None  # inserted in this transaction
+            made = intent_repo.get_owned(conn, IntentRecord, owned_id=row["id"])
+            assert made is not None  # inserted in this transaction
             emit(
                 self._events,
                 RESOURCE_CREATED,
                 "intent",
-                intent.id,
+                made.id,
                 site,
-                f"intent {site.name}/{intent.name}",
+                f"intent {site.name}/{made.name}",
                 version=1,
-                key=intent.name,
+                key=made.name,
             )
-            return self.info(conn, intent, site)
+            return self.info(conn, made, site)
 
     def update(
-        self, principal: Principal, ident: str, *, changes: Mapping[str, Any], if_match: int | None
+        self, principal: Principal, ident: str, *, changes: IntentUpdate, if_match: int | None
     ) -> Written[IntentInfo]:
         principal.require_write()
+        sent = changes.changes()
         with unit_of_work(self._engine) as work:
             conn = work.conn
             intent, site = self.visible(conn, principal, ident)
             check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
-            for fixed in ("name", "site"):
-                if fixed in changes:
-                    raise InvalidInput(
-                        f"{fixed}: cannot be changed; delete and create instead", field=fixed
-                    )
-            merged = {**_as_values(intent), **{k: v for k, v in changes.items() if k in UPDATABLE}}
+            merged = {**_as_values(intent), **sent}
             fields = self._checked(conn, principal, site, merged, intent)
             values = {k: v for k, v in fields.items() if getattr(intent, k) != v}
             if not values:

@@ -78,16 +78,15 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         return [self.info(conn, r, sites[r.site_id]) for r in rows]
 
     def site_for_new(
-        self, conn: Connection, principal: Principal, values: Mapping[str, Any]
+        self, conn: Connection, principal: Principal, key: str, name: str
     ) -> SiteRecord:
-        """The site a new row names in ``values["site"]`` (422 naming "site" when the
-        caller may not see it); 409 naming "name" when it has one by that name already,
+        """The site ``key`` a new row ``name`` names (422 naming "site" when the caller
+        may not see it); 409 naming "name" when it has one by that name already,
         naming "site" when it has as many as a site may."""
-        site = visible_owner(conn, principal, SITE, values["site"], field="site")
-        if intent_repo.owned_by_name(conn, self.record, site_id=site.id, name=values["name"]):
+        site = visible_owner(conn, principal, SITE, key, field="site")
+        if intent_repo.owned_by_name(conn, self.record, site_id=site.id, name=name):
             raise Conflict(
-                f"name: site {site.name} already has an {self.kind} {values['name']!r}",
-                field="name",
+                f"name: site {site.name} already has an {self.kind} {name!r}", field="name"
             )
         if len(intent_repo.owned_of(conn, self.record, site_id=site.id)) >= self.most:
             raise Conflict(

@@ -17,6 +17,7 @@ from sdwan.domain.intent import strip_none
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
+from sdwan.schemas.intents import SiteCreate, SiteUpdate
 from sdwan.service import intent_sync
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import (
@@ -87,22 +88,23 @@ class SiteService:
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, *, values: Mapping[str, Any]) -> SiteInfo:
+    def create(self, principal: Principal, *, site: SiteCreate) -> SiteInfo:
         principal.require_write()
+        values = site.model_dump(mode="json")
         with unit_of_work(self._engine) as work:
             conn = work.conn
             if intent_repo.get_site(conn, key=values["name"]) is not None:
                 raise Conflict(f"name: a site {values['name']!r} already exists", field="name")
             project = self._project(conn, principal, values)
-            members = self._members(conn, principal, project, values.get("routers", []), None)
+            members = self._members(conn, principal, project, values["routers"], None)
             stamp = repo.now()
             row = {
                 "id": repo.new_id(),
                 "project_id": project,
-                "name": values["name"],
-                "prefixes": strip_none(values.get("prefixes", [])),
-                "next_hop_self": values.get("next_hop_self", True),
-                "description": values.get("description", ""),
+                "name": site.name,
+                "prefixes": strip_none(values["prefixes"]),
+                "next_hop_self": site.next_hop_self,
+                "description": site.description,
                 "version": 1,
                 "created_at": stamp,
                 "updated_at": stamp,
@@ -112,39 +114,35 @@ class SiteService:
             except IntegrityError:
                 raise Conflict(f"a site {values['name']!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[row["id"]])
-            site = intent_repo.get_site(conn, key=row["id"])
-            assert site is not None
+            made = intent_repo.get_site(conn, key=row["id"])
+            assert made is not None
             emit(
                 self._events,
                 RESOURCE_CREATED,
                 "site",
-                site.id,
-                site,
-                f"site {site.name}",
+                made.id,
+                made,
+                f"site {made.name}",
                 version=1,
             )
-            return self.info(conn, site)
+            return self.info(conn, made)
 
     def update(
-        self, principal: Principal, key: str, *, changes: Mapping[str, Any], if_match: int | None
+        self, principal: Principal, key: str, *, changes: SiteUpdate, if_match: int | None
     ) -> Written[SiteInfo]:
+        """``routers``, when sent, replaces the members; the other fields their own."""
         principal.require_write()
+        sent = changes.changes()
         with unit_of_work(self._engine) as work:
             conn = work.conn
             site = visible_owner(conn, principal, SITE, key)
             check_version(kind="site", key=key, current=site.version, if_match=if_match)
-            if "name" in changes and changes["name"] != site.name:
-                raise InvalidInput("name: cannot be changed; create a new site", field="name")
-            values = {
-                k: strip_none(v)
-                for k, v in changes.items()
-                if k in ("prefixes", "next_hop_self", "description")
-            }
+            values = {k: strip_none(v) for k, v in sent.items() if k != "routers"}
             values = {k: v for k, v in values.items() if getattr(site, k) != v}
             left: builtins.list[str] = []
             members = list(site.routers)
-            if "routers" in changes:
-                members = self._members(conn, principal, site.project_id, changes["routers"], site)
+            if "routers" in sent:
+                members = self._members(conn, principal, site.project_id, sent["routers"], site)
                 kept = {m.router_uuid for m in members}
                 left = [m.router_uuid for m in site.routers if m.router_uuid not in kept]
                 self._check_uplinks_kept(conn, site, left)

@@ -4,7 +4,6 @@ Writes regenerate the site's policy objects in the same transaction."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from sdwan.domain.intent import MAX_UPLINKS_PER_SITE
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
+from sdwan.schemas.intents import UplinkCreate, UplinkUpdate
 from sdwan.service import intent_sync
 from sdwan.service.common import Written, check_version, require_written
 from sdwan.service.site_common import SiteOwnedService, emit
@@ -23,8 +23,6 @@ from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import NeighborRecord, RouterRecord
-
-UPDATABLE = ("transport", "cost", "bandwidth_mbps", "description")
 
 
 @dataclass(frozen=True)
@@ -46,17 +44,17 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             uplink, site.name, names.get(uplink.router_uuid, ""), _users(conn, uplink)
         )
 
-    def create(self, principal: Principal, *, values: Mapping[str, Any]) -> UplinkInfo:
+    def create(self, principal: Principal, *, uplink: UplinkCreate) -> UplinkInfo:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
-            site = self.site_for_new(conn, principal, values)
-            router = repo.get_router(conn, key=values["router"])
+            site = self.site_for_new(conn, principal, uplink.site, uplink.name)
+            router = repo.get_router(conn, key=uplink.router)
             if router is None or all(m.router_uuid != router.id for m in site.routers):
                 raise InvalidInput(
-                    f"router: site {site.name} has no router {values['router']!r}", field="router"
+                    f"router: site {site.name} has no router {uplink.router!r}", field="router"
                 )
-            address = values["neighbor"]
+            address = uplink.neighbor
             known = [
                 n for n in repo.neighbors_of(conn, router_id=router.id) if n.address == address
             ]
@@ -71,16 +69,16 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     field="neighbor",
                 )
             stamp = repo.now()
-            row = {
+            row: dict[str, Any] = {
                 "id": repo.new_id(),
                 "site_id": site.id,
-                "name": values["name"],
+                "name": uplink.name,
                 "router_uuid": router.id,
                 "neighbor_address": address,
-                "transport": values.get("transport", "internet"),
-                "cost": values.get("cost", 100),
-                "bandwidth_mbps": values.get("bandwidth_mbps"),
-                "description": values.get("description", ""),
+                "transport": uplink.transport,
+                "cost": uplink.cost,
+                "bandwidth_mbps": uplink.bandwidth_mbps,
+                "description": uplink.description,
                 "version": 1,
                 "created_at": stamp,
                 "updated_at": stamp,
@@ -88,38 +86,32 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             try:
                 intent_repo.insert_owned(conn, UplinkRecord, values=row)
             except IntegrityError:
-                raise Conflict(f"uplink {values['name']!r} was created concurrently") from None
+                raise Conflict(f"uplink {uplink.name!r} was created concurrently") from None
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            uplink = intent_repo.get_owned(conn, UplinkRecord, owned_id=row["id"])
-            assert uplink is not None  # inserted in this transaction
+            made = intent_repo.get_owned(conn, UplinkRecord, owned_id=row["id"])
+            assert made is not None  # inserted in this transaction
             emit(
                 self._events,
                 RESOURCE_CREATED,
                 "uplink",
-                uplink.id,
+                made.id,
                 site,
-                f"uplink {site.name}/{uplink.name}",
+                f"uplink {site.name}/{made.name}",
                 version=1,
-                key=uplink.name,
+                key=made.name,
             )
-            return self.info(conn, uplink, site)
+            return self.info(conn, made, site)
 
     def update(
-        self, principal: Principal, ident: str, *, changes: Mapping[str, Any], if_match: int | None
+        self, principal: Principal, ident: str, *, changes: UplinkUpdate, if_match: int | None
     ) -> Written[UplinkInfo]:
         principal.require_write()
+        sent = changes.changes()
         with unit_of_work(self._engine) as work:
             conn = work.conn
             uplink, site = self.visible(conn, principal, ident)
             check_version(kind="uplink", key=ident, current=uplink.version, if_match=if_match)
-            for fixed in ("name", "router", "neighbor", "site"):
-                if fixed in changes:
-                    raise InvalidInput(
-                        f"{fixed}: cannot be changed; delete and create instead", field=fixed
-                    )
-            values = {
-                k: v for k, v in changes.items() if k in UPDATABLE and getattr(uplink, k) != v
-            }
+            values = {k: v for k, v in sent.items() if getattr(uplink, k) != v}
             if not values:
                 return Written(self.info(conn, uplink, site))
             require_written(

@@ -84,7 +84,7 @@ def create_site(
     body: SiteCreate, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> SitePublic:
     """Declare a site: its routers (each in one site at most) and its own prefixes."""
-    info = _svc(services).sites.create(principal, values=body.model_dump(mode="json"))
+    info = _svc(services).sites.create(principal, site=body)
     response.headers["ETag"] = etag(info.record.version)
     response.headers["Location"] = f"/v1/sites/{info.record.id}"
     return site_public(info)
@@ -126,7 +126,7 @@ def update_site(
     response: Response,
 ) -> SitePublic:
     """Change its routers (the list replaces the old one), prefixes or next-hop-self."""
-    written = _svc(services).sites.update(principal, key, changes=_changes(body), if_match=if_match)
+    written = _svc(services).sites.update(principal, key, changes=body, if_match=if_match)
     response.headers["ETag"] = etag(written.record.record.version)
     return site_public(written.record, written.warnings)
 
@@ -164,7 +164,7 @@ def create_uplink(
     body: UplinkCreate, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> UplinkPublic:
     """Give a neighbor of a site router an uplink role: transport, cost, bandwidth."""
-    info = _svc(services).uplinks.create(principal, values=body.model_dump(mode="json"))
+    info = _svc(services).uplinks.create(principal, uplink=body)
     response.headers["ETag"] = etag(info.record.version)
     response.headers["Location"] = f"/v1/uplinks/{info.record.id}"
     return uplink_public(info)
@@ -211,9 +211,7 @@ def update_uplink(
     response: Response,
 ) -> UplinkPublic:
     """Change its transport, cost (intents preferring by cost follow) or bandwidth."""
-    written = _svc(services).uplinks.update(
-        principal, uplink_id, changes=_changes(body), if_match=if_match
-    )
+    written = _svc(services).uplinks.update(principal, uplink_id, changes=body, if_match=if_match)
     response.headers["ETag"] = etag(written.record.record.version)
     return uplink_public(written.record)
 
@@ -251,7 +249,7 @@ def create_intent(
     body: IntentCreate, principal: PrincipalDep, services: ServicesDep, response: Response
 ) -> IntentPublic:
     """Declare a path intent; its policy objects are generated on the site's routers."""
-    info = _svc(services).intents.create(principal, values=body.model_dump(mode="json"))
+    info = _svc(services).intents.create(principal, intent=body)
     response.headers["ETag"] = etag(info.record.version)
     response.headers["Location"] = f"/v1/intents/{info.record.id}"
     return intent_public(info)
@@ -266,10 +264,9 @@ async def plan_intent(
     router of the site would choose, and why. Changes nothing. A dry run that reads the
     routers: limited as RIB reads are (SDWAN_RIB_CONCURRENCY, SDWAN_RIB_TIMEOUT), one dry
     run per caller at once."""
-    values = body.model_dump(mode="json")
     planner = _svc(services).planner
     plan = await limited(
-        request, principal, lambda: planner.plan(principal, values=values), dry_run=True
+        request, principal, lambda: planner.plan(principal, intent=body), dry_run=True
     )
     return IntentPlan(**plan)
 
@@ -325,9 +322,7 @@ def update_intent(
 ) -> IntentPublic:
     """Change the destination, the preference or the return path; the generated
     objects are replaced at once (soft resets on the routers, no session reset)."""
-    written = _svc(services).intents.update(
-        principal, intent_id, changes=_changes(body), if_match=if_match
-    )
+    written = _svc(services).intents.update(principal, intent_id, changes=body, if_match=if_match)
     response.headers["ETag"] = etag(written.record.record.version)
     return intent_public(written.record, written.warnings)
 
