@@ -1,6 +1,8 @@
 """Config status of every resource."""
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Status(StrEnum):
@@ -16,3 +18,9 @@ def status_after_update(current: str) -> Status:
     if current == Status.PENDING_CREATE:
         return Status.PENDING_CREATE
     return Status.PENDING_UPDATE
+
+
+# what a delete writes: the reconciler removes the object from its router, then the row
+DELETING: Mapping[str, str] = MappingProxyType(
+    {"status": Status.PENDING_DELETE, "status_detail": ""}
+)

@@ -20,7 +20,7 @@ from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_sync
-from sdwan.service.common import Written, check_version, require_written
+from sdwan.service.common import Written, check_version
 from sdwan.service.site_common import SiteOwnedService, emit, generated_summary, status_of
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
@@ -115,21 +115,8 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             values = {k: v for k, v in fields.items() if getattr(intent, k) != v}
             if not values:
                 return Written(self.info(conn, intent, site))
-            require_written(
-                intent_repo.update_owned(
-                    conn,
-                    IntentRecord,
-                    owned_id=intent.id,
-                    expected_version=intent.version,
-                    values=values,
-                ),
-                kind="intent",
-                key=intent.name,
-                if_match=if_match,
-            )
+            updated = self.write(conn, intent, values, if_match)
             done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_owned(conn, IntentRecord, owned_id=intent.id)
-            assert updated is not None  # updated in this transaction
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -156,14 +143,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             intent, site = self.visible(conn, principal, ident)
             check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
             info = self.info(conn, intent, site)
-            require_written(
-                intent_repo.delete_owned(
-                    conn, IntentRecord, owned_id=intent.id, expected_version=intent.version
-                ),
-                kind="intent",
-                key=intent.name,
-                if_match=if_match,
-            )
+            self.remove(conn, intent, if_match)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -13,7 +12,7 @@ from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
 from sdwan.domain.bgp import RECREATE_FIELDS
 from sdwan.domain.neighbor_rules import check_neighbor
-from sdwan.domain.status import Status, status_after_update
+from sdwan.domain.status import DELETING, Status, status_after_update
 from sdwan.domain.values import default_families
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
@@ -22,21 +21,19 @@ from sdwan.service import resource_events as ev
 from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
-    Page,
     Written,
     check_version,
-    require_written,
 )
 from sdwan.service.policy_specs import attachments_naming
-from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.resource import ResourceService
+from sdwan.service.resource_events import EventSink
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import (
     ROUTER,
-    as_is,
+    Scope,
     may_see,
     unknown,
     visible_owned,
-    visible_page,
 )
 from sdwan.store import repo
 from sdwan.store.records import NeighborRecord, RouterRecord
@@ -49,7 +46,10 @@ RESET_FIELDS = (
 DeleteGuard = Callable[[Connection, RouterRecord, NeighborRecord], str | None]
 
 
-class NeighborService:
+class NeighborService(ResourceService[NeighborRecord, NeighborRecord]):
+    kind = "neighbor"
+    owner = ROUTER
+
     def __init__(
         self,
         *,
@@ -58,9 +58,7 @@ class NeighborService:
         secrets: SecretBox,
         events: EventSink | None = None,
     ) -> None:
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
+        super().__init__(engine=engine, notifier=notifier, events=events)
         self._secrets = secrets
         self._delete_guards: list[DeleteGuard] = []
 
@@ -177,24 +175,14 @@ class NeighborService:
             ident=neighbor_id,
         )
 
-    def list(self, principal: Principal, query: ListQuery) -> Page[NeighborRecord]:
-        return visible_page(
-            self._engine,
-            principal,
-            query,
-            ROUTER,
-            lambda conn, scope: repo.list_neighbors(conn, **scope.store_args(query)),
-            as_is,
-        )
+    def rows(
+        self, conn: Connection, scope: Scope, query: ListQuery
+    ) -> tuple[list[NeighborRecord], int]:
+        return repo.list_neighbors(conn, **scope.store_args(query))
 
     def router_names(self, router_ids: set[str]) -> dict[str, str]:
         with reading(self._engine) as conn:
             return repo.router_names(conn, router_ids=router_ids)
-
-    def dry_run(self) -> AbstractContextManager[object]:
-        """Service calls inside run every check and then roll back (nothing is kept,
-        told to the reconciler or logged): what a change would do, before doing it."""
-        return unit_of_work(self._engine, commit=False)
 
     def update(
         self,
@@ -224,13 +212,12 @@ class NeighborService:
                 changed["password_sealed"] = self._secrets.seal(password) if password else None
             changed["status"] = status_after_update(neighbor.status)
             changed["status_detail"] = ""
-            require_written(
+            self.guarded(
                 repo.update_neighbor(
                     conn, neighbor_id=neighbor.id, expected_version=neighbor.version, values=changed
                 ),
-                kind="neighbor",
-                key=neighbor.address,
-                if_match=if_match,
+                neighbor.address,
+                if_match,
             )
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
             assert updated is not None
@@ -285,16 +272,15 @@ class NeighborService:
                     f"{', '.join(attached)}; remove it from them first"
                 )
             if neighbor.status != Status.PENDING_DELETE:
-                require_written(
+                self.guarded(
                     repo.update_neighbor(
                         conn,
                         neighbor_id=neighbor.id,
                         expected_version=neighbor.version,
-                        values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                        values=DELETING,
                     ),
-                    kind="neighbor",
-                    key=neighbor.address,
-                    if_match=if_match,
+                    neighbor.address,
+                    if_match,
                 )
             updated = repo.get_neighbor(conn, neighbor_id=neighbor.id)
             assert updated is not None

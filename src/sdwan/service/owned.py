@@ -6,6 +6,7 @@ create and patch schemas): the defaults and what may change in place are theirs.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.intent import strip_none
-from sdwan.domain.status import Status, status_after_update
+from sdwan.domain.status import DELETING, Status, status_after_update
 from sdwan.errors import Conflict
 from sdwan.schemas.common import Patch
 from sdwan.service import resource_events as ev
@@ -25,18 +26,17 @@ from sdwan.service.common import (
     Page,
     Written,
     check_version,
-    require_written,
 )
-from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.resource import ResourceService
+from sdwan.service.resource_events import EventSink
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import (
     ROUTER,
-    as_is,
+    Scope,
     may_see,
     unknown,
     visible_owned,
     visible_owner,
-    visible_page,
 )
 from sdwan.store import owned_rows, repo
 from sdwan.store.records import OwnedRecord, RouterRecord
@@ -88,7 +88,9 @@ class OwnedSpec(Generic[R]):
         return {k: strip_none(v) for k, v in self.to_columns(values).items()}
 
 
-class OwnedService(Generic[R]):
+class OwnedService(ResourceService[R, R]):
+    owner = ROUTER
+
     def __init__(
         self,
         spec: OwnedSpec[R],
@@ -97,12 +99,9 @@ class OwnedService(Generic[R]):
         notifier: ChangeNotifier,
         events: EventSink | None = None,
     ) -> None:
-        """``notifier`` and ``events`` must defer to the commit (runtime wraps them in
-        DeferredCalls): every write below runs inside a unit of work."""
+        super().__init__(engine=engine, notifier=notifier, events=events)
         self.spec = spec
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
+        self.kind = spec.kind
 
     def _emit(self, kind: str, row: R, router: RouterRecord, changed: Any = ()) -> None:
         self._events.emit([ev.owned_event(kind, self.spec.kind, row, router, changed)])
@@ -203,21 +202,19 @@ class OwnedService(Generic[R]):
             return owned_rows.get_by_key(conn, self.spec.record, router_id=record.id, key=key)
 
     def list(self, principal: Principal, query: ListQuery) -> Page[R]:
+        """Filters by the API's names (a set's ``type``)."""
+        return super().list(principal, replace(query, filters=self.spec.to_columns(query.filters)))
+
+    def rows(
+        self, conn: Connection, scope: Scope, query: ListQuery
+    ) -> tuple[builtins.list[R], int]:
         spec = self.spec
-        query = replace(query, filters=spec.to_columns(query.filters))
-        return visible_page(
-            self._engine,
-            principal,
-            query,
-            ROUTER,
-            lambda conn, scope: owned_rows.list_owned(
-                conn,
-                spec.record,
-                sortable=spec.sortable,
-                default_sort=f"router,{spec.key_field}",
-                **scope.store_args(query),
-            ),
-            as_is,
+        return owned_rows.list_owned(
+            conn,
+            spec.record,
+            sortable=spec.sortable,
+            default_sort=f"router,{spec.key_field}",
+            **scope.store_args(query),
         )
 
     # --- update / delete -------------------------------------------------------
@@ -250,20 +247,7 @@ class OwnedService(Generic[R]):
             if spec.check is not None:
                 spec.check(conn, router, {**stored, **changed}, "")
             bookkeeping = {"status": status_after_update(row.status), "status_detail": ""}
-            require_written(
-                owned_rows.update_row(
-                    conn,
-                    spec.record,
-                    row_id=row_id,
-                    expected_version=row.version,
-                    values={**changed, **bookkeeping},
-                ),
-                kind=spec.kind,
-                key=row_id,
-                if_match=if_match,
-            )
-            updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
-            assert updated is not None
+            updated = self._write(conn, row, {**changed, **bookkeeping}, if_match)
             self.notify({router.id})
             self._emit(ev.RESOURCE_UPDATED, updated, router, changed)
             return Written(updated)
@@ -286,24 +270,28 @@ class OwnedService(Generic[R]):
                 message = spec.referenced(conn, router, row)
                 if message:
                     raise Conflict(message)
+            updated = row
             if row.status != Status.PENDING_DELETE:
-                require_written(
-                    owned_rows.update_row(
-                        conn,
-                        spec.record,
-                        row_id=row_id,
-                        expected_version=row.version,
-                        values={"status": Status.PENDING_DELETE, "status_detail": ""},
-                    ),
-                    kind=spec.kind,
-                    key=row_id,
-                    if_match=if_match,
-                )
-            updated = owned_rows.get_row(conn, spec.record, row_id=row_id)
-            assert updated is not None
+                updated = self._write(conn, row, DELETING, if_match)
             self.notify({router.id})
             self._emit(ev.RESOURCE_DELETED, updated, router)
             return updated
+
+    def _write(
+        self, conn: Connection, row: R, values: Mapping[str, Any], if_match: int | None
+    ) -> R:
+        """``values`` written over ``row`` (guarded by its version); the row as stored."""
+        record = self.spec.record
+        self.guarded(
+            owned_rows.update_row(
+                conn, record, row_id=row.id, expected_version=row.version, values=values
+            ),
+            row.id,
+            if_match,
+        )
+        updated = owned_rows.get_row(conn, record, row_id=row.id)
+        assert updated is not None  # written in this transaction
+        return updated
 
 
 def _check_hand_written(kind: str, row: OwnedRecord) -> None:

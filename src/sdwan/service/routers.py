@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.api_address import endpoint_key
-from sdwan.domain.status import Status, status_after_update
+from sdwan.domain.status import DELETING, Status, status_after_update
 from sdwan.errors import Conflict, InvalidInput, PermissionDenied
 from sdwan.schemas.routers import RouterCreate, RouterUpdate
 from sdwan.service import resource_events as ev
@@ -19,21 +18,22 @@ from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
-    Page,
     Written,
     check_version,
-    require_written,
 )
-from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.resource import ResourceService
+from sdwan.service.resource_events import EventSink
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.service.visibility import ROUTER, as_is, visible_owner, visible_page
+from sdwan.service.visibility import ROUTER, Scope, visible_owner
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.records import RouterRecord
 
 RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
 
-class RouterService:
+class RouterService(ResourceService[RouterRecord, RouterRecord]):
+    kind = "router"
+
     def __init__(
         self,
         *,
@@ -42,9 +42,7 @@ class RouterService:
         events: EventSink | None = None,
         addresses: AddressPolicy | None = None,
     ) -> None:
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
+        super().__init__(engine=engine, notifier=notifier, events=events)
         self._addresses = addresses or AddressPolicy()
 
     def create_many(
@@ -151,20 +149,10 @@ class RouterService:
         with reading(self._engine) as conn:
             return visible_owner(conn, principal, ROUTER, key)
 
-    def list(self, principal: Principal, query: ListQuery) -> Page[RouterRecord]:
-        return visible_page(
-            self._engine,
-            principal,
-            query,
-            None,
-            lambda conn, scope: repo.list_routers(conn, **scope.store_args(query)),
-            as_is,
-        )
-
-    def dry_run(self) -> AbstractContextManager[object]:
-        """Service calls inside run every check and then roll back (nothing is kept,
-        told to the reconciler or logged): what a change would do, before doing it."""
-        return unit_of_work(self._engine, commit=False)
+    def rows(
+        self, conn: Connection, scope: Scope, query: ListQuery
+    ) -> tuple[list[RouterRecord], int]:
+        return repo.list_routers(conn, **scope.store_args(query))
 
     def update(
         self, principal: Principal, key: str, *, changes: RouterUpdate, if_match: int | None
@@ -186,13 +174,12 @@ class RouterService:
                 self._check_allowed(conn, router.project_id, changed["api_address"], "")
             changed["status"] = status_after_update(router.status)
             changed["status_detail"] = ""
-            require_written(
+            self.guarded(
                 repo.update_router(
                     conn, router_id=router.id, expected_version=router.version, values=changed
                 ),
-                kind="router",
-                key=router.name,
-                if_match=if_match,
+                router.name,
+                if_match,
             )
             updated = repo.get_router(conn, key=router.id)
             neighbor_count = repo.count_neighbors(conn, router_id=router.id)
@@ -231,13 +218,12 @@ class RouterService:
                     "or pass cascade=true"
                 )
             if force:
-                require_written(
+                self.guarded(
                     repo.delete_router_row(
                         conn, router_id=router.id, expected_version=router.version
                     ),
-                    kind="router",
-                    key=router.name,
-                    if_match=if_match,
+                    router.name,
+                    if_match,
                 )
                 self._events.emit([ev.router_event(ev.RESOURCE_DELETED, router)])  # audited
                 return Written(None, [f"router {router.name} removed without touching its gobgpd"])
@@ -245,16 +231,15 @@ class RouterService:
                 repo.mark_router_neighbors_deleted(
                     conn, router_id=router.id, status=Status.PENDING_DELETE
                 )
-            require_written(
+            self.guarded(
                 repo.update_router(
                     conn,
                     router_id=router.id,
                     expected_version=router.version,
-                    values={"status": Status.PENDING_DELETE, "status_detail": ""},
+                    values=DELETING,
                 ),
-                kind="router",
-                key=router.name,
-                if_match=if_match,
+                router.name,
+                if_match,
             )
             updated = repo.get_router(conn, key=router.id)
             self._notifier.router_changed(router.id)

@@ -4,20 +4,21 @@ events, and the status an object derives from the policy rows it generated."""
 from __future__ import annotations
 
 import builtins
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_UPDATED, Event
-from sdwan.service.common import ChangeNotifier, ListQuery, Page
-from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.common import ListQuery
+from sdwan.service.resource import ResourceService
+from sdwan.service.resource_events import EventSink
 from sdwan.service.uow import reading
-from sdwan.service.visibility import SITE, visible_owned, visible_owner, visible_page
+from sdwan.service.visibility import SITE, Scope, visible_owned, visible_owner
 from sdwan.store import generated_repo, intent_repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import OwnedRecord
@@ -26,21 +27,14 @@ RecordT = TypeVar("RecordT", UplinkRecord, IntentRecord)
 InfoT = TypeVar("InfoT")
 
 
-class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
-    """What the services of a kind a site owns (uplinks, intents: ``kind``) share:
-    the reads (one by id, a page, each answered as the service's ``info`` view; the
-    caller sees a row when it may see the row's site) and the site a new one names."""
+class SiteOwnedService(ResourceService[RecordT, InfoT]):
+    """What the services of a kind a site owns (uplinks, intents) share: the reads
+    (one by id, a page, each answered as the service's ``info`` view; the caller sees
+    a row when it may see the row's site) and the site a new one names."""
 
-    kind: ClassVar[str]  # "uplink": the word in messages
+    owner = SITE
     record: type[RecordT]  # its stored form, named to intent_repo
     most: ClassVar[int]  # a site has at most this many (what a plan of the site costs)
-
-    def __init__(
-        self, *, engine: Engine, notifier: ChangeNotifier, events: EventSink | None = None
-    ) -> None:
-        self._engine = engine
-        self._notifier = notifier
-        self._events = events or NoEvents()
 
     @abstractmethod
     def info(self, conn: Connection, row: RecordT, site: SiteRecord) -> InfoT: ...
@@ -59,23 +53,41 @@ class SiteOwnedService(ABC, Generic[RecordT, InfoT]):
         with reading(self._engine) as conn:
             return self.info(conn, *self.visible(conn, principal, ident))
 
-    def list(self, principal: Principal, query: ListQuery) -> Page[InfoT]:
+    def rows(
+        self, conn: Connection, scope: Scope, query: ListQuery
+    ) -> tuple[builtins.list[RecordT], int]:
         """The filter ``site`` (an id or a name) limits the page to one site (422
         naming it when the caller may not see that site)."""
-        return visible_page(
-            self._engine,
-            principal,
-            query,
-            SITE,
-            lambda conn, scope: intent_repo.list_owned(
-                conn, self.record, **scope.store_args(query)
-            ),
-            self._infos,
-        )
+        return intent_repo.list_owned(conn, self.record, **scope.store_args(query))
 
-    def _infos(self, conn: Connection, rows: builtins.list[RecordT]) -> builtins.list[InfoT]:
+    def views(self, conn: Connection, rows: builtins.list[RecordT]) -> builtins.list[InfoT]:
         sites = intent_repo.sites_by_ids(conn, ids=sorted({r.site_id for r in rows}))
         return [self.info(conn, r, sites[r.site_id]) for r in rows]
+
+    def write(
+        self, conn: Connection, row: RecordT, values: Mapping[str, Any], if_match: int | None
+    ) -> RecordT:
+        """``values`` written over ``row`` (guarded by its version); the row as stored."""
+        self.guarded(
+            intent_repo.update_owned(
+                conn, self.record, owned_id=row.id, expected_version=row.version, values=values
+            ),
+            row.name,
+            if_match,
+        )
+        updated = intent_repo.get_owned(conn, self.record, owned_id=row.id)
+        assert updated is not None  # updated in this transaction
+        return updated
+
+    def remove(self, conn: Connection, row: RecordT, if_match: int | None) -> None:
+        """``row`` deleted (guarded by its version)."""
+        self.guarded(
+            intent_repo.delete_owned(
+                conn, self.record, owned_id=row.id, expected_version=row.version
+            ),
+            row.name,
+            if_match,
+        )
 
     def site_for_new(
         self, conn: Connection, principal: Principal, key: str, name: str

@@ -23,15 +23,14 @@ from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
-    Page,
     Written,
     check_version,
-    require_written,
 )
-from sdwan.service.resource_events import EventSink, NoEvents
+from sdwan.service.resource import ResourceService
+from sdwan.service.resource_events import EventSink
 from sdwan.service.site_common import derived_status, emit
 from sdwan.service.uow import reading, unit_of_work
-from sdwan.service.visibility import ROUTER, SITE, visible_owner, visible_page
+from sdwan.service.visibility import ROUTER, SITE, Scope, visible_owner
 from sdwan.store import identity_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteMember, SiteRecord, UplinkRecord
 
@@ -46,7 +45,9 @@ class SiteInfo:
     intents: builtins.list[str] = field(default_factory=list)
 
 
-class SiteService:
+class SiteService(ResourceService[SiteRecord, SiteInfo]):
+    kind = "site"
+
     def __init__(
         self,
         *,
@@ -55,11 +56,8 @@ class SiteService:
         addresses: AddressPolicy,
         events: EventSink | None = None,
     ) -> None:
-        """``notifier`` and ``events`` must defer to the commit (runtime wraps them)."""
-        self._engine = engine
-        self._notifier = notifier
+        super().__init__(engine=engine, notifier=notifier, events=events)
         self._addresses = addresses
-        self._events = events or NoEvents()
 
     # --- reads -----------------------------------------------------------------
 
@@ -76,15 +74,13 @@ class SiteService:
         with reading(self._engine) as conn:
             return self.info(conn, visible_owner(conn, principal, SITE, key))
 
-    def list(self, principal: Principal, query: ListQuery) -> Page[SiteInfo]:
-        return visible_page(
-            self._engine,
-            principal,
-            query,
-            None,
-            lambda conn, scope: intent_repo.list_sites(conn, **scope.store_args(query)),
-            lambda conn, rows: [self.info(conn, s) for s in rows],
-        )
+    def rows(
+        self, conn: Connection, scope: Scope, query: ListQuery
+    ) -> tuple[builtins.list[SiteRecord], int]:
+        return intent_repo.list_sites(conn, **scope.store_args(query))
+
+    def views(self, conn: Connection, rows: builtins.list[SiteRecord]) -> builtins.list[SiteInfo]:
+        return [self.info(conn, site) for site in rows]
 
     # --- writes ----------------------------------------------------------------
 
@@ -149,13 +145,12 @@ class SiteService:
             membership_changed = tuple(members) != site.routers
             if not values and not membership_changed:
                 return Written(self.info(conn, site))
-            require_written(
+            self.guarded(
                 intent_repo.update_site(
                     conn, site_id=site.id, expected_version=site.version, values=values
                 ),
-                kind="site",
-                key=site.name,
-                if_match=if_match,
+                site.name,
+                if_match,
             )
             if membership_changed:
                 intent_repo.set_members(conn, site_id=site.id, members=members)
@@ -196,11 +191,10 @@ class SiteService:
                     "delete them first"
                 )
             info = self.info(conn, site)
-            require_written(
+            self.guarded(
                 intent_repo.delete_site(conn, site_id=site.id, expected_version=site.version),
-                kind="site",
-                key=site.name,
-                if_match=if_match,
+                site.name,
+                if_match,
             )
             intent_sync.sync(
                 conn,

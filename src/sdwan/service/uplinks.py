@@ -17,7 +17,7 @@ from sdwan.errors import Conflict, InvalidInput
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.schemas.intents import UplinkCreate, UplinkUpdate
 from sdwan.service import intent_sync
-from sdwan.service.common import Written, check_version, require_written
+from sdwan.service.common import Written, check_version
 from sdwan.service.site_common import SiteOwnedService, emit
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
@@ -114,21 +114,8 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             values = {k: v for k, v in sent.items() if getattr(uplink, k) != v}
             if not values:
                 return Written(self.info(conn, uplink, site))
-            require_written(
-                intent_repo.update_owned(
-                    conn,
-                    UplinkRecord,
-                    owned_id=uplink.id,
-                    expected_version=uplink.version,
-                    values=values,
-                ),
-                kind="uplink",
-                key=uplink.name,
-                if_match=if_match,
-            )
+            updated = self.write(conn, uplink, values, if_match)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            updated = intent_repo.get_owned(conn, UplinkRecord, owned_id=uplink.id)
-            assert updated is not None  # updated in this transaction
             emit(
                 self._events,
                 RESOURCE_UPDATED,
@@ -155,14 +142,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "change them first"
                 )
             info = self.info(conn, uplink, site)
-            require_written(
-                intent_repo.delete_owned(
-                    conn, UplinkRecord, owned_id=uplink.id, expected_version=uplink.version
-                ),
-                kind="uplink",
-                key=uplink.name,
-                if_match=if_match,
-            )
+            self.remove(conn, uplink, if_match)
             intent_sync.sync(conn, self._notifier, site_ids=[site.id])
             emit(
                 self._events,

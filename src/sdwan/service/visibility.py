@@ -193,8 +193,3 @@ def visible_page(
             return Page.of([], 0, query)
         found, total = rows(conn, scope)
         return Page.of(views(conn, found), total, query)
-
-
-def as_is(_conn: Connection, rows: list[RowT]) -> list[RowT]:
-    """``views`` for a list answered with its records."""
-    return rows
