@@ -65,7 +65,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, *, intent: IntentCreate) -> IntentInfo:
+    def create(self, principal: Principal, intent: IntentCreate) -> IntentInfo:
         principal.require_write()
         values = intent.model_dump(mode="json")
         with unit_of_work(self._engine) as work:

@@ -84,7 +84,7 @@ class SiteService(ResourceService[SiteRecord, SiteInfo]):
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, *, site: SiteCreate) -> SiteInfo:
+    def create(self, principal: Principal, site: SiteCreate) -> SiteInfo:
         principal.require_write()
         values = site.model_dump(mode="json")
         with unit_of_work(self._engine) as work:

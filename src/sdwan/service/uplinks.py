@@ -44,7 +44,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             uplink, site.name, names.get(uplink.router_uuid, ""), _users(conn, uplink)
         )
 
-    def create(self, principal: Principal, *, uplink: UplinkCreate) -> UplinkInfo:
+    def create(self, principal: Principal, uplink: UplinkCreate) -> UplinkInfo:
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
