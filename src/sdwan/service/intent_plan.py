@@ -171,7 +171,7 @@ class IntentPlanner:
         """The intent as it stands: the prediction from what the routers hold now,
         next to the best path each really uses."""
         with reading(self._engine) as conn:
-            intent, site = self._intents.visible(conn, principal, intent_id)
+            intent, site = self._intents.found(conn, principal, intent_id)
             snapshot = intent_observe.load_site(conn, site)
         observation = intent_observe.observe(
             snapshot, self._sources, fib=self._fib, limits=self._limits

@@ -11,17 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.intent import MAX_INTENTS_PER_SITE, ReturnPath, strip_none
 from sdwan.domain.intent_compile import tiers_of
 from sdwan.errors import Conflict, InvalidInput
-from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_sync
-from sdwan.service.common import Written, check_version
-from sdwan.service.site_common import SiteOwnedService, emit, generated_summary, status_of
+from sdwan.service.common import Written
+from sdwan.service.site_common import SiteOwnedService, generated_summary, status_of
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
 from sdwan.store import generated_repo, intent_repo, repo
@@ -72,62 +70,20 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             conn = work.conn
             site = self.site_for_new(conn, principal, intent.site, intent.name)
             fields = self._checked(conn, principal, site, values, None)
-            stamp = repo.now()
-            row = {
-                "id": repo.new_id(),
-                "site_id": site.id,
-                "name": values["name"],
-                **fields,
-                "version": 1,
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            try:
-                intent_repo.insert_owned(conn, IntentRecord, values=row)
-            except IntegrityError:
-                raise Conflict(f"intent {values['name']!r} was created concurrently") from None
-            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            made = intent_repo.get_owned(conn, IntentRecord, owned_id=row["id"])
-            assert made is not None  # inserted in this transaction
-            emit(
-                self._events,
-                RESOURCE_CREATED,
-                "intent",
-                made.id,
-                site,
-                f"intent {site.name}/{made.name}",
-                version=1,
-                key=made.name,
-            )
+            made = self.insert(conn, site, {"name": intent.name, **fields})
             return self.info(conn, made, site)
 
     def update(
         self, principal: Principal, ident: str, *, changes: IntentUpdate, if_match: int | None
     ) -> Written[IntentInfo]:
-        principal.require_write()
         sent = changes.changes()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            intent, site = self.visible(conn, principal, ident)
-            check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
+        with self.target(principal, ident, if_match) as (conn, intent, site):
             merged = {**_as_values(intent), **sent}
             fields = self._checked(conn, principal, site, merged, intent)
             values = {k: v for k, v in fields.items() if getattr(intent, k) != v}
             if not values:
                 return Written(self.info(conn, intent, site))
-            updated = self.write(conn, intent, values, if_match)
-            done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            emit(
-                self._events,
-                RESOURCE_UPDATED,
-                "intent",
-                intent.id,
-                site,
-                f"intent {site.name}/{intent.name}",
-                version=updated.version,
-                changed=values,
-                key=intent.name,
-            )
+            updated, done = self.write(conn, site, intent, values, if_match)
             routers = repo.router_names(conn, router_ids=list(done))
             warnings = [
                 f"policy on {routers.get(r, r)} changes: soft reset of its neighbors, "
@@ -137,24 +93,9 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             return Written(self.info(conn, updated, site), warnings)
 
     def delete(self, principal: Principal, ident: str, *, if_match: int | None) -> IntentInfo:
-        principal.require_write()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            intent, site = self.visible(conn, principal, ident)
-            check_version(kind="intent", key=ident, current=intent.version, if_match=if_match)
+        with self.target(principal, ident, if_match) as (conn, intent, site):
             info = self.info(conn, intent, site)
-            self.remove(conn, intent, if_match)
-            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            emit(
-                self._events,
-                RESOURCE_DELETED,
-                "intent",
-                intent.id,
-                site,
-                f"intent {site.name}/{intent.name}",
-                version=intent.version,
-                key=intent.name,
-            )
+            self.remove(conn, site, intent, if_match)
             return info
 
     # --- rules -----------------------------------------------------------------

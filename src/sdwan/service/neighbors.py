@@ -22,7 +22,6 @@ from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
     Written,
-    check_version,
 )
 from sdwan.service.policy_specs import attachments_naming
 from sdwan.service.resource import ResourceService
@@ -46,7 +45,7 @@ RESET_FIELDS = (
 DeleteGuard = Callable[[Connection, RouterRecord, NeighborRecord], str | None]
 
 
-class NeighborService(ResourceService[NeighborRecord, NeighborRecord]):
+class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborRecord]):
     kind = "neighbor"
     owner = ROUTER
 
@@ -159,9 +158,9 @@ class NeighborService(ResourceService[NeighborRecord, NeighborRecord]):
 
     def get(self, principal: Principal, neighbor_id: str) -> tuple[NeighborRecord, RouterRecord]:
         with reading(self._engine) as conn:
-            return self._visible(conn, principal, neighbor_id)
+            return self.found(conn, principal, neighbor_id)
 
-    def _visible(
+    def found(
         self, conn: Connection, principal: Principal, neighbor_id: str
     ) -> tuple[NeighborRecord, RouterRecord]:
         neighbor = repo.get_neighbor(conn, neighbor_id=neighbor_id)
@@ -192,14 +191,8 @@ class NeighborService(ResourceService[NeighborRecord, NeighborRecord]):
         changes: NeighborUpdate,
         if_match: int | None,
     ) -> Written[NeighborRecord]:
-        principal.require_write()
         sent = changes.changes()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            neighbor, router = self._visible(conn, principal, neighbor_id)
-            check_version(
-                kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
-            )
+        with self.target(principal, neighbor_id, if_match) as (conn, neighbor, router):
             if neighbor.status == Status.PENDING_DELETE:
                 raise Conflict(f"neighbor {neighbor.address} is being deleted")
             changed = self._changed(neighbor, sent)
@@ -254,13 +247,7 @@ class NeighborService(ResourceService[NeighborRecord, NeighborRecord]):
     def delete(
         self, principal: Principal, neighbor_id: str, *, if_match: int | None
     ) -> NeighborRecord:
-        principal.require_write()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            neighbor, router = self._visible(conn, principal, neighbor_id)
-            check_version(
-                kind="neighbor", key=neighbor_id, current=neighbor.version, if_match=if_match
-            )
+        with self.target(principal, neighbor_id, if_match) as (conn, neighbor, router):
             for guard in self._delete_guards:
                 reason = guard(conn, router, neighbor)
                 if reason:

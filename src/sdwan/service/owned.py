@@ -25,7 +25,6 @@ from sdwan.service.common import (
     ListQuery,
     Page,
     Written,
-    check_version,
 )
 from sdwan.service.resource import ResourceService
 from sdwan.service.resource_events import EventSink
@@ -88,7 +87,7 @@ class OwnedSpec(Generic[R]):
         return {k: strip_none(v) for k, v in self.to_columns(values).items()}
 
 
-class OwnedService(ResourceService[R, R]):
+class OwnedService(ResourceService[R, RouterRecord, R]):
     owner = ROUTER
 
     def __init__(
@@ -186,11 +185,9 @@ class OwnedService(ResourceService[R, R]):
 
     def get(self, principal: Principal, row_id: str) -> tuple[R, RouterRecord]:
         with reading(self._engine) as conn:
-            return self._visible(conn, principal, row_id)
+            return self.found(conn, principal, row_id)
 
-    def _visible(
-        self, conn: Connection, principal: Principal, row_id: str
-    ) -> tuple[R, RouterRecord]:
+    def found(self, conn: Connection, principal: Principal, row_id: str) -> tuple[R, RouterRecord]:
         row = owned_rows.get_row(conn, self.spec.record, row_id=row_id)
         return visible_owned(
             conn, principal, ROUTER, row, lambda r: r.router_uuid, kind=self.spec.kind, ident=row_id
@@ -228,15 +225,15 @@ class OwnedService(ResourceService[R, R]):
         if_match: int | None,
     ) -> Written[R]:
         """``changes``: the kind's patch body; what it names is what may change."""
-        principal.require_write()
         spec = self.spec
         sent = spec.stored(changes.changes())
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            row, router = self._visible(conn, principal, row_id)
+
+        def prepare(row: R) -> None:
             if spec.prepare is not None:
-                sent = spec.prepare(row, sent)
-            check_version(kind=spec.kind, key=row_id, current=row.version, if_match=if_match)
+                sent.update(spec.prepare(row, sent))
+
+        checked = self.target(principal, row_id, if_match, before_version=prepare)
+        with checked as (conn, row, router):
             _check_hand_written(spec.kind, row)
             if row.status == Status.PENDING_DELETE:
                 raise Conflict(f"{spec.kind} {row.key} is being deleted")
@@ -259,12 +256,8 @@ class OwnedService(ResourceService[R, R]):
         *,
         if_match: int | None,
     ) -> R:
-        principal.require_write()
         spec = self.spec
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            row, router = self._visible(conn, principal, row_id)
-            check_version(kind=spec.kind, key=row_id, current=row.version, if_match=if_match)
+        with self.target(principal, row_id, if_match) as (conn, row, router):
             _check_hand_written(spec.kind, row)
             if spec.referenced is not None:
                 message = spec.referenced(conn, router, row)

@@ -10,6 +10,9 @@ more than the records, how a page of them is answered (``views``). It inherits:
 
 - ``list(principal, query)``: one ``ListQuery``, scoped one way
   (``visibility.visible_page``);
+- ``target(principal, ident, if_match)``: the start of every update and delete: the
+  caller may write, one transaction, the row it may see (``found``, which the service
+  says: its row and the router or site it hangs off), its If-Match checked;
 - ``guarded(written, key, if_match)``: the one concurrent-change rule after a write
   guarded by the version read (412 with If-Match, 409 without);
 - ``dry_run()``: service calls inside run every check, then roll back.
@@ -22,22 +25,30 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
 from sdwan.auth.principal import Principal
-from sdwan.service.common import ChangeNotifier, ListQuery, Page, require_written
+from sdwan.service.common import ChangeNotifier, ListQuery, Page, check_version, require_written
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import Owner, Scope, visible_page
 
-RecordT = TypeVar("RecordT")  # the stored form (store/records.py and beside each repository)
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+RecordT = TypeVar("RecordT", bound=Versioned)  # the stored form (store/records.py...)
+OwnerT = TypeVar("OwnerT")  # the router or site a row hangs off (a router's, a site's: itself)
 ViewT = TypeVar("ViewT")  # what the service answers with for one (the record, or a view)
 
 
-class ResourceService(ABC, Generic[RecordT, ViewT]):
+class ResourceService(ABC, Generic[RecordT, OwnerT, ViewT]):
     kind: str  # "router": the word in messages
     owner: Owner[Any] | None = None  # what its rows hang off; None: they are in a project
 
@@ -49,6 +60,32 @@ class ResourceService(ABC, Generic[RecordT, ViewT]):
         self._engine = engine
         self._notifier = notifier
         self._events = events or NoEvents()
+
+    @abstractmethod
+    def found(self, conn: Connection, principal: Principal, ident: str) -> tuple[RecordT, OwnerT]:
+        """The row ``ident`` names with its owner, if the caller may see it; 404 if not
+        (``visibility.visible_owner`` / ``visible_owned``)."""
+
+    @contextmanager
+    def target(
+        self,
+        principal: Principal,
+        ident: str,
+        if_match: int | None,
+        *,
+        before_version: Callable[[RecordT], None] | None = None,
+    ) -> Iterator[tuple[Connection, RecordT, OwnerT]]:
+        """``with self.target(principal, ident, if_match) as (conn, row, owner):`` the
+        start of every update and delete: 403 for a reader, one unit of work, 404 for a
+        row the caller may not see, ``before_version`` (a check of the body against the
+        stored row), 412 for a stale If-Match."""
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            row, owner = self.found(work.conn, principal, ident)
+            if before_version is not None:
+                before_version(row)
+            check_version(kind=self.kind, key=ident, current=row.version, if_match=if_match)
+            yield work.conn, row, owner
 
     @abstractmethod
     def rows(

@@ -19,7 +19,6 @@ from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
     Written,
-    check_version,
 )
 from sdwan.service.resource import ResourceService
 from sdwan.service.resource_events import EventSink
@@ -31,7 +30,7 @@ from sdwan.store.records import RouterRecord
 RESTART_FIELDS = ("asn", "router_id", "listen_port", "listen_addresses")
 
 
-class RouterService(ResourceService[RouterRecord, RouterRecord]):
+class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
     kind = "router"
 
     def __init__(
@@ -149,6 +148,12 @@ class RouterService(ResourceService[RouterRecord, RouterRecord]):
         with reading(self._engine) as conn:
             return visible_owner(conn, principal, ROUTER, key)
 
+    def found(
+        self, conn: Connection, principal: Principal, ident: str
+    ) -> tuple[RouterRecord, RouterRecord]:
+        router = visible_owner(conn, principal, ROUTER, ident)
+        return router, router
+
     def rows(
         self, conn: Connection, scope: Scope, query: ListQuery
     ) -> tuple[list[RouterRecord], int]:
@@ -157,12 +162,8 @@ class RouterService(ResourceService[RouterRecord, RouterRecord]):
     def update(
         self, principal: Principal, key: str, *, changes: RouterUpdate, if_match: int | None
     ) -> Written[RouterRecord]:
-        principal.require_write()
         sent = changes.changes()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            router = visible_owner(conn, principal, ROUTER, key)
-            check_version(kind="router", key=key, current=router.version, if_match=if_match)
+        with self.target(principal, key, if_match) as (conn, router, _):
             if router.status == Status.PENDING_DELETE:
                 raise Conflict(f"router {router.name} is being deleted")
             changed = {k: v for k, v in sent.items() if getattr(router, k) != v}
@@ -200,11 +201,7 @@ class RouterService(ResourceService[RouterRecord, RouterRecord]):
     ) -> Written[RouterRecord | None]:
         """Mark for deletion (the reconciler stops BGP and removes the row), or with
         ``force`` remove at once without touching its gobgpd."""
-        principal.require_write()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            router = visible_owner(conn, principal, ROUTER, key)
-            check_version(kind="router", key=key, current=router.version, if_match=if_match)
+        with self.target(principal, key, if_match) as (conn, router, _):
             site = intent_repo.site_of_router(conn, router_id=router.id)
             if site is not None and not force:
                 raise Conflict(

@@ -1,5 +1,6 @@
-"""What the site, uplink and intent services share: the reads of what a site owns,
-events, and the status an object derives from the policy rows it generated."""
+"""What the site, uplink and intent services share: the reads and writes of what a
+site owns (each write recompiles the site's policy and emits its event), and the
+status an object derives from the policy rows it generated."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict
-from sdwan.events.model import RESOURCE_CREATED, RESOURCE_UPDATED, Event
+from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
+from sdwan.service import intent_sync
 from sdwan.service.common import ListQuery
 from sdwan.service.resource import ResourceService
 from sdwan.service.resource_events import EventSink
 from sdwan.service.uow import reading
 from sdwan.service.visibility import SITE, Scope, visible_owned, visible_owner
-from sdwan.store import generated_repo, intent_repo
+from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import OwnedRecord
 
@@ -27,10 +30,11 @@ RecordT = TypeVar("RecordT", UplinkRecord, IntentRecord)
 InfoT = TypeVar("InfoT")
 
 
-class SiteOwnedService(ResourceService[RecordT, InfoT]):
+class SiteOwnedService(ResourceService[RecordT, SiteRecord, InfoT]):
     """What the services of a kind a site owns (uplinks, intents) share: the reads
     (one by id, a page, each answered as the service's ``info`` view; the caller sees
-    a row when it may see the row's site) and the site a new one names."""
+    a row when it may see the row's site), the site a new one names, and the writes
+    (``insert``, ``write``, ``remove``)."""
 
     owner = SITE
     record: type[RecordT]  # its stored form, named to intent_repo
@@ -39,7 +43,7 @@ class SiteOwnedService(ResourceService[RecordT, InfoT]):
     @abstractmethod
     def info(self, conn: Connection, row: RecordT, site: SiteRecord) -> InfoT: ...
 
-    def visible(
+    def found(
         self, conn: Connection, principal: Principal, ident: str
     ) -> tuple[RecordT, SiteRecord]:
         """The row ``ident`` with its site; 404 naming the kind when either is missing
@@ -51,7 +55,7 @@ class SiteOwnedService(ResourceService[RecordT, InfoT]):
 
     def get(self, principal: Principal, ident: str) -> InfoT:
         with reading(self._engine) as conn:
-            return self.info(conn, *self.visible(conn, principal, ident))
+            return self.info(conn, *self.found(conn, principal, ident))
 
     def rows(
         self, conn: Connection, scope: Scope, query: ListQuery
@@ -64,10 +68,34 @@ class SiteOwnedService(ResourceService[RecordT, InfoT]):
         sites = intent_repo.sites_by_ids(conn, ids=sorted({r.site_id for r in rows}))
         return [self.info(conn, r, sites[r.site_id]) for r in rows]
 
+    # --- the writes: each recompiles the site's policy and emits its event ---------
+
+    def insert(self, conn: Connection, site: SiteRecord, fields: Mapping[str, Any]) -> RecordT:
+        """A new row of ``site`` with ``fields`` (its name among them)."""
+        stamp = repo.now()
+        row = {"id": repo.new_id(), "site_id": site.id, **fields, "version": 1}
+        try:
+            intent_repo.insert_owned(
+                conn, self.record, values={**row, "created_at": stamp, "updated_at": stamp}
+            )
+        except IntegrityError:
+            raise Conflict(f"{self.kind} {fields['name']!r} was created concurrently") from None
+        intent_sync.sync(conn, self._notifier, site_ids=[site.id])
+        made = intent_repo.get_owned(conn, self.record, owned_id=row["id"])
+        assert made is not None  # inserted in this transaction
+        self._emit(RESOURCE_CREATED, made, site, version=1)
+        return made
+
     def write(
-        self, conn: Connection, row: RecordT, values: Mapping[str, Any], if_match: int | None
-    ) -> RecordT:
-        """``values`` written over ``row`` (guarded by its version); the row as stored."""
+        self,
+        conn: Connection,
+        site: SiteRecord,
+        row: RecordT,
+        values: Mapping[str, Any],
+        if_match: int | None,
+    ) -> tuple[RecordT, dict[str, builtins.list[str]]]:
+        """``values`` written over ``row`` (guarded by its version): the row as stored,
+        and the generated policy changes by router."""
         self.guarded(
             intent_repo.update_owned(
                 conn, self.record, owned_id=row.id, expected_version=row.version, values=values
@@ -75,11 +103,15 @@ class SiteOwnedService(ResourceService[RecordT, InfoT]):
             row.name,
             if_match,
         )
+        done = intent_sync.sync(conn, self._notifier, site_ids=[site.id])
         updated = intent_repo.get_owned(conn, self.record, owned_id=row.id)
         assert updated is not None  # updated in this transaction
-        return updated
+        self._emit(RESOURCE_UPDATED, row, site, version=updated.version, changed=values)
+        return updated, done
 
-    def remove(self, conn: Connection, row: RecordT, if_match: int | None) -> None:
+    def remove(
+        self, conn: Connection, site: SiteRecord, row: RecordT, if_match: int | None
+    ) -> None:
         """``row`` deleted (guarded by its version)."""
         self.guarded(
             intent_repo.delete_owned(
@@ -88,6 +120,23 @@ class SiteOwnedService(ResourceService[RecordT, InfoT]):
             row.name,
             if_match,
         )
+        intent_sync.sync(conn, self._notifier, site_ids=[site.id])
+        self._emit(RESOURCE_DELETED, row, site, version=row.version)
+
+    def _emit(
+        self,
+        kind: str,
+        row: RecordT,
+        site: SiteRecord,
+        *,
+        version: int,
+        changed: Iterable[str] = (),
+    ) -> None:
+        label = f"{self.kind} {site.name}/{row.name}"
+        emit(
+            self._events, kind, self.kind, row.id, site, label,
+            version=version, changed=changed, key=row.name,
+        )  # fmt: skip
 
     def site_for_new(
         self, conn: Connection, principal: Principal, key: str, name: str

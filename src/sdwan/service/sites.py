@@ -24,7 +24,6 @@ from sdwan.service.common import (
     ChangeNotifier,
     ListQuery,
     Written,
-    check_version,
 )
 from sdwan.service.resource import ResourceService
 from sdwan.service.resource_events import EventSink
@@ -45,7 +44,7 @@ class SiteInfo:
     intents: builtins.list[str] = field(default_factory=list)
 
 
-class SiteService(ResourceService[SiteRecord, SiteInfo]):
+class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
     kind = "site"
 
     def __init__(
@@ -73,6 +72,12 @@ class SiteService(ResourceService[SiteRecord, SiteInfo]):
     def get(self, principal: Principal, key: str) -> SiteInfo:
         with reading(self._engine) as conn:
             return self.info(conn, visible_owner(conn, principal, SITE, key))
+
+    def found(
+        self, conn: Connection, principal: Principal, ident: str
+    ) -> tuple[SiteRecord, SiteRecord]:
+        site = visible_owner(conn, principal, SITE, ident)
+        return site, site
 
     def rows(
         self, conn: Connection, scope: Scope, query: ListQuery
@@ -127,12 +132,8 @@ class SiteService(ResourceService[SiteRecord, SiteInfo]):
         self, principal: Principal, key: str, *, changes: SiteUpdate, if_match: int | None
     ) -> Written[SiteInfo]:
         """``routers``, when sent, replaces the members; the other fields their own."""
-        principal.require_write()
         sent = changes.changes()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            site = visible_owner(conn, principal, SITE, key)
-            check_version(kind="site", key=key, current=site.version, if_match=if_match)
+        with self.target(principal, key, if_match) as (conn, site, _):
             values = {k: strip_none(v) for k, v in sent.items() if k != "routers"}
             values = {k: v for k, v in values.items() if getattr(site, k) != v}
             left: builtins.list[str] = []
@@ -178,11 +179,7 @@ class SiteService(ResourceService[SiteRecord, SiteInfo]):
     def delete(self, principal: Principal, key: str, *, if_match: int | None) -> SiteInfo:
         """Removes the site with its uplinks and intents; their policy objects are
         marked for deletion on the routers (soft resets, no session reset)."""
-        principal.require_write()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            site = visible_owner(conn, principal, SITE, key)
-            check_version(kind="site", key=key, current=site.version, if_match=if_match)
+        with self.target(principal, key, if_match) as (conn, site, _):
             towards = intent_repo.intents_towards(conn, site_id=site.id)
             if towards:
                 names = ", ".join(sorted(i.name for i in towards))

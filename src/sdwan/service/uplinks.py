@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.intent import MAX_UPLINKS_PER_SITE
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
-from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED
 from sdwan.schemas.intents import UplinkCreate, UplinkUpdate
-from sdwan.service import intent_sync
-from sdwan.service.common import Written, check_version
-from sdwan.service.site_common import SiteOwnedService, emit
+from sdwan.service.common import Written
+from sdwan.service.site_common import SiteOwnedService
 from sdwan.service.uow import unit_of_work
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
@@ -68,73 +64,34 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     f"neighbor: {address} on {router.name} is already uplink {taken.name}",
                     field="neighbor",
                 )
-            stamp = repo.now()
-            row: dict[str, Any] = {
-                "id": repo.new_id(),
-                "site_id": site.id,
-                "name": uplink.name,
-                "router_uuid": router.id,
-                "neighbor_address": address,
-                "transport": uplink.transport,
-                "cost": uplink.cost,
-                "bandwidth_mbps": uplink.bandwidth_mbps,
-                "description": uplink.description,
-                "version": 1,
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            try:
-                intent_repo.insert_owned(conn, UplinkRecord, values=row)
-            except IntegrityError:
-                raise Conflict(f"uplink {uplink.name!r} was created concurrently") from None
-            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            made = intent_repo.get_owned(conn, UplinkRecord, owned_id=row["id"])
-            assert made is not None  # inserted in this transaction
-            emit(
-                self._events,
-                RESOURCE_CREATED,
-                "uplink",
-                made.id,
+            made = self.insert(
+                conn,
                 site,
-                f"uplink {site.name}/{made.name}",
-                version=1,
-                key=made.name,
+                {
+                    "name": uplink.name,
+                    "router_uuid": router.id,
+                    "neighbor_address": address,
+                    "transport": uplink.transport,
+                    "cost": uplink.cost,
+                    "bandwidth_mbps": uplink.bandwidth_mbps,
+                    "description": uplink.description,
+                },
             )
             return self.info(conn, made, site)
 
     def update(
         self, principal: Principal, ident: str, *, changes: UplinkUpdate, if_match: int | None
     ) -> Written[UplinkInfo]:
-        principal.require_write()
         sent = changes.changes()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            uplink, site = self.visible(conn, principal, ident)
-            check_version(kind="uplink", key=ident, current=uplink.version, if_match=if_match)
+        with self.target(principal, ident, if_match) as (conn, uplink, site):
             values = {k: v for k, v in sent.items() if getattr(uplink, k) != v}
             if not values:
                 return Written(self.info(conn, uplink, site))
-            updated = self.write(conn, uplink, values, if_match)
-            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            emit(
-                self._events,
-                RESOURCE_UPDATED,
-                "uplink",
-                uplink.id,
-                site,
-                f"uplink {site.name}/{uplink.name}",
-                version=updated.version,
-                changed=values,
-                key=uplink.name,
-            )
+            updated, _done = self.write(conn, site, uplink, values, if_match)
             return Written(self.info(conn, updated, site))
 
     def delete(self, principal: Principal, ident: str, *, if_match: int | None) -> UplinkInfo:
-        principal.require_write()
-        with unit_of_work(self._engine) as work:
-            conn = work.conn
-            uplink, site = self.visible(conn, principal, ident)
-            check_version(kind="uplink", key=ident, current=uplink.version, if_match=if_match)
+        with self.target(principal, ident, if_match) as (conn, uplink, site):
             users = _users(conn, uplink)
             if users:
                 raise Conflict(
@@ -142,18 +99,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "change them first"
                 )
             info = self.info(conn, uplink, site)
-            self.remove(conn, uplink, if_match)
-            intent_sync.sync(conn, self._notifier, site_ids=[site.id])
-            emit(
-                self._events,
-                RESOURCE_DELETED,
-                "uplink",
-                uplink.id,
-                site,
-                f"uplink {site.name}/{uplink.name}",
-                version=uplink.version,
-                key=uplink.name,
-            )
+            self.remove(conn, site, uplink, if_match)
             return info
 
 
