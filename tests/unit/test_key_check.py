@@ -70,7 +70,7 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
                                   password="s3cret")],
         )  # fmt: skip
         with runtime.engine.begin() as conn:
-            conn.execute(delete(settings_kv))  # as if from before migration 0011
+            conn.execute(delete(settings_kv))  # as if from before migration 0008
             assert conn.execute(neighbors.select()).first() is not None
         with pytest.raises(StartupRefused, match="does not open the BGP passwords"):
             check_key(runtime.engine, SecretBox(Fernet.generate_key()), key_source="b.key")

@@ -187,17 +187,8 @@ def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> No
         assert failures == []
         with engines[0].connect() as conn:
             versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert set(_script_heads()) == versions
-        assert {
-            "0012",
-            "0011",
-            "0010",
-            "0005_security",
-            "0003",
-            "0014_intent",
-            "0015_conditions",
-            "0016_owned_conditions",
-        } == versions
+        heads = _script_heads()
+        assert len(heads) == 1 and versions == set(heads)
     finally:
         for engine in engines:
             engine.dispose()
@@ -205,7 +196,7 @@ def test_replicas_starting_together_migrate_once(postgres: PostgresServer) -> No
 
 
 def _script_heads() -> list[str]:
-    """Every head revision of the migration scripts (what ``migrate`` upgrades to)."""
+    """The head revisions of the migration scripts (one: ``migrate`` upgrades to it)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 

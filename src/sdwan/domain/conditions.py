@@ -4,7 +4,7 @@ A condition is (type, status "True" | "False" | "Unknown", reason (a CamelCase w
 message, since, observed_version). ``since`` is the time of its last *transition*
 (its status changed), not of the last write: a new message or reason keeps it.
 ``observed_version`` is the resource version the reconciler had read when it set the
-condition. Routers and neighbors store theirs in a JSON column (migration 0015), the
+condition. Routers and neighbors store theirs in a JSON column (migration 0010), the
 objects a router owns (defined sets, policies, attachments, announcements: ``Applied``
 only) in one of their own (0016), each condition an array in field order;
 ``status_detail``, kept for the original's clients, is derived from them

@@ -288,7 +288,7 @@ class OwnedService(ResourceService[R, RouterRecord, R]):
 
 
 def _check_hand_written(kind: str, row: OwnedRecord) -> None:
-    """Objects an intent or a site generated change only with it (migration 0014)."""
+    """Objects an intent or a site generated change only with it (migration 0009)."""
     if row.generated_by:
         what, ident = row.generated_by.split(":", 1)
         raise Conflict(

@@ -1,4 +1,4 @@
-"""Tables of the replicas' cluster (migration 0011): the key check of the sealed
+"""Tables of the replicas' cluster (migration 0008): the key check of the sealed
 secrets, the replicas with their heartbeats, and router leases with fencing tokens.
 
 Used at runtime only on PostgreSQL (several replicas); with SQLite the one process

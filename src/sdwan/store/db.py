@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
+from sdwan.store.migrations.legacy import restamp
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock keys (one namespace for the whole database)
 MIGRATION_LOCK = 0x5D3A_0001  # replicas starting together migrate one after another
@@ -77,16 +79,17 @@ def one_at_a_time(conn: Connection, key: int) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema to ``revision`` (Alembic, scripts in store/migrations). Features
-    add independent branches off 0001, so the default upgrades every head. On
-    PostgreSQL the whole upgrade is one transaction under an advisory lock: replicas
-    started at the same moment migrate one after another, and all but the first find
-    nothing left to do."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (Alembic, scripts in store/migrations: one
+    linear chain). A database stamped by the old tree of migrations is restamped onto
+    the chain first (migrations/legacy.py). On PostgreSQL the whole upgrade is one
+    transaction under an advisory lock: replicas started at the same moment migrate
+    one after another, and all but the first find nothing left to do."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         one_at_a_time(connection, MIGRATION_LOCK)
+        restamp(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

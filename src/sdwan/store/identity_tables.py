@@ -13,7 +13,7 @@ projects = Table(
     Column("name", String(64), primary_key=True),
     Column("description", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    # migration 0005: which gobgpd API addresses its routers may use (null: the server's)
+    # migration 0006: which gobgpd API addresses its routers may use (null: the server's)
     Column("api_address_allow", JSON, nullable=True),
 )
 
@@ -53,5 +53,5 @@ audit_log = Table(
     Column("resource_name", String(255), nullable=False),
     Column("before", JSON, nullable=True),
     Column("after", JSON, nullable=True),
-    Index("ix_audit_log_resource", "resource_type", "resource_id", "id"),  # migration 0010
+    Index("ix_audit_log_resource", "resource_type", "resource_id", "id"),  # migration 0005
 )

@@ -1,4 +1,4 @@
-"""Tables of the SD-WAN intent model (migration 0014): sites and their routers,
+"""Tables of the SD-WAN intent model (migration 0009): sites and their routers,
 uplinks, path intents, and the verification state of each intent (observed, not
 desired: never part of an intent's ``version``). The policy objects an intent compiles
 into are ordinary rows of the policy tables, marked by ``generated_by``."""

@@ -34,7 +34,7 @@ def _common() -> list[Column]:  # type: ignore[type-arg]
 
 
 def _generated_by() -> Column:  # type: ignore[type-arg]
-    """Set on objects an intent or a site compiled (migration 0014): "intent:<id>" or
+    """Set on objects an intent or a site compiled (migration 0009): "intent:<id>" or
     "site:<id>"; read-only through the API. Null: hand-written."""
     return Column("generated_by", String(80), nullable=True)
 

@@ -61,10 +61,10 @@ class RouterRecord:
     created_at: datetime
     updated_at: datetime
     drift_mode: str = "repair"  # repair | report (store/live_tables.py, migration 0003)
-    tls: bool = False  # gRPC to gobgpd over TLS (migration 0011)
+    tls: bool = False  # gRPC to gobgpd over TLS (migration 0007)
     tls_ca: str | None = None  # PEM CA(s) to trust; None: SDWAN_GOBGPD_CA_FILE or system roots
     tls_server_name: str | None = None  # the name on gobgpd's certificate, if not the host
-    conditions: Conditions = ()  # set by the reconciler (migration 0015)
+    conditions: Conditions = ()  # set by the reconciler (migration 0010)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:
@@ -92,7 +92,7 @@ class NeighborRecord:
     version: int
     created_at: datetime
     updated_at: datetime
-    conditions: Conditions = ()  # set by the reconciler (migration 0015)
+    conditions: Conditions = ()  # set by the reconciler (migration 0010)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> NeighborRecord:
@@ -117,8 +117,8 @@ class OwnedRecord:
     version: int
     created_at: datetime
     updated_at: datetime
-    conditions: Conditions = ()  # set by the reconciler (migration 0016)
-    # the intent or site that compiled it ("intent:<id>", migration 0014); None: written
+    conditions: Conditions = ()  # set by the reconciler (migration 0011)
+    # the intent or site that compiled it ("intent:<id>", migration 0009); None: written
     # by hand (announcements are always)
     generated_by: str | None = None
 

@@ -1,6 +1,6 @@
 """Routers, neighbors and API tokens.
 
-Revision ID: 0001
+Revision ID: 0001_initial
 Revises:
 """
 
@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0001"
+revision = "0001_initial"
 down_revision = None
 
 

@@ -1,7 +1,7 @@
 """Routing policy: defined sets, policies, attachments, announcements.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0002_policy
+Revises: 0001_initial
 """
 
 from typing import Any
@@ -9,9 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
-branch_labels = ("policy",)
+revision = "0002_policy"
+down_revision = "0001_initial"
 
 
 def _common() -> list[sa.Column[Any]]:

@@ -1,15 +1,14 @@
 """Live state: neighbor sessions, gobgpd reachability, events; routers.drift_mode.
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0003_live_state
+Revises: 0002_policy
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0001"
-branch_labels = ("live",)
+revision = "0003_live_state"
+down_revision = "0002_policy"
 
 
 def upgrade() -> None:

@@ -1,7 +1,7 @@
 """Identity: projects, users, role assignments, session tokens; the audit log.
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0004_identity
+Revises: 0003_live_state
 """
 
 from datetime import UTC, datetime
@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0001"
-branch_labels = ("identity",)
+revision = "0004_identity"
+down_revision = "0003_live_state"
 
 
 def upgrade() -> None:

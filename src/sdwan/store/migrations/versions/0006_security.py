@@ -1,15 +1,14 @@
 """Security hardening: a project's own allowlist of gobgpd API addresses.
 
-Revision ID: 0005_security
-Revises: 0004
+Revision ID: 0006_security
+Revises: 0005_audit_lookup
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_security"
-down_revision = "0004"
-branch_labels = None
+revision = "0006_security"
+down_revision = "0005_audit_lookup"
 
 
 def upgrade() -> None:

@@ -1,16 +1,15 @@
 """gRPC to gobgpd over TLS: per router, whether to use it, the CA to trust and the
 name on gobgpd's certificate.
 
-Revision ID: 0011
-Revises: 0001
+Revision ID: 0007_gobgpd_tls
+Revises: 0006_security
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0001"
-branch_labels = ("gobgpd_tls",)
+revision = "0007_gobgpd_tls"
+down_revision = "0006_security"
 
 
 def upgrade() -> None:

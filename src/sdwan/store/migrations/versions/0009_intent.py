@@ -1,8 +1,8 @@
 """SD-WAN intent: sites, site routers, uplinks, intents, their verification state, and
 ``generated_by`` on the policy objects intents compile into.
 
-Revision ID: 0014_intent
-Revises: 0002
+Revision ID: 0009_intent
+Revises: 0008_cluster
 """
 
 from typing import Any
@@ -10,9 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_intent"
-down_revision = "0002"
-branch_labels = ("intent",)
+revision = "0009_intent"
+down_revision = "0008_cluster"
 
 _GENERATED = ("defined_sets", "policies", "policy_attachments")
 

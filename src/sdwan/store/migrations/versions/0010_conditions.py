@@ -2,16 +2,15 @@
 JSON list of [type, status, reason, message, since, observed_version] arrays
 (domain/conditions.py). Rows from before start with none.
 
-Revision ID: 0015_conditions
-Revises: 0001
+Revision ID: 0010_conditions
+Revises: 0009_intent
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_conditions"
-down_revision = "0001"
-branch_labels = ("conditions",)
+revision = "0010_conditions"
+down_revision = "0009_intent"
 
 
 def upgrade() -> None:

@@ -1,15 +1,14 @@
 """An index for "the last audit entry of this resource" (the ``before`` of an update):
 without it, auditing a bulk change read the whole log once per item.
 
-Revision ID: 0010
-Revises: 0004
+Revision ID: 0005_audit_lookup
+Revises: 0004_identity
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0004"
-branch_labels = ("audit_lookup",)
+revision = "0005_audit_lookup"
+down_revision = "0004_identity"
 
 
 def upgrade() -> None:

@@ -1,16 +1,15 @@
 """Replicas on one database: the secrets' key check, replicas and their heartbeats,
 router leases with fencing tokens.
 
-Revision ID: 0012
-Revises: 0001
+Revision ID: 0008_cluster
+Revises: 0007_gobgpd_tls
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0001"
-branch_labels = ("cluster",)
+revision = "0008_cluster"
+down_revision = "0007_gobgpd_tls"
 
 
 def upgrade() -> None:

@@ -1,18 +1,17 @@
 """Conditions on the rows a router owns (defined sets, policies, policy attachments,
-announcements), as on routers and neighbors (0015): a JSON list of [type, status,
+announcements), as on routers and neighbors (0010_conditions): a JSON list of [type, status,
 reason, message, since, observed_version] arrays (domain/conditions.py). Rows from
 before start with none.
 
-Revision ID: 0016_owned_conditions
-Revises: 0002
+Revision ID: 0011_owned_conditions
+Revises: 0010_conditions
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_owned_conditions"
-down_revision = "0002"
-branch_labels = ("owned_conditions",)
+revision = "0011_owned_conditions"
+down_revision = "0010_conditions"
 
 TABLES = ("defined_sets", "policies", "policy_attachments", "announcements")
 
