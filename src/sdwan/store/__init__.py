@@ -2,3 +2,6 @@
 
 # Adds routers.drift_mode to the shared table before anything queries it.
 from sdwan.store import live_tables as _live_tables  # noqa: F401
+
+# intents.sla_class_id refers to sla_classes: both in the metadata wherever one is
+from sdwan.store import quality_tables as _quality_tables  # noqa: F401

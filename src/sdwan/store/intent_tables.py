@@ -52,6 +52,7 @@ site_routers = Table(
     ),
     Column("position", Integer, nullable=False),
     Column("fib_agent", String(270), nullable=True),
+    Column("probe_agent", String(270), nullable=True),  # migration 0012_path_quality
 )
 
 uplinks = Table(
@@ -71,6 +72,7 @@ uplinks = Table(
     Column("transport", String(16), nullable=False),
     Column("cost", Integer, nullable=False),
     Column("bandwidth_mbps", Integer, nullable=True),
+    Column("probe", JSON, nullable=False, server_default="{}"),  # probe_plan.ProbeSettings
     *_stamps(),
     UniqueConstraint("site_id", "name", name="uq_uplink_name"),
     UniqueConstraint("router_uuid", "neighbor_address", name="uq_uplink_neighbor"),
@@ -91,6 +93,13 @@ intents = Table(
     Column("destination", JSON, nullable=False),  # canonical; a site by id: {"site_id": ...}
     Column("prefer", JSON, nullable=False),  # tiers of uplink names, or "cost"
     Column("return_path", JSON, nullable=False),
+    Column(  # the SLA class it steers on (0012_path_quality); deleting one in use: refused
+        "sla_class_id",
+        String(36),
+        ForeignKey("sla_classes.id", ondelete="RESTRICT"),
+        nullable=True,
+        index=True,
+    ),
     *_stamps(),
     UniqueConstraint("site_id", "name", name="uq_intent_name"),
 )

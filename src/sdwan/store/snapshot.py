@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import StaticPool
 
-from sdwan.store import identity_tables, intent_tables, live_tables, policy_tables, tables
+from sdwan.store import (
+    identity_tables,
+    intent_tables,
+    live_tables,
+    policy_tables,
+    quality_tables,
+    tables,
+)
 
 # what a resource service reads; the rest (tokens, users, the audit log, live state,
 # events) starts empty in the copy
@@ -21,7 +28,9 @@ DESIRED_STATE = (
     tables.routers,
     tables.neighbors,
     *reversed(policy_tables.POLICY_TABLES),
+    quality_tables.sla_classes,
     *intent_tables.INTENT_TABLES,
+    quality_tables.intent_steering,  # the compiled tiers depend on it
 )
 _KEEP_IMPORTS = (live_tables,)  # their tables are part of the schema created below
 
