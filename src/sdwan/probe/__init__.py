@@ -1,0 +1,1 @@
+"""The probe agent (`sdwan probe-agent`): path quality measured beside each router."""
