@@ -26,6 +26,7 @@ from sdwan.cli import (
     policies,
     policy_sets,
     policyinfo,
+    probe,
     replicas,
     rib,
     routers,
@@ -98,6 +99,7 @@ app.command("events")(live.events)
 app.add_typer(replicas.app, name="replica")
 app.add_typer(lab.app, name="lab")
 app.command("fib-agent")(lab.fib_agent)
+app.command("probe-agent")(probe.probe_agent)
 
 
 @app.callback()
