@@ -22,6 +22,7 @@ from sdwan.lab.netns import LabError
 from sdwan.lab.processes import pid_alive, stop_pid
 from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.topology import load_topology
+from sdwan.probe.client import ProbeClient, ProbeClientError
 from tests.integration.conftest import wait_status
 
 HERE = Path(__file__).parent
@@ -49,6 +50,14 @@ def kernel_routes(runner: LabRunner, node: str, family: str) -> str:
     return "\n".join(f"{p} via {g}" for p, gateways in sorted(routes.items()) for g in gateways)
 
 
+def answering(probe: ProbeClient) -> bool:
+    try:
+        probe.config()
+    except ProbeClientError:
+        return False
+    return True
+
+
 def stub(address: str) -> tuple[grpc.Channel, pb_grpc.GobgpApiStub]:
     channel = grpc.insecure_channel(address)
     return channel, pb_grpc.GobgpApiStub(channel)
@@ -59,7 +68,8 @@ def test_small_lab_up_fib_down(runner: LabRunner) -> None:
     assert runner.up(load_topology(SMALL)).endswith("is already up")  # idempotent
     status = runner.status()
     assert status["up"]
-    assert status["nodes"]["r1"]["daemons"] == {"gobgpd": True, "fib-agent": True}
+    daemons = {"gobgpd": True, "fib-agent": True, "probe-agent": True}
+    assert status["nodes"]["r1"]["daemons"] == daemons
     assert status["nodes"]["e1"]["daemons"] == {"zebra": True, "bgpd": True}
     assert (
         runner.ns("pc")
@@ -68,6 +78,17 @@ def test_small_lab_up_fib_down(runner: LabRunner) -> None:
     )
     state = runner.load()
     assert state is not None
+    # the probe agent beside gobgpd: its control socket, an uplink measured (ICMP: e1
+    # runs no agent), the FIB agent's socket as the place for its avoid set
+    with ProbeClient(f"{state.sockets['r1']}.probe") as probe:
+        uplink = {"id": "e1", "neighbor": "198.18.1.2", "target": "198.18.1.2", "method": "icmp"}
+        wait_for(lambda: answering(probe), timeout=30, what="r1's probe agent")
+        probe.put_config({"generation": 1, "uplinks": [uplink]})
+        wait_for(
+            lambda: probe.quality()["uplinks"]["e1"]["state"] == "up",
+            timeout=30,
+            what="r1's probe agent measuring e1",
+        )
     channel, api = stub(state.sockets["r1"])
     with channel:
         api.StartBgp(
@@ -182,7 +203,8 @@ def test_cli_up_register_status_exec_down(
         assert "r1: registered as router 'r1'" in up.stdout
         wait_status(orchestrator, "/v1/routers/r1", "ACTIVE")
         status = orchestrator.cli("lab", "status", *where).stdout
-        assert f"lab {lab_prefix}: up" in status and "gobgpd=ok fib-agent=ok" in status
+        assert f"lab {lab_prefix}: up" in status
+        assert "gobgpd=ok fib-agent=ok probe-agent=ok" in status
         out = orchestrator.cli("lab", "exec", "pc", *where, "--", "ip", "-4", "-o", "addr").stdout
         assert "198.18.9.2/30" in out
     finally:

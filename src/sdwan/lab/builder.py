@@ -29,6 +29,7 @@ from sdwan.lab.impair import Applied, LinkImpairer, check_node, impairments_stat
 from sdwan.lab.impairment import Impairment
 from sdwan.lab.netlink import NamespaceSockets
 from sdwan.lab.netns import Lab, LabError, Namespace, VethLink, list_namespaces
+from sdwan.lab.probe_agent import probe_agent_argv
 from sdwan.lab.processes import pid_alive, read_pid, start_time, stop_pid, wait_pid
 from sdwan.lab.topology import Topology
 
@@ -191,28 +192,45 @@ class LabRunner:
         state.pids[f"{name}/gobgpd"] = gobgpd.pid
         state.sockets[name] = gobgpd.api_address
         self._save(state)
-        log = (self.labdir / "gobgp" / f"{name}-fib-agent.log").open("ab")
+        api = gobgpd.api_address
+        self._start_agent(
+            name,
+            ns,
+            state,
+            "fib-agent",
+            [
+                sys.executable,
+                "-m",
+                "sdwan",
+                "fib-agent",
+                "--api",
+                api,
+                "--status",  # beside gobgpd's: where intent verification looks
+                f"{api}.fib",
+                *([] if self._fast_failover else ["--no-fast-failover"]),
+                *(["--multipath"] if multipath else []),
+            ],
+        )
+        # beside gobgpd's too: where the orchestrator configures and reads it
+        self._start_agent(
+            name, ns, state, "probe-agent", probe_agent_argv(f"{api}.probe", fib=f"{api}.fib")
+        )
+
+    def _start_agent(
+        self, name: str, ns: Namespace, state: LabState, role: str, argv: list[str]
+    ) -> None:
+        """An agent beside ``name``'s gobgpd, logging to ``<node>-<role>.log``."""
+        log = (self.labdir / "gobgp" / f"{name}-{role}.log").open("ab")
         with log:
             agent = ns.exec(
-                [
-                    sys.executable,
-                    "-m",
-                    "sdwan",
-                    "fib-agent",
-                    "--api",
-                    gobgpd.api_address,
-                    "--status",  # beside gobgpd's: where intent verification looks
-                    f"{gobgpd.api_address}.fib",
-                    *([] if self._fast_failover else ["--no-fast-failover"]),
-                    *(["--multipath"] if multipath else []),
-                ],
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self._children.append(agent)
-        state.pids[f"{name}/fib-agent"] = agent.pid
+        state.pids[f"{name}/{role}"] = agent.pid
         self._save(state)
 
     # -- down --------------------------------------------------------------
