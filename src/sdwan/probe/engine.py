@@ -22,6 +22,7 @@ import os
 import secrets
 import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +33,22 @@ from sdwan.probe.config import ProbeConfig, UplinkConfig
 from sdwan.probe.meter import Meter
 from sdwan.probe.reflector import Reflector
 from sdwan.probe.routing import MAX_SLOTS, Egress, ProbeRouting, mark_of
-from sdwan.probe.sockets import ANCILLARY_SPACE, kernel_time, open_icmp, open_udp
-from sdwan.probe.wire import TEST_SIZE, Echo, parse_echo_reply, parse_reflected, sender_packet
+from sdwan.probe.sockets import (
+    ANCILLARY_SPACE,
+    SO_TIMESTAMPNS,
+    kernel_time,
+    open_icmp,
+    open_udp,
+)
+from sdwan.probe.wire import (
+    ANSWER,
+    ERROR_ESTIMATE,
+    NTP_EPOCH_OFFSET,
+    SENDER,
+    TEST_SIZE,
+    Echo,
+    parse_echo_reply,
+)
 
 __all__ = ["Engine"]
 
@@ -43,6 +58,11 @@ EVALUATE_EVERY = 0.1  # seconds between time-based decisions
 REFRESH_EVERY = 5.0  # seconds between route re-installs and retries
 _SLACK = 0.0005  # a probe due this soon is sent now
 _BATCH = 64  # answers read per socket per wake, at most
+_TIMESPEC = struct.Struct("=qq").unpack_from
+_ANSWER = ANSWER.unpack_from  # (reflector sent, received, sender sequence) of an answer
+_SENDER = SENDER.pack_into  # sequence, timestamp, error estimate
+_NTP_MASK = (1 << 64) - 1
+_FRACTION = float(1 << 32)
 _Publish = Callable[[dict[str, Any]], None]
 _Avoid = Callable[[list[str]], None]
 
@@ -257,11 +277,22 @@ class Engine:
     def _tick(self, now: float) -> float:
         """Send what is due, read what arrived, commit what timed out; returns when the
         next probe is due."""
-        clock = time.time
+        clock, fill = time.time, _SENDER
         due = math.inf
         for uplink in self._active:
-            if uplink.next_send <= now + _SLACK:
-                self._send(uplink, now, clock())
+            if uplink.next_send <= now + _SLACK:  # send (inlined: once per probe)
+                wall = clock()
+                seq = uplink.meter.sent(now, wall)
+                sock, echo = uplink.sock, uplink.echo
+                try:
+                    if echo is None:
+                        stamp = int((wall + NTP_EPOCH_OFFSET) * _FRACTION) & _NTP_MASK
+                        fill(uplink.buffer, 0, seq & 0xFFFF_FFFF, stamp, ERROR_ESTIMATE)
+                        sock.send(uplink.buffer)  # type: ignore[union-attr]
+                    else:
+                        sock.send(echo.request(seq))  # type: ignore[union-attr]
+                except OSError:
+                    pass  # unreachable, no buffer: lost, as it would be on the wire
                 uplink.next_send += uplink.period
                 if uplink.next_send <= now:  # fell behind: skip, never burst
                     uplink.next_send = now + uplink.period
@@ -285,41 +316,33 @@ class Engine:
                 uplink.meter.advance(now)
         return due
 
-    def _send(self, uplink: Uplink, now: float, wall: float) -> None:
-        seq = uplink.meter.sent(now, wall)
-        sock = uplink.sock
-        if sock is None:
-            return
-        try:
-            if uplink.echo is not None:
-                sock.send(uplink.echo.request(seq))
-            else:
-                sender_packet(uplink.buffer, seq, wall)
-                sock.send(uplink.buffer)
-        except OSError:
-            pass  # unreachable, no buffer: the probe is lost, as it would be on the wire
-
     def _receive(self, uplink: Uplink, now: float, most: int) -> None:
-        """Read at most ``most`` answers of ``uplink``."""
-        sock, meter, echo, buffer = uplink.sock, uplink.meter, uplink.echo, self._buffer
+        """Read at most ``most`` answers of ``uplink`` (the per-answer work inlined:
+        this runs for every probe)."""
+        sock, echo, buffer, buffers = uplink.sock, uplink.echo, self._buffer, self._buffers
         if sock is None:
             return
+        answer = uplink.meter.answer
         for _ in range(most):
             try:
-                size, ancillary, _flags, _peer = sock.recvmsg_into(self._buffers, ANCILLARY_SPACE)
+                size, ancillary, _flags, _peer = sock.recvmsg_into(buffers, ANCILLARY_SPACE)
             except BlockingIOError:
                 return
             except OSError:  # an ICMP error for an earlier probe (port unreachable, ...)
                 continue
-            received = kernel_time(ancillary)
+            if len(ancillary) == 1 and ancillary[0][1] == SO_TIMESTAMPNS:
+                seconds, nanoseconds = _TIMESPEC(ancillary[0][2])
+                received = seconds + nanoseconds * 1e-9
+            else:
+                received = kernel_time(ancillary)
             if echo is None:
                 if size >= TEST_SIZE:
-                    wire_seq, residence = parse_reflected(buffer)
-                    meter.answer(wire_seq, 32, received, residence, now)
+                    sent, got, wire_seq = _ANSWER(buffer)
+                    answer(wire_seq, 32, received, ((sent - got) & _NTP_MASK) / _FRACTION, now)
                 continue
             identifier, wire_seq = parse_echo_reply(buffer, size, uplink.config.v6)
             if identifier == echo.identifier:
-                meter.answer(wire_seq, 16, received, 0.0, now)
+                answer(wire_seq, 16, received, 0.0, now)
 
     def _refresh_routes(self) -> None:
         """Heal the routes of the uplinks that run (a route dropped with its link comes

@@ -135,6 +135,10 @@ class Meter:
         self.started = now
         self.changed = False  # a state changed since the caller last looked
         self.fast_lost = self.short_lost = self.long_lost = 0  # lost probes per window
+        # window sizes and thresholds, where the hot path reads them
+        self._fast, self._short, self._long = windows.fast, windows.short, windows.long
+        self._latency, self._pairs_span = windows.latency, 2 * windows.jitter_pairs
+        self._latency_k, self._jitter_k = windows.latency_k, windows.jitter_k
         self.classes = [_ClassEval(c, windows, now_wall) for c in classes]
 
     def set_classes(self, classes: tuple[SlaClass, ...], now: float, now_wall: float) -> None:
@@ -187,14 +191,30 @@ class Meter:
         ignored."""
         end = self.next_seq
         seq = end - ((end - wire_seq) & ((1 << bits) - 1))
-        if seq < self.head or seq >= end:
+        head = self.head
+        if seq < head or seq >= end:
             return
         i = seq & self.mask
-        if self.rtt[i] != PENDING:
+        rtt = self.rtt
+        if rtt[i] != PENDING:
             return
-        rtt = received_wall - self.sent_wall[i] - residence
-        self.rtt[i] = rtt if rtt > 0.0 else 0.0
-        if seq == self.head:
+        value = received_wall - self.sent_wall[i] - residence
+        if value < 0.0:
+            value = 0.0
+        rtt[i] = value
+        if seq != head:
+            return  # it waits for the probes before it
+        self.head = head + 1
+        self._commit(seq, value, now)
+        following = head + 1
+        if following == end:
+            self.deadline = math.inf
+            return
+        j = following & self.mask
+        deadline = self.sent_at[j] + self.timeout
+        if rtt[j] == PENDING and deadline > now:  # the usual case: nothing overtaken
+            self.deadline = deadline
+        else:
             self.advance(now)
 
     def advance(self, now: float) -> None:
@@ -215,13 +235,22 @@ class Meter:
         self.deadline = sent_at[head & mask] + timeout if head < end else math.inf
 
     def _commit(self, seq: int, value: float, now: float) -> None:
-        rtt, mask, w = self.rtt, self.mask, self.windows
+        # The hot path: written for the common case (answered, within every limit),
+        # where it reads the ring a few times and writes nothing but the ring.
+        rtt, mask = self.rtt, self.mask
         lost = value < 0.0
-        self.fast_lost += lost - (rtt[(seq - w.fast) & mask] < 0.0)
-        self.short_lost += lost - (rtt[(seq - w.short) & mask] < 0.0)
-        self.long_lost += lost - (rtt[(seq - w.long) & mask] < 0.0)
+        if lost:
+            self.fast_lost += 1
+            self.short_lost += 1
+            self.long_lost += 1
+        if rtt[(seq - self._fast) & mask] < 0.0:
+            self.fast_lost -= 1
+        if rtt[(seq - self._short) & mask] < 0.0:
+            self.short_lost -= 1
+        if rtt[(seq - self._long) & mask] < 0.0:
+            self.long_lost -= 1
         if self.classes:
-            old_latency = rtt[(seq - w.latency) & mask]
+            old_latency = rtt[(seq - self._latency) & mask]
             # the jitter test takes disjoint pairs: (seq - 1, seq) for odd seq
             pair = seq & 1 == 1
             delta = old_pair = -1.0
@@ -229,36 +258,44 @@ class Meter:
                 prev = rtt[(seq - 1) & mask]
                 if not lost and prev >= 0.0:
                     delta = value - prev if value > prev else prev - value
-                left = seq - 2 * w.jitter_pairs
+                left = seq - self._pairs_span
                 a, b = rtt[left & mask], rtt[(left - 1) & mask]
                 if left > 0 and a >= 0.0 and b >= 0.0:
                     old_pair = a - b if a > b else b - a
             for c in self.classes:
                 limit = c.latency
-                above = value > limit
-                c.latency_above += above - (old_latency > limit)
-                if above and c.latency_above >= w.latency_k:
-                    self._fire(c, "latency", now)
+                if old_latency > limit:
+                    c.latency_above -= 1
+                if value > limit:
+                    c.latency_above += 1
+                    if c.latency_above >= self._latency_k:
+                        self._fire(c, "latency", now)
                 if pair:
-                    jumped = delta > c.jitter
-                    c.jitter_above += jumped - (old_pair > c.jitter)
-                    if jumped and c.jitter_above >= w.jitter_k:
-                        self._fire(c, "jitter", now)
+                    limit = c.jitter
+                    if old_pair > limit:
+                        c.jitter_above -= 1
+                    if delta > limit:
+                        c.jitter_above += 1
+                        if c.jitter_above >= self._jitter_k:
+                            self._fire(c, "jitter", now)
                 if lost and (self.fast_lost >= c.loss_fast or self.short_lost >= c.loss_short):
                     self._fire(c, "loss", now)
-        # the dead detector
         if lost:
             self.run += 1
-            if self.run >= w.dead_run:
+            if self.run >= self.windows.dead_run:
                 self.resumed = None
                 if self.state != "dead":
                     self._set_state("dead", now)
-        else:
-            self.run = 0
-            if self.state == "unknown":
-                self._set_state("up", now)
-            elif self.state == "dead" and self.resumed is None:
-                self.resumed = self.sent_at[seq & mask]  # answering since it was sent
+        elif self.run or self.state != "up":
+            self._answered_again(seq, now)
+
+    def _answered_again(self, seq: int, now: float) -> None:
+        """An answer after losses, or the first one: the dead detector's other half."""
+        self.run = 0
+        if self.state == "unknown":
+            self._set_state("up", now)
+        elif self.state == "dead" and self.resumed is None:
+            self.resumed = self.sent_at[seq & self.mask]  # answering since it was sent
 
     # -- decisions ----------------------------------------------------------------
 

@@ -20,6 +20,8 @@ __all__ = [
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS
+SO_RCVBUFFORCE = 33
+REFLECTOR_BUFFER = 4 << 20
 IP_PKTINFO = 8
 IP_RECVTTL = 12
 SOL_RAW = 255
@@ -63,10 +65,20 @@ def open_icmp(target: str, mark: int) -> socket.socket:
     return sock
 
 
+def _big_buffer(sock: socket.socket) -> None:
+    """A receive buffer for a burst from many senders while the agent is not running
+    (beyond net.core.rmem_max when the agent may: it runs as root in the lab)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, REFLECTOR_BUFFER)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, REFLECTOR_BUFFER)
+
+
 def open_reflector(port: int) -> list[socket.socket]:
     """Reflector sockets on every address: IPv4 and (if the host has it) IPv6, with the
     arrival time, the destination address (answers leave from it) and the TTL."""
     v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    _big_buffer(v4)
     v4.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     v4.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
     v4.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -79,6 +91,7 @@ def open_reflector(port: int) -> list[socket.socket]:
         return sockets
     try:
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        _big_buffer(v6)
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
         v6.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import struct
 
 __all__ = [
+    "ANSWER",
     "ERROR_ESTIMATE",
     "ICMP_SIZE",
     "NTP_EPOCH_OFFSET",
+    "SENDER",
     "TEST_SIZE",
     "Echo",
     "from_ntp",
@@ -38,9 +40,9 @@ TEST_SIZE = 41  # the unauthenticated reflector packet; senders pad to it
 ERROR_ESTIMATE = (22 << 8) | 1
 _FRACTION = 1 << 32
 
-_SENDER = struct.Struct(">IQH")  # sequence, timestamp, error estimate
+SENDER = struct.Struct(">IQH")  # sequence, timestamp, error estimate
 _REFLECTED = struct.Struct(">IQHHQIQHHB")
-_ANSWER = struct.Struct(">4xQ4xQI")  # (sent, received, sender sequence) of an answer
+ANSWER = struct.Struct(">4xQ4xQI")  # (sent, received, sender sequence) of an answer
 ICMP_SIZE = 16  # type, code, checksum, identifier, sequence, 8 octets of payload
 _ECHO = struct.Struct(">BBHHH")
 
@@ -57,12 +59,12 @@ def from_ntp(stamp: int) -> float:
 def sender_packet(buffer: bytearray, seq: int, epoch: float) -> None:
     """Fill a TEST_SIZE buffer (its padding stays as it is: zeros) with a test packet."""
     stamp = int((epoch + NTP_EPOCH_OFFSET) * _FRACTION) & 0xFFFF_FFFF_FFFF_FFFF
-    _SENDER.pack_into(buffer, 0, seq & 0xFFFF_FFFF, stamp, ERROR_ESTIMATE)
+    SENDER.pack_into(buffer, 0, seq & 0xFFFF_FFFF, stamp, ERROR_ESTIMATE)
 
 
 def parse_reflected(data: bytes | bytearray | memoryview) -> tuple[int, float]:
     """(sender sequence number, reflector residence seconds) of a reflector packet."""
-    sent, received, seq = _ANSWER.unpack_from(data)
+    sent, received, seq = ANSWER.unpack_from(data)
     return seq, ((sent - received) & 0xFFFF_FFFF_FFFF_FFFF) / _FRACTION
 
 
@@ -80,7 +82,7 @@ def reflect(
     short to answer without sending more than was received."""
     if size < TEST_SIZE:
         return 0
-    sender_seq, sender_time, sender_error = _SENDER.unpack_from(request)
+    sender_seq, sender_time, sender_error = SENDER.unpack_from(request)
     _REFLECTED.pack_into(
         out,
         0,
