@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sdwan.domain.quality import (
@@ -27,6 +29,7 @@ from sdwan.domain.quality import (
     LONG_WINDOW_S,
     NOISE_SHARE,
     P_DEAD_NULL,
+    SlaClass,
     Windows,
     binomial_tail,
     critical_count,
@@ -35,6 +38,7 @@ from sdwan.domain.quality import (
     detection_count,
     loss_limits,
 )
+from sdwan.probe.simulate import detection_times
 
 REFERENCE_LOSS = 0.02  # the 2 % class
 SLOW_FACTOR = 2.5  # 5 % under 2 %
@@ -274,11 +278,42 @@ def show(design: Design, rates: list[int]) -> None:
         )
 
 
+def simulate(design: Design, onsets: int) -> None:
+    """The agent's own meter (sdwan.probe.meter) in simulated time: detection times
+    over ``onsets`` independent impairments after 3 s of clean answers."""
+    windows = Windows.for_rate(design.rate, design.timeout_s)
+    print(f"\nsimulated with the agent's meter, {onsets} onsets each (p50 / p95 / max):")
+    cases: list[tuple[str, SlaClass, Callable[[random.Random], float | None]]] = [
+        (
+            "loss 20 % vs 2 %",
+            SlaClass("c", loss_pct=2.0),
+            lambda r: None if r.random() < 0.2 else 0.001,
+        ),
+        (
+            "loss 5 % vs 2 %",
+            SlaClass("c", loss_pct=2.0),
+            lambda r: None if r.random() < 0.05 else 0.001,
+        ),
+        ("latency +150 ms vs 50 ms", SlaClass("c", latency_ms=50.0), lambda r: 0.151),
+        ("blackout (dead)", SlaClass("c", jitter_ms=1e6), lambda r: None),
+    ]
+    for seed, (label, cls, fate) in enumerate(cases):
+        times = sorted(detection_times(windows, cls, fate, onsets=onsets, seed=seed))
+        p50, p95 = times[len(times) // 2], times[math.ceil(0.95 * len(times)) - 1]
+        print(f"  {label:26} {p50:5.2f} / {p95:5.2f} / {times[-1]:5.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="10,30,100,200", help="rates to compare")
+    parser.add_argument(
+        "--simulate", type=int, default=200, metavar="N", help="onsets per case (0: none)"
+    )
     args = parser.parse_args()
-    show(derive(), [int(r) for r in args.rates.split(",") if r])
+    design = derive()
+    show(design, [int(r) for r in args.rates.split(",") if r])
+    if args.simulate:
+        simulate(design, args.simulate)
 
 
 if __name__ == "__main__":

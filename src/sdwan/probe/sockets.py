@@ -20,6 +20,7 @@ __all__ = [
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_TIMESTAMPNS = 35  # SCM_TIMESTAMPNS
+SO_SNDBUFFORCE = 32
 SO_RCVBUFFORCE = 33
 REFLECTOR_BUFFER = 4 << 20
 IP_PKTINFO = 8
@@ -65,20 +66,22 @@ def open_icmp(target: str, mark: int) -> socket.socket:
     return sock
 
 
-def _big_buffer(sock: socket.socket) -> None:
-    """A receive buffer for a burst from many senders while the agent is not running
-    (beyond net.core.rmem_max when the agent may: it runs as root in the lab)."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, REFLECTOR_BUFFER)
-    except PermissionError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, REFLECTOR_BUFFER)
+def _big_buffers(sock: socket.socket) -> None:
+    """Room for a burst from many senders while the agent waits for a CPU, and for the
+    answers a slow link holds back (beyond net.core.rmem_max/wmem_max when the agent
+    may: as root)."""
+    for forced, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, forced, REFLECTOR_BUFFER)
+        except PermissionError:
+            sock.setsockopt(socket.SOL_SOCKET, plain, REFLECTOR_BUFFER)
 
 
 def open_reflector(port: int) -> list[socket.socket]:
     """Reflector sockets on every address: IPv4 and (if the host has it) IPv6, with the
     arrival time, the destination address (answers leave from it) and the TTL."""
     v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    _big_buffer(v4)
+    _big_buffers(v4)
     v4.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     v4.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
     v4.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -91,7 +94,7 @@ def open_reflector(port: int) -> list[socket.socket]:
         return sockets
     try:
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        _big_buffer(v6)
+        _big_buffers(v6)
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
         v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
         v6.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
