@@ -272,3 +272,39 @@ def test_a_killed_agents_rules_are_removed_by_the_next(net: Net, tmp_path: Path)
     net.agent.start()
     assert net.rules() == []
     assert net.client.config()["generation"] == 0
+
+
+def test_ipv6_probes_udp_and_icmp(lab: Lab, tmp_path: Path) -> None:
+    a, b = lab.namespace("a6"), lab.namespace("b6")
+    lab.link(a, "v6a", b, "v6b", addrs_a=["2001:db8:105::1/64"], addrs_b=["2001:db8:105::2/64"])
+    b.ip("-6", "addr", "add", "2001:db8:106::1/128", "dev", "lo")
+    reflector = ProbeAgentProcess(b, tmp_path / "b6.probe", tmp_path / "b6.log")
+    agent = ProbeAgentProcess(a, tmp_path / "a6.probe", tmp_path / "a6.log")
+    try:
+        reflector.start()
+        agent.start()
+        neighbor = "2001:db8:105::2"
+        far = "2001:db8:106::1"  # behind the neighbor: a's main table has no route to it
+        config = {
+            "generation": 1,
+            "uplinks": [
+                uplink("udp6", neighbor, target=far),
+                uplink("icmp6", neighbor, target=neighbor, method="icmp"),
+            ],
+        }
+        with agent.client() as client:
+            client.put_config(config)
+
+            def answered() -> bool:
+                uplinks = client.quality()["uplinks"]
+                return all(
+                    u["state"] == "up" and u["short"]["answered"] > 100 for u in uplinks.values()
+                )
+
+            wait_for(answered, timeout=30, what="both IPv6 uplinks answered")
+        rules = a.ip("-6", "rule", "show").stdout
+        assert f"{RULE_PRIORITY}:" in rules
+    finally:
+        agent.stop()
+        reflector.stop()
+    assert f"{RULE_PRIORITY}:" not in a.ip("-6", "rule", "show").stdout
