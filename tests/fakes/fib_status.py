@@ -1,55 +1,32 @@
 """A stand-in for the FIB agent's status socket that records every ``PUT /avoid`` (the
-probe agent's push, Interface 2 of docs/intent.md's path quality). The FIB agent's own
-side is tested against the real agent."""
+probe agent's push; docs/lab.md, "The probe agent"). The FIB agent's own side is tested
+against the real agent."""
 
 from __future__ import annotations
 
-import json
-import os
-import socketserver
-import threading
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from sdwan.unixhttp import JsonHandler, UnixHttpServer
 
-class StubFibStatus(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
 
+class StubFibStatus(UnixHttpServer):
     def __init__(self, path: str) -> None:
-        self.path = path
         self.received: list[dict[str, Any]] = []
         super().__init__(path, _Handler)
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self._thread.start()
+        self.start("stub-fib-status")
 
     def avoided(self) -> list[str] | None:
         """The next hops of the latest push (None before the first)."""
         return list(self.received[-1]["next_hops"]) if self.received else None
 
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: StubFibStatus
 
     def do_PUT(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        status = 200 if self.path == "/avoid" else 404
-        if status == 200:
-            self.server.received.append(body)
-        data = json.dumps({"next_hops": body.get("next_hops"), "since": {}}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def address_string(self) -> str:
-        return "local"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        body, problem = self.read_json(1 << 16)
+        if self.path != "/avoid" or problem is not None:
+            self.answer(404 if problem is None else 422, {"error": problem or self.path})
+            return
+        self.server.received.append(body)
+        self.answer(200, {"next_hops": body["next_hops"], "since": {}})

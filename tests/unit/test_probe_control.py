@@ -21,17 +21,7 @@ from sdwan.probe.config import ProbeConfig
 from sdwan.probe.control import ControlServer, StreamHub
 from tests.fakes.fib_status import StubFibStatus
 
-UPLINK = {
-    "id": "u1",
-    "name": "hq/mpls",
-    "neighbor": "198.18.41.100",
-    "method": "udp",
-    "target": "198.18.42.1",
-    "port": 862,
-    "rate": None,
-    "timeout_ms": None,
-    "classes": [],
-}
+UPLINK = {"id": "u1", "neighbor": "198.18.41.100", "target": "198.18.42.1"}
 
 
 class FakeEngine:
@@ -67,9 +57,9 @@ def test_configuration_round_trip_and_errors(
     assert stat.S_IMODE(os.stat(server.path).st_mode) == 0o660
     with ProbeClient(f"unix://{server.path}") as client:
         assert client.config() == {"generation": 0, "uplinks": []}
-        body = {"generation": 3, "uplinks": [UPLINK]}
-        assert client.put_config(body) == body
-        assert client.config() == body
+        accepted = client.put_config({"generation": 3, "uplinks": [UPLINK]})
+        assert accepted["uplinks"][0]["method"] == "udp"  # the defaults, filled in
+        assert client.config() == accepted
         assert engine.current.generation == 3
         with pytest.raises(ProbeClientError) as caught:
             client.put_config({"generation": 4, "uplinks": [{**UPLINK, "port": 70000}]})
@@ -83,7 +73,7 @@ def test_configuration_round_trip_and_errors(
         assert raw.get("/nothing").status_code == 404
         assert raw.post("/config", json={}).status_code == 405
         assert raw.put("/quality", json={}).status_code == 405
-        assert raw.put("/config").status_code == 411
+        assert raw.put("/config").status_code == 422  # no body
 
 
 def test_an_agent_that_is_not_there(tmp_path: Path) -> None:

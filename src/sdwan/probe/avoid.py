@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 
-from sdwan.probe.client import UnixConnection
+from sdwan.unixhttp import UnixConnection, unix_path
 
 __all__ = ["AvoidPusher"]
 
@@ -21,9 +21,7 @@ log = logging.getLogger("sdwan.probe")
 
 class AvoidPusher:
     def __init__(self, address: str, *, interval: float = 1.0, timeout: float = 0.5) -> None:
-        if not address.startswith("unix://"):
-            raise ValueError(f"FIB agent address must be unix:///path, got {address!r}")
-        self.path = address.removeprefix("unix://")
+        self.path = unix_path(address, "FIB agent address")
         self.interval = interval
         self.timeout = timeout
         self.sent = 0  # successful PUTs

@@ -1,35 +1,16 @@
-"""HTTP over a unix socket, the way the agents beside gobgpd talk: a client of the probe
-agent's control socket (sdwan.probe.control; the orchestrator, the lab and the tests
-use it) and the connection the probe agent's avoid push uses. One request per
-connection, as the agents' servers answer (HTTP/1.0)."""
+"""A client of the probe agent's control socket (sdwan.probe.control): the
+orchestrator, the lab and the tests use it. One request per connection."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["ProbeClient", "ProbeClientError", "UnixConnection"]
+from sdwan.unixhttp import UnixConnection, unix_path
 
-
-class UnixConnection(http.client.HTTPConnection):
-    """An HTTP connection to a unix socket."""
-
-    def __init__(self, path: str, timeout: float | None) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
+__all__ = ["ProbeClient", "ProbeClientError"]
 
 
 class ProbeClientError(Exception):
@@ -44,9 +25,7 @@ class ProbeClientError(Exception):
 
 class ProbeClient:
     def __init__(self, address: str, *, timeout: float = 5.0) -> None:
-        if not address.startswith("unix://"):
-            raise ValueError(f"probe agent address must be unix:///path, got {address!r}")
-        self.path = address.removeprefix("unix://")
+        self.path = unix_path(address, "probe agent address")
         self.timeout = timeout
 
     def __enter__(self) -> ProbeClient:

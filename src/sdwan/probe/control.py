@@ -17,15 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import queue
-import socketserver
 import threading
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from sdwan.domain.quality import QualityInputError
 from sdwan.probe.config import ProbeConfig, parse_config
+from sdwan.unixhttp import JsonHandler, UnixHttpServer, unix_path
 
 __all__ = ["ControlServer", "StreamHub"]
 
@@ -84,68 +82,48 @@ class StreamHub:
                 subscriber.lines.put_nowait(None)
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
+class _Server(UnixHttpServer):
     backend: Backend
     hub: StreamHub
     summary_interval: float
     stopping: threading.Event
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
 
     def do_GET(self) -> None:
         if self.path == "/config":
-            self._answer(200, self.server.backend.config().to_json())
+            self.answer(200, self.server.backend.config().to_json())
         elif self.path == "/quality":
-            self._answer(200, self.server.backend.snapshot())
+            self.answer(200, self.server.backend.snapshot())
         elif self.path == "/quality/stream":
             self._stream()
         else:
-            self._answer(404, {"error": f"no such resource: {self.path}"})
+            self.answer(404, {"error": f"no such resource: {self.path}"})
 
     def do_PUT(self) -> None:
         if self.path != "/config":
-            self._answer(
+            self.answer(
                 405 if self.path in ("/quality", "/quality/stream") else 404,
                 {"error": f"cannot PUT {self.path}"},
             )
             return
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if not 0 < length <= MAX_BODY:
-            self._answer(
-                411 if length <= 0 else 413,
-                {"error": f"send a JSON body of at most {MAX_BODY} bytes"},
-            )
-            return
-        try:
-            body = json.loads(self.rfile.read(length))
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._answer(422, {"error": f"not JSON: {exc}", "field": "body"})
+        body, problem = self.read_json(MAX_BODY)
+        if problem is not None:
+            self.answer(422, {"error": problem, "field": "body"})
             return
         try:
             config = parse_config(body)
         except QualityInputError as exc:
-            self._answer(422, {"error": str(exc), "field": exc.field})
+            self.answer(422, {"error": str(exc), "field": exc.field})
             return
-        self._answer(200, self.server.backend.configure(config).to_json())
+        self.answer(200, self.server.backend.configure(config).to_json())
 
     def do_POST(self) -> None:
-        self._answer(405, {"error": "use PUT /config"})
+        self.answer(405, {"error": "use PUT /config"})
 
     do_DELETE = do_POST
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _stream(self) -> None:
         server = self.server
@@ -174,12 +152,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(json.dumps(body).encode() + b"\n")
         self.wfile.flush()
 
-    def address_string(self) -> str:  # a unix socket peer has no address
-        return "local"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("control: " + format, *args)
-
 
 class ControlServer:
     """Serves a backend on ``address`` (unix:///path) from daemon threads."""
@@ -192,28 +164,17 @@ class ControlServer:
         *,
         summary_interval: float = 1.0,
     ) -> None:
-        if not address.startswith("unix://"):
-            raise ValueError(f"control address must be unix:///path, got {address!r}")
-        self.path = address.removeprefix("unix://")
-        if os.path.exists(self.path):
-            os.unlink(self.path)  # left by an agent that was killed
+        self.path = unix_path(address, "control address")
         self._server = _Server(self.path, _Handler)
         self._server.backend = backend
         self._server.hub = hub
         self._server.summary_interval = summary_interval
         self._server.stopping = threading.Event()
-        os.chmod(self.path, 0o660)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="probe-control", daemon=True
-        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start("probe-control")
 
     def stop(self) -> None:
         self._server.stopping.set()
         self._server.hub.close()
-        self._server.shutdown()
-        self._server.server_close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
+        self._server.close()
