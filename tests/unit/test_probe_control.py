@@ -156,13 +156,21 @@ def test_a_fib_agent_that_comes_late_gets_the_set(tmp_path: Path) -> None:
     fib.close()
 
 
-def test_the_cli_refuses_a_control_address_that_is_not_a_unix_socket() -> None:
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--control", "/tmp/x.sock"], "--control must be unix:///PATH"),
+        (["--control", "unix:///tmp/x.sock", "--fib", "x"], "--fib must be unix:///PATH"),
+        (["--control", "unix:///tmp/x.sock", "--config", "/nonexistent.json"], "--config"),
+    ],
+)
+def test_the_cli_refuses_bad_options(options: list[str], message: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "sdwan", "probe-agent", "--control", "/tmp/x.sock"],
+        [sys.executable, "-m", "sdwan", "probe-agent", *options],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert proc.returncode == 1
-    assert "--control must be unix:///PATH" in proc.stderr
+    assert message in proc.stderr

@@ -27,7 +27,7 @@ log = logging.getLogger("sdwan.probe")
 
 
 class AgentError(Exception):
-    """A start-up problem a person can fix (bad --config file)."""
+    """A start-up problem a person can fix (a bad --config file, a port in use)."""
 
 
 def main(
@@ -53,13 +53,17 @@ def main(
         log.info("removed %d rules and routes an earlier agent left", left)
     hub = StreamHub()
     pusher = AvoidPusher(fib) if fib else None
-    engine = Engine(
-        routing,
-        reflector_port=reflector_port,
-        up_hold=up_hold,
-        on_change=hub.publish,
-        on_avoid=pusher.update if pusher else None,
-    )
+    try:
+        engine = Engine(
+            routing,
+            reflector_port=reflector_port,
+            up_hold=up_hold,
+            on_change=hub.publish,
+            on_avoid=pusher.update if pusher else None,
+        )
+    except OSError as exc:
+        routing.close()
+        raise AgentError(f"--reflector-port {reflector_port}: {exc.strerror}") from None
     server = ControlServer(control, engine, hub, summary_interval=summary_interval)
     signal.signal(signal.SIGTERM, engine.stop)
     signal.signal(signal.SIGINT, engine.stop)
