@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from sdwan.lab.processes import pid_alive, stop_pid
 from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.topology import load_topology
 from sdwan.probe.client import ProbeClient, ProbeClientError
+from sdwan.unixhttp import UnixConnection
 from tests.integration.conftest import wait_status
 
 HERE = Path(__file__).parent
@@ -48,6 +50,21 @@ def kernel_routes(runner: LabRunner, node: str, family: str) -> str:
     with Netlink(runner.ns(node).name) as nl:
         routes = route_gateways(nl.routes(af), nl.nexthops(), RTPROT_BGP)
     return "\n".join(f"{p} via {g}" for p, gateways in sorted(routes.items()) for g in gateways)
+
+
+def avoid_source(address: str) -> str | None:
+    """Who set the avoid set of the FIB agent at ``address`` (None: nobody, or no
+    answer)."""
+    connection = UnixConnection(address.removeprefix("unix://"), 5.0)
+    try:
+        connection.request("GET", "/avoid")
+        body = json.loads(connection.getresponse().read())
+    except OSError:
+        return None
+    finally:
+        connection.close()
+    source = body.get("source")
+    return source if isinstance(source, str) else None
 
 
 def answering(probe: ProbeClient) -> bool:
@@ -89,6 +106,11 @@ def test_small_lab_up_fib_down(runner: LabRunner) -> None:
             timeout=30,
             what="r1's probe agent measuring e1",
         )
+    wait_for(
+        lambda: avoid_source(f"{state.sockets['r1']}.fib") == "probe-agent",
+        timeout=30,
+        what="the probe agent's avoid set at r1's FIB agent",
+    )
     channel, api = stub(state.sockets["r1"])
     with channel:
         api.StartBgp(
