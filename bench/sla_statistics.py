@@ -29,7 +29,7 @@ from sdwan.domain.quality import (
     LONG_WINDOW_S,
     NOISE_SHARE,
     P_DEAD_NULL,
-    SlaClass,
+    ClassLimits,
     Windows,
     binomial_tail,
     critical_count,
@@ -283,19 +283,19 @@ def simulate(design: Design, onsets: int) -> None:
     over ``onsets`` independent impairments after 3 s of clean answers."""
     windows = Windows.for_rate(design.rate, design.timeout_s)
     print(f"\nsimulated with the agent's meter, {onsets} onsets each (p50 / p95 / max):")
-    cases: list[tuple[str, SlaClass, Callable[[random.Random], float | None]]] = [
+    cases: list[tuple[str, ClassLimits, Callable[[random.Random], float | None]]] = [
         (
             "loss 20 % vs 2 %",
-            SlaClass("c", loss_pct=2.0),
+            ClassLimits("c", loss_pct=2.0),
             lambda r: None if r.random() < 0.2 else 0.001,
         ),
         (
             "loss 5 % vs 2 %",
-            SlaClass("c", loss_pct=2.0),
+            ClassLimits("c", loss_pct=2.0),
             lambda r: None if r.random() < 0.05 else 0.001,
         ),
-        ("latency +150 ms vs 50 ms", SlaClass("c", latency_ms=50.0), lambda r: 0.151),
-        ("blackout (dead)", SlaClass("c", jitter_ms=1e6), lambda r: None),
+        ("latency +150 ms vs 50 ms", ClassLimits("c", latency_ms=50.0), lambda r: 0.151),
+        ("blackout (dead)", ClassLimits("c", jitter_ms=1e6), lambda r: None),
     ]
     for seed, (label, cls, fate) in enumerate(cases):
         times = sorted(detection_times(windows, cls, fate, onsets=onsets, seed=seed))

@@ -13,7 +13,7 @@ from sdwan.domain.quality import (
     DEFAULT_RATE,
     DEFAULT_TIMEOUT_S,
     LONG_WINDOW_S,
-    SlaClass,
+    ClassLimits,
     Windows,
 )
 from sdwan.probe.meter import Meter
@@ -31,7 +31,7 @@ SMALL = Windows(
     jitter_k=8,
     dead_run=5,
 )
-GOLD = SlaClass("gold", loss_pct=2.0, latency_ms=50.0, jitter_ms=10.0)
+GOLD = ClassLimits("gold", loss_pct=2.0, latency_ms=50.0, jitter_ms=10.0)
 
 
 def committed(meter: Meter) -> list[float]:
@@ -179,11 +179,11 @@ def test_a_class_is_met_again_only_after_a_long_window_without_a_test_firing() -
 
 
 def test_a_class_without_limits_is_met_and_new_classes_are_counted_from_the_ring() -> None:
-    meter = Meter(SMALL, (SlaClass("any"),))
+    meter = Meter(SMALL, (ClassLimits("any"),))
     sim = Sim(meter, SMALL.rate)
     sim.run([0.070] * 300)
     assert meter.classes[0].state == "met"
-    meter.set_classes((SlaClass("any"), GOLD), sim.now, 0.0)
+    meter.set_classes((ClassLimits("any"), GOLD), sim.now, 0.0)
     assert [c.state for c in meter.classes] == ["met", "unknown"]
     assert meter.classes[1].latency_above == SMALL.latency  # every RTT is above 50 ms
     sim.step(0.070)
@@ -197,7 +197,7 @@ def loss_detection(loss: float, onsets: int, seed: int) -> list[float]:
     """Seconds from the start of ``loss`` to a 2 % class being violated."""
     return detection_times(
         Windows.for_rate(DEFAULT_RATE),
-        SlaClass("c", loss_pct=2.0),
+        ClassLimits("c", loss_pct=2.0),
         lambda rng: None if rng.random() < loss else 0.001,
         onsets=onsets,
         seed=seed,
@@ -221,7 +221,7 @@ def test_one_percent_loss_does_not_trigger_a_two_percent_class() -> None:
     """Two minutes of 1 % random loss: the class stays met (the bound for ten minutes
     is 5e-5; a seeded run is one draw of it)."""
     rng = random.Random(3)
-    meter = Meter(Windows.for_rate(DEFAULT_RATE), (SlaClass("c", loss_pct=2.0),))
+    meter = Meter(Windows.for_rate(DEFAULT_RATE), (ClassLimits("c", loss_pct=2.0),))
     sim = Sim(meter, DEFAULT_RATE)
     sim.run(None if rng.random() < 0.01 else 0.001 for _ in range(int(DEFAULT_RATE * 120)))
     assert meter.classes[0].state == "met"

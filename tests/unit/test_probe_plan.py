@@ -3,7 +3,8 @@ how agents' reports are read (quality/reports.py)."""
 
 from __future__ import annotations
 
-from sdwan.domain.probe_plan import ClassLimits, ProbedUplink, ProbeSettings, agent_configs
+from sdwan.domain.probe_plan import ProbedUplink, ProbeSettings, agent_configs
+from sdwan.domain.quality import ClassLimits
 from sdwan.domain.sla import ClassVerdict
 from sdwan.quality.reports import parse_line
 

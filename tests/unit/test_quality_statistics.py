@@ -14,8 +14,8 @@ import pytest
 
 from sdwan.domain import quality
 from sdwan.domain.quality import (
+    ClassLimits,
     QualityInputError,
-    SlaClass,
     Windows,
     binomial_tail,
     critical_count,
@@ -98,9 +98,9 @@ def test_a_slower_rate_would_miss_a_target() -> None:
 
 
 def test_class_parsing_names_the_field() -> None:
-    assert SlaClass.from_json({"name": "gold", "loss_pct": 1, "latency_ms": None}) == SlaClass(
-        "gold", 1.0, None, None
-    )
+    assert ClassLimits.from_json(
+        {"name": "gold", "loss_pct": 1, "latency_ms": None}
+    ) == ClassLimits("gold", 1.0, None, None)
     for body, field in [
         ({"name": ""}, "c.name"),
         ({"name": "g", "loss_pct": 101}, "c.loss_pct"),
@@ -111,5 +111,5 @@ def test_class_parsing_names_the_field() -> None:
         ([], "c"),
     ]:
         with pytest.raises(QualityInputError) as caught:
-            SlaClass.from_json(body, "c")
+            ClassLimits.from_json(body, "c")
         assert caught.value.field == field

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from sdwan.domain.sla import (
     DEAD_REASON,
-    ClassState,
+    ClassReport,
     ClassVerdict,
     SlaClass,
     SlaClassSpec,
@@ -31,7 +31,7 @@ def up(
         loss_pct=loss,
         latency_ms=latency,
         jitter_ms=0.1,
-        classes={"gold": ClassState(state, 0.0, reason)},
+        classes={"gold": ClassReport(state, 0.0, reason)},
     )
 
 

@@ -19,9 +19,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from sdwan.domain.quality import ClassLimits
 from sdwan.domain.values import check_ip
 
-__all__ = ["ClassLimits", "ProbeSettings", "ProbedUplink", "agent_configs", "default_target"]
+__all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target"]
 
 DEFAULT_PORT = 862  # the TWAMP-light reflector's port (RFC 8545)
 
@@ -45,22 +46,6 @@ class ProbeSettings(BaseModel):
     rate: float | None = Field(
         default=None, ge=1, le=1000, description="probes per second; default: the agent's"
     )
-
-
-@dataclass(frozen=True)
-class ClassLimits:
-    name: str
-    loss_pct: float | None
-    latency_ms: float | None
-    jitter_ms: float | None
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "loss_pct": self.loss_pct,
-            "latency_ms": self.latency_ms,
-            "jitter_ms": self.jitter_ms,
-        }
 
 
 @dataclass(frozen=True)
@@ -126,7 +111,7 @@ def agent_configs(
                 "port": uplink.probe.port,
                 "rate": uplink.probe.rate,
                 "timeout_ms": None,
-                "classes": [c.public() for c in classes.get(uplink.id, [])],
+                "classes": [c.to_json() for c in classes.get(uplink.id, [])],
             }
         )
     return {router: _with_generation(items) for router, items in configs.items()}

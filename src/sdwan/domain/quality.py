@@ -35,9 +35,9 @@ __all__ = [
     "DEFAULT_RATE",
     "DEFAULT_TIMEOUT_S",
     "HORIZON_S",
+    "ClassLimits",
     "ClassState",
     "QualityInputError",
-    "SlaClass",
     "UplinkState",
     "Windows",
     "binomial_tail",
@@ -78,8 +78,9 @@ class QualityInputError(ValueError):
 
 
 @dataclass(frozen=True)
-class SlaClass:
-    """Thresholds of one SLA class; None leaves that measure unconstrained.
+class ClassLimits:
+    """The limits of one SLA class, as an agent checks them; None leaves that measure
+    unconstrained (the class with its time rules: sdwan.domain.sla.SlaClass).
 
     ``loss_pct``: lost probes in percent; ``latency_ms``: median round-trip time;
     ``jitter_ms``: mean absolute difference of consecutive round-trip times."""
@@ -90,7 +91,7 @@ class SlaClass:
     jitter_ms: float | None = None
 
     @classmethod
-    def from_json(cls, body: Any, where: str = "class") -> SlaClass:
+    def from_json(cls, body: Any, where: str = "class") -> ClassLimits:
         if not isinstance(body, dict):
             raise QualityInputError(where, "expected an object")
         unknown = sorted(set(body) - {"name", "loss_pct", "latency_ms", "jitter_ms"})

@@ -37,9 +37,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sdwan.domain.intent import IntentName
+from sdwan.domain.quality import ClassLimits
 
 __all__ = [
-    "ClassState",
+    "ClassReport",
     "Demotion",
     "Move",
     "SlaClass",
@@ -101,10 +102,9 @@ class SlaClass:
     max_hold_down: float = 600.0
     damping_window: float = 300.0
 
-    def limits(self) -> dict[str, float]:
-        found = {"loss_pct": self.loss_pct, "latency_ms": self.latency_ms}
-        found["jitter_ms"] = self.jitter_ms
-        return {k: v for k, v in found.items() if v is not None}
+    def limits(self) -> ClassLimits:
+        """What the probe agents check of this class."""
+        return ClassLimits(self.name, self.loss_pct, self.latency_ms, self.jitter_ms)
 
 
 class ClassVerdict(StrEnum):
@@ -114,7 +114,7 @@ class ClassVerdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class ClassState:
+class ClassReport:
     """What an agent says of one uplink against one class."""
 
     state: ClassVerdict
@@ -132,7 +132,7 @@ class UplinkQuality:
     loss_pct: float | None = None
     latency_ms: float | None = None
     jitter_ms: float | None = None
-    classes: Mapping[str, ClassState] = field(default_factory=dict)
+    classes: Mapping[str, ClassReport] = field(default_factory=dict)
 
     def measured(self) -> bool:
         return self.state in ("up", "dead")

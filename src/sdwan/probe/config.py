@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sdwan.domain.quality import DEFAULT_RATE, DEFAULT_TIMEOUT_S, QualityInputError, SlaClass
+from sdwan.domain.quality import DEFAULT_RATE, DEFAULT_TIMEOUT_S, ClassLimits, QualityInputError
 
 __all__ = ["MAX_UPLINKS", "ProbeConfig", "UplinkConfig", "parse_config"]
 
@@ -38,7 +38,7 @@ class UplinkConfig:
     port: int
     rate: float | None
     timeout_ms: float | None
-    classes: tuple[SlaClass, ...]
+    classes: tuple[ClassLimits, ...]
 
     @property
     def effective_rate(self) -> float:
@@ -131,7 +131,7 @@ def _uplink(body: Any, where: str) -> UplinkConfig:
     if not isinstance(classes_body, list) or len(classes_body) > 16:
         raise QualityInputError(f"{where}.classes", "expected a list of at most 16 classes")
     classes = tuple(
-        SlaClass.from_json(c, f"{where}.classes[{i}]") for i, c in enumerate(classes_body)
+        ClassLimits.from_json(c, f"{where}.classes[{i}]") for i, c in enumerate(classes_body)
     )
     names = [c.name for c in classes]
     for i, class_name in enumerate(names):

@@ -31,8 +31,8 @@ from typing import Any
 from sdwan.domain.quality import (
     LONG_WINDOW_S,
     UP_HOLD_S,
+    ClassLimits,
     ClassState,
-    SlaClass,
     UplinkState,
     Windows,
     loss_limits,
@@ -83,7 +83,7 @@ class _ClassEval:
         "state",
     )
 
-    def __init__(self, cls: SlaClass, windows: Windows, now_wall: float) -> None:
+    def __init__(self, cls: ClassLimits, windows: Windows, now_wall: float) -> None:
         self.cls = cls
         self.loss = None if cls.loss_pct is None else cls.loss_pct / 100.0
         big = 1 << 30
@@ -107,7 +107,7 @@ class Meter:
     def __init__(
         self,
         windows: Windows,
-        classes: tuple[SlaClass, ...] = (),
+        classes: tuple[ClassLimits, ...] = (),
         *,
         now: float = 0.0,
         now_wall: float = 0.0,
@@ -141,7 +141,7 @@ class Meter:
         self._latency_k, self._jitter_k = windows.latency_k, windows.jitter_k
         self.classes = [_ClassEval(c, windows, now_wall) for c in classes]
 
-    def set_classes(self, classes: tuple[SlaClass, ...], now: float, now_wall: float) -> None:
+    def set_classes(self, classes: tuple[ClassLimits, ...], now: float, now_wall: float) -> None:
         """New classes for the same probes: a class that did not change keeps its
         state; a new one starts unknown, its counts taken from the ring."""
         old = {c.cls: c for c in self.classes}

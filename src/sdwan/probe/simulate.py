@@ -10,7 +10,7 @@ import math
 import random
 from collections.abc import Callable, Iterable
 
-from sdwan.domain.quality import SlaClass, Windows
+from sdwan.domain.quality import ClassLimits, Windows
 from sdwan.probe.meter import Meter
 
 WALL0 = 1_800_000_000.0  # the wall clock at simulated time 0
@@ -76,7 +76,7 @@ class Sim:
 
 def detection_times(
     windows: Windows,
-    cls: SlaClass,
+    cls: ClassLimits,
     fate: Callable[[random.Random], float | None],
     *,
     onsets: int,

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdwan.domain.sla import ClassState, ClassVerdict, UplinkQuality
+from sdwan.domain.sla import ClassReport, ClassVerdict, UplinkQuality
 
 __all__ = ["Figures", "UplinkReport", "parse_line"]
 
@@ -44,7 +44,7 @@ class UplinkReport:
     since: float
     short: Figures = field(default_factory=Figures)
     long: Figures = field(default_factory=Figures)
-    classes: dict[str, ClassState] = field(default_factory=dict)
+    classes: dict[str, ClassReport] = field(default_factory=dict)
     local_address: str | None = None
     interface: str | None = None
 
@@ -88,8 +88,8 @@ def _figures(value: Any) -> Figures:
     )
 
 
-def _classes(value: Any) -> dict[str, ClassState]:
-    out: dict[str, ClassState] = {}
+def _classes(value: Any) -> dict[str, ClassReport]:
+    out: dict[str, ClassReport] = {}
     if not isinstance(value, dict):
         return out
     for name, item in value.items():
@@ -99,7 +99,7 @@ def _classes(value: Any) -> dict[str, ClassState]:
             verdict = ClassVerdict(str(item.get("state")))
         except ValueError:
             continue
-        out[name] = ClassState(
+        out[name] = ClassReport(
             verdict, _number(item.get("since")) or 0.0, _text(item.get("reason")) or ""
         )
     return out
