@@ -48,6 +48,34 @@ def test_unreachable_router_turns_error_and_recovers(
     assert fake.global_config is not None and fake.global_config.asn == 65001
 
 
+def _first_error_since(client: TestClient, since: int) -> str:
+    """The detail of the router's first change to ERROR after event ``since``."""
+    params = {"kind": "status.changed", "since": since}
+    events = client.get("/v1/events", params=params).json()["items"]
+    details = [e["data"]["status_detail"] for e in events if e["data"]["status"] == "ERROR"]
+    assert details, events
+    detail: str = details[0]
+    return detail
+
+
+def test_retries_back_off_and_a_converged_pass_starts_over(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    """Retries wait 0.05 s doubling to 0.2 s (the unit tests' settings), as the status
+    says; a pass that converges resets that, so the next failure waits 0.05 s again."""
+    fake = _setup(client, speakers, n=1)
+    for _round in (1, 2):
+        since = client.get("/v1/events").json()["last_id"]
+        fake.reachable = False
+        wait_for(
+            lambda: "retrying in 0.2s" in _router_status(client)["status_detail"],
+            what="the longest backoff",
+        )
+        assert "retrying in 0.05s" in _first_error_since(client, since)
+        fake.reachable = True
+        wait_for(lambda: _router_status(client)["status"] == "ACTIVE", what="router ACTIVE")
+
+
 def test_restarted_empty_speaker_gets_everything_back(
     client: TestClient, speakers: dict[str, FakeSpeaker]
 ) -> None:

@@ -8,8 +8,8 @@ the one watch loop (live/hub.py). A key is queued when:
 - its watch stream broke or re-opened, or peers came or went on gobgpd unannounced;
 - its periodic full read-back is due (every ``reconcile_interval``, jittered so a
   fleet's read-backs are spread over the interval, not taken all at once);
-- its retry is due after a failure (per-router exponential backoff: an unreachable
-  router waits in the timer heap and costs the others nothing);
+- its retry is due after a failure (the queue's per-router exponential backoff: an
+  unreachable router waits in the timer heap and costs the others nothing);
 - a probe is due (only where no watch stream tells us, e.g. fake speakers in tests);
 - a session came up: its prefix counters are read ``counters_delay`` later (the
   stream does not carry them; a full read-back reads them too). Sessions that only
@@ -24,7 +24,6 @@ holds a lease on (reconcile/ownership.py): ``acquired`` starts with a full pass,
 from __future__ import annotations
 
 import logging
-import random
 import threading
 
 from sqlalchemy import Engine
@@ -36,7 +35,7 @@ from sdwan.reconcile.fencing import LeaseLost
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.ownership import Ownership, SoleOwner
 from sdwan.reconcile.queue import Request, WorkQueue
-from sdwan.reconcile.router_pass import Context, Outcome, SpeakerFactory, run
+from sdwan.reconcile.router_pass import Context, Outcome, Result, SpeakerFactory, run
 from sdwan.reconcile.router_state import RouterState
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
@@ -44,7 +43,6 @@ from sdwan.store.batch_writer import BatchWriter
 from sdwan.threadnames import name_this_thread
 
 log = logging.getLogger(__name__)
-RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
 
 
 class Reconciler:
@@ -67,6 +65,9 @@ class Reconciler:
         self._ownership: Ownership = ownership or SoleOwner()
         self._hooks = hooks
         self._hub = hub
+        self._queue = WorkQueue(
+            backoff_initial=settings.backoff_initial, backoff_max=settings.backoff_max
+        )
         self._ctx = Context(
             engine=engine,
             writer=writer,
@@ -77,8 +78,8 @@ class Reconciler:
             hooks=hooks,
             follow=hub.follow if hub is not None else (lambda _router, _endpoint: None),
             default_ca=default_ca,
+            retry_in=self._queue.next_backoff,
         )
-        self._queue = WorkQueue()
         self._states: dict[str, RouterState] = {}
         self._busy: set[str] = set()  # keys a worker is running a pass of
         self._lock = threading.Lock()
@@ -124,11 +125,9 @@ class Reconciler:
         state, new = self._state(router_id)
         if state is None:
             return
-        with state.lock:
-            state.backoff = 0.0  # a user change is worth trying at once
-        self._queue.cancel(router_id, "retry")
-        # a router seen for the first time starts with a full pass
-        self._queue.add(router_id, Request.everything() if new else Request.of(addresses))
+        # worth trying at once, whatever the backoff; a router seen for the first time
+        # starts with a full pass
+        self._queue.add_now(router_id, Request.everything() if new else Request.of(addresses))
 
     # --- OwnershipListener (the lease thread) ----------------------------------------
 
@@ -183,12 +182,9 @@ class Reconciler:
             return
         state.restarted = True  # gobgpd is back: a new instance, probably empty
         state.global_checked = False
-        with state.lock:
-            state.backoff = 0.0
         if self._hooks is not None:
             self._hooks.metrics.inc("sdwan_watch_reconnects_total", router=state.name)
-        self._queue.cancel(router_id, "retry")
-        self._queue.add(router_id, Request.everything())
+        self._queue.add_now(router_id, Request.everything())
 
     def peers_changed(self, router_id: str, addresses: set[str] | None) -> None:
         """Peers came or went on gobgpd: our own echo, or drift to look at."""
@@ -231,23 +227,18 @@ class Reconciler:
                 continue
             ctx = self._ctx if fence is None else fence.context(self._ctx)
             try:
-                outcome: Outcome | None = run(ctx, state, request)
+                result: Result | None = run(ctx, state, request)
             except LeaseLost as exc:
                 log.info("router %s: %s: the pass stopped, applying nothing more", state.name, exc)
-                outcome = None
+                result = None
             except Exception:
                 log.exception("router %s: reconcile failed", state.name)
-                with state.lock:
-                    state.backoff = min(
-                        max(state.backoff * 2, self._settings.backoff_initial),
-                        self._settings.backoff_max,
-                    )
-                outcome = Outcome.RETRY
+                result = Result(Outcome.FAILED)
             finally:
                 self._queue.done(router_id)
                 self._finished(router_id, state)
-            if outcome is not None:
-                self._schedule(state, request, outcome)
+            if result is not None:
+                self._schedule(router_id, result)
 
     def _finished(self, router_id: str, state: RouterState) -> None:
         """A pass ended; if its router was dropped meanwhile, close what it opened."""
@@ -259,19 +250,22 @@ class Reconciler:
             if self._hub is not None:
                 self._hub.unfollow(router_id)  # the pass may have followed it again
 
-    def _schedule(self, state: RouterState, request: Request, outcome: Outcome) -> None:
-        router_id = state.router_id
-        if outcome is Outcome.GONE:
+    def _schedule(self, router_id: str, result: Result) -> None:
+        """What comes after a pass: a failed one is retried after the router's backoff
+        (the queue counts its failures), a converged one resets that count."""
+        if result.outcome is Outcome.GONE:
             self._forget(router_id)
             return
-        if outcome is Outcome.RETRY:
+        if result.outcome is Outcome.FAILED:
             self._queue.cancel(router_id, "probe")
-            self._queue.add_after(router_id, Request.everything(), state.backoff, slot="retry")
+            self._queue.add_rate_limited(router_id, Request.everything())
             return
-        if request.full:  # the next read-back is due an interval after this one
-            interval = self._settings.reconcile_interval
-            delay = interval * random.uniform(1 - RESYNC_SPREAD, 1 + RESYNC_SPREAD)
-            self._queue.add_after(router_id, Request.everything(), delay, slot="resync")
+        if result.outcome is Outcome.CONVERGED:
+            self._queue.forget(router_id)
+        if result.requeue_after is not None:  # the next full read-back
+            self._queue.add_after(
+                router_id, Request.everything(), result.requeue_after, slot="resync"
+            )
         if self._hub is None:  # no watch stream: probe gobgpd now and then instead
             probe = Request(probe=True)
             self._queue.add_after(router_id, probe, self._settings.probe_interval, slot="probe")
@@ -280,7 +274,7 @@ class Reconciler:
         with self._lock:
             state = self._states.pop(router_id, None)
             busy = router_id in self._busy
-        self._queue.forget(router_id)
+        self._queue.drop(router_id)
         if state is not None and not busy:  # else the worker closes it (_finished)
             state.close()
         if self._hub is not None:

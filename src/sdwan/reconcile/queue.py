@@ -4,10 +4,15 @@
   changes to one router while it waits cost one pass.
 - A key being processed is never handed out twice at once; added meanwhile, it waits
   and is handed out again after ``done``.
-- ``add_after`` schedules a key for later (retries with backoff, the periodic full
-  read-back, probes) without a thread per timer: ``get`` wakes for the next due one.
-  A timer in a named ``slot`` replaces the key's earlier timer in that slot, so
-  rescheduling never piles timers up.
+- ``add_after`` schedules a key for later (the periodic full read-back, probes)
+  without a thread per timer: ``get`` wakes for the next due one. A timer in a named
+  ``slot`` replaces the key's earlier timer in that slot, so rescheduling never piles
+  timers up.
+- ``add_rate_limited`` retries a key whose pass failed, after its own exponential
+  backoff (``backoff_initial`` doubled per failure, at most ``backoff_max``), in the
+  ``RETRY`` slot; ``forget`` resets the key's failures (its pass succeeded) and
+  ``add_now`` skips its backoff (a change worth trying at once). The queue is the one
+  place that counts failures, as client-go's rate-limited queue is.
 
 Thread-safe; pure (no I/O), with an injectable clock for tests.
 """
@@ -21,6 +26,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+RETRY = "retry"  # the slot of a key's rate-limited retry
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,17 @@ class Request:
 
 
 class WorkQueue:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
         self._clock = clock
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._failures: dict[str, int] = {}  # key -> failed passes since its last forget
         self._cond = threading.Condition()
         self._waiting: dict[str, Request] = {}  # key -> merged request (dirty)
         self._ready: deque[str] = deque()  # keys of _waiting not being processed, in order
@@ -107,23 +123,48 @@ class WorkQueue:
         """``keep_earlier``: if the slot already has a timer, leave it (a throttle that
         a steady stream of triggers can not keep postponing)."""
         with self._cond:
-            if self._closed or (keep_earlier and (key, slot) in self._slots):
-                return
-            seq = next(self._seq)
-            if slot is not None:
-                self._slots[(key, slot)] = seq  # an older timer in this slot is now stale
-            due = self._clock() + max(delay, 0.0)
-            heapq.heappush(self._timers, (due, seq, key, slot, request))
-            self._cond.notify()  # the earliest due time may have changed
+            if not (keep_earlier and (key, slot) in self._slots):
+                self._add_after(key, request, delay, slot)
+
+    def add_rate_limited(self, key: str, request: Request) -> float:
+        """Retry ``key`` after its backoff, which doubles with each failure until
+        ``forget``; a retry already waiting is replaced. Returns the delay."""
+        with self._cond:
+            delay = self._backoff(key)
+            self._failures[key] = self._failures.get(key, 0) + 1
+            self._add_after(key, request, delay, RETRY)
+            return delay
+
+    def next_backoff(self, key: str) -> float:
+        """The delay ``add_rate_limited`` would give ``key`` now."""
+        with self._cond:
+            return self._backoff(key)
+
+    def forget(self, key: str) -> None:
+        """The key's pass succeeded: its next failure waits ``backoff_initial`` again
+        (a retry already waiting stays)."""
+        with self._cond:
+            self._failures.pop(key, None)
+
+    def add_now(self, key: str, request: Request) -> None:
+        """Look at ``key`` at once, whatever its backoff: its failures are forgotten
+        and the retry it waited for is dropped."""
+        with self._cond:
+            self._failures.pop(key, None)
+            self._slots.pop((key, RETRY), None)
+            if not self._closed:
+                self._add(key, request)
 
     def cancel(self, key: str, slot: str) -> None:
         """Forget the key's pending timer in ``slot``, if any."""
         with self._cond:
             self._slots.pop((key, slot), None)
 
-    def forget(self, key: str) -> None:
-        """Drop everything waiting or scheduled for ``key`` (the router is gone)."""
+    def drop(self, key: str) -> None:
+        """Drop everything waiting, scheduled or counted for ``key`` (the router is
+        gone)."""
         with self._cond:
+            self._failures.pop(key, None)
             self._waiting.pop(key, None)
             if key in self._ready:
                 self._ready.remove(key)
@@ -180,6 +221,20 @@ class WorkQueue:
             return len(self._timers)
 
     # --- internals (lock held) -----------------------------------------------------
+
+    def _add_after(self, key: str, request: Request, delay: float, slot: str | None) -> None:
+        if self._closed:
+            return
+        seq = next(self._seq)
+        if slot is not None:
+            self._slots[(key, slot)] = seq  # an older timer in this slot is now stale
+        due = self._clock() + max(delay, 0.0)
+        heapq.heappush(self._timers, (due, seq, key, slot, request))
+        self._cond.notify()  # the earliest due time may have changed
+
+    def _backoff(self, key: str) -> float:
+        failures = min(self._failures.get(key, 0), 32)  # 2**32 x initial: past any max
+        return min(self._backoff_initial * (1 << failures), self._backoff_max)
 
     def _fire_timers(self) -> None:
         now = self._clock()

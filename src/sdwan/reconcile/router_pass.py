@@ -1,14 +1,15 @@
 """One reconcile of one router, run by whichever pool worker took its key: read the
 store, read gobgpd, diff, apply the smallest change, hand the status to the store
-writer. What a router's passes must remember between runs lives in its RouterState
-(router_state.py);
-the pool, the queue and the timers are the controller's (controller.py)."""
+writer, and tell the controller how it ended (a ``Result``). What a router's passes
+must remember between runs lives in its RouterState (router_state.py); the pool, the
+queue, its timers and the retries' backoff are the controller's (controller.py)."""
 
 from __future__ import annotations
 
 import enum
 import functools
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -43,12 +44,29 @@ from sdwan.store.records import AnnouncementRecord, NeighborRecord, RouterRecord
 log = logging.getLogger(__name__)
 SpeakerFactory = Callable[[GobgpEndpoint], BgpSpeaker]
 _USER_CHANGES = {Status.PENDING_CREATE, Status.PENDING_UPDATE, Status.PENDING_DELETE}
+RESYNC_SPREAD = 0.25  # each full read-back comes after interval x uniform(0.75, 1.25)
 
 
 class Outcome(enum.Enum):
-    DONE = "done"  # converged (or refused per object, recorded in their status)
-    RETRY = "retry"  # gobgpd unreachable or refused the router: retry after state.backoff
+    CONVERGED = "converged"  # applied what is declared (or recorded per object why not)
+    READ = "read"  # only read: counters, or a probe that found nothing to do
+    FAILED = "failed"  # gobgpd unreachable or refused the router: retry after a backoff
     GONE = "gone"  # the router was deleted
+
+
+@dataclass(frozen=True)
+class Result:
+    """How a pass ended, and when the router wants its next full read-back (after a
+    full pass: the interval, jittered so a fleet's read-backs spread over it)."""
+
+    outcome: Outcome
+    requeue_after: float | None = None
+
+
+CONVERGED = Result(Outcome.CONVERGED)
+READ = Result(Outcome.READ)
+FAILED = Result(Outcome.FAILED)
+GONE = Result(Outcome.GONE)
 
 
 @dataclass
@@ -64,6 +82,7 @@ class Context:
     follow: Callable[[str, GobgpEndpoint], None] = lambda _router, _to: None  # watch it
     guard: Callable[[BgpSpeaker], BgpSpeaker] = lambda speaker: speaker  # fencing (replicas)
     default_ca: str | None = None  # SDWAN_GOBGPD_CA_FILE: trusted for TLS routers without one
+    retry_in: Callable[[str], float] = lambda _router: 0.0  # the queue's next backoff
 
     def endpoint_of(self, router: RouterRecord) -> GobgpEndpoint:
         return GobgpEndpoint.of(
@@ -75,40 +94,41 @@ class Context:
         )
 
 
-def run(ctx: Context, state: RouterState, request: Request) -> Outcome:
+def run(ctx: Context, state: RouterState, request: Request) -> Result:
     """Probe, counters read or pass, as ``request`` says; never raises for gobgpd's
     sake."""
     router = _load_router(ctx, state.router_id)
     if router is None:
-        return Outcome.GONE
+        return GONE
     state.name = router.name
     if request.counters_only:
         return read_counters(ctx, state, router)
     if request.probe and not probe_says_full_pass(ctx, state, router):
         if state.reachable is False:
-            return Outcome.RETRY
-        return read_counters(ctx, state, router) if request.counters else Outcome.DONE
+            return FAILED
+        return read_counters(ctx, state, router) if request.counters else READ
     scope = None if request.probe else request.scope
-    outcome = _pass(ctx, state, router, scope)
-    if outcome is Outcome.DONE and request.counters and scope is not None:
-        return read_counters(ctx, state, router)  # a full pass read them already
-    return outcome
+    result = _pass(ctx, state, router, scope)
+    if result.outcome is Outcome.CONVERGED and request.counters and scope is not None:
+        counted = read_counters(ctx, state, router)  # a full pass read them already
+        return result if counted.outcome is Outcome.READ else counted
+    return result
 
 
-def read_counters(ctx: Context, state: RouterState, router: RouterRecord) -> Outcome:
+def read_counters(ctx: Context, state: RouterState, router: RouterRecord) -> Result:
     """Prefix counters for the live state (gobgpd's watch stream does not carry them),
     read after sessions changed. BGP found not running calls for a full pass."""
     if ctx.hooks is None or router.status == Status.PENDING_DELETE:
-        return Outcome.DONE
+        return READ
     sessions: dict[str, SessionObservation] = {}
     try:
         _speaker_for(ctx, state, router).list_peers(sessions=sessions)
     except SpeakerUnreachable:
-        return Outcome.DONE  # the watch stream reports it, and the next pass handles it
+        return READ  # the watch stream reports it, and the next pass handles it
     except SpeakerRejected:  # answers, but runs no BGP (stopped by hand?)
         return _pass(ctx, state, router, None)
     _report_counters(ctx, state, router, sessions)
-    return Outcome.DONE
+    return READ
 
 
 def _report_counters(
@@ -172,9 +192,7 @@ def _before_apply(
     return note
 
 
-def _pass(
-    ctx: Context, state: RouterState, router: RouterRecord, scope: set[str] | None
-) -> Outcome:
+def _pass(ctx: Context, state: RouterState, router: RouterRecord, scope: set[str] | None) -> Result:
     started = time.perf_counter()
     repair = router.drift_mode != "report"
     neighbors: list[NeighborRecord] = []
@@ -182,7 +200,7 @@ def _pass(
         speaker = _speaker_for(ctx, state, router)
         if router.status == Status.PENDING_DELETE:
             _delete_router(ctx, speaker, router)
-            return Outcome.GONE
+            return GONE
         if scope is not None and not state.claimed:
             scope = None  # no full pass has made sure this gobgpd is ours yet
         trust_global = scope is not None and state.global_checked and router.status == Status.ACTIVE
@@ -230,12 +248,12 @@ def _pass(
     except SpeakerUnreachable as exc:
         state.global_checked = False
         _mark_unreachable(ctx, state, router, exc)
-        return Outcome.RETRY
+        return FAILED
     except (SpeakerRejected, SpeakerClaimed) as exc:
         state.global_checked = False
         state.claimed = not isinstance(exc, SpeakerClaimed) and state.claimed
-        _fail(ctx, state, router, exc)
-        return Outcome.RETRY
+        _fail(ctx, router, exc)
+        return FAILED
     if trust_global and result.peer_errors:  # BGP stopped by hand since? look at all of it
         state.global_checked = False
         return _pass(ctx, state, router, None)
@@ -245,8 +263,6 @@ def _pass(
         hooks.writer.reachability(router.id, reachable=True, error="", restarted=state.restarted)
     state.reachable = True
     state.restarted = False
-    with state.lock:
-        state.backoff = 0.0
     drift_events = status_writes.note_drift(state, hooks, router, result, scope is None)
     job = status_writes.pass_status_job(
         router, neighbors, result, full=scope is None, events=drift_events, hooks=hooks
@@ -259,7 +275,10 @@ def _pass(
         hooks.metrics.observe(
             "sdwan_reconcile_duration_seconds", time.perf_counter() - started, router=router.name
         )
-    return Outcome.DONE
+    if scope is not None:
+        return CONVERGED
+    spread = random.uniform(1 - RESYNC_SPREAD, 1 + RESYNC_SPREAD)
+    return Result(Outcome.CONVERGED, requeue_after=ctx.settings.reconcile_interval * spread)
 
 
 def _apply_global_claimed(
@@ -308,16 +327,12 @@ def _mark_unreachable(
         hooks.writer.reachability(router.id, reachable=False, error=exc.message, restarted=False)
     state.reachable = False
     state.close()  # a fresh channel reconnects at once when gobgpd is back
-    _fail(ctx, state, router, exc)
+    _fail(ctx, router, exc)
 
 
-def _fail(ctx: Context, state: RouterState, router: RouterRecord, exc: SpeakerError) -> None:
-    """Router ERROR with the reason; the controller retries after ``state.backoff``."""
-    settings = ctx.settings
-    with state.lock:
-        state.backoff = min(max(state.backoff * 2, settings.backoff_initial), settings.backoff_max)
-        backoff = state.backoff
-    detail = f"{exc.message}; retrying in {backoff:g}s"
+def _fail(ctx: Context, router: RouterRecord, exc: SpeakerError) -> None:
+    """Router ERROR with the reason; the controller retries after the queue's backoff."""
+    detail = f"{exc.message}; retrying in {ctx.retry_in(router.id):g}s"
     hooks = ctx.hooks
     if hooks is not None:
         hooks.metrics.inc("sdwan_reconcile_errors_total", router=router.name)

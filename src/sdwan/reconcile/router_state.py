@@ -18,8 +18,8 @@ OWN_CHANGE_WINDOW = 5.0  # seconds a peer change of ours is expected on the watc
 @dataclass
 class RouterState:
     """What one router's passes remember. Touched by one pool worker at a time (the
-    queue never hands a key out twice); ``own_changes`` and ``backoff`` also by the
-    watch loop and the API threads, under ``lock``."""
+    queue never hands a key out twice); ``own_changes`` also by the watch loop, under
+    ``lock``. Failures and their backoff are the work queue's (queue.py)."""
 
     router_id: str
     name: str = ""
@@ -32,7 +32,6 @@ class RouterState:
     last_drift: dict[str, str] = field(default_factory=dict)
     own_changes: dict[str, float] = field(default_factory=dict)  # address -> expected until
     counters: dict[str, SessionObservation] = field(default_factory=dict)  # last read
-    backoff: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
