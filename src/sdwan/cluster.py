@@ -1,7 +1,7 @@
 """One process or several replicas: the one place that builds what differs.
 
 SQLite (one process): it owns every router (``SoleOwner``), the services call its
-reconciler after each commit, the event log wakes its own readers.
+controller after each commit, the event log wakes its own readers.
 
 PostgreSQL (replicas): router leases (reconcile/ownership.py), a change feed over
 LISTEN/NOTIFY (events/feed.py) that brings changes to the owner and events to every
@@ -21,7 +21,7 @@ from sdwan.config import Settings
 from sdwan.events.feed import LEASES_CHANNEL, FeedListener, notify
 from sdwan.events.log import EventLog
 from sdwan.events.ordered import OrderedEvents
-from sdwan.reconcile.controller import Reconciler
+from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.ownership import LeaseOwnership, ReplicaIdentity, SoleOwner
 from sdwan.service.common import ChangeNotifier, NoNotifier
 from sdwan.service.publish import PublishingNotifier
@@ -74,20 +74,20 @@ def build_cluster(settings: Settings, engine: Engine) -> Cluster:
 
 class ClusterChanges:
     """What a change, wherever it was accepted, sets going on this replica: the
-    reconciler (which skips the routers it does not own) and, for a router the lease
+    controller (which skips the routers it does not own) and, for a router the lease
     thread has not seen yet, a look at the assignment at once. Also the handlers of
     the change feed."""
 
     def __init__(
-        self, reconciler: Reconciler | None, ownership: LeaseOwnership, events: EventLog
+        self, controller: Controller | None, ownership: LeaseOwnership, events: EventLog
     ) -> None:
-        self._reconciler = reconciler
+        self._controller = controller
         self._ownership = ownership
         self._events = events
 
     def router_changed(self, router_id: str, addresses: set[str] | None = None) -> None:
-        if self._reconciler is not None:
-            self._reconciler.router_changed(router_id, addresses)
+        if self._controller is not None:
+            self._controller.router_changed(router_id, addresses)
         if not self._ownership.knows(router_id):
             self._ownership.wake()  # a new router: someone must take its lease
 
@@ -98,8 +98,8 @@ class ClusterChanges:
         self._ownership.wake()
 
     def reconnected(self) -> None:
-        if self._reconciler is not None:
-            self._reconciler.resync()
+        if self._controller is not None:
+            self._controller.resync()
         self._ownership.wake()
         self._events.notify()
 
@@ -108,14 +108,14 @@ def notifier_for(
     cluster: Cluster,
     settings: Settings,
     engine: Engine,
-    reconciler: Reconciler | None,
+    controller: Controller | None,
     events: EventLog,
 ) -> ChangeNotifier:
     """What the services call after a change; on PostgreSQL also starts the feed."""
     if not isinstance(cluster.ownership, LeaseOwnership):
-        return cast(ChangeNotifier, DeferredCalls(reconciler or NoNotifier()))
+        return cast(ChangeNotifier, DeferredCalls(controller or NoNotifier()))
     changes = ClusterChanges(
-        reconciler if settings.run_reconciler else None, cluster.ownership, events
+        controller if settings.run_reconciler else None, cluster.ownership, events
     )
     cluster.changes = changes
     cluster.feed = FeedListener(

@@ -1,4 +1,4 @@
-"""Wiring: the one place that builds the engine, secrets, reconciler and services."""
+"""Wiring: the one place that builds the engine, secrets, controllers and services."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
-from sdwan.reconcile.controller import Reconciler
+from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.live_hooks import LiveHooks
-from sdwan.reconcile.router_pass import SpeakerFactory
+from sdwan.reconcile.reconciler import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
 from sdwan.service.api_addresses import AddressPolicy
@@ -49,14 +49,14 @@ from sdwan.verify.controller import IntentController
 @dataclass
 class Runtime:
     """The services (the one container the API reaches them through) and what runs
-    beside them: the reconciler, the watch streams, the writers, the replicas' lease
+    beside them: the reconcile controller, the watch streams, the writers, the replicas' lease
     and change feed, the intent controller."""
 
     settings: Settings
     engine: Engine
     secrets: SecretBox
     services: Services
-    reconciler: Reconciler | None
+    router_controller: Controller | None  # the reconcile pool (reconcile/controller.py)
     generated_admin_token: str | None
     events: EventLog
     live_writer: LiveWriter
@@ -69,7 +69,7 @@ class Runtime:
 
     def register(self) -> None:
         """Replicas: claim this replica's name (StartupRefused if a live one has it)."""
-        if self.cluster.replicated and self.reconciler is not None and not self._registered:
+        if self.cluster.replicated and self.router_controller is not None and not self._registered:
             self.cluster.ownership.register()
             self._registered = True
 
@@ -77,13 +77,13 @@ class Runtime:
         self.store_writer.start()
         if self.hub is not None:
             self.hub.start()
-        if self.reconciler is not None:
-            self.reconciler.start()
+        if self.router_controller is not None:
+            self.router_controller.start()
         if self.cluster.feed is not None:
             self.cluster.feed.start()
-        if self.reconciler is not None:  # replicas: take leases (one process: owns all)
+        if self.router_controller is not None:  # replicas: take leases (one process: owns all)
             self.register()
-            self.cluster.ownership.start(self.reconciler)
+            self.cluster.ownership.start(self.router_controller)
         if self.intent_controller is not None:
             self.intent_controller.start()
 
@@ -92,8 +92,8 @@ class Runtime:
             self.intent_controller.stop()
         ownership = self.cluster.ownership
         ownership.halt()  # no more leases taken or renewed
-        if self.reconciler is not None:
-            self.reconciler.stop()
+        if self.router_controller is not None:
+            self.router_controller.stop()
         if self._registered:
             ownership.leave()  # the others take the routers over at once
         if self.cluster.feed is not None:
@@ -134,8 +134,8 @@ def build_runtime(
     hub = WatchHub(live_writer, timeout=settings.grpc_timeout) if watch_streams else None
     default_ca = _read_ca(settings.gobgpd_ca_file)
     hooks = LiveHooks(live_writer, events, metrics)
-    reconciler = (
-        Reconciler(
+    router_controller = (
+        Controller(
             engine=background,
             writer=store_writer,
             secrets=secrets,
@@ -150,8 +150,8 @@ def build_runtime(
         else None
     )
     live_writer.owns = cluster.ownership.owns
-    # services tell the reconciler (on PostgreSQL: every replica) once a change commits
-    notifier = notifier_for(cluster, settings, engine, reconciler, events)
+    # services tell the controller (on PostgreSQL: every replica) once a change commits
+    notifier = notifier_for(cluster, settings, engine, router_controller, events)
     resource_events = TransactionalEvents(events, ResourceAudit())
     addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
@@ -196,9 +196,9 @@ def build_runtime(
         limits=PlanLimits(settings.rib_timeout, settings.plan_max_steps),
         neighbors=neighbors,
     )
-    controller = None
+    intent_controller = None
     if settings.run_reconciler and settings.intent_check_interval > 0:
-        controller = IntentController(
+        intent_controller = IntentController(
             engine=background,
             events=events,
             notifier=notifier,
@@ -255,7 +255,7 @@ def build_runtime(
         engine=engine,
         secrets=secrets,
         services=services,
-        reconciler=reconciler,
+        router_controller=router_controller,
         generated_admin_token=generated,
         events=events,
         live_writer=live_writer,
@@ -263,7 +263,7 @@ def build_runtime(
         cluster=cluster,
         background_engine=background,
         hub=hub,
-        intent_controller=controller,
+        intent_controller=intent_controller,
     )
 
 

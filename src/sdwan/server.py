@@ -19,7 +19,7 @@ def serve(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # Reconciler workers, watch streams and the live writer share the GIL: a switch
+    # Controller workers, watch streams and the live writer share the GIL: a switch
     # interval shorter than the default 5 ms keeps a worker's gRPC loop from waiting
     # behind a watch stream that is parsing a burst of events.
     sys.setswitchinterval(0.001)

@@ -1,5 +1,6 @@
-"""The reconciler: a fixed pool of workers fed by one coalescing queue of router keys
-(as controller-runtime runs MaxConcurrentReconciles over a rate-limited workqueue).
+"""The controller: a fixed pool of workers fed by one coalescing queue of router keys,
+each running the reconciler (reconciler.py) on the key it took (as controller-runtime
+runs MaxConcurrentReconciles over a rate-limited workqueue).
 
 Threads and memory follow the configuration, not the fleet: ``settings.workers``
 pool threads whatever the number of routers; watch streams and counter polls run on
@@ -35,7 +36,7 @@ from sdwan.reconcile.fencing import LeaseLost
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.ownership import Ownership, SoleOwner
 from sdwan.reconcile.queue import Request, WorkQueue
-from sdwan.reconcile.router_pass import Context, Outcome, Result, SpeakerFactory, run
+from sdwan.reconcile.reconciler import Context, Outcome, Result, SpeakerFactory, reconcile
 from sdwan.reconcile.router_state import RouterState
 from sdwan.secretbox import SecretBox
 from sdwan.store import repo
@@ -45,7 +46,7 @@ from sdwan.threadnames import name_this_thread
 log = logging.getLogger(__name__)
 
 
-class Reconciler:
+class Controller:
     """Implements the service layer's ChangeNotifier and the watch hub's listener."""
 
     def __init__(
@@ -103,7 +104,7 @@ class Reconciler:
             thread.start()
         for router_id in router_ids:
             self.router_changed(router_id)
-        log.info("reconciler started: %d routers, %d workers", len(router_ids), len(self._threads))
+        log.info("controller started: %d routers, %d workers", len(router_ids), len(self._threads))
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._lock:
@@ -227,7 +228,7 @@ class Reconciler:
                 continue
             ctx = self._ctx if fence is None else fence.context(self._ctx)
             try:
-                result: Result | None = run(ctx, state, request)
+                result: Result | None = reconcile(ctx, state, request)
             except LeaseLost as exc:
                 log.info("router %s: %s: the pass stopped, applying nothing more", state.name, exc)
                 result = None

@@ -32,7 +32,7 @@ from sdwan.store.batch_writer import Job, JobSink
 
 if TYPE_CHECKING:
     from sdwan.gobgp.client import BgpSpeaker
-    from sdwan.reconcile.router_pass import Context
+    from sdwan.reconcile.reconciler import Context
 
 Clock = Callable[[], float]
 

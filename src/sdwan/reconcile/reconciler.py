@@ -1,8 +1,9 @@
-"""One reconcile of one router, run by whichever pool worker took its key: read the
-store, read gobgpd, diff, apply the smallest change, hand the status to the store
-writer, and tell the controller how it ended (a ``Result``). What a router's passes
-must remember between runs lives in its RouterState (router_state.py); the pool, the
-queue, its timers and the retries' backoff are the controller's (controller.py)."""
+"""The reconciler: one reconcile of one router (``reconcile``), run by whichever pool
+worker took its key (controller.py): read the store, read gobgpd, diff, apply the
+smallest change, hand the status to the store writer, and tell the controller how it
+ended (a ``Result``). What a router's passes must remember between runs lives in its
+RouterState (router_state.py); the pool, the queue, its timers and the retries'
+backoff are the controller's."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ class Context:
         )
 
 
-def run(ctx: Context, state: RouterState, request: Request) -> Result:
+def reconcile(ctx: Context, state: RouterState, request: Request) -> Result:
     """Probe, counters read or pass, as ``request`` says; never raises for gobgpd's
     sake."""
     router = _load_router(ctx, state.router_id)
