@@ -85,15 +85,6 @@ class Context:
     default_ca: str | None = None  # SDWAN_GOBGPD_CA_FILE: trusted for TLS routers without one
     retry_in: Callable[[str], float] = lambda _router: 0.0  # the queue's next backoff
 
-    def endpoint_of(self, router: RouterRecord) -> GobgpEndpoint:
-        return GobgpEndpoint.of(
-            router.api_address,
-            tls=router.tls,
-            ca_pem=router.tls_ca,
-            server_name=router.tls_server_name,
-            default_ca=self.default_ca,
-        )
-
 
 def reconcile(ctx: Context, state: RouterState, request: Request) -> Result:
     """Probe, counters read or pass, as ``request`` says; never raises for gobgpd's
@@ -167,7 +158,7 @@ def _load_router(ctx: Context, router_id: str) -> RouterRecord | None:
 
 
 def _speaker_for(ctx: Context, state: RouterState, router: RouterRecord) -> BgpSpeaker:
-    endpoint = ctx.endpoint_of(router)
+    endpoint = router.endpoint(ctx.default_ca)
     if state.speaker is None or state.speaker_endpoint != endpoint:
         state.close()
         state.speaker = ctx.speaker_factory(endpoint)

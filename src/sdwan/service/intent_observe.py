@@ -166,9 +166,7 @@ def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
             r.router_id,
             r.api_address,
             fib.get(r.id),
-            GobgpEndpoint.of(
-                r.api_address, tls=r.tls, ca_pem=r.tls_ca, server_name=r.tls_server_name
-            ),
+            r.endpoint(),
         )
         for r in routers
     ]

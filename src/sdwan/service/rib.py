@@ -151,13 +151,7 @@ class RibService:
         self._default_ca = default_ca  # SDWAN_GOBGPD_CA_FILE
 
     def _endpoint(self, router: RouterRecord) -> GobgpEndpoint:
-        return GobgpEndpoint.of(
-            router.api_address,
-            tls=router.tls,
-            ca_pem=router.tls_ca,
-            server_name=router.tls_server_name,
-            default_ca=self._default_ca,
-        )
+        return router.endpoint(self._default_ca)
 
     def global_rib(self, principal: Principal, router_key: str, query: RibQuery) -> RibPage:
         router = self._routers.get(principal, router_key)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from sqlalchemy import RowMapping
 
 from sdwan.domain.conditions import Conditions, parse
+from sdwan.domain.endpoint import GobgpEndpoint
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -69,6 +70,17 @@ class RouterRecord:
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | RowMapping) -> RouterRecord:
         return cls(**_fields(cls, row))
+
+    def endpoint(self, default_ca: str | None = None) -> GobgpEndpoint:
+        """How to reach its gobgpd; a TLS router without a CA of its own trusts
+        ``default_ca`` (SDWAN_GOBGPD_CA_FILE)."""
+        return GobgpEndpoint.of(
+            self.api_address,
+            tls=self.tls,
+            ca_pem=self.tls_ca,
+            server_name=self.tls_server_name,
+            default_ca=default_ca,
+        )
 
 
 @dataclass(frozen=True)
