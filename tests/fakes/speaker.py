@@ -18,6 +18,7 @@ class FakeSpeaker(FakePolicyCalls):
     global_config: GlobalConfig | None = None
     peers: dict[str, PeerConfig] = field(default_factory=dict)
     reachable: bool = True
+    refuse: dict[str, str] = field(default_factory=dict)  # peer address -> gobgpd's error
     calls: list[str] = field(default_factory=list)
     policy_state: FakePolicyState = field(default_factory=FakePolicyState)
 
@@ -59,6 +60,7 @@ class FakeSpeaker(FakePolicyCalls):
             raise SpeakerRejected("bgp not started")
         if peer.address in self.peers:
             raise SpeakerRejected(f"can't overwrite the existing peer: {peer.address}")
+        self._refused(peer)
         self.peers[peer.address] = replace(peer)
 
     def add_peers(self, peers: Sequence[PeerConfig]) -> dict[str, str]:
@@ -74,7 +76,12 @@ class FakeSpeaker(FakePolicyCalls):
         self._check(f"UpdatePeer {peer.address}")
         if peer.address not in self.peers:
             raise SpeakerRejected(f"no peer {peer.address}")
+        self._refused(peer)
         self.peers[peer.address] = replace(peer)
+
+    def _refused(self, peer: PeerConfig) -> None:
+        if peer.address in self.refuse:
+            raise SpeakerRejected(self.refuse[peer.address])
 
     def delete_peer(self, address: str) -> None:
         self._check(f"DeletePeer {address}")

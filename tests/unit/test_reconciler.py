@@ -101,18 +101,55 @@ def test_asn_change_restarts_bgp_and_says_so(
     wait_for(lambda: len(fake.peers) == 3, what="peers re-added after restart")
 
 
+def _neighbor(client: TestClient, address: str) -> dict[str, Any]:
+    found = client.get("/v1/neighbors", params={"address": address}).json()
+    neighbor: dict[str, Any] = found["items"][0]
+    return neighbor
+
+
 def test_peer_rejected_marks_only_that_neighbor(
     client: TestClient, speakers: dict[str, FakeSpeaker]
 ) -> None:
+    """gobgpd refuses one of two peers added together: that neighbor turns ERROR with
+    gobgpd's reason, the router and its other neighbors are ACTIVE, and the next change
+    of the neighbor, once gobgpd takes it, makes it ACTIVE."""
     fake = _setup(client, speakers, n=1)
-    # gobgpd already has the peer the user is about to declare, with another AS: the
-    # reconciler converges it with UpdatePeer rather than failing on AddPeer.
-    neighbor = client.get("/v1/neighbors").json()["items"][0]
+    fake.refuse["198.18.11.2"] = "peer-as 65000 not allowed here"
+    items = [
+        {"router": "GoBGP-1", "address": address, "peer_asn": 65000}
+        for address in ("198.18.11.2", "198.18.11.3")
+    ]
+    assert client.post("/v1/neighbors/bulk", json={"items": items}).status_code == 201
+    refused = wait_for(
+        lambda: (n := _neighbor(client, "198.18.11.2"))["status"] == "ERROR" and n,
+        what="the refused neighbor ERROR",
+    )
+    assert "peer-as 65000 not allowed here" in refused["status_detail"]
+    assert "198.18.11.2" not in fake.peers
+    wait_for(lambda: _neighbor(client, "198.18.11.3")["status"] == "ACTIVE", what="ACTIVE")
+    assert _neighbor(client, "198.18.11.1")["status"] == "ACTIVE"
+    assert _router_status(client)["status"] == "ACTIVE"
+    del fake.refuse["198.18.11.2"]
+    client.patch(f"/v1/neighbors/{refused['id']}", json={"description": "again"})
+    wait_for(lambda: _neighbor(client, "198.18.11.2")["status"] == "ACTIVE", what="ACTIVE")
+    assert "198.18.11.2" in fake.peers
+
+
+def test_a_peer_gobgpd_has_with_another_as_is_updated(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    """gobgpd already has the peer, with another AS: a targeted pass converges it with
+    UpdatePeer rather than failing on AddPeer."""
+    fake = _setup(client, speakers, n=1)
+    neighbor = _neighbor(client, "198.18.11.1")
     fake.peers["198.18.11.1"] = fake.peers["198.18.11.1"].__class__(
         address="198.18.11.1", peer_asn=1
     )
+    fake.calls.clear()
     client.patch(f"/v1/neighbors/{neighbor['id']}", json={"description": "x"})
     wait_for(lambda: fake.peers["198.18.11.1"].peer_asn == 65000, what="drift repaired")
+    assert "UpdatePeer 198.18.11.1" in fake.calls
+    assert "AddPeer 198.18.11.1" not in fake.calls
 
 
 def test_stray_peer_is_removed_on_full_pass(
