@@ -3,7 +3,9 @@
 Unit tests need nothing special. Integration fixtures (``lab``, ``gobgpd_factory``)
 depend on the session fixture ``lab_environment``, which ends the whole session
 early with a clear message when the host cannot run labs (not root, no ``ip``, no
-``gobgpd``); tests that do not request them never trigger that check.
+``gobgpd``); tests that do not request them never trigger that check. Tests that run
+FRR use ``frr_environment``, which likewise ends the session when FRR is missing:
+a missing real part fails loudly, it is never skipped.
 
 PostgreSQL: one throwaway server for the whole session (``postgres``: Debian's
 postgresql-15, initdb into a temporary directory, a private socket directory),
@@ -25,14 +27,19 @@ from pathlib import Path
 import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, find_gobgpd, list_namespaces
+from sdwan.lab.frr import FRR_DIR, frr_available
 from sdwan.lab.postgres import PostgresServer, find_pg_bin
 from sdwan.store.db import make_engine, migrate, sqlite_url
 
 BACKENDS = os.environ.get("SDWAN_TEST_BACKENDS", "sqlite,postgresql").replace(",", " ").split()
 
 # fixture requested (directly or not) -> marker added. Everything built on
-# lab_environment needs root; gobgpd_factory also runs real daemons.
-_INTEGRATION_MARKERS = {"lab_environment": "netns", "gobgpd_factory": "gobgpd"}
+# lab_environment needs root; gobgpd_factory also runs real daemons, frr_environment FRR.
+_INTEGRATION_MARKERS = {
+    "lab_environment": "netns",
+    "gobgpd_factory": "gobgpd",
+    "frr_environment": "frr",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,6 +106,18 @@ def lab_environment() -> Iterator[LabSession]:
     leftovers = session.leftover_namespaces()
     if leftovers:
         pytest.fail(f"lab namespaces left behind at session end: {leftovers}")
+
+
+@pytest.fixture(scope="session")
+def frr_environment(lab_environment: LabSession) -> LabSession:
+    """A lab-capable host with FRR's zebra and bgpd, else the whole session stops."""
+    if not frr_available():
+        pytest.exit(
+            f"FRR tests need FRR's zebra and bgpd in {FRR_DIR} (scripts/setup installs frr)"
+            "\nrun the others with: pytest -m 'not frr'",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+    return lab_environment
 
 
 @pytest.fixture

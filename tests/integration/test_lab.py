@@ -18,7 +18,7 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.lab import list_namespaces, wait_for
 from sdwan.lab.builder import LabRunner
-from sdwan.lab.frr import FRR_RUN, frr_available, vtysh
+from sdwan.lab.frr import FRR_RUN, vtysh
 from sdwan.lab.netns import LabError
 from sdwan.lab.processes import pid_alive, stop_pid
 from sdwan.lab.server_process import OrchestratorProcess
@@ -31,9 +31,7 @@ HERE = Path(__file__).parent
 SMALL = HERE / "lab_small" / "topology.yaml"
 ROOT = Path("/run/sdwan-lab-test")  # short: gobgpd's socket path must fit sun_path
 
-pytestmark = pytest.mark.skipif(
-    not frr_available(), reason="FRR not installed (apt-get install frr)"
-)
+pytestmark = pytest.mark.usefixtures("frr_environment")
 
 
 @pytest.fixture

@@ -20,14 +20,11 @@ import pytest
 
 from sdwan.lab import list_namespaces
 from sdwan.lab.demo import BACKUP_HOPS, FAR_HOST, FAR_NET, PRIMARY_HOPS, Demo, DemoResult
-from sdwan.lab.frr import frr_available
 from sdwan.lab.server_process import free_port
 
 ROOT = Path("/run/sdwan-lab-test")
 
-pytestmark = pytest.mark.skipif(
-    not frr_available(), reason="FRR not installed (apt-get install frr)"
-)
+pytestmark = pytest.mark.usefixtures("frr_environment")
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from sdwan.lab import list_namespaces
-from sdwan.lab.frr import frr_available
 from sdwan.lab.server_process import free_port
 from sdwan.lab.two_sites import (
     INET_HOP,
@@ -28,7 +27,7 @@ from sdwan.lab.two_sites import (
 
 ROOT = Path("/run/sdwan-lab-test")
 
-pytestmark = pytest.mark.skipif(not frr_available(), reason="FRR not installed")
+pytestmark = pytest.mark.usefixtures("frr_environment")
 
 
 @pytest.fixture
