@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from sdwan.lab import GobgpdFactory, Lab, find_gobgpd, list_namespaces
+from sdwan.lab import GobgpdFactory, Lab, find_gobgpd
 from sdwan.lab.frr import FRR_DIR, frr_available
 from sdwan.lab.postgres import PostgresServer, find_pg_bin
 from sdwan.store.db import make_engine, migrate, sqlite_url
-
-BACKENDS = os.environ.get("SDWAN_TEST_BACKENDS", "sqlite,postgresql").replace(",", " ").split()
+from tests.support.backends import BACKENDS
+from tests.support.lab import LabSession
 
 # fixture requested (directly or not) -> marker added. Everything built on
 # lab_environment needs root; gobgpd_factory also runs real daemons, frr_environment FRR.
@@ -60,16 +60,6 @@ def _isolate_sdwan_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     for key in [k for k in os.environ if k.startswith("SDWAN_")]:
         del os.environ[key]
-
-
-class LabSession:
-    """Session-wide record of the lab prefixes handed out, checked at session end."""
-
-    def __init__(self) -> None:
-        self.prefixes: list[str] = []
-
-    def leftover_namespaces(self) -> list[str]:
-        return [n for n in list_namespaces() if any(n.startswith(f"{p}-") for p in self.prefixes)]
 
 
 def _lab_environment_problems() -> list[str]:

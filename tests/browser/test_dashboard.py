@@ -17,7 +17,7 @@ import yaml
 from playwright.sync_api import Browser, Page, expect
 
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from tests.browser.conftest import Dashboard, Monitor, screenshot, start_dashboard
+from tests.support.dashboard import Dashboard, Monitor, screenshot, start_dashboard
 
 A_ADDR, B_ADDR = "198.18.102.1", "198.18.102.2"
 PREFIX = "203.0.113.0/24"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import Dashboard, Monitor, screenshot, start_dashboard
+from tests.support.dashboard import Dashboard, Monitor, screenshot, start_dashboard
 
 ROUTERS, PEERS = 100, 100
 RENDER_TARGET_MS = 2000  # readable at 100 x 100, rendered in under 2 s (measured, reported)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.conftest import BOTH_BACKENDS
+from tests.support.backends import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

@@ -12,7 +12,7 @@ import yaml
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.policy_lab import FAR, PolicyLab
+from tests.support.policy_lab import FAR, PolicyLab
 
 
 def _fleet(plab: PolicyLab) -> dict[str, Any]:

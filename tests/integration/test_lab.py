@@ -25,7 +25,7 @@ from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.topology import load_topology
 from sdwan.probe.client import ProbeClient, ProbeClientError
 from sdwan.unixhttp import UnixConnection
-from tests.integration.conftest import wait_status
+from tests.support.waits import wait_status
 
 HERE = Path(__file__).parent
 SMALL = HERE / "lab_small" / "topology.yaml"

@@ -15,7 +15,8 @@ import pytest
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.postgres import PostgresServer
 from sdwan.lab.replicas import ReplicaFleet
-from tests.integration.replica_lab import (
+from tests.support.event_stream import Stream
+from tests.support.replica_lab import (
     Pair,
     established,
     fleet_fixture,
@@ -23,7 +24,6 @@ from tests.integration.replica_lab import (
     peering_pair,
     sessions,
 )
-from tests.integration.test_event_stream import Stream
 
 LEASE = 3.0
 

@@ -32,7 +32,7 @@ from sdwan.gobgp._pb import attribute_pb2 as attr
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
 from sdwan.lab.server_process import ADMIN_TOKEN, OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.support.waits import wait_status
 
 WORST = "^((((([0-9 ]+)+)+)+)+)+!"  # Python's re: minutes on a three-AS path
 A4, B4 = "198.18.120.1", "198.18.120.2"

@@ -15,7 +15,7 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp.paths import Table, decode_destination, list_path_request
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.support.waits import wait_status
 
 PREFIX = "192.0.2.0/24"
 

@@ -11,8 +11,8 @@ import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.conftest import wait_status
-from tests.integration.policy_lab import FAR, PolicyLab, build
+from tests.support.policy_lab import FAR, PolicyLab, build
+from tests.support.waits import wait_status
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from sdwan.lab import Lab, Namespace, wait_for
 from sdwan.lab.probe_agent import ProbeAgentProcess
 from sdwan.probe.client import ProbeClient, ProbeClientError
 from sdwan.probe.routing import RULE_PRIORITY
-from tests.fakes.fib_status import StubFibStatus
+from tests.support.fib_status import StubFibStatus
 
 TARGET = "198.18.100.1"
 GOLD = {"name": "gold", "loss_pct": 2.0, "latency_ms": 50.0, "jitter_ms": 10.0}

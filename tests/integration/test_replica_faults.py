@@ -16,7 +16,7 @@ import pytest
 
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.replicas import ReplicaFleet
-from tests.integration.replica_lab import (
+from tests.support.replica_lab import (
     Pair,
     established,
     fleet_fixture,

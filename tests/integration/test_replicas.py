@@ -17,8 +17,8 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
 from sdwan.lab.postgres import PostgresServer
 from sdwan.lab.replicas import ReplicaFleet
-from tests.conftest import LabSession
-from tests.integration.test_event_stream import Stream
+from tests.support.event_stream import Stream
+from tests.support.lab import LabSession
 
 LEASE = 2.0
 ROUTERS = 6

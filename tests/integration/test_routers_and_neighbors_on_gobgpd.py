@@ -9,7 +9,8 @@ from typing import Any
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.conftest import BOTH_BACKENDS, wait_status
+from tests.support.backends import BOTH_BACKENDS
+from tests.support.waits import wait_status
 
 pytestmark = BOTH_BACKENDS
 

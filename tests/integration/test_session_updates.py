@@ -12,7 +12,7 @@ import pytest
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
-from tests.integration.conftest import wait_status
+from tests.support.waits import wait_status
 
 ESTABLISHED = pb.PeerState.ESTABLISHED
 

@@ -9,21 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sdwan.api.app import create_app
-from sdwan.auth.keystone import KeystoneConfig
-from sdwan.config import Settings
 from sdwan.runtime import Runtime
-from sdwan.store.db import sqlite_url
-from tests.fakes.runtime import fake_runtime
-from tests.fakes.speaker import FakeSpeaker
-from tests.keystone.server import ADMIN_PASSWORD, Keystone, missing
-
-PASSWORD = "keystone-user-pw"
-USERS = {  # name -> (project, role)
-    "ks-blue-member": ("blue", "member"),
-    "ks-blue-reader": ("blue", "reader"),
-    "ks-red-member": ("red", "member"),
-}
-CACHE_TTL = 3.0  # the five requests of the cache test fit in it on a loaded machine
+from tests.support.keystone import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    USERS,
+    Keystone,
+    keystone_settings,
+    missing,
+)
+from tests.support.runtime import fake_runtime
+from tests.support.speaker import FakeSpeaker
 
 
 @pytest.fixture(scope="session")
@@ -46,24 +42,6 @@ def ks_tokens(keystone: Keystone) -> dict[str, str]:
     tokens = {name: keystone.token(name, PASSWORD, p) for name, (p, _r) in USERS.items()}
     tokens["admin"] = keystone.token("admin", ADMIN_PASSWORD, "admin")
     return tokens
-
-
-def keystone_settings(tmp_path: Path, url: str, admin_project_id: str | None = None) -> Settings:
-    return Settings(
-        database_url=sqlite_url(tmp_path / "sdwan.db"),
-        admin_token="ks-test-bootstrap-token-0123456789abcdef",
-        secret_key_file=tmp_path / "secret.key",
-        auth_backend="keystone",
-        keystone=KeystoneConfig(
-            url=url,
-            username="admin",
-            password=ADMIN_PASSWORD,
-            project="admin",
-            cache_ttl=CACHE_TTL,
-            timeout=3.0,
-            admin_project_id=admin_project_id,
-        ),
-    )
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from sdwan.cli.client import State
 from sdwan.cli.main import app as cli
 from sdwan.lab import wait_for
 from sdwan.runtime import Runtime
-from tests.fakes.runtime import fake_runtime
-from tests.keystone.conftest import CACHE_TTL, PASSWORD, keystone_settings
-from tests.keystone.server import Keystone, _free_port
+from tests.support.keystone import CACHE_TTL, PASSWORD, Keystone, _free_port, keystone_settings
+from tests.support.runtime import fake_runtime
 
 ROUTER = {
     "name": "ks-r1",

@@ -3,32 +3,26 @@ FakeSpeaker per test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
 
-from sdwan import polling
 from sdwan.api.app import create_app
 from sdwan.auth import passwords
 from sdwan.config import Settings
 from sdwan.runtime import Runtime
-from tests.fakes import rest_api
-from tests.fakes.runtime import fake_runtime
-from tests.fakes.speaker import FakeSpeaker
-
-REAL_SCRYPT_N = passwords.N  # before the fixture below lowers it
-
-ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"  # >= 32 characters
+from tests.support import rest_api
+from tests.support.api import ADMIN_TOKEN
+from tests.support.runtime import fake_runtime
+from tests.support.speaker import FakeSpeaker
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt at N=2**14 instead of 2**17 (0.7 s a hash here): unit tests create and
     log in many users. tests/unit/test_credentials.py checks the real cost."""
-    from sdwan.auth import passwords
 
     monkeypatch.setattr(passwords, "N", 2**14)
 
@@ -64,15 +58,7 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
-    """sdwan.polling.wait_for with the unit tests' defaults (in-process: short polls)."""
-    return polling.wait_for(condition, timeout=timeout, what=what, interval=0.01)
-
-
-# --- the CLI against a fake REST API (tests/fakes/rest_api.py) ----------------------------
+# --- the CLI against a fake REST API (tests/support/rest_api.py) ----------------------------
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from sdwan.config import Settings
 from sdwan.domain.api_address import DEFAULT_ALLOW, endpoint_key, normalize_api_address
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.store.db import sqlite_url
-from tests.fakes.runtime import fake_runtime
-from tests.fakes.speaker import FakeSpeaker
-from tests.unit.conftest import ADMIN_TOKEN
-from tests.unit.identity_helpers import add_user, bearer, login
+from tests.support.api import ADMIN_TOKEN
+from tests.support.identity import add_user, bearer, login
+from tests.support.runtime import fake_runtime
+from tests.support.speaker import FakeSpeaker
 
 Headers = dict[str, str]
 

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sdwan.api import ui
-from tests.unit.conftest import wait_for
-from tests.unit.identity_helpers import add_user, bearer, login
+from tests.support.identity import add_user, bearer, login
+from tests.support.waits import wait_for
 
 API = "unix:///run/sdwan/ui-test.sock"
 

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import wait_for
-from tests.unit.identity_helpers import add_user, bearer, login
-from tests.unit.test_api_crud import (
+from tests.support.api import ROUTER
+from tests.support.identity import add_user, bearer, login
+from tests.support.resources import (
     ANNOUNCEMENTS,
     ATTACHMENTS,
     DEFINED_SETS,
     NEIGHBORS,
     POLICIES,
-    ROUTER,
     ROUTERS,
     Resource,
 )
+from tests.support.waits import wait_for
 
 Headers = dict[str, str]
 

@@ -16,9 +16,8 @@ from sdwan.schemas.routers import RouterCreate
 from sdwan.service import audit
 from sdwan.service.common import ListQuery
 from sdwan.service.uow import unit_of_work
-from tests.unit.conftest import ADMIN_TOKEN
-from tests.unit.identity_helpers import PASSWORD, add_user, bearer, login
-from tests.unit.test_api_crud import ROUTER
+from tests.support.api import ADMIN_TOKEN, ROUTER
+from tests.support.identity import PASSWORD, add_user, bearer, login
 
 SECRET = "n3ighb0r-s3cret"
 

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Engine, event, text
 
 from sdwan.store.batch_writer import BatchWriter, Job
 from sdwan.store.db import make_engine, sqlite_url
-from tests.unit.conftest import wait_for
-from tests.unit.writer_waits import committed
+from tests.support.store import committed
+from tests.support.waits import wait_for
 
 
 @pytest.fixture

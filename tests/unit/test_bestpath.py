@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from sdwan.domain.bestpath import Candidate, Step, compare, decide, multipath_equal
-from sdwan.domain.route import PathAttrs, as_path_from_text
+from sdwan.domain.route import PathAttrs
+from tests.support.rib import as_path_from_text
 
 PREFIX = "203.0.113.0/24"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,48 +14,25 @@ from typer.testing import CliRunner
 from sdwan.cli.client import State
 from sdwan.cli.main import app
 from sdwan.cli.settings import load_settings
-from tests.fakes.rest_api import URL, FakeApi, Reply, api_error, headers, page, run, table_lines
+from tests.support.rest_api import (
+    N1,
+    R1,
+    SOCK,
+    URL,
+    FakeApi,
+    Reply,
+    api_error,
+    headers,
+    neighbor,
+    page,
+    router,
+    run,
+    table_lines,
+)
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
-SOCK = "unix:///run/sdwan/gobgp1.sock"
-R1 = "11111111-1111-4111-8111-111111111111"
-N1 = "22222222-2222-4222-8222-222222222222"
 N2 = "33333333-3333-4333-8333-333333333333"
-
-
-def router(**fields: Any) -> dict[str, Any]:
-    base = {
-        "id": R1,
-        "name": "GoBGP-1",
-        "router_id": "10.0.1.1",
-        "asn": 65001,
-        "api_address": SOCK,
-        "listen_port": 179,
-        "listen_addresses": [],
-        "description": "",
-        "status": "ACTIVE",
-        "status_detail": None,
-        "version": 1,
-    }
-    return {**base, **fields}
-
-
-def neighbor(**fields: Any) -> dict[str, Any]:
-    base = {
-        "id": N1,
-        "router": R1,
-        "router_name": "GoBGP-1",
-        "address": "198.18.11.11",
-        "peer_asn": 65000,
-        "enabled": True,
-        "password_set": False,
-        "families": ["ipv4-unicast"],
-        "status": "ACTIVE",
-        "status_detail": None,
-        "version": 1,
-    }
-    return {**base, **fields}
 
 
 # --- the original's scripts -------------------------------------------------------------

@@ -12,8 +12,8 @@ from typer.testing import CliRunner, Result
 
 from sdwan.cli.client import State
 from sdwan.cli.main import app
-from tests.unit.conftest import ADMIN_TOKEN
-from tests.unit.identity_helpers import PASSWORD, add_user
+from tests.support.api import ADMIN_TOKEN
+from tests.support.identity import PASSWORD, add_user
 
 URL = "http://testserver"
 

@@ -9,14 +9,23 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.rest_api import FakeApi, api_error, failed, field_rows, headers, ok, page, run
+from tests.support.rest_api import (
+    R1,
+    FakeApi,
+    api_error,
+    failed,
+    field_rows,
+    headers,
+    ok,
+    page,
+    run,
+)
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
 SITE = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 UPLINK = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 INTENT = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
-R1 = "11111111-1111-4111-8111-111111111111"
 
 
 def site(**fields: Any) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fakes.rest_api import (
+from tests.support.rest_api import (
+    R1,
     FakeApi,
     api_error,
     failed,
@@ -24,7 +25,6 @@ from tests.fakes.rest_api import (
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
-R1 = "11111111-1111-4111-8111-111111111111"
 S1 = "44444444-4444-4444-8444-444444444444"
 P1 = "55555555-5555-4555-8555-555555555555"
 A1 = "66666666-6666-4666-8666-666666666666"

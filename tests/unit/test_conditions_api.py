@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from sdwan.domain.bgp import PeerConfig
 from sdwan.errors import SpeakerRejected
-from tests.fakes.speaker import FakeSpeaker
-from tests.unit.conftest import wait_for
-from tests.unit.test_api_crud import ROUTER
+from tests.support.api import ROUTER
+from tests.support.speaker import FakeSpeaker
+from tests.support.waits import wait_for
 
 SOCK = ROUTER["api_address"]
 ADDRESS = "198.18.11.1"

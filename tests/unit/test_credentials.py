@@ -17,8 +17,7 @@ from sdwan.errors import NotAuthenticated, PermissionDenied
 from sdwan.runtime import Runtime, build_runtime
 from sdwan.store.db import sqlite_url
 from sdwan.store.identity_tables import users
-from tests.unit.conftest import REAL_SCRYPT_N
-from tests.unit.identity_helpers import PASSWORD, add_user, bearer, login
+from tests.support.identity import PASSWORD, REAL_SCRYPT_N, add_user, bearer, login
 
 Headers = dict[str, str]
 

@@ -7,7 +7,7 @@ import pytest
 
 from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.reconcile.fencing import FencedSpeaker, FencedWriter, Lease, LeaseLost, PassFence
-from tests.fakes.speaker import FakeSpeaker
+from tests.support.speaker import FakeSpeaker
 
 
 class Clock:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from sdwan.errors import InvalidInput
 from sdwan.fleet.model import parse_fleet
-from tests.unit.conftest import wait_for
+from tests.support.waits import wait_for
 
 FLEET: dict[str, Any] = {
     "routers": [

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sdwan.auth.principal import Principal, Role
 from sdwan.errors import InvalidInput
 from sdwan.runtime import Runtime
-from tests.unit.conftest import wait_for
-from tests.unit.identity_helpers import add_user, bearer, login
+from tests.support.identity import add_user, bearer, login
+from tests.support.waits import wait_for
 
 RED = {
     "name": "red-r",

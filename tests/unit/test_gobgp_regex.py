@@ -14,8 +14,9 @@ from sdwan.domain import gobgp_regex
 from sdwan.domain.policy import SetType, check_members
 from sdwan.domain.policy_compile import SetSpec
 from sdwan.domain.policy_eval import Budget, WorkLimitExceeded, evaluate
-from sdwan.domain.route import PathAttrs, as_path_from_text
-from tests.unit.test_policy_eval import UPLINK, compiled, route
+from sdwan.domain.route import PathAttrs
+from tests.support.policy_eval import UPLINK, compiled, route
+from tests.support.rib import as_path_from_text
 
 WORST = "^((((([0-9 ]+)+)+)+)+)+!"  # Python's re: minutes on "65000 65010 65020"
 

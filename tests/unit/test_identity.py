@@ -12,8 +12,8 @@ from sdwan.runtime import Runtime
 from sdwan.store.identity_tables import users
 from sdwan.store.repo import now
 from sdwan.store.tables import api_tokens
-from tests.unit.conftest import ADMIN_TOKEN
-from tests.unit.identity_helpers import PASSWORD, add_user, bearer, login
+from tests.support.api import ADMIN_TOKEN
+from tests.support.identity import PASSWORD, add_user, bearer, login
 
 
 def test_login_whoami_logout(client: TestClient) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import wait_for
-from tests.unit.identity_helpers import add_user, bearer, login
-from tests.unit.intent_fixtures import INTENT, SITE, generated, routers, site_with_uplinks
+from tests.support.demo_site import INTENT, SITE, generated, routers, site_with_uplinks
+from tests.support.identity import add_user, bearer, login
+from tests.support.waits import wait_for
 
 
 def test_an_intent_generates_policy_on_the_site_routers(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.unit.intent_fixtures import FAR, ROUTERS
+from tests.support.demo_site import FAR, ROUTERS
 
 FLEET: dict[str, Any] = {
     "routers": [

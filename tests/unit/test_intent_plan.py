@@ -12,8 +12,8 @@ from sdwan.auth.principal import Principal, Role
 from sdwan.runtime import Runtime
 from sdwan.schemas.intents import IntentCreate
 from sdwan.service.intent_plan import IntentPlanner
-from tests.unit.intent_fixtures import INTENT, generated, site_with_uplinks
-from tests.unit.rib_fakes import FAR, sources
+from tests.support.demo_site import INTENT, generated, site_with_uplinks
+from tests.support.rib import FAR, sources
 
 ADMIN = Principal("admin", Role.ADMIN, None)
 

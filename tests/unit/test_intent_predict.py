@@ -18,7 +18,8 @@ from sdwan.domain.intent_compile import (
 from sdwan.domain.intent_predict import Peer, Received, RouterState, predict_site
 from sdwan.domain.intent_verdict import Actual, Verdict, available, check_path, summarize
 from sdwan.domain.policy_rows import compile_rows
-from sdwan.domain.route import PathAttrs, as_path_from_text
+from sdwan.domain.route import PathAttrs
+from tests.support.rib import as_path_from_text
 
 FAR = "203.0.113.0/24"
 LAN = "198.51.100.0/24"

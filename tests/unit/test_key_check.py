@@ -15,7 +15,7 @@ from sdwan.store.cluster_tables import settings_kv
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
 from sdwan.store.tables import neighbors
-from tests.fakes.runtime import fake_runtime
+from tests.support.runtime import fake_runtime
 
 
 def test_another_key_is_refused_and_the_key_is_not_stored(database_url: str) -> None:
@@ -43,7 +43,7 @@ def test_a_database_without_a_check_is_checked_against_its_passwords(
 ) -> None:
     """Made before the key check existed: a sealed password tells the right key."""
     from sdwan.config import Settings
-    from tests.unit.conftest import ADMIN_TOKEN
+    from tests.support.api import ADMIN_TOKEN
 
     settings = Settings(
         database_url=database_url,

@@ -12,6 +12,7 @@ from sdwan.lab import wait_for
 from sdwan.lab.postgres import PostgresServer
 from sdwan.store import leases, repo
 from sdwan.store.db import make_engine, migrate
+from tests.support.store import add_routers
 
 
 @pytest.fixture
@@ -19,32 +20,6 @@ def engine(pg_url: str) -> Iterator[Engine]:
     engine = make_engine(pg_url)
     yield engine
     engine.dispose()
-
-
-def add_routers(engine: Engine, count: int) -> list[str]:
-    stamp = repo.now()
-    rows = [
-        {
-            "id": repo.new_id(),
-            "project_id": "default",
-            "name": f"r{i}",
-            "router_id": f"10.0.0.{i + 1}",
-            "asn": 65001,
-            "api_address": f"unix:///run/sdwan/r{i}.sock",
-            "listen_port": 179,
-            "listen_addresses": [],
-            "description": "",
-            "status": "PENDING_CREATE",
-            "status_detail": "",
-            "version": 1,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-        for i in range(count)
-    ]
-    with engine.begin() as conn:
-        repo.insert_routers(conn, rows=rows)
-    return sorted(str(r["id"]) for r in rows)
 
 
 def acquire(engine: Engine, ids: list[str], instance: str, lease: float = 5.0) -> dict[str, int]:

@@ -22,10 +22,10 @@ from sdwan.errors import SpeakerUnreachable
 from sdwan.runtime import Runtime
 from sdwan.service.rib import RibService
 from sdwan.store.db import sqlite_url
-from tests.fakes.runtime import fake_runtime
-from tests.fakes.speaker import FakeSpeaker
-from tests.unit.conftest import ADMIN_TOKEN
-from tests.unit.identity_helpers import add_user, bearer, login
+from tests.support.api import ADMIN_TOKEN
+from tests.support.identity import add_user, bearer, login
+from tests.support.runtime import fake_runtime
+from tests.support.speaker import FakeSpeaker
 
 ROUTER = {
     "name": "R1",

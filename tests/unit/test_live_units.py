@@ -18,10 +18,10 @@ from sdwan.metrics import Gauge, Metrics
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate, sqlite_url
-from tests.fakes.speaker import FakeSpeaker
-from tests.unit.conftest import wait_for
-from tests.unit.test_api_crud import ROUTER
-from tests.unit.writer_waits import committed
+from tests.support.api import ROUTER
+from tests.support.speaker import FakeSpeaker
+from tests.support.store import committed
+from tests.support.waits import wait_for
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SOCK: str = ROUTER["api_address"]

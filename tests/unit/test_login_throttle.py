@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from sdwan.auth.throttle import LoginThrottle
 from sdwan.errors import NotAuthenticated, TooManyRequests
-from tests.unit.identity_helpers import PASSWORD, add_user
+from tests.support.identity import PASSWORD, add_user
 
 
 class Clock:

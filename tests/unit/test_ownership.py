@@ -14,7 +14,7 @@ from sdwan.reconcile.fencing import LeaseLost
 from sdwan.reconcile.ownership import LeaseOwnership, ReplicaIdentity
 from sdwan.store import leases
 from sdwan.store.db import make_engine
-from tests.unit.test_leases import add_routers
+from tests.support.store import add_routers
 
 # long enough that no tick of a replica comes a lease after its last one on a loaded
 # machine (0.5 s did not: a replica then counted the other one dead mid-test)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import wait_for
+from tests.support.waits import wait_for
 
 RIGHT, WRONG = "the-right-one", "a-wrong-guess"
 ROUTER = {

@@ -19,8 +19,8 @@ from sdwan.runtime import Runtime
 from sdwan.schemas.intents import IntentCreate
 from sdwan.service.intent_observe import PlanLimits, RibSource
 from sdwan.service.intent_plan import IntentPlanner
-from tests.unit.intent_fixtures import INTENT, site_with_uplinks
-from tests.unit.rib_fakes import FakeRib, sources
+from tests.support.demo_site import INTENT, site_with_uplinks
+from tests.support.rib import FakeRib, sources
 
 ADMIN = Principal("admin", Role.ADMIN, None)
 

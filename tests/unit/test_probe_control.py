@@ -19,7 +19,7 @@ from sdwan.probe.avoid import AvoidPusher
 from sdwan.probe.client import ProbeClient, ProbeClientError
 from sdwan.probe.config import ProbeConfig
 from sdwan.probe.control import ControlServer, StreamHub
-from tests.fakes.fib_status import StubFibStatus
+from tests.support.fib_status import StubFibStatus
 
 UPLINK = {"id": "u1", "neighbor": "198.18.41.100", "target": "198.18.42.1"}
 

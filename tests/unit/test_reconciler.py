@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.fakes.speaker import FakeSpeaker
-from tests.unit.conftest import wait_for
-from tests.unit.test_api_crud import ROUTER
+from tests.support.api import ROUTER
+from tests.support.speaker import FakeSpeaker
+from tests.support.waits import wait_for
 
 SOCK: str = ROUTER["api_address"]
 

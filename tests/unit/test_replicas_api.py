@@ -9,9 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sdwan.runtime import Runtime
-from tests.unit.conftest import wait_for
-from tests.unit.identity_helpers import add_user, bearer, login
-from tests.unit.test_api_crud import ROUTER
+from tests.support.api import ROUTER
+from tests.support.identity import add_user, bearer, login
+from tests.support.waits import wait_for
 
 
 def test_the_replica_list_and_who_drives_each_router(client: TestClient, runtime: Runtime) -> None:

@@ -30,8 +30,7 @@ from sdwan.service.rib import (
     resolve,
     select_page,
 )
-from tests.fakes.rest_api import URL, FakeApi, run
-from tests.unit.test_cli import neighbor
+from tests.support.rest_api import URL, FakeApi, neighbor, run
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 V4 = pb.Family(afi=pb.Family.AFI_IP, safi=pb.Family.SAFI_UNICAST)

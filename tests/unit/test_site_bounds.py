@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sdwan.domain.intent import MAX_INTENTS_PER_SITE, MAX_UPLINKS_PER_SITE
 from sdwan.service.intents import IntentService
 from sdwan.service.uplinks import UplinkService
-from tests.unit.intent_fixtures import INTENT, UPLINKS, site_with_uplinks
+from tests.support.demo_site import INTENT, UPLINKS, site_with_uplinks
 
 
 def test_a_site_holds_a_bounded_number_of_uplinks_and_intents(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from sdwan.reconcile.queue import Request, WorkQueue
-from tests.unit.conftest import wait_for
+from tests.support.waits import wait_for
 
 
 class FakeClock:

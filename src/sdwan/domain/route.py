@@ -89,21 +89,3 @@ class PathAttrs:
         else:
             path.insert(0, AsPathSegment(SEQUENCE, (asn,) * times))
         return replace(self, as_path=tuple(path))
-
-
-def as_path_from_text(text: str) -> tuple[AsPathSegment, ...]:
-    """``"65000 65010 {1,2}"`` -> segments (for tests and fixtures; sequences and sets)."""
-    segments: list[AsPathSegment] = []
-    sequence: list[int] = []
-    for token in text.split():
-        if token.startswith("{"):
-            if sequence:
-                segments.append(AsPathSegment(SEQUENCE, tuple(sequence)))
-                sequence = []
-            members = tuple(int(a) for a in token.strip("{}").split(",") if a)
-            segments.append(AsPathSegment(SET, members))
-        else:
-            sequence.append(int(token))
-    if sequence:
-        segments.append(AsPathSegment(SEQUENCE, tuple(sequence)))
-    return tuple(segments)

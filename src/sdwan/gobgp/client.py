@@ -86,7 +86,7 @@ class SpeakerWrites(Protocol):
 
 class BgpSpeaker(SpeakerReads, SpeakerWrites, Protocol):
     """What the reconciler needs from a gobgpd; GobgpClient provides it (and, in unit
-    tests, tests/fakes/speaker.py)."""
+    tests, tests/support/speaker.py)."""
 
     def close(self) -> None: ...
 

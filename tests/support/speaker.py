@@ -10,7 +10,7 @@ from sdwan.domain.bgp import GlobalConfig, PeerConfig
 from sdwan.domain.session import SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp.client import BgpSpeaker
-from tests.fakes.speaker_policy import FakePolicyCalls, FakePolicyState
+from tests.support.speaker_policy import FakePolicyCalls, FakePolicyState
 
 
 @dataclass

@@ -1,10 +1,14 @@
-"""Users, projects and logins for the identity and isolation tests."""
+"""Users, projects and logins for the identity and isolation tests; the real cost of
+a password hash."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from sdwan.auth import passwords
+
 PASSWORD = "correct horse battery"
+REAL_SCRYPT_N = passwords.N  # read at import, before tests/unit/conftest.py lowers it
 
 
 def add_user(admin: TestClient, name: str, project: str, role: str) -> None:

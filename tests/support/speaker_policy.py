@@ -1,4 +1,4 @@
-"""The policy and origination half of FakeSpeaker (tests/fakes/speaker.py)."""
+"""The policy and origination half of FakeSpeaker (tests/support/speaker.py)."""
 
 from __future__ import annotations
 

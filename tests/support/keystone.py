@@ -1,6 +1,7 @@
 """A real Keystone (Debian's python3-keystone on /usr/bin/python3) for the tests:
 SQLite database, fernet tokens, keys in a temp dir, bootstrapped with an admin, served
-by keystone-wsgi-public on 127.0.0.1 and stopped by PID. See DESIGN.md section 6."""
+by keystone-wsgi-public on 127.0.0.1 and stopped by PID (DESIGN.md section 6); its
+test users, and the settings of an sdwan API that uses it."""
 
 from __future__ import annotations
 
@@ -15,12 +16,22 @@ from typing import Any
 
 import httpx
 
+from sdwan.auth.keystone import KeystoneConfig
+from sdwan.config import Settings
 from sdwan.lab import wait_for
+from sdwan.store.db import sqlite_url
 
 KEYSTONE_MANAGE = "/usr/bin/keystone-manage"
 KEYSTONE_WSGI = "/usr/bin/keystone-wsgi-public"
 ADMIN_PASSWORD = "keystone-admin-pw"
 START_DEADLINE = 60.0
+PASSWORD = "keystone-user-pw"
+USERS = {  # name -> (project, role)
+    "ks-blue-member": ("blue", "member"),
+    "ks-blue-reader": ("blue", "reader"),
+    "ks-red-member": ("red", "member"),
+}
+CACHE_TTL = 3.0  # the five requests of the cache test fit in it on a loaded machine
 
 
 def missing() -> str | None:
@@ -190,3 +201,21 @@ class Keystone:
             role_id = self._id(admin, "roles", role)
             granted = admin.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
             assert granted.status_code == 204, granted.text
+
+
+def keystone_settings(tmp_path: Path, url: str, admin_project_id: str | None = None) -> Settings:
+    return Settings(
+        database_url=sqlite_url(tmp_path / "sdwan.db"),
+        admin_token="ks-test-bootstrap-token-0123456789abcdef",
+        secret_key_file=tmp_path / "secret.key",
+        auth_backend="keystone",
+        keystone=KeystoneConfig(
+            url=url,
+            username="admin",
+            password=ADMIN_PASSWORD,
+            project="admin",
+            cache_ttl=CACHE_TTL,
+            timeout=3.0,
+            admin_project_id=admin_project_id,
+        ),
+    )

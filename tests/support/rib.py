@@ -1,6 +1,6 @@
 """A stand-in for what the site's gobgpds hold (the RibSource protocol of
 sdwan.service.intent_observe), for unit tests of the planner: the original demo with
-both upstreams announcing the far LAN, VyOS-2's prepend gone."""
+both upstreams announcing the far LAN, VyOS-2's prepend gone; AS paths from text."""
 
 from __future__ import annotations
 
@@ -8,9 +8,28 @@ from dataclasses import dataclass, field
 
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.intent_predict import Peer, Received
-from sdwan.domain.route import PathAttrs, as_path_from_text
+from sdwan.domain.route import SEQUENCE, SET, AsPathSegment, PathAttrs
 from sdwan.gobgp.rib_calls import GlobalPath
 from sdwan.service.intent_observe import RibSource
+
+
+def as_path_from_text(text: str) -> tuple[AsPathSegment, ...]:
+    """``"65000 65010 {1,2}"`` -> segments (sequences and sets)."""
+    segments: list[AsPathSegment] = []
+    sequence: list[int] = []
+    for token in text.split():
+        if token.startswith("{"):
+            if sequence:
+                segments.append(AsPathSegment(SEQUENCE, tuple(sequence)))
+                sequence = []
+            members = tuple(int(a) for a in token.strip("{}").split(",") if a)
+            segments.append(AsPathSegment(SET, members))
+        else:
+            sequence.append(int(token))
+    if sequence:
+        segments.append(AsPathSegment(SEQUENCE, tuple(sequence)))
+    return tuple(segments)
+
 
 FAR = "203.0.113.0/24"
 PEERS = {

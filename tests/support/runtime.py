@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sdwan.config import Settings
 from sdwan.runtime import Runtime, build_runtime
-from tests.fakes.speaker import FakeSpeaker
+from tests.support.speaker import FakeSpeaker
 
 
 def fake_runtime(settings: Settings, speakers: dict[str, FakeSpeaker] | None = None) -> Runtime:

@@ -1,6 +1,6 @@
 """A fake REST API for the CLI's tests (``httpx.MockTransport``): canned answers per
-method and path, every request kept; and the helpers that run a command against it
-and read what it printed."""
+method and path, every request kept; a router and a neighbor as the API answers them;
+and the helpers that run a command against it and read what it printed."""
 
 from __future__ import annotations
 
@@ -16,6 +16,45 @@ from sdwan.cli.main import app
 
 URL = "http://api.test:9998"  # SDWAN_URL of the CLI's tests (the cli_env fixture)
 Reply = tuple[int, Any]  # status, JSON body (a str: sent as text; None: no body)
+
+# a router and a neighbor as the API answers them
+SOCK = "unix:///run/sdwan/gobgp1.sock"
+R1 = "11111111-1111-4111-8111-111111111111"
+N1 = "22222222-2222-4222-8222-222222222222"
+
+
+def router(**fields: Any) -> dict[str, Any]:
+    base = {
+        "id": R1,
+        "name": "GoBGP-1",
+        "router_id": "10.0.1.1",
+        "asn": 65001,
+        "api_address": SOCK,
+        "listen_port": 179,
+        "listen_addresses": [],
+        "description": "",
+        "status": "ACTIVE",
+        "status_detail": None,
+        "version": 1,
+    }
+    return {**base, **fields}
+
+
+def neighbor(**fields: Any) -> dict[str, Any]:
+    base = {
+        "id": N1,
+        "router": R1,
+        "router_name": "GoBGP-1",
+        "address": "198.18.11.11",
+        "peer_asn": 65000,
+        "enabled": True,
+        "password_set": False,
+        "families": ["ipv4-unicast"],
+        "status": "ACTIVE",
+        "status_detail": None,
+        "version": 1,
+    }
+    return {**base, **fields}
 
 
 class FakeApi:

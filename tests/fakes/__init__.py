@@ -1,1 +1,0 @@
-"""Test doubles, each type-checked against the protocol it stands for."""
