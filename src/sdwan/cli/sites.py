@@ -24,6 +24,7 @@ from sdwan.cli.commands import (
 from sdwan.cli.errors import CliError
 from sdwan.cli.resource import Item, Resource, name_field
 from sdwan.cli.values import given, is_uuid, split_list
+from sdwan.domain.intent import TRANSPORTS
 
 site_app = typer.Typer(
     help="Manage sites: routers and the prefixes they own.", no_args_is_help=True
@@ -210,7 +211,7 @@ UPLINK_FIELDS = (
         "transport",
         str | None,
         "--transport",
-        help="internet, mpls, lte, 5g, satellite, private or other.",
+        help=f"{', '.join(TRANSPORTS[:-1])} or {TRANSPORTS[-1]}.",
     ),
     option("cost", int | None, "--cost", min=0, max=65535, help="Lower is cheaper."),
     option(

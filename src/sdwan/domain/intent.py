@@ -16,14 +16,15 @@ spellings). Pure: references between objects are checked by the service."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from sdwan.domain.policy import PrefixMember, check_community
 from sdwan.domain.values import check_ip
 
-TRANSPORTS = ("internet", "mpls", "lte", "5g", "satellite", "private", "other")
+Transport = Literal["internet", "mpls", "lte", "5g", "satellite", "private", "other"]
+TRANSPORTS: tuple[str, ...] = get_args(Transport)
 MAX_TIERS = 8
 MAX_PREFIXES = 1000
 MAX_UPLINKS_PER_SITE = 256
@@ -45,7 +46,6 @@ IntentName = Annotated[
     Field(min_length=1, max_length=24, pattern=_NAME.pattern),
     AfterValidator(check_intent_name),
 ]
-Transport = Literal["internet", "mpls", "lte", "5g", "satellite", "private", "other"]
 
 
 class Strict(BaseModel):
