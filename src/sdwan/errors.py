@@ -1,8 +1,11 @@
 """The project's exceptions. Foreign errors are translated once, at the boundary
-where they occur, into the most specific of these; the API maps them to HTTP.
+where they occur, into the most specific of these; the API maps them to HTTP
+(api/errors.py, the status beside each below; tests/unit/test_errors.py holds the two
+to agree). One without a status never reaches a caller: the server refuses to start,
+or the reconciler records it in a router's status.
 
     SdwanError
-    ├── InvalidInput            400/422  a field's value is wrong (names the field)
+    ├── InvalidInput            422      a field's value is wrong (names the field)
     ├── NotAuthenticated        401      missing or bad credentials
     ├── PermissionDenied        403      credentials fine, role insufficient
     ├── NotFound                404      no such resource (or not visible to the caller)
@@ -13,9 +16,9 @@ where they occur, into the most specific of these; the API maps them to HTTP.
     ├── StoreUnavailable        503      the database does not answer (PostgreSQL down)
     ├── StartupRefused                   the server must not start (wrong key, name taken)
     └── SpeakerError                     talking to a gobgpd failed
-        ├── SpeakerUnreachable           no answer (socket missing, refused, timeout)
-        │   └── SpeakerTimeout   504     a read (RIB page) did not finish in time
-        ├── SpeakerRejected              gobgpd answered with an error
+        ├── SpeakerUnreachable  502      no answer (socket missing, refused, timeout)
+        │   └── SpeakerTimeout  504      a read (RIB page) did not finish in time
+        ├── SpeakerRejected     502      gobgpd answered with an error
         └── SpeakerClaimed               gobgpd already carries another router's identity
 """
 
