@@ -1,11 +1,11 @@
 // Neighbors: the list (filters, sort, paging of GET /v1/neighbors with live session
 // state), one neighbor's page and its create/edit/delete forms.
 
-import { ApiError, api, listAll } from '../api.js';
-import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section, conditionsBox, fill } from '../dom.js';
-import { applyEdit, resourceForm } from '../form.js';
+import { api, listAll } from '../api.js';
+import { badge, dash, facts, fmtDuration, fmtTime, h, message, section } from '../dom.js';
+import { resourceForm } from '../form.js';
 import { listView } from '../table.js';
-import { auditEntries, recentEvents } from './history.js';
+import { detailPage } from './detail.js';
 
 const STATUSES = ['PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'ACTIVE', 'ERROR'];
 
@@ -59,32 +59,19 @@ export function neighborsPage(container, ctx) {
 
 export async function neighborPage(container, ctx, id) {
   if (id === null) return newNeighbor(container, ctx);
-  const head = h('div', { class: 'page-head' });
-  const body = h('div', { class: 'detail' });
-  const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
-  container.append(head, body);
-  let current;
-  let etag;
-  let editing = false;
-
-  async function load() {
-    const answer = await api.getWithEtag(`/v1/neighbors/${encodeURIComponent(id)}`);
-    current = answer.data;
-    etag = answer.etag;
-  }
-
-  function draw() {
-    const n = current;
-    fill(head,
-      h('h1', {}, `Neighbor ${n.router_name}/${n.address} `, badge(n.status), ' ', badge(n.session_state, 'session')),
-      h('div', { class: 'actions' },
-        h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=in&neighbor=${n.id}` }, 'Routes received'),
-        h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=out&neighbor=${n.id}` }, 'Routes sent'),
-        ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
-        ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    fill(body,
-      status,
-      n.status_detail ? message(n.status === 'ERROR' ? 'error' : 'info', n.status_detail) : null,
+  return detailPage(container, ctx, {
+    path: `/v1/neighbors/${encodeURIComponent(id)}`,
+    item: (n) => `/v1/neighbors/${n.id}`,
+    kind: 'neighbor',
+    fields: NEIGHBOR_FIELDS,
+    list: 'neighbors',
+    name: (n) => `${n.router_name}/${n.address}`,
+    title: (n) => h('h1', {}, `Neighbor ${n.router_name}/${n.address} `, badge(n.status), ' ', badge(n.session_state, 'session')),
+    links: (n) => [
+      h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=in&neighbor=${n.id}` }, 'Routes received'),
+      h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(n.router_name)}&table=out&neighbor=${n.id}` }, 'Routes sent'),
+    ],
+    sections: (n) => [
       h('div', { class: 'columns' },
         section('Intent', facts([
           ['ID', n.id], ['Router', h('a', { href: `#/routers/${n.router}` }, n.router_name)],
@@ -103,65 +90,16 @@ export async function neighborPage(container, ctx, id) {
           ['Flaps', n.flap_count], ['Last down', fmtTime(n.last_down_at)], ['Last down reason', n.last_down_reason],
           ['Admin down', n.admin_down === null ? '—' : n.admin_down ? 'yes' : 'no'],
         ]))),
-      conditionsBox(n.conditions),
-      events.box,
-      auditEntries(n.id));
-  }
-
-  function edit(base = current, baseEtag = etag) {
-    editing = true;
-    const form = resourceForm({
-      fields: NEIGHBOR_FIELDS, initial: base, mode: 'edit', submitLabel: 'Save',
-      onCancel: () => { editing = false; draw(); },
-      onSubmit: (changes, formStatus) => applyEdit({
-        kind: 'neighbor', path: `/v1/neighbors/${base.id}`, etag: baseEtag, initial: base,
-        keys: NEIGHBOR_FIELDS.map((f) => f.key), changes, status: formStatus,
-        onDone: async (data) => {
-          editing = false;
-          await load();
-          draw();
-          const warnings = data.warnings || [];
-          status.replaceChildren(message('ok', warnings.length ? `Saved. ${warnings.join('; ')}` : 'Saved.'));
-        },
-        onConflict: (data, newEtag) => edit(data, newEtag),
-      }),
-    });
-    fill(body, section(`Edit ${base.router_name}/${base.address} (version ${base.version})`, form));
-  }
-
-  async function remove() {
-    const ok = await confirmDialog({
-      title: `Delete neighbor ${current.address} of ${current.router_name}?`,
+    ],
+    events: (n) => ({ routerName: n.router_name, resourceId: n.id }),
+    watches: (e, n) => e.resource_id === n.id,
+    deletion: (n) => ({
+      title: `Delete neighbor ${n.address} of ${n.router_name}?`,
       lines: ['The peer is removed from gobgpd: its BGP session ends.'],
-      confirm: 'Delete', danger: true,
-    });
-    if (!ok) return;
-    try {
-      await api.delete(`/v1/neighbors/${current.id}`, { etag });
-      status.replaceChildren(message('ok', 'Deletion requested: the neighbor goes once gobgpd confirmed.'));
-      await load();
-      draw();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) ctx.navigate('neighbors');
-      else status.replaceChildren(message('error', error.message));
-    }
-  }
-
-  await load();
-  const events = recentEvents(ctx, { routerName: current.router_name, resourceId: current.id });
-  draw();
-  const refresh = debounce(async () => {
-    try {
-      await load();
-      if (!editing) draw();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) status.replaceChildren(message('info', 'This neighbor is gone.'));
-    }
-  }, 300);
-  const unsubscribe = ctx.stream.subscribe((e) => {
-    if (e.resource_id === current.id) refresh();
+    }),
+    deleted: () => 'Deletion requested: the neighbor goes once gobgpd confirmed.',
+    gone: () => 'This neighbor is gone.',
   });
-  return () => { unsubscribe(); events.unsubscribe(); refresh.cancel(); };
 }
 
 async function newNeighbor(container, ctx) {

@@ -1,11 +1,11 @@
 // Routers: the list (filters, sort, paging of GET /v1/routers), one router's page
 // (status, live state, neighbors, events, audit) and its create/edit/delete forms.
 
-import { ApiError, api, listAll } from '../api.js';
-import { badge, clear, confirmDialog, dash, debounce, facts, fmtDuration, fmtTime, h, message, section, conditionsBox, fill } from '../dom.js';
-import { applyEdit, resourceForm } from '../form.js';
+import { api, listAll } from '../api.js';
+import { badge, clear, dash, facts, fmtDuration, fmtTime, h, message, section } from '../dom.js';
+import { resourceForm } from '../form.js';
 import { listView } from '../table.js';
-import { auditEntries, recentEvents } from './history.js';
+import { detailPage } from './detail.js';
 
 const STATUSES = ['PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'ACTIVE', 'ERROR'];
 
@@ -59,32 +59,36 @@ export function routersPage(container, ctx) {
 
 export async function routerPage(container, ctx, key) {
   if (key === null) return newRouter(container, ctx);
-  const head = h('div', { class: 'page-head' });
-  const body = h('div', { class: 'detail' });
-  container.append(head, body);
-  let current;
-  let etag;
-  let editing = false;
-  const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
-
-  async function load() {
-    const answer = await api.getWithEtag(`/v1/routers/${encodeURIComponent(key)}`);
-    current = answer.data;
-    etag = answer.etag;
+  const neighborsBody = h('tbody');
+  const neighborsBox = section('Neighbors', h('table', { class: 'list compact', id: 'router-neighbors' },
+    h('thead', {}, h('tr', {}, ['Address', 'Peer AS', 'Status', 'Session', 'Up', 'Received / accepted', 'Flaps', 'Last down'].map((t) => h('th', { text: t })))),
+    neighborsBody));
+  async function loadNeighbors(router) {
+    const items = await listAll('/v1/neighbors', { router: router.id, sort: 'address' });
+    clear(neighborsBody);
+    if (!items.length) neighborsBody.append(h('tr', {}, h('td', { colspan: 8, text: 'No neighbors.' })));
+    for (const n of items) {
+      neighborsBody.append(h('tr', { dataset: { id: n.id } },
+        h('td', {}, h('a', { href: `#/neighbors/${n.id}` }, n.address)),
+        h('td', { text: n.peer_asn }), h('td', {}, badge(n.status)),
+        h('td', {}, badge(n.session_state, 'session')), h('td', { text: fmtDuration(n.uptime) }),
+        h('td', { text: `${dash(n.prefixes_received)} / ${dash(n.prefixes_accepted)}` }),
+        h('td', { text: n.flap_count ?? 0 }), h('td', { text: dash(n.last_down_reason) })));
+    }
   }
-
-  function draw() {
-    const r = current;
-    fill(head,
-      h('h1', {}, `Router ${r.name} `, badge(r.status)),
-      h('div', { class: 'actions' },
-        h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(r.name)}` }, 'Routes'),
-        h('a', { class: 'button secondary', href: `#/policy?router=${encodeURIComponent(r.name)}` }, 'Policy'),
-        ctx.canWrite ? h('button', { type: 'button', class: 'secondary', id: 'edit', on: { click: () => edit() } }, 'Edit') : null,
-        ctx.canWrite ? h('button', { type: 'button', class: 'danger', id: 'delete', on: { click: remove } }, 'Delete') : null));
-    fill(body,
-      status,
-      r.status_detail ? message(r.status === 'ERROR' ? 'error' : 'info', r.status_detail) : null,
+  return detailPage(container, ctx, {
+    path: `/v1/routers/${encodeURIComponent(key)}`,
+    item: (r) => `/v1/routers/${r.id}`,
+    kind: 'router',
+    fields: ROUTER_FIELDS,
+    list: 'routers',
+    name: (r) => r.name,
+    title: (r) => h('h1', {}, `Router ${r.name} `, badge(r.status)),
+    links: (r) => [
+      h('a', { class: 'button secondary', href: `#/rib?router=${encodeURIComponent(r.name)}` }, 'Routes'),
+      h('a', { class: 'button secondary', href: `#/policy?router=${encodeURIComponent(r.name)}` }, 'Policy'),
+    ],
+    sections: (r) => [
       h('div', { class: 'columns' },
         section('Intent', facts([
           ['ID', r.id], ['Project', r.project_id], ['Router ID', r.router_id], ['AS', r.asn],
@@ -101,98 +105,26 @@ export async function routerPage(container, ctx, key) {
           ['Unrepaired drift', r.drift?.length ? h('ul', {}, r.drift.map((d) => h('li', { text: d }))) : '—'],
         ]))),
       neighborsBox,
-      conditionsBox(r.conditions),
-      events.box,
-      auditEntries(r.id));
-  }
-
-  const neighborsBody = h('tbody');
-  const neighborsBox = section('Neighbors', h('table', { class: 'list compact', id: 'router-neighbors' },
-    h('thead', {}, h('tr', {}, ['Address', 'Peer AS', 'Status', 'Session', 'Up', 'Received / accepted', 'Flaps', 'Last down'].map((t) => h('th', { text: t })))),
-    neighborsBody));
-  async function loadNeighbors() {
-    const items = await listAll('/v1/neighbors', { router: current.id, sort: 'address' });
-    clear(neighborsBody);
-    if (!items.length) neighborsBody.append(h('tr', {}, h('td', { colspan: 8, text: 'No neighbors.' })));
-    for (const n of items) {
-      neighborsBody.append(h('tr', { dataset: { id: n.id } },
-        h('td', {}, h('a', { href: `#/neighbors/${n.id}` }, n.address)),
-        h('td', { text: n.peer_asn }), h('td', {}, badge(n.status)),
-        h('td', {}, badge(n.session_state, 'session')), h('td', { text: fmtDuration(n.uptime) }),
-        h('td', { text: `${dash(n.prefixes_received)} / ${dash(n.prefixes_accepted)}` }),
-        h('td', { text: n.flap_count ?? 0 }), h('td', { text: dash(n.last_down_reason) })));
-    }
-  }
-
-  function edit(base = current, baseEtag = etag) {
-    editing = true;
-    current = base;
-    etag = baseEtag;
-    const cancel = () => { editing = false; draw(); };
-    const form = resourceForm({
-      fields: ROUTER_FIELDS, initial: base, mode: 'edit', submitLabel: 'Save',
-      onCancel: cancel,
-      onSubmit: (changes, formStatus) => applyEdit({
-        kind: 'router', path: `/v1/routers/${base.id}`, etag: baseEtag, initial: base,
-        keys: ROUTER_FIELDS.map((f) => f.key), changes, status: formStatus,
-        onDone: (data, newEtag) => {
-          editing = false;
-          current = data;
-          etag = newEtag;
-          draw();
-          const warnings = data.warnings || [];
-          status.replaceChildren(message('ok', warnings.length ? `Saved. ${warnings.join('; ')}` : 'Saved.'));
-        },
-        onConflict: (data, newEtag) => edit(data, newEtag),
-      }),
-    });
-    fill(body, section(`Edit ${base.name} (version ${base.version})`, form));
-  }
-
-  async function remove() {
-    const count = neighborsBody.querySelectorAll('tr[data-id]').length;
-    const cascade = h('input', { type: 'checkbox', id: 'cascade' });
-    const ok = await confirmDialog({
-      title: `Delete router ${current.name}?`,
-      lines: [
-        'BGP is stopped on its gobgpd; the router is gone once gobgpd confirmed.',
-        count ? `It has ${count} neighbor(s): their sessions end too.` : 'It has no neighbors.',
-      ],
-      extra: count ? h('label', { class: 'check' }, cascade, ` Also delete its ${count} neighbor(s)`) : null,
-      confirm: 'Delete', danger: true,
-    });
-    if (!ok) return;
-    try {
-      const answer = await api.delete(`/v1/routers/${current.id}`, { etag, params: { cascade: cascade.checked || undefined } });
-      const warnings = answer.data.warnings || [];
-      status.replaceChildren(message('ok', `Deletion requested (${answer.data.status || 'deleted'}). ${warnings.join('; ')}`));
-      await load();
-      draw();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) ctx.navigate('routers');
-      else status.replaceChildren(message('error', error.message));
-    }
-  }
-
-  await load();
-  const events = recentEvents(ctx, { routerName: current.name });
-  draw();
-  loadNeighbors().catch((e) => neighborsBox.append(message('error', e.message)));
-  const refresh = debounce(async () => {
-    try {
-      await load();
-      if (!editing) draw();
-      await loadNeighbors();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        status.replaceChildren(message('info', `Router ${current.name} is gone.`));
-      }
-    }
-  }, 300);
-  const unsubscribe = ctx.stream.subscribe((e) => {
-    if (e.router_name === current.name || e.resource_id === current.id) refresh();
+    ],
+    events: (r) => ({ routerName: r.name }),
+    watches: (e, r) => e.router_name === r.name || e.resource_id === r.id,
+    deletion: (r) => {
+      const count = neighborsBody.querySelectorAll('tr[data-id]').length;
+      const cascade = h('input', { type: 'checkbox', id: 'cascade' });
+      return {
+        title: `Delete router ${r.name}?`,
+        lines: [
+          'BGP is stopped on its gobgpd; the router is gone once gobgpd confirmed.',
+          count ? `It has ${count} neighbor(s): their sessions end too.` : 'It has no neighbors.',
+        ],
+        extra: count ? h('label', { class: 'check' }, cascade, ` Also delete its ${count} neighbor(s)`) : null,
+        params: () => ({ cascade: cascade.checked || undefined }),
+      };
+    },
+    deleted: (data) => `Deletion requested (${data.status || 'deleted'}). ${(data.warnings || []).join('; ')}`,
+    gone: (r) => `Router ${r.name} is gone.`,
+    after: (r) => loadNeighbors(r).catch((e) => neighborsBox.append(message('error', e.message))),
   });
-  return () => { unsubscribe(); events.unsubscribe(); refresh.cancel(); };
 }
 
 function newRouter(container, ctx) {
