@@ -16,6 +16,7 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
 from tests.support.backends import BOTH_BACKENDS
+from tests.support.lab import declare_peering
 from tests.support.waits import wait_status
 
 pytestmark = BOTH_BACKENDS
@@ -78,23 +79,8 @@ def live_orchestrator(
 def live_pair(
     lab: Lab, gobgpd_factory: GobgpdFactory, live_orchestrator: OrchestratorProcess
 ) -> LivePair:
-    ns_a, ns_b = lab.namespace("a"), lab.namespace("b")
-    lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{A_ADDR}/30"], addrs_b=[f"{B_ADDR}/30"])
-    a, b = gobgpd_factory("a", netns=ns_a), gobgpd_factory("b", netns=ns_b)
     with live_orchestrator.client() as api:
-        routers = [
-            {"name": "A", "router_id": A_ADDR, "asn": 65001, "api_address": a.api_address},
-            {"name": "B", "router_id": B_ADDR, "asn": 65002, "api_address": b.api_address},
-        ]
-        assert api.post("/v1/routers/bulk", json={"items": routers}).status_code == 201
-        timers = {"hold_time": 9, "keepalive_interval": 3}
-        neighbors = [
-            {"router": "A", "address": B_ADDR, "peer_asn": 65002, **timers},
-            {"router": "B", "address": A_ADDR, "peer_asn": 65001, **timers},
-        ]
-        created = api.post("/v1/neighbors/bulk", json={"items": neighbors})
-        assert created.status_code == 201, created.text
-        ids = [item["id"] for item in created.json()["items"]]
+        a, b, ids = declare_peering(lab, gobgpd_factory, api, A_ADDR, B_ADDR)
     return LivePair(a, b, ids[0], ids[1])
 
 

@@ -16,6 +16,7 @@ import pytest
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
 from sdwan.lab.replicas import ReplicaFleet
+from tests.support.lab import declare_peering
 
 A_ADDR, B_ADDR = "198.18.102.1", "198.18.102.2"
 
@@ -44,22 +45,8 @@ def fleet_fixture(
 
 def peering_pair(lab: Lab, gobgpd_factory: GobgpdFactory, fleet: ReplicaFleet) -> Pair:
     """Routers A and B (eBGP across a veth), declared through the fleet, sessions up."""
-    ns_a, ns_b = lab.namespace("a"), lab.namespace("b")
-    lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{A_ADDR}/30"], addrs_b=[f"{B_ADDR}/30"])
-    a, b = gobgpd_factory("a", netns=ns_a), gobgpd_factory("b", netns=ns_b)
     with fleet[0].client() as api:
-        routers = [
-            {"name": "A", "router_id": A_ADDR, "asn": 65001, "api_address": a.api_address},
-            {"name": "B", "router_id": B_ADDR, "asn": 65002, "api_address": b.api_address},
-        ]
-        assert api.post("/v1/routers/bulk", json={"items": routers}).status_code == 201
-        timers = {"hold_time": 9, "keepalive_interval": 3}
-        neighbors = [
-            {"router": "A", "address": B_ADDR, "peer_asn": 65002, **timers},
-            {"router": "B", "address": A_ADDR, "peer_asn": 65001, **timers},
-        ]
-        created = api.post("/v1/neighbors/bulk", json={"items": neighbors})
-        assert created.status_code == 201, created.text
+        a, b, _ids = declare_peering(lab, gobgpd_factory, api, A_ADDR, B_ADDR)
     pair = Pair(a, b)
     wait_for(lambda: established(pair), timeout=40, what="both sessions ESTABLISHED")
     return pair
