@@ -23,7 +23,6 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.lab import list_namespaces, wait_for
 from sdwan.lab.builder import LabRunner
-from sdwan.lab.frr import frr_available
 from sdwan.lab.netlink import in_namespace
 from sdwan.lab.processes import pid_alive
 from sdwan.lab.topology import load_topology
@@ -32,9 +31,7 @@ SMALL = Path(__file__).parent / "lab_small" / "topology.yaml"
 ROOT = Path("/run/sdwan-lab-test")
 R1, E1 = "198.18.1.1", "198.18.1.2"  # r1:e0 <-> e1:e0
 
-pytestmark = pytest.mark.skipif(
-    not frr_available(), reason="FRR not installed (apt-get install frr)"
-)
+pytestmark = pytest.mark.usefixtures("frr_environment")
 
 
 @pytest.fixture
