@@ -21,12 +21,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import grpc
@@ -35,6 +33,7 @@ from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.gobgp._pb import gobgp_pb2, gobgp_pb2_grpc
 from sdwan.gobgp.channel import sync_channel
 from sdwan.lab.netns import Namespace
+from sdwan.lab.processes import end_child
 from sdwan.polling import wait_for
 
 __all__ = [
@@ -206,15 +205,10 @@ class GobgpdProcess:
         """SIGTERM, then SIGKILL if still alive after ``timeout`` s; wait; remove socket."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # by PID; Popen refuses if already reaped
             try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                try:
-                    proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired as exc:
-                    raise GobgpdError(f"{self.name} (pid {proc.pid}) survived SIGKILL") from exc
+                end_child(proc, timeout)
+            except subprocess.TimeoutExpired as exc:
+                raise GobgpdError(f"{self.name} (pid {proc.pid}) survived SIGKILL") from exc
         self._reap()
         self.socket_path.unlink(missing_ok=True)
 
@@ -279,12 +273,7 @@ class GobgpdProcess:
             self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

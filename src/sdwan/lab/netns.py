@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Any
 
 __all__ = [
@@ -353,10 +352,5 @@ class Lab:
     def __enter__(self) -> Lab:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.teardown()

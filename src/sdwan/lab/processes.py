@@ -1,12 +1,14 @@
 """Processes of a lab by PID, read from /proc: alive, running, started when; pidfiles
-daemons write; stopping one for good (SIGTERM, then SIGKILL). PIDs only, never names:
-``lab down`` must not touch another process that happens to share a name."""
+daemons write; stopping one for good (SIGTERM, then SIGKILL), by PID or as our own
+child. PIDs only, never names: ``lab down`` must not touch another process that happens
+to share a name."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -88,3 +90,16 @@ def stop_pid(pid: int, timeout: float = STOP_TIMEOUT) -> None:
                 return
             time.sleep(0.02)
     raise LabError(f"pid {pid} survived SIGKILL")
+
+
+def end_child(proc: subprocess.Popen[bytes], timeout: float, sig: int = signal.SIGTERM) -> int:
+    """Send ``sig`` to our child ``proc`` (unless it has exited), wait up to ``timeout``
+    s, SIGKILL it if it still runs and wait as long again; its exit status.
+    ``subprocess.TimeoutExpired`` if it survives SIGKILL."""
+    if proc.poll() is None:
+        proc.send_signal(sig)  # by PID; Popen refuses if already reaped
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout=timeout)

@@ -5,7 +5,6 @@ integration tests and benchmarks: one shared secret key file, names ``s0``, ``s1
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import TypedDict
 
 from cryptography.fernet import Fernet
@@ -132,10 +131,5 @@ class ReplicaFleet:
     def __enter__(self) -> ReplicaFleet:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

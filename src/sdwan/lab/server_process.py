@@ -12,11 +12,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
 import httpx
 
+from sdwan.lab.processes import end_child
 from sdwan.polling import wait_for
 
 ADMIN_TOKEN = "lab-admin-token-for-tests-0123456789abcdef"  # >= 32 characters
@@ -135,12 +134,7 @@ class OrchestratorProcess:
             return
         self._proc.send_signal(signal.SIGCONT)  # a paused one would not see SIGTERM
         self.paused = False
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            self._proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout)
+        end_child(self._proc, timeout)
 
     def kill(self) -> None:
         """SIGKILL, like a crash: no shutdown code runs."""
@@ -199,6 +193,5 @@ class OrchestratorProcess:
     def __enter__(self) -> OrchestratorProcess:
         return self.start()
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> Any:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
-        return None

@@ -28,6 +28,7 @@ from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp.announce_convert import Announcement, announcement_to_path
 from sdwan.lab.gobgpd import GobgpdProcess
 from sdwan.lab.netns import Lab
+from sdwan.lab.processes import end_child
 from sdwan.polling import wait_for
 
 __all__ = ["BACKUP", "PRIMARY", "UplinkLab", "prefixes"]
@@ -170,13 +171,7 @@ class UplinkLab:
         agent, self.agent = self.agent, None
         if agent is None:
             return 0
-        if agent.poll() is None:
-            agent.send_signal(sig)
-        try:
-            return agent.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            agent.kill()
-            return agent.wait(timeout=timeout)
+        return end_child(agent, timeout, sig)
 
     def down(self) -> None:
         """Stop the agent and the daemons, remove namespaces and links."""
