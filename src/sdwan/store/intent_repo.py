@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     RowMapping,
     Table,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 
 from sdwan.store.db import INTENT_SYNC_LOCK, is_postgres, one_at_a_time
 from sdwan.store.intent_tables import intent_state, intents, site_routers, sites, uplinks
-from sdwan.store.listing import list_rows
+from sdwan.store.listing import in_project, list_rows, of_project
 from sdwan.store.live_repo import last_event_id
 from sdwan.store.live_tables import events
 from sdwan.store.records import record_of
@@ -203,14 +202,12 @@ def list_sites(
     limit: int,
     offset: int,
 ) -> tuple[list[SiteRecord], int]:
-    where: list[ColumnElement[bool]] = [sites.c[k] == v for k, v in filters.items()]
-    if project_id is not None:
-        where.append(sites.c.project_id == project_id)
     columns = {"name": sites.c.name, "created_at": sites.c.created_at}
     rows, total = list_rows(
         conn,
         sites,
-        where=where,
+        filters=filters,
+        scope=of_project(sites, project_id),
         sort=sort,
         sortable=columns,
         default_sort="name",
@@ -308,18 +305,14 @@ def list_owned(
     offset: int,
 ) -> tuple[list[SiteOwned], int]:
     table = _table(kind)
-    where: list[ColumnElement[bool]] = [table.c[k] == v for k, v in filters.items()]
-    if project_id is not None:
-        where.append(
-            table.c.site_id.in_(select(sites.c.id).where(sites.c.project_id == project_id))
-        )
     columns = {"name": table.c.name, "site": table.c.site_id, "created_at": table.c.created_at}
     if kind is UplinkRecord:
         columns["cost"] = table.c.cost
     rows, total = list_rows(
         conn,
         table,
-        where=where,
+        filters=filters,
+        scope=in_project(table.c.site_id, project_id, owners=sites),
         sort=sort,
         sortable=columns,
         default_sort="site,name",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Table, func, select
@@ -13,24 +13,43 @@ from sdwan.store.tables import routers
 MAX_LIMIT = 1000
 
 
-def in_project(router_column: Any, project_id: str) -> ColumnElement[bool]:
-    """Rows whose router (``router_column``: a router id) belongs to ``project_id``."""
-    owned = select(routers.c.id).where(routers.c.project_id == project_id)
-    result: ColumnElement[bool] = router_column.in_(owned)
+def in_project(
+    owner_column: Any, project_id: str | None, owners: Table = routers
+) -> ColumnElement[bool] | None:
+    """Rows whose owner (``owner_column``: an id in ``owners``, a router unless said)
+    belongs to ``project_id``; None (every row) when ``project_id`` is None."""
+    if project_id is None:
+        return None
+    owned = select(owners.c.id).where(owners.c.project_id == project_id)
+    result: ColumnElement[bool] = owner_column.in_(owned)
     return result
+
+
+def of_project(table: Table, project_id: str | None) -> ColumnElement[bool] | None:
+    """Rows of ``table`` in ``project_id`` (its own ``project_id`` column); None (every
+    row) when ``project_id`` is None."""
+    return None if project_id is None else table.c.project_id == project_id
 
 
 def list_rows(
     conn: Connection,
     table: Table,
     *,
-    where: Sequence[ColumnElement[bool]] = (),
+    filters: Mapping[str, Any],
+    scope: ColumnElement[bool] | None,
     sort: str | None,
     sortable: Mapping[str, Any],
     default_sort: str,
     limit: int,
     offset: int,
 ) -> tuple[list[RowMapping], int]:
+    """One page of ``table``: the rows whose columns equal ``filters`` and that lie in
+    ``scope`` (the caller's project, from :func:`of_project` or :func:`in_project`;
+    None: every row), sorted by ``sort`` (``-asn,name``: keys of ``sortable``), and
+    how many rows match in all."""
+    where = [table.c[name] == value for name, value in filters.items()]
+    if scope is not None:
+        where.append(scope)
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     if offset < 0:

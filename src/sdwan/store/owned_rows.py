@@ -124,15 +124,13 @@ def list_owned(
 ) -> tuple[list[R], int]:
     """``project_id``: only rows of that project's routers."""
     table = _table(kind)
-    where = [table.c[name] == value for name, value in filters.items()]
-    if project_id is not None:
-        where.append(in_project(table.c.router_uuid, project_id))
     columns = {name: table.c[name] for name in sortable}
     columns["router"] = table.c.router_uuid
     rows, total = list_rows(
         conn,
         table,
-        where=where,
+        filters=filters,
+        scope=in_project(table.c.router_uuid, project_id),
         sort=sort,
         sortable=columns,
         default_sort=default_sort,

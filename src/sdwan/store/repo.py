@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from sdwan.store.bulk import insert_rows
-from sdwan.store.listing import in_project, list_rows
+from sdwan.store.listing import in_project, list_rows, of_project
 from sdwan.store.policy_tables import POLICY_TABLES
 from sdwan.store.records import NeighborRecord, RouterRecord
 from sdwan.store.status_rows import ConditionsUpdate, delete_rows, set_statuses_and_conditions
@@ -119,9 +119,6 @@ def list_routers(
     project_id: str | None = None,
 ) -> tuple[list[RouterRecord], int]:
     """``project_id``: only that project's routers."""
-    where = [routers.c[name] == value for name, value in filters.items()]
-    if project_id is not None:
-        where.append(routers.c.project_id == project_id)
     sortable = {
         name: routers.c[name]
         for name in ("name", "router_id", "asn", "api_address", "status", "created_at")
@@ -129,7 +126,8 @@ def list_routers(
     rows, total = list_rows(
         conn,
         routers,
-        where=where,
+        filters=filters,
+        scope=of_project(routers, project_id),
         sort=sort,
         sortable=sortable,
         default_sort="name",
@@ -264,9 +262,6 @@ def list_neighbors(
     project_id: str | None = None,
 ) -> tuple[list[NeighborRecord], int]:
     """``project_id``: only neighbors of that project's routers."""
-    where = [neighbors.c[name] == value for name, value in filters.items()]
-    if project_id is not None:
-        where.append(in_project(neighbors.c.router_uuid, project_id))
     sortable = {
         name: neighbors.c[name]
         for name in ("address", "peer_asn", "status", "enabled", "created_at")
@@ -275,7 +270,8 @@ def list_neighbors(
     rows, total = list_rows(
         conn,
         neighbors,
-        where=where,
+        filters=filters,
+        scope=in_project(neighbors.c.router_uuid, project_id),
         sort=sort,
         sortable=sortable,
         default_sort="router,address",
