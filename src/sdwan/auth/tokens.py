@@ -49,9 +49,11 @@ def issue(
     user_id: str | None,
     expires_at: datetime | None,
     created_by: str,
+    token: str | None = None,
 ) -> tuple[str, str]:
-    """Store a new token's hash; returns (token id, the token itself, shown once)."""
-    token, token_id = generate_token(), new_id()
+    """Store a new token's hash (``token``'s, or a generated one's); returns (token id,
+    the token itself, shown once)."""
+    token, token_id = token or generate_token(), new_id()
     record = TokenRecord(
         id=token_id,
         name=name,
@@ -116,40 +118,31 @@ class TokenAuthenticator:
         with self._engine.begin() as conn:
             one_at_a_time(conn, BOOTSTRAP_LOCK)  # replicas starting together: one inserts
             if configured:
-                digest = hash_token(configured)
-                if token_repo.token_by_hash(conn, digest=digest) is None:
+                if token_repo.token_by_hash(conn, digest=hash_token(configured)) is None:
                     token_repo.revoke_free_tokens(
                         conn, name=BOOTSTRAP_NAME, created_by=BOOTSTRAP_CREATOR, at=now()
                     )
-                    bootstrap = TokenRecord(
-                        id=new_id(),
-                        name=BOOTSTRAP_NAME,
-                        token_sha256=digest,
-                        role=Role.ADMIN,
-                        project_id=None,
-                        created_at=now(),
-                        revoked_at=None,
-                        kind=API_KEY,
-                        user_id=None,
-                        scope_project=None,
-                        expires_at=None,
-                        created_by=BOOTSTRAP_CREATOR,
-                    )
-                    token_repo.insert_token(conn, token=bootstrap)
+                    _issue_bootstrap(conn, configured)
                 return None
             if token_repo.any_token(conn):
                 return None
-            _token_id, token = issue(
-                conn,
-                name=BOOTSTRAP_NAME,
-                kind=API_KEY,
-                role=Role.ADMIN,
-                scope_project=None,
-                user_id=None,
-                expires_at=None,
-                created_by=BOOTSTRAP_CREATOR,
-            )
-            return token
+            return _issue_bootstrap(conn, None)
+
+
+def _issue_bootstrap(conn: Connection, token: str | None) -> str:
+    """Store the admin API key the server starts with (``token``, or a generated one)."""
+    _token_id, token = issue(
+        conn,
+        name=BOOTSTRAP_NAME,
+        kind=API_KEY,
+        role=Role.ADMIN,
+        scope_project=None,
+        user_id=None,
+        expires_at=None,
+        created_by=BOOTSTRAP_CREATOR,
+        token=token,
+    )
+    return token
 
 
 def check_bootstrap_token(token: str | None, *, dev_mode: bool) -> None:
