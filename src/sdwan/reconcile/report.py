@@ -4,6 +4,7 @@ and the words that name the drift. Pure functions."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sdwan.domain.conditions import REPAIRED_PREFIX, REPORT_ONLY_PREFIX
 from sdwan.domain.status import Status
@@ -41,35 +42,30 @@ def neighbor_status_events(
     updates: Sequence[ConditionsUpdate],
     deleted: Sequence[tuple[str, int]],
 ) -> list[Event]:
-    by_id = {n.id: n for n in neighbors}
-    events = []
-    for neighbor_id, version, status, detail, _conditions in updates:
-        neighbor = by_id[neighbor_id]
-        text = f"neighbor {router.name}/{neighbor.address}: {status}"
-        events.append(
-            Event(
-                STATUS_CHANGED,
-                "neighbor",
-                neighbor_id,
-                router.name,
-                text + (f" ({detail})" if detail else ""),
-                {"status": status, "status_detail": detail, "version": version},
-                router.project_id,
-            )
+    addresses = {n.id: n.address for n in neighbors}
+
+    def event(neighbor_id: str, text: str, data: dict[str, Any]) -> Event:
+        text = f"neighbor {router.name}/{addresses[neighbor_id]}: {text}"
+        return Event(
+            STATUS_CHANGED, "neighbor", neighbor_id, router.name, text, data, router.project_id
         )
-    for neighbor_id, version in deleted:
-        neighbor = by_id[neighbor_id]
-        events.append(
-            Event(
-                STATUS_CHANGED,
-                "neighbor",
-                neighbor_id,
-                router.name,
-                f"neighbor {router.name}/{neighbor.address}: deleted from gobgpd and the store",
-                {"status": "DELETED", "version": version},
-                router.project_id,
-            )
+
+    events = [
+        event(
+            neighbor_id,
+            status + (f" ({detail})" if detail else ""),
+            {"status": status, "status_detail": detail, "version": version},
         )
+        for neighbor_id, version, status, detail, _conditions in updates
+    ]
+    events += [
+        event(
+            neighbor_id,
+            "deleted from gobgpd and the store",
+            {"status": "DELETED", "version": version},
+        )
+        for neighbor_id, version in deleted
+    ]
     return events
 
 
