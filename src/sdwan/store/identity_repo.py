@@ -6,7 +6,7 @@ turn into a Conflict."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,14 +79,7 @@ def project_allowlists(conn: Connection, names: Iterable[str]) -> dict[str, list
 
 
 def insert_project(conn: Connection, *, project: ProjectRecord) -> None:
-    conn.execute(
-        insert(projects).values(
-            name=project.name,
-            description=project.description,
-            created_at=project.created_at,
-            api_address_allow=project.api_address_allow,
-        )
-    )
+    conn.execute(insert(projects).values(asdict(project)))
 
 
 def get_project(conn: Connection, *, name: str) -> ProjectRecord | None:
@@ -114,15 +107,7 @@ def delete_project(conn: Connection, *, name: str) -> None:
 
 
 def insert_user(conn: Connection, *, user: UserRecord) -> None:
-    conn.execute(
-        insert(users).values(
-            id=user.id,
-            name=user.name,
-            password_hash=user.password_hash,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
-    )
+    conn.execute(insert(users).values(asdict(user)))
 
 
 def find_user(conn: Connection, *, key: str) -> UserRecord | None:
