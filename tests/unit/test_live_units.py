@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, event, text
 
 from sdwan.domain.bgp import PeerConfig
 from sdwan.domain.session import SessionObservation, advance, down_reason
 from sdwan.events.log import EventLog
 from sdwan.live.writer import LiveWriter
-from sdwan.metrics import Gauge, Metrics
+from sdwan.metrics import Gauge, Labels, Metrics
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate, sqlite_url
@@ -105,16 +106,46 @@ def test_writer_folds_a_batch_in_one_transaction(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def _samples(text: str) -> dict[tuple[str, Labels], float]:
+    """Every sample of an exposition, as the Prometheus client library parses it."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 def test_metrics_text_format() -> None:
     metrics = Metrics()
     metrics.inc("sdwan_reconcile_runs_total", router='R"1', kind="full")
     metrics.observe("sdwan_reconcile_duration_seconds", 0.02, router="R1")
+    metrics.reading("sdwan_reconcile_queue_depth", "due", lambda: 7)
     text = metrics.render([Gauge("sdwan_x", "help", [((("router", "R1"),), 3.0)])])
     assert 'sdwan_reconcile_runs_total{kind="full",router="R\\"1"} 1' in text
-    assert 'sdwan_reconcile_duration_seconds_bucket{router="R1",le="0.01"} 0' in text
-    assert 'sdwan_reconcile_duration_seconds_bucket{router="R1",le="0.025"} 1' in text
-    assert 'sdwan_reconcile_duration_seconds_count{router="R1"} 1' in text
-    assert "# TYPE sdwan_x gauge" in text and 'sdwan_x{router="R1"} 3' in text
+    samples = _samples(text)
+    assert samples[("sdwan_reconcile_runs_total", (("kind", "full"), ("router", 'R"1')))] == 1
+    bucket = "sdwan_reconcile_duration_seconds_bucket"
+    assert samples[(bucket, (("le", "0.01"), ("router", "R1")))] == 0
+    assert samples[(bucket, (("le", "0.025"), ("router", "R1")))] == 1
+    assert samples[(bucket, (("le", "+Inf"), ("router", "R1")))] == 1
+    assert samples[("sdwan_reconcile_duration_seconds_count", (("router", "R1"),))] == 1
+    assert samples[("sdwan_reconcile_queue_depth", ())] == 7
+    assert "# TYPE sdwan_x gauge" in text and samples[("sdwan_x", (("router", "R1"),))] == 3
+    # families with no series yet are listed; the process's collectors are there
+    assert "# TYPE sdwan_drift_repairs_total counter" in text
+    assert "# TYPE sdwan_http_request_duration_seconds histogram" in text
+    assert any(name == "process_cpu_seconds_total" for name, _ in samples)
+    assert any(name == "python_gc_collections_total" for name, _ in samples)
+
+
+def test_metrics_keep_filters_series_not_families() -> None:
+    metrics = Metrics()
+    metrics.inc("sdwan_reconcile_runs_total", router="mine", kind="full")
+    metrics.inc("sdwan_reconcile_runs_total", router="theirs", kind="full")
+    text = metrics.render(keep=lambda labels: dict(labels).get("router") == "mine")
+    assert 'router="mine"' in text and "theirs" not in text
+    assert "# TYPE sdwan_reconcile_runs_total counter" in text
+    assert "\nprocess_cpu_seconds_total " not in text  # no router label: not theirs to see
 
 
 def _with_stray_peer(
