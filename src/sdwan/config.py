@@ -58,6 +58,7 @@ class Settings:
     lease_duration: float = 5.0
     # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
     intent_check_interval: float = 10.0
+    log_format: str = "text"  # SDWAN_LOG_FORMAT / --log-format: text | json
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -67,6 +68,11 @@ class Settings:
             raise ValueError(
                 f"the lease time must be 1 to 300 seconds (SDWAN_LEASE_SECONDS, "
                 f"--lease-seconds), got {self.lease_duration:g}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise ValueError(
+                f"the log format must be text or json (SDWAN_LOG_FORMAT, --log-format), "
+                f"got {self.log_format!r}"
             )
         if len(self.replica_name) > 255 or any(c.isspace() for c in self.replica_name):
             raise ValueError(
@@ -106,6 +112,7 @@ def load_settings(
     tls_key: str | None = None,
     replica_name: str | None = None,
     lease_seconds: float | None = None,
+    log_format: str | None = None,
 ) -> Settings:
     """Settings from explicit arguments, then SDWAN_* environment variables, then defaults."""
     env = os.environ
@@ -146,6 +153,7 @@ def load_settings(
         replica_name=replica_name or env.get("SDWAN_REPLICA_NAME", ""),
         lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
         intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
+        log_format=log_format or env.get("SDWAN_LOG_FORMAT", "text"),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 
+from sdwan import logs
 from sdwan.api.app import create_app
 from sdwan.config import Settings
 from sdwan.errors import StartupRefused
@@ -16,9 +17,7 @@ from sdwan.runtime import build_runtime
 
 
 def serve(settings: Settings) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format, logging.INFO)
     # Controller workers, watch streams and the live writer share the GIL: a switch
     # interval shorter than the default 5 ms keeps a worker's gRPC loop from waiting
     # behind a watch stream that is parsing a burst of events.
@@ -71,6 +70,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",
+        "log_config": None,  # its loggers propagate to ours (logs.configure): one format
         "access_log": False,
         "timeout_graceful_shutdown": 3,  # open event streams never end on their own
         "proxy_headers": bool(settings.trusted_proxies),

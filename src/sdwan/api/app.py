@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from sdwan import __version__
 from sdwan.api import contract, errors, ui
+from sdwan.api.access import AccessLog
 from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.hsts import StrictTransportSecurity
@@ -75,6 +76,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.tls_cert is not None:  # HTTPS served here: browsers must keep to it
         app.add_middleware(StrictTransportSecurity)
+    app.add_middleware(AccessLog)  # outermost: ids and times every answer, a 413 too
     errors.install(app)
     app.include_router(health.router)
     app.include_router(routers.router)

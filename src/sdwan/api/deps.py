@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from sdwan.api.access import note_principal
 from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.principal import Principal
 from sdwan.auth.tokens import TokenAuthenticator
@@ -101,6 +102,7 @@ async def get_principal(
     thread with a copy of this context (a sync dependency's own thread would lose it)."""
     principal = await authenticate(request, services, authorization, x_auth_token)
     audit.current_actor.set(principal)
+    note_principal(principal)
     return principal
 
 

@@ -54,6 +54,15 @@ def serve(
             "dead replica's routers move within twice this (SDWAN_LEASE_SECONDS, default 5)."
         ),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            metavar="text|json",
+            help="Log lines for people (text) or one JSON object per line (SDWAN_LOG_FORMAT, "
+            "default text).",
+        ),
+    ] = None,
     dev: Annotated[
         bool,
         typer.Option(
@@ -79,6 +88,7 @@ def serve(
             tls_key=tls_key,
             replica_name=replica_name,
             lease_seconds=lease_seconds,
+            log_format=log_format,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
