@@ -7,7 +7,9 @@ hub's) and calls a handful of methods on each: building all of them for a fleet 
 100 routers took the GIL for about half a second of a bulk create (py-spy). The table
 of methods is read once from the generated stub itself (on a recorder standing in for
 a channel), so the two cannot disagree; a method is built on its first call, on the
-channel it was given, sync or asyncio alike."""
+channel it was given, sync or asyncio alike. On a sync channel, unary and
+unary-stream methods are timed per method (gobgp/timing.py); the asyncio channel's
+are the watch streams, open for as long as the router is followed, left untimed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any, cast
 import grpc
 
 from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.timing import TimedStream, TimedUnary
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class _LazyStub:
         if method is None:
             raise AttributeError(name)
         built = getattr(self._channel, method.kind)(method.path, **method.options)
+        if not isinstance(self._channel, grpc.aio.Channel):
+            if method.kind == "unary_unary":
+                built = TimedUnary(name, built)
+            elif method.kind == "unary_stream":
+                built = TimedStream(name, built)
         setattr(self, name, built)  # found without __getattr__ from now on
         return built
 
