@@ -29,6 +29,7 @@ import threading
 
 from sqlalchemy import Engine
 
+from sdwan import logs
 from sdwan.config import Settings
 from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
@@ -88,6 +89,21 @@ class Controller:
         self._threads: list[threading.Thread] = []
         if hub is not None:
             hub.listener = self
+        if hooks is not None:  # read when scraped
+            for name, help_text, read in (
+                (
+                    "sdwan_reconcile_queue_depth",
+                    "Routers due, waiting for a worker.",
+                    self.queue_depth,
+                ),
+                (
+                    "sdwan_reconcile_queue_scheduled",
+                    "Passes scheduled for later (read-backs, retries, counter reads).",
+                    self.queue_scheduled,
+                ),
+                ("sdwan_reconcile_workers_busy", "Workers running a pass.", self.busy_workers),
+            ):
+                hooks.metrics.reading(name, help_text, read)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -227,6 +243,7 @@ class Controller:
                 self._queue.done(router_id)
                 continue
             ctx = self._ctx if fence is None else fence.context(self._ctx)
+            context = logs.bind(router_id=router_id, router=state.name)
             try:
                 result: Result | None = reconcile(ctx, state, request)
             except LeaseLost as exc:
@@ -236,6 +253,7 @@ class Controller:
                 log.exception("router %s: reconcile failed", state.name)
                 result = Result(Outcome.FAILED)
             finally:
+                logs.unbind(context)
                 self._queue.done(router_id)
                 self._finished(router_id, state)
             if result is not None:
@@ -289,3 +307,15 @@ class Controller:
     def routers(self) -> int:
         with self._lock:
             return len(self._states)
+
+    def queue_depth(self) -> int:
+        """Routers whose pass is due and waits for a free worker."""
+        return self._queue.depth()
+
+    def queue_scheduled(self) -> int:
+        """Passes scheduled for later (read-backs, retries, counter reads)."""
+        return self._queue.scheduled()
+
+    def busy_workers(self) -> int:
+        with self._lock:
+            return len(self._busy)
