@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
+from sdwan import logs
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import ESTABLISHED, SessionObservation
 from sdwan.errors import SpeakerError
@@ -164,6 +165,7 @@ class _Link:
         await asyncio.gather(self.task, return_exceptions=True)
 
     async def _stream(self) -> None:
+        logs.bind(router_id=self.router_id)  # this task's own context: its lines only
         backoff = 0.0
         broken: bool | None = None  # None: never connected yet
         writer, listener = self.hub.writer, self.hub.listener

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sdwan import logs
 from sdwan.domain.intent_verdict import VERDICT_CHANGED, IntentCheck
 from sdwan.events.log import EventLog
 from sdwan.events.model import Event
@@ -138,7 +139,8 @@ class IntentController:
                 return
             try:
                 if self._mine(site_id):
-                    self.evaluate(site_id)
+                    with logs.bound(site_id=site_id):
+                        self.evaluate(site_id)
             except Exception as exc:  # one site's trouble must not stop the others
                 if is_unavailable(exc):  # none can be checked now: look again later
                     for waiting in due[index:]:
