@@ -86,6 +86,8 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, kind):
                 field = getattr(exc, "field", None)
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                if status == 401:  # who is knocking with what: the reason, no credential
+                    log.info("credentials refused: %s", exc.message)
                 if isinstance(exc, errors.TooManyRequests):
                     headers = {"Retry-After": str(exc.retry_after)}
                 if isinstance(exc, errors.StoreUnavailable):
