@@ -59,8 +59,10 @@ def test_json_line_carries_the_traceback() -> None:
 def test_text_line_appends_the_context_before_a_traceback() -> None:
     with logs.bound(router_id="abc", router="R1"):
         record = _record("pass failed")
-    assert logs.TextFormatter().format(record).endswith(
-        "WARNING sdwan.test: pass failed router_id=abc router=R1"
+    assert (
+        logs.TextFormatter()
+        .format(record)
+        .endswith("WARNING sdwan.test: pass failed router_id=abc router=R1")
     )
 
 

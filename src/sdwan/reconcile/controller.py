@@ -243,7 +243,7 @@ class Controller:
                 self._queue.done(router_id)
                 continue
             ctx = self._ctx if fence is None else fence.context(self._ctx)
-            context = logs.bind(router_id=router_id, router=state.name)
+            context = logs.bind(router_id=router_id)  # and its name, once the pass read it
             try:
                 result: Result | None = reconcile(ctx, state, request)
             except LeaseLost as exc:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from sdwan import logs
 from sdwan.config import Settings
 from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.session import SessionObservation
@@ -93,6 +94,11 @@ def reconcile(ctx: Context, state: RouterState, request: Request) -> Result:
     if router is None:
         return GONE
     state.name = router.name
+    with logs.bound(router=router.name):  # router_id: bound by the controller
+        return _reconcile(ctx, state, router, request)
+
+
+def _reconcile(ctx: Context, state: RouterState, router: RouterRecord, request: Request) -> Result:
     if request.counters_only:
         return read_counters(ctx, state, router)
     if request.probe and not probe_says_full_pass(ctx, state, router):
