@@ -26,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from sdwan import figures
 from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
 from sdwan.lab.demo_tools import LabTools, outage, say
@@ -241,7 +242,7 @@ class Demo(LabTools):
         result.traceroute_after = self.traceroute("pc1", FAR_HOST)
         pinger.wait(timeout=30)
         result.outage_s = outage(ping_log.read_text(), halted_at)
-        say(f"== measured outage: {result.outage_s} s (10 ms pings from pc1)")
+        say(f"== measured outage: {figures.seconds(result.outage_s)} (10 ms pings from pc1)")
 
     def recovery(self, result: DemoResult) -> None:
         say("== VyOS-1 comes back")
