@@ -12,6 +12,7 @@ import typer
 
 from sdwan.cli.client import get_client
 from sdwan.cli.errors import CliError
+from sdwan.cli.progress import Progress
 
 if TYPE_CHECKING:
     from sdwan.lab.builder import LabRunner
@@ -71,7 +72,9 @@ def up(
         raise CliError(str(exc)) from None
     runner = _runner(prefix, root)
     try:
-        typer.echo(runner.up(topo, str(topology.absolute())))
+        with Progress("lab up", runner.steps(topo)) as progress:
+            done = runner.up(topo, str(topology.absolute()), on_step=progress.advance)
+        typer.echo(done)
     except (LabError, OSError, TimeoutError, RuntimeError) as exc:
         raise CliError(f"lab up failed (everything it made was removed): {exc}") from None
     state = runner.load()
@@ -79,12 +82,17 @@ def up(
         typer.echo(f"  {node}: gobgpd gRPC at {address}")
     if register and state:
         client = get_client(ctx)
-        for node, address in sorted(state.sockets.items()):
-            spec = topo.nodes[node]
-            if spec.asn is None or spec.router_id is None:
-                raise CliError(f"node {node!r}: --register needs asn and router_id")
-            body = {"name": node, "asn": spec.asn, "router_id": spec.router_id}
-            client.post("/v1/routers", {**body, "api_address": address})
+        registered: list[str] = []
+        with Progress("registering", len(state.sockets)) as progress:
+            for node, address in sorted(state.sockets.items()):
+                spec = topo.nodes[node]
+                if spec.asn is None or spec.router_id is None:
+                    raise CliError(f"node {node!r}: --register needs asn and router_id")
+                body = {"name": node, "asn": spec.asn, "router_id": spec.router_id}
+                client.post("/v1/routers", {**body, "api_address": address})
+                registered.append(node)
+                progress.advance(f"router {node}")
+        for node in registered:
             typer.echo(f"  {node}: registered as router {node!r}")
 
 

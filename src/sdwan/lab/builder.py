@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ class LabRunner:
         # process warns) and polled after ``down`` so they are reaped.
         self._children: list[subprocess.Popen[bytes]] = []
         self._fast_failover = True
+        self._on_step: Callable[[str], None] = lambda _what: None
         self._netfilter = NamespaceSockets()  # impairments' sockets, kept open
 
     # -- state -------------------------------------------------------------
@@ -87,10 +88,19 @@ class LabRunner:
 
     # -- up ----------------------------------------------------------------
 
-    def up(self, topology: Topology, source: str = "", *, fast_failover: bool = True) -> str:
+    def up(
+        self,
+        topology: Topology,
+        source: str = "",
+        *,
+        fast_failover: bool = True,
+        on_step: Callable[[str], None] | None = None,
+    ) -> str:
         """Build the lab (see the module doc); ``fast_failover=False`` starts the FIB
-        agents without the carrier-loss reset (for the failover benchmark)."""
+        agents without the carrier-loss reset (for the failover benchmark). ``on_step``
+        is told each of the ``steps(topology)`` steps done (a node, a link, a daemon)."""
         self._fast_failover = fast_failover
+        self._on_step = on_step or (lambda _what: None)
         state = self.load()
         if state is not None:
             if state.complete and not self.problems(state):
@@ -113,6 +123,12 @@ class LabRunner:
         self._save(state)
         return f"lab {self.prefix} is up ({len(topology.nodes)} nodes, {len(topology.links)} links)"
 
+    @staticmethod
+    def steps(topology: Topology) -> int:
+        """What ``up`` counts: each node's namespace, each link, each node's daemons."""
+        daemons = sum(node.kind in ("gobgp", "frr") for node in topology.nodes.values())
+        return len(topology.nodes) + len(topology.links) + daemons
+
     def _build(self, topology: Topology, state: LabState) -> None:
         names = {name: self.lab.name(name) for name in topology.nodes}  # checks lengths
         ifnames = {
@@ -133,6 +149,7 @@ class LabRunner:
             if node.kind == "switch":
                 ns.ip("link", "add", "br0", "type", "bridge")
                 ns.ip("link", "set", "br0", "up")
+            self._on_step(f"namespace {name}")
         for index, link in enumerate(topology.links):
             ends = (link.a, link.b)
             veth = VethLink(
@@ -151,6 +168,7 @@ class LabRunner:
                     ns.ip("link", "set", "dev", ifname, "master", "br0")
                 for vrrp in end.vrrp:
                     self._vrrp_macvlan(ns, ifname, vrrp.vrid, vrrp.address)
+            self._on_step(f"link {link.a.node}-{link.b.node}")
         for name, node in topology.nodes.items():
             for route in node.routes:
                 Namespace(names[name]).ip("route", "add", route.to, "via", route.via)
@@ -172,6 +190,8 @@ class LabRunner:
                 for pidfile in pidfiles:
                     state.pids[f"{name}/{pidfile.stem}"] = wait_pid(pidfile)
                 self._save(state)
+            if node.kind in ("gobgp", "frr"):
+                self._on_step(f"{node.kind} {name}")
 
     def _vrrp_macvlan(self, ns: Namespace, ifname: str, vrid: int, address: str) -> None:
         mac = f"00:00:5e:00:01:{vrid:02x}"
