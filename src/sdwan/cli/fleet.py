@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from sdwan.cli.client import get_client
+from sdwan.cli.client import get_client, get_state
+from sdwan.cli.converge import wait_converged
 from sdwan.cli.errors import CliError
 from sdwan.cli.intents import print_prediction
 from sdwan.cli.output import OutputFormat, OutputOpt
@@ -94,26 +95,43 @@ def apply(
             "--prune", help="Delete what the file does not mention, within the routers it names."
         ),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Then wait until every router and neighbor it created or changed is "
+            "pushed (ACTIVE), with a progress bar; fails on ERROR.",
+        ),
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits.")] = 300.0,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
     document = load_document(file)
     path = "/v1/fleet/plan" if dry_run else "/v1/fleet/apply"
-    result = get_client(ctx).post(path, {"fleet": document, "prune": prune})
+    client, sleep = get_client(ctx), get_state(ctx).sleep
+    result = client.post(path, {"fleet": document, "prune": prune})
+    waiting = wait and result["applied"]
     if output is not OutputFormat.table:
         typer.echo(
             json.dumps(result, indent=2)
             if output is OutputFormat.json
             else yaml.safe_dump(result, sort_keys=False)
         )
+        if waiting:  # no bar for machines: the exit status tells
+            wait_converged(client, result["changes"], timeout=timeout, quiet=True, sleep=sleep)
         return
     print_plan(result)
     if dry_run and result["changes"]:
         typer.echo("\nDry run: nothing was changed. Run without --dry-run to apply.")
+    elif waiting:
+        typer.echo("\nApplied. Waiting for the routers ...")
+        wait_converged(client, result["changes"], timeout=timeout, quiet=False, sleep=sleep)
+        typer.echo("Pushed to the routers: every one created or changed is ACTIVE.")
     elif result["applied"]:
         typer.echo(
             "\nApplied. The reconciler pushes it to the routers now "
-            "(`sdwan router list` shows their status)."
+            "(`sdwan router list` shows their status; --wait waits for it)."
         )
 
 
