@@ -80,6 +80,18 @@ def test_json_logs_request_ids_and_metrics(
                 timeout=20,
                 what="R1 ACTIVE",
             )
+            peers = [
+                {"router": "R1", "address": f"198.18.231.{i}", "peer_asn": 65002} for i in (1, 2)
+            ]
+            assert api.post("/v1/neighbors/bulk", json={"items": peers}).status_code == 201
+            wait_for(
+                lambda: all(
+                    n["status"] == "ACTIVE"
+                    for n in api.get("/v1/neighbors", params={"router": "R1"}).json()["items"]
+                ),
+                timeout=20,
+                what="R1's neighbors ACTIVE",
+            )
             metrics = api.get("/metrics")
 
             def logged() -> list[dict[str, Any]]:
@@ -119,12 +131,15 @@ def test_json_logs_request_ids_and_metrics(
         assert families[name].type == kind, name
     runs = [s for s in families["sdwan_reconcile_runs"].samples if s.labels.get("router") == "R1"]
     assert runs and set(runs[0].labels) == {"router", "kind"}
-    grpc_methods = {
-        s.labels["method"]
+    grpc_calls = {
+        (s.labels["method"], s.labels["code"]): s.value
         for s in families["sdwan_gobgp_call_duration_seconds"].samples
         if s.name.endswith("_count")
     }
-    assert {"GetBgp", "StartBgp", "ListPeer"} <= grpc_methods
+    for method in ("GetBgp", "StartBgp", "ListPeer"):
+        assert grpc_calls[(method, "OK")] >= 1, method
+    assert grpc_calls[("AddPeer", "OK")] >= 2  # pipelined futures, timed when done
+    assert any(code == "UNAVAILABLE" for method, code in grpc_calls)  # R2's
     routes = {
         (s.labels["method"], s.labels["route"], s.labels["status"])
         for s in families["sdwan_http_request_duration_seconds"].samples

@@ -21,18 +21,27 @@ def _code(error: BaseException) -> str:
     return "UNKNOWN"
 
 
-class TimedUnary:
+class _Timed:
     def __init__(self, method: str, inner: Any) -> None:
         self._method = method
         self._inner = inner
 
-    def __call__(self, request: Any, **options: Any) -> Any:
+    def _call(self, request: Any, options: dict[str, Any]) -> tuple[Any, float]:
+        """The inner call and when it started; a refusal is observed, and raised."""
         started = time.perf_counter()
         try:
-            reply = self._inner(request, **options)
+            return self._inner(request, **options), started
         except grpc.RpcError as exc:
             observe_grpc(self._method, _code(exc), time.perf_counter() - started)
             raise
+
+    def __getattr__(self, name: str) -> Any:  # with_call and the rest: untimed
+        return getattr(self._inner, name)
+
+
+class TimedUnary(_Timed):
+    def __call__(self, request: Any, **options: Any) -> Any:
+        reply, started = self._call(request, options)
         observe_grpc(self._method, "OK", time.perf_counter() - started)
         return reply
 
@@ -48,28 +57,13 @@ class TimedUnary:
         future.add_done_callback(done)
         return future
 
-    def __getattr__(self, name: str) -> Any:  # with_call and the rest: untimed
-        return getattr(self._inner, name)
 
-
-class TimedStream:
+class TimedStream(_Timed):
     """A unary-stream method: the stream it answers is timed until it ends."""
 
-    def __init__(self, method: str, inner: Any) -> None:
-        self._method = method
-        self._inner = inner
-
     def __call__(self, request: Any, **options: Any) -> _Stream:
-        started = time.perf_counter()
-        try:
-            stream = self._inner(request, **options)
-        except grpc.RpcError as exc:
-            observe_grpc(self._method, _code(exc), time.perf_counter() - started)
-            raise
+        stream, started = self._call(request, options)
         return _Stream(self._method, stream, started)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class _Stream:
