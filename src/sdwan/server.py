@@ -40,13 +40,14 @@ def serve(settings: Settings) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     scheme = "https" if settings.tls_cert is not None else "http"
     store = "PostgreSQL" if runtime.cluster.replicated else "SQLite"
-    print(
-        f"sdwan serve: API {scheme}://{host}:{settings.port}/v1/, "
-        f"dashboard {scheme}://{host}:{settings.port}/ui/ "
-        f"({store}; replica {settings.replica})",
-        file=sys.stderr,
-        flush=True,
+    serving = (
+        f"API {scheme}://{host}:{settings.port}/v1/, "
+        f"dashboard {scheme}://{host}:{settings.port}/ui/ ({store}; replica {settings.replica})"
     )
+    if settings.log_format == "json":  # a collector reads it: one event like the others
+        logging.getLogger("sdwan.server").info(serving)
+    else:
+        print(f"sdwan serve: {serving}", file=sys.stderr, flush=True)
     uvicorn.run(app, **uvicorn_options(settings))
 
 
