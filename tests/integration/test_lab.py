@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -221,6 +222,9 @@ def test_cli_up_register_status_exec_down(
     try:
         up = orchestrator.cli("lab", "up", str(SMALL), *where, "--register")
         assert "r1: registered as router 'r1'" in up.stdout
+        # progress on stderr, plain lines (not a terminal), ending with every step done
+        assert re.search(r"^lab up (\d+)/\1 100 % .* (gobgp|frr) \w+$", up.stderr, re.M)
+        assert re.search(r"^registering (\d+)/\1 100 % .* router r\d$", up.stderr, re.M)
         wait_status(orchestrator, "/v1/routers/r1", "ACTIVE")
         status = orchestrator.cli("lab", "status", *where).stdout
         assert f"lab {lab_prefix}: up" in status
