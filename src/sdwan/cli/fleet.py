@@ -103,7 +103,9 @@ def apply(
             "pushed (ACTIVE), with a progress bar; fails on ERROR.",
         ),
     ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="Seconds --wait waits.")
+    ] = 300.0,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
