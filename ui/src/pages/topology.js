@@ -1,9 +1,10 @@
 // The fleet as a graph: every router and every peer (a neighbor address that is not
-// one of our routers is an external peer node), one edge per neighbor, coloured by
-// its session state and kept live from the event stream. graphology holds the graph,
-// graphology-layout's circle packing (routers with their peers, grouped by project)
-// lays it out, ForceAtlas2 refines small graphs, and sigma.js draws it with WebGL,
-// which keeps 100 routers x 100 neighbors interactive.
+// one of our routers is an external peer node), one edge per session, coloured by
+// its state and kept live from the event stream. A session between two of our routers
+// (A's neighbor B and B's neighbor A) is one edge between them (join.js decides).
+// graphology holds the graph, graphology-layout's circle packing (routers with their
+// peers, by site, by project) lays it out, ForceAtlas2 refines small graphs, and
+// sigma.js draws it with WebGL, which keeps 100 routers x 100 neighbors interactive.
 
 import Graph from 'graphology';
 import { circlepack } from 'graphology-layout';
@@ -12,6 +13,7 @@ import Sigma from 'sigma';
 import { EdgeLineProgram, EdgeRectangleProgram } from 'sigma/rendering';
 import { api, listAll } from '../api.js';
 import { badge, clear, dash, debounce, facts, fmtDuration, fmtTime, h, message } from '../dom.js';
+import { joinTopology, withSessionState } from '../join.js';
 
 export const STATE_COLORS = {
   ESTABLISHED: '#2e9d48',
@@ -40,34 +42,30 @@ function edgeColor(state, adminDown) {
 const isDown = (state) => state !== 'ESTABLISHED';
 
 // Routers, peers and sessions -> a graph with positions.
-export function buildGraph(routers, neighbors) {
+export function buildGraph(routers, neighbors, sites = []) {
   const graph = new Graph({ multi: true, type: 'directed' });
-  const byAddress = new Map();
-  for (const r of routers) {
+  const joined = joinTopology(routers, neighbors, sites);
+  const reachable = new Map(routers.map((r) => [r.id, r]));
+  for (const r of joined.routers) {
     graph.addNode(r.id, {
-      kind: 'router', label: r.name, size: 7, color: routerColor(r), project: r.project_id, group: r.id, x: 0, y: 0,
-    });
-    for (const address of [r.router_id, ...(r.listen_addresses || [])]) byAddress.set(`${r.project_id}|${address}`, r.id);
-  }
-  for (const n of neighbors) {
-    if (!graph.hasNode(n.router)) continue;
-    const project = graph.getNodeAttribute(n.router, 'project');
-    const key = `${project}|${n.address}`;
-    let target = byAddress.get(key);
-    if (!target) {
-      target = `peer:${key}`;
-      if (!graph.hasNode(target)) {
-        graph.addNode(target, {
-          kind: 'peer', label: `${n.address} (AS${n.peer_asn})`, size: 3, color: PEER_COLOR, project, group: n.router, x: 0, y: 0,
-        });
-      }
-    }
-    graph.addDirectedEdgeWithKey(n.id, n.router, target, {
-      kind: 'session', state: n.session_state, adminDown: !n.enabled, router: n.router, address: n.address,
-      color: edgeColor(n.session_state, !n.enabled), size: neighbors.length > SMALL ? 1 : 3,
+      kind: 'router', label: r.name, size: 7, color: routerColor(reachable.get(r.id)), project: r.project,
+      site: r.site || `router:${r.id}`, group: r.id, x: 0, y: 0,
     });
   }
-  circlepack.assign(graph, { hierarchyAttributes: ['project', 'group'] });
+  for (const p of joined.peers) {
+    graph.addNode(p.id, {
+      kind: 'peer', label: p.label, size: 3, color: PEER_COLOR, project: p.project,
+      site: p.site || `router:${p.router}`, group: p.router, x: 0, y: 0,
+    });
+  }
+  for (const e of joined.edges) {
+    graph.addDirectedEdgeWithKey(e.id, e.source, e.target, {
+      kind: e.kind, sessions: e.sessions, state: e.state, adminDown: e.adminDown,
+      color: edgeColor(e.state, e.adminDown), size: neighbors.length > SMALL ? 1 : 3,
+    });
+  }
+  graph.setAttribute('edgeOf', joined.edgeOf);
+  circlepack.assign(graph, { hierarchyAttributes: ['project', 'site', 'group'] });
   if (graph.order <= SMALL && graph.size) {
     forceAtlas2.assign(graph, {
       iterations: 60,
@@ -119,10 +117,15 @@ export async function topologyPage(container, ctx) {
   let selected = null; // {type: 'node'|'edge', key}
   let hovered = null;
   const stats = { fetchMs: 0, layoutMs: 0, renderMs: 0, nodes: 0, edges: 0 };
+  // an edge by its key or by the id of one of its neighbors
+  const edgeKey = (id) => (graph ? graph.getAttribute('edgeOf').get(id) || id : null);
   window.sdwanTopology = {
     stats,
-    edgeState: (id) => (graph && graph.hasEdge(id) ? graph.getEdgeAttributes(id).state : null),
-    edgeColor: (id) => (graph && graph.hasEdge(id) ? graph.getEdgeAttributes(id).color : null),
+    edgeState: (id) => (graph && graph.hasEdge(edgeKey(id)) ? graph.getEdgeAttributes(edgeKey(id)).state : null),
+    edgeColor: (id) => (graph && graph.hasEdge(edgeKey(id)) ? graph.getEdgeAttributes(edgeKey(id)).color : null),
+    // the routers an edge joins (or the router and the peer), by a neighbor id
+    edgeEnds: (id) => (graph && graph.hasEdge(edgeKey(id)) ? graph.extremities(edgeKey(id)) : null),
+    edgeCount: (a, b) => (graph ? new Set([...graph.edges(a, b), ...graph.edges(b, a)]).size : 0),
     hasNode: (id) => Boolean(graph && graph.hasNode(id)),
     nodeLabels: () => (graph ? graph.mapNodes((_n, a) => a.label) : []),
     // where a node is drawn, in CSS pixels from the canvas' top left (for pointing at it)
@@ -252,10 +255,12 @@ export async function topologyPage(container, ctx) {
     try {
       let content;
       if (f.type === 'edge') {
-        content = sessionFacts(await fetchCached(`/v1/neighbors/${f.key}`));
+        const sessions = graph.getEdgeAttribute(f.key, 'sessions');
+        const found = await Promise.all(sessions.map((s) => fetchCached(`/v1/neighbors/${s.neighbor}`)));
+        content = found.flatMap(sessionFacts);
       } else if (graph.getNodeAttribute(f.key, 'kind') === 'router') {
         const r = await fetchCached(`/v1/routers/${f.key}`);
-        const edges = graph.outEdges(f.key);
+        const edges = graph.edges(f.key);
         const up = edges.filter((e) => !isDown(graph.getEdgeAttribute(e, 'state'))).length;
         content = [
           h('h3', {}, h('a', { href: `#/routers/${r.id}` }, `Router ${r.name}`), ' ', badge(r.status)),
@@ -279,9 +284,10 @@ export async function topologyPage(container, ctx) {
     status.replaceChildren(message('info', 'Loading the fleet…'));
     const t0 = performance.now();
     const params = filters.project ? { project: filters.project } : {};
-    const [routers, neighbors] = await Promise.all([listAll('/v1/routers', params), listAll('/v1/neighbors', params)]);
+    const [routers, neighbors, sites] = await Promise.all([
+      listAll('/v1/routers', params), listAll('/v1/neighbors', params), listAll('/v1/sites')]);
     const t1 = performance.now();
-    graph = buildGraph(routers, neighbors);
+    graph = buildGraph(routers, neighbors, sites);
     const t2 = performance.now();
     const paint = await draw();
     Object.assign(stats, {
@@ -308,17 +314,24 @@ export async function topologyPage(container, ctx) {
   const reload = debounce(() => load().catch((e) => status.replaceChildren(message('error', e.message))), 500);
   const unsubscribe = ctx.stream.subscribe((event) => {
     if (!graph) return;
-    if (event.kind === 'session.changed' && graph.hasEdge(event.resource_id)) {
+    const edge = edgeKey(event.resource_id);
+    if (event.kind === 'session.changed' && graph.hasEdge(edge)) {
       const { session_state: state, admin_down: adminDown } = event.data;
-      graph.mergeEdgeAttributes(event.resource_id, { state, adminDown: Boolean(adminDown), color: edgeColor(state, adminDown) });
+      const changed = withSessionState(graph.getEdgeAttributes(edge), event.resource_id, state, adminDown);
+      graph.mergeEdgeAttributes(edge, {
+        sessions: changed.sessions, state: changed.state, adminDown: changed.adminDown,
+        color: edgeColor(changed.state, changed.adminDown),
+      });
       drawSummary();
       detailCache.clear();
       if (focus()) showDetails();
     } else if (event.kind === 'router.reachability' && graph.hasNode(event.resource_id)) {
       graph.setNodeAttribute(event.resource_id, 'color', routerColor({ reachable: event.data.reachable }));
+    } else if (event.kind === 'resource.updated' && event.resource_type === 'site') {
+      reload(); // its routers changed: the grouping follows
     } else if (['resource.created', 'resource.deleted'].includes(event.kind)
       || (event.kind === 'status.changed' && event.data.status === 'DELETED')) {
-      if (['router', 'neighbor'].includes(event.resource_type)) reload();
+      if (['router', 'neighbor', 'site'].includes(event.resource_type)) reload();
     }
   });
 
