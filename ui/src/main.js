@@ -10,12 +10,16 @@ import { fleetPage } from './pages/fleet.js';
 import { loginPage } from './pages/login.js';
 import { neighborPage, neighborsPage } from './pages/neighbors.js';
 import { policyPage } from './pages/policy.js';
+import { intentPage } from './pages/intent.js';
 import { ribPage } from './pages/rib.js';
 import { routerPage, routersPage } from './pages/routers.js';
+import { sitePage } from './pages/site.js';
+import { sitesPage } from './pages/sites.js';
 import { topologyPage } from './pages/topology.js';
 
 const NAV = [
   ['topology', 'Topology'],
+  ['sites', 'Sites'],
   ['routers', 'Routers'],
   ['neighbors', 'Neighbors'],
   ['rib', 'Routes'],
@@ -27,6 +31,9 @@ const NAV = [
 
 const ROUTES = [
   [/^topology$/, topologyPage],
+  [/^sites$/, sitesPage],
+  [/^sites\/([^/]+)$/, (el, ctx, m) => sitePage(el, ctx, decodeURIComponent(m[1]))],
+  [/^intents\/([^/]+)$/, (el, ctx, m) => intentPage(el, ctx, decodeURIComponent(m[1]))],
   [/^routers$/, routersPage],
   [/^routers\/new$/, (el, ctx) => routerPage(el, ctx, null)],
   [/^routers\/([^/]+)$/, (el, ctx, m) => routerPage(el, ctx, decodeURIComponent(m[1]))],

@@ -13,6 +13,8 @@
 //   deleted(data)   what to say once its deletion was accepted
 //   gone(r)         what to say when it disappeared
 //   after(r)        optional: more to read after each draw (a router's neighbors)
+//   pollMs          optional: read it again this often, redrawn if it changed (observed
+//                   state that changes without an event: an intent's last check)
 
 import { ApiError, api } from '../api.js';
 import { conditionsBox, confirmDialog, debounce, fill, h, message, section } from '../dom.js';
@@ -109,5 +111,18 @@ export async function detailPage(container, ctx, spec) {
   const unsubscribe = ctx.stream.subscribe((e) => {
     if (spec.watches(e, current)) refresh();
   });
-  return () => { unsubscribe(); events.unsubscribe(); refresh.cancel(); };
+  const poll = spec.pollMs ? setInterval(async () => {
+    if (editing || document.visibilityState !== 'visible') return;
+    const before = JSON.stringify(current);
+    try {
+      await load();
+    } catch {
+      return; // gone or unreachable: the stream's events say so
+    }
+    if (JSON.stringify(current) !== before && !editing) {
+      draw();
+      await spec.after?.(current);
+    }
+  }, spec.pollMs) : null;
+  return () => { unsubscribe(); events.unsubscribe(); refresh.cancel(); clearInterval(poll); };
 }
