@@ -2,10 +2,13 @@
 // (status, live state, neighbors, events, audit) and its create/edit/delete forms.
 
 import { api, listAll } from '../api.js';
+import { timeChart } from '../chart.js';
 import { badge, clear, dash, facts, fmtDuration, fmtTime, h, message, section } from '../dom.js';
 import { resourceForm } from '../form.js';
 import { listView } from '../table.js';
 import { detailPage } from './detail.js';
+
+const SAMPLE_MS = 10_000; // the live plot: the neighbors read again this often (and on events)
 
 const STATUSES = ['PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'ACTIVE', 'ERROR'];
 
@@ -63,8 +66,25 @@ export async function routerPage(container, ctx, key) {
   const neighborsBox = section('Neighbors', h('table', { class: 'list compact', id: 'router-neighbors' },
     h('thead', {}, h('tr', {}, ['Address', 'Peer AS', 'Status', 'Session', 'Up', 'Received / accepted', 'Flaps', 'Last down'].map((t) => h('th', { text: t })))),
     neighborsBody));
+  // The API keeps no history of these counts: the plot shows what this page saw since
+  // it was opened (a point per read of the neighbors).
+  const plot = timeChart({
+    id: 'router-sessions-plot',
+    title: 'Established sessions and prefixes received, since this page was opened',
+    series: [
+      { label: 'established', color: '#2e9d48', scale: 'n', unit: '' },
+      { label: 'prefixes received', color: '#1f4e8c', scale: 'p', unit: '' },
+    ],
+    scales: { n: { label: 'sessions' }, p: { label: 'prefixes' } },
+    empty: 'Collecting: a point per read of the neighbors.',
+  });
+  const plotBox = section('Sessions and prefixes', plot.el);
+  let current = null;
   async function loadNeighbors(router) {
+    current = router;
     const items = await listAll('/v1/neighbors', { router: router.id, sort: 'address' });
+    const established = items.filter((n) => n.session_state === 'ESTABLISHED').length;
+    plot.append(Date.now() / 1000, [established, items.reduce((sum, n) => sum + (n.prefixes_received || 0), 0)]);
     clear(neighborsBody);
     if (!items.length) neighborsBody.append(h('tr', {}, h('td', { colspan: 8, text: 'No neighbors.' })));
     for (const n of items) {
@@ -76,7 +96,10 @@ export async function routerPage(container, ctx, key) {
         h('td', { text: n.flap_count ?? 0 }), h('td', { text: dash(n.last_down_reason) })));
     }
   }
-  return detailPage(container, ctx, {
+  const timer = setInterval(() => {
+    if (current && document.visibilityState === 'visible') loadNeighbors(current).catch(() => {});
+  }, SAMPLE_MS);
+  const cleanup = await detailPage(container, ctx, {
     path: `/v1/routers/${encodeURIComponent(key)}`,
     item: (r) => `/v1/routers/${r.id}`,
     kind: 'router',
@@ -105,6 +128,7 @@ export async function routerPage(container, ctx, key) {
           ['Unrepaired drift', r.drift?.length ? h('ul', {}, r.drift.map((d) => h('li', { text: d }))) : '—'],
         ]))),
       neighborsBox,
+      plotBox,
     ],
     events: (r) => ({ routerName: r.name }),
     watches: (e, r) => e.router_name === r.name || e.resource_id === r.id,
@@ -124,7 +148,12 @@ export async function routerPage(container, ctx, key) {
     deleted: (data) => `Deletion requested (${data.status || 'deleted'}). ${(data.warnings || []).join('; ')}`,
     gone: (r) => `Router ${r.name} is gone.`,
     after: (r) => loadNeighbors(r).catch((e) => neighborsBox.append(message('error', e.message))),
-  });
+  }).catch((error) => { clearInterval(timer); throw error; });
+  return () => {
+    clearInterval(timer);
+    plot.destroy();
+    if (typeof cleanup === 'function') cleanup();
+  };
 }
 
 function newRouter(container, ctx) {
