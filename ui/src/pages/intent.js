@@ -12,9 +12,10 @@ import { planBox } from './intent_plan.js';
 const CHECK_POLL_MS = 3000; // a path can move without a verdict change (and its event)
 const INTENT_FIELDS = [{ key: 'description', label: 'Description', type: 'text' }];
 
+// "uplink vb (198.18.110.2)", or how it came: the planner's own words (via)
 function pathLine(p) {
-  if (!p || !p.uplink) return p?.via ? `via ${p.via}` : 'no path';
-  return `${p.uplink}${p.via && p.via !== p.uplink ? ` via ${p.via}` : ''}${p.neighbor ? ` (${p.neighbor})` : ''}`;
+  if (!p) return 'no path';
+  return p.via || (p.uplink ? `${p.uplink}${p.neighbor ? ` (${p.neighbor})` : ''}` : 'no path');
 }
 
 function usedLine(actual) {

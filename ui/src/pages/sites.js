@@ -23,7 +23,7 @@ export function buildSitesGraph(sites, uplinks, intents, neighbors) {
   const sessions = sessionsOfUplinks(uplinks, neighbors);
   const transports = [...new Set(uplinks.map((u) => u.transport))].sort();
   transports.forEach((t, i) => {
-    const angle = (2 * Math.PI * i) / Math.max(1, transports.length);
+    const angle = Math.PI / 2 + (2 * Math.PI * i) / Math.max(1, transports.length);
     const r = transports.length > 1 ? 0.25 : 0;
     graph.addNode(`transport:${t}`, {
       kind: 'transport', label: t, size: 12, color: TRANSPORT_COLOR, x: r * Math.cos(angle), y: r * Math.sin(angle),
