@@ -7,7 +7,6 @@ docs/ui.md are taken on the way. The tests run in order and build on each other.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,15 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, expect
 
-from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from tests.support.dashboard import Dashboard, Monitor, screenshot, start_dashboard
+from sdwan.lab import GobgpdProcess, wait_for
+from tests.support.dashboard import (
+    Dashboard,
+    Monitor,
+    gobgpd_lab,
+    screenshot,
+    start_dashboard,
+    stop_dashboard,
+)
 
 A_ADDR, B_ADDR = "198.18.102.1", "198.18.102.2"
 PREFIX = "203.0.113.0/24"
@@ -44,17 +50,10 @@ IDS = Ids()
 
 @pytest.fixture(scope="module")
 def pair(lab_environment: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    prefix = "t" + secrets.token_hex(3)
-    lab_environment.prefixes.append(prefix)  # type: ignore[attr-defined]
-    lab = Lab(prefix)
-    factory = GobgpdFactory(tmp_path_factory.mktemp("gobgpd"), prefix=prefix)
-    try:
+    with gobgpd_lab(lab_environment, tmp_path_factory.mktemp("gobgpd"), "t") as (lab, factory):
         ns_a, ns_b = lab.namespace("a"), lab.namespace("b")
         lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{A_ADDR}/30"], addrs_b=[f"{B_ADDR}/30"])
         yield Pair(factory("a", netns=ns_a), factory("b", netns=ns_b))
-    finally:
-        factory.close_all()
-        lab.teardown()
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +67,7 @@ def ui(
     dashboard.add_user("alice", "member")
     dashboard.add_user("rita", "reader")
     yield dashboard
-    dashboard.close()
-    server.stop()
-    assert "Traceback" not in server.log_path.read_text(errors="replace"), server.log_tail(60)
+    stop_dashboard(server, dashboard)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ are taken on the way. The tests run in order and build on each other."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +17,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from sdwan.lab import GobgpdFactory, GobgpdProcess, Lab, wait_for
-from tests.support.dashboard import Dashboard, Monitor, screenshot, start_dashboard
+from sdwan.lab import GobgpdProcess, wait_for
+from tests.support.dashboard import (
+    Dashboard,
+    Monitor,
+    gobgpd_lab,
+    screenshot,
+    start_dashboard,
+    stop_dashboard,
+)
 
 A_B, B_A = "198.18.110.1", "198.18.110.2"  # the A-B link
 A_C, C_A = "198.18.110.5", "198.18.110.6"  # the A-C link
@@ -51,18 +57,11 @@ IDS = Ids()
 
 @pytest.fixture(scope="module")
 def trio(lab_environment: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trio]:
-    prefix = "s" + secrets.token_hex(3)
-    lab_environment.prefixes.append(prefix)  # type: ignore[attr-defined]
-    lab = Lab(prefix)
-    factory = GobgpdFactory(tmp_path_factory.mktemp("gobgpd"), prefix=prefix)
-    try:
+    with gobgpd_lab(lab_environment, tmp_path_factory.mktemp("gobgpd"), "s") as (lab, factory):
         ns_a, ns_b, ns_c = lab.namespace("a"), lab.namespace("b"), lab.namespace("c")
         lab.link(ns_a, "ab", ns_b, "ba", addrs_a=[f"{A_B}/30"], addrs_b=[f"{B_A}/30"])
         lab.link(ns_a, "ac", ns_c, "ca", addrs_a=[f"{A_C}/30"], addrs_b=[f"{C_A}/30"])
         yield Trio(factory("a", netns=ns_a), factory("b", netns=ns_b), factory("c", netns=ns_c))
-    finally:
-        factory.close_all()
-        lab.teardown()
 
 
 def _created(answer: Any) -> dict[str, Any]:
@@ -121,9 +120,7 @@ def ui(
         }
         IDS.intent = _created(api.post("/v1/intents", json=intent))["id"]
     yield dashboard
-    dashboard.close()
-    server.stop()
-    assert "Traceback" not in server.log_path.read_text(errors="replace"), server.log_tail(60)
+    stop_dashboard(server, dashboard)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,9 @@ opens pages as one user or another, and screenshots for docs/ui.md."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Request as PwRequest
 
+from sdwan.lab import GobgpdFactory, Lab
 from sdwan.lab.server_process import ADMIN_TOKEN, OrchestratorProcess
 
 CHROMIUM = "/usr/bin/chromium"
@@ -156,3 +160,27 @@ def start_dashboard(
 ) -> tuple[OrchestratorProcess, Dashboard]:
     server = OrchestratorProcess(workdir, extra_env=extra_env).start()
     return server, Dashboard(server, browser, monitor)
+
+
+def stop_dashboard(server: OrchestratorProcess, dashboard: Dashboard) -> None:
+    """Close the browser contexts, stop the server; it must not have logged a crash."""
+    dashboard.close()
+    server.stop()
+    assert "Traceback" not in server.log_path.read_text(errors="replace"), server.log_tail(60)
+
+
+@contextmanager
+def gobgpd_lab(
+    lab_environment: Any, gobgpd_dir: Path, initial: str
+) -> Iterator[tuple[Lab, GobgpdFactory]]:
+    """A lab of namespaces and gobgpd named ``<initial><random>-...``, registered for
+    the session's clean-up, torn down (daemons first) when the block ends."""
+    prefix = initial + secrets.token_hex(3)
+    lab_environment.prefixes.append(prefix)
+    lab = Lab(prefix)
+    factory = GobgpdFactory(gobgpd_dir, prefix=prefix)
+    try:
+        yield lab, factory
+    finally:
+        factory.close_all()
+        lab.teardown()
