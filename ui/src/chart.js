@@ -8,6 +8,15 @@ import { h } from './dom.js';
 
 const HEIGHT = 180;
 
+// The time axis spans at least the last minute of the data: one point alone (or a
+// few seconds of them) would otherwise be drawn on an axis of years.
+function atLeastAMinute(u, min, max) {
+  const times = u.data[0];
+  if (!times || !times.length) return [min, max];
+  const last = times[times.length - 1];
+  return last - times[0] < 60 ? [last - 60, last + 5] : [min, max];
+}
+
 // spec: {id, title, series: [{label, color, scale, unit}], scales: {name: {label}}}.
 // Series share the x axis (time); each names the y scale it is drawn on (a scale per
 // unit: ms on the left, % on the right).
@@ -22,7 +31,7 @@ export function timeChart({ id, title, series, scales, empty = 'No measurements.
     height: HEIGHT,
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
-    scales: { x: { time: true }, ...Object.fromEntries(scaleNames.map((name) => [name, { auto: true }])) },
+    scales: { x: { time: true, range: atLeastAMinute }, ...Object.fromEntries(scaleNames.map((name) => [name, { auto: true }])) },
     series: [
       {},
       ...series.map((s) => ({
