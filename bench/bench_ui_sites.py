@@ -76,8 +76,9 @@ def declare(api: httpx.Client, sites: int, nowhere: Path) -> str:
         }
         _ok(api.post("/v1/sites", json=site))
         for r, (name, transport) in enumerate([("mpls", "mpls"), ("inet", "internet")]):
-            uplink = {"site": site["name"], "name": name, "router": f"R{s:03d}{r}"}
-            uplink |= {"neighbor": f"198.19.{s}.{r + 1}", "transport": transport, "cost": 10 + r}
+            uplink: dict[str, Any] = {"site": site["name"], "name": name, "cost": 10 + r}
+            uplink |= {"router": f"R{s:03d}{r}", "neighbor": f"198.19.{s}.{r + 1}"}
+            uplink["transport"] = transport
             _ok(api.post("/v1/uplinks", json=uplink))
         destination = {"type": "prefixes", "prefixes": [{"prefix": "203.0.113.0/24"}]}
         body = {"site": site["name"], "name": "far", "destination": destination}
@@ -89,11 +90,11 @@ def open_route(page: Page, route: str, ready: str) -> float:
     """Milliseconds on the page's clock from asking for ``route`` to ``ready`` drawn."""
     page.evaluate("location.hash = '#/topology'")
     page.wait_for_selector("#topology-canvas[data-ready=true]", timeout=120_000)
-    start = page.evaluate("performance.now()")
+    start = float(page.evaluate("performance.now()"))
     page.evaluate("route => { location.hash = route }", f"#/{route}")
     page.wait_for_selector(ready, state="attached", timeout=120_000)
     frames = "r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))"
-    drawn: float = page.evaluate(f"() => new Promise({frames})")
+    drawn = float(page.evaluate(f"() => new Promise({frames})"))
     return drawn - start
 
 

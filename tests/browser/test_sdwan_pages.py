@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ def _established(ui: Dashboard, key: str) -> bool:
 
 def test_the_sites_map_shows_the_site_and_its_uplinks_live(ui: Dashboard, alice: Page) -> None:
     for key in ("AB", "AC"):
-        wait_for(lambda k=key: _established(ui, k), timeout=LIVE / 1000, what=f"{key} up")
+        wait_for(partial(_established, ui, key), timeout=LIVE / 1000, what=f"{key} up")
     wait_for(lambda: _verdict(ui) == "VERIFIED", timeout=LIVE / 1000, what="intent VERIFIED")
     page = alice
     ui.open(page, "sites")
