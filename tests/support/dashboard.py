@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 PASSWORD = "correct horse battery"
+SERVER_START = 90.0  # seconds
 
 
 @dataclass
@@ -158,7 +159,8 @@ def screenshot(page: Page, name: str) -> None:
 def start_dashboard(
     workdir: Path, browser: Browser, monitor: Monitor, extra_env: dict[str, str] | None = None
 ) -> tuple[OrchestratorProcess, Dashboard]:
-    server = OrchestratorProcess(workdir, extra_env=extra_env).start()
+    # a loaded 2-core machine has been seen to take 40 s to start a server
+    server = OrchestratorProcess(workdir, extra_env=extra_env).start(timeout=SERVER_START)
     return server, Dashboard(server, browser, monitor)
 
 
