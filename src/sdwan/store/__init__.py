@@ -1,6 +1,8 @@
 """The store: desired state and status, one transaction per change."""
 
 # Adds routers.drift_mode to the shared table before anything queries it.
+# alert rules, alerts and webhooks: in the metadata wherever the store is
+from sdwan.store import alert_tables as _alert_tables  # noqa: F401
 from sdwan.store import live_tables as _live_tables  # noqa: F401
 
 # intents.sla_class_id refers to sla_classes: both in the metadata wherever one is

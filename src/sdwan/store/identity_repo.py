@@ -22,6 +22,7 @@ class ProjectRecord:
     description: str
     created_at: datetime
     api_address_allow: list[str] | None
+    webhook_allow: list[str] | None = None  # where its webhooks may post (None: the server's)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ def project_allowlist(conn: Connection, name: str) -> list[str] | None:
     """The project's own allowlist of gobgpd API addresses (None: none of its own)."""
     row = conn.execute(select(projects.c.api_address_allow).where(projects.c.name == name)).first()
     return None if row is None or row.api_address_allow is None else list(row.api_address_allow)
+
+
+def webhook_allowlist(conn: Connection, name: str) -> list[str] | None:
+    """The project's own allowlist of webhook addresses (None: none of its own)."""
+    row = conn.execute(select(projects.c.webhook_allow).where(projects.c.name == name)).first()
+    return None if row is None or row.webhook_allow is None else list(row.webhook_allow)
 
 
 def project_allowlists(conn: Connection, names: Iterable[str]) -> dict[str, list[str] | None]:

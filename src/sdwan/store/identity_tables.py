@@ -15,6 +15,8 @@ projects = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     # migration 0006: which gobgpd API addresses its routers may use (null: the server's)
     Column("api_address_allow", JSON, nullable=True),
+    # migration 0013: the addresses its webhooks may post to (null: the server's list)
+    Column("webhook_allow", JSON, nullable=True),
 )
 
 users = Table(

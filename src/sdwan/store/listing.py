@@ -72,3 +72,30 @@ def list_rows(
         .all()
     )
     return list(rows), int(total)
+
+
+def project_rows(
+    conn: Connection,
+    table: Table,
+    *,
+    project_id: str | None,
+    filters: Mapping[str, Any],
+    sort: str | None,
+    sortable: Mapping[str, Any],
+    default_sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[RowMapping], int]:
+    """A page of a table whose rows belong to a project (its ``project_id`` column):
+    ``filters`` by column, the one project (None: every project), as ``list_rows``."""
+    return list_rows(
+        conn,
+        table,
+        filters=filters,
+        scope=None if project_id is None else table.c.project_id == project_id,
+        sort=sort,
+        sortable=sortable,
+        default_sort=default_sort,
+        limit=limit,
+        offset=offset,
+    )
