@@ -12,6 +12,7 @@ from pathlib import Path
 from sdwan.auth.keystone import KeystoneConfig
 from sdwan.auth.tokens import check_bootstrap_token
 from sdwan.domain.api_address import DEFAULT_ALLOW, parse_allowlist
+from sdwan.domain.webhook_url import DEFAULT_WEBHOOK_ALLOW, parse_webhook_allowlist
 
 DEFAULT_DB_PATH = Path("~/.local/share/sdwan/sdwan.db")
 
@@ -59,6 +60,9 @@ class Settings:
     # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
     intent_check_interval: float = 10.0
     log_format: str = "text"  # SDWAN_LOG_FORMAT / --log-format: text | json
+    # SDWAN_WEBHOOK_ALLOW: the addresses webhooks may post to (docs/alerts.md)
+    webhook_allow: tuple[str, ...] = DEFAULT_WEBHOOK_ALLOW
+    webhook_timeout: float = 10.0  # SDWAN_WEBHOOK_TIMEOUT: seconds one delivery may take
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -154,6 +158,8 @@ def load_settings(
         lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
         intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
         log_format=log_format or env.get("SDWAN_LOG_FORMAT", "text"),
+        webhook_allow=_webhook_allowlist(env.get("SDWAN_WEBHOOK_ALLOW")),
+        webhook_timeout=_seconds(env.get("SDWAN_WEBHOOK_TIMEOUT", "10"), "SDWAN_WEBHOOK_TIMEOUT"),
     )
 
 
@@ -202,6 +208,28 @@ def _allowlist(value: str | None) -> tuple[str, ...]:
     except ValueError as exc:
         raise ValueError(f"SDWAN_API_ADDRESS_ALLOW: {exc}") from None
     return entries
+
+
+def _webhook_allowlist(value: str | None) -> tuple[str, ...]:
+    """Comma- or space-separated networks (or '*'); unset: this host only."""
+    if value is None:
+        return DEFAULT_WEBHOOK_ALLOW
+    entries = tuple(e for e in value.replace(",", " ").split() if e)
+    try:
+        parse_webhook_allowlist(entries)
+    except ValueError as exc:
+        raise ValueError(f"SDWAN_WEBHOOK_ALLOW: {exc}") from None
+    return entries
+
+
+def _seconds(value: str, name: str, *, most: float = 300.0) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= most:
+        raise ValueError(f"{name} must be more than 0 and at most {most:g} seconds, got {value!r}")
+    return seconds
 
 
 def _auth_backend(value: str) -> str:

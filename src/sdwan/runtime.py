@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from sdwan.alerting.runner import Alerting, build_alerting
 from sdwan.api.deps import Services
 from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.throttle import LoginThrottle
@@ -27,6 +28,7 @@ from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.reconciler import SpeakerFactory
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
+from sdwan.service.alert_services import build_alert_services
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.identity import IdentityService
@@ -40,6 +42,7 @@ from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
+from sdwan.service.webhook_addresses import WebhookAddressPolicy
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate
 from sdwan.store.key_check import check_key
@@ -65,6 +68,7 @@ class Runtime:
     background_engine: Engine  # status and live state writers
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     intent_controller: IntentController | None = None  # compiled and checked intents
+    alerting: Alerting | None = None  # alert rules evaluated, webhooks delivered
     _registered: bool = field(default=False, init=False)
 
     def register(self) -> None:
@@ -86,8 +90,12 @@ class Runtime:
             self.cluster.ownership.start(self.router_controller)
         if self.intent_controller is not None:
             self.intent_controller.start()
+        if self.alerting is not None:
+            self.alerting.start()
 
     def stop(self) -> None:
+        if self.alerting is not None:
+            self.alerting.stop()
         if self.intent_controller is not None:
             self.intent_controller.stop()
         ownership = self.cluster.ownership
@@ -208,6 +216,12 @@ def build_runtime(
             owns=cluster.ownership.owns if cluster.replicated else None,
             limits=PlanLimits(max_steps=settings.plan_max_steps),
         )
+    hook_addresses = WebhookAddressPolicy(settings.webhook_allow)
+    alerting = None
+    if settings.run_reconciler:
+        alerting = build_alerting(
+            settings, engine=background, events=events, secrets=secrets, addresses=hook_addresses
+        )
     services = Services(
         routers=routers,
         neighbors=neighbors,
@@ -220,6 +234,9 @@ def build_runtime(
             engine=engine, notifier=notifier, policies=policies, attachments=attachments
         ),
         intent=intent,
+        alerts=build_alert_services(
+            engine=engine, events=resource_events, secrets=secrets, addresses=hook_addresses
+        ),
         fleet=FleetService(
             engine=engine,
             routers=routers,
@@ -264,6 +281,7 @@ def build_runtime(
         background_engine=background,
         hub=hub,
         intent_controller=intent_controller,
+        alerting=alerting,
     )
 
 

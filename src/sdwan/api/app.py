@@ -17,6 +17,7 @@ from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.hsts import StrictTransportSecurity
 from sdwan.api.limits import Limits
 from sdwan.api.routes import (
+    alerts,
     audit,
     events,
     fleet,
@@ -93,6 +94,8 @@ def create_app(runtime: ApiBackend) -> FastAPI:
     app.include_router(replicas.router)
     for intent_router in intents.routers:
         app.include_router(intent_router)
+    for alert_router in alerts.routers:
+        app.include_router(alert_router)
     ui.install(app)
 
     contract.install(app)

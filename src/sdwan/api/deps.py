@@ -15,6 +15,7 @@ from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.errors import InvalidInput, NotAuthenticated
 from sdwan.fleet.service import FleetService
 from sdwan.service import audit
+from sdwan.service.alert_services import AlertServices
 from sdwan.service.audit import AuditService
 from sdwan.service.identity import IdentityService
 from sdwan.service.intent_services import IntentServices
@@ -42,6 +43,7 @@ class Services:
     announcements: OwnedService[AnnouncementRecord]
     policyinfo: PolicyInfoService
     intent: IntentServices  # sites, uplinks, intents, plans
+    alerts: AlertServices  # alert rules, alerts, webhooks
     fleet: FleetService
     live: LiveService  # sessions, events, metrics
     replicas: ReplicaService

@@ -48,15 +48,27 @@ AllowEntries = Annotated[
 ]
 
 
+WebhookAllowEntries = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=128)]],
+    Field(
+        max_length=100,
+        description="addresses this project's webhooks may post to, on top of the server's "
+        "SDWAN_WEBHOOK_ALLOW: '*' or a network (192.0.2.0/24); null: only the server's list",
+    ),
+]
+
+
 class ProjectCreate(Input):
     name: Name
     description: Description = ""
     api_address_allow: AllowEntries | None = None
+    webhook_allow: WebhookAllowEntries | None = None
 
 
 class ProjectUpdate(Input):
     description: Description | None = None
     api_address_allow: AllowEntries | None = None
+    webhook_allow: WebhookAllowEntries | None = None
 
 
 class ProjectPublic(BaseModel):
@@ -64,6 +76,7 @@ class ProjectPublic(BaseModel):
     description: str
     created_at: datetime
     api_address_allow: list[str] | None
+    webhook_allow: list[str] | None
 
 
 class UserCreate(Input):

@@ -14,6 +14,7 @@ from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.service import audit
 from sdwan.service.api_addresses import check_allowlist
 from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.webhook_addresses import check_webhook_allowlist
 from sdwan.store import identity_repo, repo
 from sdwan.store.identity_repo import ProjectRecord
 from sdwan.store.repo import now
@@ -31,6 +32,7 @@ class ProjectCalls:
         name: str,
         description: str,
         api_address_allow: list[str] | None = None,
+        webhook_allow: list[str] | None = None,
     ) -> ProjectRecord:
         principal.require_admin()
         if name.startswith(RESERVED_PREFIX):
@@ -42,8 +44,17 @@ class ProjectCalls:
             if api_address_allow is None
             else check_allowlist(api_address_allow, field="api_address_allow")
         )
+        hooks = (
+            None
+            if webhook_allow is None
+            else check_webhook_allowlist(webhook_allow, field="webhook_allow")
+        )
         row = ProjectRecord(
-            name=name, description=description, created_at=now(), api_address_allow=allow
+            name=name,
+            description=description,
+            created_at=now(),
+            api_address_allow=allow,
+            webhook_allow=hooks,
         )
         with unit_of_work(self._engine) as work:
             conn = work.conn
@@ -70,9 +81,11 @@ class ProjectCalls:
         *,
         description: str | None = None,
         api_address_allow: list[str] | None = _UNSET,
+        webhook_allow: list[str] | None = _UNSET,
     ) -> ProjectRecord:
-        """Admins change the description and the project's own allowlist (None: only
-        the server's applies). Routers already declared are not re-checked."""
+        """Admins change the description and the project's own allowlists (None: only
+        the server's applies). Routers already declared are not re-checked; webhooks
+        are, at each delivery."""
         principal.require_admin()
         changes: dict[str, Any] = {}
         if description is not None:
@@ -82,6 +95,12 @@ class ProjectCalls:
                 None
                 if api_address_allow is None
                 else check_allowlist(api_address_allow, field="api_address_allow")
+            )
+        if webhook_allow is not _UNSET:
+            changes["webhook_allow"] = (
+                None
+                if webhook_allow is None
+                else check_webhook_allowlist(webhook_allow, field="webhook_allow")
             )
         with unit_of_work(self._engine) as work:
             conn = work.conn

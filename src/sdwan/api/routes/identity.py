@@ -74,7 +74,7 @@ def create_project(
 ) -> ProjectPublic:
     return _project(
         services.identity.create_project(
-            principal, body.name, body.description, body.api_address_allow
+            principal, body.name, body.description, body.api_address_allow, body.webhook_allow
         )
     )
 
@@ -83,8 +83,8 @@ def create_project(
 def update_project(
     name: str, body: ProjectUpdate, principal: PrincipalDep, services: ServicesDep
 ) -> ProjectPublic:
-    """Admins: change the description or the project's allowlist of gobgpd API
-    addresses (``null``: only the server's list applies)."""
+    """Admins: change the description or the project's allowlists of gobgpd API
+    addresses and webhook addresses (``null``: only the server's list applies)."""
     changes = body.model_dump(exclude_unset=True)
     if "description" in changes and changes["description"] is None:
         raise InvalidInput("description: may not be null", field="description")

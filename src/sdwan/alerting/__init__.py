@@ -1,0 +1,1 @@
+"""Alerts and webhooks: the alert controller and the webhook dispatcher."""
