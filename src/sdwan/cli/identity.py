@@ -173,6 +173,7 @@ PROJECT_COLUMNS = [
     ("NAME", "name"),
     ("DESCRIPTION", "description"),
     ("ALLOWED API ADDRESSES", "api_address_allow"),
+    ("WEBHOOK ADDRESSES", "webhook_allow"),
     ("CREATED", "created_at"),
 ]
 AllowOpt = Annotated[
@@ -183,6 +184,14 @@ AllowOpt = Annotated[
         "network such as 192.0.2.0/24, or '*'. Narrows the server's SDWAN_API_ADDRESS_ALLOW.",
     ),
 ]
+WebhookAllowOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--webhook-allow",
+        help="An address its webhooks may post to (repeatable): a network such as "
+        "192.0.2.0/24, or '*'. Narrows the server's SDWAN_WEBHOOK_ALLOW.",
+    ),
+]
 
 
 @projects_app.command("create")
@@ -191,12 +200,16 @@ def project_create(
     name: str,
     description: Annotated[str, typer.Option("--description")] = "",
     allow: AllowOpt = None,
+    webhook_allow: WebhookAllowOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Create a project (admins); --allow gives it its own list of API addresses."""
+    """Create a project (admins); --allow gives it its own list of API addresses,
+    --webhook-allow its own list of webhook addresses."""
     body: dict[str, object] = {"name": name, "description": description}
     if allow:
         body["api_address_allow"] = allow
+    if webhook_allow:
+        body["webhook_allow"] = webhook_allow
     print_object(get_client(ctx).post("/v1/projects", body), output)
 
 
@@ -209,9 +222,15 @@ def project_set(
     server_list: Annotated[
         bool, typer.Option("--server-list", help="Drop the project's own list.")
     ] = False,
+    webhook_allow: WebhookAllowOpt = None,
+    webhook_server_list: Annotated[
+        bool,
+        typer.Option("--webhook-server-list", help="Drop the project's own webhook list."),
+    ] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Change a project's description or its allowlist of gobgpd API addresses."""
+    """Change a project's description or its allowlists of gobgpd API addresses and
+    webhook addresses."""
     body: dict[str, object] = {}
     if description is not None:
         body["description"] = description
@@ -221,8 +240,17 @@ def project_set(
         body["api_address_allow"] = allow
     elif server_list:
         body["api_address_allow"] = None
+    if webhook_allow and webhook_server_list:
+        raise CliError("give --webhook-allow or --webhook-server-list, not both")
+    if webhook_allow:
+        body["webhook_allow"] = webhook_allow
+    elif webhook_server_list:
+        body["webhook_allow"] = None
     if not body:
-        raise CliError("nothing to change: give --description, --allow or --server-list")
+        raise CliError(
+            "nothing to change: give --description, --allow, --server-list, --webhook-allow "
+            "or --webhook-server-list"
+        )
     print_object(get_client(ctx).patch(resource_path("projects", name), body), output)
 
 

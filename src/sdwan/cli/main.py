@@ -1,8 +1,9 @@
 """The ``sdwan`` Typer app, one command group per resource (the groups and commands
 are registered below; ``sdwan --help`` lists them): resources (router, neighbor,
-defined-set, policy, attachment, announcement, site, uplink, intent), reads (rib,
-policyinfo, watch, events, audit), identity (login, user, project, role, token),
-fleet files (apply, export), operation (serve, replica, lab, fib-agent, config)."""
+defined-set, policy, attachment, announcement, site, uplink, intent, alert rule,
+webhook), reads (rib, policyinfo, watch, events, audit, alert), identity (login, user,
+project, role, token), fleet files (apply, export), operation (serve, replica, lab,
+fib-agent, config)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from sdwan.cli import (
+    alerts,
     announcements,
     attachments,
     audit,
@@ -31,6 +33,7 @@ from sdwan.cli import (
     rib,
     routers,
     sites,
+    webhooks,
 )
 from sdwan.cli.client import get_state, one_line
 from sdwan.cli.errors import CliError
@@ -83,6 +86,8 @@ app.add_typer(policyinfo.app, name="policyinfo")
 app.add_typer(sites.site_app, name="site")
 app.add_typer(sites.uplink_app, name="uplink")
 app.add_typer(intents.app, name="intent")
+app.add_typer(alerts.app, name="alert")
+app.add_typer(webhooks.app, name="webhook")
 app.add_typer(identity.users_app, name="user")
 app.add_typer(identity.projects_app, name="project")
 app.add_typer(identity.roles_app, name="role")

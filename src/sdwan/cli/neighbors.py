@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +23,7 @@ from sdwan.cli.errors import CliError
 from sdwan.cli.live import duration
 from sdwan.cli.output import cell
 from sdwan.cli.resource import Item, Resource
-from sdwan.cli.values import given
+from sdwan.cli.values import given, read_secret
 
 app = typer.Typer(help="Manage BGP neighbors of routers.", no_args_is_help=True)
 
@@ -141,15 +140,6 @@ def resolve(client: ApiClient, ref: str) -> str:
     return str(items[0]["id"])
 
 
-def _password(password: str | None, from_stdin: bool) -> str | None:
-    if password is not None and from_stdin:
-        raise CliError("give either --password or --password-stdin, not both")
-    if not from_stdin:
-        return password
-    secret = sys.stdin.read()
-    return secret.removesuffix("\n").removesuffix("\r")
-
-
 def _body(args: Args) -> Item:
     """The fields given; ``--local-address ''`` is JSON null (no explicit local address)."""
     body = given(
@@ -163,7 +153,7 @@ def _body(args: Args) -> Item:
         keepalive_interval=args["keepalive"],
         passive=args["passive"],
         ebgp_multihop_ttl=args["ebgp_multihop_ttl"],
-        password=_password(args["password"], args["password_stdin"]),
+        password=read_secret(args["password"], args["password_stdin"], "password"),
         route_reflector_client=args["route_reflector_client"],
         enabled=args["enabled"],
         families=args["family"] or None,

@@ -4,6 +4,7 @@ integers that may be cleared. Every failure is a :class:`CliError` naming the op
 from __future__ import annotations
 
 import ipaddress
+import sys
 import uuid
 from typing import Any
 
@@ -63,3 +64,13 @@ def optional_int(text: str | None, option: str, low: int = 0, high: int = 429496
     if not low <= value <= high:
         raise CliError(f"{option}: must be from {low} to {high}, got {value}")
     return value
+
+
+def read_secret(value: str | None, from_stdin: bool, option: str) -> str | None:
+    """A secret given as ``--<option>`` (visible in ``ps``) or read from stdin with
+    ``--<option>-stdin`` (one line: its line break dropped); not both."""
+    if value is not None and from_stdin:
+        raise CliError(f"give either --{option} or --{option}-stdin, not both")
+    if not from_stdin:
+        return value
+    return sys.stdin.read().removesuffix("\n").removesuffix("\r")
