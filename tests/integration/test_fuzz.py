@@ -43,6 +43,18 @@ INTENT_OPERATIONS = [
         ("DELETE", f"{kind}/{{{key}}}"),
     )
 ] + ["GET /v1/intents/{intent_id}/plan", "POST /v1/intents/plan"]
+ALERT_OPERATIONS = [
+    f"{method} /v1/{path}"
+    for kind, key in (("alert-rules", "rule_id"), ("webhooks", "webhook_id"))
+    for method, path in (
+        ("GET", kind),
+        ("POST", kind),
+        ("GET", f"{kind}/{{{key}}}"),
+        ("PATCH", f"{kind}/{{{key}}}"),
+        ("DELETE", f"{kind}/{{{key}}}"),
+    )
+] + ["GET /v1/webhooks/{webhook_id}/deliveries", "GET /v1/alerts"]
+HOOK_URL = "http://127.0.0.1:9/fuzz"  # allowed (loopback), nothing listens: refused
 
 
 def _only_errors(output: str) -> str:
@@ -108,6 +120,14 @@ def _config(api: httpx.Client, router: str) -> tuple[str, dict[str, str]]:
         )
         for name in ("far", "far2")
     ]
+    rules = [
+        _made(api, "/v1/alert-rules", {"name": name, "kind": "session_down", "threshold": 5})
+        for name in ("fzr", "fzr2")
+    ]
+    hooks = [
+        _made(api, "/v1/webhooks", {"name": name, "url": HOOK_URL, "secret": "f" * 16})
+        for name in ("fzh", "fzh2")
+    ]
     spare = _made(api, "/v1/tokens", {"name": "spare", "role": "reader", "project": "default"})
     toml = _Toml()
     toml.lines.append(f'[parameters]\n"path.token_id" = "{spare}"')
@@ -120,6 +140,7 @@ def _config(api: httpx.Client, router: str) -> tuple[str, dict[str, str]]:
             "body.router": [router],
             "body.neighbor": ADDRESSES[:1],
             "body.prefer.[*].[*]": ["up"],
+            "body.url": [HOOK_URL],
         }
     )
     for path, param, kept, doomed in [
@@ -127,15 +148,18 @@ def _config(api: httpx.Client, router: str) -> tuple[str, dict[str, str]]:
         ("/v1/sites/{key}", "key", ["fzs"], ["fzd"]),
         ("/v1/uplinks/{uplink_id}", "uplink_id", uplinks[:1], uplinks[1:]),
         ("/v1/intents/{intent_id}", "intent_id", intents[:1], intents[1:]),
+        ("/v1/alert-rules/{rule_id}", "rule_id", rules[:1], rules[1:]),
+        ("/v1/webhooks/{webhook_id}", "webhook_id", hooks[:1], hooks[1:]),
     ]:
         for names, values in (
-            ([f"GET {path}", f"PATCH {path}", f"GET {path}/plan"], kept),
+            ([f"GET {path}", f"PATCH {path}", f"GET {path}/plan", f"GET {path}/deliveries"], kept),
             ([f"DELETE {path}"], doomed),
         ):
             toml.lines.append(f"\n[[operations]]\ninclude-name = {json.dumps(names)}")
             toml.lines.append("[operations.parameters]")
             toml.bind({f"path.{param}": values})
-    return toml.text(), {"site": doomed_site, "uplink": uplinks[1], "intent": intents[1]}
+    deleted = {"site": doomed_site, "uplink": uplinks[1], "intent": intents[1]}
+    return toml.text(), {**deleted, "alert rule": rules[1], "webhook": hooks[1]}
 
 
 def test_fuzzing_the_contract_finds_nothing(gobgpd_factory: GobgpdFactory, tmp_path: Path) -> None:
@@ -187,7 +211,7 @@ def test_fuzzing_the_contract_finds_nothing(gobgpd_factory: GobgpdFactory, tmp_p
         report = run.stdout[-15000:] + run.stderr[-3000:]
         assert run.returncode == 0, report
         assert api.get("/v1/auth/whoami").status_code == 200, report  # its token lived
-        for operation in INTENT_OPERATIONS:  # each reached with objects that exist
+        for operation in INTENT_OPERATIONS + ALERT_OPERATIONS:  # reached with real objects
             assert f"- {operation}\n" not in _only_errors(run.stdout), report
         for kind, ident in doomed.items():  # deletes too, each with its own object
             audit = api.get("/v1/audit", params={"resource_id": ident, "action": "delete"})
