@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import Engine
 
-from sdwan.alerting.background import LeaderLoop
+from sdwan.alerting.background import OUTAGE_RETRY, LeaderLoop
 from sdwan.alerting.delivery import (
     AsyncResolver,
     Attempt,
@@ -45,6 +45,7 @@ from sdwan.events.log import EventLog
 from sdwan.secretbox import SecretBox
 from sdwan.service.webhook_addresses import WebhookAddressPolicy
 from sdwan.store import identity_repo, live_repo, repo, webhook_repo
+from sdwan.store.availability import describe, is_unavailable
 from sdwan.store.leader import Leader
 from sdwan.store.webhook_repo import OutboxItem, WebhookRecord
 
@@ -224,21 +225,30 @@ class WebhookDispatcher(LeaderLoop):
             task.cancel()
 
     async def _drain(self, hook_id: str) -> None:
-        """Deliver the hook's queue in order until it is empty (or the hook is gone)."""
+        """Deliver the hook's queue in order until it is empty (or the hook is gone).
+        While the database does not answer it waits; another failure ends the task
+        (logged), and the next round starts a new one."""
         kick = self._kicks[hook_id]
         while not self._stopping.is_set():
             kick.clear()
-            following = await self._db(functools.partial(self._next, hook_id))
-            if following is None:
-                return
-            wait = (following.item.next_attempt_at - repo.now()).total_seconds()
-            if wait > 0:
-                # a change of the hook (its URL fixed) ends the wait
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(kick.wait(), wait)
-                continue
-            attempt = await self._attempt(following)
-            await self._db(functools.partial(self._record, following, attempt))
+            try:
+                following = await self._db(functools.partial(self._next, hook_id))
+                if following is None:
+                    return
+                wait = (following.item.next_attempt_at - repo.now()).total_seconds()
+                if wait > 0:
+                    # a change of the hook (its URL fixed) ends the wait
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(kick.wait(), wait)
+                    continue
+                attempt = await self._attempt(following)
+                await self._db(functools.partial(self._record, following, attempt))
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.exception("webhook %s: delivery failed", hook_id)
+                    return
+                log.warning("webhook %s waits for the database: %s", hook_id, describe(exc))
+                await asyncio.sleep(OUTAGE_RETRY)
 
     def _next(self, hook_id: str) -> _Next | None:
         with self._engine.connect() as conn:
