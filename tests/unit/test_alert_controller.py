@@ -184,6 +184,69 @@ def test_a_session_down_fires_after_its_threshold_once_and_resolves_when_up(
     ]
 
 
+def test_a_restarted_controller_neither_loses_nor_repeats_an_alert(
+    quiet: tuple[Runtime, TestClient],
+) -> None:
+    """A controller's memory (events seen, moments due) is lost on a restart; the store
+    holds the alerts: a new one starts from it, fires what came due meanwhile, keeps the
+    open alert open, resolves what cleared meanwhile."""
+    runtime, client = quiet
+    site_with_uplinks(client)
+    rule(client, "down", "session_down", 30)
+    clock = Clock()
+    for address in ("198.18.11.11", "198.18.31.3"):
+        set_session(
+            runtime,
+            client,
+            "GoBGP-1",
+            address,
+            session_state="ACTIVE",
+            state_since=clock.now,
+            last_down_at=clock.now,
+        )
+    first = controller(runtime, clock)
+    first.took_lead()
+    clock.advance(30)
+    assert len(first.step(full=True).fired) == 2
+    # another goes down; the server stops before its threshold; meanwhile one session
+    # comes back
+    set_session(
+        runtime,
+        client,
+        "GoBGP-2",
+        "198.18.22.22",
+        session_state="IDLE",
+        state_since=clock.now,
+        last_down_at=clock.now,
+    )
+    assert first.step().fired == []
+    set_session(
+        runtime,
+        client,
+        "GoBGP-1",
+        "198.18.31.3",
+        session_state="ESTABLISHED",
+        state_since=clock.now,
+        established_at=clock.now,
+    )
+    clock.advance(60)
+    second = controller(runtime, clock)  # started again: events from now on
+    second.took_lead()
+    outcome = second.step(full=True)
+    assert len(outcome.fired) == 1 and len(outcome.resolved) == 1
+    firing = sorted(a["subject_name"] for a in alerts(client, state="firing"))
+    assert firing == ["GoBGP-1/198.18.11.11", "GoBGP-2/198.18.22.22"]
+    fired, after = alert_events(client)[:2], alert_events(client)[2:]
+    assert sorted(fired) == [
+        ("alert.firing", "GoBGP-1/198.18.11.11"),
+        ("alert.firing", "GoBGP-1/198.18.31.3"),
+    ]
+    assert sorted(after) == [
+        ("alert.firing", "GoBGP-2/198.18.22.22"),
+        ("alert.resolved", "GoBGP-1/198.18.31.3"),
+    ]
+
+
 def test_routers_intents_uplinks_and_drift_each_raise_their_own(
     quiet: tuple[Runtime, TestClient],
 ) -> None:
