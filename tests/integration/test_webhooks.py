@@ -1,7 +1,8 @@
 """Webhooks from a real `sdwan serve` to real HTTP receivers on loopback started by
 the test: deliveries signed and in order; a receiver that fails and then recovers
 gets every event once, in order; one that hangs delays neither another hook nor the
-API; deliveries queued when the server stops are made after it starts again.
+API (nor does one that fails or one that is slow); deliveries accepted before the
+server is killed are made after it starts again, in order.
 
 The events are site creations (one ``resource.created`` each, in the order the API
 accepted them), so every test knows exactly what each hook must get."""
@@ -116,6 +117,8 @@ def test_a_failing_receiver_gets_every_event_once_in_order(
 def test_a_hanging_receiver_delays_no_other_hook_nor_the_api(
     tmp_path: Path, lab_environment: object, backend: str | None
 ) -> None:
+    """Four hooks side by side: one whose receiver never answers, one whose receiver
+    always fails, one that answers each request after 0.3 s, one healthy."""
     timeout = 10.0
     orch = OrchestratorProcess(
         tmp_path / "orch",
@@ -124,11 +127,15 @@ def test_a_hanging_receiver_delays_no_other_hook_nor_the_api(
     )
     with (
         WebhookReceiver(hang=True) as stuck,
+        WebhookReceiver(status=503) as failing,
+        WebhookReceiver(delay=0.3) as slow,
         WebhookReceiver() as healthy,
         orch,
         orch.client() as api,
     ):
         add_hook(api, "stuck", stuck.url())
+        add_hook(api, "failing", failing.url())
+        add_hook(api, "slow", slow.url())
         add_hook(api, "healthy", healthy.url())
         ids, took = add_sites(api, "h", 20)
         bodies = delivered(healthy, 20, timeout=timeout)
@@ -137,6 +144,11 @@ def test_a_hanging_receiver_delays_no_other_hook_nor_the_api(
         hung_at = stuck.received[0].at
         # every healthy delivery came while the stuck one was still waiting for an answer
         assert healthy.delivered[-1].at < hung_at + timeout
+        # the slow one gets them all too, in order, one answer at a time
+        assert [b["resource_id"] for b in delivered(slow, 20)] == ids
+        # the failing one is offered its first event again and again, the rest wait
+        assert len(failing.received) >= 2
+        assert {r.json()["resource_id"] for r in failing.received} == {ids[0]}
         # and the API answered as usual meanwhile (generous: the figure is in bench/)
         reads = []
         for _ in range(20):
@@ -151,9 +163,11 @@ def test_a_hanging_receiver_delays_no_other_hook_nor_the_api(
     assert "Traceback" not in orch.log_tail(300)
 
 
-def test_deliveries_queued_at_a_stop_are_made_after_the_start(
+def test_deliveries_accepted_before_a_crash_are_made_after_the_start(
     tmp_path: Path, lab_environment: object, backend: str | None
 ) -> None:
+    """Killed (SIGKILL) with four deliveries queued and retrying, and two events just
+    accepted that may not be queued yet: after the start, all six, in order."""
     port = free_port()  # nothing listens yet: every attempt is refused
     orch = OrchestratorProcess(tmp_path / "orch", database_url=backend)
     with orch:
@@ -167,14 +181,16 @@ def test_deliveries_queued_at_a_stop_are_made_after_the_start(
             )
             assert "ConnectError" in failed[0]["error"] and failed[0]["status_code"] is None
             assert api.get(f"/v1/webhooks/{hook['id']}").json()["pending"] == 4
-        orch.stop()
+            more, _ = add_sites(api, "s", 2)
+        orch.kill()
         with WebhookReceiver(port=port) as receiver:
             orch.start()
-            bodies = delivered(receiver, 4, timeout=30)
-            assert [b["resource_id"] for b in bodies] == ids
+            bodies = delivered(receiver, 6, timeout=30)
+            assert [b["resource_id"] for b in bodies] == ids + more
             with orch.client() as api:
                 wait_for(
                     lambda: api.get(f"/v1/webhooks/{hook['id']}").json()["pending"] == 0,
                     timeout=10,
                     what="the queue empty",
                 )
+            assert len(receiver.received) == 6  # none was delivered before: none twice

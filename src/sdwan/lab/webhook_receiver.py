@@ -1,6 +1,7 @@
 """A real HTTP receiver of webhooks on loopback, for tests and benchmarks: it keeps
 every request it got (when, headers, body) and answers as told: 2xx, a failure status
-for the first N requests, or nothing at all (it accepts and hangs until stopped)."""
+for the first N requests (or all of them), after a delay, or nothing at all (it accepts
+and hangs until stopped)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ class Received:
 
 class WebhookReceiver:
     """``status``: what it answers; ``fail_first``: that many requests get
-    ``fail_status`` first; ``hang``: it reads the request and never answers (until
-    ``stop``). Only requests answered with 2xx count in ``delivered``."""
+    ``fail_status`` first; ``delay``: seconds it waits before each answer; ``hang``:
+    it reads the request and never answers (until ``stop``). Only requests answered
+    with 2xx (the answer sent before the sender gave up) count in ``delivered``."""
 
     def __init__(
         self,
@@ -47,15 +49,17 @@ class WebhookReceiver:
         status: int = 204,
         fail_first: int = 0,
         fail_status: int = 500,
+        delay: float = 0.0,
         hang: bool = False,
         port: int = 0,
     ) -> None:
         self.status = status
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.delay = delay
         self.hang = hang
         self.received: list[Received] = []  # every request, answered or not
-        self.delivered: list[Received] = []  # answered with 2xx
+        self._ok: set[int] = set()  # indexes in ``received`` answered with 2xx
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -78,34 +82,50 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 got = Received(time.monotonic(), self.path, headers, body)
-                status = receiver._answer(got)
+                index, status = receiver._answer(got)
                 if status is None:
                     receiver._release.wait()
                     return
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                if receiver.delay:
+                    receiver._release.wait(receiver.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                    self.wfile.flush()
+                except ConnectionError:
+                    return  # the sender gave up waiting: not delivered
+                receiver._answered(index, status)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler
 
-    def _answer(self, got: Received) -> int | None:
+    def _answer(self, got: Received) -> tuple[int, int | None]:
         with self._lock:
             self.received.append(got)
+            index = len(self.received) - 1
             if self.hang:
-                return None
+                return index, None
             if len(self.received) <= self.fail_first:
-                return self.fail_status
-            if 200 <= self.status < 300:
-                self.delivered.append(got)
-            return self.status
+                return index, self.fail_status
+            return index, self.status
+
+    def _answered(self, index: int, status: int) -> None:
+        if 200 <= status < 300:
+            with self._lock:
+                self._ok.add(index)
+
+    @property
+    def delivered(self) -> list[Received]:
+        """The requests answered with 2xx, in the order they came."""
+        with self._lock:
+            return [r for i, r in enumerate(self.received) if i in self._ok]
 
     def bodies(self) -> list[Any]:
-        with self._lock:
-            return [r.json() for r in self.delivered]
+        return [r.json() for r in self.delivered]
 
     def start(self) -> WebhookReceiver:
         self._thread = threading.Thread(
