@@ -1,5 +1,5 @@
-"""Benchmark: how close to their thresholds alerts fire and resolve, and what a webhook
-receiver that hangs costs the other hooks and the API.
+"""Benchmark: how close to their thresholds alerts fire and resolve, and what webhook
+receivers that hang, fail or answer slowly cost the other hooks and the API.
 
 1. Alert timing, on a real gobgpd pair in network namespaces. Router A is managed by
    the orchestrator; its peer B is configured directly over gRPC (not managed), so each
@@ -8,10 +8,13 @@ receiver that hangs costs the other hooks and the API.
    timestamps (one clock):
      fire     fired_at - (when the session went down + 2 s)
      resolve  resolved_at - when the session was Established again (its event)
-2. Webhooks: 50 site creations with one healthy hook (baseline), then 50 more with a
-   second hook whose receiver accepts and never answers (SDWAN_WEBHOOK_TIMEOUT 10 s).
-   Measured: each POST's latency, each GET's latency, and the healthy hook's delivery
-   latency (from the POST's start to the receiver reading the body), side by side.
+2. Webhooks: site creations with one healthy hook, in three setups taken in turn (so
+   that the machine's drift falls on each alike): the healthy hook alone; beside a
+   hook whose receiver accepts and never answers (SDWAN_WEBHOOK_TIMEOUT 10 s); beside
+   that one, a hook whose receiver always answers 503 and one whose receiver answers
+   each request after 0.5 s (the others are disabled in between). Measured: each
+   POST's latency, each GET's latency, and the healthy hook's delivery latency (from
+   the POST's start to the receiver reading the body), setup beside setup.
 
     .venv/bin/python bench/bench_alerts.py [--rounds 5] [--sites 50]
 
@@ -168,25 +171,53 @@ def sites(
     return {"POST /v1/sites": writes, "GET /v1/sites": reads, "healthy hook delivery": deliveries}
 
 
-def hanging_receiver(api: httpx.Client, count: int) -> None:
+def troubled_receivers(api: httpx.Client, count: int, cycles: int = 4) -> None:
+    """Three setups, taken in turn ``cycles`` times (so that the machine's drift falls
+    on each alike), ``count`` site creations each in all."""
     site_events = {"kinds": ["resource.created"], "resource_types": ["site"]}
-    with WebhookReceiver() as healthy, WebhookReceiver(hang=True) as stuck:
+    with (
+        WebhookReceiver() as healthy,
+        WebhookReceiver(hang=True) as stuck,
+        WebhookReceiver(status=503) as failing,
+        WebhookReceiver(delay=0.5) as slow,
+    ):
         hook = {"name": "healthy", "url": healthy.url(), "secret": SECRET, "filter": site_events}
-        assert api.post("/v1/webhooks", json=hook).status_code == 201
-        alone = sites(api, "alone", count, healthy)
-        stuck_hook = {**hook, "name": "stuck", "url": stuck.url()}
-        assert api.post("/v1/webhooks", json=stuck_hook).status_code == 201
-        hanging = sites(api, "hang", count, healthy)
+        ids = {}
+        for name, receiver in (
+            ("healthy", healthy),
+            ("stuck", stuck),
+            ("failing", failing),
+            ("slow", slow),
+        ):
+            body = {**hook, "name": name, "url": receiver.url(), "enabled": name == "healthy"}
+            made = api.post("/v1/webhooks", json=body)
+            assert made.status_code == 201, made.text
+            ids[name] = made.json()["id"]
+        setups = {
+            "alone": set(),
+            "one hanging": {"stuck"},
+            "+ failing, slow": {"stuck", "failing", "slow"},
+        }
+        runs: dict[str, dict[str, list[float]]] = {setup: {} for setup in setups}
+        for cycle in range(cycles):
+            for setup, enabled in setups.items():
+                for name in ("stuck", "failing", "slow"):
+                    patch = {"enabled": name in enabled}
+                    assert api.patch(f"/v1/webhooks/{ids[name]}", json=patch).status_code == 200
+                prefix = f"c{cycle}{len(enabled)}-"
+                for measure, values in sites(api, prefix, count // cycles, healthy).items():
+                    runs[setup].setdefault(measure, []).extend(values)
         assert stuck.received, "the stuck receiver was never called"
         print(
-            f"webhooks, {count} site creations each (the stuck hook: {len(stuck.received)} "
-            "attempts, none answered):"
+            f"webhooks, {count} site creations a setup, setups taken in turn {cycles} times: "
+            f"the healthy hook alone; beside one whose receiver hangs ({len(stuck.received)} "
+            f"attempts, none answered); beside it, one that fails ({len(failing.received)} "
+            f"attempts) and one that answers after 0.5 s ({len(slow.delivered)} delivered):"
         )
-        for name in alone:
-            print(summary(f"{name}, alone", alone[name]))
-            print(summary(f"{name}, one hook hanging", hanging[name]))
-            ratio = statistics.median(hanging[name]) / statistics.median(alone[name])
-            print(f"  {'':<40} p50 ratio hanging/alone {ratio:.2f}")
+        for name in runs["alone"]:
+            for setup, measured in runs.items():
+                ratio = statistics.median(measured[name]) / statistics.median(runs["alone"][name])
+                print(summary(f"{name}, {setup}", measured[name]) + f"   p50 x{ratio:.2f}")
 
 
 def main() -> None:
@@ -204,10 +235,10 @@ def main() -> None:
         lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{A_ADDR}/30"], addrs_b=[f"{B_ADDR}/30"])
         a, b = factory("a", netns=ns_a), factory("b", netns=ns_b)
         unmanaged_peer(b)
-        orch.start()
+        orch.start(timeout=60)  # a loaded machine starts it slowly
         with orch.client() as api:
             alert_timing(api, a, b, args.rounds)
-            hanging_receiver(api, args.sites)
+            troubled_receivers(api, args.sites)
     finally:
         orch.stop()
         factory.close_all()
