@@ -20,6 +20,7 @@ from tests.support.api import ADMIN_TOKEN, ROUTER
 from tests.support.identity import PASSWORD, add_user, bearer, login
 
 SECRET = "n3ighb0r-s3cret"
+HOOK_SECRET = "w3bh00k-s3cret-0123456789"
 
 
 def _entries(client: TestClient, **params: str) -> list[dict[str, Any]]:
@@ -58,13 +59,15 @@ def test_secrets_are_masked_everywhere(
     add_user(client, "alice", "blue", "member")
     login(client, "alice")
     created = client.post("/v1/tokens", json={"name": "ci", "project": "blue"}).json()
+    hook = {"name": "pager", "url": "http://127.0.0.1:9/hook", "secret": HOOK_SECRET}
+    assert client.post("/v1/webhooks", json=hook).status_code == 201
     log = client.get("/v1/audit", params={"limit": 1000}).text
-    for secret in (SECRET, PASSWORD, created["token"], ADMIN_TOKEN):
+    for secret in (SECRET, PASSWORD, created["token"], ADMIN_TOKEN, HOOK_SECRET):
         assert secret not in log
     neighbor = _entries(client, resource_type="neighbor")
     assert neighbor[0]["after"]["password"] == audit.MASK
     out, err = capfd.readouterr()
-    for secret in (SECRET, PASSWORD, created["token"]):
+    for secret in (SECRET, PASSWORD, created["token"], HOOK_SECRET):
         assert secret not in out and secret not in err
     with runtime.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -73,7 +76,7 @@ def test_secrets_are_masked_everywhere(
             tables = inspect(conn).get_table_names()
             rows = [conn.execute(text(f'SELECT * FROM "{name}"')).all() for name in tables]
             dump = "\n".join(repr(row) for table in rows for row in table)
-    for secret in (SECRET, PASSWORD, created["token"], ADMIN_TOKEN):
+    for secret in (SECRET, PASSWORD, created["token"], ADMIN_TOKEN, HOOK_SECRET):
         assert secret not in dump  # neither in the audit log nor anywhere at rest
 
 
