@@ -87,7 +87,7 @@ class OrchestratorProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
-    def start(self, timeout: float = 20.0) -> OrchestratorProcess:
+    def start(self, timeout: float = 60.0) -> OrchestratorProcess:
         self.launch()
         return self.wait_ready(timeout)
 
@@ -109,7 +109,7 @@ class OrchestratorProcess:
             self._proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log)
         return self
 
-    def wait_ready(self, timeout: float = 20.0) -> OrchestratorProcess:
+    def wait_ready(self, timeout: float = 60.0) -> OrchestratorProcess:
         """Wait until it answers; one that never does is stopped (a fixture whose
         setup fails has no teardown: the process would outlive the test)."""
         try:
