@@ -58,6 +58,25 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def quiet(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient]]:
+    """The API without the reconciler, the alert controller or the webhook dispatcher:
+    the test drives what it needs of them."""
+    settings = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        secret_key_file=tmp_path / "secret.key",
+        api_address_allow=("*",),
+        run_reconciler=False,
+    )
+    runtime = fake_runtime(settings, {})
+    app = create_app(runtime)
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+        yield runtime, client
+    runtime.engine.dispose()
+    runtime.background_engine.dispose()
+
+
 # --- the CLI against a fake REST API (tests/support/rest_api.py) ----------------------------
 
 

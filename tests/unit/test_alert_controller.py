@@ -7,9 +7,7 @@ intent controller and the quality controller write them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +16,6 @@ from sqlalchemy import insert
 
 from sdwan.alerting.controller import AlertController, concerned
 from sdwan.alerting.evaluate import Evaluator
-from sdwan.api.app import create_app
-from sdwan.config import Settings
 from sdwan.domain.alerts import AlertKind
 from sdwan.events.model import DRIFT_REPAIRED, SESSION_CHANGED, Event
 from sdwan.runtime import Runtime
@@ -27,9 +23,7 @@ from sdwan.store import alert_conditions, alert_repo, intent_repo, live_repo
 from sdwan.store.intent_repo import IntentStateRecord
 from sdwan.store.leader import SoleLeader
 from sdwan.store.quality_tables import uplink_quality
-from tests.support.api import ADMIN_TOKEN
 from tests.support.demo_site import INTENT, site_with_uplinks
-from tests.support.runtime import fake_runtime
 
 
 class Clock:
@@ -41,24 +35,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def quiet(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient]]:
-    """The API without the reconciler or the alert controller: the test drives one."""
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key_file=tmp_path / "secret.key",
-        api_address_allow=("*",),
-        run_reconciler=False,
-    )
-    runtime = fake_runtime(settings, {})
-    app = create_app(runtime)
-    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
-        yield runtime, client
-    runtime.engine.dispose()
-    runtime.background_engine.dispose()
 
 
 def controller(runtime: Runtime, clock: Clock) -> AlertController:
