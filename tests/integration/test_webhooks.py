@@ -149,13 +149,14 @@ def test_a_hanging_receiver_delays_no_other_hook_nor_the_api(
         # the failing one is offered its first event again and again, the rest wait
         assert len(failing.received) >= 2
         assert {r.json()["resource_id"] for r in failing.received} == {ids[0]}
-        # and the API answered as usual meanwhile (generous: the figure is in bench/)
+        # and the API answered meanwhile: held by the stuck receiver, a request would
+        # take its 10 s; generous below that (the figure is in bench/)
         reads = []
         for _ in range(20):
             started = time.monotonic()
             assert api.get("/v1/sites", params={"limit": 5}).status_code == 200
             reads.append(time.monotonic() - started)
-        assert max(took) < 3.0 and max(reads) < 3.0, (took, reads)
+        assert max(took) < 5.0 and max(reads) < 5.0, (took, reads)
         print(
             f"API while a receiver hangs: writes p50 {statistics.median(took) * 1000:.1f} ms "
             f"max {max(took) * 1000:.1f} ms; reads max {max(reads) * 1000:.1f} ms"
