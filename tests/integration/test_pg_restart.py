@@ -15,6 +15,7 @@ import pytest
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.postgres import PostgresServer
 from sdwan.lab.replicas import ReplicaFleet
+from tests.support.backends import own_postgres
 from tests.support.event_stream import Stream
 from tests.support.replica_lab import (
     Pair,
@@ -30,12 +31,7 @@ LEASE = 3.0
 
 @pytest.fixture
 def server(postgres: PostgresServer) -> Iterator[PostgresServer]:
-    own = PostgresServer(port=postgres.port + 1, durable=True)
-    try:
-        own.start()
-        yield own
-    finally:
-        own.close()
+    yield from own_postgres(postgres, 1)
 
 
 @pytest.fixture

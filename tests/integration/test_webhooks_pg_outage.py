@@ -15,16 +15,12 @@ from sdwan.lab.postgres import PostgresServer
 from sdwan.lab.server_process import OrchestratorProcess
 from sdwan.lab.webhook_receiver import WebhookReceiver
 from tests.integration.test_webhooks import add_hook, add_sites
+from tests.support.backends import own_postgres
 
 
 @pytest.fixture
 def server(postgres: PostgresServer) -> Iterator[PostgresServer]:
-    own = PostgresServer(port=postgres.port + 2, durable=True)
-    try:
-        own.start()
-        yield own
-    finally:
-        own.close()
+    yield from own_postgres(postgres, 2)
 
 
 def in_order(ids: list[str]) -> list[str]:
