@@ -184,10 +184,39 @@ def print_paths(paths: list[dict[str, Any]], *, now: bool) -> None:
     print_table(headers, rows)
 
 
+def print_sla(sla: dict[str, Any]) -> None:
+    """Which uplinks meet the intent's SLA class now, and what the steering would move."""
+    limits = ", ".join(
+        f"{k.split('_')[0]} {v:g} {'%' if k == 'loss_pct' else 'ms'}"
+        for k, v in (sla.get("limits") or {}).items()
+        if v is not None
+    )
+    typer.echo(f"SLA class {sla.get('class')} ({limits}):")
+    rows = []
+    for item in sla.get("uplinks") or []:
+        figures = [
+            f"{item[k]:.1f}{unit}" if item.get(k) is not None else "-"
+            for k, unit in (("loss_pct", " %"), ("latency_ms", " ms"), ("jitter_ms", " ms"))
+        ]
+        now = "demoted" if item.get("demoted") else "in its tier"
+        after = "demoted" if item.get("demoted_after") else "in its tier"
+        state = str(item.get("class_state")) + (f": {item['reason']}" if item.get("reason") else "")
+        rows.append([item.get("uplink"), item.get("state"), *figures, state, now, after])
+    headers = ["UPLINK", "STATE", "LOSS", "LATENCY", "JITTER", "CLASS", "NOW", "AFTER"]
+    print_table(headers, rows)
+    for move in sla.get("moves") or []:
+        typer.echo(f"  would {move['kind']} {move['uplink']}: {move['reason']}")
+    typer.echo("  tiers used: " + " > ".join(",".join(t) for t in sla.get("tiers") or []))
+    if sla.get("note"):
+        typer.echo(f"  ! {sla['note']}")
+
+
 def print_prediction(plan: dict[str, Any]) -> None:
     prediction = plan.get("prediction", plan)
     for router, why in (prediction.get("unreachable") or {}).items():
         typer.echo(f"  ! {router} unreachable: {why}")
+    if prediction.get("sla"):
+        print_sla(prediction["sla"])
     typer.echo(f"prediction: {prediction.get('verdict')}  {prediction.get('detail', '')}")
     print_paths(prediction.get("paths") or [], now=True)
 

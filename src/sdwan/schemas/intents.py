@@ -150,11 +150,36 @@ class PlanObjects(BaseModel):
     effects: list[str] = Field(description="what the BGP sessions see: soft resets only")
 
 
+class PlanUplinkQuality(BaseModel):
+    uplink: str
+    state: str = Field(description="up, dead, unknown (agent, no samples), or unmeasured")
+    loss_pct: float | None = Field(description="long window")
+    latency_ms: float | None = Field(description="long window, round trip (median)")
+    jitter_ms: float | None = Field(description="long window")
+    class_state: str = Field(description="met, violated, unknown (in between), unmeasured")
+    reason: str = Field(description="why the class is violated, as the agent says")
+    demoted: bool = Field(description="demoted now (in the compiled policy)")
+    demoted_after: bool = Field(description="demoted once the decision due now applies")
+
+
+class PlanSla(BaseModel):
+    """An intent's SLA class against its uplinks' quality now, and the steering
+    decision that would apply now (the prediction uses its tiers)."""
+
+    class_: str = Field(alias="class")
+    limits: dict[str, float | None]
+    uplinks: list[PlanUplinkQuality]
+    moves: list[dict[str, str]] = Field(description="demote/return due now, with the reason")
+    tiers: list[list[str]] = Field(description="the tiers the prediction uses")
+    note: str = Field(description="set when no uplink meets the class")
+
+
 class PlanPrediction(BaseModel):
     verdict: str
     detail: str
     unreachable: dict[str, str]
     paths: list[dict[str, Any]]
+    sla: PlanSla | None = Field(default=None, description="intents with an SLA class")
 
 
 class IntentPlan(BaseModel):

@@ -9,6 +9,7 @@ gobgpd's decision process, router by router, next to the best path each uses tod
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -134,7 +135,7 @@ class IntentPlanner:
             after = _rows(conn, routers)
             updated = intent_repo.get_site(conn, key=site.id)
             assert updated is not None
-            snapshot = intent_observe.load_site(conn, updated)
+            snapshot = intent_observe.load_site(conn, updated, decide_at=time.time())
             names = repo.router_names(conn, router_ids=routers)
             neighbors = {
                 r: sorted(n.address for n in repo.neighbors_of(conn, router_id=r)) for r in routers
@@ -172,7 +173,7 @@ class IntentPlanner:
         next to the best path each really uses."""
         with reading(self._engine) as conn:
             intent, site = self._intents.found(conn, principal, intent_id)
-            snapshot = intent_observe.load_site(conn, site)
+            snapshot = intent_observe.load_site(conn, site, decide_at=time.time())
         observation = intent_observe.observe(
             snapshot, self._sources, fib=self._fib, limits=self._limits
         )
@@ -192,7 +193,9 @@ class IntentPlanner:
     def snapshot_for(self, conn: Connection, site_key: str) -> SiteSnapshot | None:
         """For the fleet plan: the site as the (throwaway) transaction has it."""
         site = intent_repo.get_site(conn, key=site_key)
-        return intent_observe.load_site(conn, site) if site is not None else None
+        if site is None:
+            return None
+        return intent_observe.load_site(conn, site, decide_at=time.time())
 
     def predict(self, snapshot: SiteSnapshot) -> list[dict[str, Any]]:
         observation = self._observe(snapshot)
@@ -219,9 +222,11 @@ def _path(check: PathCheck, observation: Observation, router_ids: dict[str, str]
 def _prediction(observation: Observation, intent_id: str) -> dict[str, Any]:
     check = observation.checks[intent_id]
     router_ids = {t.name: t.id for t in observation.snapshot.routers}
+    steering = observation.snapshot.steering.get(intent_id)
     return {
         "verdict": str(check.verdict),
         "detail": check.detail,
         "unreachable": observation.unreachable,
         "paths": [_path(p, observation, router_ids) for p in check.paths],
+        "sla": steering.public() if steering is not None else None,
     }
