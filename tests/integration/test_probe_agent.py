@@ -155,6 +155,28 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
     wait_for(lambda: net.fib.avoided() == ["198.18.102.2"], timeout=5, what="u2 avoided")
 
 
+def test_an_uplink_without_a_target_reports_its_own_address_and_sends_nothing(
+    net: Net,
+) -> None:
+    """The orchestrator learns the far agents' addresses (its default targets) from
+    what each agent reports as its own on the uplink."""
+    net.nft(net.x1, "udp dport 862 counter")
+    net.agent.put_config({"generation": 1, "uplinks": [uplink("u1", "198.18.101.2", target=None)]})
+    entry = wait_for(
+        lambda: (u := net.uplinks().get("u1")) and u.get("local_address") and u,
+        timeout=10,
+        what="u1's local address",
+    )
+    assert entry["local_address"] == "198.18.101.1"
+    assert entry["interface"] == f"{net.prefix}-e1"
+    assert entry["state"] == "unknown" and entry["problem"] == "no target to probe yet"
+    assert net.counted(net.x1) == 0  # not a probe sent
+    assert not net.rules()  # nor a rule installed for it
+    # with a target, the same uplink is measured
+    net.agent.put_config({"generation": 2, "uplinks": [U1]})
+    assert wait_state(net, "u1", "up")["local_address"] == "198.18.101.1"
+
+
 def test_loss_is_measured_as_nftables_drops_it(net: Net) -> None:
     net.agent.put_config({"generation": 1, "uplinks": [U1]})
     wait_state(net, "u1", "up")
