@@ -59,6 +59,8 @@ class Settings:
     # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
     intent_check_interval: float = 10.0
     log_format: str = "text"  # SDWAN_LOG_FORMAT / --log-format: text | json
+    # SDWAN_PATH_QUALITY=0: no quality controller (probe agents not followed, no steering)
+    path_quality: bool = True
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -154,6 +156,7 @@ def load_settings(
         lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
         intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
         log_format=log_format or env.get("SDWAN_LOG_FORMAT", "text"),
+        path_quality=_flag(env.get("SDWAN_PATH_QUALITY", "1")),
     )
 
 

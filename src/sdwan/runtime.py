@@ -22,6 +22,7 @@ from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
+from sdwan.quality.controller import QualityController
 from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.reconciler import SpeakerFactory
@@ -65,6 +66,7 @@ class Runtime:
     background_engine: Engine  # status and live state writers
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     intent_controller: IntentController | None = None  # compiled and checked intents
+    quality_controller: QualityController | None = None  # probe agents, SLA steering
     _registered: bool = field(default=False, init=False)
 
     def register(self) -> None:
@@ -86,8 +88,12 @@ class Runtime:
             self.cluster.ownership.start(self.router_controller)
         if self.intent_controller is not None:
             self.intent_controller.start()
+        if self.quality_controller is not None:
+            self.quality_controller.start()
 
     def stop(self) -> None:
+        if self.quality_controller is not None:
+            self.quality_controller.stop()
         if self.intent_controller is not None:
             self.intent_controller.stop()
         ownership = self.cluster.ownership
@@ -208,6 +214,16 @@ def build_runtime(
             owns=cluster.ownership.owns if cluster.replicated else None,
             limits=PlanLimits(max_steps=settings.plan_max_steps),
         )
+    quality = None
+    if settings.run_reconciler and settings.path_quality:
+        quality = QualityController(
+            engine=background,
+            writer=store_writer,
+            events=events,
+            notifier=notifier,
+            metrics=metrics,
+            owns=cluster.ownership.owns if cluster.replicated else None,
+        )
     services = Services(
         routers=routers,
         neighbors=neighbors,
@@ -264,6 +280,7 @@ def build_runtime(
         background_engine=background,
         hub=hub,
         intent_controller=intent_controller,
+        quality_controller=quality,
     )
 
 

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sdwan.domain.quality import ClassLimits
 from sdwan.domain.values import check_ip
 
-__all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target"]
+__all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target", "empty_config"]
 
 DEFAULT_PORT = 862  # the TWAMP-light reflector's port (RFC 8545)
 
@@ -120,3 +120,8 @@ def agent_configs(
 def _with_generation(items: list[dict[str, Any]]) -> dict[str, Any]:
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).digest()
     return {"generation": int.from_bytes(digest[:6], "big") or 1, "uplinks": items}
+
+
+def empty_config() -> dict[str, Any]:
+    """The configuration of an agent whose router has no uplink to measure."""
+    return _with_generation([])
