@@ -220,7 +220,8 @@ def with_steering(check: IntentCheck, steered: Steered | None) -> IntentCheck:
     if check.verdict not in (Verdict.VERIFIED, Verdict.DEGRADED):
         return check
     reasons = "; ".join(demotion_text(n, r, steered.sla) for n, r in steered.demoted.items())
-    used = sorted({str(p.predicted["uplink"]) for p in check.paths if p.predicted.get("uplink")})
+    primary = [p for p in check.paths if p.state == "primary"] or check.paths
+    used = sorted({str(p.predicted["uplink"]) for p in primary if p.predicted.get("uplink")})
     if steered.note:
         text = f"{reasons}; {steered.note}"
     else:

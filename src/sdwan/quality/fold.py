@@ -36,8 +36,15 @@ class _Seen:
     classes: dict[str, str]  # class name -> met | violated (unknown is not a change)
 
 
-def _seen(report: UplinkReport) -> _Seen:
-    kept = {n: str(c.state) for n, c in report.classes.items() if c.state in _KEPT_CLASS_STATES}
+def _seen(report: UplinkReport, before: _Seen | None) -> _Seen:
+    """What the report says; a class ``unknown`` now (not evaluated: no samples) keeps
+    what was said of it before."""
+    kept = {}
+    for name, verdict in report.classes.items():
+        if verdict.state in _KEPT_CLASS_STATES:
+            kept[name] = str(verdict.state)
+        elif before is not None and name in before.classes:
+            kept[name] = before.classes[name]
     return _Seen(report.state, kept)
 
 
@@ -143,7 +150,7 @@ class QualityFold:
 
     def _events_of(self, info: UplinkInfo, report: UplinkReport, why: str) -> bool:
         before = self._seen.get(info.id)
-        now = _seen(report)
+        now = _seen(report, before)
         self._seen[info.id] = now
         if before is None:
             before = _Seen("unknown", {})

@@ -84,6 +84,10 @@ class IntentSteering:
     quality: Mapping[str, UplinkQuality | None]  # uplink name -> report (plan only)
     decision: Decision | None = None  # plan only: what would apply now
 
+    def moves_due(self) -> bool:
+        """A plan's decision moves an uplink now."""
+        return self.decision is not None and bool(self.decision.moves)
+
     def steered(self) -> Steered:
         """The tiers in force: the decision's for a plan, else the stored state's."""
         steering = self.decision.steering if self.decision is not None else self.stored
