@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sdwan.domain.quality import ClassLimits
 from sdwan.domain.values import check_ip
@@ -37,9 +37,22 @@ class ProbeSettings(BaseModel):
         description="udp: to a probe agent's reflector (TWAMP-light); icmp: echo to any "
         "host; none: not measured (never steered)",
     )
-    target: Annotated[str, AfterValidator(check_ip)] | None = Field(
+    target: (
+        Annotated[
+            str,
+            Field(max_length=45),
+            AfterValidator(check_ip),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "maxLength": 45,
+                    "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+                }
+            ),
+        ]
+        | None
+    ) = Field(
         default=None,
-        max_length=45,
         description="the address probed over this uplink; default: the far site's agent",
     )
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="udp: reflector port")
