@@ -50,7 +50,9 @@ def test_create_show_list_change_delete(client: TestClient) -> None:
     assert bad_sort.status_code == 422 and bad_sort.json()["error"]["field"] == "sort"
 
     url = f"/v1/sla-classes/{gold['id']}"
-    changed = client.patch(url, json={"loss_pct": 2, "jitter_ms": None}, headers={"If-Match": '"1"'})
+    changed = client.patch(
+        url, json={"loss_pct": 2, "jitter_ms": None}, headers={"If-Match": '"1"'}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.headers["ETag"] == '"2"'
     assert (changed.json()["loss_pct"], changed.json()["jitter_ms"]) == (2.0, None)
@@ -137,9 +139,12 @@ def test_intents_name_a_class_of_their_project(client: TestClient) -> None:
     unknown = client.patch(url, json={"sla_class": "platinum"})
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "sla_class"
     assert "no SLA class 'platinum' in project default" in unknown.json()["error"]["message"]
-    assert client.post("/v1/intents", json={**INTENT, "name": "c", "sla_class": ""}).json()[
-        "error"
-    ]["field"] == "sla_class"
+    assert (
+        client.post("/v1/intents", json={**INTENT, "name": "c", "sla_class": ""}).json()["error"][
+            "field"
+        ]
+        == "sla_class"
+    )
     # a class of another project, even for an admin who sees both
     client.post("/v1/projects", json={"name": "red"})
     red = _made(client, {**SILVER, "name": "red-only", "project": "red"}).json()
@@ -191,9 +196,9 @@ def test_classes_are_project_scoped(client: TestClient) -> None:
     assert client.get("/v1/sla-classes").json()["total"] == 2
     only_red = client.get("/v1/sla-classes", params={"project": "red"}).json()
     assert [i["project_id"] for i in only_red["items"]] == ["red"]
-    assert client.get("/v1/sla-classes", params={"project": "red"}, headers=blue).json()[
-        "total"
-    ] == 0
+    assert (
+        client.get("/v1/sla-classes", params={"project": "red"}, headers=blue).json()["total"] == 0
+    )
     ambiguous = client.get("/v1/sla-classes/gold")
     assert ambiguous.status_code == 422 and "by its id" in ambiguous.json()["error"]["message"]
     assert client.get(url).json()["project_id"] == "blue"

@@ -34,10 +34,22 @@ def _report(uplink_id: str, *, age: float = 0.0, state: str = "up") -> UplinkQua
         uplink_id=uplink_id,
         state=state,
         since=now - timedelta(minutes=5),
-        short={"window_s": 2.0, "sent": 40, "answered": 38, "loss_pct": 5.0, "latency_ms": 152.4,
-               "jitter_ms": None},  # fmt: skip
-        long={"window_s": 30.0, "sent": 600, "answered": 594, "loss_pct": 1.0,
-              "latency_ms": 151.0, "jitter_ms": 0.25},  # fmt: skip
+        short={
+            "window_s": 2.0,
+            "sent": 40,
+            "answered": 38,
+            "loss_pct": 5.0,
+            "latency_ms": 152.4,
+            "jitter_ms": None,
+        },
+        long={
+            "window_s": 30.0,
+            "sent": 600,
+            "answered": 594,
+            "loss_pct": 1.0,
+            "latency_ms": 151.0,
+            "jitter_ms": 0.25,
+        },
         classes={
             "gold": {"state": "violated", "since": now.timestamp() - 3, "reason": "loss 5 % > 1 %"},
             "bronze": {"state": "met", "since": now.timestamp() - 60, "reason": ""},
@@ -197,9 +209,10 @@ def test_metrics_carry_each_uplinks_quality(client: TestClient, runtime: Runtime
     assert f"sdwan_uplink_quality_age_seconds{{{labels}}} " in text
     # a member of another project sees none of it
     add_user(client, "red-member", "red", "member")
-    assert "sdwan_uplink_state{" not in client.get(
-        "/metrics", headers=bearer(login(client, "red-member"))
-    ).text
+    assert (
+        "sdwan_uplink_state{"
+        not in client.get("/metrics", headers=bearer(login(client, "red-member"))).text
+    )
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: run scripts/setup (Debian package prometheus)"
     checked = subprocess.run(
