@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from sdwan.domain.policy import PrefixMember, check_community
 from sdwan.domain.probe_plan import ProbeSettings
-from sdwan.domain.values import check_ip
+from sdwan.domain.values import IpText
 
 Transport = Literal["internet", "mpls", "lte", "5g", "satellite", "private", "other"]
 TRANSPORTS: tuple[str, ...] = get_args(Transport)
@@ -201,14 +201,7 @@ class SiteSpec(Strict):
     description: Description = ""
 
 
-NeighborAddress = Annotated[
-    str,
-    Field(max_length=45, description="the neighbor's address on that router"),
-    AfterValidator(check_ip),
-    WithJsonSchema(
-        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
-    ),
-]
+NeighborAddress = Annotated[IpText, Field(description="the neighbor's address on that router")]
 
 
 class UplinkSpec(Strict):

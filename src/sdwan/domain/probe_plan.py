@@ -15,12 +15,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.domain.quality import ClassLimits
-from sdwan.domain.values import check_ip
+from sdwan.domain.values import IpText
 
 __all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target"]
 
@@ -37,21 +37,7 @@ class ProbeSettings(BaseModel):
         description="udp: to a probe agent's reflector (TWAMP-light); icmp: echo to any "
         "host; none: not measured (never steered)",
     )
-    target: (
-        Annotated[
-            str,
-            Field(max_length=45),
-            AfterValidator(check_ip),
-            WithJsonSchema(
-                {
-                    "type": "string",
-                    "maxLength": 45,
-                    "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
-                }
-            ),
-        ]
-        | None
-    ) = Field(
+    target: IpText | None = Field(
         default=None,
         description="the address probed over this uplink; default: the far site's agent",
     )
