@@ -1,6 +1,6 @@
 """The ``sdwan`` Typer app, one command group per resource (the groups and commands
 are registered below; ``sdwan --help`` lists them): resources (router, neighbor,
-defined-set, policy, attachment, announcement, site, uplink, intent), reads (rib,
+defined-set, policy, attachment, announcement, site, uplink, intent, sla), reads (rib,
 policyinfo, watch, events, audit), identity (login, user, project, role, token),
 fleet files (apply, export), operation (serve, replica, lab, fib-agent, config)."""
 
@@ -31,6 +31,8 @@ from sdwan.cli import (
     rib,
     routers,
     sites,
+    sla,
+    uplinks,
 )
 from sdwan.cli.client import get_state, one_line
 from sdwan.cli.errors import CliError
@@ -81,8 +83,9 @@ app.add_typer(attachments.app, name="attachment")
 app.add_typer(announcements.app, name="announcement")
 app.add_typer(policyinfo.app, name="policyinfo")
 app.add_typer(sites.site_app, name="site")
-app.add_typer(sites.uplink_app, name="uplink")
+app.add_typer(uplinks.app, name="uplink")
 app.add_typer(intents.app, name="intent")
+app.add_typer(sla.app, name="sla")
 app.add_typer(identity.users_app, name="user")
 app.add_typer(identity.projects_app, name="project")
 app.add_typer(identity.roles_app, name="role")

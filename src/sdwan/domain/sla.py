@@ -44,6 +44,7 @@ from sdwan.domain.intent import IntentName
 from sdwan.domain.quality import ClassLimits
 
 __all__ = [
+    "LIMITS",
     "ClassReport",
     "Demotion",
     "Move",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 DEAD_REASON = "dead: probes unanswered"
+LIMITS = ("loss_pct", "latency_ms", "jitter_ms")  # an SLA class sets at least one
+NO_LIMIT = "an SLA class needs at least one of loss_pct, latency_ms, jitter_ms"
 
 
 class _Strict(BaseModel):
@@ -67,18 +70,18 @@ class _Strict(BaseModel):
 
 
 Seconds = Annotated[float, Field(ge=1, le=86400)]
+LossLimit = Annotated[float, Field(ge=0, le=100)]  # %
+TimeLimit = Annotated[float, Field(gt=0, le=60000)]  # ms
 
 
 class SlaClassSpec(_Strict):
     """An SLA class as the API and the fleet file take it: at least one limit."""
 
     name: IntentName
-    loss_pct: float | None = Field(default=None, ge=0, le=100, description="loss limit, %")
-    latency_ms: float | None = Field(
-        default=None, gt=0, le=60000, description="round-trip time limit, ms"
-    )
-    jitter_ms: float | None = Field(
-        default=None, gt=0, le=60000, description="jitter limit (mean |delta RTT|), ms"
+    loss_pct: LossLimit | None = Field(default=None, description="loss limit, %")
+    latency_ms: TimeLimit | None = Field(default=None, description="round-trip time limit, ms")
+    jitter_ms: TimeLimit | None = Field(
+        default=None, description="jitter limit (mean |delta RTT|), ms"
     )
     hold_down_s: Seconds = Field(
         default=30.0, description="a demoted uplink returns after meeting the class this long"
@@ -91,7 +94,7 @@ class SlaClassSpec(_Strict):
     @model_validator(mode="after")
     def _some_limit(self) -> SlaClassSpec:
         if self.loss_pct is None and self.latency_ms is None and self.jitter_ms is None:
-            raise ValueError("an SLA class needs at least one of loss_pct, latency_ms, jitter_ms")
+            raise ValueError(NO_LIMIT)
         return self
 
 

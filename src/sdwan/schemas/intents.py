@@ -19,7 +19,9 @@ from sdwan.domain.intent import (
     UplinkSpec,
 )
 from sdwan.domain.policy import PrefixMember
+from sdwan.domain.probe_plan import ProbeSettings
 from sdwan.schemas.common import Description, Name, Patch
+from sdwan.schemas.quality import UplinkQuality
 
 SiteRef = Field(min_length=1, max_length=63, description="site id or name")
 
@@ -41,6 +43,7 @@ class SiteRouterPublic(BaseModel):
     router: str
     router_name: str
     fib_agent: str | None
+    probe_agent: str | None = Field(description="null: <gobgpd socket>.probe")
 
 
 class SitePublic(BaseModel):
@@ -71,6 +74,7 @@ class UplinkUpdate(Patch):
     transport: Transport | None = None
     cost: int | None = Field(default=None, ge=0, le=65535)
     bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
+    probe: ProbeSettings | None = Field(default=None, description="replaces the whole setting")
     description: Description | None = None
 
 
@@ -85,8 +89,14 @@ class UplinkPublic(BaseModel):
     transport: str
     cost: int
     bandwidth_mbps: int | None
+    probe: ProbeSettings = Field(
+        description="how it is measured (in full; a null target or rate: the default)"
+    )
     description: str
     used_by: list[str] = Field(description="intents naming it")
+    quality: UplinkQuality | None = Field(
+        description="measured now (observed; null: its probe agent never reported it)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -97,9 +107,14 @@ class IntentCreate(IntentSpec):
 
 
 class IntentUpdate(Patch):
+    nullable = ("sla_class",)  # null: steered on reachability only
+
     destination: Destination | None = None
     prefer: Preference | None = None
     return_path: ReturnPath | None = None
+    sla_class: str | None = Field(
+        default=None, min_length=1, max_length=63, description="name or id; null clears it"
+    )
     description: Description | None = None
 
 
@@ -133,6 +148,7 @@ class IntentPublic(BaseModel):
     prefer: list[list[str]] | str
     tiers: list[list[str]] = Field(description="the tiers in force (prefer: cost resolved)")
     return_path: dict[str, Any]
+    sla_class: str | None = Field(description="the SLA class it steers on, by name")
     description: str
     status: str = Field(description="of its generated policy objects on the routers")
     status_detail: str

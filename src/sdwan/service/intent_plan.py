@@ -153,6 +153,7 @@ class IntentPlanner:
                     destination=intent.destination,
                     prefer=intent.prefer,
                     return_path=intent.return_path,
+                    sla_class=intent.sla_class,
                     description=intent.description,
                 )
                 self._intents.update(principal, existing.id, changes=changes, if_match=None)

@@ -20,9 +20,10 @@ from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_sync
 from sdwan.service.common import Written
 from sdwan.service.site_common import SiteOwnedService, generated_summary, status_of
+from sdwan.service.sla_classes import resolve_for_site
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
-from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store import generated_repo, intent_repo, repo, sla_repo
 from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord, UplinkRecord
 
 
@@ -36,6 +37,7 @@ class IntentInfo:
     status_detail: str
     state: IntentStateRecord | None
     generated: builtins.list[dict[str, Any]] = field(default_factory=list)
+    sla_class: str | None = None  # its name
 
 
 class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
@@ -50,6 +52,11 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
         status, detail = status_of(rows, intent.version)
         names = repo.router_names(conn, router_ids=sorted({r.router_uuid for r in rows}))
         view = intent_sync.site_view(conn, site)
+        sla = (
+            sla_repo.get_class(conn, class_id=intent.sla_class_id)
+            if intent.sla_class_id is not None
+            else None
+        )
         return IntentInfo(
             intent,
             site.name,
@@ -59,6 +66,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             detail,
             intent_repo.states_of(conn, intent_ids=[intent.id]).get(intent.id),
             generated_summary(rows, names),
+            sla.name if sla is not None else None,
         )
 
     # --- writes ----------------------------------------------------------------
@@ -147,10 +155,12 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
                         "is reached; one intent per site may",
                         field="return_path",
                     )
+        sla = values.get("sla_class")
         return {
             "destination": destination,
             "prefer": prefer,
             "return_path": return_path,
+            "sla_class_id": resolve_for_site(conn, principal, site, sla).id if sla else None,
             "description": values.get("description", ""),
         }
 
@@ -160,6 +170,7 @@ def _as_values(intent: IntentRecord) -> dict[str, Any]:
         "destination": intent.destination,
         "prefer": intent.prefer,
         "return_path": intent.return_path,
+        "sla_class": intent.sla_class_id,
         "description": intent.description,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from sdwan.store import intent_tables, policy_tables
+from sdwan.store import intent_tables, policy_tables, quality_tables
 from sdwan.store.tables import neighbors, routers
 
 
@@ -20,4 +20,5 @@ def audited_tables() -> dict[str, Table]:
         "site": intent_tables.sites,
         "uplink": intent_tables.uplinks,
         "intent": intent_tables.intents,
+        "sla_class": quality_tables.sla_classes,
     }
