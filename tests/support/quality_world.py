@@ -17,7 +17,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sdwan.api.app import create_app
-from sdwan.config import Settings
 from sdwan.metrics import Metrics
 from sdwan.quality.controller import QualityController
 from sdwan.runtime import Runtime
@@ -26,7 +25,7 @@ from sdwan.store import intent_repo, sla_repo
 from sdwan.store.intent_repo import IntentRecord
 from tests.support.api import ADMIN_TOKEN
 from tests.support.probe_agent import FakeProbeAgent
-from tests.support.runtime import fake_runtime
+from tests.support.runtime import fake_runtime, unit_settings
 
 ROUTERS = {  # name: (router id, AS, site, LAN, {uplink: neighbor})
     "tk": ("198.18.0.10", 65010, "tokyo", "198.51.100.0/24", {"mpls": "198.18.41.100"}),
@@ -114,14 +113,9 @@ def build_world(tmp_path: Path, database_url: str) -> Iterator[World]:
 
 
 def _world(tmp_path: Path, sockets: Path, database_url: str) -> Iterator[World]:
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key_file=tmp_path / "secret.key",
-        probe_interval=0.05,
-        backoff_initial=0.05,
-        backoff_max=0.2,
-        api_address_allow=("*",),
+    settings = unit_settings(
+        tmp_path,
+        database_url,
         intent_check_interval=0,  # no verification: nothing answers gRPC here
         path_quality=False,  # each test runs its own controller
     )
