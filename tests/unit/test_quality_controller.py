@@ -137,7 +137,9 @@ def test_a_violation_demotes_at_once_and_the_return_waits_for_the_hold_down(
     world: World,
     running: QualityController,
 ) -> None:
-    world.set_class(hold_down_s=1.0, min_interval_s=1.0)
+    # the minimum interval leaves a loaded machine 5 s to send the violation after
+    # the return; the return waits for it too (5 s after the demotion)
+    world.set_class(hold_down_s=1.0, min_interval_s=5.0)
     tk = world.agents["tk"]
     configured(world, "tk")
     wait_for(lambda: tk.current.uplinks[0].classes, what="the class configured")
@@ -152,13 +154,16 @@ def test_a_violation_demotes_at_once_and_the_return_waits_for_the_hold_down(
     with world.runtime.engine.connect() as conn:
         state = quality_repo.get_steering(conn, intent_ids=[world.intent_id])[world.intent_id]
     assert list(state.state["demoted"]) == ["mpls"]
+    tiers = world.client.get(f"/v1/intents/{world.intent_id}").json()["tiers"]
+    assert tiers == [["inet"], ["mpls"]]  # in force: the steered ones
     assert world.metrics.value(
         "sdwan_sla_moves_total", router="tk", site="tokyo", uplink="mpls", kind="demote"
     )
     # within the class again: back after the hold-down (1 s), once
     tk.set("tokyo/mpls", report(classes=GOLD_MET))
     met = time.monotonic()
-    wait_for(lambda: world.local_prefs() == {"mpls": 300, "inet": 200}, what="mpls back")
+    back = {"mpls": 300, "inet": 200}
+    wait_for(lambda: world.local_prefs() == back, timeout=30, what="mpls back")
     assert time.monotonic() - met >= 0.95  # the hold-down, whatever the machine's load
     returned = [m for m in _steering_events(world) if "returned" in m]
     assert returned == ["intent tokyo/to-osaka: mpls returned: met gold for 1 s; traffic on mpls"]
@@ -171,6 +176,8 @@ def test_a_violation_demotes_at_once_and_the_return_waits_for_the_hold_down(
     )
     assert world.local_prefs() == {"mpls": 300, "inet": 200}
     assert len(_steering_events(world)) == 2
+    tiers = world.client.get(f"/v1/intents/{world.intent_id}").json()["tiers"]
+    assert tiers == [["mpls"], ["inet"]]
 
 
 def test_a_restart_reads_the_steering_state_and_moves_nothing(

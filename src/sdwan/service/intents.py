@@ -51,7 +51,10 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
         rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
         status, detail = status_of(rows, intent.version)
         names = repo.router_names(conn, router_ids=sorted({r.router_uuid for r in rows}))
-        view = intent_sync.site_view(conn, site)
+        view = intent_sync.site_view(conn, site)  # with the steered tiers of a class
+        in_force = next(
+            (i for i in view.intents if i.id == intent.id), intent_sync.intent_view(conn, intent)
+        )
         sla = (
             sla_repo.get_class(conn, class_id=intent.sla_class_id)
             if intent.sla_class_id is not None
@@ -61,7 +64,7 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
             intent,
             site.name,
             public_destination(conn, intent.destination),
-            tiers_of(intent_sync.intent_view(conn, intent), view.uplinks),
+            tiers_of(in_force, view.uplinks),
             status,
             detail,
             intent_repo.states_of(conn, intent_ids=[intent.id]).get(intent.id),
