@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select
 
 from sdwan.store.intent_tables import intents, sites
-from sdwan.store.listing import list_rows
+from sdwan.store.listing import list_rows, of_project
 from sdwan.store.quality_tables import sla_classes
 from sdwan.store.records import record_of
 from sdwan.store.repo import update_versioned
@@ -73,9 +73,6 @@ def list_classes(
     limit: int,
     offset: int,
 ) -> tuple[list[SlaClassRecord], int]:
-    where: list[ColumnElement[bool]] = [sla_classes.c[k] == v for k, v in filters.items()]
-    if project_id is not None:
-        where.append(sla_classes.c.project_id == project_id)
     columns = {
         "name": sla_classes.c.name,
         "project": sla_classes.c.project_id,
@@ -87,7 +84,8 @@ def list_classes(
     rows, total = list_rows(
         conn,
         sla_classes,
-        where=where,
+        filters=filters,
+        scope=of_project(sla_classes, project_id),
         sort=sort,
         sortable=columns,
         default_sort="name,project",
