@@ -193,15 +193,15 @@ def test_metrics_carry_each_uplinks_quality(client: TestClient, runtime: Runtime
     _store(runtime, _report(vyos1["id"]))
     text = client.get("/metrics").text
     labels = 'router="GoBGP-1",site="hq",uplink="vyos1"'
-    for line in (
+    for line in (  # as the Prometheus client writes values
         f'sdwan_uplink_loss_ratio{{{labels},window="short"}} 0.05',
         f'sdwan_uplink_loss_ratio{{{labels},window="long"}} 0.01',
         f'sdwan_uplink_latency_seconds{{{labels},window="long"}} 0.151',
         f'sdwan_uplink_jitter_seconds{{{labels},window="long"}} 0.00025',
-        'sdwan_uplink_state{router="GoBGP-1",site="hq",state="up",uplink="vyos1"} 1',
-        'sdwan_uplink_state{router="GoBGP-1",site="hq",state="dead",uplink="vyos1"} 0',
-        f'sdwan_uplink_sla_met{{class="gold",{labels}}} 0',
-        f'sdwan_uplink_sla_met{{class="bronze",{labels}}} 1',
+        'sdwan_uplink_state{router="GoBGP-1",site="hq",state="up",uplink="vyos1"} 1.0',
+        'sdwan_uplink_state{router="GoBGP-1",site="hq",state="dead",uplink="vyos1"} 0.0',
+        f'sdwan_uplink_sla_met{{class="gold",{labels}}} 0.0',
+        f'sdwan_uplink_sla_met{{class="bronze",{labels}}} 1.0',
     ):
         assert line in text.splitlines(), line
     assert f'sdwan_uplink_jitter_seconds{{{labels},window="short"}}' not in text  # unmeasured
