@@ -22,6 +22,7 @@ average is printed with them).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import secrets
@@ -105,11 +106,13 @@ def uplinks_config(count: int, rate: float | None) -> dict[str, Any]:
 
 
 def read_stream(agent: ProbeAgentProcess, lines: list[int], stop: threading.Event) -> None:
-    with agent.client() as client:
-        for _line in client.stream(timeout=10):
+    async def follow() -> None:
+        async for _line in agent.client().stream(timeout=10):
             lines[0] += 1
             if stop.is_set():
                 return
+
+    asyncio.run(follow())
 
 
 def run(count: int, seconds: float, rate: float | None) -> None:
@@ -155,20 +158,19 @@ def run(count: int, seconds: float, rate: float | None) -> None:
         stop = threading.Event()
         reader = threading.Thread(target=read_stream, args=(agent, lines, stop), daemon=True)
         reader.start()
-        with agent.client() as client:
 
-            def all_met() -> bool:
-                uplinks = client.quality()["uplinks"]
-                return all(u["classes"]["gold"]["state"] == "met" for u in uplinks.values())
+        def all_met() -> bool:
+            uplinks = agent.quality()["uplinks"]
+            return all(u["classes"]["gold"]["state"] == "met" for u in uplinks.values())
 
-            wait_for(all_met, timeout=60, what="every uplink up and within its class")
-            before = {p: cpu_seconds(p) for p in pids}
-            load_before = os.getloadavg()[0]
-            started = time.monotonic()
-            time.sleep(seconds)
-            elapsed = time.monotonic() - started
-            after = {p: cpu_seconds(p) for p in pids}
-            snapshot = client.quality()
+        wait_for(all_met, timeout=60, what="every uplink up and within its class")
+        before = {p: cpu_seconds(p) for p in pids}
+        load_before = os.getloadavg()[0]
+        started = time.monotonic()
+        time.sleep(seconds)
+        elapsed = time.monotonic() - started
+        after = {p: cpu_seconds(p) for p in pids}
+        snapshot = agent.quality()
         stop.set()
         load = (load_before + os.getloadavg()[0]) / 2
 

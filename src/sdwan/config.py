@@ -63,6 +63,8 @@ class Settings:
     # SDWAN_WEBHOOK_ALLOW: the addresses webhooks may post to (docs/alerts.md)
     webhook_allow: tuple[str, ...] = DEFAULT_WEBHOOK_ALLOW
     webhook_timeout: float = 10.0  # SDWAN_WEBHOOK_TIMEOUT: seconds one delivery may take
+    # SDWAN_PATH_QUALITY=0: no quality controller (probe agents not followed, no steering)
+    path_quality: bool = True
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -160,6 +162,7 @@ def load_settings(
         log_format=log_format or env.get("SDWAN_LOG_FORMAT", "text"),
         webhook_allow=_webhook_allowlist(env.get("SDWAN_WEBHOOK_ALLOW")),
         webhook_timeout=_seconds(env.get("SDWAN_WEBHOOK_TIMEOUT", "10"), "SDWAN_WEBHOOK_TIMEOUT"),
+        path_quality=_flag(env.get("SDWAN_PATH_QUALITY", "1")),
     )
 
 

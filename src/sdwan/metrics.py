@@ -32,6 +32,8 @@ COUNTERS = {
     "sdwan_drift_detected_total": "Differences on gobgpd that the orchestrator did not make.",
     "sdwan_drift_repairs_total": "Differences repaired (drift_mode=repair).",
     "sdwan_watch_reconnects_total": "WatchEvent streams re-opened after a break.",
+    "sdwan_sla_moves_total": "Uplinks demoted or returned by an intent's SLA class.",
+    "sdwan_probe_agent_reconnects_total": "Probe agents' quality streams re-opened.",
 }
 HISTOGRAMS = {"sdwan_reconcile_duration_seconds": "Duration of reconcile passes."}
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -23,6 +23,7 @@ from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Metrics
+from sdwan.quality.controller import QualityController
 from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.reconciler import SpeakerFactory
@@ -69,6 +70,7 @@ class Runtime:
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     intent_controller: IntentController | None = None  # compiled and checked intents
     alerting: Alerting | None = None  # alert rules evaluated, webhooks delivered
+    quality_controller: QualityController | None = None  # probe agents, SLA steering
     _registered: bool = field(default=False, init=False)
 
     def register(self) -> None:
@@ -90,12 +92,16 @@ class Runtime:
             self.cluster.ownership.start(self.router_controller)
         if self.intent_controller is not None:
             self.intent_controller.start()
+        if self.quality_controller is not None:
+            self.quality_controller.start()
         if self.alerting is not None:
             self.alerting.start()
 
     def stop(self) -> None:
         if self.alerting is not None:
             self.alerting.stop()
+        if self.quality_controller is not None:
+            self.quality_controller.stop()
         if self.intent_controller is not None:
             self.intent_controller.stop()
         ownership = self.cluster.ownership
@@ -222,6 +228,16 @@ def build_runtime(
         alerting = build_alerting(
             settings, engine=background, events=events, secrets=secrets, addresses=hook_addresses
         )
+    quality = None
+    if settings.run_reconciler and settings.path_quality:
+        quality = QualityController(
+            engine=background,
+            writer=store_writer,
+            events=events,
+            notifier=notifier,
+            metrics=metrics,
+            owns=cluster.ownership.owns if cluster.replicated else None,
+        )
     services = Services(
         routers=routers,
         neighbors=neighbors,
@@ -282,6 +298,7 @@ def build_runtime(
         hub=hub,
         intent_controller=intent_controller,
         alerting=alerting,
+        quality_controller=quality,
     )
 
 

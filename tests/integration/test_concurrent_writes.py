@@ -93,6 +93,8 @@ def _declare(api: httpx.Client, socket_dir: str) -> dict[str, str]:
     paths["alert rule"] = f"/v1/alert-rules/{rule['id']}"
     hook = {"name": "pager", "url": "http://127.0.0.1:9/hook", "secret": "s" * 16}
     paths["webhook"] = f"/v1/webhooks/{_post(api, '/v1/webhooks', hook)['id']}"
+    sla = _post(api, "/v1/sla-classes", {"name": "gold", "loss_pct": 1, "latency_ms": 50})
+    paths["sla class"] = f"/v1/sla-classes/{sla['id']}"
     return paths
 
 
@@ -170,14 +172,14 @@ def test_writers_with_the_same_if_match_one_wins_the_others_get_412(
             client.close()
 
 
-@pytest.mark.parametrize("kind", ["spare neighbor", "intent", "alert rule", "webhook"])
+@pytest.mark.parametrize("kind", ["spare neighbor", "intent", "alert rule", "webhook", "sla class"])
 def test_deleters_with_the_same_if_match_one_wins_the_others_are_refused(
     orchestrator: OrchestratorProcess, kind: str
 ) -> None:
     """A delete marks the row (a neighbor: the reconciler removes it later) or removes
-    it (an intent, an alert rule, a webhook): a deleter that read the same version as
-    the winner is told 412, not answered as if it had deleted too; one that comes after
-    the row is gone, 404."""
+    it (an intent, an alert rule, a webhook, an SLA class): a deleter that read the same
+    version as the winner is told 412, not answered as if it had deleted too; one that
+    comes after the row is gone, 404."""
     with orchestrator.client() as api:
         path = _declare(api, str(orchestrator.workdir))[kind]
         version = api.get(path).json()["version"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -68,7 +69,7 @@ def avoid_source(address: str) -> str | None:
 
 def answering(probe: ProbeClient) -> bool:
     try:
-        probe.config()
+        asyncio.run(probe.config())
     except ProbeClientError:
         return False
     return True
@@ -96,15 +97,15 @@ def test_small_lab_up_fib_down(runner: LabRunner) -> None:
     assert state is not None
     # the probe agent beside gobgpd: its control socket, an uplink measured (ICMP: e1
     # runs no agent), the FIB agent's socket as the place for its avoid set
-    with ProbeClient(f"{state.sockets['r1']}.probe") as probe:
-        uplink = {"id": "e1", "neighbor": "198.18.1.2", "target": "198.18.1.2", "method": "icmp"}
-        wait_for(lambda: answering(probe), timeout=30, what="r1's probe agent")
-        probe.put_config({"generation": 1, "uplinks": [uplink]})
-        wait_for(
-            lambda: probe.quality()["uplinks"]["e1"]["state"] == "up",
-            timeout=30,
-            what="r1's probe agent measuring e1",
-        )
+    probe = ProbeClient(f"{state.sockets['r1']}.probe")
+    uplink = {"id": "e1", "neighbor": "198.18.1.2", "target": "198.18.1.2", "method": "icmp"}
+    wait_for(lambda: answering(probe), timeout=30, what="r1's probe agent")
+    asyncio.run(probe.put_config({"generation": 1, "uplinks": [uplink]}))
+    wait_for(
+        lambda: asyncio.run(probe.quality())["uplinks"]["e1"]["state"] == "up",
+        timeout=30,
+        what="r1's probe agent measuring e1",
+    )
     wait_for(
         lambda: avoid_source(f"{state.sockets['r1']}.fib") == "probe-agent",
         timeout=30,

@@ -10,6 +10,7 @@ nftables rules on the providers' forwarding paths.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import pytest
 from sdwan.domain.quality import LONG_WINDOW_S
 from sdwan.lab import Lab, Namespace, wait_for
 from sdwan.lab.probe_agent import ProbeAgentProcess
-from sdwan.probe.client import ProbeClient, ProbeClientError
+from sdwan.probe.client import ProbeClientError
 from sdwan.probe.routing import RULE_PRIORITY
 from tests.support.fib_status import StubFibStatus
 
@@ -55,7 +56,6 @@ class Net:
     agent: ProbeAgentProcess
     reflector: ProbeAgentProcess
     fib: StubFibStatus
-    client: ProbeClient
 
     def nft(self, ns: Namespace, *rules: str, hook: str = "forward") -> None:
         """Replace ns's table of impairments with ``rules`` (on packets it forwards, or
@@ -75,7 +75,7 @@ class Net:
         return int(words[words.index("packets") + 1])
 
     def uplinks(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.client.quality()["uplinks"]
+        found: dict[str, Any] = self.agent.quality()["uplinks"]
         return found
 
     def rules(self) -> list[str]:
@@ -113,8 +113,7 @@ def net(lab: Lab, tmp_path: Path) -> Iterator[Net]:
     try:
         reflector.start()
         agent.start()
-        with agent.client() as client:
-            yield Net(lab.prefix, a, x1, x2, b, agent, reflector, fib, client)
+        yield Net(lab.prefix, a, x1, x2, b, agent, reflector, fib)
     finally:
         agent.stop()
         reflector.stop()
@@ -133,8 +132,8 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
     net.nft(net.x1, "udp dport 862 counter")
     net.nft(net.x2, "udp dport 862 counter")
     body = {"generation": 1, "uplinks": [U1, U2]}
-    assert net.client.put_config(body)["generation"] == 1
-    assert net.client.config() == net.client.put_config(body)  # defaults filled in, stable
+    assert net.agent.put_config(body)["generation"] == 1
+    assert net.agent.config() == net.agent.put_config(body)  # defaults filled in, stable
     for ident in ("u1", "u2"):
         entry = wait_state(net, ident, "up")
         assert entry["name"] == f"a/{ident}"
@@ -144,8 +143,7 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
     assert short["loss_pct"] < 1.0 and 0 < short["latency_ms"] < 50
     # both providers carry probes, though the main table sends everything to x2
     assert net.counted(net.x1) > 300 and net.counted(net.x2) > 300
-    with net.reflector.client() as reflector:
-        assert reflector.quality()["reflector"]["answered"] > 600
+    assert net.reflector.quality()["reflector"]["answered"] > 600
     # x2 silently drops everything: only u2 goes dead, u1 keeps answering
     net.nft(net.x2, "drop")
     wait_state(net, "u2", "dead")
@@ -157,8 +155,30 @@ def test_probes_are_reflected_and_leave_through_their_own_uplink(net: Net) -> No
     wait_for(lambda: net.fib.avoided() == ["198.18.102.2"], timeout=5, what="u2 avoided")
 
 
+def test_an_uplink_without_a_target_reports_its_own_address_and_sends_nothing(
+    net: Net,
+) -> None:
+    """The orchestrator learns the far agents' addresses (its default targets) from
+    what each agent reports as its own on the uplink."""
+    net.nft(net.x1, "udp dport 862 counter")
+    net.agent.put_config({"generation": 1, "uplinks": [uplink("u1", "198.18.101.2", target=None)]})
+    entry = wait_for(
+        lambda: (u := net.uplinks().get("u1")) and u.get("local_address") and u,
+        timeout=10,
+        what="u1's local address",
+    )
+    assert entry["local_address"] == "198.18.101.1"
+    assert entry["interface"] == f"{net.prefix}-e1"
+    assert entry["state"] == "unknown" and entry["problem"] == "no target to probe yet"
+    assert net.counted(net.x1) == 0  # not a probe sent
+    assert not net.rules()  # nor a rule installed for it
+    # with a target, the same uplink is measured
+    net.agent.put_config({"generation": 2, "uplinks": [U1]})
+    assert wait_state(net, "u1", "up")["local_address"] == "198.18.101.1"
+
+
 def test_loss_is_measured_as_nftables_drops_it(net: Net) -> None:
-    net.client.put_config({"generation": 1, "uplinks": [U1]})
+    net.agent.put_config({"generation": 1, "uplinks": [U1]})
     wait_state(net, "u1", "up")
     # one probe in five dropped on its way out (answers untouched)
     net.nft(net.x1, f'iifname "{net.prefix}-x1a" numgen random mod 100 < 20 drop')
@@ -177,36 +197,40 @@ def test_loss_is_measured_as_nftables_drops_it(net: Net) -> None:
 
 
 def test_a_blackout_is_dead_fast_and_up_again_and_the_fib_agent_is_told(net: Net) -> None:
-    net.client.put_config({"generation": 1, "uplinks": [U1, U2]})
+    net.agent.put_config({"generation": 1, "uplinks": [U1, U2]})
     wait_for(
         lambda: all(u["classes"]["gold"]["state"] == "met" for u in net.uplinks().values()),
         timeout=20,
         what="both uplinks within gold",
     )  # nothing changes any more until the blackout
     wait_for(lambda: net.fib.avoided() == [], timeout=10, what="an empty avoid set")
-    with net.agent.client() as watcher:
-        lines = watcher.stream(timeout=10)
-        first = next(lines)
-        assert first["kind"] == "snapshot" and set(first["uplinks"]) == {"u1", "u2"}
-        net.nft(net.x1, "drop")
-        blackout = time.monotonic()
-        changes = []  # the loss test fires first (0.33 s), then the dead run (0.39 s)
-        for line in lines:
-            if line["kind"] == "change":
-                changes.append(line)
-                if line["uplinks"].get("u1", {}).get("state") == "dead":
-                    break
-        seen = time.monotonic() - blackout
-        assert all(set(c["uplinks"]) == {"u1"} for c in changes)  # only what changed
-        assert changes[0]["uplinks"]["u1"]["classes"]["gold"]["state"] == "violated"
-        assert seen < 2.0  # the agent's own time is 0.39 s; this machine is shared
-        wait_for(lambda: net.fib.avoided() == ["198.18.101.2"], timeout=5, what="avoid u1")
-        net.nft(net.x1)  # the provider is back
-        back = next(line for line in lines if line["kind"] == "change")
-        assert back["uplinks"]["u1"]["state"] == "up"  # after the hold (1 s here)
+    asyncio.run(_blackout_and_back(net))
     wait_for(lambda: net.fib.avoided() == [], timeout=5, what="u1 no longer avoided")
     count = len(net.fib.received)
     wait_for(lambda: len(net.fib.received) >= count + 2, timeout=5, what="re-sent every second")
+
+
+async def _blackout_and_back(net: Net) -> None:
+    lines = net.agent.client().stream(timeout=10)
+    first = await anext(lines)
+    assert first["kind"] == "snapshot" and set(first["uplinks"]) == {"u1", "u2"}
+    net.nft(net.x1, "drop")
+    blackout = time.monotonic()
+    changes = []  # the loss test fires first (0.33 s), then the dead run (0.39 s)
+    async for line in lines:
+        if line["kind"] == "change":
+            changes.append(line)
+            if line["uplinks"].get("u1", {}).get("state") == "dead":
+                break
+    seen = time.monotonic() - blackout
+    assert all(set(c["uplinks"]) == {"u1"} for c in changes)  # only what changed
+    assert changes[0]["uplinks"]["u1"]["classes"]["gold"]["state"] == "violated"
+    assert seen < 2.0  # the agent's own time is 0.39 s; this machine is shared
+    wait_for(lambda: net.fib.avoided() == ["198.18.101.2"], timeout=5, what="avoid u1")
+    net.nft(net.x1)  # the provider is back
+    back = await anext(line async for line in lines if line["kind"] == "change")
+    assert back["uplinks"]["u1"]["state"] == "up"  # after the hold (1 s here)
+    await lines.aclose()
 
 
 def test_a_latency_below_the_timeout_is_latency_not_dead(net: Net) -> None:
@@ -214,7 +238,7 @@ def test_a_latency_below_the_timeout_is_latency_not_dead(net: Net) -> None:
     violation, the uplink up (a relay with real delay is the lab impairer's own test)."""
     tight = {**GOLD, "latency_ms": 0.0001, "name": "tight"}
     tightly = uplink("u1", "198.18.101.2", classes=[tight])
-    net.client.put_config({"generation": 1, "uplinks": [tightly]})
+    net.agent.put_config({"generation": 1, "uplinks": [tightly]})
     entry = wait_for(
         lambda: (u := net.uplinks()["u1"])["classes"]["tight"]["state"] == "violated" and u,
         timeout=10,
@@ -227,7 +251,7 @@ def test_a_latency_below_the_timeout_is_latency_not_dead(net: Net) -> None:
 def test_icmp_echo_measures_a_plain_host(net: Net) -> None:
     # x1's far address: a namespace without an agent, answering pings from its kernel
     host = uplink("ping", "198.18.101.2", method="icmp", target="198.18.103.1")
-    net.client.put_config({"generation": 2, "uplinks": [host]})
+    net.agent.put_config({"generation": 2, "uplinks": [host]})
     wait_state(net, "ping", "up")
     wait_for(
         lambda: net.uplinks()["ping"]["short"]["answered"] >= 200, timeout=20, what="echo replies"
@@ -240,21 +264,21 @@ def test_icmp_echo_measures_a_plain_host(net: Net) -> None:
 
 def test_configuration_errors_and_problems(net: Net) -> None:
     with pytest.raises(ProbeClientError) as caught:
-        net.client.put_config({"uplinks": [uplink("u1", "not-an-address")]})
+        net.agent.put_config({"uplinks": [uplink("u1", "not-an-address")]})
     assert (caught.value.status, caught.value.body["field"]) == (422, "uplinks[0].neighbor")
     stray = uplink("far", "198.18.199.2")  # on no connected subnet of a
-    net.client.put_config({"generation": 3, "uplinks": [stray]})
+    net.agent.put_config({"generation": 3, "uplinks": [stray]})
     entry = wait_state(net, "far", "unknown")
     assert "no connected subnet" in entry["problem"]
     assert net.rules() == []  # nothing was routed for it
 
 
 def test_rules_and_tables_follow_the_configuration_and_go_with_the_agent(net: Net) -> None:
-    net.client.put_config({"generation": 1, "uplinks": [U1, U2]})
+    net.agent.put_config({"generation": 1, "uplinks": [U1, U2]})
     wait_state(net, "u2", "up")
     assert len(net.rules()) == 2
     assert "198.18.100.1 via 198.18.101.2" in net.tables()
-    net.client.put_config({"generation": 2, "uplinks": [U2]})
+    net.agent.put_config({"generation": 2, "uplinks": [U2]})
     assert len(net.rules()) == 1
     assert "via 198.18.101.2" not in net.tables()
     net.agent.stop()  # SIGTERM
@@ -263,7 +287,7 @@ def test_rules_and_tables_follow_the_configuration_and_go_with_the_agent(net: Ne
 
 
 def test_a_killed_agents_rules_are_removed_by_the_next(net: Net, tmp_path: Path) -> None:
-    net.client.put_config({"generation": 1, "uplinks": [U1]})
+    net.agent.put_config({"generation": 1, "uplinks": [U1]})
     wait_state(net, "u1", "up")
     assert net.agent.proc is not None
     net.agent.proc.kill()
@@ -271,7 +295,7 @@ def test_a_killed_agents_rules_are_removed_by_the_next(net: Net, tmp_path: Path)
     assert len(net.rules()) == 1  # left behind
     net.agent.start()
     assert net.rules() == []
-    assert net.client.config()["generation"] == 0
+    assert net.agent.config()["generation"] == 0
 
 
 def test_ipv6_probes_udp_and_icmp(lab: Lab, tmp_path: Path) -> None:
@@ -292,16 +316,15 @@ def test_ipv6_probes_udp_and_icmp(lab: Lab, tmp_path: Path) -> None:
                 uplink("icmp6", neighbor, target=neighbor, method="icmp"),
             ],
         }
-        with agent.client() as client:
-            client.put_config(config)
+        agent.put_config(config)
 
-            def answered() -> bool:
-                uplinks = client.quality()["uplinks"]
-                return all(
-                    u["state"] == "up" and u["short"]["answered"] > 100 for u in uplinks.values()
-                )
+        def answered() -> bool:
+            uplinks = agent.quality()["uplinks"]
+            return all(
+                u["state"] == "up" and u["short"]["answered"] > 100 for u in uplinks.values()
+            )
 
-            wait_for(answered, timeout=30, what="both IPv6 uplinks answered")
+        wait_for(answered, timeout=30, what="both IPv6 uplinks answered")
         rules = a.ip("-6", "rule", "show").stdout
         assert f"{RULE_PRIORITY}:" in rules
     finally:

@@ -6,10 +6,12 @@ Test doubles, each type-checked against the protocol it stands for:
     runtime                  fake_runtime: the API's runtime over FakeSpeakers
     rest_api                 FakeApi: a fake REST API for the CLI's tests, and its bodies
     rib                      a site's RIBs for the planner; AS paths from text
+    probe_agent              FakeProbeAgent: a probe agent's control socket in process
 Data and helpers:
     api, resources           the bootstrap token, a router; the generic CRUD suite's data
     identity                 users, projects, logins
     demo_site                the original demo's routers, site and uplinks via the API
+    quality_world            two sites with probe agents beside their routers, a class
     store                    rows straight into the store; waiting for its writer
     waits                    polling to a deadline, in process or against a server
     backends                 SQLite and PostgreSQL: which a test runs on

@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 
 from sdwan.api.app import create_app
 from sdwan.auth import passwords
-from sdwan.config import Settings
 from sdwan.runtime import Runtime
 from tests.support import rest_api
 from tests.support.api import ADMIN_TOKEN
-from tests.support.runtime import fake_runtime
+from tests.support.runtime import fake_runtime, unit_settings
 from tests.support.speaker import FakeSpeaker
 
 
@@ -37,16 +36,7 @@ def speakers() -> dict[str, FakeSpeaker]:
 def runtime(
     tmp_path: Path, speakers: dict[str, FakeSpeaker], database_url: str
 ) -> Iterator[Runtime]:
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key_file=tmp_path / "secret.key",
-        probe_interval=0.05,
-        backoff_initial=0.05,
-        backoff_max=0.2,
-        api_address_allow=("*",),  # the allowlists have their own tests
-    )
-    rt = fake_runtime(settings, speakers)
+    rt = fake_runtime(unit_settings(tmp_path, database_url), speakers)
     yield rt
     rt.engine.dispose()
     rt.background_engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sdwan.fib.status import StatusServer, put_avoid, read_routes
+from sdwan.fib.status import FibRoutes, StatusServer, put_avoid, read_routes
 
 
 class FakeAgent:
@@ -21,7 +21,8 @@ class FakeAgent:
     def routes_status(self, prefixes: Sequence[str]) -> dict[str, Any]:
         routes = {"203.0.113.0/24": ["198.18.51.200"], "198.51.100.0/24": ["198.18.41.100"]}
         shown = {p: routes[p] for p in prefixes if p in routes} if prefixes else routes
-        return {"routes": shown, "synced_at": 1.0, "avoided": self.avoided, "no_alternative": []}
+        lone = ["198.51.100.0/24"] if "198.18.41.100" in self.avoided else []
+        return {"routes": shown, "synced_at": 1.0, "avoided": self.avoided, "no_alternative": lone}
 
     def avoid_status(self) -> dict[str, Any]:
         return {"next_hops": sorted(self.avoided), "since": self.avoided, "source": None}
@@ -59,7 +60,12 @@ def test_put_avoid_sets_the_whole_set_and_routes_show_it(served: tuple[str, Fake
     }
     routes = request(address, "GET", "/routes").json()
     assert routes["avoided"] == {"198.18.41.100": 5.0, "2001:db8::1": 5.0}
-    assert read_routes(address, ["203.0.113.0/24"]) == {"203.0.113.0/24": ["198.18.51.200"]}
+    # what verification reads: the routes, the avoid set and what has no other path
+    assert read_routes(address, ["203.0.113.0/24"]) == FibRoutes(
+        {"203.0.113.0/24": ["198.18.51.200"]},
+        {"198.18.41.100": 5.0, "2001:db8::1": 5.0},
+        ["198.51.100.0/24"],
+    )
     put_avoid(address, [])
     assert agent.calls[-1] == ([], "sdwan")
 

@@ -6,6 +6,7 @@ GoBGP-3 reaches them over iBGP and has the customer edge below it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sdwan.domain.intent_compile import (
@@ -16,9 +17,17 @@ from sdwan.domain.intent_compile import (
     compile_site,
 )
 from sdwan.domain.intent_predict import Peer, Received, RouterState, predict_site
-from sdwan.domain.intent_verdict import Actual, Verdict, available, check_path, summarize
+from sdwan.domain.intent_verdict import (
+    Actual,
+    Verdict,
+    available,
+    check_path,
+    summarize,
+    with_steering,
+)
 from sdwan.domain.policy_rows import compile_rows
 from sdwan.domain.route import PathAttrs
+from sdwan.domain.sla import DEAD_REASON, Demotion, Steered, Steering
 from tests.support.rib import as_path_from_text
 
 FAR = "203.0.113.0/24"
@@ -194,3 +203,88 @@ def test_a_shared_tier_is_verified_against_the_whole_equal_cost_set_in_the_kerne
     assert verdict((str(best.attrs.next_hop),)).verdict == Verdict.VERIFIED  # no --multipath
     wrong = verdict((str(best.attrs.next_hop), "198.18.34.4"))
     assert wrong.verdict == Verdict.VIOLATED and "equal-cost set" in wrong.reason
+
+
+# --- intents steered by their SLA class: the compile and the prediction follow the
+# steered tiers, the verdict says which uplink left and why; a kernel the FIB agent
+# moved off a dead next hop is DEGRADED (BGP follows), not VIOLATED
+
+STEERED_TIERS = [["vyos1"], ["vyos2"]]
+UPLINK_NAMES = {("r1", "198.18.11.11"): "vyos1", ("r2", "198.18.22.22"): "vyos2"}
+T = 1_765_022_401.0  # 12:00:01 UTC
+
+
+def demoted(*names: str, reason: str = "loss 6.1 % > 2 %") -> Steered:
+    steering = Steering({n: Demotion(n, T, reason, 30.0) for n in names}, order=names)
+    return Steered.of(STEERED_TIERS, steering, "gold")
+
+
+def verdict(steered: Steered | None) -> Any:
+    the_site = site(replace(intent(STEERED_TIERS), steered=steered))
+    predictions = predict_site(states(the_site), [FAR], UPLINK_NAMES)
+    offered = available(predictions, UPLINKS, FAR)
+    tiers = steered.tiers if steered is not None else STEERED_TIERS
+    checks = []
+    for router in ("r1", "r2", "r3"):
+        prediction = predictions[(router, FAR)]
+        best = prediction.decision.best
+        actual = Actual(
+            best.neighbor if best else None, best.attrs.next_hop if best else None, None, True
+        )
+        checks.append(check_path(router, prediction, tiers, offered, actual))
+    return with_steering(summarize(checks), steered), predictions
+
+
+def test_a_demoted_primary_compiles_below_the_backup_and_the_verdict_says_why() -> None:
+    steered = demoted("vyos1")
+    assert steered.tiers == [["vyos2"], ["vyos1"]]
+    generated = compile_site(site(replace(intent(STEERED_TIERS), steered=steered)))
+    local_pref = {
+        router: generated[router].policies["i.far.in"]["statements"][0]["actions"]["local_pref"]
+        for router in ("r1", "r2")
+    }
+    assert local_pref == {"r1": 200, "r2": 300}
+    check, predictions = verdict(steered)
+    assert predictions[("r3", FAR)].uplink == "vyos2"
+    assert check.verdict == Verdict.DEGRADED
+    assert check.detail == "vyos1 violates gold (loss 6.1 % > 2 %), traffic on vyos2"
+    assert verdict(None)[0].verdict == Verdict.VERIFIED  # the same network, no class
+
+
+def test_when_nothing_meets_the_class_the_verdict_names_the_best_measured() -> None:
+    steering = Steering(
+        {
+            "vyos1": Demotion("vyos1", T, DEAD_REASON, 30.0),
+            "vyos2": Demotion("vyos2", T, "latency 80 ms > 50 ms", 30.0),
+        },
+        order=("vyos2", "vyos1"),
+    )
+    steered = Steered.of(STEERED_TIERS, steering, "gold")
+    check, _ = verdict(steered)
+    assert check.verdict == Verdict.DEGRADED
+    assert check.detail == (
+        "vyos1 is dead (probes unanswered); vyos2 violates gold (latency 80 ms > 50 ms); "
+        "no uplink meets gold: the best measured, vyos2, carries the traffic"
+    )
+
+
+def test_the_fib_agent_moving_off_a_dead_next_hop_is_degraded_until_bgp_follows() -> None:
+    the_site = site(intent(STEERED_TIERS))
+    predictions = predict_site(states(the_site), [FAR], UPLINK_NAMES)
+    offered = available(predictions, UPLINKS, FAR)
+    g1 = predictions[("r1", FAR)]
+    best = g1.decision.best
+    assert best is not None and best.neighbor == "198.18.11.11"
+
+    def check(avoided: dict[str, float]) -> Any:
+        actual = Actual(
+            best.neighbor, best.attrs.next_hop, "vyos1", True, ("198.18.31.3",), avoided
+        )
+        return check_path("GoBGP-1", g1, STEERED_TIERS, offered, actual)
+
+    moved = check({"198.18.11.11": T})
+    assert (moved.verdict, moved.state) == (Verdict.DEGRADED, "agent")
+    assert moved.reason == (
+        "the agent on GoBGP-1 moved traffic off vyos1 (dead since 12:00:01); BGP follows"
+    )
+    assert check({}).verdict == Verdict.VIOLATED  # nobody avoids it: the kernel is wrong

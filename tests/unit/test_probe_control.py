@@ -3,6 +3,7 @@ its push of the avoid set to the FIB agent (against a tiny stub FIB status serve
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -55,17 +56,18 @@ def test_configuration_round_trip_and_errors(
 ) -> None:
     server, _hub, engine = served
     assert stat.S_IMODE(os.stat(server.path).st_mode) == 0o660
-    with ProbeClient(f"unix://{server.path}") as client:
-        assert client.config() == {"generation": 0, "uplinks": []}
-        accepted = client.put_config({"generation": 3, "uplinks": [UPLINK]})
-        assert accepted["uplinks"][0]["method"] == "udp"  # the defaults, filled in
-        assert client.config() == accepted
-        assert engine.current.generation == 3
-        with pytest.raises(ProbeClientError) as caught:
-            client.put_config({"generation": 4, "uplinks": [{**UPLINK, "port": 70000}]})
-        assert caught.value.status == 422
-        assert caught.value.body["field"] == "uplinks[0].port"
-        assert engine.current.generation == 3  # nothing of it was applied
+    client = ProbeClient(f"unix://{server.path}")
+    assert asyncio.run(client.config()) == {"generation": 0, "uplinks": []}
+    accepted = asyncio.run(client.put_config({"generation": 3, "uplinks": [UPLINK]}))
+    assert accepted["uplinks"][0]["method"] == "udp"  # the defaults, filled in
+    assert asyncio.run(client.config()) == accepted
+    assert engine.current.generation == 3
+    with pytest.raises(ProbeClientError) as caught:
+        bad = {"generation": 4, "uplinks": [{**UPLINK, "port": 70000}]}
+        asyncio.run(client.put_config(bad))
+    assert caught.value.status == 422
+    assert caught.value.body["field"] == "uplinks[0].port"
+    assert engine.current.generation == 3  # nothing of it was applied
     transport = httpx.HTTPTransport(uds=server.path)
     with httpx.Client(transport=transport, base_url="http://agent") as raw:
         answer = raw.put("/config", content=b"{not json")
@@ -78,7 +80,7 @@ def test_configuration_round_trip_and_errors(
 
 def test_an_agent_that_is_not_there(tmp_path: Path) -> None:
     with pytest.raises(ProbeClientError) as caught:
-        ProbeClient(f"unix://{tmp_path}/none.probe").config()
+        asyncio.run(ProbeClient(f"unix://{tmp_path}/none.probe").config())
     assert caught.value.status == 0
 
 
@@ -86,13 +88,17 @@ def test_the_stream_sends_a_snapshot_changes_at_once_and_summaries(
     served: tuple[ControlServer, StreamHub, FakeEngine],
 ) -> None:
     server, hub, _engine = served
-    with ProbeClient(f"unix://{server.path}") as client:
-        lines = client.stream(timeout=5)
-        assert next(lines)["kind"] == "snapshot"
+
+    async def follow() -> None:
+        lines = ProbeClient(f"unix://{server.path}").stream(timeout=5)
+        assert (await anext(lines))["kind"] == "snapshot"
         hub.publish({"kind": "change", "seq": 99, "uplinks": {"u1": {"state": "dead"}}})
-        change = next(lines)
+        change = await anext(lines)
         assert (change["kind"], change["seq"]) == ("change", 99)
-        assert next(lines)["kind"] == "summary"  # nothing else for 0.2 s
+        assert (await anext(lines))["kind"] == "summary"  # nothing else for 0.2 s
+        await lines.aclose()
+
+    asyncio.run(follow())
 
 
 def test_a_subscriber_that_falls_behind_is_dropped() -> None:

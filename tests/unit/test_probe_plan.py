@@ -1,12 +1,12 @@
 """Which uplinks each probe agent measures, towards what (domain/probe_plan.py), and
-how agents' reports are read (quality/reports.py)."""
+how agents' reports are read (domain/uplink_report.py)."""
 
 from __future__ import annotations
 
 from sdwan.domain.probe_plan import ProbedUplink, ProbeSettings, agent_configs
 from sdwan.domain.quality import ClassLimits
 from sdwan.domain.sla import ClassVerdict
-from sdwan.quality.reports import parse_line
+from sdwan.domain.uplink_report import parse_line
 
 
 def uplink(

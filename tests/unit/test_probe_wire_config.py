@@ -112,6 +112,14 @@ def test_the_documented_example_is_accepted_and_echoed() -> None:
     )
 
 
+def test_an_uplink_without_a_target_yet_is_accepted() -> None:
+    """The orchestrator sends the uplinks whose far agent it does not know yet: the
+    agent measures nothing there but reports its own address on the uplink."""
+    config = parse_config({"generation": 1, "uplinks": [uplink(target=None)]})
+    assert config.uplinks[0].target is None
+    assert config.to_json()["uplinks"][0]["target"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -160,3 +160,28 @@ def test_a_class_needs_a_limit_and_sane_times() -> None:
         SlaClassSpec(name="gold", loss_pct=1.0, hold_down_s=0.5)
     spec = SlaClassSpec(name="gold", loss_pct=1.0, latency_ms=50.0)
     assert (spec.hold_down_s, spec.min_interval_s) == (30.0, 10.0)
+
+
+def test_the_order_of_demoted_uplinks_is_kept_between_moves() -> None:
+    """Quality drifting between two moves reorders nothing: the compiled policy changes
+    only on a move."""
+    slow = up(ClassVerdict.VIOLATED, latency=80.0, reason="latency 80 ms > 50 ms")
+    lossy = up(ClassVerdict.VIOLATED, loss=20.0, reason="loss 20.0 % > 2 %")
+    first = steer(TIERS, GOLD, {"mpls": lossy, "inet": slow, "lte": MET}, Steering(), now=0.0)
+    assert first.tiers == [["lte"], ["inet"], ["mpls"]]
+    assert first.steering.order == ("inet", "mpls")
+    worse = up(ClassVerdict.VIOLATED, latency=500.0, reason="latency 500 ms > 50 ms")
+    later = steer(TIERS, GOLD, {"mpls": lossy, "inet": worse, "lte": MET}, first.steering, 5.0)
+    assert later.moves == [] and later.tiers == first.tiers  # inet worse now: kept
+    moved = steer(TIERS, GOLD, {"mpls": lossy, "inet": worse, "lte": DEAD}, later.steering, 6.0)
+    assert [m.uplink for m in moved.moves] == ["lte"]  # a move: ranked anew
+    assert moved.tiers == [["mpls"], ["inet"], ["lte"]]
+
+
+def test_the_stored_form_reads_back_and_garbage_reads_as_nothing_demoted() -> None:
+    state = steer(TIERS, GOLD, {"mpls": BAD, "inet": MET}, Steering(), now=3.0).steering
+    state = steer(TIERS, GOLD, {"mpls": MET, "inet": MET}, state, now=4.0).steering
+    assert state.demoted["mpls"].met_since == 4.0
+    assert Steering.from_json(state.to_json()) == state
+    assert Steering.from_json({"demoted": {"mpls": {"since": "x"}}}) == Steering()
+    assert Steering.from_json(None) == Steering()

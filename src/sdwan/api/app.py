@@ -28,6 +28,7 @@ from sdwan.api.routes import (
     neighbors,
     policy,
     policyinfo,
+    quality,
     replicas,
     rib,
     routers,
@@ -92,7 +93,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
     app.include_router(identity.router)
     app.include_router(audit.router)
     app.include_router(replicas.router)
-    for intent_router in intents.routers:
+    for intent_router in (*intents.routers, *quality.routers):
         app.include_router(intent_router)
     for alert_router in alerts.routers:
         app.include_router(alert_router)

@@ -36,6 +36,7 @@ COLUMNS = [
     ("NAME", "name"),
     ("DESTINATION", "to"),
     ("TIERS", "tier_text"),
+    ("SLA", "sla_class"),
     ("STATUS", "status"),
     ("VERDICT", "verdict"),
     ("DETAIL", "verdict_detail"),
@@ -86,7 +87,13 @@ FIELDS = (
         "--return-community",
         help="Community for the backup uplinks (repeatable).",
     ),
+    option(
+        "sla", str | None, "--sla", metavar="CLASS", help="Steer on this SLA class (sdwan sla)."
+    ),
     DESCRIPTION,
+)
+NO_SLA = option(
+    "no_sla", bool, "--no-sla", default=False, help="Steer on no SLA class (reachability only)."
 )
 
 
@@ -122,12 +129,18 @@ def _return_path(
 
 
 def _fields(args: Args) -> Item:
-    return given(
+    fields = given(
         destination=_destination(args["to_prefix"], args["to_site"], args["to_any"]),
         prefer=_prefer(args["prefer"], args["prefer_cost"]),
         return_path=_return_path(args["return_"], args["return_prepend"], args["return_community"]),
+        sla_class=args["sla"],
         description=args["description"],
     )
+    if args.get("no_sla"):
+        if args["sla"] is not None:
+            raise CliError("give either --sla or --no-sla")
+        fields["sla_class"] = None  # null clears it
+    return fields
 
 
 def _create_body(args: Args) -> Item:
@@ -184,10 +197,39 @@ def print_paths(paths: list[dict[str, Any]], *, now: bool) -> None:
     print_table(headers, rows)
 
 
+def print_sla(sla: dict[str, Any]) -> None:
+    """Which uplinks meet the intent's SLA class now, and what the steering would move."""
+    limits = ", ".join(
+        f"{k.split('_')[0]} {v:g} {'%' if k == 'loss_pct' else 'ms'}"
+        for k, v in (sla.get("limits") or {}).items()
+        if v is not None
+    )
+    typer.echo(f"SLA class {sla.get('class')} ({limits}):")
+    rows = []
+    for item in sla.get("uplinks") or []:
+        figures = [
+            f"{item[k]:.1f}{unit}" if item.get(k) is not None else "-"
+            for k, unit in (("loss_pct", " %"), ("latency_ms", " ms"), ("jitter_ms", " ms"))
+        ]
+        now = "demoted" if item.get("demoted") else "in its tier"
+        after = "demoted" if item.get("demoted_after") else "in its tier"
+        state = str(item.get("class_state")) + (f": {item['reason']}" if item.get("reason") else "")
+        rows.append([item.get("uplink"), item.get("state"), *figures, state, now, after])
+    headers = ["UPLINK", "STATE", "LOSS", "LATENCY", "JITTER", "CLASS", "NOW", "AFTER"]
+    print_table(headers, rows)
+    for move in sla.get("moves") or []:
+        typer.echo(f"  would {move['kind']} {move['uplink']}: {move['reason']}")
+    typer.echo("  tiers used: " + " > ".join(",".join(t) for t in sla.get("tiers") or []))
+    if sla.get("note"):
+        typer.echo(f"  ! {sla['note']}")
+
+
 def print_prediction(plan: dict[str, Any]) -> None:
     prediction = plan.get("prediction", plan)
     for router, why in (prediction.get("unreachable") or {}).items():
         typer.echo(f"  ! {router} unreachable: {why}")
+    if prediction.get("sla"):
+        print_sla(prediction["sla"])
     typer.echo(f"prediction: {prediction.get('verdict')}  {prediction.get('detail', '')}")
     print_paths(prediction.get("paths") or [], now=True)
 
@@ -212,7 +254,17 @@ def print_intent(obj: Item, output: OutputFormat) -> None:
         print_data(obj, output)
         return
     row = _row(obj)
-    keep = ("id", "site_name", "name", "to", "tier_text", "return_path", "status", "status_detail")
+    keep = (
+        "id",
+        "site_name",
+        "name",
+        "to",
+        "tier_text",
+        "sla_class",
+        "return_path",
+        "status",
+        "status_detail",
+    )
     print_object({k: row.get(k) for k in keep}, output)
     state = obj.get("verification")
     if state:
@@ -251,7 +303,7 @@ commands.add_show(
 )
 commands.add_set(
     "Change an intent: its objects are replaced at once (soft resets, no session reset).",
-    FIELDS,
+    [*FIELDS, NO_SLA],
     _set_body,
 )
 
@@ -274,7 +326,11 @@ def _plan(ctx: typer.Context, args: Args) -> None:
     body: dict[str, Any] = {
         "site": current.get("site_name", site),
         "name": current.get("name", name),
-        **{k: current[k] for k in ("destination", "prefer", "return_path") if k in current},
+        **{
+            k: current[k]
+            for k in ("destination", "prefer", "return_path", "sla_class")
+            if current.get(k) is not None
+        },
         **fields,
     }
     _print_plan(client.post("/v1/intents/plan", body) or {}, output)
@@ -285,7 +341,7 @@ command(
     "plan",
     """What a change would do (the options of create/set), or, without options, what
     the intent does now: each router's predicted best path, why, and the one it uses.""",
-    [REF, *FIELDS, OUTPUT],
+    [REF, *FIELDS, NO_SLA, OUTPUT],
     _plan,
 )
 commands.add_delete("Delete an intent: its policy objects leave the routers.")

@@ -1,9 +1,9 @@
 """The ``sdwan`` Typer app, one command group per resource (the groups and commands
 are registered below; ``sdwan --help`` lists them): resources (router, neighbor,
-defined-set, policy, attachment, announcement, site, uplink, intent, alert rule,
+defined-set, policy, attachment, announcement, site, uplink, intent, sla, alert rule,
 webhook), reads (rib, policyinfo, watch, events, audit, alert), identity (login, user,
 project, role, token), fleet files (apply, export), operation (serve, replica, lab,
-fib-agent, config)."""
+fib-agent, probe-agent, config)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from sdwan.cli import (
     rib,
     routers,
     sites,
+    sla,
+    uplinks,
     webhooks,
 )
 from sdwan.cli.client import get_state, one_line
@@ -84,8 +86,9 @@ app.add_typer(attachments.app, name="attachment")
 app.add_typer(announcements.app, name="announcement")
 app.add_typer(policyinfo.app, name="policyinfo")
 app.add_typer(sites.site_app, name="site")
-app.add_typer(sites.uplink_app, name="uplink")
+app.add_typer(uplinks.app, name="uplink")
 app.add_typer(intents.app, name="intent")
+app.add_typer(sla.app, name="sla")
 app.add_typer(alerts.app, name="alert")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(identity.users_app, name="user")

@@ -1,7 +1,8 @@
-"""``sdwan site ...`` and ``sdwan uplink ...``: the places an intent talks about.
+"""``sdwan site ...``: the places an intent talks about, and how uplinks and intents
+are named in them.
 
-A site is named by its name (or id); an uplink by ``SITE/NAME`` or its id. The API
-applies their writes at once: no --wait."""
+A site is named by its name (or id); an uplink or intent by ``SITE/NAME`` or its id.
+The API applies site writes at once: no --wait."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from sdwan.cli.client import ApiClient
 from sdwan.cli.commands import (
     DESCRIPTION,
     PAGING,
-    REQUIRED,
-    SITE_FILTER,
     Args,
     ResourceCommands,
     argument,
@@ -24,13 +23,9 @@ from sdwan.cli.commands import (
 from sdwan.cli.errors import CliError
 from sdwan.cli.resource import Item, Resource, name_field
 from sdwan.cli.values import given, is_uuid, split_list
-from sdwan.domain.intent import TRANSPORTS
 
 site_app = typer.Typer(
     help="Manage sites: routers and the prefixes they own.", no_args_is_help=True
-)
-uplink_app = typer.Typer(
-    help="Manage uplinks: named roles on neighbors of site routers.", no_args_is_help=True
 )
 
 SITE_COLUMNS = [
@@ -40,16 +35,6 @@ SITE_COLUMNS = [
     ("UPLINKS", "uplinks"),
     ("INTENTS", "intents"),
     ("STATUS", "status"),
-]
-UPLINK_COLUMNS = [
-    ("SITE", "site_name"),
-    ("NAME", "name"),
-    ("ROUTER", "router_name"),
-    ("NEIGHBOR", "neighbor"),
-    ("TRANSPORT", "transport"),
-    ("COST", "cost"),
-    ("MBPS", "bandwidth_mbps"),
-    ("USED BY", "used_by"),
 ]
 
 
@@ -110,30 +95,53 @@ FIB_AGENTS = option(
     metavar="ROUTER=unix:///PATH",
     help="Where that router's FIB agent serves its status (default: <gobgpd socket>.fib).",
 )
+PROBE_AGENTS = option(
+    "probe_agent",
+    list[str] | None,
+    "--probe-agent",
+    metavar="ROUTER=unix:///PATH",
+    help="Where that router's probe agent listens (default: <gobgpd socket>.probe).",
+)
 
 
-def _members(router: list[str] | None, fib: list[str] | None) -> list[dict[str, Any]] | None:
+def _agents(entries: list[str] | None, spelled: str) -> dict[str, str]:
+    """``ROUTER=unix:///path`` entries of an agent option, by router."""
     agents: dict[str, str] = {}
-    for entry in fib or []:
+    for entry in entries or []:
         name, sep, address = entry.partition("=")
         if not sep or not address:
-            raise CliError(f"--fib-agent {entry!r}: expected ROUTER=unix:///path")
+            raise CliError(f"{spelled} {entry!r}: expected ROUTER=unix:///path")
         agents[name] = address
+    return agents
+
+
+def _members(router: list[str] | None, args: Args) -> list[dict[str, Any]] | None:
+    """The --router list with each router's agents (--fib-agent, --probe-agent)."""
+    agents = {key: _agents(args[key], _spelled(key)) for key in ("fib_agent", "probe_agent")}
+    for key, found in agents.items():
+        spelled = _spelled(key)
+        if router is None and found:
+            raise CliError(f"{spelled} needs the site's --router list with it")
+        unknown = set(found) - set(router or [])
+        if unknown:
+            raise CliError(f"{spelled} names {sorted(unknown)[0]}, which is not a --router")
     if router is None:
-        if agents:
-            raise CliError("--fib-agent needs the site's --router list with it")
         return None
-    unknown = set(agents) - set(router)
-    if unknown:
-        raise CliError(f"--fib-agent names {sorted(unknown)[0]}, which is not a --router")
-    return [{"router": r, **({"fib_agent": agents[r]} if r in agents else {})} for r in router]
+    return [
+        {"router": r, **{key: found[r] for key, found in agents.items() if r in found}}
+        for r in router
+    ]
+
+
+def _spelled(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def _site_create_body(args: Args) -> Item:
     prefixes = args["prefix"]
     return given(
         name=args["name"],
-        routers=_members(args["router"], args["fib_agent"]),
+        routers=_members(args["router"], args),
         prefixes=[prefix_member(p) for p in prefixes] if prefixes else None,
         next_hop_self=args["next_hop_self"],
         description=args["description"],
@@ -145,7 +153,7 @@ def _site_set_body(args: Args) -> Item:
     """--router and --prefix replace the lists; '' alone empties them."""
     prefixes = split_list(args["prefix"])
     return given(
-        routers=_members(split_list(args["router"]), args["fib_agent"]),
+        routers=_members(split_list(args["router"]), args),
         prefixes=[prefix_member(p) for p in prefixes] if prefixes is not None else None,
         next_hop_self=args["next_hop_self"],
         description=args["description"],
@@ -183,6 +191,7 @@ sites.add_create(
             help="Routers rewrite the next hop to themselves towards iBGP neighbors.",
         ),
         FIB_AGENTS,
+        PROBE_AGENTS,
         DESCRIPTION,
         option("project", str | None, help="Admins: the project."),
     ],
@@ -197,65 +206,9 @@ sites.add_set(
         PREFIXES,
         option("next_hop_self", bool | None, help="See create."),
         FIB_AGENTS,
+        PROBE_AGENTS,
         DESCRIPTION,
     ],
     _site_set_body,
 )
 sites.add_delete("Delete a site with its uplinks and intents (their policy leaves the routers).")
-
-
-# --- uplinks ---------------------------------------------------------------------------
-
-UPLINK_FIELDS = (
-    option(
-        "transport",
-        str | None,
-        "--transport",
-        help=f"{', '.join(TRANSPORTS[:-1])} or {TRANSPORTS[-1]}.",
-    ),
-    option("cost", int | None, "--cost", min=0, max=65535, help="Lower is cheaper."),
-    option(
-        "bandwidth", int | None, "--bandwidth", min=1, help="Megabits per second (informational)."
-    ),
-    DESCRIPTION,
-)
-
-
-def _uplink_fields(args: Args) -> Item:
-    return given(
-        transport=args["transport"],
-        cost=args["cost"],
-        bandwidth_mbps=args["bandwidth"],
-        description=args["description"],
-    )
-
-
-def _uplink_create_body(args: Args) -> Item:
-    site, name = split_site_ref(args["ref"], "uplink")
-    where = {"site": site, "name": name, "router": args["router"], "neighbor": args["neighbor"]}
-    return {**where, **_uplink_fields(args)}
-
-
-UPLINKS = Resource(
-    "uplinks",
-    "uplink",
-    UPLINK_COLUMNS,
-    resolve=in_site("uplinks", "uplink"),
-    applied_at_once=True,
-    deleted_at_once=True,
-)
-uplinks = ResourceCommands(uplink_app, UPLINKS, argument("SITE/NAME", "Uplink SITE/NAME or id."))
-uplinks.add_create(
-    "Give a neighbor of a site router an uplink role.",
-    [
-        argument("SITE/NAME"),
-        option("router", str, "--router", default=REQUIRED, help="The site router it is on."),
-        option("neighbor", str, "--neighbor", default=REQUIRED, help="The neighbor's address."),
-        *UPLINK_FIELDS,
-    ],
-    _uplink_create_body,
-)
-uplinks.add_list("List uplinks.", [SITE_FILTER], paging=PAGING)
-uplinks.add_show("Show an uplink.")
-uplinks.add_set("Change an uplink's transport, cost or bandwidth.", UPLINK_FIELDS, _uplink_fields)
-uplinks.add_delete("Delete an uplink no intent names.")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from sdwan.domain.policy import PrefixMember, check_community
-from sdwan.domain.values import check_ip
+from sdwan.domain.probe_plan import ProbeSettings
+from sdwan.domain.values import IpText
 
 Transport = Literal["internet", "mpls", "lte", "5g", "satellite", "private", "other"]
 TRANSPORTS: tuple[str, ...] = get_args(Transport)
@@ -176,6 +177,12 @@ class SiteRouter(Strict):
         description="the FIB agent's status address (unix:///path); default: beside a "
         "gobgpd on a unix socket, <socket>.fib if it answers",
     )
+    probe_agent: str | None = Field(
+        default=None,
+        max_length=270,
+        description="the probe agent's control address (unix:///path); default: beside a "
+        "gobgpd on a unix socket, <socket>.probe",
+    )
 
 
 class SiteSpec(Strict):
@@ -194,14 +201,7 @@ class SiteSpec(Strict):
     description: Description = ""
 
 
-NeighborAddress = Annotated[
-    str,
-    Field(max_length=45, description="the neighbor's address on that router"),
-    AfterValidator(check_ip),
-    WithJsonSchema(
-        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
-    ),
-]
+NeighborAddress = Annotated[IpText, Field(description="the neighbor's address on that router")]
 
 
 class UplinkSpec(Strict):
@@ -211,6 +211,10 @@ class UplinkSpec(Strict):
     transport: Transport = "internet"
     cost: int = Field(default=100, ge=0, le=65535, description="lower is cheaper")
     bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
+    probe: ProbeSettings = Field(
+        default_factory=ProbeSettings,
+        description="how the uplink is measured (path quality, docs/intent.md)",
+    )
     description: Description = ""
 
 
@@ -222,6 +226,11 @@ class IntentSpec(Strict):
         "sharing one tier), or 'cost': tiers by uplink cost"
     )
     return_path: ReturnPath = Field(default_factory=ReturnPath)
+    sla_class: Ref | None = Field(
+        default=None,
+        description="the SLA class its uplinks are steered on (name or id, in the site's "
+        "project); null: none, steered on reachability only",
+    )
     description: Description = ""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sdwan.domain.intent import local_pref_for, tiers_by_cost
+from sdwan.domain.sla import Steered
 
 SITE_PRIORITY = -1000
 INTENT_PRIORITY = {"any": -900, "site": -800, "prefixes": -700}
@@ -59,6 +60,7 @@ class IntentView:
     prefer: list[list[str]] | str  # tiers, or "cost"
     return_path: dict[str, Any]  # canonical ReturnPath
     destination_prefixes: tuple[dict[str, Any], ...] = ()  # resolved (site: its prefixes)
+    steered: Steered | None = None  # its SLA class's steering; None: no class
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,15 @@ class Generated:
 
 
 def tiers_of(intent: IntentView, uplinks: tuple[UplinkView, ...]) -> list[list[str]]:
+    """The tiers in force: the steered ones when an SLA class moved uplinks (demoted
+    uplinks below the others), else the intent's own."""
+    if intent.steered is not None:
+        return [list(tier) for tier in intent.steered.tiers]
+    return configured_tiers(intent, uplinks)
+
+
+def configured_tiers(intent: IntentView, uplinks: tuple[UplinkView, ...]) -> list[list[str]]:
+    """The tiers the intent names (``prefer``), or by uplink cost."""
     if intent.prefer == "cost":
         return tiers_by_cost([(u.name, u.cost) for u in uplinks])
     assert isinstance(intent.prefer, list)

@@ -12,18 +12,23 @@ tier. Verdicts of an intent, worst first:
 - ``VIOLATED`` a router uses another path than predicted (gobgpd or the kernel), or
   the prediction itself is outside the expected tier (hand-written policy overrides);
 - ``DEGRADED`` as intended, but on a lower tier (the preferred uplinks lack the route,
-  e.g. their sessions are down) or with no route at all;
+  e.g. their sessions are down) or with no route at all; or its SLA class demoted an
+  uplink (the tiers in force are the steered ones: the detail says which uplink left
+  and why); or the FIB agent beside a router moved the kernel off a dead uplink on its
+  own and BGP has not followed yet;
 - ``VERIFIED`` every router uses the first tier, as predicted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from sdwan.domain.intent_compile import UplinkView
 from sdwan.domain.intent_predict import Prediction
+from sdwan.domain.sla import DEAD_REASON, Steered
 
 VERDICT_CHANGED = "intent.verdict"  # the event kind of a verdict change
 
@@ -48,13 +53,14 @@ class Actual:
     uplink: str | None  # traced to the uplink it entered the site by
     present: bool = True  # False: gobgpd has no best path for the prefix
     kernel: tuple[str, ...] | None = None  # gateways in the kernel; None: no FIB agent
+    avoided: Mapping[str, float] = field(default_factory=dict)  # the agent's: hop -> since
 
 
 @dataclass
 class PathCheck:
     router: str  # name
     prefix: str
-    state: str  # primary | backup | no-route | overridden | mismatch
+    state: str  # primary | backup | local | no-route | overridden | mismatch | agent
     verdict: Verdict
     expected: list[str]  # uplinks of the expected tier
     tier: int | None
@@ -158,6 +164,14 @@ def _compare(check: PathCheck, prediction: Prediction, actual: Actual) -> None:
     }
     if best is None and not actual.present:
         return
+    if _agent_moved(actual) and best is not None and actual.neighbor == best.neighbor:
+        since = actual.avoided[str(actual.next_hop)]
+        check.state, check.verdict = "agent", Verdict.DEGRADED
+        check.reason = (
+            f"the agent on {check.router} moved traffic off {actual.uplink or actual.next_hop} "
+            f"(dead since {_clock(since)}); BGP follows"
+        )
+        return
     wrong = None
     if best is None or not actual.present:
         wrong = "gobgpd has no best path" if best is not None else "predicted no path"
@@ -175,6 +189,46 @@ def _compare(check: PathCheck, prediction: Prediction, actual: Actual) -> None:
     if wrong is not None:
         check.state, check.verdict = "mismatch", Verdict.VIOLATED
         check.reason = wrong
+
+
+def _agent_moved(actual: Actual) -> bool:
+    """The kernel left gobgpd's best next hop because the FIB agent avoids it."""
+    return (
+        actual.kernel is not None
+        and actual.next_hop is not None
+        and actual.next_hop not in actual.kernel
+        and actual.next_hop in actual.avoided
+    )
+
+
+def _clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(epoch))
+
+
+def demotion_text(uplink: str, reason: str, sla: str) -> str:
+    """``mpls violates gold (loss 6.1 % > 2 %)``, or ``mpls is dead (probes unanswered)``."""
+    if reason == DEAD_REASON:
+        return f"{uplink} is dead (probes unanswered)"
+    return f"{uplink} violates {sla} ({reason})"
+
+
+def with_steering(check: IntentCheck, steered: Steered | None) -> IntentCheck:
+    """An intent whose SLA class demoted an uplink is at best DEGRADED, and says why:
+    ``mpls violates gold (loss 6.1 % > 2 %), traffic on inet``."""
+    if steered is None or not steered.demoted:
+        return check
+    if check.verdict not in (Verdict.VERIFIED, Verdict.DEGRADED):
+        return check
+    reasons = "; ".join(demotion_text(n, r, steered.sla) for n, r in steered.demoted.items())
+    primary = [p for p in check.paths if p.state == "primary"] or check.paths
+    used = sorted({str(p.predicted["uplink"]) for p in primary if p.predicted.get("uplink")})
+    if steered.note:
+        text = f"{reasons}; {steered.note}"
+    else:
+        text = reasons + (f", traffic on {', '.join(used)}" if used else "")
+    if check.verdict == Verdict.DEGRADED:
+        text += f"; {check.detail}"
+    return IntentCheck(Verdict.DEGRADED, text, check.paths)
 
 
 def summarize(paths: list[PathCheck]) -> IntentCheck:

@@ -15,14 +15,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.domain.quality import ClassLimits
-from sdwan.domain.values import check_ip
+from sdwan.domain.values import IpText
 
-__all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target"]
+__all__ = ["ProbeSettings", "ProbedUplink", "agent_configs", "default_target", "empty_config"]
 
 DEFAULT_PORT = 862  # the TWAMP-light reflector's port (RFC 8545)
 
@@ -37,9 +37,8 @@ class ProbeSettings(BaseModel):
         description="udp: to a probe agent's reflector (TWAMP-light); icmp: echo to any "
         "host; none: not measured (never steered)",
     )
-    target: Annotated[str, AfterValidator(check_ip)] | None = Field(
+    target: IpText | None = Field(
         default=None,
-        max_length=45,
         description="the address probed over this uplink; default: the far site's agent",
     )
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="udp: reflector port")
@@ -120,3 +119,8 @@ def agent_configs(
 def _with_generation(items: list[dict[str, Any]]) -> dict[str, Any]:
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).digest()
     return {"generation": int.from_bytes(digest[:6], "big") or 1, "uplinks": items}
+
+
+def empty_config() -> dict[str, Any]:
+    """The configuration of an agent whose router has no uplink to measure."""
+    return _with_generation([])

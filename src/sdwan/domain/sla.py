@@ -24,6 +24,10 @@ intent's uplinks between its tiers, with the time rules that keep traffic steady
 - **nothing meets the class**: every uplink is demoted; the best by measured quality
   carries the traffic, and the note says so;
 - an uplink without measurements (no agent, no target, no samples yet) is never moved.
+
+The order among demoted uplinks (best measured first) is fixed when a move is made and
+kept until the next one (``Steering.order``): quality that drifts between two moves
+reorders nothing, so the compiled policy changes only on a move.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -40,20 +44,25 @@ from sdwan.domain.intent import IntentName
 from sdwan.domain.quality import ClassLimits
 
 __all__ = [
+    "LIMITS",
     "ClassReport",
     "Demotion",
     "Move",
     "SlaClass",
     "SlaClassSpec",
+    "Steered",
     "Steering",
     "UplinkQuality",
     "effective_tiers",
     "exceeds",
     "severity",
     "steer",
+    "steered_tiers",
 ]
 
 DEAD_REASON = "dead: probes unanswered"
+LIMITS = ("loss_pct", "latency_ms", "jitter_ms")  # an SLA class sets at least one
+NO_LIMIT = "an SLA class needs at least one of loss_pct, latency_ms, jitter_ms"
 
 
 class _Strict(BaseModel):
@@ -61,18 +70,18 @@ class _Strict(BaseModel):
 
 
 Seconds = Annotated[float, Field(ge=1, le=86400)]
+LossLimit = Annotated[float, Field(ge=0, le=100)]  # %
+TimeLimit = Annotated[float, Field(gt=0, le=60000)]  # ms
 
 
 class SlaClassSpec(_Strict):
     """An SLA class as the API and the fleet file take it: at least one limit."""
 
     name: IntentName
-    loss_pct: float | None = Field(default=None, ge=0, le=100, description="loss limit, %")
-    latency_ms: float | None = Field(
-        default=None, gt=0, le=60000, description="round-trip time limit, ms"
-    )
-    jitter_ms: float | None = Field(
-        default=None, gt=0, le=60000, description="jitter limit (mean |delta RTT|), ms"
+    loss_pct: LossLimit | None = Field(default=None, description="loss limit, %")
+    latency_ms: TimeLimit | None = Field(default=None, description="round-trip time limit, ms")
+    jitter_ms: TimeLimit | None = Field(
+        default=None, description="jitter limit (mean |delta RTT|), ms"
     )
     hold_down_s: Seconds = Field(
         default=30.0, description="a demoted uplink returns after meeting the class this long"
@@ -85,7 +94,7 @@ class SlaClassSpec(_Strict):
     @model_validator(mode="after")
     def _some_limit(self) -> SlaClassSpec:
         if self.loss_pct is None and self.latency_ms is None and self.jitter_ms is None:
-            raise ValueError("an SLA class needs at least one of loss_pct, latency_ms, jitter_ms")
+            raise ValueError(NO_LIMIT)
         return self
 
 
@@ -195,6 +204,75 @@ class Steering:
     demoted: Mapping[str, Demotion] = field(default_factory=dict)
     returned_at: Mapping[str, float] = field(default_factory=dict)  # uplink -> last return
     last_hold: Mapping[str, float] = field(default_factory=dict)  # uplink -> its last hold-down
+    order: tuple[str, ...] = ()  # the demoted uplinks, best measured first (at the last move)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form (``intent_steering.state``)."""
+        return {
+            "demoted": {
+                name: {
+                    "since": d.since,
+                    "reason": d.reason,
+                    "hold_down": d.hold_down,
+                    "met_since": d.met_since,
+                }
+                for name, d in self.demoted.items()
+            },
+            "returned_at": dict(self.returned_at),
+            "last_hold": dict(self.last_hold),
+            "order": list(self.order),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Steering:
+        """The stored form back; anything malformed reads as nothing demoted."""
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            demoted = {
+                str(name): Demotion(
+                    str(name),
+                    float(d["since"]),
+                    str(d["reason"]),
+                    float(d["hold_down"]),
+                    None if d.get("met_since") is None else float(d["met_since"]),
+                )
+                for name, d in (data.get("demoted") or {}).items()
+            }
+            returned = {str(k): float(v) for k, v in (data.get("returned_at") or {}).items()}
+            holds = {str(k): float(v) for k, v in (data.get("last_hold") or {}).items()}
+            order = tuple(str(n) for n in data.get("order") or ())
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls()
+        return cls(demoted, returned, holds, order)
+
+
+@dataclass(frozen=True)
+class Steered:
+    """What steering makes of one intent, as the compiler, the verification and the
+    plan read it: the class, the tiers in force and why each demoted uplink left."""
+
+    sla: str  # the class's name
+    tiers: list[list[str]]  # the effective tiers (compiled)
+    demoted: Mapping[str, str] = field(default_factory=dict)  # uplink -> reason
+    note: str = ""  # "no uplink meets gold: ..." or ""
+
+    @classmethod
+    def of(cls, tiers: Sequence[Sequence[str]], steering: Steering, sla: str) -> Steered:
+        """The tiers in force of an intent with these tiers and this steering state."""
+        names = [name for tier in tiers for name in tier]
+        result = steered_tiers(tiers, steering)
+        demoted = {n: d.reason for n, d in steering.demoted.items() if n in names}
+        return cls(sla, result, demoted, _note(names, demoted, result, sla))
+
+
+def _note(
+    names: Sequence[str], demoted: Mapping[str, Any], tiers: list[list[str]], sla: str
+) -> str:
+    if not names or not all(n in demoted for n in names):
+        return ""
+    best = tiers[0][0] if tiers else names[0]
+    return f"no uplink meets {sla}: the best measured, {best}, carries the traffic"
 
 
 @dataclass(frozen=True)
@@ -277,13 +355,24 @@ def steer(
         if name not in demoted and now - last >= sla.damping_window:
             del returned[name]
             holds.pop(name, None)
-    state = Steering(demoted, returned, holds)
-    result = effective_tiers(tiers, state, quality, sla)
-    note = ""
-    if names and all(n in demoted for n in names):
-        best = result[0][0] if result else names[0]
-        note = f"no uplink meets {sla.name}: the best measured, {best}, carries the traffic"
-    return Decision(state, moves, result, note)
+    order = tuple(n for n in steering.order if n in demoted)
+    if moves or set(order) != set(demoted):  # a move: rank the demoted ones anew
+        ranked = effective_tiers(tiers, Steering(demoted), quality, sla)
+        order = tuple(t[0] for t in ranked if len(t) == 1 and t[0] in demoted)
+    state = Steering(demoted, returned, holds, order)
+    result = steered_tiers(tiers, state)
+    return Decision(state, moves, result, _note(names, demoted, result, sla.name))
+
+
+def steered_tiers(tiers: Sequence[Sequence[str]], steering: Steering) -> list[list[str]]:
+    """The tiers to compile: the intent's without its demoted uplinks, then the demoted
+    ones, each a tier of its own, in the order of the last move (others: by tier)."""
+    kept = [[n for n in tier if n not in steering.demoted] for tier in tiers]
+    rank = {name: index for index, tier in enumerate(tiers) for name in tier}
+    position = {name: index for index, name in enumerate(steering.order)}
+    down = [n for n in rank if n in steering.demoted]
+    down.sort(key=lambda n: (position.get(n, len(position)), rank[n], n))
+    return [tier for tier in kept if tier] + [[n] for n in down]
 
 
 def effective_tiers(

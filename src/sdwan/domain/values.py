@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from sdwan.domain.api_address import (  # re-exported: where callers look for them
     DEFAULT_API_PORT,
@@ -50,6 +53,16 @@ def check_ip(value: str) -> str:
         return str(ipaddress.ip_address(value))
     except ValueError:
         raise ValueError(f"not an IPv4 or IPv6 address: {value!r}") from None
+
+
+IpText = Annotated[
+    str,
+    Field(max_length=45),
+    AfterValidator(check_ip),
+    WithJsonSchema(  # the rules in the schema too, so generated clients check them
+        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+    ),
+]  # an IPv4 or IPv6 address in a body, canonical once validated
 
 
 def ip_version(value: str) -> int:

@@ -25,6 +25,7 @@ import os
 import socketserver
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +35,7 @@ import httpx
 __all__ = [
     "MAX_PREFIXES",
     "AvoidRequestError",
+    "FibRoutes",
     "FibView",
     "StatusServer",
     "parse_avoid",
@@ -180,9 +182,18 @@ def _client(address: str, timeout: float) -> httpx.Client:
     return httpx.Client(transport=transport, timeout=timeout, base_url="http://fib-agent")
 
 
-def read_routes(
-    address: str, prefixes: list[str], *, timeout: float = 2.0
-) -> dict[str, list[str]] | None:
+@dataclass(frozen=True)
+class FibRoutes:
+    """What a FIB agent says of some prefixes: the gateways each route uses in the
+    kernel, the next hops it avoids on its own (next hop -> since, epoch seconds) and
+    the routes that keep an avoided path for want of another."""
+
+    routes: dict[str, list[str]]
+    avoided: dict[str, float] = field(default_factory=dict)
+    no_alternative: list[str] = field(default_factory=list)
+
+
+def read_routes(address: str, prefixes: list[str], *, timeout: float = 2.0) -> FibRoutes | None:
     """The kernel routes the agent at ``address`` installed for ``prefixes``; None if
     it does not answer (then the kernel is simply not checked)."""
     try:
@@ -190,12 +201,23 @@ def read_routes(
             answer = client.get("/routes", params=[("prefix", p) for p in prefixes[:MAX_PREFIXES]])
         if answer.status_code != 200:
             return None
-        routes = answer.json().get("routes")
+        body = answer.json()
     except (httpx.HTTPError, ValueError, OSError):
         return None
+    routes = body.get("routes") if isinstance(body, dict) else None
     if not isinstance(routes, dict):
         return None
-    return {str(k): [str(g) for g in v] for k, v in routes.items() if isinstance(v, list)}
+    avoided = body.get("avoided")
+    lone = body.get("no_alternative")
+    return FibRoutes(
+        {str(k): [str(g) for g in v] for k, v in routes.items() if isinstance(v, list)},
+        {
+            str(k): float(v)
+            for k, v in (avoided.items() if isinstance(avoided, dict) else ())
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        },
+        [str(p) for p in lone] if isinstance(lone, list) else [],
+    )
 
 
 def put_avoid(

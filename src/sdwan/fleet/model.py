@@ -129,10 +129,15 @@ def model_of(schema: type[ModelT], data: Any, where: str) -> ModelT:
 
 def parse_fleet(document: Any) -> list[RouterSpec]:
     """The file's routers; InvalidInput naming the object on any error."""
-    if not isinstance(document, Mapping) or set(document) - {"routers", "sites", "version"}:
+    if not isinstance(document, Mapping) or set(document) - {
+        "routers",
+        "sites",
+        "sla_classes",
+        "version",
+    }:
         raise InvalidInput(
-            "the file must be a mapping with 'routers' and/or 'sites' (and optionally "
-            "'version: 1')",
+            "the file must be a mapping with 'routers', 'sites' and/or 'sla_classes' (and "
+            "optionally 'version: 1')",
             field="routers",
         )
     if document.get("version", 1) != 1:

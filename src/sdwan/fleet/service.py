@@ -27,6 +27,7 @@ from sdwan.fleet.model import (
 )
 from sdwan.fleet.plan import Change, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
+from sdwan.fleet.sla_classes import ClassApplier, export_classes, parse_classes, plan_classes
 from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
 from sdwan.schemas.routers import RouterCreate, RouterUpdate
 from sdwan.service.common import ListQuery
@@ -72,18 +73,23 @@ class FleetService:
         principal.require_write()
         specs = parse_fleet(document)
         sites = parse_sites(document)
+        classes = parse_classes(document, principal)
         progress = _Progress()
         snapshots = []
         with self._work(dry_run) as work:
             _check_visible(work.conn, principal, specs)
             changes = [c for spec in specs for c in plan_router(work.conn, spec, prune=prune)]
+            class_changes = plan_classes(work.conn, principal, classes, prune=prune)
             site_changes = plan_sites(work.conn, sites, prune=prune)
             by_router = {spec.values["name"]: spec for spec in specs}
+            applier = ClassApplier(self._intent.sla_classes)
             try:
+                applier.upserts(principal, class_changes, classes or [])  # intents name them
                 self._execute(principal, changes, by_router, progress, site_changes, sites)
+                applier.deletes(principal, class_changes)  # once no intent names them
             except (InvalidInput, Conflict) as exc:
                 raise _located(exc, specs, progress.current) from None
-            changes += site_changes
+            changes = class_changes + changes + site_changes
             if dry_run:  # read now, predict after the rollback
                 for site in sites:
                     found = self._intent.planner.snapshot_for(work.conn, site.values["name"])
@@ -186,6 +192,7 @@ class FleetService:
     def export(self, principal: Principal, *, names: list[str] | None) -> dict[str, Any]:
         """The store as a fleet file; defaults are left out, passwords never written."""
         with reading(self._engine) as conn:
+            everything = names is None
             if names is None:
                 page = self._routers.list(principal, ListQuery(sort="name", limit=1000))
                 names = [r.name for r in page.items if r.status != "PENDING_DELETE"]
@@ -209,8 +216,13 @@ class FleetService:
                     if items:
                         entry[kind.section] = items
                 routers.append(entry)
-            document: dict[str, Any] = {"version": 1, "routers": routers}
+            document: dict[str, Any] = {"version": 1}
             sites = export_sites(conn, principal, names)
+            used = {i["sla_class"] for s in sites for i in s.get("intents", []) if "sla_class" in i}
+            classes = export_classes(conn, principal, None if everything else used)
+            if classes:
+                document["sla_classes"] = classes
+            document["routers"] = routers
             if sites:
                 document["sites"] = sites
         return document

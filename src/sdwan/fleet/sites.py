@@ -34,7 +34,7 @@ from sdwan.schemas.intents import (
 )
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.intents import public_destination
-from sdwan.store import intent_repo, repo
+from sdwan.store import intent_repo, repo, sla_repo
 from sdwan.store.intent_repo import IntentRecord, UplinkRecord
 
 MAX_SITES = 1000
@@ -116,6 +116,7 @@ def current_site(
                 {
                     "router": names.get(m.router_uuid, m.router_uuid),
                     **({"fib_agent": m.fib_agent} if m.fib_agent else {}),
+                    **({"probe_agent": m.probe_agent} if m.probe_agent else {}),
                 }
                 for m in site.routers
             ],
@@ -137,18 +138,24 @@ def current_site(
             "transport": uplink.transport,
             "cost": uplink.cost,
             "bandwidth_mbps": uplink.bandwidth_mbps,
+            "probe": uplink.probe,
             "description": uplink.description,
         }
         state["uplinks"][uplink.name] = (
             uplink.id,
             _validate(UplinkSpec, {k: v for k, v in data.items() if v is not None}, "uplink"),
         )
-    for intent in intent_repo.owned_of(conn, IntentRecord, site_id=site.id):
+    intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
+    classes = sla_repo.classes_by_ids(
+        conn, ids=sorted({i.sla_class_id for i in intents if i.sla_class_id})
+    )
+    for intent in intents:
         data = {
             "name": intent.name,
             "destination": public_destination(conn, intent.destination),
             "prefer": intent.prefer,
             "return_path": intent.return_path,
+            "sla_class": classes[intent.sla_class_id].name if intent.sla_class_id else None,
             "description": intent.description,
         }
         state["intents"][intent.name] = (intent.id, _validate(IntentSpec, data, "intent"))
@@ -290,13 +297,15 @@ def export_sites(
 
 
 def _trim(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
-    """Defaults left out, as the rest of an export."""
+    """Defaults left out, as the rest of an export; within a nested setting too
+    (``probe: {method: icmp}``)."""
     out = {}
     for name, value in values.items():
         info = schema.model_fields.get(name)
         default = info.get_default(call_default_factory=True) if info is not None else None
-        if isinstance(default, BaseModel):
-            default = default.model_dump(mode="json")
+        if isinstance(default, BaseModel) and isinstance(value, dict):
+            value = _trim(type(default), value)
+            default = {}
         if name == "name" or value != default:
             out[name] = value
     return out

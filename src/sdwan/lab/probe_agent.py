@@ -1,13 +1,17 @@
 """`sdwan probe-agent` as a process in a lab namespace (the lab, the tests, the
 benchmarks). Started with ``ip netns exec`` (the PID is the agent's own) and stopped
-by PID (SIGTERM: the agent removes its rules and routes; SIGKILL after a deadline)."""
+by PID (SIGTERM: the agent removes its rules and routes; SIGKILL after a deadline).
+Its control socket is reached with the async ``ProbeClient`` (``client()``), or from
+plain code with ``config``, ``put_config`` and ``quality``, which run one call each."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sdwan.lab.netns import Namespace
 from sdwan.lab.processes import stop_pid
@@ -77,14 +81,22 @@ class ProbeAgentProcess:
         if self.proc is not None and self.proc.poll() is not None:
             raise RuntimeError(f"probe agent exited ({self.proc.returncode}): see {self.log}")
         try:
-            with self.client() as client:
-                client.config()
+            self.config()
         except ProbeClientError:
             return False
         return True
 
     def client(self, *, timeout: float = 5.0) -> ProbeClient:
         return ProbeClient(self.address, timeout=timeout)
+
+    def config(self) -> dict[str, Any]:
+        return asyncio.run(self.client().config())
+
+    def put_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        return asyncio.run(self.client().put_config(config))
+
+    def quality(self) -> dict[str, Any]:
+        return asyncio.run(self.client().quality())
 
     def stop(self) -> None:
         if self.proc is None:

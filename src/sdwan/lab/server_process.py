@@ -23,6 +23,9 @@ ADMIN_TOKEN = "lab-admin-token-for-tests-0123456789abcdef"  # >= 32 characters
 LAB_API_ADDRESS_ALLOW = (
     f"unix:{tempfile.gettempdir()}/ unix:/run/ 127.0.0.0/8 ::1/128 198.18.0.0/15"
 )
+# how long a new server may take to answer: a fresh database's migrations and the
+# imports take seconds on an idle machine, and 38 s were seen on two cores under a load of 15
+START_TIMEOUT = 90.0
 
 
 def free_port() -> int:
@@ -87,7 +90,7 @@ class OrchestratorProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 
-    def start(self, timeout: float = 60.0) -> OrchestratorProcess:
+    def start(self, timeout: float = START_TIMEOUT) -> OrchestratorProcess:
         self.launch()
         return self.wait_ready(timeout)
 
@@ -109,7 +112,7 @@ class OrchestratorProcess:
             self._proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=log)
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> OrchestratorProcess:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> OrchestratorProcess:
         """Wait until it answers; one that never does is stopped (a fixture whose
         setup fails has no teardown: the process would outlive the test)."""
         try:

@@ -2,12 +2,20 @@
 (``examples/two-sites``), through the orchestrator only.
 
 ``python -m sdwan.lab.two_sites [--down]``: lab up; ``sdwan serve``; the two routers,
-their neighbors and their LANs (announcements); the intent file (plan, apply); both
-intents verified against gobgpd and the kernels, traffic over MPLS both ways and the
-Internet uplinks' exports prepended; the MPLS provider halts (both intents DEGRADED,
-traffic over the Internet provider), comes back (VERIFIED); one change makes Tokyo
-prefer the Internet: traceroute follows; then both sites put both uplinks in one tier:
-the FIB agent installs both (equal cost); no session reset on the way."""
+their neighbors and their LANs (announcements); the intent file (plan, apply; Tokyo's
+intent with the SLA class gold); both intents verified against gobgpd and the
+kernels, traffic over MPLS both ways and the Internet uplinks' exports prepended; the
+MPLS provider halts (both intents DEGRADED, traffic over the Internet provider), comes
+back (VERIFIED); one change makes Tokyo prefer the Internet: traceroute follows; then
+both sites put both uplinks in one tier: the FIB agent installs both (equal cost); no
+session reset on the way.
+
+For SLA steering (tests/integration/test_two_sites_sla.py, bench/bench_sla.py),
+``setup`` and ``apply_intents`` bring it up to the first verification; then
+``impair_primary`` / ``clear_primary`` degrade Tokyo's MPLS link (``sdwan lab
+impair``), ``tokyo_provider`` says which provider Tokyo's kernel sends Osaka's LAN to,
+``tokyo_best`` which one gobgpd's best path uses, and ``steering_events`` what the
+orchestrator moved and why."""
 
 from __future__ import annotations
 
@@ -21,7 +29,8 @@ from typing import Any
 
 from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
-from sdwan.lab.demo_tools import LabTools, say
+from sdwan.lab.demo_tools import LabTools, items_of, say
+from sdwan.lab.impair import Applied
 from sdwan.lab.resume import resume
 from sdwan.lab.server_process import OrchestratorProcess, free_port
 from sdwan.lab.topology import load_topology
@@ -34,7 +43,9 @@ ROUTERS = {  # name: (router id, AS, LAN, neighbors)
     "os": ("198.18.0.20", 65020, OSAKA_LAN, (("198.18.42.100", 65100), ("198.18.52.200", 65200))),
 }
 MPLS_HOP, INET_HOP = "198.18.41.100", "198.18.51.200"  # Tokyo's next hops
+PROVIDERS = {MPLS_HOP: "mpls", INET_HOP: "inet"}
 TO_OSAKA, TO_TOKYO = "tokyo/to-osaka", "osaka/to-tokyo"
+PRIMARY = ("tk", "mpls")  # Tokyo's interface towards the MPLS provider
 
 
 @dataclass
@@ -64,18 +75,7 @@ class TwoSites(LabTools):
         demo_tools.QUIET = False
         result = TwoSitesResult()
         self.setup()
-        say("== the intents: plan, apply, verify")
-        intent_file = str(EXAMPLE / "intent.yaml")
-        self.sdwan("apply", "-f", intent_file, "--dry-run")
-        result.plan = json.loads(
-            self.sdwan("apply", "-f", intent_file, "--dry-run", "-o", "json", show=False)
-        )
-        self.sdwan("apply", "-f", intent_file)
-        for ref in (TO_OSAKA, TO_TOKYO):
-            result.verified[ref] = self.wait_verdict(ref, "VERIFIED")
-        self.sdwan("intent", "list")
-        for node, lan in (("tk", OSAKA_LAN), ("os", TOKYO_LAN)):
-            result.kernel[node] = self.wait(partial(self.kernel_route, node, lan), f"{node} route")
+        self.apply_intents(result)
         result.traceroute = self.wait_trace(MPLS_HOP)
         for node in ("mpls", "inet"):
             result.return_paths[node] = self.frr_as_path(node, TOKYO_LAN)
@@ -114,6 +114,63 @@ class TwoSites(LabTools):
         }
         result.sessions_kept = before == after
         return result
+
+    def apply_intents(self, result: TwoSitesResult | None = None) -> TwoSitesResult:
+        """The intent file: plan, apply, both intents VERIFIED, both kernels routing
+        the other site's LAN."""
+        result = result or TwoSitesResult()
+        say("== the intents: plan, apply, verify")
+        intent_file = str(EXAMPLE / "intent.yaml")
+        self.sdwan("apply", "-f", intent_file, "--dry-run")
+        result.plan = json.loads(
+            self.sdwan("apply", "-f", intent_file, "--dry-run", "-o", "json", show=False)
+        )
+        self.sdwan("apply", "-f", intent_file)
+        for ref in (TO_OSAKA, TO_TOKYO):
+            result.verified[ref] = self.wait_verdict(ref, "VERIFIED")
+        self.sdwan("intent", "list")
+        for node, lan in (("tk", OSAKA_LAN), ("os", TOKYO_LAN)):
+            result.kernel[node] = self.wait(partial(self.kernel_route, node, lan), f"{node} route")
+        return result
+
+    # --- SLA steering: what a test or a benchmark drives and reads ------------------
+
+    def impair_primary(self, **values: Any) -> Applied:
+        """Impair Tokyo's MPLS link (``loss_pct``, ``delay_ms``, ``jitter_ms``,
+        ``blackhole``, ``direction``, ``include_bgp``: sdwan.lab.impairment); returns
+        when it is in effect, and since when."""
+        return self.runner.impair(*PRIMARY, **values)
+
+    def clear_primary(self) -> Applied:
+        return self.runner.clear_impairment(*PRIMARY)
+
+    def tokyo_provider(self) -> str | None:
+        """The provider (mpls, inet) Tokyo's kernel sends Osaka's LAN to; with several
+        next hops (equal cost), the first."""
+        gateway = self.kernel_route("tk", OSAKA_LAN)
+        return PROVIDERS.get(gateway) if gateway else None
+
+    def tokyo_best(self) -> str | None:
+        """The provider of Tokyo's gobgpd's best path to Osaka's LAN."""
+        hop = self.best_next_hop("tk", OSAKA_LAN)
+        return PROVIDERS.get(hop) if hop else None
+
+    def steering_events(self, since: int = 0) -> list[dict[str, Any]]:
+        """The orchestrator's ``intent.steering`` events after id ``since``, oldest
+        first: ``message`` says what moved and why, ``data.moves`` each move."""
+        assert self.orch is not None
+        with self.orch.client() as client:
+            answer = client.get(
+                "/v1/events", params={"kind": "intent.steering", "since": since, "limit": 1000}
+            )
+            answer.raise_for_status()
+        return items_of(answer.json())
+
+    def last_event(self) -> int:
+        """The id of the newest event (for ``steering_events(since=...)``)."""
+        assert self.orch is not None
+        with self.orch.client() as client:
+            return int(client.get("/v1/events", params={"limit": 1}).json()["last_id"])
 
     def _ecmp_gateways(self) -> list[str] | None:
         gateways = self.kernel_gateways("tk", OSAKA_LAN)

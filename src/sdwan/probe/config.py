@@ -34,7 +34,7 @@ class UplinkConfig:
     name: str
     neighbor: str
     method: Method
-    target: str
+    target: str | None  # None: not probed yet (the orchestrator knows no target)
     port: int
     rate: float | None
     timeout_ms: float | None
@@ -50,7 +50,7 @@ class UplinkConfig:
 
     @property
     def v6(self) -> bool:
-        return ":" in self.target
+        return ":" in self.neighbor
 
     def path(self) -> tuple[object, ...]:
         """What the probes depend on (a change restarts the measurement)."""
@@ -112,8 +112,9 @@ def _uplink(body: Any, where: str) -> UplinkConfig:
     ident = _text(body.get("id"), f"{where}.id", 1, 64)
     name = _text(body.get("name", ident), f"{where}.name", 0, 128)
     neighbor = _address(body.get("neighbor"), f"{where}.neighbor")
-    target = _address(body.get("target"), f"{where}.target")
-    if (":" in neighbor) != (":" in target):
+    raw_target = body.get("target")
+    target = None if raw_target is None else _address(raw_target, f"{where}.target")
+    if target is not None and (":" in neighbor) != (":" in target):
         raise QualityInputError(f"{where}.target", "must be of the neighbor's address family")
     method = body.get("method", "udp")
     if method not in ("udp", "icmp"):

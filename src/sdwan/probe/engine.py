@@ -183,6 +183,10 @@ class Engine:
         if egress is None:
             uplink.problem = f"neighbor {config.neighbor} is on no connected subnet"
             return
+        if config.target is None:  # its local address is still worth telling
+            uplink.egress = egress
+            uplink.problem = "no target to probe yet"
+            return
         try:
             self.routing.install(uplink.slot, config.target, config.neighbor, egress)
             if uplink.sock is None:
@@ -349,7 +353,7 @@ class Engine:
         back); set up again the ones that could not be."""
         for uplink in self._uplinks.values():
             config, egress = uplink.config, uplink.egress
-            if uplink.problem is None and egress is not None:
+            if uplink.problem is None and egress is not None and config.target is not None:
                 try:
                     self.routing.refresh(uplink.slot, config.target, config.neighbor, egress)
                 except Exception as exc:  # the interface is gone: find it again
@@ -366,6 +370,9 @@ class Engine:
 
     def _entry(self, uplink: Uplink) -> dict[str, Any]:
         entry = {"name": uplink.config.name, **uplink.meter.report()}
+        egress = uplink.egress
+        entry["local_address"] = egress.address if egress is not None and egress.address else None
+        entry["interface"] = egress.ifname if egress is not None else None
         if uplink.problem is not None:
             entry["problem"] = uplink.problem
         return entry

@@ -50,10 +50,13 @@ _FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
 @dataclass(frozen=True)
 class Egress:
-    """Where an uplink's probes leave: the neighbor's interface."""
+    """Where an uplink's probes leave: the neighbor's interface, and this router's own
+    address on the neighbor's subnet (where its probes come from and its reflector
+    answers: the far agents' target)."""
 
     ifindex: int
     ifname: str
+    address: str = ""
 
 
 def mark_of(slot: int) -> int:
@@ -90,7 +93,7 @@ class ProbeRouting:
                 index = msg["index"]
                 links = self._ipr.get_links(index)
                 name = links[0].get_attr("IFLA_IFNAME") if links else str(index)
-                return Egress(index, str(name))
+                return Egress(index, str(name), str(local))
         return None
 
     def strict_rp_filter(self, ifname: str) -> bool:

@@ -18,14 +18,7 @@ T = TypeVar("T")
 # The rules are in the JSON schema too (ranges, lengths, patterns, formats), so that
 # generated clients check what the server checks.
 Asn = Annotated[int, Field(ge=values.ASN_MIN, le=values.ASN_MAX), AfterValidator(values.check_asn)]
-IpAddress = Annotated[
-    str,
-    Field(max_length=45),
-    AfterValidator(values.check_ip),
-    WithJsonSchema(
-        {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
-    ),
-]
+IpAddress = values.IpText
 Name = Annotated[
     str,
     Field(min_length=1, max_length=63, pattern=values.NAME_PATTERN.pattern),

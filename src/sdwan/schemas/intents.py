@@ -19,7 +19,9 @@ from sdwan.domain.intent import (
     UplinkSpec,
 )
 from sdwan.domain.policy import PrefixMember
+from sdwan.domain.probe_plan import ProbeSettings
 from sdwan.schemas.common import Description, Name, Patch
+from sdwan.schemas.quality import UplinkQuality
 
 SiteRef = Field(min_length=1, max_length=63, description="site id or name")
 
@@ -41,6 +43,7 @@ class SiteRouterPublic(BaseModel):
     router: str
     router_name: str
     fib_agent: str | None
+    probe_agent: str | None = Field(description="null: <gobgpd socket>.probe")
 
 
 class SitePublic(BaseModel):
@@ -71,6 +74,7 @@ class UplinkUpdate(Patch):
     transport: Transport | None = None
     cost: int | None = Field(default=None, ge=0, le=65535)
     bandwidth_mbps: int | None = Field(default=None, ge=1, le=10_000_000)
+    probe: ProbeSettings | None = Field(default=None, description="replaces the whole setting")
     description: Description | None = None
 
 
@@ -85,8 +89,14 @@ class UplinkPublic(BaseModel):
     transport: str
     cost: int
     bandwidth_mbps: int | None
+    probe: ProbeSettings = Field(
+        description="how it is measured (in full; a null target or rate: the default)"
+    )
     description: str
     used_by: list[str] = Field(description="intents naming it")
+    quality: UplinkQuality | None = Field(
+        description="measured now (observed; null: its probe agent never reported it)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -97,9 +107,14 @@ class IntentCreate(IntentSpec):
 
 
 class IntentUpdate(Patch):
+    nullable = ("sla_class",)  # null: steered on reachability only
+
     destination: Destination | None = None
     prefer: Preference | None = None
     return_path: ReturnPath | None = None
+    sla_class: str | None = Field(
+        default=None, min_length=1, max_length=63, description="name or id; null clears it"
+    )
     description: Description | None = None
 
 
@@ -133,6 +148,7 @@ class IntentPublic(BaseModel):
     prefer: list[list[str]] | str
     tiers: list[list[str]] = Field(description="the tiers in force (prefer: cost resolved)")
     return_path: dict[str, Any]
+    sla_class: str | None = Field(description="the SLA class it steers on, by name")
     description: str
     status: str = Field(description="of its generated policy objects on the routers")
     status_detail: str
@@ -150,11 +166,36 @@ class PlanObjects(BaseModel):
     effects: list[str] = Field(description="what the BGP sessions see: soft resets only")
 
 
+class PlanUplinkQuality(BaseModel):
+    uplink: str
+    state: str = Field(description="up, dead, unknown (agent, no samples), or unmeasured")
+    loss_pct: float | None = Field(description="long window")
+    latency_ms: float | None = Field(description="long window, round trip (median)")
+    jitter_ms: float | None = Field(description="long window")
+    class_state: str = Field(description="met, violated, unknown (in between), unmeasured")
+    reason: str = Field(description="why the class is violated, as the agent says")
+    demoted: bool = Field(description="demoted now (in the compiled policy)")
+    demoted_after: bool = Field(description="demoted once the decision due now applies")
+
+
+class PlanSla(BaseModel):
+    """An intent's SLA class against its uplinks' quality now, and the steering
+    decision that would apply now (the prediction uses its tiers)."""
+
+    class_: str = Field(alias="class")
+    limits: dict[str, float | None]
+    uplinks: list[PlanUplinkQuality]
+    moves: list[dict[str, str]] = Field(description="demote/return due now, with the reason")
+    tiers: list[list[str]] = Field(description="the tiers the prediction uses")
+    note: str = Field(description="set when no uplink meets the class")
+
+
 class PlanPrediction(BaseModel):
     verdict: str
     detail: str
     unreachable: dict[str, str]
     paths: list[dict[str, Any]]
+    sla: PlanSla | None = Field(default=None, description="intents with an SLA class")
 
 
 class IntentPlan(BaseModel):

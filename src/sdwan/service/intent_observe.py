@@ -16,7 +16,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -32,14 +32,17 @@ from sdwan.domain.intent_verdict import (
     available,
     check_path,
     summarize,
+    with_steering,
 )
 from sdwan.domain.policy_compile import CompiledRouterPolicy
 from sdwan.domain.policy_eval import Budget, WorkLimitExceeded, prefix_set_matches
 from sdwan.domain.policy_rows import Row, compile_rows
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerError, SpeakerTimeout
+from sdwan.fib.status import FibRoutes
 from sdwan.gobgp.rib_calls import GlobalPath
 from sdwan.service import intent_sync
+from sdwan.service.intent_steering import IntentSteering
 from sdwan.service.site_common import derived_status
 from sdwan.store import owned_rows
 from sdwan.store.intent_repo import SiteRecord
@@ -68,7 +71,7 @@ class RibSource(Protocol):
 
 
 RibSources = Callable[[GobgpEndpoint], RibSource]  # a gobgpd API (maybe TLS) -> a client
-FibReader = Callable[[str, list[str]], dict[str, list[str]] | None]  # address, prefixes
+FibReader = Callable[[str, list[str]], FibRoutes | None]  # address, prefixes
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class SiteSnapshot:
     routers: list[RouterTarget]
     policy: dict[str, CompiledRouterPolicy]  # router uuid -> hand-written + generated
     status: dict[str, tuple[str, str]]  # intent id -> derived status
+    steering: dict[str, IntentSteering] = field(default_factory=dict)  # intents with a class
 
 
 @dataclass
@@ -145,8 +149,13 @@ def _live_values(conn: Connection, kind: type[OwnedRecord], router_id: str) -> l
     return [r.values() for r in rows]
 
 
-def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
-    view = intent_sync.site_view(conn, site)
+def load_site(
+    conn: Connection, site: SiteRecord, *, decide_at: float | None = None
+) -> SiteSnapshot:
+    """The site in plain values. With ``decide_at`` (a plan), intents with an SLA class
+    carry the steering decision that would apply at that time, and the prediction
+    uses its tiers; without, the tiers in force (the stored steering)."""
+    view, steering = intent_sync.site_steering(conn, site, decide_at=decide_at)
     fib = {m.router_uuid: m.fib_agent for m in site.routers}
     routers = intent_sync.site_routers(conn, site)
     policy = {
@@ -171,7 +180,7 @@ def load_site(conn: Connection, site: SiteRecord) -> SiteSnapshot:
         for r in routers
     ]
     status = {i.id: derived_status(conn, f"intent:{i.id}", 1) for i in view.intents}
-    return SiteSnapshot(view, targets, policy, status)
+    return SiteSnapshot(view, targets, policy, status, steering)
 
 
 def default_fib_agent(api_address: str) -> str | None:
@@ -300,19 +309,20 @@ def _actuals(
     targets = {t.id: t for t in result.snapshot.routers}
     prefixes = sorted({p for (_r, p) in result.predictions})
     for state in states:
-        kernel: dict[str, list[str]] | None = None
+        kernel: FibRoutes | None = None
         address = targets[state.id].fib_agent or default_fib_agent(targets[state.id].api_address)
         if fib is not None and address is not None and not deadline.passed():
             kernel = fib(address, prefixes)
         for prefix in prefixes:
             best = next((g for g in globals_[state.id].get(prefix, []) if g.best), None)
-            gateways = tuple(kernel.get(prefix, [])) if kernel is not None else None
+            gateways = tuple(kernel.routes.get(prefix, [])) if kernel is not None else None
             result.actual[(state.id, prefix)] = Actual(
                 best.neighbor if best else None,
                 best.attrs.next_hop if best else None,
                 None,
                 best is not None,
                 gateways,
+                kernel.avoided if kernel is not None else {},
             )
     for (router_id, prefix), actual in list(result.actual.items()):
         result.actual[(router_id, prefix)] = _traced(
@@ -343,7 +353,7 @@ def _traced(
             name = _traced(
                 sender.id, prefix, upstream, result, by_router_id, uplinks, depth + 1
             ).uplink
-    return Actual(actual.neighbor, actual.next_hop, name, actual.present, actual.kernel)
+    return replace(actual, uplink=name)
 
 
 def recheck(result: Observation, compare: bool) -> None:
@@ -369,7 +379,7 @@ def recheck(result: Observation, compare: bool) -> None:
                     continue
                 actual = result.actual.get((router.id, prefix)) if compare else None
                 checks.append(check_path(names[router.id], prediction, tiers, offered, actual))
-        check = summarize(checks)
+        check = with_steering(summarize(checks), intent.steered)
         status, detail = snapshot.status.get(intent.id, (Status.ACTIVE, ""))
         if compare and status == Status.ERROR:
             check = IntentCheck(Verdict.VIOLATED, f"not applied: {detail}", check.paths)

@@ -9,9 +9,11 @@ gobgpd's decision process, router by router, next to the best path each uses tod
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -21,7 +23,8 @@ from sdwan.domain.intent_verdict import PathCheck
 from sdwan.domain.policy_compile import DIRECTIONS, CompiledRouterPolicy
 from sdwan.domain.status import Status
 from sdwan.schemas.intents import IntentCreate, IntentUpdate
-from sdwan.service import intent_observe
+from sdwan.service import intent_observe, intent_sync
+from sdwan.service.common import NoNotifier
 from sdwan.service.intent_observe import (
     FibReader,
     Observation,
@@ -29,11 +32,12 @@ from sdwan.service.intent_observe import (
     RibSources,
     SiteSnapshot,
 )
+from sdwan.service.intent_steering import stored_form
 from sdwan.service.intents import IntentService
 from sdwan.service.uow import UnitOfWork, reading, unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
-from sdwan.store import generated_repo, intent_repo, repo
-from sdwan.store.intent_repo import IntentRecord
+from sdwan.store import generated_repo, intent_repo, quality_repo, repo
+from sdwan.store.intent_repo import IntentRecord, SiteRecord
 from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
 
@@ -89,6 +93,28 @@ def session_effects(
     return effects or ["no policy change on gobgpd"]
 
 
+def steered_snapshot(conn: Connection, site: SiteRecord) -> SiteSnapshot:
+    """The site as a plan predicts it, in a throwaway transaction: the steering
+    decisions due now (an SLA class's demotions and returns) written and compiled, so
+    the prediction uses the tiers they would put in force; each intent's steering is
+    the decision's (what moves, and why)."""
+    now = time.time()
+    snapshot = intent_observe.load_site(conn, site, decide_at=now)
+    due = {i: steering for i, steering in snapshot.steering.items() if steering.moves_due()}
+    if not due:
+        return snapshot
+    stamp = datetime.fromtimestamp(now, UTC)
+    for intent_id, steering in due.items():
+        assert steering.decision is not None
+        state = stored_form(steering.decision.steering, steering.class_id)
+        quality_repo.put_steering(conn, intent_id=intent_id, state=state, updated_at=stamp)
+    intent_sync.sync(conn, NoNotifier(), site_ids=[site.id])
+    steered = intent_observe.load_site(conn, site)
+    steered.steering = snapshot.steering  # the decisions, with their moves
+    steered.status = snapshot.status  # predicted as applied
+    return steered
+
+
 class IntentPlanner:
     def __init__(
         self,
@@ -127,6 +153,7 @@ class IntentPlanner:
                     destination=intent.destination,
                     prefer=intent.prefer,
                     return_path=intent.return_path,
+                    sla_class=intent.sla_class,
                     description=intent.description,
                 )
                 self._intents.update(principal, existing.id, changes=changes, if_match=None)
@@ -134,7 +161,7 @@ class IntentPlanner:
             after = _rows(conn, routers)
             updated = intent_repo.get_site(conn, key=site.id)
             assert updated is not None
-            snapshot = intent_observe.load_site(conn, updated)
+            snapshot = steered_snapshot(conn, updated)
             names = repo.router_names(conn, router_ids=routers)
             neighbors = {
                 r: sorted(n.address for n in repo.neighbors_of(conn, router_id=r)) for r in routers
@@ -172,7 +199,10 @@ class IntentPlanner:
         next to the best path each really uses."""
         with reading(self._engine) as conn:
             intent, site = self._intents.found(conn, principal, intent_id)
-            snapshot = intent_observe.load_site(conn, site)
+            snapshot = intent_observe.load_site(conn, site, decide_at=time.time())
+        if any(s.moves_due() for s in snapshot.steering.values()):
+            with throwaway(self._engine) as work:
+                snapshot = steered_snapshot(work.conn, site)
         observation = intent_observe.observe(
             snapshot, self._sources, fib=self._fib, limits=self._limits
         )
@@ -192,7 +222,7 @@ class IntentPlanner:
     def snapshot_for(self, conn: Connection, site_key: str) -> SiteSnapshot | None:
         """For the fleet plan: the site as the (throwaway) transaction has it."""
         site = intent_repo.get_site(conn, key=site_key)
-        return intent_observe.load_site(conn, site) if site is not None else None
+        return steered_snapshot(conn, site) if site is not None else None
 
     def predict(self, snapshot: SiteSnapshot) -> list[dict[str, Any]]:
         observation = self._observe(snapshot)
@@ -219,9 +249,11 @@ def _path(check: PathCheck, observation: Observation, router_ids: dict[str, str]
 def _prediction(observation: Observation, intent_id: str) -> dict[str, Any]:
     check = observation.checks[intent_id]
     router_ids = {t.name: t.id for t in observation.snapshot.routers}
+    steering = observation.snapshot.steering.get(intent_id)
     return {
         "verdict": str(check.verdict),
         "detail": check.detail,
         "unreachable": observation.unreachable,
         "paths": [_path(p, observation, router_ids) for p in check.paths],
+        "sla": steering.public() if steering is not None else None,
     }

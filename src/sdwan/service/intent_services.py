@@ -14,6 +14,7 @@ from sdwan.service.intents import IntentService
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.resource_events import EventSink
 from sdwan.service.sites import SiteService
+from sdwan.service.sla_classes import SlaClassService
 from sdwan.service.uplinks import UplinkService, neighbor_is_uplink
 
 
@@ -23,6 +24,7 @@ class IntentServices:
     uplinks: UplinkService
     intents: IntentService
     planner: IntentPlanner
+    sla_classes: SlaClassService
 
 
 def build_intent_services(
@@ -47,4 +49,5 @@ def build_intent_services(
         planner=IntentPlanner(
             engine=engine, intents=intents, sources=sources, fib=fib, limits=limits
         ),
+        sla_classes=SlaClassService(engine=engine, notifier=notifier, events=events),
     )

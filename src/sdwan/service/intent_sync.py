@@ -10,6 +10,7 @@ calls ``sync`` again when it sees them (verify/controller.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import Connection
 
@@ -22,6 +23,7 @@ from sdwan.domain.intent_compile import (
 )
 from sdwan.domain.status import Status
 from sdwan.service.common import ChangeNotifier
+from sdwan.service.intent_steering import IntentSteering, steering_of
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
 from sdwan.store.records import AttachmentRecord, DefinedSetRecord, PolicyRecord, RouterRecord
@@ -75,6 +77,17 @@ def uplink_view(uplink: UplinkRecord) -> UplinkView:
 
 
 def site_view(conn: Connection, site: SiteRecord) -> SiteView:
+    """The site as the compiler reads it; intents with an SLA class carry the tiers
+    their stored steering puts in force."""
+    return site_steering(conn, site)[0]
+
+
+def site_steering(
+    conn: Connection, site: SiteRecord, *, decide_at: float | None = None
+) -> tuple[SiteView, dict[str, IntentSteering]]:
+    """The site view and the steering of its intents with an SLA class; with
+    ``decide_at`` (a plan), the tiers the steering decision at that time would put in
+    force, from the quality the agents last reported."""
     routers = site_routers(conn, site)
     members = {r.id for r in routers}
     uplinks = [
@@ -83,15 +96,23 @@ def site_view(conn: Connection, site: SiteRecord) -> SiteView:
         if u.router_uuid in members
     ]
     intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
-    return SiteView(
+    uplink_views = tuple(uplink_view(u) for u in uplinks)
+    views = {i.id: intent_view(conn, i) for i in intents}
+    steering = steering_of(
+        conn, intents, views, uplink_views, {u.name: u.id for u in uplinks}, decide_at=decide_at
+    )
+    for intent_id, steered in steering.items():
+        views[intent_id] = replace(views[intent_id], steered=steered.steered())
+    view = SiteView(
         site.id,
         site.name,
         tuple(site.prefixes),
         site.next_hop_self,
         tuple(router_view(conn, r) for r in routers),
-        tuple(uplink_view(u) for u in uplinks),
-        tuple(intent_view(conn, i) for i in intents),
+        uplink_views,
+        tuple(views.values()),
     )
+    return view, steering
 
 
 def _descriptions(site: SiteRecord, intents: Iterable[IntentView]) -> dict[str, str]:

@@ -20,9 +20,10 @@ from sdwan.schemas.intents import IntentCreate, IntentUpdate
 from sdwan.service import intent_sync
 from sdwan.service.common import Written
 from sdwan.service.site_common import SiteOwnedService, generated_summary, status_of
+from sdwan.service.sla_classes import resolve_for_site
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import SITE, visible_owner
-from sdwan.store import generated_repo, intent_repo, repo
+from sdwan.store import generated_repo, intent_repo, repo, sla_repo
 from sdwan.store.intent_repo import IntentRecord, IntentStateRecord, SiteRecord, UplinkRecord
 
 
@@ -36,6 +37,7 @@ class IntentInfo:
     status_detail: str
     state: IntentStateRecord | None
     generated: builtins.list[dict[str, Any]] = field(default_factory=list)
+    sla_class: str | None = None  # its name
 
 
 class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
@@ -49,16 +51,25 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
         rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
         status, detail = status_of(rows, intent.version)
         names = repo.router_names(conn, router_ids=sorted({r.router_uuid for r in rows}))
-        view = intent_sync.site_view(conn, site)
+        view = intent_sync.site_view(conn, site)  # with the steered tiers of a class
+        in_force = next(
+            (i for i in view.intents if i.id == intent.id), intent_sync.intent_view(conn, intent)
+        )
+        sla = (
+            sla_repo.get_class(conn, class_id=intent.sla_class_id)
+            if intent.sla_class_id is not None
+            else None
+        )
         return IntentInfo(
             intent,
             site.name,
             public_destination(conn, intent.destination),
-            tiers_of(intent_sync.intent_view(conn, intent), view.uplinks),
+            tiers_of(in_force, view.uplinks),
             status,
             detail,
             intent_repo.states_of(conn, intent_ids=[intent.id]).get(intent.id),
             generated_summary(rows, names),
+            sla.name if sla is not None else None,
         )
 
     # --- writes ----------------------------------------------------------------
@@ -147,10 +158,12 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
                         "is reached; one intent per site may",
                         field="return_path",
                     )
+        sla = values.get("sla_class")
         return {
             "destination": destination,
             "prefer": prefer,
             "return_path": return_path,
+            "sla_class_id": resolve_for_site(conn, principal, site, sla).id if sla else None,
             "description": values.get("description", ""),
         }
 
@@ -160,6 +173,7 @@ def _as_values(intent: IntentRecord) -> dict[str, Any]:
         "destination": intent.destination,
         "prefer": intent.prefer,
         "return_path": intent.return_path,
+        "sla_class": intent.sla_class_id,
         "description": intent.description,
     }
 

@@ -14,6 +14,7 @@ from sdwan.errors import InvalidInput
 from sdwan.events.log import EventLog
 from sdwan.metrics import Gauge, Labels, Metrics
 from sdwan.service.uow import reading
+from sdwan.service.uplink_quality import quality_gauges
 from sdwan.store import live_repo
 
 MAX_EVENTS_PAGE = 1000
@@ -153,6 +154,7 @@ class LiveService:
                 if principal is not None and principal.project_id is not None
                 else set()
             )
+            quality = quality_gauges(conn, principal.project_id if principal else None)
         sessions: list[tuple[Labels, float]] = []
         prefixes: dict[str, float] = {}
         for name, state, count, received in counts:
@@ -175,6 +177,7 @@ class LiveService:
                 "Open GET /v1/events streams.",
                 [((), float(self.events_log.subscriber_count))],
             ),
+            *quality,
         ]
         if not scoped:
             return self._metrics.render(gauges)

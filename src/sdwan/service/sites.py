@@ -265,24 +265,31 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
                     field=f"{where}.router",
                 )
             members.append(
-                SiteMember(router.id, self._fib(conn, project, entry.get("fib_agent"), where))
+                SiteMember(
+                    router.id,
+                    self._agent(conn, project, entry, f"{where}.fib_agent"),
+                    self._agent(conn, project, entry, f"{where}.probe_agent"),
+                )
             )
         return members
 
-    def _fib(self, conn: Connection, project: str, address: str | None, where: str) -> str | None:
-        """A FIB agent status address: a unix socket the admins' allowlists permit."""
+    def _agent(
+        self, conn: Connection, project: str, entry: Mapping[str, Any], field_name: str
+    ) -> str | None:
+        """The address of an agent beside the router (``fib_agent``: its status;
+        ``probe_agent``: its control): a unix socket the admins' allowlists permit."""
+        address = entry.get(field_name.rsplit(".", 1)[1])
         if address is None:
             return None
-        field_name = f"{where}.fib_agent"
         try:
             canonical = resolve_api_address(address)
             unix = parse_api_address(canonical).is_unix
         except ValueError as exc:
             raise InvalidInput(f"{field_name}: {exc}", field=field_name) from None
         if not unix:
+            agent = "FIB agent's status" if field_name.endswith("fib_agent") else "probe agent"
             raise InvalidInput(
-                f"{field_name}: the FIB agent's status is read over a unix socket "
-                "(unix:///path) only",
+                f"{field_name}: the {agent} is reached over a unix socket (unix:///path) only",
                 field=field_name,
             )
         self._addresses.check(

@@ -1,23 +1,30 @@
-"""Uplinks: a named role on one neighbor of a site router (transport, cost, bandwidth).
-Writes regenerate the site's policy objects in the same transaction."""
+"""Uplinks: a named role on one neighbor of a site router (transport, cost, bandwidth,
+how it is measured). Writes regenerate the site's policy objects in the same
+transaction. Answers carry the uplink's measured quality (observed state) and its
+stored history."""
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from sdwan.auth.principal import Principal
 from sdwan.domain.intent import MAX_UPLINKS_PER_SITE
+from sdwan.domain.probe_plan import ProbeSettings
 from sdwan.domain.status import Status
 from sdwan.errors import Conflict, InvalidInput
 from sdwan.schemas.intents import UplinkCreate, UplinkUpdate
 from sdwan.service.common import Written
 from sdwan.service.site_common import SiteOwnedService
-from sdwan.service.uow import unit_of_work
-from sdwan.store import intent_repo, repo
+from sdwan.service.uow import reading, unit_of_work
+from sdwan.service.uplink_quality import MAX_HISTORY_LIMIT, History, is_stale, pick_resolution
+from sdwan.store import intent_repo, quality_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
+from sdwan.store.quality_repo import UplinkQualityRecord
 from sdwan.store.records import NeighborRecord, RouterRecord
 
 
@@ -27,6 +34,8 @@ class UplinkInfo:
     site_name: str
     router_name: str
     used_by: builtins.list[str]  # intents naming it
+    quality: UplinkQualityRecord | None = None  # its agent's latest report
+    stale: bool = False  # that report is old
 
 
 class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
@@ -36,9 +45,50 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
 
     def info(self, conn: Connection, uplink: UplinkRecord, site: SiteRecord) -> UplinkInfo:
         names = repo.router_names(conn, router_ids=[uplink.router_uuid])
+        quality = quality_repo.quality_of(conn, uplink_ids=[uplink.id]).get(uplink.id)
         return UplinkInfo(
-            uplink, site.name, names.get(uplink.router_uuid, ""), _users(conn, uplink)
+            uplink,
+            site.name,
+            names.get(uplink.router_uuid, ""),
+            _users(conn, uplink),
+            quality,
+            quality is not None and is_stale(quality, repo.now()),
         )
+
+    def history(
+        self,
+        principal: Principal,
+        ident: str,
+        *,
+        resolution: int | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> History:
+        """The uplink's stored quality at ``resolution`` seconds a point (None: the
+        finest that reaches back to ``since``), points starting in [since, until), the
+        newest ``limit`` of them, oldest first."""
+        if not 1 <= limit <= MAX_HISTORY_LIMIT:
+            raise InvalidInput(f"limit: must be 1..{MAX_HISTORY_LIMIT}", field="limit")
+        if since is not None and until is not None and until <= since:
+            raise InvalidInput("until: must be after since", field="until")
+        with reading(self._engine) as conn:
+            uplink, site = self.found(conn, principal, ident)
+            stored = quality_repo.resolutions_of(conn, uplink_id=uplink.id)
+            chosen = resolution if resolution is not None else pick_resolution(stored, since)
+            points = (
+                quality_repo.history(
+                    conn,
+                    uplink_id=uplink.id,
+                    resolution=chosen,
+                    since=since,
+                    until=until,
+                    limit=limit,
+                )
+                if chosen is not None
+                else []
+            )
+        return History(uplink.id, site.name, uplink.name, chosen, sorted(stored), points)
 
     def create(self, principal: Principal, uplink: UplinkCreate) -> UplinkInfo:
         principal.require_write()
@@ -74,6 +124,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "transport": uplink.transport,
                     "cost": uplink.cost,
                     "bandwidth_mbps": uplink.bandwidth_mbps,
+                    "probe": stored_probe(uplink.probe),
                     "description": uplink.description,
                 },
             )
@@ -83,6 +134,8 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
         self, principal: Principal, ident: str, *, changes: UplinkUpdate, if_match: int | None
     ) -> Written[UplinkInfo]:
         sent = changes.changes()
+        if "probe" in sent:
+            sent["probe"] = stored_probe(ProbeSettings.model_validate(sent["probe"]))
         with self.target(principal, ident, if_match) as (conn, uplink, site):
             values = {k: v for k, v in sent.items() if getattr(uplink, k) != v}
             if not values:
@@ -101,6 +154,17 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             info = self.info(conn, uplink, site)
             self.remove(conn, site, uplink, if_match)
             return info
+
+
+def stored_probe(probe: ProbeSettings) -> dict[str, Any]:
+    """How an uplink's probe setting is stored: what differs from the defaults (``{}``:
+    every default, so a default that changes reaches every uplink that kept it)."""
+    return probe.model_dump(mode="json", exclude_defaults=True)
+
+
+def probe_of(uplink: UplinkRecord) -> ProbeSettings:
+    """An uplink's probe setting in full."""
+    return ProbeSettings.model_validate(uplink.probe)
 
 
 def _users(conn: Connection, uplink: UplinkRecord) -> builtins.list[str]:

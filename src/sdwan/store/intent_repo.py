@@ -4,7 +4,7 @@ callers own the transaction."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from sdwan.store.tables import routers
 class SiteMember:
     router_uuid: str
     fib_agent: str | None = None
+    probe_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class UplinkRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    probe: dict[str, Any] = field(default_factory=dict)  # ProbeSettings; {}: every default
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class IntentRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    sla_class_id: str | None = None  # the SLA class it steers on (sla_repo)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ def _members(conn: Connection, site_ids: Sequence[str]) -> dict[str, tuple[SiteM
             .order_by(site_routers.c.position)
         ).mappings()
         for row in rows:
-            found[row["site_id"]].append(SiteMember(row["router_uuid"], row["fib_agent"]))
+            found[row["site_id"]].append(
+                SiteMember(row["router_uuid"], row["fib_agent"], row["probe_agent"])
+            )
     return {k: tuple(v) for k, v in found.items()}
 
 
@@ -130,6 +135,7 @@ def set_members(conn: Connection, *, site_id: str, members: Sequence[SiteMember]
                     "router_uuid": m.router_uuid,
                     "position": i,
                     "fib_agent": m.fib_agent,
+                    "probe_agent": m.probe_agent,
                 }
                 for i, m in enumerate(members)
             ],

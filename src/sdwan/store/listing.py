@@ -63,7 +63,8 @@ def list_rows(
                 field="sort",
             )
         column = sortable[name]
-        order.append(column.desc() if key.strip().startswith("-") else column.asc())
+        ordered = column.desc() if key.strip().startswith("-") else column.asc()
+        order.append(ordered.nulls_last())  # both stores alike (PostgreSQL: first in desc)
     order.append(table.c.id.asc())  # stable pages
     total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
     rows = (

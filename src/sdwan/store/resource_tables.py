@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 
 from sdwan.store import alert_tables, intent_tables, policy_tables
+from sdwan.store import intent_tables, policy_tables, quality_tables
 from sdwan.store.tables import neighbors, routers
 
 
@@ -22,4 +23,5 @@ def audited_tables() -> dict[str, Table]:
         "intent": intent_tables.intents,
         "alert_rule": alert_tables.alert_rules,
         "webhook": alert_tables.webhooks,
+        "sla_class": quality_tables.sla_classes,
     }

@@ -31,6 +31,7 @@ DESIRED_STATE = (
     quality_tables.sla_classes,
     *intent_tables.INTENT_TABLES,
     quality_tables.intent_steering,  # the compiled tiers depend on it
+    quality_tables.uplink_quality,  # and a plan's steering decision on this
 )
 _KEEP_IMPORTS = (live_tables,)  # their tables are part of the schema created below
 

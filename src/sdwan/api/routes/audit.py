@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
-from sdwan.api.queries import OffsetQuery
-from sdwan.errors import InvalidInput
+from sdwan.api.queries import OffsetQuery, Time, parse_time
 from sdwan.service.audit import AuditQuery
 
 router = APIRouter(tags=["audit"])
-
-
-def Time(description: str) -> Any:
-    return Query(description=description, json_schema_extra={"format": "date-time"})
-
-
-def _time(name: str, text: str | None) -> datetime | None:
-    """An ISO 8601 time with a time zone (2026-01-01T00:00:00Z), nothing else."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise InvalidInput(
-            f"{name}: expected an ISO 8601 time with a time zone, e.g. 2026-01-01T00:00:00Z",
-            field=name,
-        )
-    return value
 
 
 @router.get("/v1/audit")
@@ -55,8 +33,8 @@ def list_audit(
         resource_type,
         resource_id,
         action,
-        _time("since", since),
-        _time("until", until),
+        parse_time("since", since),
+        parse_time("until", until),
     )
     page = services.audit.list(principal, query, limit=limit, offset=offset)
     return {"items": page.items, "total": page.total, "limit": limit, "offset": offset}

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.api.limits import limited
 from sdwan.fleet.model import MAX_PER_SECTION, MAX_ROUTERS
+from sdwan.fleet.sla_classes import MAX_CLASSES
 from sdwan.schemas.common import Input
 
 router = APIRouter(prefix="/v1/fleet", tags=["fleet"])
@@ -31,6 +32,12 @@ class FleetFile(BaseModel):
         default_factory=list,
         max_length=MAX_ROUTERS,
         description="sites with their uplinks and intents (docs/intent.md)",
+    )
+    sla_classes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=MAX_CLASSES,
+        description="SLA classes the intents name (docs/intent.md); with prune, those of "
+        "their projects it does not list are deleted",
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
 from sdwan.api.limits import limited
+from sdwan.api.routes.quality import quality_public
 from sdwan.api.routes.site_owned import SiteResource, build_router
 from sdwan.schemas.intents import (
     GeneratedObject,
@@ -27,7 +28,7 @@ from sdwan.schemas.intents import (
 )
 from sdwan.service.intents import IntentInfo
 from sdwan.service.sites import SiteInfo
-from sdwan.service.uplinks import UplinkInfo
+from sdwan.service.uplinks import UplinkInfo, probe_of
 
 
 def site_public(info: SiteInfo, warnings: list[str]) -> SitePublic:
@@ -39,6 +40,7 @@ def site_public(info: SiteInfo, warnings: list[str]) -> SitePublic:
                 router=m.router_uuid,
                 router_name=info.router_names.get(m.router_uuid, ""),
                 fib_agent=m.fib_agent,
+                probe_agent=m.probe_agent,
             )
             for m in site.routers
         ],
@@ -56,14 +58,16 @@ def uplink_public(info: UplinkInfo, _warnings: list[str]) -> UplinkPublic:
         **{
             k: v
             for k, v in asdict(uplink).items()
-            if k not in ("site_id", "router_uuid", "neighbor_address")
+            if k not in ("site_id", "router_uuid", "neighbor_address", "probe")
         },
         site=uplink.site_id,
         site_name=info.site_name,
         router=uplink.router_uuid,
         router_name=info.router_name,
         neighbor=uplink.neighbor_address,
+        probe=probe_of(uplink),
         used_by=info.used_by,
+        quality=quality_public(info.quality, info.stale) if info.quality is not None else None,
     )
 
 
@@ -71,10 +75,15 @@ def intent_public(info: IntentInfo, warnings: list[str]) -> IntentPublic:
     intent = info.record
     state = info.state
     return IntentPublic(
-        **{k: v for k, v in asdict(intent).items() if k not in ("site_id", "destination")},
+        **{
+            k: v
+            for k, v in asdict(intent).items()
+            if k not in ("site_id", "destination", "sla_class_id")
+        },
         site=intent.site_id,
         site_name=info.site_name,
         destination=info.destination,
+        sla_class=info.sla_class,
         tiers=info.tiers,
         status=info.status,
         status_detail=info.status_detail,
@@ -117,9 +126,11 @@ UPLINKS = SiteResource[UplinkInfo](
     filters=("site", "name", "transport"),
     docs={
         "create": "Give a neighbor of a site router an uplink role: transport, cost, bandwidth.",
-        "list": "List uplinks (of one site with ``site``).",
-        "show": "One uplink.",
-        "update": "Change its transport, cost (intents preferring by cost follow) or bandwidth.",
+        "list": "List uplinks (of one site with ``site``), each with its measured quality.",
+        "show": "One uplink with its measured quality (``quality``: the probe agent's last "
+        "report; null when it never reported; ``stale`` when that report is old).",
+        "update": "Change its transport, cost (intents preferring by cost follow), bandwidth "
+        "or how it is measured (``probe``, replaced whole).",
         "delete": "Delete an uplink no intent names.",
     },
 )
@@ -138,9 +149,9 @@ INTENTS = SiteResource[IntentInfo](
         "create": "Declare a path intent; its policy objects are generated on the site's routers.",
         "list": "List intents (of one site with ``site``), with their verification.",
         "show": "One intent with its generated objects and its last verification.",
-        "update": "Change the destination, the preference or the return path; the "
-        "generated\nobjects are replaced at once (soft resets on the routers, no session "
-        "reset).",
+        "update": "Change the destination, the preference, the return path or the SLA class "
+        "(``sla_class``: null clears it); the generated\nobjects are replaced at once (soft "
+        "resets on the routers, no session reset).",
         "delete": "Delete an intent; its policy objects leave the routers.",
     },
 )

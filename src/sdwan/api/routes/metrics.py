@@ -13,8 +13,9 @@ router = APIRouter(tags=["metrics"])
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(principal: PrincipalDep, services: ServicesDep) -> PlainTextResponse:
-    """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability.
-    Members and readers get only their project's routers' series."""
+    """Sessions by state, prefixes, reconcile runs/durations/errors, drift, reachability,
+    each uplink's measured quality. Members and readers get only their project's
+    routers' series."""
     return PlainTextResponse(
         services.live.metrics_text(principal), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -5,7 +5,7 @@ trusted: an agent is a process on a router, not part of the orchestrator."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sdwan.domain.sla import ClassReport, ClassVerdict, UplinkQuality
@@ -27,14 +27,8 @@ class Figures:
     jitter_ms: float | None = None
 
     def public(self) -> dict[str, Any]:
-        return {
-            "window_s": self.window_s,
-            "sent": self.sent,
-            "answered": self.answered,
-            "loss_pct": self.loss_pct,
-            "latency_ms": self.latency_ms,
-            "jitter_ms": self.jitter_ms,
-        }
+        """The agent's JSON shape of a window (probe/meter.py's ``WindowStats``)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
