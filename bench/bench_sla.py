@@ -26,6 +26,7 @@ return after the hold-down exactly once. p95 is the nearest rank of the trials.
 
     .venv/bin/python bench/bench_sla.py [--trials 10] [--noise-seconds 600]
         [--prefixes 10000] [--baseline-window 10] [--scenario-seconds 900]
+        [--blackout-only]
 
 Needs root, gobgpd and FRR (scripts/setup). Not a test: times on a shared machine vary
 (the load average is printed with them).
@@ -353,6 +354,17 @@ def report_sla(name: str, figures: Figures, target_s: float, bgp: Trial | None) 
         )
 
 
+def noise(bench: Bench, seconds: float) -> None:
+    samples, off, moves, mpls = bench.noise(seconds)
+    print(
+        f"  noise {seconds:g} s (1 % loss, 10 +- 5 ms one way): {moves} moves,"
+        f" kernel off MPLS in {off} of {samples} reads; MPLS measured at loss"
+        f" {mpls.get('loss_pct')} %, latency {mpls.get('latency_ms')} ms,"
+        f" jitter {mpls.get('jitter_ms')} ms",
+        flush=True,
+    )
+
+
 def run(args: argparse.Namespace, root: Path) -> None:
     bench = Bench(args, root)
     started = time.monotonic()
@@ -367,7 +379,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
               " watched per impairment:", flush=True)  # fmt: skip
         bench.probing(False)
         bgp: dict[str, Trial] = {}
-        for scenario in (*SCENARIOS, WITH_BGP):
+        chosen = (BLACKOUT,) if args.blackout_only else SCENARIOS
+        for scenario in (*chosen, WITH_BGP):
             window = WITH_BGP.deadline_s if scenario is WITH_BGP else args.baseline_window
             bgp[scenario.name] = bench.baseline(scenario, window)
             print(f"  {scenario.name:24} {seconds(bgp[scenario.name].moved_s)}", flush=True)
@@ -375,21 +388,15 @@ def run(args: argparse.Namespace, root: Path) -> None:
         print(f"SLA class gold, {args.trials} trials each (at most"
               f" {args.scenario_seconds:g} s):", flush=True)  # fmt: skip
         blackouts: dict[int, Figures] = {}
-        for scenario in SCENARIOS:
+        for scenario in chosen:
             figures = bench.trials(scenario)
             against = bgp[WITH_BGP.name] if scenario is BLACKOUT else bgp[scenario.name]
             name = f"{scenario.name} (10)" if scenario is BLACKOUT else scenario.name
             report_sla(name, figures, scenario.target_s, against)
             if scenario is BLACKOUT:
                 blackouts[10] = figures
-        samples, off, moves, mpls = bench.noise(args.noise_seconds)
-        print(
-            f"  noise {args.noise_seconds:g} s (1 % loss, 10 +- 5 ms one way): {moves} moves,"
-            f" kernel off MPLS in {off} of {samples} reads; MPLS measured at loss"
-            f" {mpls.get('loss_pct')} %, latency {mpls.get('latency_ms')} ms,"
-            f" jitter {mpls.get('jitter_ms')} ms",
-            flush=True,
-        )
+        if not args.blackout_only:
+            noise(bench, args.noise_seconds)
         bench.prefixes_behind(args.prefixes)
         blackouts[args.prefixes] = bench.trials(BLACKOUT)
         report_sla(f"silent blackout ({args.prefixes})", blackouts[args.prefixes],
@@ -417,6 +424,9 @@ def main() -> None:
     parser.add_argument("--prefixes", type=int, default=10_000)
     parser.add_argument("--baseline-window", type=float, default=10.0)
     parser.add_argument("--scenario-seconds", type=float, default=900.0)
+    parser.add_argument(
+        "--blackout-only", action="store_true", help="the blackouts at both sizes alone"
+    )
     args = parser.parse_args()
     if not 1 <= args.trials <= 100 or not 11 <= args.prefixes <= 16384:
         sys.exit("--trials 1..100, --prefixes 11..16384")
