@@ -241,7 +241,7 @@ class Bench:
         """Swap the intent to the twin class: steering starts anew (no flap damping
         carried from the last trial; both classes have the same limits)."""
         self.sla_class = CLASSES[1] if self.sla_class == CLASSES[0] else CLASSES[0]
-        self.sites.sdwan("intent", "set", TO_OSAKA, "--sla", self.sla_class, "--wait", show=False)
+        self.sites.sdwan("intent", "set", TO_OSAKA, "--sla", self.sla_class, show=False)
         self.sites.wait(self.classes_met, "both uplinks within the class", timeout=120)
 
     def note_load(self) -> None:
@@ -288,7 +288,15 @@ class Bench:
         figures = Figures()
         ends = time.monotonic() + self.args.scenario_seconds
         while len(figures.trials) < self.args.trials and time.monotonic() < ends:
-            figures.trials.append(self.sla_trial(scenario))
+            trial = self.sla_trial(scenario)
+            figures.trials.append(trial)
+            back = f"{trial.back_s:.1f} s" if trial.back_s is not None else "never"
+            print(
+                f"    {scenario.name}: on the backup after {seconds(trial.moved_s).strip()},"
+                f" back {back} after the clear ({trial.demotes} demotion(s),"
+                f" {trial.returns} return(s))",
+                flush=True,
+            )
         return figures
 
     def noise(self, seconds: float) -> tuple[int, int, int, dict[str, Any]]:
