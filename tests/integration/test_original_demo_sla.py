@@ -21,6 +21,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,25 +103,21 @@ def test_random_loss_and_jitter_inside_the_class_move_nothing(demo: Demo) -> Non
         demo.runner.clear_impairment(*PRIMARY)
 
 
-def test_loss_moves_the_far_lan_to_vyos2_and_back_once(demo: Demo) -> None:
-    since = demo.last_event()
-    demo.runner.impair(*PRIMARY, loss_pct=5.0, direction="out")
-    moved_and_said(demo, since, "vyos1 violates gold (loss ")
-    back_on_primary(demo, since)
-
-
-def test_added_latency_moves_it_and_back(demo: Demo) -> None:
+@pytest.mark.parametrize(
+    ("impairment", "detail"),
+    [
+        ({"loss_pct": 5.0, "direction": "out"}, "vyos1 violates gold (loss "),
+        ({"delay_ms": 150.0, "direction": "out"}, "vyos1 violates gold (latency "),
+        ({"blackhole": True, "direction": "both"}, "vyos1 is dead (probes unanswered)"),
+    ],
+    ids=["loss-5", "delay-150", "blackhole"],
+)
+def test_an_impaired_primary_moves_the_far_lan_and_back_once(
+    demo: Demo, impairment: dict[str, Any], detail: str
+) -> None:
     demo.wait(lambda: both_met(demo), "both uplinks within gold", 60)
     since = demo.last_event()
-    demo.runner.impair(*PRIMARY, delay_ms=150.0, direction="out")
-    moved_and_said(demo, since, "vyos1 violates gold (latency ")
-    back_on_primary(demo, since)
-
-
-def test_a_silent_blackhole_moves_it_and_back(demo: Demo) -> None:
-    demo.wait(lambda: both_met(demo), "both uplinks within gold", 60)
-    since = demo.last_event()
-    demo.runner.impair(*PRIMARY, blackhole=True, direction="both")  # BGP spared
-    moved_and_said(demo, since, "vyos1 is dead (probes unanswered)")
-    assert demo.sessions()["GoBGP-1/198.18.11.11"] == "UP"  # silent: the session stays
+    demo.runner.impair(*PRIMARY, **impairment)
+    moved_and_said(demo, since, detail)
+    assert demo.sessions()["GoBGP-1/198.18.11.11"] == "UP"  # BGP spared: the session stays
     back_on_primary(demo, since)
