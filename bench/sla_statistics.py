@@ -303,6 +303,41 @@ def simulate(design: Design, onsets: int) -> None:
         print(f"  {label:26} {p50:5.2f} / {p95:5.2f} / {times[-1]:5.2f} s")
 
 
+def cusum_probes(p0: float, p1: float, threshold: float, runs: int, seed: int) -> list[int]:
+    """Probes a Bernoulli CUSUM (log-likelihood ratio of loss ``p1`` against ``p0``,
+    floored at 0) takes to reach ``threshold`` once the loss is ``p1``, sorted."""
+    lost, answered = math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
+    rng = random.Random(seed)
+    counts = []
+    for _ in range(runs):  # bounded: the drift is positive, a run ends in ~1000 steps
+        total, n = 0.0, 0
+        while total < threshold:
+            n += 1
+            total = max(0.0, total + (lost if rng.random() < p1 else answered))
+        counts.append(n)
+    return sorted(counts)
+
+
+def sequential(design: Design, rates: list[int], runs: int) -> None:
+    """Would a sequential test need fewer probes for 5 % under 2 % (so a lower rate,
+    so less CPU)? A CUSUM of 5 % against the noise (1 %) alarms under the noise with
+    probability at most exp(-h) from each start, so h = ln(2 M / ALPHA) keeps the
+    same bound as the windows (half of ALPHA); its detection is the CUSUM's p95."""
+    noise = REFERENCE_LOSS * NOISE_SHARE
+    slow = REFERENCE_LOSS * SLOW_FACTOR
+    print(f"\nsequential alternative (CUSUM, {slow:.0%} against {noise:.0%}, {runs} onsets):")
+    for rate in sorted({*rates, int(design.rate)}):
+        threshold = math.log(2 * HORIZON_S * rate / ALPHA)
+        counts = cusum_probes(noise, slow, threshold, runs, seed=rate)
+        p95 = counts[math.ceil(QUANTILE * runs) - 1]
+        mean = sum(counts) / runs
+        print(
+            f"{rate:>6}/s  h {threshold:5.2f}: {mean:4.0f} probes on average, {p95} at p95:"
+            f" {design.timeout_s + (p95 + 1) / rate:5.2f} s"
+            f" (the window: {best_time(rate, design.timeout_s, SLOW_FACTOR):5.2f} s)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="10,30,100,200", help="rates to compare")
@@ -314,6 +349,7 @@ def main() -> None:
     show(design, [int(r) for r in args.rates.split(",") if r])
     if args.simulate:
         simulate(design, args.simulate)
+        sequential(design, [200, 250, 300], args.simulate * 10)
 
 
 if __name__ == "__main__":

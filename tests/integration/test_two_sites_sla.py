@@ -2,7 +2,8 @@
 Tokyo's intent steers on the class gold (loss 2 %, round trip 50 ms, hold-down 10 s),
 Osaka's on reachability only. One lab for the whole module, in this order:
 
-- 1 % random loss on Tokyo's MPLS link, under the 2 % class: nothing moves;
+- 1 % random loss on Tokyo's MPLS link, under the 2 % class, and 10 +- 5 ms of delay,
+  inside the class's 50 ms: nothing moves;
 - 5 % loss: Tokyo's traffic to Osaka moves to the Internet provider within seconds
   (gobgpd's best path too: a policy change, no session reset), the verdict says why;
   cleared: back after the hold-down, exactly once;
@@ -87,10 +88,10 @@ def back_on_mpls(sites: TwoSites, since: int, cleared_at: float) -> None:
     assert len(moves(sites, since, "return")) == 1  # and nothing moved since
 
 
-def test_random_loss_under_the_class_moves_nothing(sites: TwoSites) -> None:
+def test_random_loss_and_jitter_inside_the_class_move_nothing(sites: TwoSites) -> None:
     sites.wait(lambda: classes_met(sites), "both uplinks within gold", timeout=90)
     since = sites.last_event()
-    sites.impair_primary(loss_pct=1.0, direction="out")
+    sites.impair_primary(loss_pct=1.0, delay_ms=10.0, jitter_ms=5.0, direction="out")
     try:
         ends = time.monotonic() + NOISE_S
         while time.monotonic() < ends:  # watched all along, not slept through
@@ -100,6 +101,7 @@ def test_random_loss_under_the_class_moves_nothing(sites: TwoSites) -> None:
         plan = intent_plan(sites, TO_OSAKA)["prediction"]["sla"]
         mpls = next(u for u in plan["uplinks"] if u["uplink"] == "mpls")
         assert 0.2 < mpls["loss_pct"] < 2.0, mpls  # measured, and under the class
+        assert 10.0 <= mpls["latency_ms"] < 50.0, mpls  # the delay too, inside the class
     finally:
         sites.clear_primary()
 

@@ -1,7 +1,7 @@
 """What the demos look at, through the orchestrator's CLI and inside the lab's
 namespaces: pings, traceroutes, a router's RIB, sessions, an intent's verdict, the
-kernel routes the FIB agent installed, an FRR router's BGP table. Every wait polls
-with a deadline."""
+kernel routes the FIB agent installed, an FRR router's BGP table, what SLA steering
+moved and why. Every wait polls with a deadline."""
 
 from __future__ import annotations
 
@@ -141,6 +141,41 @@ class LabTools:
         paths = data.get("paths") or []
         best = [p for p in paths if (p.get("bestpath") or {}).get("overall")] or paths
         return str((best[0].get("aspath") or {}).get("string", "")) if best else ""
+
+    def steering_events(self, since: int = 0) -> list[dict[str, Any]]:
+        """The orchestrator's ``intent.steering`` events after id ``since``, oldest
+        first: ``message`` says what moved and why, ``data.moves`` each move."""
+        assert self.orch is not None
+        with self.orch.client() as client:
+            answer = client.get(
+                "/v1/events", params={"kind": "intent.steering", "since": since, "limit": 1000}
+            )
+            answer.raise_for_status()
+        return items_of(answer.json())
+
+    def last_event(self) -> int:
+        """The id of the newest event (for ``steering_events(since=...)``)."""
+        assert self.orch is not None
+        with self.orch.client() as client:
+            return int(client.get("/v1/events", params={"limit": 1}).json()["last_id"])
+
+    def sla_states(self, ref: str) -> tuple[dict[str, str], list[Any]]:
+        """What intent ``ref``'s plan says of its SLA class now: uplink -> its class
+        state (met, violated, unknown), and the moves it would make."""
+        plan = json.loads(self.sdwan("intent", "plan", ref, "-o", "json", show=False))
+        sla = plan["prediction"]["sla"] or {}
+        states = {str(u["uplink"]): str(u["class_state"]) for u in sla.get("uplinks", [])}
+        return states, list(sla.get("moves") or [])
+
+    def steering_moves(self, ref: str, since: int, kind: str) -> list[str]:
+        """The messages of intent ``ref``'s steering events after ``since`` that hold a
+        move of ``kind`` (``demote``, ``return``)."""
+        return [
+            e["message"]
+            for e in self.steering_events(since)
+            if e["message"].startswith(f"intent {ref}:")
+            and any(m["kind"] == kind for m in e["data"]["moves"])
+        ]
 
     def wait(self, condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
         return wait_for(condition, timeout=timeout, what=what, interval=0.2)

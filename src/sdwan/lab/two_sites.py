@@ -14,8 +14,8 @@ For SLA steering (tests/integration/test_two_sites_sla.py, bench/bench_sla.py),
 ``setup`` and ``apply_intents`` bring it up to the first verification; then
 ``impair_primary`` / ``clear_primary`` degrade Tokyo's MPLS link (``sdwan lab
 impair``), ``tokyo_provider`` says which provider Tokyo's kernel sends Osaka's LAN to,
-``tokyo_best`` which one gobgpd's best path uses, and ``steering_events`` what the
-orchestrator moved and why."""
+``tokyo_best`` which one gobgpd's best path uses (and LabTools' ``steering_events``
+what the orchestrator moved and why)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from sdwan.lab import demo_tools
 from sdwan.lab.builder import LabRunner, default_root
-from sdwan.lab.demo_tools import LabTools, items_of, say
+from sdwan.lab.demo_tools import LabTools, say
 from sdwan.lab.impair import Applied
 from sdwan.lab.resume import resume
 from sdwan.lab.server_process import OrchestratorProcess, free_port
@@ -154,23 +154,6 @@ class TwoSites(LabTools):
         """The provider of Tokyo's gobgpd's best path to Osaka's LAN."""
         hop = self.best_next_hop("tk", OSAKA_LAN)
         return PROVIDERS.get(hop) if hop else None
-
-    def steering_events(self, since: int = 0) -> list[dict[str, Any]]:
-        """The orchestrator's ``intent.steering`` events after id ``since``, oldest
-        first: ``message`` says what moved and why, ``data.moves`` each move."""
-        assert self.orch is not None
-        with self.orch.client() as client:
-            answer = client.get(
-                "/v1/events", params={"kind": "intent.steering", "since": since, "limit": 1000}
-            )
-            answer.raise_for_status()
-        return items_of(answer.json())
-
-    def last_event(self) -> int:
-        """The id of the newest event (for ``steering_events(since=...)``)."""
-        assert self.orch is not None
-        with self.orch.client() as client:
-            return int(client.get("/v1/events", params={"limit": 1}).json()["last_id"])
 
     def _ecmp_gateways(self) -> list[str] | None:
         gateways = self.kernel_gateways("tk", OSAKA_LAN)

@@ -31,7 +31,7 @@ from sdwan.lab.netns import Lab
 from sdwan.lab.processes import end_child
 from sdwan.polling import wait_for
 
-__all__ = ["BACKUP", "PRIMARY", "UplinkLab", "prefixes"]
+__all__ = ["BACKUP", "PRIMARY", "UplinkLab", "add_paths", "prefixes"]
 
 PRIMARY = "198.18.201.2"  # up1: the preferred path's next hop
 BACKUP = "198.18.202.2"
@@ -46,6 +46,21 @@ def prefixes(count: int) -> list[str]:
     if not 0 < count <= 1 << 14:
         raise ValueError("between 1 and 16384 prefixes")
     return [str(_POOL.network_address + 4 * i) + "/30" for i in range(count)]
+
+
+def add_paths(stub: Any, wanted: list[str], as_path: tuple[int, ...] = ()) -> None:
+    """Originate ``wanted`` on the gobgpd behind ``stub`` (a ``GobgpApiStub``) with
+    ``as_path`` prepended: AddPathStream, in batches of 1000 paths."""
+
+    def batches() -> Iterator[pb.AddPathStreamRequest]:
+        for start in range(0, len(wanted), _BATCH):
+            paths = [
+                announcement_to_path(Announcement(p, None, as_path=as_path))
+                for p in wanted[start : start + _BATCH]
+            ]
+            yield pb.AddPathStreamRequest(table_type=pb.GLOBAL, paths=paths)
+
+    stub.AddPathStream(batches(), timeout=120)
 
 
 def _peer(address: str, asn: int, passive: bool) -> pb.AddPeerRequest:
@@ -115,17 +130,7 @@ class UplinkLab:
         of 1000 paths); returns once ``r`` holds every path."""
         wanted = prefixes(count)
         for name in uplinks:
-            prepend = _UPLINKS[name][2]
-
-            def batches(prepend: tuple[int, ...] = prepend) -> Iterator[pb.AddPathStreamRequest]:
-                for start in range(0, len(wanted), _BATCH):
-                    paths = [
-                        announcement_to_path(Announcement(p, None, as_path=prepend))
-                        for p in wanted[start : start + _BATCH]
-                    ]
-                    yield pb.AddPathStreamRequest(table_type=pb.GLOBAL, paths=paths)
-
-            self._stubs[name].AddPathStream(batches(), timeout=120)
+            add_paths(self._stubs[name], wanted, _UPLINKS[name][2])
         wait_for(
             lambda: self.paths_on_router() >= count * len(uplinks),
             timeout=120,

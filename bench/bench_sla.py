@@ -1,0 +1,445 @@
+"""Benchmark: SLA steering against BGP alone, in the lab, on the two-sites example.
+
+Real daemons (gobgpd, FRR providers, FIB and probe agents, ``sdwan serve``) on the
+topology of examples/two-sites (sdwan.lab.two_sites drives it). Tokyo's MPLS link is
+impaired with ``sdwan lab impair`` (LabRunner.impair); "traffic on the backup" is read
+in Tokyo's kernel over netlink (every route to Osaka's prefixes forwards via the
+Internet provider, through its nexthop group), polled every 10 ms from the moment the
+impairment is in effect. In one run:
+
+  BGP only    Tokyo's intent without a class, its uplinks not probed: each impairment
+              once, Tokyo's kernel watched for --baseline-window seconds; plus a
+              blackout that drops BGP too (the hold timer, 9 s here, is BGP's best)
+  SLA         Tokyo's intent on the class gold (loss 2 %, round trip 50 ms, hold-down
+              10 s): --trials per impairment, each until traffic is back on MPLS
+              (after the hold-down, exactly one demotion and one return counted in the
+              orchestrator's steering events); between trials the intent swaps to an
+              identical class so no trial inherits the previous one's flap damping
+  noise       1 % random loss plus 10 +- 5 ms on the primary (inside the class) for
+              --noise-seconds: moves in the kernel and steering events, both zero
+  blackout    at 10 and at --prefixes prefixes behind the uplink (/30s of
+              198.19.0.0/16 originated by Osaka's gobgpd, part of Osaka's site)
+
+Targets (issue 23): latency p95 < 1 s, 5 % loss p95 < 3 s, 20 % loss p95 < 1 s,
+blackout < 500 ms at both sizes and within 10 % of each other, noise zero moves,
+return after the hold-down exactly once. p95 is the nearest rank of the trials.
+
+    .venv/bin/python bench/bench_sla.py [--trials 10] [--noise-seconds 600]
+        [--prefixes 10000] [--baseline-window 10] [--scenario-seconds 900]
+        [--blackout-only]
+
+Needs root, gobgpd and FRR (scripts/setup). Not a test: times on a shared machine vary
+(the load average is printed with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import math
+import os
+import secrets
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from sdwan.fib.netlink import Netlink, route_gateways
+from sdwan.fib.plan import RTPROT_BGP
+from sdwan.gobgp._pb import gobgp_pb2_grpc
+from sdwan.lab import demo_tools
+from sdwan.lab.builder import default_root
+from sdwan.lab.server_process import free_port
+from sdwan.lab.two_sites import INET_HOP, MPLS_HOP, OSAKA_LAN, TO_OSAKA, TwoSites
+from sdwan.lab.uplinks import add_paths, prefixes
+from sdwan.polling import wait_for
+from sdwan.probe.client import ProbeClient
+
+POLL_S = 0.01  # the kernel is read this often while a move is awaited
+RETURN_S = 120.0  # a return may take the long window, the hold-down and the policy
+CLASSES = ("gold", "gold-b")  # the example's class, and its twin for the damping reset
+POOL = ipaddress.IPv4Network("198.19.0.0/16")  # sdwan.lab.uplinks.prefixes' pool
+TOKYO_UPLINKS = ("tokyo/mpls", "tokyo/inet")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    impairment: dict[str, Any]  # sdwan.lab.impairment.Impairment's fields
+    target_s: float
+    deadline_s: float  # a trial that has not moved by then counts as a miss
+
+
+SCENARIOS = (
+    Scenario("latency +150 ms", {"delay_ms": 150.0, "direction": "out"}, 1.0, 20.0),
+    Scenario("loss 5 %", {"loss_pct": 5.0, "direction": "out"}, 3.0, 30.0),
+    Scenario("loss 20 %", {"loss_pct": 20.0, "direction": "out"}, 1.0, 20.0),
+    Scenario("silent blackout", {"blackhole": True, "direction": "both"}, 0.5, 10.0),
+)
+BLACKOUT = SCENARIOS[-1]
+WITH_BGP = Scenario(
+    "blackout, BGP too", {"blackhole": True, "direction": "both", "include_bgp": True}, 0, 30.0
+)
+NOISE = {"loss_pct": 1.0, "delay_ms": 10.0, "jitter_ms": 5.0, "direction": "out"}
+
+
+@dataclass
+class Trial:
+    moved_s: float | None  # from the impairment in effect to the kernel on the backup
+    back_s: float | None = None  # from the impairment cleared to the kernel on MPLS
+    demotes: int = 0
+    returns: int = 0
+
+
+@dataclass
+class Figures:
+    trials: list[Trial] = field(default_factory=list)
+
+    def moved(self) -> list[float]:
+        return [t.moved_s for t in self.trials if t.moved_s is not None]
+
+    def misses(self) -> int:
+        return sum(t.moved_s is None for t in self.trials)
+
+
+def p95(values: list[float]) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def in_pool(prefix: str) -> bool:
+    """Osaka's prefixes: its LAN and the /30s of the pool (IPv4 routes only here)."""
+    return prefix == OSAKA_LAN or ipaddress.IPv4Network(prefix).subnet_of(POOL)
+
+
+class Kernel:
+    """Tokyo's kernel over netlink: where its routes to Osaka's prefixes forward."""
+
+    def __init__(self, namespace: str, count: int) -> None:
+        self.nl = Netlink(namespace)
+        self.count = count  # routes expected (Osaka's LAN and its /30s)
+
+    def forwarding(self) -> dict[str, tuple[str, ...]]:
+        found = route_gateways(self.nl.routes(socket.AF_INET), self.nl.nexthops(), RTPROT_BGP)
+        return {p: g for p, g in found.items() if in_pool(p)}
+
+    def all_via(self, gateway: str) -> bool:
+        routes = self.forwarding()
+        return len(routes) == self.count and all(g == (gateway,) for g in routes.values())
+
+    def wait_all_via(self, gateway: str, deadline_s: float) -> float | None:
+        """The monotonic time at which every route forwards via ``gateway`` alone, or
+        None after ``deadline_s``. The routes are dumped every half second (a policy
+        move points them at other groups); in between only the nexthop objects are
+        read (a failover replaces the groups in place: cheap at 10 000 routes too)."""
+        ends = time.monotonic() + deadline_s
+        groups: set[int] = set()
+        dumped = 0.0
+        while True:
+            now = time.monotonic()
+            if now - dumped >= 0.5 or not groups:
+                dumped = now
+                routes = [
+                    r
+                    for r in self.nl.routes(socket.AF_INET)
+                    if r.protocol == RTPROT_BGP and in_pool(r.prefix)
+                ]
+                objects = {n.id: n for n in self.nl.nexthops()}
+                found = route_gateways(routes, list(objects.values()))
+                if len(found) == self.count and all(g == (gateway,) for g in found.values()):
+                    return now
+                groups = (
+                    {r.nexthop_id for r in routes} if all(r.nexthop_id for r in routes) else set()
+                )
+            elif groups:
+                objects = {n.id: n for n in self.nl.nexthops()}
+                if groups <= objects.keys():
+                    members = {
+                        objects[m].gateway if m in objects else None
+                        for g in groups
+                        for m in (objects[g].members if objects[g].group else (g,))
+                    }
+                    if members == {gateway}:
+                        return now
+            if now > ends:
+                return None
+            time.sleep(POLL_S)
+
+    def close(self) -> None:
+        self.nl.close()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, root: Path) -> None:
+        self.args = args
+        self.sites = TwoSites(f"bs{secrets.token_hex(2)}", root, free_port())
+        self.kernel: Kernel | None = None
+        self.sla_class = CLASSES[0]
+        self.loads: list[float] = []
+
+    # --- the lab ----------------------------------------------------------------
+
+    def up(self) -> None:
+        demo_tools.QUIET = True
+        sites = self.sites
+        sites.setup()
+        sites.apply_intents()
+        sites.sdwan("sla", "create", CLASSES[1], "--loss", "2", "--latency", "50",
+                    "--hold-down", "10", show=False)  # fmt: skip
+        self.prefixes_behind(10)
+
+    def prefixes_behind(self, count: int) -> None:
+        """Osaka's LAN and ``count - 1`` /30s of 198.19.0.0/16 behind both providers,
+        part of Osaka's site (so Tokyo's intent steers them too); returns once
+        Tokyo's kernel routes every one of them via MPLS."""
+        sites = self.sites
+        sites.sdwan("site", "set", "osaka", "--prefix", OSAKA_LAN,
+                    "--prefix", f"{POOL},ge=30,le=30", show=False)  # fmt: skip
+        state = sites.runner.load()
+        assert state is not None
+        with grpc.insecure_channel(state.sockets["os"]) as channel:
+            add_paths(gobgp_pb2_grpc.GobgpApiStub(channel), prefixes(count - 1))
+        if self.kernel is not None:
+            self.kernel.close()
+        self.kernel = Kernel(sites.runner.lab.name("tk"), count)
+        kernel = self.kernel
+        wait_for(lambda: kernel.all_via(MPLS_HOP), timeout=300, what=f"{count} routes via MPLS")
+
+    def steering(self, since: int) -> tuple[int, int]:
+        """(demotions, returns) of Tokyo's intent in the steering events after ``since``."""
+        demotes = self.sites.steering_moves(TO_OSAKA, since, "demote")
+        return len(demotes), len(self.sites.steering_moves(TO_OSAKA, since, "return"))
+
+    def classes_met(self) -> bool:
+        """Tokyo's two uplinks measured and within the intent's class, nothing to move."""
+        states, moves = self.sites.sla_states(TO_OSAKA)
+        return states == {"mpls": "met", "inet": "met"} and not moves
+
+    def probing(self, on: bool) -> None:
+        """Tokyo's intent on its class with its uplinks probed, or BGP alone."""
+        sites = self.sites
+        for uplink in TOKYO_UPLINKS:
+            sites.sdwan("uplink", "set", uplink, "--probe", "udp" if on else "none", show=False)
+        if on:
+            sites.sdwan("intent", "set", TO_OSAKA, "--sla", self.sla_class, "--wait", show=False)
+            sites.wait(self.classes_met, "both uplinks within the class", timeout=120)
+        else:
+            sites.sdwan("intent", "set", TO_OSAKA, "--no-sla", "--wait", show=False)
+            state = sites.runner.load()
+            assert state is not None
+            agent = ProbeClient(f"{state.sockets['tk']}.probe")
+            sites.wait(lambda: not asyncio.run(agent.config())["uplinks"], "Tokyo's agent idle", 60)
+
+    def fresh_class(self) -> None:
+        """Swap the intent to the twin class: steering starts anew (no flap damping
+        carried from the last trial; both classes have the same limits)."""
+        self.sla_class = CLASSES[1] if self.sla_class == CLASSES[0] else CLASSES[0]
+        self.sites.sdwan("intent", "set", TO_OSAKA, "--sla", self.sla_class, show=False)
+        self.sites.wait(self.classes_met, "both uplinks within the class", timeout=120)
+
+    def note_load(self) -> None:
+        self.loads.append(os.getloadavg()[0])
+
+    # --- the measurements --------------------------------------------------------
+
+    def baseline(self, scenario: Scenario, window_s: float) -> Trial:
+        """BGP alone: does Tokyo's kernel leave MPLS within ``window_s``?"""
+        kernel, sites = self.kernel, self.sites
+        assert kernel is not None
+        applied = sites.impair_primary(**scenario.impairment)
+        try:
+            moved = kernel.wait_all_via(INET_HOP, window_s)
+        finally:
+            sites.clear_primary()
+        wait_for(lambda: kernel.all_via(MPLS_HOP), timeout=RETURN_S, what="back on MPLS")
+        if scenario.impairment.get("include_bgp"):
+            sites.wait(lambda: set(sites.sessions().values()) == {"UP"}, "sessions UP", 120)
+        return Trial(moved - applied.effective if moved is not None else None)
+
+    def sla_trial(self, scenario: Scenario) -> Trial:
+        kernel, sites = self.kernel, self.sites
+        assert kernel is not None
+        self.note_load()
+        since = sites.last_event()
+        applied = sites.impair_primary(**scenario.impairment)
+        try:
+            moved = kernel.wait_all_via(INET_HOP, scenario.deadline_s)
+        finally:
+            cleared = sites.clear_primary()
+        back = kernel.wait_all_via(MPLS_HOP, RETURN_S)
+        sites.wait(self.classes_met, "both uplinks within the class", timeout=120)
+        demotes, returns = self.steering(since)
+        self.fresh_class()
+        return Trial(
+            moved - applied.effective if moved is not None else None,
+            back - cleared.effective if back is not None else None,
+            demotes,
+            returns,
+        )
+
+    def trials(self, scenario: Scenario) -> Figures:
+        figures = Figures()
+        ends = time.monotonic() + self.args.scenario_seconds
+        while len(figures.trials) < self.args.trials and time.monotonic() < ends:
+            trial = self.sla_trial(scenario)
+            figures.trials.append(trial)
+            back = f"{trial.back_s:.1f} s" if trial.back_s is not None else "never"
+            print(
+                f"    {scenario.name}: on the backup after {seconds(trial.moved_s).strip()},"
+                f" back {back} after the clear ({trial.demotes} demotion(s),"
+                f" {trial.returns} return(s))",
+                flush=True,
+            )
+        return figures
+
+    def noise(self, seconds: float) -> tuple[int, int, int, dict[str, Any]]:
+        """(samples read, samples off MPLS, steering moves) over ``seconds`` of 1 %
+        loss and jitter inside the class, and the primary's last measured quality."""
+        kernel, sites = self.kernel, self.sites
+        assert kernel is not None
+        since = sites.last_event()
+        sites.impair_primary(**NOISE)
+        samples = off = 0
+        try:
+            ends = time.monotonic() + seconds
+            while time.monotonic() < ends:  # bounded by time; read ten times a second
+                samples += 1
+                off += not kernel.all_via(MPLS_HOP)
+                time.sleep(0.1)
+                if samples % 600 == 0:
+                    self.note_load()
+            plan = json.loads(sites.sdwan("intent", "plan", TO_OSAKA, "-o", "json", show=False))
+            sla = plan["prediction"]["sla"] or {}
+            mpls: dict[str, Any] = next(
+                (u for u in sla.get("uplinks", []) if u["uplink"] == "mpls"), {}
+            )
+        finally:
+            sites.clear_primary()
+        demotes, returns = self.steering(since)
+        return samples, off, demotes + returns, mpls
+
+    def down(self) -> None:
+        if self.kernel is not None:
+            self.kernel.close()
+        self.sites.runner.down()
+
+
+def seconds(value: float | None) -> str:
+    return f"{value * 1000:7.0f} ms" if value is not None else "  never"
+
+
+def report_sla(name: str, figures: Figures, target_s: float, bgp: Trial | None) -> None:
+    moved = figures.moved()
+    if not moved:
+        print(f"  {name:24} no move in {len(figures.trials)} trials", flush=True)
+        return
+    high = p95(moved)
+    backs = [t.back_s for t in figures.trials if t.back_s is not None]
+    once = sum(t.demotes == 1 and t.returns == 1 for t in figures.trials)
+    versus = "BGP only: stays on MPLS"
+    if bgp is not None and bgp.moved_s is not None:
+        versus = f"BGP only {bgp.moved_s:.2f} s ({bgp.moved_s / high:.0f}x)"
+    print(
+        f"  {name:24} p95 {seconds(high)} (median {seconds(sorted(moved)[len(moved) // 2])},"
+        f" max {seconds(max(moved))}, n={len(moved)}, missed {figures.misses()})"
+        f" target < {target_s * 1000:.0f} ms: {'met' if high < target_s else 'MISSED'};"
+        f" {versus}",
+        flush=True,
+    )
+    if backs:
+        print(
+            f"  {'':24} back on MPLS {min(backs):.1f}-{max(backs):.1f} s after the clear"
+            f" (hold-down 10 s); one demotion and one return in {once} of"
+            f" {len(figures.trials)} trials",
+            flush=True,
+        )
+
+
+def noise(bench: Bench, seconds: float) -> None:
+    samples, off, moves, mpls = bench.noise(seconds)
+    print(
+        f"  noise {seconds:g} s (1 % loss, 10 +- 5 ms one way): {moves} moves,"
+        f" kernel off MPLS in {off} of {samples} reads; MPLS measured at loss"
+        f" {mpls.get('loss_pct')} %, latency {mpls.get('latency_ms')} ms,"
+        f" jitter {mpls.get('jitter_ms')} ms",
+        flush=True,
+    )
+
+
+def run(args: argparse.Namespace, root: Path) -> None:
+    bench = Bench(args, root)
+    started = time.monotonic()
+    try:
+        bench.up()
+        print(
+            f"two-sites lab, 10 prefixes behind Tokyo's MPLS uplink; load average"
+            f" {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        print(f"BGP only (Tokyo's intent without a class, not probed), {args.baseline_window:g} s"
+              " watched per impairment:", flush=True)  # fmt: skip
+        bench.probing(False)
+        bgp: dict[str, Trial] = {}
+        chosen = (BLACKOUT,) if args.blackout_only else SCENARIOS
+        for scenario in (*chosen, WITH_BGP):
+            window = WITH_BGP.deadline_s if scenario is WITH_BGP else args.baseline_window
+            bgp[scenario.name] = bench.baseline(scenario, window)
+            print(f"  {scenario.name:24} {seconds(bgp[scenario.name].moved_s)}", flush=True)
+        bench.probing(True)
+        print(f"SLA class gold, {args.trials} trials each (at most"
+              f" {args.scenario_seconds:g} s):", flush=True)  # fmt: skip
+        blackouts: dict[int, Figures] = {}
+        for scenario in chosen:
+            figures = bench.trials(scenario)
+            against = bgp[WITH_BGP.name] if scenario is BLACKOUT else bgp[scenario.name]
+            name = f"{scenario.name} (10)" if scenario is BLACKOUT else scenario.name
+            report_sla(name, figures, scenario.target_s, against)
+            if scenario is BLACKOUT:
+                blackouts[10] = figures
+        if not args.blackout_only:
+            noise(bench, args.noise_seconds)
+        bench.prefixes_behind(args.prefixes)
+        blackouts[args.prefixes] = bench.trials(BLACKOUT)
+        report_sla(f"silent blackout ({args.prefixes})", blackouts[args.prefixes],
+                   BLACKOUT.target_s, bgp[WITH_BGP.name])  # fmt: skip
+        small, large = (p95(blackouts[n].moved()) for n in (10, args.prefixes))
+        print(
+            f"  blackout p95 {args.prefixes} / 10 prefixes: {large / small:.2f}"
+            f" (target within 10 %)",
+            flush=True,
+        )
+    finally:
+        bench.down()
+    loads = bench.loads or [0.0]
+    print(
+        f"{time.monotonic() - started:.0f} s; load average during the trials"
+        f" {min(loads):.1f}-{max(loads):.1f} (2 cores)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--noise-seconds", type=float, default=600.0)
+    parser.add_argument("--prefixes", type=int, default=10_000)
+    parser.add_argument("--baseline-window", type=float, default=10.0)
+    parser.add_argument("--scenario-seconds", type=float, default=900.0)
+    parser.add_argument(
+        "--blackout-only", action="store_true", help="the blackouts at both sizes alone"
+    )
+    args = parser.parse_args()
+    if not 1 <= args.trials <= 100 or not 11 <= args.prefixes <= 16384:
+        sys.exit("--trials 1..100, --prefixes 11..16384")
+    run(args, default_root())  # the lab removes its own directory there
+
+
+if __name__ == "__main__":
+    main()
