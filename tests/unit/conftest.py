@@ -52,14 +52,7 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 def quiet(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient]]:
     """The API without the reconciler, the alert controller or the webhook dispatcher:
     the test drives what it needs of them."""
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        secret_key_file=tmp_path / "secret.key",
-        api_address_allow=("*",),
-        run_reconciler=False,
-    )
-    runtime = fake_runtime(settings, {})
+    runtime = fake_runtime(unit_settings(tmp_path, database_url, run_reconciler=False), {})
     app = create_app(runtime)
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         yield runtime, client

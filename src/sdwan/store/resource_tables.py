@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from sdwan.store import alert_tables, intent_tables, policy_tables
-from sdwan.store import intent_tables, policy_tables, quality_tables
+from sdwan.store import alert_tables, intent_tables, policy_tables, quality_tables
 from sdwan.store.tables import neighbors, routers
 
 
