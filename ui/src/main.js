@@ -1,9 +1,11 @@
 // The dashboard's shell: who is logged in, the navigation, the live stream's state,
 // and hash routes (#/routers/ID) so that every page can be linked and reloaded.
 
+import { FiringAlerts } from './alert_count.js';
 import { api, request, session } from './api.js';
 import { clear, h } from './dom.js';
 import { EventStream } from './events.js';
+import { alertsPage } from './pages/alerts.js';
 import { auditPage } from './pages/audit.js';
 import { eventsPage } from './pages/events.js';
 import { fleetPage } from './pages/fleet.js';
@@ -25,6 +27,7 @@ const NAV = [
   ['rib', 'Routes'],
   ['policy', 'Policy'],
   ['fleet', 'Fleet'],
+  ['alerts', 'Alerts'],
   ['events', 'Events'],
   ['audit', 'Audit'],
 ];
@@ -43,11 +46,13 @@ const ROUTES = [
   [/^rib$/, ribPage],
   [/^policy$/, policyPage],
   [/^fleet$/, fleetPage],
+  [/^alerts$/, alertsPage],
   [/^events$/, eventsPage],
   [/^audit$/, auditPage],
 ];
 
 const stream = new EventStream();
+const firingAlerts = new FiringAlerts(stream);
 let me = null;
 let cleanup = null;
 const root = document.getElementById('app');
@@ -81,26 +86,33 @@ function shell(content) {
   const [path] = currentRoute();
   const section = path.split('/')[0];
   const streamState = h('span', { class: 'stream', id: 'stream-state', title: 'live event stream' });
-  const unsubscribe = stream.onStatus((status) => {
+  const unsubscribeStream = stream.onStatus((status) => {
     streamState.textContent = status === 'live' ? '● live' : `○ ${status}`;
     streamState.dataset.status = status;
+  });
+  const firingBadge = h('span', { class: 'nav-count', id: 'alerts-firing', title: 'alerts firing' });
+  const unsubscribeFiring = firingAlerts.onChange((count) => {
+    firingBadge.textContent = count ? String(count) : '';
+    firingBadge.dataset.count = String(count ?? 0);
+    firingBadge.hidden = !count;
   });
   const header = h('header', { class: 'top' },
     h('a', { class: 'brand', href: '#/topology' }, 'sdwan'),
     h('nav', {}, NAV.map(([href, label]) => h('a', {
       href: `#/${href}`, class: section === href ? 'active' : '', 'aria-current': section === href ? 'page' : false,
-    }, label))),
+    }, label, href === 'alerts' ? firingBadge : null))),
     h('div', { class: 'who' },
       streamState,
       h('span', { class: 'user', id: 'whoami', text: `${me.name} · ${me.role}${me.project ? ` · ${me.project}` : ' · all projects'}` }),
       h('button', { type: 'button', class: 'secondary', id: 'logout', on: { click: logout } }, 'Log out')));
   root.append(header, content);
-  return unsubscribe;
+  return () => { unsubscribeStream(); unsubscribeFiring(); };
 }
 
 async function logout() {
   const s = session.get();
   stream.stop();
+  firingAlerts.stop();
   if (s && s.fromLogin) {
     try {
       await api.post('/v1/auth/logout');
@@ -139,11 +151,13 @@ async function render() {
   const [path, query] = currentRoute();
   if (path === 'login' || !session.get()) {
     stream.stop();
+    firingAlerts.stop();
     root.append(loginPage(async () => {
       me = await whoami();
       if (!me) return 'the server did not accept these credentials';
       const { last_id: lastId } = await api.get('/v1/events', { limit: 1 });
       stream.start(lastId);
+      firingAlerts.start();
       navigate(query.next || 'topology');
       return null;
     }));
@@ -158,6 +172,7 @@ async function render() {
     }
     const { last_id: lastId } = await api.get('/v1/events', { limit: 1 });
     stream.start(lastId);
+    firingAlerts.start();
     if (generation !== renders) return;
   }
   const ctx = {
@@ -194,6 +209,7 @@ window.addEventListener('hashchange', render);
 window.addEventListener('sdwan:unauthenticated', () => {
   if (!session.get()) return;
   stream.stop();
+  firingAlerts.stop();
   session.clear();
   me = null;
   navigate('login', { next: currentRoute()[0] });
