@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -18,6 +17,7 @@ from sdwan.lab import GobgpdProcess
 from tests.support.dashboard import (
     Dashboard,
     Monitor,
+    created,
     gobgpd_lab,
     screenshot,
     start_dashboard,
@@ -39,12 +39,6 @@ def gobgpd(
         yield factory("a", netns=ns_a)
 
 
-def _created(answer: Any) -> dict[str, Any]:
-    assert answer.status_code == 201, answer.text
-    data: dict[str, Any] = answer.json()
-    return data
-
-
 @pytest.fixture(scope="module")
 def ui(
     gobgpd: GobgpdProcess,
@@ -58,9 +52,9 @@ def ui(
     dashboard.add_user("rita", "reader")
     with dashboard.api() as api:
         body = {"name": "A", "router_id": A_B, "asn": 65001, "api_address": gobgpd.api_address}
-        _created(api.post("/v1/routers", json=body))
+        created(api.post("/v1/routers", json=body))
         body = {"router": "A", "address": B_A, "peer_asn": 65002}
-        _created(api.post("/v1/neighbors", json=body))
+        created(api.post("/v1/neighbors", json=body))
     yield dashboard
     stop_dashboard(server, dashboard)
 
@@ -83,7 +77,7 @@ def test_an_alert_fires_and_resolves_live_with_the_count_in_the_navigation(
     page.evaluate("window.__sameDocument = true")
     with ui.api() as api:
         rule = {"name": "peer-down", "kind": "session_down", "threshold": 2}
-        _created(api.post("/v1/alert-rules", json={**rule, "severity": "critical"}))
+        created(api.post("/v1/alert-rules", json={**rule, "severity": "critical"}))
 
     rows = page.locator("#alerts-table tbody tr[data-id]")
     expect(rows).to_have_count(1, timeout=LIVE)

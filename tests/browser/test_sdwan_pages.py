@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -22,6 +21,7 @@ from sdwan.lab import GobgpdProcess, wait_for
 from tests.support.dashboard import (
     Dashboard,
     Monitor,
+    created,
     gobgpd_lab,
     screenshot,
     start_dashboard,
@@ -65,12 +65,6 @@ def trio(lab_environment: object, tmp_path_factory: pytest.TempPathFactory) -> I
         yield Trio(factory("a", netns=ns_a), factory("b", netns=ns_b), factory("c", netns=ns_c))
 
 
-def _created(answer: Any) -> dict[str, Any]:
-    assert answer.status_code == 201, answer.text
-    data: dict[str, Any] = answer.json()
-    return data
-
-
 @pytest.fixture(scope="module")
 def ui(
     trio: Trio, browser: Browser, monitor: Monitor, tmp_path_factory: pytest.TempPathFactory
@@ -88,10 +82,8 @@ def ui(
             ("C", C_A, 65003, trio.c),
         ]:
             body = {"name": name, "router_id": router_id, "asn": asn}
-            created = _created(
-                api.post("/v1/routers", json={**body, "api_address": daemon.api_address})
-            )
-            IDS.routers[name] = created["id"]
+            answer = api.post("/v1/routers", json={**body, "api_address": daemon.api_address})
+            IDS.routers[name] = created(answer)["id"]
         for key, router, address, asn, local in [
             ("AB", "A", B_A, 65002, None),
             ("AC", "A", C_A, 65003, A_C),  # A's address towards C: known by its local address
@@ -101,25 +93,25 @@ def ui(
             body = {"router": router, "address": address, "peer_asn": asn, **timers}
             if local:
                 body["local_address"] = local
-            IDS.neighbors[key] = _created(api.post("/v1/neighbors", json=body))["id"]
+            IDS.neighbors[key] = created(api.post("/v1/neighbors", json=body))["id"]
         for router in ("B", "C"):
-            _created(api.post("/v1/announcements", json={"router": router, "prefix": FAR}))
+            created(api.post("/v1/announcements", json={"router": router, "prefix": FAR}))
         site = {"name": "hq", "routers": [{"router": "A"}], "prefixes": [{"prefix": LAN}]}
-        IDS.site = _created(api.post("/v1/sites", json=site))["id"]
+        IDS.site = created(api.post("/v1/sites", json=site))["id"]
         for name, neighbor, transport, cost in [
             ("vb", B_A, "mpls", 10),
             ("vc", C_A, "internet", 20),
         ]:
             body = {"site": "hq", "name": name, "router": "A", "neighbor": neighbor}
             body |= {"transport": transport, "cost": cost}
-            IDS.uplinks[name] = _created(api.post("/v1/uplinks", json=body))["id"]
+            IDS.uplinks[name] = created(api.post("/v1/uplinks", json=body))["id"]
         intent = {
             "site": "hq",
             "name": "far",
             "destination": {"type": "prefixes", "prefixes": [{"prefix": FAR}]},
             "prefer": [["vb"], ["vc"]],
         }
-        IDS.intent = _created(api.post("/v1/intents", json=intent))["id"]
+        IDS.intent = created(api.post("/v1/intents", json=intent))["id"]
     yield dashboard
     stop_dashboard(server, dashboard)
 

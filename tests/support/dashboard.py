@@ -151,6 +151,13 @@ class Dashboard:
             context.close()
 
 
+def created(answer: httpx.Response) -> dict[str, Any]:
+    """The body of a 201 answer (anything else fails the test, with the answer)."""
+    assert answer.status_code == 201, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
+
+
 def screenshot(page: Page, name: str) -> None:
     """docs/img/NAME.png, taken by the test run (docs/ui.md shows them)."""
     IMAGES.mkdir(parents=True, exist_ok=True)
