@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { clear, debounce, h, message } from '../dom.js';
 import { eventRow, eventTable } from './history.js';
 
-const KINDS = ['', 'resource.', 'status.changed', 'session.changed', 'router.reachability', 'drift.'];
+const KINDS = ['', 'resource.', 'status.changed', 'session.changed', 'router.reachability', 'drift.', 'alert.'];
 const MAX_ROWS = 500;
 
 export async function eventsPage(container, ctx) {
