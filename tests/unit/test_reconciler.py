@@ -182,6 +182,24 @@ def test_router_delete_stops_bgp(client: TestClient, speakers: dict[str, FakeSpe
     assert client.get("/v1/neighbors").json()["total"] == 0
 
 
+def test_a_router_deleted_while_unreachable_is_deleted_once_reachable(
+    client: TestClient, speakers: dict[str, FakeSpeaker]
+) -> None:
+    fake = _setup(client, speakers, n=1)
+    fake.reachable = False
+    assert client.delete("/v1/routers/GoBGP-1", params={"cascade": "true"}).status_code == 202
+    wait_for(lambda: "unreachable" in _router(client)["status_detail"], what="the failed pass")
+    assert _router(client)["status"] == "PENDING_DELETE"
+    fake.reachable = True
+    wait_for(lambda: client.get("/v1/routers/GoBGP-1").status_code == 404, what="router gone")
+    assert fake.global_config is None
+
+
+def _router(client: TestClient) -> dict[str, Any]:
+    found: dict[str, Any] = client.get("/v1/routers/GoBGP-1").json()
+    return found
+
+
 def test_force_delete_of_unreachable_router(
     client: TestClient, speakers: dict[str, FakeSpeaker]
 ) -> None:

@@ -197,8 +197,7 @@ def _pass(ctx: Context, state: RouterState, router: RouterRecord, scope: set[str
     try:
         speaker = _speaker_for(ctx, state, router)
         if router.status == Status.PENDING_DELETE:
-            _delete_router(ctx, speaker, router)
-            return GONE
+            return GONE if _delete_router(ctx, speaker, router) else CONVERGED
         if scope is not None and not state.claimed:
             scope = None  # no full pass has made sure this gobgpd is ours yet
         trust_global = scope is not None and state.global_checked and router.status == Status.ACTIVE
@@ -308,13 +307,19 @@ def _routers_by_id(ctx: Context, ids: Iterable[str]) -> dict[str, RouterRecord]:
     return {key: router for key, router in found.items() if key == router.id}
 
 
-def _delete_router(ctx: Context, speaker: BgpSpeaker, router: RouterRecord) -> None:
+def _delete_router(ctx: Context, speaker: BgpSpeaker, router: RouterRecord) -> bool:
+    """Whether the row went: not when the router was kept meanwhile (a rollback revived
+    it: a new version, whose change queued the next pass)."""
     if speaker.get_global() is not None:
         with suppress(SpeakerRejected):  # another router's gobgpd keeps its claim
             claims.release(speaker, router)
         speaker.stop_bgp()
-    ctx.writer.write(status_writes.delete_router_job(router.id))
+    ctx.writer.write(status_writes.delete_router_job(router.id, router.version))
+    if _routers_by_id(ctx, [router.id]):
+        log.info("router %s was kept while being deleted; applying it again", router.name)
+        return False
     log.info("router %s deleted; its gobgpd is left stopped", router.name)
+    return True
 
 
 def _mark_unreachable(

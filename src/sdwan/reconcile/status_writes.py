@@ -112,14 +112,18 @@ def router_failure(
 
 
 def router_error_job(router: RouterRecord, new: Conditions, hooks: LiveHooks | None) -> Job:
+    """ERROR with the reason; a router being deleted stays PENDING_DELETE (its deletion
+    is retried), unless it changed meanwhile (a rollback kept it)."""
     detail = conditions.router_detail(new)
+    deleting = router.status == Status.PENDING_DELETE
+    status = Status.PENDING_DELETE if deleting else Status.ERROR
 
     def job(conn: Connection) -> bool:
         repo.set_router_status(
-            conn, router_id=router.id, version=None, status=Status.ERROR, detail=detail,
-            conditions=dump(new),
+            conn, router_id=router.id, version=router.version if deleting else None,
+            status=status, detail=detail, conditions=dump(new),
         )  # fmt: skip
-        if hooks is not None and router.status != Status.ERROR:
+        if hooks is not None and router.status not in (Status.ERROR, Status.PENDING_DELETE):
             hooks.events.record(conn, [report.router_status_event(router, Status.ERROR, detail)])
             return True
         return False
@@ -127,9 +131,11 @@ def router_error_job(router: RouterRecord, new: Conditions, hooks: LiveHooks | N
     return job
 
 
-def delete_router_job(router_id: str) -> Job:
+def delete_router_job(router_id: str, version: int) -> Job:
+    """The row of a router whose deletion was applied, unless it changed meanwhile."""
+
     def job(conn: Connection) -> bool:
-        repo.delete_router_row(conn, router_id=router_id)
+        repo.delete_router_row(conn, router_id=router_id, expected_version=version)
         return False
 
     return job

@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from sdwan.domain.status import Status
 from sdwan.store.bulk import insert_rows
 from sdwan.store.listing import in_project, list_rows, of_project
 from sdwan.store.policy_tables import POLICY_TABLES
@@ -185,10 +186,13 @@ def set_router_status(
     conditions: list[list[Any]],
 ) -> bool:
     """Status and conditions written by the reconciler, in one UPDATE: only for the
-    version it applied (None: any)."""
+    version it applied (None: any version, but never over a deletion asked for since:
+    that has a pass of its own)."""
     where = [routers.c.id == router_id]
     if version is not None:
         where.append(routers.c.version == version)
+    else:
+        where.append(routers.c.status != Status.PENDING_DELETE)
     values = {"status": status, "status_detail": detail, "conditions": conditions}
     result = conn.execute(update(routers).where(*where).values(**values))
     return result.rowcount == 1
@@ -198,7 +202,12 @@ def delete_router_row(
     conn: Connection, *, router_id: str, expected_version: int | None = None
 ) -> bool:
     """The router with everything it owns; with ``expected_version``, only if it still
-    has that version (False: it moved; the caller rolls back)."""
+    has that version (False: it moved, nothing was deleted). The row is locked first
+    (PostgreSQL), so a change racing the deletion waits for it and then finds no row."""
+    if expected_version is not None:
+        query = select(routers.c.version).where(routers.c.id == router_id).with_for_update()
+        if conn.execute(query).scalar_one_or_none() != expected_version:
+            return False
     for table in POLICY_TABLES:
         conn.execute(delete(table).where(table.c.router_uuid == router_id))
     conn.execute(delete(neighbors).where(neighbors.c.router_uuid == router_id))
