@@ -65,6 +65,10 @@ class Settings:
     webhook_timeout: float = 10.0  # SDWAN_WEBHOOK_TIMEOUT: seconds one delivery may take
     # SDWAN_PATH_QUALITY=0: no quality controller (probe agents not followed, no steering)
     path_quality: bool = True
+    # the revision log keeps the newest SDWAN_REVISION_KEEP revisions, none older than
+    # SDWAN_REVISION_DAYS days (docs/revisions.md)
+    revision_keep: int = 10_000
+    revision_days: float = 90.0
 
     def __post_init__(self) -> None:
         check_bootstrap_token(self.admin_token, dev_mode=self.dev_mode)
@@ -79,6 +83,12 @@ class Settings:
             raise ValueError(
                 f"the log format must be text or json (SDWAN_LOG_FORMAT, --log-format), "
                 f"got {self.log_format!r}"
+            )
+        if self.revision_keep < 1 or not 0 < self.revision_days <= 36500:
+            raise ValueError(
+                "the revision log keeps at least one revision for some time "
+                f"(SDWAN_REVISION_KEEP >= 1, SDWAN_REVISION_DAYS 0 to 36500), got "
+                f"{self.revision_keep} and {self.revision_days:g}"
             )
         if len(self.replica_name) > 255 or any(c.isspace() for c in self.replica_name):
             raise ValueError(
@@ -163,6 +173,8 @@ def load_settings(
         webhook_allow=_webhook_allowlist(env.get("SDWAN_WEBHOOK_ALLOW")),
         webhook_timeout=_seconds(env.get("SDWAN_WEBHOOK_TIMEOUT", "10"), "SDWAN_WEBHOOK_TIMEOUT"),
         path_quality=_flag(env.get("SDWAN_PATH_QUALITY", "1")),
+        revision_keep=_positive_int(env.get("SDWAN_REVISION_KEEP", "10000"), "SDWAN_REVISION_KEEP"),
+        revision_days=_positive_float(env.get("SDWAN_REVISION_DAYS", "90"), "SDWAN_REVISION_DAYS"),
     )
 
 
@@ -173,6 +185,16 @@ def _positive_int(value: str, name: str) -> int:
         number = 0
     if number < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
+
+
+def _positive_float(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:  # also NaN
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
     return number
 
 

@@ -11,6 +11,7 @@ or the reconciler records it in a router's status.
     ├── NotFound                404      no such resource (or not visible to the caller)
     ├── Conflict                409      duplicate name/address, delete of an owner of objects
     ├── PreconditionFailed      412      If-Match does not match the current version
+    ├── Gone                    410      it existed, and retention removed it (a revision)
     ├── TooManyRequests         429      login attempts throttled (Retry-After)
     ├── AuthBackendUnavailable  503      the identity backend (Keystone) does not answer
     ├── StoreUnavailable        503      the database does not answer (PostgreSQL down)
@@ -58,6 +59,10 @@ class Conflict(SdwanError):
 
 
 class PreconditionFailed(SdwanError):
+    pass
+
+
+class Gone(SdwanError):
     pass
 
 

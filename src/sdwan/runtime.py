@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -18,6 +19,8 @@ from sdwan.domain.endpoint import GobgpEndpoint
 from sdwan.domain.tls import check_ca_pem
 from sdwan.events.log import EventLog
 from sdwan.fib.status import read_routes
+from sdwan.fleet.restore import RestoreService
+from sdwan.fleet.restore_writes import ObjectWriter
 from sdwan.fleet.service import FleetService
 from sdwan.gobgp.client import GobgpClient
 from sdwan.live.hub import WatchHub
@@ -41,6 +44,8 @@ from sdwan.service.owned import OwnedService, OwnedSpec, R
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.replicas import ReplicaService
 from sdwan.service.resource_events import TransactionalEvents
+from sdwan.service.revision_log import Retention, RevisionRecorder
+from sdwan.service.revisions import RevisionService
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.service.webhook_addresses import WebhookAddressPolicy
@@ -166,7 +171,8 @@ def build_runtime(
     live_writer.owns = cluster.ownership.owns
     # services tell the controller (on PostgreSQL: every replica) once a change commits
     notifier = notifier_for(cluster, settings, engine, router_controller, events)
-    resource_events = TransactionalEvents(events, ResourceAudit())
+    retention = Retention(keep=settings.revision_keep, days=settings.revision_days)
+    resource_events = TransactionalEvents(events, ResourceAudit(), RevisionRecorder(retention))
     addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
         engine=engine, notifier=notifier, events=resource_events, addresses=addresses
@@ -238,6 +244,20 @@ def build_runtime(
             metrics=metrics,
             owns=cluster.ownership.owns if cluster.replicated else None,
         )
+    policyinfo = PolicyInfoService(
+        engine=engine,
+        notifier=notifier,
+        policies=policies,
+        attachments=attachments,
+        events=resource_events,
+    )
+    owned_by_section: dict[str, OwnedService[Any]] = {  # by the fleet file's section
+        "defined_sets": sets,
+        "policies": policies,
+        "attachments": attachments,
+        "announcements": announcements,
+    }
+    revisions = RevisionService(engine=engine)
     services = Services(
         routers=routers,
         neighbors=neighbors,
@@ -246,9 +266,7 @@ def build_runtime(
         policies=policies,
         attachments=attachments,
         announcements=announcements,
-        policyinfo=PolicyInfoService(
-            engine=engine, notifier=notifier, policies=policies, attachments=attachments
-        ),
+        policyinfo=policyinfo,
         intent=intent,
         alerts=build_alert_services(
             engine=engine, events=resource_events, secrets=secrets, addresses=hook_addresses
@@ -257,13 +275,21 @@ def build_runtime(
             engine=engine,
             routers=routers,
             neighbors=neighbors,
-            owned={  # by the fleet file's section
-                "defined_sets": sets,
-                "policies": policies,
-                "attachments": attachments,
-                "announcements": announcements,
-            },
+            owned=owned_by_section,
             intent=intent,
+        ),
+        revisions=revisions,
+        restore=RestoreService(
+            engine=engine,
+            revisions=revisions,
+            writer=ObjectWriter(
+                secrets=secrets,
+                routers=routers,
+                neighbors=neighbors,
+                owned=owned_by_section,
+                policyinfo=policyinfo,
+                intent=intent,
+            ),
         ),
         live=LiveService(
             engine=engine, events=events, metrics=metrics, owners=cluster.directory.owners

@@ -4,18 +4,20 @@ It fails on any 5xx, any status code or content type the contract does not list,
 any request the schema says is invalid but the server accepts.
 
 The fuzzer starts from real objects of every kind it cannot make up (issue 21, item 7):
-a router with a neighbor, a site with an uplink and an intent on an SLA class; its
-dictionaries hand their ids and names to the path, query and body fields that name
-them, half of the time, so the site, uplink, intent, SLA class and plan endpoints are
-reached with objects that exist, as the routers' are. Its token is the bootstrap
-token: the one token id it may delete is a spare key's (a token that revokes itself
-ends the run's coverage)."""
+a router with a neighbor, a site with an uplink and an intent on an SLA class, the
+revisions that made them (a rollback only to the last: the fuzzer undoes its own
+changes); its dictionaries hand their ids and names to the path, query and body fields
+that name them, half of the time, so the site, uplink, intent, SLA class, plan and
+revision endpoints are reached with objects that exist, as the routers' are. Its token
+is the bootstrap token: the one token id it may delete is a spare key's (a token that
+revokes itself ends the run's coverage)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,7 @@ ALERT_OPERATIONS = [
     )
 ] + ["GET /v1/webhooks/{webhook_id}/deliveries", "GET /v1/alerts"]
 HOOK_URL = "http://127.0.0.1:9/fuzz"  # allowed (loopback), nothing listens: refused
+REVISION_OPERATIONS = ["GET /v1/revisions/{number}", "POST /v1/revisions/{number}/rollback"]
 
 
 def _only_errors(output: str) -> str:
@@ -90,12 +93,12 @@ class _Toml:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.dictionaries: dict[str, list[str]] = {}
+        self.dictionaries: dict[str, list[str | int]] = {}
 
-    def bind(self, bindings: dict[str, list[str]]) -> None:
+    def bind(self, bindings: Mapping[str, Sequence[str | int]]) -> None:
         for key, values in bindings.items():
             name = f"d{len(self.dictionaries)}"
-            self.dictionaries[name] = values
+            self.dictionaries[name] = list(values)
             self.lines.append(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}')
 
     def text(self) -> str:
@@ -161,6 +164,15 @@ def _config(api: httpx.Client, router: str) -> tuple[str, dict[str, str]]:
             "body.sla_class": ["fzc"],
         }
     )
+    # revisions: any of the setup's; a rollback only to the last (undoing the fuzzer's)
+    latest = api.get("/v1/revisions").json()["latest"]
+    for names, numbers in (
+        (["GET /v1/revisions/{number}"], [1, latest]),
+        (["POST /v1/revisions/{number}/rollback"], [latest]),
+    ):
+        toml.lines.append(f"\n[[operations]]\ninclude-name = {json.dumps(names)}")
+        toml.lines.append("[operations.parameters]")
+        toml.bind({"path.number": numbers})
     for path, param, kept, doomed in [
         ("/v1/routers/{key}", "key", [router], [router]),  # in a site: not deleted
         ("/v1/sites/{key}", "key", ["fzs"], ["fzd"]),
@@ -242,11 +254,12 @@ def test_fuzzing_the_contract_finds_nothing(gobgpd_factory: GobgpdFactory, tmp_p
         report = run.stdout[-15000:] + run.stderr[-3000:]
         assert run.returncode == 0, report
         assert api.get("/v1/auth/whoami").status_code == 200, report  # its token lived
-        for operation in INTENT_OPERATIONS + ALERT_OPERATIONS:  # reached with real objects
+        for operation in INTENT_OPERATIONS + ALERT_OPERATIONS + REVISION_OPERATIONS:
             assert f"- {operation}\n" not in _only_errors(run.stdout), report
         for kind, ident in doomed.items():  # deletes too, each with its own object
             audit = api.get("/v1/audit", params={"resource_id": ident, "action": "delete"})
-            assert audit.json()["total"] == 1, (kind, audit.text)
+            # more than once when a rollback brought it back (with its id) in between
+            assert audit.json()["total"] >= 1, (kind, audit.text)
         assert httpx.get(f"{orch.url}/healthz", timeout=5).status_code == 200
         log = orch.log_tail(200)
         assert "Traceback" not in log, log

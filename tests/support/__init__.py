@@ -12,6 +12,7 @@ Data and helpers:
     identity                 users, projects, logins
     demo_site                the original demo's routers, site and uplinks via the API
     quality_world            two sites with probe agents beside their routers, a class
+    revisions                a router with one object of each kind; the revision log's reads
     store                    rows straight into the store; waiting for its writer
     waits                    polling to a deadline, in process or against a server
     backends                 SQLite and PostgreSQL: which a test runs on

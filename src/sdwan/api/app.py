@@ -30,6 +30,7 @@ from sdwan.api.routes import (
     policyinfo,
     quality,
     replicas,
+    revisions,
     rib,
     routers,
 )
@@ -90,6 +91,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
         app.include_router(owned)
     app.include_router(policyinfo.router)
     app.include_router(fleet.router)
+    app.include_router(revisions.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
     app.include_router(replicas.router)

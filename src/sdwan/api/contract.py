@@ -35,6 +35,7 @@ WHY = {
     "403": "the caller's role does not allow this",
     "404": "no object of that id or name (or not visible to the caller)",
     "409": "conflicts with the current state (duplicate, still in use, being deleted)",
+    "410": "the revision existed and retention removed it",
     "412": "If-Match does not match the current version",
     "413": "request body larger than SDWAN_MAX_BODY_BYTES",
     "422": "invalid input; `field` names it",
@@ -45,7 +46,8 @@ WHY = {
     "504": "the router's gobgpd did not answer in time (SDWAN_RIB_TIMEOUT)",
 }
 _WRITES = {"post", "put", "patch", "delete"}
-PLANS = {"/v1/intents/plan", "/v1/intents/{intent_id}/plan", "/v1/fleet/plan"}
+ROLLBACK = "/v1/revisions/{number}/rollback"
+PLANS = {"/v1/intents/plan", "/v1/intents/{intent_id}/plan", "/v1/fleet/plan", ROLLBACK}
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
@@ -67,6 +69,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         found.add("429")
     if path == "/v1/events":
         found.add("429")
+    if path == ROLLBACK:
+        found.add("410")
     return found
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +15,9 @@ from sdwan.auth.keystone import KeystoneAuthenticator
 from sdwan.auth.principal import Principal
 from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.errors import InvalidInput, NotAuthenticated
+from sdwan.fleet.restore import RestoreService
 from sdwan.fleet.service import FleetService
-from sdwan.service import audit
+from sdwan.service import audit, revision_log
 from sdwan.service.alert_services import AlertServices
 from sdwan.service.audit import AuditService
 from sdwan.service.identity import IdentityService
@@ -24,6 +27,7 @@ from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService
 from sdwan.service.policyinfo import PolicyInfoService
 from sdwan.service.replicas import ReplicaService
+from sdwan.service.revisions import RevisionService
 from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.store.records import AnnouncementRecord, AttachmentRecord, DefinedSetRecord, PolicyRecord
@@ -45,6 +49,8 @@ class Services:
     intent: IntentServices  # sites, uplinks, intents, plans
     alerts: AlertServices  # alert rules, alerts, webhooks
     fleet: FleetService
+    revisions: RevisionService  # the revision log: history, one revision's diff
+    restore: RestoreService  # rollback to a revision
     live: LiveService  # sessions, events, metrics
     replicas: ReplicaService
     identity: IdentityService
@@ -105,7 +111,32 @@ async def get_principal(
     principal = await authenticate(request, services, authorization, x_auth_token)
     audit.current_actor.set(principal)
     note_principal(principal)
+    revision_log.current_message.set(change_message(request))
     return principal
+
+
+def change_message(request: Request) -> str:
+    """Why a change is made, for its revision: the X-Sdwan-Message header (UTF-8,
+    percent-encoded where not plain ASCII) or the ``message`` query parameter; at most
+    1000 characters, no control characters but newline and tab."""
+    header = request.headers.get("x-sdwan-message")
+    where = "X-Sdwan-Message"
+    if header is None:
+        text, where = request.query_params.get("message", ""), "message"
+    else:
+        try:
+            text = unquote(header, errors="strict")
+        except UnicodeDecodeError:
+            text = "\x00"  # refused below
+    if len(text) > revision_log.MAX_MESSAGE or any(
+        unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text
+    ):
+        raise InvalidInput(
+            f"{where}: a message of at most {revision_log.MAX_MESSAGE} characters without "
+            "control characters (UTF-8, percent-encoded in the header)",
+            field=where,
+        )
+    return text
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -24,6 +24,7 @@ _STATUS: list[tuple[type[errors.SdwanError], int, str]] = [
     (errors.NotFound, 404, "not_found"),
     (errors.Conflict, 409, "conflict"),
     (errors.PreconditionFailed, 412, "precondition_failed"),
+    (errors.Gone, 410, "gone"),
     (errors.TooManyRequests, 429, "too_many_requests"),
     (errors.AuthBackendUnavailable, 503, "auth_backend_unavailable"),
     (errors.StoreUnavailable, 503, "database_unavailable"),

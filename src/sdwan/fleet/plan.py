@@ -5,6 +5,7 @@ gobgpd has that password already), one left out is kept."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +32,18 @@ class Change:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def answer(changes: Sequence[Change], *, dry_run: bool, revision: int | None) -> dict[str, Any]:
+    """What planning or applying changes answers: the changes, the effects on BGP
+    sessions, whether they were applied, and the revision that applying them made."""
+    return {
+        "changes": [c.as_dict() for c in changes],
+        "effects": sorted({c.effect for c in changes if c.effect}),
+        "applied": bool(changes) and not dry_run,
+        "dry_run": dry_run,
+        "revision": revision,
+    }
 
 
 # section -> key -> (id, fields)
@@ -91,12 +104,7 @@ def plan_router(conn: Connection, spec: RouterSpec, *, prune: bool) -> list[Chan
         diff = _diff(ROUTER, current, spec.values, set(spec.values))
         if diff:
             router = repo.get_router_by_name(conn, name=name)
-            restart = [f for f in RESTART_FIELDS if f in diff]
-            effect = (
-                f"BGP restarts on {name}: all its sessions reset ({', '.join(restart)})"
-                if restart
-                else None
-            )
+            effect = router_effect(name, diff)
             changes.append(
                 Change(
                     "update",
@@ -134,31 +142,40 @@ def plan_router(conn: Connection, spec: RouterSpec, *, prune: bool) -> list[Chan
                         key,
                         id=row_id,
                         fields=diff,
-                        effect=_effect(kind, name, key, diff),
+                        effect=update_effect(kind, name, key, diff),
                     )
                 )
         if prune:
             for key, (row_id, _old) in have.items():
                 if key not in want:
-                    effect = (
-                        f"session with {key} on {name} goes away"
-                        if kind.section == "neighbors"
-                        else _soft(kind, name)
-                    )
+                    effect = delete_effect(kind, name, key)
                     changes.append(Change("delete", kind.name, name, key, id=row_id, effect=effect))
     return changes
 
 
-def _effect(kind: Kind, router: str, key: str, diff: dict[str, list[Any]]) -> str | None:
+def router_effect(name: str, diff: dict[str, list[Any]]) -> str | None:
+    restart = [f for f in RESTART_FIELDS if f in diff]
+    if not restart:
+        return None
+    return f"BGP restarts on {name}: all its sessions reset ({', '.join(restart)})"
+
+
+def update_effect(kind: Kind, router: str, key: str, diff: dict[str, list[Any]]) -> str | None:
     if kind.section == "neighbors":
         resets = sorted(RESET_FIELDS.intersection(diff))
         if resets == ["password"]:  # never compared: gobgpd may have it already
             return f"session with {key} on {router} resets unless gobgpd has that password"
         return f"session with {key} on {router} resets ({', '.join(resets)})" if resets else None
-    return _soft(kind, router)
+    return soft_effect(kind, router)
 
 
-def _soft(kind: Kind, router: str) -> str | None:
+def delete_effect(kind: Kind, router: str, key: str) -> str | None:
+    if kind.section == "neighbors":
+        return f"session with {key} on {router} goes away"
+    return soft_effect(kind, router)
+
+
+def soft_effect(kind: Kind, router: str) -> str | None:
     if kind.section in ("defined_sets", "policies", "attachments"):
         return f"soft reset of the affected neighbors on {router} (no session reset)"
     return None

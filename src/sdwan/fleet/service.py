@@ -6,8 +6,7 @@ project's router is answered as a POST of that name would be."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from sdwan.fleet.model import (
     parse_fleet,
     patch_body,
 )
-from sdwan.fleet.plan import Change, current_state, plan_router
+from sdwan.fleet.plan import Change, answer, current_state, plan_router
 from sdwan.fleet.sites import SiteApplier, export_sites, parse_sites, plan_sites
 from sdwan.fleet.sla_classes import ClassApplier, export_classes, parse_classes, plan_classes
 from sdwan.schemas.neighbors import NeighborCreate, NeighborUpdate
@@ -34,10 +33,10 @@ from sdwan.service.common import ListQuery
 from sdwan.service.intent_services import IntentServices
 from sdwan.service.neighbors import NeighborService
 from sdwan.service.owned import OwnedService
+from sdwan.service.revision_log import FLEET, describe
 from sdwan.service.routers import RouterService
-from sdwan.service.uow import UnitOfWork, reading, unit_of_work
+from sdwan.service.uow import change_or_rehearsal, reading
 from sdwan.store import repo
-from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
 ORDER = [k.section for k in OWNED_KINDS]  # neighbors, sets, policies, attachments, ...
 
@@ -76,7 +75,8 @@ class FleetService:
         classes = parse_classes(document, principal)
         progress = _Progress()
         snapshots = []
-        with self._work(dry_run) as work:
+        with change_or_rehearsal(self._engine, dry_run=dry_run) as work:
+            draft = describe(work, source=FLEET)
             _check_visible(work.conn, principal, specs)
             changes = [c for spec in specs for c in plan_router(work.conn, spec, prune=prune)]
             class_changes = plan_classes(work.conn, principal, classes, prune=prune)
@@ -101,24 +101,9 @@ class FleetService:
             for item in self._intent.planner.predict(snapshot)
         ]
         return {
-            "changes": [c.as_dict() for c in changes],
-            "effects": sorted({c.effect for c in changes if c.effect}),
-            "applied": bool(changes) and not dry_run,
-            "dry_run": dry_run,
+            **answer(changes, dry_run=dry_run, revision=draft.number),
             "predictions": predictions,
         }
-
-    @contextmanager
-    def _work(self, dry_run: bool) -> Iterator[UnitOfWork]:
-        if dry_run and sqlite_file(self._engine) is not None:
-            with (
-                desired_state_copy(self._engine) as copy,
-                unit_of_work(copy, commit=False) as work,
-            ):
-                yield work
-            return
-        with unit_of_work(self._engine, commit=not dry_run) as work:
-            yield work
 
     def _execute(
         self,

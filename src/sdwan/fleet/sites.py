@@ -38,6 +38,7 @@ from sdwan.store import intent_repo, repo, sla_repo
 from sdwan.store.intent_repo import IntentRecord, UplinkRecord
 
 MAX_SITES = 1000
+SITE_EFFECT = "policy objects regenerated on the site's routers: soft resets, no session reset"
 SECTIONS = (("uplinks", "uplink", UplinkSpec), ("intents", "intent", IntentSpec))
 
 
@@ -172,7 +173,7 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
 
 def plan_sites(conn: Connection, specs: list[SiteFile], *, prune: bool) -> list[Change]:
     changes: list[Change] = []
-    effect = "policy objects regenerated on the site's routers: soft resets, no session reset"
+    effect = SITE_EFFECT
     for spec in specs:
         name = spec.values["name"]
         site_id, current, state = current_site(conn, name)

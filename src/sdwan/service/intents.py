@@ -74,14 +74,17 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, intent: IntentCreate) -> IntentInfo:
+    def create(
+        self, principal: Principal, intent: IntentCreate, *, ident: str | None = None
+    ) -> IntentInfo:
+        """``ident``: the new intent's id (a rollback), else a new one."""
         principal.require_write()
         values = intent.model_dump(mode="json")
         with unit_of_work(self._engine) as work:
             conn = work.conn
             site = self.site_for_new(conn, principal, intent.site, intent.name)
             fields = self._checked(conn, principal, site, values, None)
-            made = self.insert(conn, site, {"name": intent.name, **fields})
+            made = self.insert(conn, site, {"name": intent.name, **fields}, ident)
             return self.info(conn, made, site)
 
     def update(

@@ -67,8 +67,13 @@ class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborReco
         self._delete_guards.append(guard)
 
     def create_many(
-        self, principal: Principal, *, items: Sequence[NeighborCreate]
+        self,
+        principal: Principal,
+        *,
+        items: Sequence[NeighborCreate],
+        ids: Sequence[str] | None = None,
     ) -> list[NeighborRecord]:
+        """All or nothing. ``ids``: the new neighbors' ids (a rollback), else new ones."""
         principal.require_write()
         prefix = len(items) > 1
         stamp = repo.now()
@@ -91,7 +96,8 @@ class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborReco
                         field=f"{where}address",
                     )
                 seen[key] = index
-                rows.append(self._row(item, router, where, stamp))
+                ident = ids[index] if ids is not None else repo.new_id()
+                rows.append(self._row(item, router, where, stamp, ident))
             taken = repo.existing_addresses(
                 conn, pairs=[(r["router_uuid"], r["address"]) for r in rows]
             )
@@ -137,7 +143,7 @@ class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborReco
             )
 
     def _row(
-        self, item: NeighborCreate, router: RouterRecord, where: str, stamp: Any
+        self, item: NeighborCreate, router: RouterRecord, where: str, stamp: Any, ident: str
     ) -> dict[str, Any]:
         values = item.model_dump(exclude={"router", "api_address"})
         if values["families"] is None:
@@ -146,7 +152,7 @@ class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborReco
         password = values.pop("password", None)
         return {
             **values,
-            "id": repo.new_id(),
+            "id": ident,
             "router_uuid": router.id,
             "password_sealed": self._secrets.seal(password) if password else None,
             "status": Status.PENDING_CREATE,
@@ -190,13 +196,18 @@ class NeighborService(ResourceService[NeighborRecord, RouterRecord, NeighborReco
         *,
         changes: NeighborUpdate,
         if_match: int | None,
+        revive: bool = False,
     ) -> Written[NeighborRecord]:
+        """``revive``: a neighbor being deleted is kept after all (a rollback)."""
         sent = changes.changes()
         with self.target(principal, neighbor_id, if_match) as (conn, neighbor, router):
-            if neighbor.status == Status.PENDING_DELETE:
+            deleting = neighbor.status == Status.PENDING_DELETE
+            if deleting and not revive:
                 raise Conflict(f"neighbor {neighbor.address} is being deleted")
+            if deleting:
+                self._check_router_usable(router, None, "")
             changed = self._changed(neighbor, sent)
-            if not changed:
+            if not changed and not deleting:
                 return Written(neighbor)
             merged = {**neighbor.__dict__, **changed}
             check_neighbor(merged)

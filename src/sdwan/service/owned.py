@@ -112,7 +112,9 @@ class OwnedService(ResourceService[R, RouterRecord, R]):
         principal: Principal,
         *,
         items: Sequence[OwnedCreate],
+        ids: Sequence[str] | None = None,
     ) -> list[R]:
+        """All or nothing. ``ids``: the new objects' ids (a rollback), else new ones."""
         principal.require_write()
         spec = self.spec
         with unit_of_work(self._engine) as work:
@@ -147,7 +149,7 @@ class OwnedService(ResourceService[R, RouterRecord, R]):
                     spec.check(conn, router, values, where)
                 row = {
                     **values,
-                    "id": repo.new_id(),
+                    "id": ids[index] if ids is not None else repo.new_id(),
                     "router_uuid": router.id,
                     "status": Status.PENDING_CREATE,
                     "status_detail": "",
@@ -223,8 +225,10 @@ class OwnedService(ResourceService[R, RouterRecord, R]):
         *,
         changes: Patch,
         if_match: int | None,
+        revive: bool = False,
     ) -> Written[R]:
-        """``changes``: the kind's patch body; what it names is what may change."""
+        """``changes``: the kind's patch body; what it names is what may change.
+        ``revive``: an object being deleted is kept after all (a rollback)."""
         spec = self.spec
         sent = spec.stored(changes.changes())
 
@@ -235,11 +239,14 @@ class OwnedService(ResourceService[R, RouterRecord, R]):
         checked = self.target(principal, row_id, if_match, before_version=prepare)
         with checked as (conn, row, router):
             _check_hand_written(spec.kind, row)
-            if row.status == Status.PENDING_DELETE:
+            deleting = row.status == Status.PENDING_DELETE
+            if deleting and not revive:
                 raise Conflict(f"{spec.kind} {row.key} is being deleted")
+            if deleting:
+                self._router(principal, router, router.id, "")
             stored = {**row.values(), "description": row.description}
             changed = {k: v for k, v in sent.items() if stored[k] != v}
-            if not changed:
+            if not changed and not deleting:
                 return Written(row)
             if spec.check is not None:
                 spec.check(conn, router, {**stored, **changed}, "")

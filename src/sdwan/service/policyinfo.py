@@ -9,8 +9,10 @@ by policyinfo goes with its last record."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -23,6 +25,7 @@ from sdwan.schemas.policy import AttachmentCreate, AttachmentUpdate, PolicyCreat
 from sdwan.schemas.policyinfo import PolicyInfoCreate
 from sdwan.service.common import ChangeNotifier
 from sdwan.service.owned import OwnedService
+from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import ROUTER, may_see, visible_owned, visible_owner
 from sdwan.store import owned_rows, policyinfo_repo, repo
@@ -30,6 +33,7 @@ from sdwan.store.policyinfo_repo import PolicyInfoRecord
 from sdwan.store.records import AttachmentRecord, PolicyRecord
 
 MARK = "created by policyinfo"
+KIND = "policyinfo"  # as the revision log names its records
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,13 @@ class PolicyInfoService:
         notifier: ChangeNotifier,
         policies: OwnedService[PolicyRecord],
         attachments: OwnedService[AttachmentRecord],
+        events: EventSink | None = None,
     ) -> None:
         self._engine = engine
         self._notifier = notifier
         self._policies = policies
         self._attachments = attachments
+        self._events = events or NoEvents()  # the revision log keeps its records
 
     def create(self, principal: Principal, item: PolicyInfoCreate) -> PolicyInfoView:
         principal.require_write()
@@ -147,9 +153,35 @@ class PolicyInfoService:
                 attachment_name=name,
                 created_at=repo.now(),
             )
+            self._events.before_change(KIND, [row.id], silent=True)
             policyinfo_repo.insert_policyinfo(conn, record=row)
         self._notifier.router_changed(router.id)
         return self.get(principal, row.id)
+
+    def restore(
+        self, principal: Principal, record_id: str, values: Mapping[str, Any] | None
+    ) -> None:
+        """The record ``record_id`` as a revision had it (``values``: its columns) or
+        gone (None), in the caller's unit of work: a rollback restores the policy and
+        the attachment a record made through their own services, and the record here."""
+        principal.require_write()
+        with unit_of_work(self._engine) as work:
+            conn = work.conn
+            current = policyinfo_repo.get_policyinfo(conn, record_id=record_id)
+            router = values["router_uuid"] if values is not None else None
+            for router_id in {router, current.router_uuid if current else None} - {None}:
+                visible_owner(conn, principal, ROUTER, str(router_id))
+            self._events.before_change(KIND, [record_id], silent=True)
+            if current is not None:
+                policyinfo_repo.delete_policyinfo(conn, record_id=record_id)
+            if values is not None:
+                kept: dict[str, Any] = {
+                    f.name: values.get(f.name) for f in fields(PolicyInfoRecord)
+                }
+                record = PolicyInfoRecord(**{**kept, "id": record_id, "created_at": repo.now()})
+                policyinfo_repo.insert_policyinfo(conn, record=record)
+            if router is not None:
+                self._notifier.router_changed(router)
 
     def _view(self, conn: Connection, row: PolicyInfoRecord) -> PolicyInfoView:
         router = repo.get_router(conn, key=row.router_uuid)
@@ -214,6 +246,7 @@ class PolicyInfoService:
                     )
                 else:
                     self._attachments.delete(principal, attachment.id, if_match=None)
+            self._events.before_change(KIND, [row_id], silent=True)
             policyinfo_repo.delete_policyinfo(conn, record_id=row_id)
             others = policyinfo_repo.policy_in_use(
                 conn, router_id=router_id, policy_name=record.policy_name

@@ -15,6 +15,8 @@ more than the records, how a page of them is answered (``views``). It inherits:
   says: its row and the router or site it hangs off), its If-Match checked;
 - ``guarded(written, key, if_match)``: the one concurrent-change rule after a write
   guarded by the version read (412 with If-Match, 409 without);
+- ``taking_along(conn, kind, ident)``: before a delete that takes the rows a router or
+  site holds with it, so that the revision log records them too;
 - ``dry_run()``: service calls inside run every check, then roll back.
 
 Writes take the resource's create and patch bodies (schemas/), so its defaults and
@@ -36,9 +38,13 @@ from sdwan.service.common import ChangeNotifier, ListQuery, Page, check_version,
 from sdwan.service.resource_events import EventSink, NoEvents
 from sdwan.service.uow import unit_of_work
 from sdwan.service.visibility import Owner, Scope, visible_page
+from sdwan.store import object_state
 
 
 class Versioned(Protocol):
+    @property
+    def id(self) -> str: ...
+
     @property
     def version(self) -> int: ...
 
@@ -61,6 +67,12 @@ class ResourceService(ABC, Generic[RecordT, OwnerT, ViewT]):
         self._notifier = notifier
         self._events = events or NoEvents()
 
+    @property
+    def resource_type(self) -> str:
+        """The kind as events, the audit log and the revision log name it
+        ("policy attachment": ``policy_attachment``)."""
+        return self.kind.lower().replace(" ", "_")
+
     @abstractmethod
     def found(self, conn: Connection, principal: Principal, ident: str) -> tuple[RecordT, OwnerT]:
         """The row ``ident`` names with its owner, if the caller may see it; 404 if not
@@ -78,14 +90,23 @@ class ResourceService(ABC, Generic[RecordT, OwnerT, ViewT]):
         """``with self.target(principal, ident, if_match) as (conn, row, owner):`` the
         start of every update and delete: 403 for a reader, one unit of work, 404 for a
         row the caller may not see, ``before_version`` (a check of the body against the
-        stored row), 412 for a stale If-Match."""
+        stored row), 412 for a stale If-Match. The row's state before the write is kept
+        for the revision log."""
         principal.require_write()
         with unit_of_work(self._engine) as work:
             row, owner = self.found(work.conn, principal, ident)
             if before_version is not None:
                 before_version(row)
             check_version(kind=self.kind, key=ident, current=row.version, if_match=if_match)
+            self._events.before_change(self.resource_type, [row.id])
             yield work.conn, row, owner
+
+    def taking_along(self, conn: Connection, kind: str, ident: str) -> None:
+        """Before deleting the router or site ``ident``: what its deletion takes with it
+        (neighbors, policy objects, uplinks, intents, a site membership) is recorded in
+        the revision as changed too."""
+        for owned, ids in object_state.contents(conn, kind, ident).items():
+            self._events.before_change(owned, ids, silent=True)
 
     @abstractmethod
     def rows(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sdwan.events.log import EventLog
 from sdwan.events.model import RESOURCE_CREATED, RESOURCE_DELETED, RESOURCE_UPDATED, Event
 from sdwan.service import uow
+from sdwan.service.revision_log import RevisionRecorder
 from sdwan.store.records import NeighborRecord, OwnedRecord, RouterRecord
 
 _BOOKKEEPING = {"status", "status_detail", "version", "updated_at"}
@@ -29,14 +30,29 @@ class EventSink(Protocol):
         create): the audit log takes them instead of reading them back."""
         ...
 
+    def before_change(
+        self, resource_type: str, ids: Sequence[str], *, silent: bool = False
+    ) -> None:
+        """Called before a write changes or removes these rows (the revision log keeps
+        the state they had). ``silent``: no event will name them (rows a delete takes
+        along); they belong to the change all the same."""
+        ...
+
 
 class TransactionalEvents:
     """Events written in the same transaction as the change they describe (no extra
-    fsync, never lost on a crash), live readers woken after the commit."""
+    fsync, never lost on a crash), live readers woken after the commit; the audit log
+    and the revision log record the change in that transaction too."""
 
-    def __init__(self, log: EventLog, audit: AuditWriter | None = None) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        audit: AuditWriter | None = None,
+        revisions: RevisionRecorder | None = None,
+    ) -> None:
         self._log = log
         self._audit = audit  # writes the audit rows for these events, same transaction
+        self._revisions = revisions
 
     def emit(
         self, events: Sequence[Event], rows: Mapping[str, Mapping[str, Any]] | None = None
@@ -50,7 +66,15 @@ class TransactionalEvents:
         self._log.record(work.conn, events)
         if self._audit is not None:
             self._audit(work.conn, events, rows)
+        if self._revisions is not None:
+            self._revisions.touched(events, rows)
         uow.after_commit(self._log.notify)
+
+    def before_change(
+        self, resource_type: str, ids: Sequence[str], *, silent: bool = False
+    ) -> None:
+        if self._revisions is not None:
+            self._revisions.before_change(resource_type, ids, silent=silent)
 
 
 class AuditWriter(Protocol):
@@ -65,6 +89,11 @@ class AuditWriter(Protocol):
 class NoEvents:
     def emit(
         self, events: Sequence[Event], rows: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        pass
+
+    def before_change(
+        self, resource_type: str, ids: Sequence[str], *, silent: bool = False
     ) -> None:
         pass
 

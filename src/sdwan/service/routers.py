@@ -45,9 +45,14 @@ class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
         self._addresses = addresses or AddressPolicy()
 
     def create_many(
-        self, principal: Principal, *, items: Sequence[RouterCreate]
+        self,
+        principal: Principal,
+        *,
+        items: Sequence[RouterCreate],
+        ids: Sequence[str] | None = None,
     ) -> list[RouterRecord]:
-        """All or nothing, in one transaction."""
+        """All or nothing, in one transaction. ``ids``: the new routers' ids (a rollback
+        re-creating routers as they were), else new ones."""
         principal.require_write()
         prefix = len(items) > 1
         fields = [item.model_dump(exclude={"project"}) for item in items]
@@ -56,7 +61,7 @@ class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
         stamp = repo.now()
         rows = [
             {
-                "id": repo.new_id(),
+                "id": ids[index] if ids is not None else repo.new_id(),
                 "project_id": _project_of(principal, item.project),
                 **values,
                 "status": Status.PENDING_CREATE,
@@ -65,7 +70,7 @@ class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
                 "created_at": stamp,
                 "updated_at": stamp,
             }
-            for item, values in zip(items, fields, strict=True)
+            for index, (item, values) in enumerate(zip(items, fields, strict=True))
         ]
         with unit_of_work(self._engine) as work:  # a few queries, whatever the item count
             conn = work.conn
@@ -160,14 +165,23 @@ class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
         return repo.list_routers(conn, **scope.store_args(query))
 
     def update(
-        self, principal: Principal, key: str, *, changes: RouterUpdate, if_match: int | None
+        self,
+        principal: Principal,
+        key: str,
+        *,
+        changes: RouterUpdate,
+        if_match: int | None,
+        revive: bool = False,
     ) -> Written[RouterRecord]:
+        """``revive``: a router being deleted is kept after all (a rollback), its
+        neighbors stay marked until they are revived too."""
         sent = changes.changes()
         with self.target(principal, key, if_match) as (conn, router, _):
-            if router.status == Status.PENDING_DELETE:
+            deleting = router.status == Status.PENDING_DELETE
+            if deleting and not revive:
                 raise Conflict(f"router {router.name} is being deleted")
             changed = {k: v for k, v in sent.items() if getattr(router, k) != v}
-            if not changed:
+            if not changed and not deleting:
                 return Written(router)
             used = _endpoints_in_use(conn) if "api_address" in changed else {}
             self._check_free(conn, principal, changed, used, where="", own_id=router.id)
@@ -214,6 +228,7 @@ class RouterService(ResourceService[RouterRecord, RouterRecord, RouterRecord]):
                     f"router {router.name} still has {count} neighbor(s); delete them first "
                     "or pass cascade=true"
                 )
+            self.taking_along(conn, "router", router.id)
             if force:
                 self.guarded(
                     repo.delete_router_row(

@@ -70,10 +70,17 @@ class SiteOwnedService(ResourceService[RecordT, SiteRecord, InfoT]):
 
     # --- the writes: each recompiles the site's policy and emits its event ---------
 
-    def insert(self, conn: Connection, site: SiteRecord, fields: Mapping[str, Any]) -> RecordT:
-        """A new row of ``site`` with ``fields`` (its name among them)."""
+    def insert(
+        self,
+        conn: Connection,
+        site: SiteRecord,
+        fields: Mapping[str, Any],
+        ident: str | None = None,
+    ) -> RecordT:
+        """A new row of ``site`` with ``fields`` (its name among them); ``ident``: its
+        id (a rollback re-creating it), else a new one."""
         stamp = repo.now()
-        row = {"id": repo.new_id(), "site_id": site.id, **fields, "version": 1}
+        row = {"id": ident or repo.new_id(), "site_id": site.id, **fields, "version": 1}
         try:
             intent_repo.insert_owned(
                 conn, self.record, values={**row, "created_at": stamp, "updated_at": stamp}

@@ -89,7 +89,10 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
 
     # --- writes ----------------------------------------------------------------
 
-    def create(self, principal: Principal, site: SiteCreate) -> SiteInfo:
+    def create(
+        self, principal: Principal, site: SiteCreate, *, ident: str | None = None
+    ) -> SiteInfo:
+        """``ident``: the new site's id (a rollback re-creating it), else a new one."""
         principal.require_write()
         values = site.model_dump(mode="json")
         with unit_of_work(self._engine) as work:
@@ -100,7 +103,7 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
             members = self._members(conn, principal, project, values["routers"], None)
             stamp = repo.now()
             row = {
-                "id": repo.new_id(),
+                "id": ident or repo.new_id(),
                 "project_id": project,
                 "name": site.name,
                 "prefixes": strip_none(values["prefixes"]),
@@ -188,6 +191,7 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
                     "delete them first"
                 )
             info = self.info(conn, site)
+            self.taking_along(conn, "site", site.id)
             self.guarded(
                 intent_repo.delete_site(conn, site_id=site.id, expected_version=site.version),
                 site.name,

@@ -10,7 +10,10 @@ calls the services inside, without passing a connection down. Nothing is visible
 others until the outermost one commits, a failure anywhere rolls everything back,
 and what a call wants to happen after its commit (``after_commit``, ``DeferredCalls``:
 telling the reconciler, publishing events) waits for that commit and is dropped on
-rollback. ``unit_of_work(engine, commit=False)`` runs every check and rolls back."""
+rollback. What must be written in the same transaction once all the work is done (the
+revision the work makes: service/revision_log.py) is registered with ``finishing`` and
+runs just before the outermost one commits. ``unit_of_work(engine, commit=False)``
+runs every check and rolls back."""
 
 from __future__ import annotations
 
@@ -18,14 +21,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine
+
+from sdwan.store.snapshot import desired_state_copy, sqlite_file
 
 
 @dataclass
 class UnitOfWork:
     conn: Connection
     deferred: list[Callable[[], None]] = field(default_factory=list)
+    # run in the transaction just before it commits (not in a dry run); may still fail it
+    finishing: list[Callable[[], None]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)  # what the layers keep about it
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("sdwan_unit_of_work", default=None)
@@ -51,6 +60,9 @@ def unit_of_work(engine: Engine, *, commit: bool = True) -> Iterator[UnitOfWork]
             token = _current.set(work)
             try:
                 yield work
+                if commit:
+                    for finish in work.finishing:
+                        finish()
             finally:
                 _current.reset(token)
             if not commit:
@@ -60,6 +72,18 @@ def unit_of_work(engine: Engine, *, commit: bool = True) -> Iterator[UnitOfWork]
     assert work is not None
     for action in work.deferred:
         action()
+
+
+@contextmanager
+def change_or_rehearsal(engine: Engine, *, dry_run: bool) -> Iterator[UnitOfWork]:
+    """A unit of work that commits, or for a dry run one that rolls back: on SQLite
+    over a private copy of the desired state, so a plan never holds the write lock."""
+    if dry_run and sqlite_file(engine) is not None:
+        with desired_state_copy(engine) as copy, unit_of_work(copy, commit=False) as work:
+            yield work
+        return
+    with unit_of_work(engine, commit=not dry_run) as work:
+        yield work
 
 
 @contextmanager

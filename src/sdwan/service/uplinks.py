@@ -90,7 +90,10 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
             )
         return History(uplink.id, site.name, uplink.name, chosen, sorted(stored), points)
 
-    def create(self, principal: Principal, uplink: UplinkCreate) -> UplinkInfo:
+    def create(
+        self, principal: Principal, uplink: UplinkCreate, *, ident: str | None = None
+    ) -> UplinkInfo:
+        """``ident``: the new uplink's id (a rollback), else a new one."""
         principal.require_write()
         with unit_of_work(self._engine) as work:
             conn = work.conn
@@ -127,6 +130,7 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
                     "probe": stored_probe(uplink.probe),
                     "description": uplink.description,
                 },
+                ident,
             )
             return self.info(conn, made, site)
 

@@ -17,6 +17,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x5D3A_0001  # replicas starting together migrate one after another
 BOOTSTRAP_LOCK = 0x5D3A_0003  # ... and store the bootstrap admin token one at a time
 INTENT_SYNC_LOCK = 0x5D3A_0004  # generated policy rows are recompiled one sync at a time
+REVISIONS_LOCK = 0x5D3A_0005  # revision numbers are handed out in commit order
 # held for as long as a replica evaluates alert rules / delivers webhooks (one at a time)
 ALERTS_LEADER_LOCK = 0x5D3A_0010
 WEBHOOKS_LEADER_LOCK = 0x5D3A_0011

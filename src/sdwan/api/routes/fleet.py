@@ -69,6 +69,9 @@ class FleetResult(BaseModel):
         default_factory=list,
         description="plan only: per site and intent, the best path each router would use",
     )
+    revision: int | None = Field(
+        default=None, description="applied: the revision it made (none if nothing changed)"
+    )
 
 
 def _document(body: FleetRequest) -> dict[str, Any]:
