@@ -73,7 +73,7 @@ CHANGES = [
     {"action": "delete", "kind": "neighbor", "router": "R1", "key": "198.18.0.3", "fields": {}},
     {"action": "create", "kind": "policy", "router": "R1", "key": "p", "fields": {}},
 ]
-APPLIED = {"changes": CHANGES, "effects": [], "applied": True}
+APPLIED = {"changes": CHANGES, "effects": [], "applied": True, "revision": 7}
 
 
 def _neighbor(status: str, detail: str = "") -> dict[str, Any]:
@@ -103,6 +103,7 @@ def _fleet_file(tmp_path: Any) -> str:
 def test_apply_wait_polls_until_the_changed_objects_are_active(tmp_path: Any) -> None:
     api = _fleet_api(page(_neighbor("PENDING_CREATE")), page(_neighbor("ACTIVE")))
     result = ok(run(api, "apply", "-f", _fleet_file(tmp_path), "--wait"))
+    assert "Applied as revision 7. Waiting" in result.stdout
     assert "Pushed to the routers" in result.stdout
     lines = result.stderr.splitlines()  # not a terminal: plain lines, the router then both
     assert lines[0].startswith("converging 0/2 0 %") and lines[-1].startswith("converging 2/2")

@@ -69,11 +69,14 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         auth: str = "bearer",
+        message: str | None = None,
     ) -> None:
+        """``message``: why, sent with every write (X-Sdwan-Message): the revision's."""
         if not base_url.startswith(("http://", "https://")):
             raise CliError(f"the API URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.has_token = bool(token)
+        self.message = message
         headers = {"Accept": "application/json", "User-Agent": f"sdwan-cli/{__version__}"}
         if token and auth == "keystone":
             headers["X-Auth-Token"] = token
@@ -103,6 +106,8 @@ class ApiClient:
         if_match: str | None = None,
     ) -> Any:
         headers = {"If-Match": etag(if_match)} if if_match else {}
+        if self.message and method != "GET":
+            headers["X-Sdwan-Message"] = message_header(self.message)
         try:
             response = self._http.request(
                 method, path, params=dict(params or {}), json=body, headers=headers
@@ -177,6 +182,12 @@ def etag(version: str) -> str:
     return version if version.startswith(('"', "W/")) else f'"{version}"'
 
 
+def message_header(message: str) -> str:
+    """A change's message as the X-Sdwan-Message header carries it: UTF-8, percent-
+    encoded where it is not printable ASCII (and ``%`` itself)."""
+    return quote(message, safe="".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%"))
+
+
 def resource_path(collection: str, ref: str) -> str:
     return f"/v1/{collection}/{quote(ref, safe='')}"
 
@@ -187,6 +198,7 @@ class State:
 
     transport: httpx.BaseTransport | None = None
     url: str | None = None  # --url; wins over env and config
+    message: str | None = None  # --message: why, for the revisions writes make
     sleep: Callable[[float], None] = time.sleep
     _client: ApiClient | None = field(default=None, repr=False)
 
@@ -198,6 +210,7 @@ class State:
                 settings.token,
                 transport=self.transport,
                 auth=settings.auth,
+                message=self.message,
             )
         return self._client
 

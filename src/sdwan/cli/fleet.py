@@ -49,7 +49,7 @@ def _read(path: str) -> str:
         raise CliError(f"{path}: {exc.strerror}") from None
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
@@ -66,7 +66,7 @@ def print_plan(result: dict[str, Any]) -> None:
             else f"{signs[change['action']]} {change['kind']} {change['key']}"
         )
         for name, (old, new) in change["fields"].items():
-            typer.echo(f"    {name}: {_value(old)} -> {_value(new)}")
+            typer.echo(f"    {name}: {value_text(old)} -> {value_text(new)}")
     counts = {a: sum(c["action"] == a for c in changes) for a in ("create", "update", "delete")}
     typer.echo(
         f"\n{counts['create']} to create, {counts['update']} to update, "
@@ -106,9 +106,14 @@ def apply(
     timeout: Annotated[
         float, typer.Option("--timeout", min=0, help="Seconds --wait waits.")
     ] = 300.0,
+    message: Annotated[
+        str | None, typer.Option("-m", "--message", help="Why (the revision's message).")
+    ] = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
+    if message is not None:
+        get_state(ctx).message = message
     document = load_document(file)
     path = "/v1/fleet/plan" if dry_run else "/v1/fleet/apply"
     client, sleep = get_client(ctx), get_state(ctx).sleep
@@ -127,14 +132,21 @@ def apply(
     if dry_run and result["changes"]:
         typer.echo("\nDry run: nothing was changed. Run without --dry-run to apply.")
     elif waiting:
-        typer.echo("\nApplied. Waiting for the routers ...")
+        typer.echo(f"\n{_applied(result)}. Waiting for the routers ...")
         wait_converged(client, result["changes"], timeout=timeout, quiet=False, sleep=sleep)
         typer.echo("Pushed to the routers: every one created or changed is ACTIVE.")
     elif result["applied"]:
         typer.echo(
-            "\nApplied. The reconciler pushes it to the routers now "
-            "(`sdwan router list` shows their status; --wait waits for it)."
+            f"\n{_applied(result)}. The reconciler pushes it to the "
+            "routers now (`sdwan router list` shows their status; --wait waits for it)."
         )
+
+
+def _applied(result: dict[str, Any]) -> str:
+    """The first words after an apply: "Applied as revision N", or "Applied" when
+    nothing changed (no revision)."""
+    number = result.get("revision")
+    return "Applied" if number is None else f"Applied as revision {number}"
 
 
 def export(

@@ -2,8 +2,8 @@
 are registered below; ``sdwan --help`` lists them): resources (router, neighbor,
 defined-set, policy, attachment, announcement, site, uplink, intent, sla, alert rule,
 webhook), reads (rib, policyinfo, watch, events, audit, alert), identity (login, user,
-project, role, token), fleet files (apply, export), operation (serve, replica, lab,
-fib-agent, probe-agent, config)."""
+project, role, token), fleet files (apply, export), revisions (history, rollback),
+operation (serve, replica, lab, fib-agent, probe-agent, config)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sdwan.cli import (
     attachments,
     audit,
     fleet,
+    history,
     identity,
     intents,
     lab,
@@ -102,6 +103,8 @@ app.command("audit")(audit.audit)
 app.command("serve")(serve)
 app.command("apply")(fleet.apply)
 app.command("export")(fleet.export)
+app.add_typer(history.app, name="history")
+app.command("rollback")(history.rollback)
 app.command("watch")(live.watch)
 app.command("events")(live.events)
 app.add_typer(replicas.app, name="replica")
@@ -116,11 +119,19 @@ def root(
     url: Annotated[
         str | None, typer.Option("--url", help="API base URL (wins over SDWAN_URL and config).")
     ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "-m", "--message", help="Why: the message of the revision the command's writes make."
+        ),
+    ] = None,
 ) -> None:
     """Talk to the sdwan REST API (SDWAN_URL, SDWAN_TOKEN, or `sdwan config set`)."""
     state = get_state(ctx)  # tests pass their own State (with a mock transport) as obj
     if url:
         state.url = url
+    if message is not None:
+        state.message = message
 
 
 def _summary(ctx: typer.Context) -> dict[str, Any]:
