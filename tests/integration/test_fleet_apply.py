@@ -93,7 +93,7 @@ def test_plan_apply_export_roundtrip(
         assert getattr(daemon.grpc_stub().GetBgp(pb.GetBgpRequest(), timeout=5), "global").asn == 0
 
     applied = orchestrator.cli("apply", "-f", fleet_file)
-    assert "Applied." in applied.stdout
+    assert "Applied as revision 1." in applied.stdout
     wait_for(lambda: plab.established("r1"), timeout=60, what="r1 session ESTABLISHED")
     wait_for(
         lambda: [r.local_pref for r in plab.routes("r1")] == [300],
