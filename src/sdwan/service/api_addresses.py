@@ -29,6 +29,21 @@ def system_resolver(host: str, port: int) -> list[IpAddress]:
     return [canonical_ip(ipaddress.ip_address(a[4][0])) for a in answers]
 
 
+def resolve_to_check(
+    resolver: Resolver, host: str, port: int, *, field: str, hint: str = ""
+) -> list[IpAddress]:
+    """The addresses ``host`` resolves to, to be checked against the allowlists;
+    InvalidInput naming ``field`` when it does not resolve."""
+    try:
+        return resolver(host, port)
+    except OSError as exc:
+        raise InvalidInput(
+            f"{field}: cannot resolve {host!r} to check it against the allowed addresses "
+            f"({exc.strerror or exc}){hint}",
+            field=field,
+        ) from None
+
+
 class AddressPolicy:
     """The global allowlist; ``check`` also applies a project's own (both must allow)."""
 
@@ -50,14 +65,9 @@ class AddressPolicy:
             if ip is not None:
                 addresses = [ip]
             else:
-                try:
-                    addresses = self._resolver(address.host, address.port)
-                except OSError as exc:
-                    raise InvalidInput(
-                        f"{field}: cannot resolve {address.host!r} to check it against the "
-                        f"allowed addresses ({exc.strerror or exc}); use an address",
-                        field=field,
-                    ) from None
+                addresses = resolve_to_check(
+                    self._resolver, address.host, address.port, field=field, hint="; use an address"
+                )
         lists = [("the server's", self._entries, self.allow)]
         if project_allow is not None:
             own = tuple(project_allow)

@@ -17,7 +17,7 @@ from sdwan.domain.webhook_url import (
     parse_webhook_url,
 )
 from sdwan.errors import InvalidInput
-from sdwan.service.api_addresses import Resolver, system_resolver
+from sdwan.service.api_addresses import Resolver, resolve_to_check, system_resolver
 
 
 class WebhookAddressPolicy:
@@ -63,14 +63,7 @@ class WebhookAddressPolicy:
         if ip is not None:
             addresses = [ip]
         else:
-            try:
-                addresses = self._resolver(url.host, url.port)
-            except OSError as exc:
-                raise InvalidInput(
-                    f"{field}: cannot resolve {url.host!r} to check it against the allowed "
-                    f"addresses ({exc.strerror or exc})",
-                    field=field,
-                ) from None
+            addresses = resolve_to_check(self._resolver, url.host, url.port, field=field)
         why = self.refusal(addresses, project_allow, project)
         if why is not None:
             raise InvalidInput(f"{field}: {url.host}: {why}", field=field)
