@@ -115,7 +115,7 @@ class Demo(LabTools):
         say("== orchestrator (sdwan serve, SQLite)")
         self.orch = OrchestratorProcess(self.runner.labdir / "orchestrator", port=self.port)
         self.orch.start()
-        self.runner.adopt("orchestrator", self.orch.pid or 0)
+        self.runner.adopt("orchestrator", self.orch.pid or 0, self.orch.process)
         say(f"sdwan serve at {self.orch.url}, log {self.orch.log_path}")
         say("== the original's steps: routers, neighbors")
         timer_flags: list[str] = []

@@ -87,6 +87,11 @@ class OrchestratorProcess:
         }
 
     @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The server's handle while it was started by this object."""
+        return self._proc
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.poll() is None else None
 

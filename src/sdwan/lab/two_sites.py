@@ -174,7 +174,7 @@ class TwoSites(LabTools):
         assert state is not None
         self.orch = OrchestratorProcess(self.runner.labdir / "orchestrator", port=self.port)
         self.orch.start()
-        self.runner.adopt("orchestrator", self.orch.pid or 0)
+        self.runner.adopt("orchestrator", self.orch.pid or 0, self.orch.process)
         say(f"== orchestrator at {self.orch.url}: routers, neighbors, LANs")
         for name, (router_id, asn, lan, neighbors) in ROUTERS.items():
             self.sdwan(
