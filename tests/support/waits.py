@@ -12,8 +12,11 @@ from sdwan.lab.server_process import OrchestratorProcess
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
-    """sdwan.polling.wait_for with the unit tests' defaults (in-process: short polls)."""
+def wait_for(
+    condition: Callable[[], T | None], timeout: float = 20.0, what: str = "condition"
+) -> T:
+    """sdwan.polling.wait_for with the unit tests' defaults: short polls, and a deadline
+    that a loaded 2-core CI runner meets (it only costs a test that is failing anyway)."""
     return polling.wait_for(condition, timeout=timeout, what=what, interval=0.01)
 
 
