@@ -59,6 +59,8 @@ class Settings:
     lease_duration: float = 5.0
     # SDWAN_INTENT_CHECK_INTERVAL: every intent is verified at least this often (0: never)
     intent_check_interval: float = 10.0
+    # SDWAN_ROLLOUT_SETTLE: seconds a rollout wave stays applied before its gate judges it
+    rollout_settle: float = 2.0
     log_format: str = "text"  # SDWAN_LOG_FORMAT / --log-format: text | json
     # SDWAN_WEBHOOK_ALLOW: the addresses webhooks may post to (docs/alerts.md)
     webhook_allow: tuple[str, ...] = DEFAULT_WEBHOOK_ALLOW
@@ -169,6 +171,7 @@ def load_settings(
         replica_name=replica_name or env.get("SDWAN_REPLICA_NAME", ""),
         lease_duration=lease_seconds or float(env.get("SDWAN_LEASE_SECONDS", "5")),
         intent_check_interval=float(env.get("SDWAN_INTENT_CHECK_INTERVAL", "10")),
+        rollout_settle=_seconds(env.get("SDWAN_ROLLOUT_SETTLE", "2"), "SDWAN_ROLLOUT_SETTLE"),
         log_format=log_format or env.get("SDWAN_LOG_FORMAT", "text"),
         webhook_allow=_webhook_allowlist(env.get("SDWAN_WEBHOOK_ALLOW")),
         webhook_timeout=_seconds(env.get("SDWAN_WEBHOOK_TIMEOUT", "10"), "SDWAN_WEBHOOK_TIMEOUT"),

@@ -30,6 +30,9 @@ from sdwan.quality.controller import QualityController
 from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.reconciler import SpeakerFactory
+from sdwan.rollout.controller import RolloutController
+from sdwan.rollout.probe import load_gate
+from sdwan.rollout.service import RolloutService
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
 from sdwan.service.alert_services import build_alert_services
@@ -50,8 +53,9 @@ from sdwan.service.rib import RibService
 from sdwan.service.routers import RouterService
 from sdwan.service.webhook_addresses import WebhookAddressPolicy
 from sdwan.store.batch_writer import BatchWriter
-from sdwan.store.db import make_engine, migrate
+from sdwan.store.db import ROLLOUTS_LEADER_LOCK, make_engine, migrate
 from sdwan.store.key_check import check_key
+from sdwan.store.leader import AdvisoryLeader, SoleLeader
 from sdwan.verify.controller import IntentController
 
 
@@ -76,6 +80,7 @@ class Runtime:
     intent_controller: IntentController | None = None  # compiled and checked intents
     alerting: Alerting | None = None  # alert rules evaluated, webhooks delivered
     quality_controller: QualityController | None = None  # probe agents, SLA steering
+    rollout_controller: RolloutController | None = None  # staged and confirmed changes
     _registered: bool = field(default=False, init=False)
 
     def register(self) -> None:
@@ -101,8 +106,12 @@ class Runtime:
             self.quality_controller.start()
         if self.alerting is not None:
             self.alerting.start()
+        if self.rollout_controller is not None:
+            self.rollout_controller.start()
 
     def stop(self) -> None:
+        if self.rollout_controller is not None:
+            self.rollout_controller.stop()
         if self.alerting is not None:
             self.alerting.stop()
         if self.quality_controller is not None:
@@ -172,7 +181,8 @@ def build_runtime(
     # services tell the controller (on PostgreSQL: every replica) once a change commits
     notifier = notifier_for(cluster, settings, engine, router_controller, events)
     retention = Retention(keep=settings.revision_keep, days=settings.revision_days)
-    resource_events = TransactionalEvents(events, ResourceAudit(), RevisionRecorder(retention))
+    recorder = RevisionRecorder(retention)
+    resource_events = TransactionalEvents(events, ResourceAudit(), recorder)
     addresses = AddressPolicy(settings.api_address_allow)
     routers = RouterService(
         engine=engine, notifier=notifier, events=resource_events, addresses=addresses
@@ -258,6 +268,39 @@ def build_runtime(
         "announcements": announcements,
     }
     revisions = RevisionService(engine=engine)
+    fleet = FleetService(
+        engine=engine, routers=routers, neighbors=neighbors, owned=owned_by_section, intent=intent
+    )
+    restore = RestoreService(
+        engine=engine,
+        revisions=revisions,
+        writer=ObjectWriter(
+            secrets=secrets,
+            routers=routers,
+            neighbors=neighbors,
+            owned=owned_by_section,
+            policyinfo=policyinfo,
+            intent=intent,
+        ),
+    )
+    rollouts = RolloutService(engine=engine, events=events, fleet=fleet)
+    recorder.confirmations = rollouts.confirm_write
+    rollout_controller = None
+    if settings.run_reconciler:
+        rollout_controller = RolloutController(
+            engine=engine,
+            events=events,
+            leader=(
+                AdvisoryLeader(engine, ROLLOUTS_LEADER_LOCK, job="rollouts")
+                if cluster.replicated
+                else SoleLeader()
+            ),
+            fleet=fleet,
+            restore=restore,
+            gate=load_gate(engine=background, sources=rib_sources, fib=read_routes),
+            settle=settings.rollout_settle,
+        )
+        rollouts.wake = rollout_controller.wake
     services = Services(
         routers=routers,
         neighbors=neighbors,
@@ -271,26 +314,10 @@ def build_runtime(
         alerts=build_alert_services(
             engine=engine, events=resource_events, secrets=secrets, addresses=hook_addresses
         ),
-        fleet=FleetService(
-            engine=engine,
-            routers=routers,
-            neighbors=neighbors,
-            owned=owned_by_section,
-            intent=intent,
-        ),
+        fleet=fleet,
         revisions=revisions,
-        restore=RestoreService(
-            engine=engine,
-            revisions=revisions,
-            writer=ObjectWriter(
-                secrets=secrets,
-                routers=routers,
-                neighbors=neighbors,
-                owned=owned_by_section,
-                policyinfo=policyinfo,
-                intent=intent,
-            ),
-        ),
+        restore=restore,
+        rollouts=rollouts,
         live=LiveService(
             engine=engine, events=events, metrics=metrics, owners=cluster.directory.owners
         ),
@@ -325,6 +352,7 @@ def build_runtime(
         intent_controller=intent_controller,
         alerting=alerting,
         quality_controller=quality,
+        rollout_controller=rollout_controller,
     )
 
 

@@ -32,6 +32,7 @@ from sdwan.api.routes import (
     replicas,
     revisions,
     rib,
+    rollouts,
     routers,
 )
 from sdwan.config import Settings
@@ -92,6 +93,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
     app.include_router(policyinfo.router)
     app.include_router(fleet.router)
     app.include_router(revisions.router)
+    app.include_router(rollouts.router)
     app.include_router(identity.router)
     app.include_router(audit.router)
     app.include_router(replicas.router)

@@ -17,6 +17,7 @@ from sdwan.auth.tokens import TokenAuthenticator
 from sdwan.errors import InvalidInput, NotAuthenticated
 from sdwan.fleet.restore import RestoreService
 from sdwan.fleet.service import FleetService
+from sdwan.rollout.service import MAX_CONFIRM, RolloutService
 from sdwan.service import audit, revision_log
 from sdwan.service.alert_services import AlertServices
 from sdwan.service.audit import AuditService
@@ -51,6 +52,7 @@ class Services:
     fleet: FleetService
     revisions: RevisionService  # the revision log: history, one revision's diff
     restore: RestoreService  # rollback to a revision
+    rollouts: RolloutService  # staged and confirmed changes
     live: LiveService  # sessions, events, metrics
     replicas: ReplicaService
     identity: IdentityService
@@ -112,7 +114,27 @@ async def get_principal(
     audit.current_actor.set(principal)
     note_principal(principal)
     revision_log.current_message.set(change_message(request))
+    revision_log.current_confirm.set(confirm_within(request))
     return principal
+
+
+def confirm_within(request: Request) -> float | None:
+    """Seconds within which a write must be confirmed (``sdwan rollout confirm``) or is
+    rolled back: the X-Sdwan-Confirm-Within header or the ``confirm_within`` query
+    parameter; None when neither is given."""
+    where = "X-Sdwan-Confirm-Within"
+    text = request.headers.get("x-sdwan-confirm-within")
+    if text is None:
+        text, where = request.query_params.get("confirm_within"), "confirm_within"
+    if text is None:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 1 <= seconds <= MAX_CONFIRM:  # also NaN
+        raise InvalidInput(f"{where}: seconds between 1 and {MAX_CONFIRM:g}", field=where)
+    return seconds
 
 
 def change_message(request: Request) -> str:

@@ -23,7 +23,7 @@ orders revision numbers). Retention: the newest ``keep`` revisions, none older t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +45,10 @@ MAX_MESSAGE = 1000  # characters
 
 # why, for changes made below the API (set per request from X-Sdwan-Message)
 current_message: ContextVar[str] = ContextVar("sdwan_revision_message", default="")
+# keep the change only if confirmed within this many seconds (X-Sdwan-Confirm-Within)
+current_confirm: ContextVar[float | None] = ContextVar("sdwan_confirm_within", default=None)
+# what makes a revision confirmable: (transaction, number, its change rows, seconds)
+Confirmations = Callable[[Connection, int, Sequence[Mapping[str, Any]], float], None]
 
 Key = tuple[str, str]  # (kind, object id)
 Change = tuple[Key, ObjectState | None, ObjectState | None]  # (key, before, after)
@@ -109,6 +113,7 @@ def describe(
 class RevisionRecorder:
     def __init__(self, retention: Retention | None = None) -> None:
         self.retention = retention or Retention()
+        self.confirmations: Confirmations | None = None  # the rollouts, once built
 
     def before_change(self, kind: str, ids: Sequence[str], *, silent: bool = False) -> None:
         """Keep the state of these objects as it is now, unless this unit of work kept
@@ -182,9 +187,11 @@ class RevisionRecorder:
             },
         )
         labels = _Labels(conn, draft, changes)
-        revision_repo.insert_changes(
-            conn, rows=[labels.row(number, key, old, new) for key, old, new in changes]
-        )
+        rows = [labels.row(number, key, old, new) for key, old, new in changes]
+        revision_repo.insert_changes(conn, rows=rows)
+        seconds = current_confirm.get()
+        if seconds is not None and self.confirmations is not None:
+            self.confirmations(conn, number, rows, seconds)
         keep = self.retention
         revision_repo.prune(conn, keep=keep.keep, older_than=stamp - timedelta(days=keep.days))
         draft.number = number

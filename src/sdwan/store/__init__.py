@@ -7,3 +7,6 @@ from sdwan.store import live_tables as _live_tables  # noqa: F401
 
 # intents.sla_class_id refers to sla_classes: both in the metadata wherever one is
 from sdwan.store import quality_tables as _quality_tables  # noqa: F401
+
+# rollouts: in the metadata wherever the store is (the schema test compares it)
+from sdwan.store import rollout_tables as _rollout_tables  # noqa: F401

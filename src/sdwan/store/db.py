@@ -21,6 +21,7 @@ REVISIONS_LOCK = 0x5D3A_0005  # revision numbers are handed out in commit order
 # held for as long as a replica evaluates alert rules / delivers webhooks (one at a time)
 ALERTS_LEADER_LOCK = 0x5D3A_0010
 WEBHOOKS_LEADER_LOCK = 0x5D3A_0011
+ROLLOUTS_LEADER_LOCK = 0x5D3A_0012  # ... drives the rollouts
 POSTGRES_PREFIXES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 
 

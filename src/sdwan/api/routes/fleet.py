@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdwan.api.deps import PrincipalDep, ServicesDep
@@ -12,6 +12,7 @@ from sdwan.api.limits import limited
 from sdwan.fleet.model import MAX_PER_SECTION, MAX_ROUTERS
 from sdwan.fleet.sla_classes import MAX_CLASSES
 from sdwan.schemas.common import Input
+from sdwan.service.revision_log import current_confirm, current_message
 
 router = APIRouter(prefix="/v1/fleet", tags=["fleet"])
 
@@ -49,6 +50,28 @@ class FleetRequest(Input):
     )
 
 
+class RolloutOptions(FleetRequest):
+    stages: list[Annotated[str, Field(min_length=1, max_length=16)]] | None = Field(
+        default=None,
+        max_length=20,
+        description='apply in waves: routers reached after each wave, "1" or "10%" '
+        "(docs/rollout.md); the first wave is the canary",
+    )
+    gate_timeout: float = Field(
+        default=60.0, description="seconds a wave's gate waits for its objects to be applied"
+    )
+    confirm_within: float | None = Field(
+        default=None,
+        description="seconds: after the last wave, roll back unless POST "
+        "/v1/rollouts/{id}/confirm comes in time",
+    )
+    checks: list[dict[str, str]] = Field(
+        default_factory=list,
+        max_length=100,
+        description='custom gate checks: {"kind": "rib_has" | "rib_lacks", "router", "prefix"}',
+    )
+
+
 class FleetChange(BaseModel):
     action: str
     kind: str
@@ -71,6 +94,11 @@ class FleetResult(BaseModel):
     )
     revision: int | None = Field(
         default=None, description="applied: the revision it made (none if nothing changed)"
+    )
+    rollout: int | None = Field(
+        default=None,
+        description="with stages or confirm_within: the rollout applying it "
+        "(GET /v1/rollouts/{id})",
     )
 
 
@@ -97,11 +125,31 @@ async def plan_fleet(
 
 
 @router.post("/apply")
-def apply_fleet(body: FleetRequest, principal: PrincipalDep, services: ServicesDep) -> FleetResult:
-    """Converge the store to the file in one transaction (all or nothing)."""
-    return FleetResult(
-        **services.fleet.apply(principal, _document(body), prune=body.prune, dry_run=False)
+def apply_fleet(
+    body: RolloutOptions, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> FleetResult:
+    """Converge the store to the file in one transaction (all or nothing). With
+    ``stages`` or ``confirm_within``: 202, a rollout applies it in waves, each gated
+    (docs/rollout.md); the answer is the plan and the rollout's id."""
+    if body.stages is None and body.confirm_within is None:
+        return FleetResult(
+            **services.fleet.apply(principal, _document(body), prune=body.prune, dry_run=False)
+        )
+    result = services.rollouts.start_fleet(
+        principal,
+        _document(body),
+        prune=body.prune,
+        stages=body.stages,
+        gate_timeout=body.gate_timeout,
+        confirm_within=body.confirm_within
+        if body.confirm_within is not None
+        else current_confirm.get(),
+        checks=body.checks,
+        message=current_message.get(),
     )
+    if result["rollout"] is not None:
+        response.status_code = 202
+    return FleetResult(**result)
 
 
 @router.get("/export")
