@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
-from sdwan.cli.client import get_client, get_state
+from sdwan.cli.client import ApiClient, get_client, get_state
 from sdwan.cli.converge import wait_converged
 from sdwan.cli.errors import CliError
 from sdwan.cli.intents import print_prediction
 from sdwan.cli.output import OutputFormat, OutputOpt
+from sdwan.cli.rollouts import follow, parse_duration, print_rollout
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -109,6 +111,27 @@ def apply(
     message: Annotated[
         str | None, typer.Option("-m", "--message", help="Why (the revision's message).")
     ] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            "--stages",
+            help="Apply in waves, each gated by a health check: routers reached after "
+            "each wave, e.g. 1,10%,100% (docs/rollout.md); rolled back as a whole on a "
+            "failed gate.",
+        ),
+    ] = None,
+    confirm_within: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-within",
+            help="Roll back unless `sdwan rollout confirm ID` comes within this long "
+            "(90s, 5m, 1h).",
+        ),
+    ] = None,
+    gate_timeout: Annotated[
+        float,
+        typer.Option("--gate-timeout", min=1, help="Seconds a wave's gate waits for it to apply."),
+    ] = 60.0,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
@@ -117,7 +140,15 @@ def apply(
     document = load_document(file)
     path = "/v1/fleet/plan" if dry_run else "/v1/fleet/apply"
     client, sleep = get_client(ctx), get_state(ctx).sleep
-    result = client.post(path, {"fleet": document, "prune": prune})
+    body: dict[str, Any] = {"fleet": document, "prune": prune}
+    within = parse_duration(confirm_within, "--confirm-within")
+    if not dry_run and (stages is not None or within is not None):
+        body["stages"] = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+        body["confirm_within"], body["gate_timeout"] = within, gate_timeout
+    result = client.post(path, body)
+    if result.get("rollout") is not None:
+        _roll_out(client, result, output, timeout=timeout, sleep=sleep)
+        return
     waiting = wait and result["applied"]
     if output is not OutputFormat.table:
         typer.echo(
@@ -140,6 +171,37 @@ def apply(
             f"\n{_applied(result)}. The reconciler pushes it to the "
             "routers now (`sdwan router list` shows their status; --wait waits for it)."
         )
+
+
+def _roll_out(
+    client: ApiClient,
+    result: dict[str, Any],
+    output: OutputFormat,
+    *,
+    timeout: float,
+    sleep: Callable[[float], None],
+) -> None:
+    """Follows the rollout the apply started to its end; fails (exit 1) when it was
+    rolled back or failed."""
+    table = output is OutputFormat.table
+    if table:
+        print_plan(result)
+        typer.echo(f"\nRollout {result['rollout']} started.")
+    found = follow(client, int(result["rollout"]), quiet=not table, timeout=timeout, sleep=sleep)
+    if not table:
+        typer.echo(
+            json.dumps(found, indent=2)
+            if output is OutputFormat.json
+            else yaml.safe_dump(found, sort_keys=False)
+        )
+    else:
+        print_rollout(found)
+    if found["state"] in ("rolled_back", "failed"):
+        raise CliError(
+            f"rollout {found['id']} {found['state'].replace('_', ' ')}: {found['detail']}"
+        )
+    if table and found["state"] == "awaiting_confirm":
+        typer.echo(f"Applied: keep it with `sdwan rollout confirm {found['id']}`.")
 
 
 def _applied(result: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from sdwan.cli import (
     probe,
     replicas,
     rib,
+    rollouts,
     routers,
     sites,
     sla,
@@ -105,6 +106,7 @@ app.command("apply")(fleet.apply)
 app.command("export")(fleet.export)
 app.add_typer(history.app, name="history")
 app.command("rollback")(history.rollback)
+app.add_typer(rollouts.app, name="rollout")
 app.command("watch")(live.watch)
 app.command("events")(live.events)
 app.add_typer(replicas.app, name="replica")

@@ -1,8 +1,9 @@
 """Stages -> waves: which routers each wave of a rollout changes (pure).
 
 A stage is the number of routers changed once its wave is done: ``"1"`` (one
-router), ``"10%"`` (a tenth of them, rounded up, at least one). Stages grow; the last
-wave always takes the rest, so ``["1"]`` is the canary and then everything else."""
+router), ``"10%"`` (a tenth of them, rounded up, at least one). Stages grow; when the
+last stage leaves routers out, one more wave takes them, so ``["1"]`` is the canary
+and then everything else."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def reached(stage: str, total: int) -> int:
 
 def split(routers: Sequence[str], stages: Sequence[str]) -> list[list[str]]:
     """``routers`` (in the order given: the first is the canary) in waves; a stage
-    that adds no router makes no wave; the last wave takes whatever is left."""
+    that adds no router makes no wave; a last wave takes whatever the stages left."""
     waves: list[list[str]] = []
     done = 0
     for stage in stages:
@@ -59,8 +60,5 @@ def split(routers: Sequence[str], stages: Sequence[str]) -> list[list[str]]:
             waves.append(list(routers[done:upto]))
             done = upto
     if done < len(routers):
-        if waves:
-            waves[-1].extend(routers[done:])
-        else:
-            waves.append(list(routers[done:]))
+        waves.append(list(routers[done:]))
     return waves
