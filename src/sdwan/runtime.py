@@ -283,7 +283,7 @@ def build_runtime(
             intent=intent,
         ),
     )
-    rollouts = RolloutService(engine=engine, events=events, fleet=fleet)
+    rollouts = RolloutService(engine=engine, events=events, fleet=fleet, secrets=secrets)
     recorder.confirmations = rollouts.confirm_write
     rollout_controller = None
     if settings.run_reconciler:
@@ -298,6 +298,7 @@ def build_runtime(
             fleet=fleet,
             restore=restore,
             gate=load_gate(engine=background, sources=rib_sources, fib=read_routes),
+            secrets=secrets,
             settle=settings.rollout_settle,
         )
         rollouts.wake = rollout_controller.wake

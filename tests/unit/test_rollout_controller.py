@@ -7,12 +7,13 @@ a controller built anew picks a rollout up where its row says it is."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sdwan.rollout.controller import RolloutController
 from sdwan.runtime import Runtime
@@ -20,6 +21,7 @@ from sdwan.store.leader import SoleLeader
 from sdwan.store.rollout_tables import rollouts
 
 ROUTERS = ["r1", "r2", "r3"]
+PASSWORD = "pw-rollout-7"
 
 
 def _fleet(hold: int) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def _fleet(hold: int) -> dict[str, Any]:
                         "peer_asn": 65000,
                         "hold_time": hold,
                         "keepalive_interval": hold // 3,
+                        "password": PASSWORD,
                     }
                 ],
             }
@@ -92,6 +95,7 @@ def _controller(runtime: Runtime, gate: ScriptedGate) -> RolloutController:
         fleet=runtime.services.fleet,
         restore=runtime.services.restore,
         gate=gate,
+        secrets=runtime.secrets,
         settle=0.0,
     )
 
@@ -135,6 +139,9 @@ def test_waves_each_make_a_revision_and_the_rollout_ends_done(
     rid = _start(client, stages=["1", "100%"])
     found = client.get(f"/v1/rollouts/{rid}").json()
     assert found["state"] == "running" and found["waves"] == [["r1"], ["r2", "r3"]]
+    with runtime.engine.connect() as conn:  # the file is kept sealed: it holds passwords
+        (stored,) = conn.execute(select(rollouts.c.document)).one()
+    assert PASSWORD not in json.dumps(stored) and PASSWORD not in json.dumps(found)
     assert found["base_revision"] == base
     controller = _controller(runtime, gate)
     controller.round()  # wave 1 applied, its revision recorded in the same transaction

@@ -29,6 +29,8 @@ from sdwan.events.model import Event
 from sdwan.fleet.restore import RestoreService
 from sdwan.fleet.service import FleetService
 from sdwan.rollout.probe import Gate
+from sdwan.rollout.service import open_document
+from sdwan.secretbox import SecretBox
 from sdwan.service import audit, revision_log
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.store import intent_repo, repo, rollout_repo
@@ -68,10 +70,9 @@ def principal_of(rollout: RolloutRecord) -> Principal:
     return Principal(name=rollout.author, role=role, project_id=rollout.project_id)
 
 
-def wave_document(rollout: RolloutRecord, index: int) -> dict[str, Any]:
+def wave_document(document: dict[str, Any], rollout: RolloutRecord, index: int) -> dict[str, Any]:
     """The fleet file restricted to wave ``index``'s routers; sites and SLA classes go
     with the last wave (their uplinks and intents name the routers' neighbors)."""
-    document = dict(rollout.document or {})
     names = set(rollout.waves[index])
     out: dict[str, Any] = {
         "version": document.get("version", 1),
@@ -94,6 +95,7 @@ class RolloutController:
         fleet: FleetService,
         restore: RestoreService,
         gate: Gate,
+        secrets: SecretBox,
         settle: float = 2.0,
         poll: float = 0.25,
     ) -> None:
@@ -103,6 +105,7 @@ class RolloutController:
         self._fleet = fleet
         self._restore = restore
         self._gate = gate
+        self._secrets = secrets  # the fleet file is kept sealed in the row
         self._settle = settle  # seconds a wave must stay applied before it is judged
         self._poll = poll
         self._clear_since: dict[tuple[int, int], float] = {}  # (rollout, wave) -> monotonic
@@ -189,7 +192,7 @@ class RolloutController:
             with unit_of_work(self._engine) as work:
                 self._fleet.apply(
                     principal_of(rollout),
-                    wave_document(rollout, index),
+                    wave_document(open_document(self._secrets, rollout.document), rollout, index),
                     prune=rollout.prune,
                     dry_run=False,
                 )

@@ -4,6 +4,7 @@ the work; this only writes the row it starts from and reads rows back."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sdwan.events.log import EventLog
 from sdwan.events.model import Event
 from sdwan.fleet.service import FleetService
 from sdwan.rollout.waves import parse_stages, split
+from sdwan.secretbox import SecretBox
 from sdwan.service.audit import current_actor
 from sdwan.service.uow import after_commit, reading, unit_of_work
 from sdwan.store import repo, revision_repo, rollout_repo
@@ -68,9 +70,11 @@ class RolloutService:
         engine: Engine,
         events: EventLog,
         fleet: FleetService,
+        secrets: SecretBox,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        self._secrets = secrets
         self._events = events
         self._fleet = fleet
         self.wake = wake  # the controller, when it runs in this process
@@ -117,7 +121,7 @@ class RolloutService:
                 "wave": 0,
                 "base_revision": revision_repo.latest_number(work.conn),
                 "wave_revisions": [],
-                "document": document,
+                "document": seal_document(self._secrets, document),
                 "prune": prune,
                 "gate_timeout": gate_timeout,
                 "confirm_within": confirm_within,
@@ -242,6 +246,19 @@ class RolloutService:
             self._events.record(work.conn, [event])
             after_commit(self._events.notify)
         return self.get(principal, rollout_id)
+
+
+def seal_document(secrets: SecretBox, document: Any) -> dict[str, str]:
+    """The fleet file as the row keeps it: sealed whole, since it may hold neighbors'
+    passwords (never stored in the clear, never answered)."""
+    return {"sealed": secrets.seal(json.dumps(document)).decode("ascii")}
+
+
+def open_document(secrets: SecretBox, stored: dict[str, Any] | None) -> dict[str, Any]:
+    if not stored:
+        return {}
+    found: dict[str, Any] = json.loads(secrets.open(str(stored["sealed"]).encode("ascii")))
+    return found
 
 
 def _author(principal: Principal, stamp: Any, message: str) -> dict[str, Any]:
