@@ -1,0 +1,209 @@
+"""Soak: rollouts with faults injected at random moments end all or nothing.
+
+R gobgpd (default 6) in one namespace, one orchestrator (SQLite). Each of --rounds
+rounds rolls out a new announcement to every router in waves (stages 1, 50 %, 100 %)
+with a confirmation window; a coin decides whether the script confirms it (the rollout
+ends done) or lets the window pass (it ends rolled back). At a random moment of the
+round one fault is injected: the orchestrator killed with SIGKILL and started again,
+or one gobgpd killed and started again empty, or none.
+
+After each round, checked:
+  - the rollout ended done or rolled_back (never failed, never stuck);
+  - done: every router has the round's prefix in the store and on its gobgpd;
+    rolled_back: none has it, in the store or on gobgpd (zero mixed states);
+  - every revision the rollout recorded (its waves', its rollback's) is in the log
+    (zero lost revisions).
+
+    .venv/bin/python bench/soak_rollout.py [--rounds 100] [--routers 6] [--seed 1]
+
+Needs root (scripts/setup installs gobgpd). Prints one line per round and a summary;
+exits 1 on the first violation (the orchestrator's log tail is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+
+from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
+from sdwan.gobgp.paths import Table, list_path_request
+from sdwan.lab import GobgpdProcess, wait_for
+from sdwan.lab.netns import Namespace
+from sdwan.lab.server_process import OrchestratorProcess
+
+FAULTS = ("none", "orchestrator", "gobgpd")
+
+
+def prefix_of(round_no: int) -> str:
+    return f"198.51.{100 + round_no // 250}.{round_no % 250}/32"
+
+
+class World:
+    def __init__(self, workdir: Path, ns: Namespace, count: int) -> None:
+        self.daemons = [GobgpdProcess(f"s{i}", workdir, ns, log_level="warn") for i in range(count)]
+        self.orchestrator = OrchestratorProcess(
+            workdir / "orchestrator", extra_env={"SDWAN_ROLLOUT_SETTLE": "0.5"}
+        )
+
+    def api(self) -> httpx.Client:
+        return self.orchestrator.client()
+
+    def on_gobgpd(self, prefix: str) -> list[bool]:
+        request = list_path_request(Table.GLOBAL, "ipv4-unicast", prefix=prefix)
+        found = []
+        for daemon in self.daemons:
+            has = False
+            with (
+                contextlib.suppress(grpc.RpcError),
+                grpc.insecure_channel(daemon.api_address) as channel,
+            ):
+                stub = pb_grpc.GobgpApiStub(channel)
+                has = any(True for _ in stub.ListPath(request, timeout=10))
+            found.append(has)
+        return found
+
+    def in_store(self, api: httpx.Client, prefix: str) -> list[bool]:
+        items = api.get("/v1/announcements", params={"limit": 1000}).json()["items"]
+        routers = {a["router_name"] for a in items if a["prefix"] == prefix}
+        return [f"s{i}" in routers for i in range(len(self.daemons))]
+
+    def fleet(self, prefix: str) -> dict[str, Any]:
+        return {
+            "routers": [
+                {
+                    "name": f"s{i}",
+                    "asn": 65001,
+                    "router_id": f"198.19.0.{i + 1}",
+                    "api_address": d.api_address,
+                    "listen_port": -1,
+                    "announcements": [{"prefix": prefix}],
+                }
+                for i, d in enumerate(self.daemons)
+            ]
+        }
+
+
+def _get(world: World, path: str) -> Any:
+    """GET through restarts of the orchestrator: retried until it answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with world.api() as api:
+                answer = api.get(path)
+            if answer.status_code < 500:
+                return answer.json()
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"GET {path}: no answer for 60 s")
+        time.sleep(0.2)
+
+
+def inject(world: World, fault: str, rng: random.Random, after: float) -> None:
+    time.sleep(after)
+    if fault == "orchestrator":
+        world.orchestrator.kill()
+        world.orchestrator.start()
+    elif fault == "gobgpd":
+        world.daemons[rng.randrange(len(world.daemons))].restart(timeout=30)
+
+
+def one_round(world: World, round_no: int, rng: random.Random) -> tuple[str, str]:
+    prefix = prefix_of(round_no)
+    confirm = rng.random() < 0.5
+    fault = rng.choice(FAULTS)
+    body = {"fleet": world.fleet(prefix), "stages": ["1", "50%", "100%"], "confirm_within": 4}
+    with world.api() as api:
+        answer = api.post("/v1/fleet/apply", json=body)
+    if answer.status_code != 202:
+        raise AssertionError(f"round {round_no}: {answer.status_code} {answer.text}")
+    rollout = answer.json()["rollout"]
+    injector = threading.Thread(target=inject, args=(world, fault, rng, rng.uniform(0, 4)))
+    injector.start()
+    deadline = time.monotonic() + 180
+    confirmed = False
+    while True:
+        found = _get(world, f"/v1/rollouts/{rollout}")
+        if found["state"] in ("done", "rolled_back", "failed"):
+            break
+        if confirm and not confirmed and found["state"] == "awaiting_confirm":
+            with contextlib.suppress(httpx.HTTPError), world.api() as api:
+                confirmed = api.post(f"/v1/rollouts/{rollout}/confirm").status_code == 200
+        if time.monotonic() > deadline:
+            raise AssertionError(f"round {round_no}: rollout {rollout} stuck: {found}")
+        time.sleep(0.2)
+    injector.join()
+    state = found["state"]
+    if state == "failed":
+        raise AssertionError(f"round {round_no}: rollout failed: {found['detail']}")
+    wanted = state == "done"
+    with world.api() as api:
+        wait_for(
+            lambda: world.in_store(api, prefix) == [wanted] * len(world.daemons),
+            timeout=5,
+            what=f"round {round_no}: the store {'all' if wanted else 'none'}",
+        )
+        numbers = [n for n in [*found["wave_revisions"], found["rollback_revision"]] if n]
+        for number in numbers:
+            if api.get(f"/v1/revisions/{number}").status_code != 200:
+                raise AssertionError(f"round {round_no}: revision {number} lost")
+    wait_for(
+        lambda: world.on_gobgpd(prefix) == [wanted] * len(world.daemons),
+        timeout=60,
+        what=f"round {round_no}: gobgpd {'all' if wanted else 'none'} with {prefix}",
+    )
+    return state, fault
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--routers", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    ns = Namespace(f"sr{secrets.token_hex(3)}")
+    ns.create()
+    tally: dict[tuple[str, str], int] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="sdwan-soak-") as tmp:
+            world = World(Path(tmp), ns, args.routers)
+            try:
+                for daemon in world.daemons:
+                    daemon.start(timeout=30)
+                world.orchestrator.start()
+                for round_no in range(1, args.rounds + 1):
+                    started = time.monotonic()
+                    try:
+                        outcome = one_round(world, round_no, rng)
+                    except (AssertionError, TimeoutError) as exc:
+                        print(f"VIOLATION: {exc}\n{world.orchestrator.log_tail(40)}")
+                        sys.exit(1)
+                    tally[outcome] = tally.get(outcome, 0) + 1
+                    took = time.monotonic() - started
+                    state, fault = outcome
+                    print(f"round {round_no:3d}: {state:11s} fault {fault:12s} {took:5.1f} s")
+            finally:
+                world.orchestrator.stop()
+                for daemon in world.daemons:
+                    daemon.stop()
+    finally:
+        ns.delete()
+    print(f"{args.rounds} rounds, zero mixed states, zero lost revisions:")
+    for (state, fault), count in sorted(tally.items()):
+        print(f"  {state:11s} after fault {fault:12s} {count}")
+
+
+if __name__ == "__main__":
+    main()
