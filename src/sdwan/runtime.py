@@ -297,7 +297,13 @@ def build_runtime(
             ),
             fleet=fleet,
             restore=restore,
-            gate=load_gate(engine=background, sources=rib_sources, fib=read_routes),
+            gate=load_gate(
+                engine=background,
+                sources=rib_sources,
+                fib=read_routes,
+                timeout=settings.rib_timeout,
+                max_steps=settings.plan_max_steps,
+            ),
             secrets=secrets,
             settle=settings.rollout_settle,
         )

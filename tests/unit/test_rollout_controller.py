@@ -56,7 +56,13 @@ class ScriptedGate:
         self.fail_on: int | None = None
         self.pending_names: list[str] = []
 
-    def capture(self, *, router_ids: Sequence[str], site_ids: Sequence[str]) -> dict[str, Any]:
+    def capture(
+        self,
+        *,
+        router_ids: Sequence[str],
+        site_ids: Sequence[str],
+        checks: Sequence[dict[str, str]] = (),
+    ) -> dict[str, Any]:
         self.captures += 1
         return {"capture": self.captures, "routers": sorted(router_ids)}
 
@@ -275,6 +281,10 @@ def test_bad_rollout_options_and_overlapping_rollouts_are_refused(
         (
             {"stages": ["1"], "checks": [{"kind": "ping", "router": "r1", "prefix": "x"}]},
             "checks[0]",
+        ),
+        (
+            {"stages": ["1"], "checks": [{"kind": "rib_has", "router": "r1", "prefix": "x"}]},
+            "checks[0].prefix",
         ),
     ):
         answer = client.post("/v1/fleet/apply", json={"fleet": _fleet(30), **options})

@@ -186,7 +186,9 @@ class RolloutController:
         baseline = rollout.baseline
         if baseline is None:  # before the first wave: what the gates compare with
             baseline = self._gate.capture(
-                router_ids=self._router_ids(rollout.routers), site_ids=self._site_ids(rollout)
+                router_ids=self._router_ids(rollout.routers),
+                site_ids=self._site_ids(rollout),
+                checks=rollout.checks,
             )
         try:
             with unit_of_work(self._engine) as work:
@@ -248,7 +250,9 @@ class RolloutController:
             return
         self._clear_since.pop(key, None)
         after = self._gate.capture(
-            router_ids=self._router_ids(rollout.routers), site_ids=self._site_ids(rollout)
+            router_ids=self._router_ids(rollout.routers),
+            site_ids=self._site_ids(rollout),
+            checks=rollout.checks,
         )
         failures = self._gate.judge(rollout.baseline or {}, after, rollout.checks)
         if failures:

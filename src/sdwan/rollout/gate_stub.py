@@ -45,10 +45,18 @@ class HealthSnapshot:
 
 
 class GateProbe:
-    def __init__(self, *, engine: Engine, sources: Callable[..., Any], fib: Any = None) -> None:
+    def __init__(
+        self, *, engine: Engine, sources: Callable[..., Any], fib: Any = None, **_bounds: Any
+    ) -> None:
         self._engine = engine
 
-    def capture(self, *, router_ids: Sequence[str], site_ids: Sequence[str]) -> HealthSnapshot:
+    def capture(
+        self,
+        *,
+        router_ids: Sequence[str],
+        site_ids: Sequence[str],
+        checks: Sequence[CustomCheck] = (),
+    ) -> HealthSnapshot:
         sessions: dict[str, dict[str, str]] = {}
         with self._engine.connect() as conn:
             for router in repo.get_routers_by_ids(conn, ids=list(router_ids)):

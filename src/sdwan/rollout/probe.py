@@ -18,8 +18,15 @@ from sqlalchemy import Engine
 
 
 class Gate(Protocol):
-    def capture(self, *, router_ids: Sequence[str], site_ids: Sequence[str]) -> dict[str, Any]:
-        """The health of these routers and sites now, as JSON."""
+    def capture(
+        self,
+        *,
+        router_ids: Sequence[str],
+        site_ids: Sequence[str],
+        checks: Sequence[dict[str, str]] = (),
+    ) -> dict[str, Any]:
+        """The health of these routers and sites (and of what the checks name) now, as
+        JSON."""
         ...
 
     def pending(self, *, router_ids: Sequence[str]) -> list[str]:
@@ -41,10 +48,21 @@ class ModuleGate:
         self._module = module
         self._probe = probe
 
-    def capture(self, *, router_ids: Sequence[str], site_ids: Sequence[str]) -> dict[str, Any]:
-        snapshot = self._probe.capture(router_ids=list(router_ids), site_ids=list(site_ids))
+    def capture(
+        self,
+        *,
+        router_ids: Sequence[str],
+        site_ids: Sequence[str],
+        checks: Sequence[dict[str, str]] = (),
+    ) -> dict[str, Any]:
+        snapshot = self._probe.capture(
+            router_ids=list(router_ids), site_ids=list(site_ids), checks=self._checks(checks)
+        )
         found: dict[str, Any] = snapshot.to_json()
         return found
+
+    def _checks(self, checks: Sequence[dict[str, str]]) -> list[Any]:
+        return [self._module.CustomCheck(**check) for check in checks]
 
     def pending(self, *, router_ids: Sequence[str]) -> list[str]:
         return [str(name) for name in self._probe.pending(router_ids=list(router_ids))]
@@ -53,8 +71,7 @@ class ModuleGate:
         self, before: dict[str, Any], after: dict[str, Any], checks: Sequence[dict[str, str]]
     ) -> list[dict[str, Any]]:
         snapshot = self._module.HealthSnapshot.from_json
-        custom = [self._module.CustomCheck(**check) for check in checks]
-        failures = self._probe.judge(snapshot(before), snapshot(after), checks=custom)
+        failures = self._probe.judge(snapshot(before), snapshot(after), checks=self._checks(checks))
         return [_plain(dataclasses.asdict(failure)) for failure in failures]
 
 
@@ -72,11 +89,22 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def load_gate(*, engine: Engine, sources: Callable[..., Any], fib: Any = None) -> Gate:
+def load_gate(
+    *,
+    engine: Engine,
+    sources: Callable[..., Any],
+    fib: Any = None,
+    timeout: float = 10.0,
+    max_steps: int | None = None,
+) -> Gate:
     """``GateProbe`` from rollout/gate.py (else gate_stub.py), built from the
-    runtime's engine, gobgpd client factory and FIB reader."""
+    runtime's engine, gobgpd client factory and FIB reader; ``timeout``: what one
+    capture may take, ``max_steps``: an intent prediction's evaluation bound."""
     try:
         module = importlib.import_module("sdwan.rollout.gate")
     except ModuleNotFoundError:
         module = importlib.import_module("sdwan.rollout.gate_stub")
-    return ModuleGate(module, module.GateProbe(engine=engine, sources=sources, fib=fib))
+    probe = module.GateProbe(
+        engine=engine, sources=sources, fib=fib, timeout=timeout, max_steps=max_steps
+    )
+    return ModuleGate(module, probe)

@@ -4,6 +4,7 @@ the work; this only writes the row it starts from and reads rows back."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -59,7 +60,13 @@ def _check_checks(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
                 f"checks[{index}]: {{kind: {' | '.join(CHECK_KINDS)}, router, prefix}}",
                 field=f"checks[{index}]",
             )
-        out.append({k: str(check[k]) for k in ("kind", "router", "prefix")})
+        try:
+            prefix = str(ipaddress.ip_network(str(check["prefix"]).strip(), strict=True))
+        except ValueError as exc:
+            raise InvalidInput(
+                f"checks[{index}].prefix: {exc}", field=f"checks[{index}].prefix"
+            ) from None
+        out.append({"kind": str(kind), "router": str(check["router"]), "prefix": prefix})
     return out
 
 
