@@ -54,6 +54,7 @@ class ScriptedGate:
     def __init__(self) -> None:
         self.captures = 0
         self.fail_on: int | None = None
+        self.broken = False  # judge raises, as a gate meeting a snapshot it cannot read
         self.pending_names: list[str] = []
 
     def capture(
@@ -73,6 +74,8 @@ class ScriptedGate:
         self, before: dict[str, Any], after: dict[str, Any], checks: Sequence[dict[str, str]]
     ) -> list[dict[str, Any]]:
         assert before["capture"] == 1  # always the snapshot stored before the first wave
+        if self.broken:
+            raise KeyError("taken")
         if self.fail_on is not None and after["capture"] - 1 == self.fail_on:
             return [
                 {
@@ -185,6 +188,19 @@ def test_a_failed_gate_rolls_every_router_back_and_says_what_failed(
     assert failure["observed"] == "ACTIVE" and failure["predicted"] == "ESTABLISHED"
     newest = client.get(f"/v1/revisions/{found['rollback_revision']}").json()
     assert newest["source"] == "rollback" and newest["rollback_of"] == found["base_revision"]
+
+
+def test_a_gate_that_cannot_judge_rolls_back_rather_than_wait_forever(
+    world: tuple[Runtime, TestClient, ScriptedGate],
+) -> None:
+    runtime, client, gate = world
+    before = _holds(client)
+    gate.broken = True
+    rid = _start(client, stages=["1"])
+    found = _drive(_controller(runtime, gate), client, rid, until="rolled_back")
+    assert found["failures"][0]["check"] == "gate"
+    assert "KeyError" in found["failures"][0]["detail"]
+    assert _holds(client) == before
 
 
 def test_a_gate_that_never_sees_the_wave_applied_times_out_and_rolls_back(

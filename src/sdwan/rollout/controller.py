@@ -53,6 +53,14 @@ WAVE_EVENT = "rollout.wave"
 ROLLBACK_WAIT = 120.0  # seconds a rollback may take to be applied before it is called failed
 
 
+def _gate_error(exc: Exception) -> dict[str, Any]:
+    return {
+        "router": None,
+        "check": "gate",
+        "detail": f"the gate could not judge: {type(exc).__name__}: {exc}"[:500],
+    }
+
+
 class Moved(Exception):
     """The row changed under this step (a confirmation came in): read it again."""
 
@@ -185,11 +193,18 @@ class RolloutController:
         index = rollout.wave
         baseline = rollout.baseline
         if baseline is None:  # before the first wave: what the gates compare with
-            baseline = self._gate.capture(
-                router_ids=self._router_ids(rollout.routers),
-                site_ids=self._site_ids(rollout),
-                checks=rollout.checks,
-            )
+            try:
+                baseline = self._gate.capture(
+                    router_ids=self._router_ids(rollout.routers),
+                    site_ids=self._site_ids(rollout),
+                    checks=rollout.checks,
+                )
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+                log.exception("rollout %s: no snapshot before the first wave", rollout.id)
+                self._fail(rollout, [_gate_error(exc)], "no health snapshot before wave 1")
+                return
         try:
             with unit_of_work(self._engine) as work:
                 self._fleet.apply(
@@ -231,7 +246,7 @@ class RolloutController:
     def _gate_wave(self, rollout: RolloutRecord) -> None:
         key = (rollout.id, rollout.wave)
         wave_ids = self._router_ids(rollout.waves[rollout.wave])
-        pending = self._gate.pending(router_ids=wave_ids)
+        pending = self._pending(wave_ids)
         late = rollout.gate_deadline is not None and now() >= rollout.gate_deadline
         if pending:
             self._clear_since.pop(key, None)
@@ -249,12 +264,18 @@ class RolloutController:
         if time.monotonic() - since < self._settle and not late:
             return
         self._clear_since.pop(key, None)
-        after = self._gate.capture(
-            router_ids=self._router_ids(rollout.routers),
-            site_ids=self._site_ids(rollout),
-            checks=rollout.checks,
-        )
-        failures = self._gate.judge(rollout.baseline or {}, after, rollout.checks)
+        try:
+            after = self._gate.capture(
+                router_ids=self._router_ids(rollout.routers),
+                site_ids=self._site_ids(rollout),
+                checks=rollout.checks,
+            )
+            failures = self._gate.judge(rollout.baseline or {}, after, rollout.checks)
+        except Exception as exc:  # a gate that cannot judge does not pass, nor wait forever
+            if is_unavailable(exc):
+                raise
+            log.exception("rollout %s: the gate could not judge wave %s", rollout.id, key[1])
+            failures = [_gate_error(exc)]
         if failures:
             self._fail(rollout, failures, f"wave {rollout.wave + 1}: gate failed")
             return
@@ -288,7 +309,7 @@ class RolloutController:
         if rollout.rollback_revision is None:
             self._restore_base(rollout)
             return
-        pending = self._gate.pending(router_ids=self._router_ids(rollout.routers))
+        pending = self._pending(self._router_ids(rollout.routers))
         if not pending:
             self._write(
                 rollout,
@@ -389,6 +410,17 @@ class RolloutController:
             rollout.project_id,
         )
         self._events.record(conn, [event])
+
+    def _pending(self, router_ids: list[str]) -> list[str]:
+        """What the gate says is not applied yet; a gate that cannot tell counts as not
+        applied (the deadline then ends the wait)."""
+        try:
+            return self._gate.pending(router_ids=router_ids)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+            log.exception("rollouts: the gate could not read what is applied")
+            return [f"(unknown: {type(exc).__name__}: {exc})"[:300]]
 
     def _site_ids(self, rollout: RolloutRecord) -> list[str]:
         with reading(self._engine) as conn:
