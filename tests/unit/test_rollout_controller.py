@@ -186,6 +186,12 @@ def test_a_failed_gate_rolls_every_router_back_and_says_what_failed(
     (failure,) = found["failures"]
     assert failure["router"] == "r1" and failure["check"] == "session_down"
     assert failure["observed"] == "ACTIVE" and failure["predicted"] == "ESTABLISHED"
+    kinds = [
+        e["kind"]
+        for e in client.get("/v1/events", params={"limit": 200}).json()["items"]
+        if e["resource_type"] == "rollout"
+    ]
+    assert {"rollout.rolling_back", "rollout.rollback", "rollout.rolled_back"} <= set(kinds)
     newest = client.get(f"/v1/revisions/{found['rollback_revision']}").json()
     assert newest["source"] == "rollback" and newest["rollback_of"] == found["base_revision"]
 

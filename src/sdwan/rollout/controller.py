@@ -49,7 +49,8 @@ from sdwan.store.rollout_repo import (
 
 log = logging.getLogger(__name__)
 ROLLOUT_EVENT = "rollout.{state}"
-WAVE_EVENT = "rollout.wave"
+WAVE_EVENT = "rollout.wave"  # a wave applied (the rollout then gates it)
+ROLLBACK_EVENT = "rollout.rollback"  # the rollback made (the rollout then waits for it)
 ROLLBACK_WAIT = 120.0  # seconds a rollback may take to be applied before it is called failed
 
 
@@ -351,7 +352,7 @@ class RolloutController:
                             + timedelta(seconds=max(rollout.gate_timeout, ROLLBACK_WAIT)),
                             "detail": f"rolling back to revision {rollout.base_revision}",
                         },
-                        WAVE_EVENT,
+                        ROLLBACK_EVENT,
                         f"rollout {rollout.id}: rollback to revision {rollout.base_revision} "
                         f"made as revision {draft.number}",
                         {"rollback_revision": draft.number},
