@@ -95,7 +95,11 @@ def test_apply_with_stages_follows_the_rollout_and_fails_when_rolled_back(
             ),
         ),
     )
-    result = run(api, "apply", "-f", fleet_file, "--stages", "1, 100%", "--gate-timeout", "30")
+    result = run(
+        api,
+        *("apply", "-f", fleet_file, "--stages", "1, 100%", "--gate-timeout", "30"),
+        *("--check", "rib_has:r2:198.51.100.0/24"),
+    )
     assert result.exit_code == 1
     *progress, error = result.stderr.strip().splitlines()  # the bar on stderr, then the error
     assert error.startswith("error: rollout 7 rolled back")
@@ -103,6 +107,7 @@ def test_apply_with_stages_follows_the_rollout_and_fails_when_rolled_back(
     body = api.body("POST")
     assert body["stages"] == ["1", "100%"] and body["gate_timeout"] == 30
     assert body["confirm_within"] is None
+    assert body["checks"] == [{"kind": "rib_has", "router": "r2", "prefix": "198.51.100.0/24"}]
     assert "~ neighbor r1/198.18.1.1" in result.stdout
     assert "! r1: session: session with 198.18.1.1 was up, now ACTIVE" in result.stdout
     assert 'observed "ACTIVE", predicted "ESTABLISHED"' in result.stdout
@@ -118,10 +123,14 @@ def test_apply_with_a_confirmation_ends_awaiting_it(api: FakeApi, fleet_file: st
     assert "sdwan rollout confirm 7" in result.stdout
 
 
-def test_a_bad_duration_is_refused_before_anything_is_sent(api: FakeApi, fleet_file: str) -> None:
+def test_bad_options_are_refused_before_anything_is_sent(api: FakeApi, fleet_file: str) -> None:
     assert "--confirm-within" in failed(
         run(api, "apply", "-f", fleet_file, "--confirm-within", "soon")
     )
+    assert "rib_has:ROUTER:PREFIX" in failed(
+        run(api, "apply", "-f", fleet_file, "--stages", "1", "--check", "rib_has:r1")
+    )
+    assert "--check: only with" in failed(run(api, "apply", "-f", fleet_file, "--check", "x"))
     assert api.requests == []
 
 

@@ -16,7 +16,7 @@ from sdwan.cli.converge import wait_converged
 from sdwan.cli.errors import CliError
 from sdwan.cli.intents import print_prediction
 from sdwan.cli.output import OutputFormat, OutputOpt
-from sdwan.cli.rollouts import follow, parse_duration, print_rollout
+from sdwan.cli.rollouts import follow, parse_check, parse_duration, print_rollout
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -132,6 +132,14 @@ def apply(
         float,
         typer.Option("--gate-timeout", min=1, help="Seconds a wave's gate waits for it to apply."),
     ] = 60.0,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="A custom gate check, repeatable: rib_has:ROUTER:PREFIX (the prefix must "
+            "be in the router's RIB after each wave) or rib_lacks:ROUTER:PREFIX.",
+        ),
+    ] = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Converge the store to a fleet file in one transaction (see docs/fleet-file.md)."""
@@ -145,6 +153,9 @@ def apply(
     if not dry_run and (stages is not None or within is not None):
         body["stages"] = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
         body["confirm_within"], body["gate_timeout"] = within, gate_timeout
+        body["checks"] = [parse_check(text) for text in check or []]
+    elif check:
+        raise CliError("--check: only with --stages or --confirm-within (a rollout's gate)")
     result = client.post(path, body)
     if result.get("rollout") is not None:
         _roll_out(client, result, output, timeout=timeout, sleep=sleep)

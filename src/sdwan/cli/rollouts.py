@@ -43,6 +43,17 @@ def parse_duration(text: str | None, option: str) -> float | None:
     return float(match.group(1)) * _UNIT[match.group(2)]
 
 
+def parse_check(text: str) -> dict[str, str]:
+    """``rib_has:R1:198.51.100.0/24`` -> the API's check (the server checks the rest)."""
+    kind, _, rest = text.partition(":")
+    router, _, prefix = rest.partition(":")
+    if kind not in ("rib_has", "rib_lacks") or not router or not prefix:
+        raise CliError(
+            f"--check: {text!r}: expected rib_has:ROUTER:PREFIX or rib_lacks:ROUTER:PREFIX"
+        )
+    return {"kind": kind, "router": router, "prefix": prefix}
+
+
 def _row(rollout: dict[str, Any]) -> dict[str, Any]:
     waves = len(rollout.get("waves") or [])
     return dict(rollout, wave_text=f"{min(rollout['wave'] + 1, waves)}/{waves}")
