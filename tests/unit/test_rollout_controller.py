@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from sdwan.rollout.controller import RolloutController
+from sdwan.rollout.controller import MAX_ERRORS, RolloutController
 from sdwan.runtime import Runtime
 from sdwan.store.leader import SoleLeader
 from sdwan.store.rollout_tables import rollouts
@@ -207,6 +207,24 @@ def test_a_gate_that_cannot_judge_rolls_back_rather_than_wait_forever(
     assert found["failures"][0]["check"] == "gate"
     assert "KeyError" in found["failures"][0]["detail"]
     assert _holds(client) == before
+
+
+def test_a_step_that_keeps_failing_ends_the_rollout(
+    world: tuple[Runtime, TestClient, ScriptedGate],
+) -> None:
+    runtime, client, gate = world
+    before = _holds(client)
+    rid = _start(client, stages=["1"])
+    with runtime.engine.begin() as conn:  # a fleet file the controller cannot open
+        conn.execute(update(rollouts).values(document={"sealed": "not a token"}))
+    controller = _controller(runtime, gate)
+    for _ in range(MAX_ERRORS - 1):
+        controller.round()
+    assert client.get(f"/v1/rollouts/{rid}").json()["state"] == "running"
+    found = _drive(controller, client, rid, until="rolled_back")
+    assert found["failures"][0]["check"] == "error"
+    assert f"{MAX_ERRORS} steps in a row failed" in found["failures"][0]["detail"]
+    assert found["wave_revisions"] == [] and _holds(client) == before
 
 
 def test_a_gate_that_never_sees_the_wave_applied_times_out_and_rolls_back(

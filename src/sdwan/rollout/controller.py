@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 ROLLOUT_EVENT = "rollout.{state}"
 WAVE_EVENT = "rollout.wave"  # a wave applied (the rollout then gates it)
 ROLLBACK_EVENT = "rollout.rollback"  # the rollback made (the rollout then waits for it)
+MAX_ERRORS = 5  # steps of one rollout failing in a row before it is ended
 ROLLBACK_WAIT = 120.0  # seconds a rollback may take to be applied before it is called failed
 
 
@@ -118,6 +119,7 @@ class RolloutController:
         self._settle = settle  # seconds a wave must stay applied before it is judged
         self._poll = poll
         self._clear_since: dict[tuple[int, int], float] = {}  # (rollout, wave) -> monotonic
+        self._errors: dict[int, int] = {}  # rollout -> steps failed in a row
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,12 +163,33 @@ class RolloutController:
                 return
             try:
                 self.step(rollout_id)
+                self._errors.pop(rollout_id, None)
             except Moved:
                 continue
             except Exception as exc:
                 if is_unavailable(exc):
                     raise
                 log.exception("rollout %s: step failed", rollout_id)
+                self._count_error(rollout_id, exc)
+
+    def _count_error(self, rollout_id: int, exc: Exception) -> None:
+        """A step that keeps failing (not the database: a fault of its own) ends the
+        rollout instead of holding it where it is: rolled back, or failed when the
+        rollback itself is what fails."""
+        self._errors[rollout_id] = count = self._errors.get(rollout_id, 0) + 1
+        if count < MAX_ERRORS:
+            return
+        self._errors.pop(rollout_id, None)
+        with reading(self._engine) as conn:
+            rollout = rollout_repo.get_rollout(conn, rollout_id=rollout_id)
+        if rollout is None or rollout.state not in rollout_repo.ACTIVE:
+            return
+        what = f"{count} steps in a row failed: {type(exc).__name__}: {exc}"[:500]
+        if rollout.state == ROLLING_BACK:
+            self._write(rollout, {"state": FAILED, "detail": what}, f"rollout {rollout_id}: {what}")
+        else:
+            failure = {"router": None, "check": "error", "detail": what}
+            self._fail(rollout, [failure], f"wave {rollout.wave + 1}: {what}")
 
     # --- one step ----------------------------------------------------------------
 
