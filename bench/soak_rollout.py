@@ -1,11 +1,13 @@
 """Soak: rollouts with faults injected at random moments end all or nothing.
 
-R gobgpd (default 6) in one namespace, one orchestrator (SQLite). Each of --rounds
+R gobgpd (default 6) in one namespace, one orchestrator on SQLite (or, with --db
+postgresql, two replicas on a PostgreSQL this run starts). Each of --rounds
 rounds rolls out a new announcement to every router in waves (stages 1, 50 %, 100 %)
 with a confirmation window; a coin decides whether the script confirms it (the rollout
 ends done) or lets the window pass (it ends rolled back). At a random moment of the
-round one fault is injected: the orchestrator killed with SIGKILL and started again,
-or one gobgpd killed and started again empty, or none.
+round one fault is injected: the orchestrator killed with SIGKILL and started again
+(with replicas: one of the two, the one driving the rollouts or not, so that about
+half of these are takeovers), or one gobgpd killed and started again empty, or none.
 
 After each round, checked:
   - the rollout ended done or rolled_back (never failed, never stuck);
@@ -15,6 +17,7 @@ After each round, checked:
     (zero lost revisions).
 
     .venv/bin/python bench/soak_rollout.py [--rounds 100] [--routers 6] [--seed 1]
+        [--db postgresql]
 
 Needs root (scripts/setup installs gobgpd). Prints one line per round and a summary;
 exits 1 on the first violation (the orchestrator's log tail is printed).
@@ -40,6 +43,8 @@ from sdwan.gobgp._pb import gobgp_pb2_grpc as pb_grpc
 from sdwan.gobgp.paths import Table, list_path_request
 from sdwan.lab import GobgpdProcess, wait_for
 from sdwan.lab.netns import Namespace
+from sdwan.lab.postgres import PostgresServer
+from sdwan.lab.replicas import ReplicaFleet
 from sdwan.lab.server_process import OrchestratorProcess
 
 FAULTS = ("none", "orchestrator", "gobgpd")
@@ -50,14 +55,35 @@ def prefix_of(round_no: int) -> str:
 
 
 class World:
-    def __init__(self, workdir: Path, ns: Namespace, count: int) -> None:
+    def __init__(self, workdir: Path, ns: Namespace, count: int, database_url: str | None) -> None:
         self.daemons = [GobgpdProcess(f"s{i}", workdir, ns, log_level="warn") for i in range(count)]
-        self.orchestrator = OrchestratorProcess(
-            workdir / "orchestrator", extra_env={"SDWAN_ROLLOUT_SETTLE": "0.5"}
-        )
+        env = {"SDWAN_ROLLOUT_SETTLE": "0.5"}
+        self.replicas: ReplicaFleet | None = None
+        if database_url is None:
+            self.processes = [OrchestratorProcess(workdir / "orchestrator", extra_env=env)]
+        else:
+            self.replicas = ReplicaFleet(
+                workdir / "replicas", database_url, count=2, lease=2.0, extra_env=env
+            )
+            self.processes = list(self.replicas.replicas)
+
+    def start(self) -> None:
+        if self.replicas is not None:
+            self.replicas.start()
+        else:
+            self.processes[0].start()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
 
     def api(self) -> httpx.Client:
-        return self.orchestrator.client()
+        """A client of a running orchestrator (any replica)."""
+        running = [p for p in self.processes if p.pid is not None]
+        return (running or self.processes)[0].client()
+
+    def log_tail(self) -> str:
+        return "\n".join(p.log_tail(20) for p in self.processes)
 
     def on_gobgpd(self, prefix: str) -> list[bool]:
         request = list_path_request(Table.GLOBAL, "ipv4-unicast", prefix=prefix)
@@ -113,8 +139,9 @@ def _get(world: World, path: str) -> Any:
 def inject(world: World, fault: str, rng: random.Random, after: float) -> None:
     time.sleep(after)
     if fault == "orchestrator":
-        world.orchestrator.kill()
-        world.orchestrator.start()
+        victim = world.processes[rng.randrange(len(world.processes))]
+        victim.kill()
+        victim.start()
     elif fault == "gobgpd":
         world.daemons[rng.randrange(len(world.daemons))].restart(timeout=30)
 
@@ -171,34 +198,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--routers", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     ns = Namespace(f"sr{secrets.token_hex(3)}")
     ns.create()
     tally: dict[tuple[str, str], int] = {}
+    server = PostgresServer(port=54341).start() if args.db == "postgresql" else None
     try:
         with tempfile.TemporaryDirectory(prefix="sdwan-soak-") as tmp:
-            world = World(Path(tmp), ns, args.routers)
+            url = server.create_database("soak") if server is not None else None
+            world = World(Path(tmp), ns, args.routers, url)
             try:
                 for daemon in world.daemons:
                     daemon.start(timeout=30)
-                world.orchestrator.start()
+                world.start()
                 for round_no in range(1, args.rounds + 1):
                     started = time.monotonic()
                     try:
                         outcome = one_round(world, round_no, rng)
                     except (AssertionError, TimeoutError) as exc:
-                        print(f"VIOLATION: {exc}\n{world.orchestrator.log_tail(40)}")
+                        print(f"VIOLATION: {exc}\n{world.log_tail()}")
                         sys.exit(1)
                     tally[outcome] = tally.get(outcome, 0) + 1
                     took = time.monotonic() - started
                     state, fault = outcome
                     print(f"round {round_no:3d}: {state:11s} fault {fault:12s} {took:5.1f} s")
             finally:
-                world.orchestrator.stop()
+                world.stop()
                 for daemon in world.daemons:
                     daemon.stop()
     finally:
+        if server is not None:
+            server.close()
         ns.delete()
     print(f"{args.rounds} rounds, zero mixed states, zero lost revisions:")
     for (state, fault), count in sorted(tally.items()):

@@ -227,6 +227,22 @@ def test_a_step_that_keeps_failing_ends_the_rollout(
     assert found["wave_revisions"] == [] and _holds(client) == before
 
 
+def test_a_rollout_on_an_empty_store_rolls_back_to_nothing(
+    quiet: tuple[Runtime, TestClient],
+) -> None:
+    runtime, client = quiet
+    assert client.get("/v1/revisions").json()["latest"] == 0
+    rid = _start(client, confirm_within=1)
+    controller = _controller(runtime, ScriptedGate())
+    _drive(controller, client, rid, until="awaiting_confirm")
+    assert sorted(r["name"] for r in client.get("/v1/routers").json()["items"]) == ROUTERS
+    _expire(runtime, "confirm_by")
+    found = _drive(controller, client, rid, until="rolled_back")
+    assert found["base_revision"] == 0 and found["rollback_revision"]
+    routers = client.get("/v1/routers").json()["items"]
+    assert all(r["status"] == "PENDING_DELETE" for r in routers), routers
+
+
 def test_a_gate_that_never_sees_the_wave_applied_times_out_and_rolls_back(
     world: tuple[Runtime, TestClient, ScriptedGate],
 ) -> None:

@@ -113,11 +113,15 @@ class RestoreService:
 
 
 def _check_kept(conn: Connection, number: int) -> None:
-    """404 for a revision that never was, 410 for one retention removed."""
+    """404 for a revision that never was, 410 for one retention removed. Revision 0,
+    the empty desired state before the first revision, is kept while revision 1 is
+    (a rollout that began on an empty store rolls back to it; the API asks for 1 up)."""
     if revision_repo.get_revision(conn, number=number) is not None:
         return
     latest = revision_repo.latest_number(conn)
     oldest = revision_repo.oldest_number(conn)
+    if number == 0 and (oldest is None or oldest <= 1):
+        return
     if number < 1 or number > latest:
         raise NotFound(f"revision {number} not found (the latest is {latest})")
     raise Gone(
