@@ -136,7 +136,16 @@ def _get(world: World, path: str) -> Any:
         time.sleep(0.2)
 
 
-def inject(world: World, fault: str, rng: random.Random, after: float) -> None:
+def inject(
+    world: World, fault: str, rng: random.Random, after: float, errors: list[BaseException]
+) -> None:
+    try:
+        _inject(world, fault, rng, after)
+    except BaseException as exc:  # reported by the round, not lost in this thread
+        errors.append(exc)
+
+
+def _inject(world: World, fault: str, rng: random.Random, after: float) -> None:
     time.sleep(after)
     if fault == "orchestrator":
         victim = world.processes[rng.randrange(len(world.processes))]
@@ -156,7 +165,8 @@ def one_round(world: World, round_no: int, rng: random.Random) -> tuple[str, str
     if answer.status_code != 202:
         raise AssertionError(f"round {round_no}: {answer.status_code} {answer.text}")
     rollout = answer.json()["rollout"]
-    injector = threading.Thread(target=inject, args=(world, fault, rng, rng.uniform(0, 4)))
+    errors: list[BaseException] = []
+    injector = threading.Thread(target=inject, args=(world, fault, rng, rng.uniform(0, 4), errors))
     injector.start()
     deadline = time.monotonic() + 180
     confirmed = False
@@ -171,6 +181,8 @@ def one_round(world: World, round_no: int, rng: random.Random) -> tuple[str, str
             raise AssertionError(f"round {round_no}: rollout {rollout} stuck: {found}")
         time.sleep(0.2)
     injector.join()
+    if errors:
+        raise AssertionError(f"round {round_no}: the {fault} fault failed: {errors[0]!r}")
     state = found["state"]
     if state == "failed":
         raise AssertionError(f"round {round_no}: rollout failed: {found['detail']}")
