@@ -36,7 +36,7 @@ from sdwan.service.alert_services import build_alert_services
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.identity import IdentityService
-from sdwan.service.intent_observe import PlanLimits
+from sdwan.service.intent_observe import PlanLimits, RibSources
 from sdwan.service.intent_services import build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
@@ -72,6 +72,7 @@ class Runtime:
     store_writer: BatchWriter
     cluster: Cluster
     background_engine: Engine  # status and live state writers
+    rib_sources: RibSources  # a router's endpoint -> a gRPC client trusting the default CA
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     intent_controller: IntentController | None = None  # compiled and checked intents
     alerting: Alerting | None = None  # alert rules evaluated, webhooks delivered
@@ -321,6 +322,7 @@ def build_runtime(
         store_writer=store_writer,
         cluster=cluster,
         background_engine=background,
+        rib_sources=rib_sources,
         hub=hub,
         intent_controller=intent_controller,
         alerting=alerting,
