@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine
 
+from sdwan.config import Settings
 from sdwan.errors import SpeakerError
 from sdwan.fib.status import read_routes
 from sdwan.rollout import gate_capture as read
-from sdwan.rollout.gate_capture import Deadline, RouterPlan, Sources
+from sdwan.rollout.gate_capture import Deadline, RouterPlan
 from sdwan.rollout.gate_judge import judge as judge_snapshots
 from sdwan.rollout.gate_model import (
     CustomCheck,
@@ -24,11 +25,17 @@ from sdwan.rollout.gate_model import (
     IntentHealth,
     RouterHealth,
 )
-from sdwan.service.intent_observe import FibReader
+from sdwan.service.intent_observe import FibReader, RibSources
 from sdwan.service.uow import reading
 
-if TYPE_CHECKING:
-    from sdwan.runtime import Runtime
+
+class RuntimeParts(Protocol):
+    """What the probe takes from sdwan.runtime.Runtime (not imported: it is above us)."""
+
+    settings: Settings
+    engine: Engine
+    rib_sources: RibSources
+
 
 __all__ = ["CustomCheck", "GateFailure", "GateProbe", "HealthSnapshot"]
 
@@ -38,7 +45,7 @@ class GateProbe:
         self,
         *,
         engine: Engine,
-        sources: Sources,
+        sources: RibSources,
         fib: FibReader | None = None,
         timeout: float = 10.0,
         max_steps: int | None = None,
@@ -53,7 +60,8 @@ class GateProbe:
         self._max_steps = max_steps
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> GateProbe:
+    def from_runtime(cls, runtime: RuntimeParts) -> GateProbe:
+        """The probe of a built runtime: ``GateProbe.from_runtime(build_runtime(s))``."""
         settings = runtime.settings
         return cls(
             engine=runtime.engine,

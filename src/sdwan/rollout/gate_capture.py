@@ -12,29 +12,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection
 
 from sdwan.domain.status import Status
 from sdwan.errors import SpeakerTimeout
 from sdwan.rollout.gate_model import CustomCheck, IntentHealth, NeighborHealth, PathHealth
 from sdwan.service import intent_observe
-from sdwan.service.intent_observe import FibReader, PlanLimits, RibSource
-from sdwan.store import intent_repo, owned_rows, repo
+from sdwan.service.intent_observe import FibReader, PlanLimits, RibSource, RibSources
+from sdwan.store import gate_repo, intent_repo, owned_rows, repo
 from sdwan.store.intent_repo import IntentRecord
-from sdwan.store.live_tables import neighbor_live
-from sdwan.store.policy_tables import announcements, defined_sets, policies, policy_attachments
 from sdwan.store.records import AnnouncementRecord, RouterRecord
-from sdwan.store.tables import neighbors, routers
 
-Sources = Callable[[Any], RibSource]  # a router's GobgpEndpoint -> a client (with the CA)
 WORKERS = 8  # routers and sites read at once
 _PREDICTED = ("uplink", "via", "neighbor", "next_hop")  # of a prediction, in a failure
-_OWNED: tuple[tuple[str, Table, str], ...] = (
-    ("defined set", defined_sets, "name"),
-    ("policy", policies, "name"),
-    ("policy attachment", policy_attachments, "name"),
-    ("announcement", announcements, "prefix"),
-)
 
 
 class Deadline:
@@ -66,19 +56,8 @@ def load_routers(
     ids = list(plans)
     if not ids:
         return plans
-    query = select(
-        neighbors.c.id,
-        neighbors.c.router_uuid,
-        neighbors.c.address,
-        neighbors.c.enabled,
-        neighbor_live.c.session_state,
-    ).outerjoin(neighbor_live, neighbor_live.c.neighbor_id == neighbors.c.id)
-    query = query.where(
-        neighbors.c.router_uuid.in_(ids), neighbors.c.status != Status.PENDING_DELETE
-    )
-    for row in conn.execute(query).all():
-        state = row.session_state or "UNKNOWN"
-        plans[row.router_uuid].neighbors[row.id] = NeighborHealth(row.address, state, row.enabled)
+    for n in gate_repo.neighbor_sessions(conn, router_ids=ids):
+        plans[n.router_id].neighbors[n.id] = NeighborHealth(n.address, n.state, n.enabled)
     for plan in plans.values():
         rows = owned_rows.records_of_router(
             conn, AnnouncementRecord, router_id=plan.record.id, live_only=True
@@ -140,7 +119,7 @@ def site_intents(
 def check_site(
     snapshot: intent_observe.SiteSnapshot,
     names: dict[str, tuple[str, str]],
-    sources: Sources,
+    sources: RibSources,
     fib: FibReader | None,
     deadline: Deadline,
     max_steps: int | None,
@@ -176,34 +155,10 @@ def run_all(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
 
 def pending(conn: Connection, router_ids: Sequence[str]) -> list[str]:
     """Objects of these routers not applied at their desired version, by name."""
-    ids = list(router_ids)
-    if not ids:
-        return []
-    names = {
-        r.id: r.name
-        for r in conn.execute(select(routers.c.id, routers.c.name).where(routers.c.id.in_(ids)))
-    }
-    mine = select(routers.c.name, routers.c.status, routers.c.status_detail)
-    found = [
-        _line(f"router {name}", status, detail)
-        for name, status, detail in conn.execute(
-            mine.where(routers.c.id.in_(ids), _unapplied(routers))
-        ).tuples()
+    return [
+        f"{u.kind} {u.key}"
+        + ("" if u.kind == "router" else f" on {u.router}")
+        + f": {u.status}"
+        + (f": {u.detail}" if u.detail else "")
+        for u in gate_repo.unapplied(conn, router_ids=router_ids)
     ]
-    labelled: list[tuple[str, Table, str]] = [("neighbor", neighbors, "address"), *_OWNED]
-    for label, table, key in labelled:
-        query = select(table.c.router_uuid, table.c[key], table.c.status, table.c.status_detail)
-        rows = conn.execute(query.where(table.c.router_uuid.in_(ids), _unapplied(table)))
-        ordered = sorted(rows.tuples(), key=lambda r: (names.get(r[0], r[0]), str(r[1])))
-        for owner, ident, status, detail in ordered:
-            where = names.get(owner, owner)
-            found.append(_line(f"{label} {ident} on {where}", status, detail))
-    return found
-
-
-def _unapplied(table: Table) -> Any:
-    return table.c.status != Status.ACTIVE
-
-
-def _line(what: str, status: str, detail: str) -> str:
-    return f"{what}: {status}" + (f": {detail}" if detail else "")
