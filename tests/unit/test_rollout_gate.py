@@ -134,6 +134,8 @@ def test_a_verified_prediction_that_no_longer_holds_fails_with_observed_and_pred
     assert [(f.router, f.check) for f in found] == [(None, "intent"), ("R1", "prediction")]
     prediction = found[1]
     assert prediction.predicted == PREDICTED and prediction.observed == broken.actual
+    moved = replace(broken, predicted={"uplink": "inet"})  # the prediction that held counts
+    assert judge(before, _snap(intent=_intent("VIOLATED", moved)))[1].predicted == PREDICTED
     assert OTHER in prediction.detail and "198.18.12.12" in prediction.detail
     # a path that did not hold before is not judged
     was_degraded = _snap(intent=_intent("VIOLATED", _path("DEGRADED")))

@@ -32,9 +32,12 @@ from sdwan.service.uow import reading
 class RuntimeParts(Protocol):
     """What the probe takes from sdwan.runtime.Runtime (not imported: it is above us)."""
 
-    settings: Settings
-    engine: Engine
-    rib_sources: RibSources
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def rib_sources(self) -> RibSources: ...
 
 
 __all__ = ["CustomCheck", "GateFailure", "GateProbe", "HealthSnapshot"]

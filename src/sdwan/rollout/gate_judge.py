@@ -87,17 +87,18 @@ def _intent(was: IntentHealth, now: IntentHealth) -> list[GateFailure]:
                 predicted=was.verdict,
             )
         )
-    held = {(p.router, p.prefix) for p in was.paths if p.verdict == Verdict.VERIFIED}
+    held = {(p.router, p.prefix): p for p in was.paths if p.verdict == Verdict.VERIFIED}
     for path in now.paths:
-        if (path.router, path.prefix) in held and path.verdict != Verdict.VERIFIED:
+        before = held.get((path.router, path.prefix))
+        if before is not None and path.verdict != Verdict.VERIFIED:
             failures.append(
                 GateFailure(
                     path.router,
                     "prediction",
                     f"intent {now.name}: {path.prefix} on {path.router} held its prediction, "
                     f"now {path.verdict}: {path.reason}",
-                    observed=path.actual,
-                    predicted=path.predicted,
+                    observed=path.actual,  # what the router uses now
+                    predicted=before.predicted,  # the prediction that held before the wave
                 )
             )
     return failures
