@@ -71,10 +71,14 @@ def test_sessions_not_up_before_deleted_or_disabled_by_the_change_are_not_judged
         neighbors={"n-1": NeighborHealth("198.18.0.2", UP), "n-2": NeighborHealth("198.18.0.6", UP)}
     )
     assert _judge(_snap(), _snap(came_up)) == []
-    deleted = _router(neighbors={"n-2": NeighborHealth("198.18.0.6", DOWN)})
+    deleted = _router(neighbors={"n-2": NeighborHealth("198.18.0.6", DOWN)})  # n-1 is gone
     assert _judge(_snap(), _snap(deleted)) == []
     disabled = _router(neighbors={"n-1": NeighborHealth("198.18.0.2", "IDLE", enabled=False)})
     assert _judge(_snap(), _snap(disabled)) == []
+    remade_down = _router(neighbors={"n-9": NeighborHealth("198.18.0.2", DOWN)})
+    assert _judge(_snap(), _snap(remade_down)) == [("R1", "session")]  # same peer, new id
+    remade_up = _router(neighbors={"n-9": NeighborHealth("198.18.0.2", UP)})
+    assert _judge(_snap(), _snap(remade_up)) == []
     went_up_now_down = _router(neighbors={"n-2": NeighborHealth("198.18.0.6", UP)})
     assert _judge(_snap(went_up_now_down), _snap()) == [("R1", "session")]
 

@@ -28,6 +28,8 @@ from sdwan.rollout.gate_model import (
 from sdwan.service.intent_observe import FibReader, RibSources
 from sdwan.service.uow import reading
 
+__all__ = ["CustomCheck", "GateFailure", "GateProbe", "HealthSnapshot"]
+
 
 class RuntimeParts(Protocol):
     """What the probe takes from sdwan.runtime.Runtime (not imported: it is above us)."""
@@ -38,9 +40,6 @@ class RuntimeParts(Protocol):
     def engine(self) -> Engine: ...
     @property
     def rib_sources(self) -> RibSources: ...
-
-
-__all__ = ["CustomCheck", "GateFailure", "GateProbe", "HealthSnapshot"]
 
 
 class GateProbe:

@@ -107,18 +107,16 @@ def load_sites(conn: Connection, site_ids: Sequence[str]) -> list[intent_observe
     return [intent_observe.load_site(conn, sites[i]) for i in site_ids if i in sites]
 
 
-def site_intents(
-    conn: Connection, snapshot: intent_observe.SiteSnapshot
-) -> dict[str, tuple[str, str]]:
-    """intent id -> (site/intent name, site id)."""
+def site_intents(conn: Connection, snapshot: intent_observe.SiteSnapshot) -> dict[str, str]:
+    """intent id -> its name for people: ``site/intent``."""
     site = snapshot.site
     records = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
-    return {r.id: (f"{site.name}/{r.name}", site.id) for r in records}
+    return {r.id: f"{site.name}/{r.name}" for r in records}
 
 
 def check_site(
     snapshot: intent_observe.SiteSnapshot,
-    names: dict[str, tuple[str, str]],
+    names: dict[str, str],
     sources: RibSources,
     fib: FibReader | None,
     deadline: Deadline,
@@ -140,7 +138,7 @@ def check_site(
             )
             for p in check.paths
         )
-        name = names.get(intent_id, (intent_id, ""))[0]
+        name = names.get(intent_id, intent_id)
         found.append(IntentHealth(intent_id, name, str(check.verdict), check.detail, paths))
     return found
 

@@ -44,12 +44,13 @@ def _router(old: RouterHealth, new: RouterHealth) -> list[GateFailure]:
         failures.append(
             GateFailure(new.name, "reachable", f"router unreachable{also}: {new.error}", new.error)
         )
+    by_address = {n.address: n for n in new.neighbors.values()}
     for neighbor_id, was in sorted(old.neighbors.items(), key=lambda i: i[1].address):
-        now = new.neighbors.get(neighbor_id)
+        now = new.neighbors.get(neighbor_id) or by_address.get(was.address)  # or made anew
         if was.state != ESTABLISHED or now is None or not now.enabled:
             continue  # not up before; deleted or disabled by the change
         if now.state != ESTABLISHED:
-            moved = f" (now {now.address})" if now.address != was.address else ""
+            moved = f" (now {now.address})" if now.address != was.address else ""  # same id
             failures.append(
                 GateFailure(
                     new.name,
