@@ -40,9 +40,9 @@ def engine(orchestrator: OrchestratorProcess) -> Iterator[Engine]:
 
 
 def _probe(engine: Engine, timeout: float) -> GateProbe:
-    return GateProbe(
-        engine=engine, sources=lambda e: GobgpClient(e, timeout=timeout), timeout=timeout
-    )
+    """A probe whose captures take ``timeout`` s at most; its clients' own timeout is
+    far longer, so only the capture's deadline can bound them."""
+    return GateProbe(engine=engine, sources=lambda e: GobgpClient(e, timeout=60), timeout=timeout)
 
 
 def _network(plab: PolicyLab) -> tuple[dict[str, str], str]:
@@ -123,7 +123,7 @@ def test_the_gate_sees_a_broken_session_and_what_it_spoils(
             took = time.monotonic() - started
         finally:
             os.kill(pid, signal.SIGCONT)
-    assert took < 3.0, took
+    assert took < 5.0, took  # the deadline, not the clients' 60 s
     silent = [f for f in probe.judge(before, stalled) if f.check == "reachable"]
     assert [f.router for f in silent] == ["r1"] and "1.5 s" in silent[0].detail, silent
 
