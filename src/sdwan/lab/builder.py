@@ -293,7 +293,9 @@ class LabRunner:
             raise LabError(f"namespaces left behind: {left}")
         return removed
 
-    def adopt(self, role: str, pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    def adopt(
+        self, role: str, pid: int, process: subprocess.Popen[bytes] | None = None
+    ) -> None:
         """Record a process outside the namespaces (the demo's orchestrator) so that
         ``down`` stops it too (checked by PID and start time, never by name).
         ``process``: our own child's handle, reaped by ``down`` of this object."""
