@@ -31,7 +31,8 @@ from sdwan.reconcile.controller import Controller
 from sdwan.reconcile.live_hooks import LiveHooks
 from sdwan.reconcile.reconciler import SpeakerFactory
 from sdwan.rollout.controller import RolloutController
-from sdwan.rollout.probe import load_gate
+from sdwan.rollout.gate import GateProbe
+from sdwan.rollout.probe import ProbeGate
 from sdwan.rollout.service import RolloutService
 from sdwan.secretbox import SecretBox
 from sdwan.service import policy_specs as specs
@@ -39,7 +40,7 @@ from sdwan.service.alert_services import build_alert_services
 from sdwan.service.api_addresses import AddressPolicy
 from sdwan.service.audit import AuditService, ResourceAudit
 from sdwan.service.identity import IdentityService
-from sdwan.service.intent_observe import PlanLimits
+from sdwan.service.intent_observe import PlanLimits, RibSources
 from sdwan.service.intent_services import build_intent_services
 from sdwan.service.live import LiveService
 from sdwan.service.neighbors import NeighborService
@@ -76,6 +77,7 @@ class Runtime:
     store_writer: BatchWriter
     cluster: Cluster
     background_engine: Engine  # status and live state writers
+    rib_sources: RibSources  # a router's endpoint -> a gRPC client trusting the default CA
     hub: WatchHub | None = None  # None without WatchEvent streams (watch_streams=False)
     intent_controller: IntentController | None = None  # compiled and checked intents
     alerting: Alerting | None = None  # alert rules evaluated, webhooks delivered
@@ -297,12 +299,14 @@ def build_runtime(
             ),
             fleet=fleet,
             restore=restore,
-            gate=load_gate(
-                engine=background,
-                sources=rib_sources,
-                fib=read_routes,
-                timeout=settings.rib_timeout,
-                max_steps=settings.plan_max_steps,
+            gate=ProbeGate(
+                GateProbe(
+                    engine=background,
+                    sources=rib_sources,
+                    fib=read_routes,
+                    timeout=settings.rib_timeout,
+                    max_steps=settings.plan_max_steps,
+                )
             ),
             secrets=secrets,
             settle=settings.rollout_settle,
@@ -355,6 +359,7 @@ def build_runtime(
         store_writer=store_writer,
         cluster=cluster,
         background_engine=background,
+        rib_sources=rib_sources,
         hub=hub,
         intent_controller=intent_controller,
         alerting=alerting,

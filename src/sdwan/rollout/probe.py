@@ -3,18 +3,15 @@ before the first wave is stored in the rollout's row and a restarted orchestrato
 judges against the same snapshot.
 
 The checks themselves are ``rollout/gate.py`` (``GateProbe``: capture, pending,
-judge). ``load_gate`` builds it from the runtime's parts; where that module is not
-installed, the minimal ``gate_stub.py`` (sessions that were up must stay up) stands
-in."""
+judge); ``ProbeGate`` puts it behind this interface."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sdwan.rollout.gate import CustomCheck, GateProbe, HealthSnapshot
 
 
 class Gate(Protocol):
@@ -41,11 +38,10 @@ class Gate(Protocol):
         ...
 
 
-class ModuleGate:
-    """A ``GateProbe`` of ``module`` behind the JSON interface."""
+class ProbeGate:
+    """A ``GateProbe`` behind the JSON interface."""
 
-    def __init__(self, module: Any, probe: Any) -> None:
-        self._module = module
+    def __init__(self, probe: GateProbe) -> None:
         self._probe = probe
 
     def capture(
@@ -56,23 +52,26 @@ class ModuleGate:
         checks: Sequence[dict[str, str]] = (),
     ) -> dict[str, Any]:
         snapshot = self._probe.capture(
-            router_ids=list(router_ids), site_ids=list(site_ids), checks=self._checks(checks)
+            router_ids=list(router_ids), site_ids=list(site_ids), checks=_checks(checks)
         )
-        found: dict[str, Any] = snapshot.to_json()
-        return found
-
-    def _checks(self, checks: Sequence[dict[str, str]]) -> list[Any]:
-        return [self._module.CustomCheck(**check) for check in checks]
+        return snapshot.to_json()
 
     def pending(self, *, router_ids: Sequence[str]) -> list[str]:
-        return [str(name) for name in self._probe.pending(router_ids=list(router_ids))]
+        return self._probe.pending(router_ids=list(router_ids))
 
     def judge(
         self, before: dict[str, Any], after: dict[str, Any], checks: Sequence[dict[str, str]]
     ) -> list[dict[str, Any]]:
-        snapshot = self._module.HealthSnapshot.from_json
-        failures = self._probe.judge(snapshot(before), snapshot(after), checks=self._checks(checks))
-        return [_plain(dataclasses.asdict(failure)) for failure in failures]
+        failures = self._probe.judge(
+            HealthSnapshot.from_json(before),
+            HealthSnapshot.from_json(after),
+            checks=_checks(checks),
+        )
+        return [_plain(failure.to_json()) for failure in failures]
+
+
+def _checks(checks: Sequence[dict[str, str]]) -> list[CustomCheck]:
+    return [CustomCheck(c["kind"], c["router"], c["prefix"]) for c in checks]
 
 
 def _plain(value: Any) -> Any:
@@ -87,24 +86,3 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
-
-
-def load_gate(
-    *,
-    engine: Engine,
-    sources: Callable[..., Any],
-    fib: Any = None,
-    timeout: float = 10.0,
-    max_steps: int | None = None,
-) -> Gate:
-    """``GateProbe`` from rollout/gate.py (else gate_stub.py), built from the
-    runtime's engine, gobgpd client factory and FIB reader; ``timeout``: what one
-    capture may take, ``max_steps``: an intent prediction's evaluation bound."""
-    try:
-        module = importlib.import_module("sdwan.rollout.gate")
-    except ModuleNotFoundError:
-        module = importlib.import_module("sdwan.rollout.gate_stub")
-    probe = module.GateProbe(
-        engine=engine, sources=sources, fib=fib, timeout=timeout, max_steps=max_steps
-    )
-    return ModuleGate(module, probe)

@@ -4,7 +4,6 @@ the work; this only writes the row it starts from and reads rows back."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -17,6 +16,7 @@ from sdwan.errors import Conflict, InvalidInput, NotFound
 from sdwan.events.log import EventLog
 from sdwan.events.model import Event
 from sdwan.fleet.service import FleetService
+from sdwan.rollout.gate_model import CUSTOM_KINDS, canonical_prefix
 from sdwan.rollout.waves import parse_stages, split
 from sdwan.secretbox import SecretBox
 from sdwan.service.audit import current_actor
@@ -27,7 +27,7 @@ from sdwan.store.rollout_repo import ACTIVE, AWAITING_CONFIRM, DONE, RUNNING, ST
 GATE_TIMEOUT = 60.0  # seconds a wave's gate waits for its objects to be applied
 MAX_GATE_TIMEOUT = 3600.0
 MAX_CONFIRM = 86_400.0  # a day
-CHECK_KINDS = ("rib_has", "rib_lacks")
+CHECK_KINDS = CUSTOM_KINDS
 MAX_CHECKS = 100
 _ROUTER_KINDS = {"router", "neighbor", "defined_set", "policy", "attachment", "announcement"}
 
@@ -61,7 +61,7 @@ def _check_checks(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
                 field=f"checks[{index}]",
             )
         try:
-            prefix = str(ipaddress.ip_network(str(check["prefix"]).strip(), strict=True))
+            prefix = canonical_prefix(str(check["prefix"]))
         except ValueError as exc:
             raise InvalidInput(
                 f"checks[{index}].prefix: {exc}", field=f"checks[{index}].prefix"

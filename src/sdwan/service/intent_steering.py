@@ -26,7 +26,9 @@ from sdwan.store.sla_repo import SlaClassRecord
 
 __all__ = [
     "IntentSteering",
+    "SteeringInputs",
     "sla_of",
+    "steering_inputs",
     "steering_of",
     "stored_form",
     "stored_steering",
@@ -131,39 +133,68 @@ class IntentSteering:
         }
 
 
-def steering_of(
+@dataclass(frozen=True)
+class SteeringInputs:
+    """What the steering of some intents reads from the store, read once for a page
+    of sites: the classes, the stored steering and (a plan) the uplinks' reports."""
+
+    classes: Mapping[str, SlaClassRecord]  # class id -> class
+    stored: Mapping[str, SteeringRecord]  # intent id -> its stored steering
+    reports: Mapping[str, UplinkQualityRecord]  # uplink id -> its latest report
+    decide_at: float | None = None  # a plan: decide at this time
+
+
+def steering_inputs(
     conn: Connection,
+    intents: Sequence[IntentRecord],
+    uplink_ids: Sequence[str],
+    *,
+    decide_at: float | None = None,
+) -> SteeringInputs:
+    """The reads ``steering_of`` needs for these intents (of any number of sites):
+    nothing when none has an SLA class; the reports of ``uplink_ids`` only with
+    ``decide_at`` (a plan)."""
+    classed = [i for i in intents if i.sla_class_id is not None]
+    if not classed:
+        return SteeringInputs({}, {}, {}, decide_at)
+    classes = sla_repo.classes_by_ids(conn, ids=sorted({str(i.sla_class_id) for i in classed}))
+    stored = quality_repo.get_steering(conn, intent_ids=[i.id for i in classed])
+    reports: dict[str, UplinkQualityRecord] = {}
+    if decide_at is not None:
+        reports = quality_repo.quality_of(conn, uplink_ids=sorted(uplink_ids))
+    return SteeringInputs(classes, stored, reports, decide_at)
+
+
+def steering_of(
+    inputs: SteeringInputs,
     intents: Sequence[IntentRecord],
     views: Mapping[str, IntentView],
     uplinks: Sequence[UplinkView],
     uplink_ids: Mapping[str, str],
-    *,
-    decide_at: float | None = None,
 ) -> dict[str, IntentSteering]:
-    """Intent id -> its steering, for the intents with an SLA class. ``views``: the
-    intents' views by id (their own tiers); ``uplink_ids``: uplink name -> id in the
-    site. With ``decide_at`` (a plan), the decision at that time from the stored
-    quality; else the stored state alone (no quality read)."""
+    """Intent id -> its steering, for the intents of one site with an SLA class.
+    ``views``: the intents' views by id (their own tiers); ``uplink_ids``: uplink name
+    -> id in the site. With ``inputs.decide_at`` (a plan), the decision at that time
+    from the stored quality; else the stored state alone."""
     classed = [i for i in intents if i.sla_class_id is not None]
     if not classed:
         return {}
-    classes = sla_repo.classes_by_ids(conn, ids=sorted({str(i.sla_class_id) for i in classed}))
-    stored = quality_repo.get_steering(conn, intent_ids=[i.id for i in classed])
+    decide_at = inputs.decide_at
     quality: dict[str, UplinkQuality | None] = {}
     if decide_at is not None:
-        found = quality_repo.quality_of(conn, uplink_ids=sorted(uplink_ids.values()))
+        found = inputs.reports
         quality = {
             name: uplink_quality(found[ident]) if ident in found else None
             for name, ident in uplink_ids.items()
         }
     out: dict[str, IntentSteering] = {}
     for intent in classed:
-        record = classes.get(str(intent.sla_class_id))
+        record = inputs.classes.get(str(intent.sla_class_id))
         if record is None:
             continue
         sla = sla_of(record)
         tiers = configured_tiers(views[intent.id], tuple(uplinks))
-        state = stored_steering(stored.get(intent.id), record.id)
+        state = stored_steering(inputs.stored.get(intent.id), record.id)
         decision = None
         if decide_at is not None:
             measured = {n: q for n, q in quality.items() if q is not None}

@@ -9,7 +9,7 @@ calls ``sync`` again when it sees them (verify/controller.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from sqlalchemy import Connection
@@ -23,46 +23,76 @@ from sdwan.domain.intent_compile import (
 )
 from sdwan.domain.status import Status
 from sdwan.service.common import ChangeNotifier
-from sdwan.service.intent_steering import IntentSteering, steering_of
+from sdwan.service.intent_steering import IntentSteering, steering_inputs, steering_of
 from sdwan.store import generated_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteRecord, UplinkRecord
-from sdwan.store.records import AttachmentRecord, DefinedSetRecord, PolicyRecord, RouterRecord
+from sdwan.store.records import (
+    AttachmentRecord,
+    DefinedSetRecord,
+    NeighborRecord,
+    PolicyRecord,
+    RouterRecord,
+)
 
 
-def router_view(conn: Connection, router: RouterRecord) -> RouterView:
-    neighbors = tuple(
-        (n.address, n.peer_asn)
-        for n in repo.neighbors_of(conn, router_id=router.id)
-        if n.status != Status.PENDING_DELETE
-    )
-    return RouterView(router.id, router.name, router.asn, router.router_id, neighbors)
+def router_view(router: RouterRecord, neighbors: Iterable[NeighborRecord]) -> RouterView:
+    """A router as the compiler reads it: with its neighbors not being deleted."""
+    peers = tuple((n.address, n.peer_asn) for n in neighbors if n.status != Status.PENDING_DELETE)
+    return RouterView(router.id, router.name, router.asn, router.router_id, peers)
 
 
 def site_routers(conn: Connection, site: SiteRecord) -> list[RouterRecord]:
     """The site's routers that exist, in the site's order."""
-    found = repo.get_routers_by_keys(conn, keys=[m.router_uuid for m in site.routers])
-    return [found[m.router_uuid] for m in site.routers if m.router_uuid in found]
+    return routers_of_sites(conn, [site])[site.id]
 
 
-def destination_prefixes(conn: Connection, intent: IntentRecord) -> tuple[dict[str, object], ...]:
+def routers_of_sites(
+    conn: Connection, sites: Sequence[SiteRecord]
+) -> dict[str, list[RouterRecord]]:
+    """Site id -> its routers that exist, in the site's order: one query."""
+    keys = [m.router_uuid for site in sites for m in site.routers]
+    found = repo.get_routers_by_keys(conn, keys=keys)
+    return {
+        s.id: [found[m.router_uuid] for m in s.routers if m.router_uuid in found] for s in sites
+    }
+
+
+def intent_view(conn: Connection, intent: IntentRecord) -> IntentView:
+    return intent_views(conn, [intent])[intent.id]
+
+
+def intent_views(conn: Connection, intents: Sequence[IntentRecord]) -> dict[str, IntentView]:
+    """Intent id -> its view, with the prefixes of its destination (a site: that
+    site's, read for all the intents in one go)."""
+    others = intent_repo.sites_by_ids(conn, ids=destination_sites(intents))
+    return {
+        i.id: IntentView(
+            i.id,
+            i.name,
+            i.destination,
+            i.prefer,
+            i.return_path,
+            _destination_prefixes(i, others),
+        )
+        for i in intents
+    }
+
+
+def destination_sites(intents: Iterable[IntentRecord]) -> list[str]:
+    """The ids of the sites these intents lead to, sorted."""
+    return sorted({i.destination["site_id"] for i in intents if i.destination["type"] == "site"})
+
+
+def _destination_prefixes(
+    intent: IntentRecord, sites: Mapping[str, SiteRecord]
+) -> tuple[dict[str, object], ...]:
     destination = intent.destination
     if destination["type"] == "prefixes":
         return tuple(destination["prefixes"])
     if destination["type"] == "site":
-        other = intent_repo.get_site(conn, key=destination["site_id"])
+        other = sites.get(destination["site_id"])
         return tuple(other.prefixes) if other is not None else ()
     return ()
-
-
-def intent_view(conn: Connection, intent: IntentRecord) -> IntentView:
-    return IntentView(
-        intent.id,
-        intent.name,
-        intent.destination,
-        intent.prefer,
-        intent.return_path,
-        destination_prefixes(conn, intent),
-    )
 
 
 def uplink_view(uplink: UplinkRecord) -> UplinkView:
@@ -82,37 +112,60 @@ def site_view(conn: Connection, site: SiteRecord) -> SiteView:
     return site_steering(conn, site)[0]
 
 
+def site_views(conn: Connection, sites: Sequence[SiteRecord]) -> dict[str, SiteView]:
+    """``site_view`` of each site (by id), in a number of queries that does not grow
+    with the number of sites."""
+    return {ident: found[0] for ident, found in sites_steering(conn, sites).items()}
+
+
 def site_steering(
     conn: Connection, site: SiteRecord, *, decide_at: float | None = None
 ) -> tuple[SiteView, dict[str, IntentSteering]]:
     """The site view and the steering of its intents with an SLA class; with
     ``decide_at`` (a plan), the tiers the steering decision at that time would put in
     force, from the quality the agents last reported."""
-    routers = site_routers(conn, site)
-    members = {r.id for r in routers}
-    uplinks = [
-        u
-        for u in intent_repo.owned_of(conn, UplinkRecord, site_id=site.id)
-        if u.router_uuid in members
-    ]
-    intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
-    uplink_views = tuple(uplink_view(u) for u in uplinks)
-    views = {i.id: intent_view(conn, i) for i in intents}
-    steering = steering_of(
-        conn, intents, views, uplink_views, {u.name: u.id for u in uplinks}, decide_at=decide_at
+    return sites_steering(conn, [site], decide_at=decide_at)[site.id]
+
+
+def sites_steering(
+    conn: Connection, sites: Sequence[SiteRecord], *, decide_at: float | None = None
+) -> dict[str, tuple[SiteView, dict[str, IntentSteering]]]:
+    """``site_steering`` of each site (by id): every read made once for all of them."""
+    site_ids = [s.id for s in sites]
+    routers = routers_of_sites(conn, sites)
+    neighbors = repo.neighbors_of_each(
+        conn, router_ids=sorted({r.id for found in routers.values() for r in found})
     )
-    for intent_id, steered in steering.items():
-        views[intent_id] = replace(views[intent_id], steered=steered.steered())
-    view = SiteView(
-        site.id,
-        site.name,
-        tuple(site.prefixes),
-        site.next_hop_self,
-        tuple(router_view(conn, r) for r in routers),
-        uplink_views,
-        tuple(views.values()),
+    all_uplinks = intent_repo.owned_of_each(conn, UplinkRecord, site_ids=site_ids)
+    all_intents = intent_repo.owned_of_each(conn, IntentRecord, site_ids=site_ids)
+    views = intent_views(conn, [i for found in all_intents.values() for i in found])
+    inputs = steering_inputs(
+        conn,
+        [i for found in all_intents.values() for i in found],
+        [u.id for found in all_uplinks.values() for u in found],
+        decide_at=decide_at,
     )
-    return view, steering
+    out: dict[str, tuple[SiteView, dict[str, IntentSteering]]] = {}
+    for site in sites:
+        members = {r.id for r in routers[site.id]}
+        uplinks = [u for u in all_uplinks[site.id] if u.router_uuid in members]
+        intents = all_intents[site.id]
+        uplink_views = tuple(uplink_view(u) for u in uplinks)
+        own = {i.id: views[i.id] for i in intents}
+        steering = steering_of(inputs, intents, own, uplink_views, {u.name: u.id for u in uplinks})
+        for intent_id, steered in steering.items():
+            own[intent_id] = replace(own[intent_id], steered=steered.steered())
+        view = SiteView(
+            site.id,
+            site.name,
+            tuple(site.prefixes),
+            site.next_hop_self,
+            tuple(router_view(r, neighbors[r.id]) for r in routers[site.id]),
+            uplink_views,
+            tuple(own.values()),
+        )
+        out[site.id] = (view, steering)
+    return out
 
 
 def _descriptions(site: SiteRecord, intents: Iterable[IntentView]) -> dict[str, str]:

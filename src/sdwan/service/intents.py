@@ -47,30 +47,45 @@ class IntentService(SiteOwnedService[IntentRecord, IntentInfo]):
 
     # --- reads (one, a page: SiteOwnedService) ------------------------------------
 
-    def info(self, conn: Connection, intent: IntentRecord, site: SiteRecord) -> IntentInfo:
-        rows = generated_repo.owned_by(conn, owner=f"intent:{intent.id}")
-        status, detail = status_of(rows, intent.version)
-        names = repo.router_names(conn, router_ids=sorted({r.router_uuid for r in rows}))
-        view = intent_sync.site_view(conn, site)  # with the steered tiers of a class
-        in_force = next(
-            (i for i in view.intents if i.id == intent.id), intent_sync.intent_view(conn, intent)
+    def infos(
+        self,
+        conn: Connection,
+        rows: builtins.list[IntentRecord],
+        sites: Mapping[str, SiteRecord],
+    ) -> builtins.list[IntentInfo]:
+        generated = generated_repo.owned_by_each(conn, owners=[f"intent:{i.id}" for i in rows])
+        routers = {r.router_uuid for found in generated.values() for r in found}
+        names = repo.router_names(conn, router_ids=sorted(routers))
+        # with the steered tiers of a class
+        views = intent_sync.site_views(conn, [sites[i] for i in sorted({r.site_id for r in rows})])
+        classes = sla_repo.classes_by_ids(
+            conn, ids=sorted({i.sla_class_id for i in rows if i.sla_class_id is not None})
         )
-        sla = (
-            sla_repo.get_class(conn, class_id=intent.sla_class_id)
-            if intent.sla_class_id is not None
-            else None
-        )
-        return IntentInfo(
-            intent,
-            site.name,
-            public_destination(conn, intent.destination),
-            tiers_of(in_force, view.uplinks),
-            status,
-            detail,
-            intent_repo.states_of(conn, intent_ids=[intent.id]).get(intent.id),
-            generated_summary(rows, names),
-            sla.name if sla is not None else None,
-        )
+        targets = intent_repo.sites_by_ids(conn, ids=intent_sync.destination_sites(rows))
+        states = intent_repo.states_of(conn, intent_ids=[i.id for i in rows])
+        out: builtins.list[IntentInfo] = []
+        for intent in rows:
+            own = generated[f"intent:{intent.id}"]
+            status, detail = status_of(own, intent.version)
+            view = views[intent.site_id]
+            in_force = next((i for i in view.intents if i.id == intent.id), None)
+            if in_force is None:  # not among its site's intents
+                in_force = intent_sync.intent_view(conn, intent)
+            sla = classes.get(intent.sla_class_id) if intent.sla_class_id is not None else None
+            out.append(
+                IntentInfo(
+                    intent,
+                    sites[intent.site_id].name,
+                    _public_destination(intent.destination, targets),
+                    tiers_of(in_force, view.uplinks),
+                    status,
+                    detail,
+                    states.get(intent.id),
+                    generated_summary(own, names),
+                    sla.name if sla is not None else None,
+                )
+            )
+        return out
 
     # --- writes ----------------------------------------------------------------
 
@@ -182,7 +197,17 @@ def _as_values(intent: IntentRecord) -> dict[str, Any]:
 
 
 def public_destination(conn: Connection, destination: Mapping[str, Any]) -> dict[str, Any]:
+    if destination["type"] != "site":
+        return dict(destination)
+    other = intent_repo.get_site(conn, key=destination["site_id"])
+    return _public_destination(destination, {other.id: other} if other is not None else {})
+
+
+def _public_destination(
+    destination: Mapping[str, Any], sites: Mapping[str, SiteRecord]
+) -> dict[str, Any]:
+    """A destination as answered: a site by name (``sites``: the ones read, by id)."""
     if destination["type"] == "site":
-        other = intent_repo.get_site(conn, key=destination["site_id"])
+        other = sites.get(destination["site_id"])
         return {"type": "site", "site": other.name if other else destination["site_id"]}
     return dict(destination)

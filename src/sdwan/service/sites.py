@@ -27,10 +27,10 @@ from sdwan.service.common import (
 )
 from sdwan.service.resource import ResourceService
 from sdwan.service.resource_events import EventSink
-from sdwan.service.site_common import derived_status, emit
+from sdwan.service.site_common import emit, status_of
 from sdwan.service.uow import reading, unit_of_work
 from sdwan.service.visibility import ROUTER, SITE, Scope, visible_owner
-from sdwan.store import identity_repo, intent_repo, repo
+from sdwan.store import generated_repo, identity_repo, intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteMember, SiteRecord, UplinkRecord
 
 
@@ -61,13 +61,35 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
     # --- reads -----------------------------------------------------------------
 
     def info(self, conn: Connection, site: SiteRecord) -> SiteInfo:
-        names = repo.router_names(conn, router_ids=[m.router_uuid for m in site.routers])
-        status, detail = derived_status(conn, f"site:{site.id}", site.version)
-        uplinks = intent_repo.owned_of(conn, UplinkRecord, site_id=site.id)
-        intents = intent_repo.owned_of(conn, IntentRecord, site_id=site.id)
-        return SiteInfo(
-            site, names, status, detail, [u.name for u in uplinks], [i.name for i in intents]
+        return self.infos(conn, [site])[0]
+
+    def infos(self, conn: Connection, sites: builtins.list[SiteRecord]) -> builtins.list[SiteInfo]:
+        """The view of each site, in a number of queries that does not grow with the
+        number of sites."""
+        ids = [s.id for s in sites]
+        names = repo.router_names(
+            conn, router_ids=[m.router_uuid for s in sites for m in s.routers]
         )
+        generated = generated_repo.owned_by_each(conn, owners=[f"site:{i}" for i in ids])
+        uplinks = intent_repo.owned_of_each(conn, UplinkRecord, site_ids=ids)
+        intents = intent_repo.owned_of_each(conn, IntentRecord, site_ids=ids)
+        out: builtins.list[SiteInfo] = []
+        for site in sites:
+            status, detail = status_of(generated[f"site:{site.id}"], site.version)
+            own = {
+                m.router_uuid: names[m.router_uuid] for m in site.routers if m.router_uuid in names
+            }
+            out.append(
+                SiteInfo(
+                    site,
+                    own,
+                    status,
+                    detail,
+                    [u.name for u in uplinks[site.id]],
+                    [i.name for i in intents[site.id]],
+                )
+            )
+        return out
 
     def get(self, principal: Principal, key: str) -> SiteInfo:
         with reading(self._engine) as conn:
@@ -85,7 +107,7 @@ class SiteService(ResourceService[SiteRecord, SiteRecord, SiteInfo]):
         return intent_repo.list_sites(conn, **scope.store_args(query))
 
     def views(self, conn: Connection, rows: builtins.list[SiteRecord]) -> builtins.list[SiteInfo]:
-        return [self.info(conn, site) for site in rows]
+        return self.infos(conn, rows)
 
     # --- writes ----------------------------------------------------------------
 

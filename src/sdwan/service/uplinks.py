@@ -6,6 +6,7 @@ stored history."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,17 +44,32 @@ class UplinkService(SiteOwnedService[UplinkRecord, UplinkInfo]):
     most = MAX_UPLINKS_PER_SITE
     record = UplinkRecord
 
-    def info(self, conn: Connection, uplink: UplinkRecord, site: SiteRecord) -> UplinkInfo:
-        names = repo.router_names(conn, router_ids=[uplink.router_uuid])
-        quality = quality_repo.quality_of(conn, uplink_ids=[uplink.id]).get(uplink.id)
-        return UplinkInfo(
-            uplink,
-            site.name,
-            names.get(uplink.router_uuid, ""),
-            _users(conn, uplink),
-            quality,
-            quality is not None and is_stale(quality, repo.now()),
+    def infos(
+        self,
+        conn: Connection,
+        rows: builtins.list[UplinkRecord],
+        sites: Mapping[str, SiteRecord],
+    ) -> builtins.list[UplinkInfo]:
+        names = repo.router_names(conn, router_ids=[u.router_uuid for u in rows])
+        reports = quality_repo.quality_of(conn, uplink_ids=[u.id for u in rows])
+        intents = intent_repo.owned_of_each(
+            conn, IntentRecord, site_ids=sorted({u.site_id for u in rows})
         )
+        now = repo.now()
+        out: builtins.list[UplinkInfo] = []
+        for uplink in rows:
+            quality = reports.get(uplink.id)
+            out.append(
+                UplinkInfo(
+                    uplink,
+                    sites[uplink.site_id].name,
+                    names.get(uplink.router_uuid, ""),
+                    _users_among(intents[uplink.site_id], uplink),
+                    quality,
+                    quality is not None and is_stale(quality, now),
+                )
+            )
+        return out
 
     def history(
         self,
@@ -173,9 +189,14 @@ def probe_of(uplink: UplinkRecord) -> ProbeSettings:
 
 def _users(conn: Connection, uplink: UplinkRecord) -> builtins.list[str]:
     """Intents of its site that name it in their tiers."""
+    return _users_among(intent_repo.owned_of(conn, IntentRecord, site_id=uplink.site_id), uplink)
+
+
+def _users_among(intents: Iterable[IntentRecord], uplink: UplinkRecord) -> builtins.list[str]:
+    """Those of ``intents`` (its site's) that name it in their tiers."""
     return [
         i.name
-        for i in intent_repo.owned_of(conn, IntentRecord, site_id=uplink.site_id)
+        for i in intents
         if isinstance(i.prefer, list) and any(uplink.name in tier for tier in i.prefer)
     ]
 

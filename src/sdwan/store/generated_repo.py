@@ -6,7 +6,7 @@ assignment switch, a soft reset."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -50,9 +50,17 @@ def generated_rows(conn: Connection, *, router_id: str) -> list[OwnedRecord]:
 
 def owned_by(conn: Connection, *, owner: str) -> list[OwnedRecord]:
     """Every generated object of one intent or site ("intent:<id>")."""
-    return [
-        row for kind in GENERATED_KINDS for row in owned_rows.generated_by(conn, kind, owner=owner)
-    ]
+    return owned_by_each(conn, owners=[owner])[owner]
+
+
+def owned_by_each(conn: Connection, *, owners: Sequence[str]) -> dict[str, list[OwnedRecord]]:
+    """Owner -> its generated objects (defined sets, policies, attachments, in that
+    order), for a page of intents or sites: a query per kind whatever their number."""
+    found: dict[str, list[OwnedRecord]] = {owner: [] for owner in owners}
+    for kind in GENERATED_KINDS:
+        for row in owned_rows.generated_by(conn, kind, owners=list(found)):
+            found[str(row.generated_by)].append(row)
+    return found
 
 
 def sync_router(

@@ -103,11 +103,12 @@ def generated_of_router(conn: Connection, kind: type[R], *, router_id: str) -> l
     return [kind.from_row(r) for r in conn.execute(query).mappings()]
 
 
-def generated_by(conn: Connection, kind: type[R], *, owner: str) -> list[R]:
-    """Every object of a kind one intent or site (``"intent:<id>"``) compiled."""
+def generated_by(conn: Connection, kind: type[R], *, owners: Sequence[str]) -> list[R]:
+    """Every object of a kind that these intents or sites (``"intent:<id>"``) compiled:
+    one query whatever their number."""
     table = _table(kind)
-    rows = conn.execute(select(table).where(table.c.generated_by == owner)).mappings()
-    return [kind.from_row(r) for r in rows]
+    rows = conn.execute(select(table).where(table.c.generated_by.in_(sorted(set(owners)))))
+    return [kind.from_row(r) for r in rows.mappings()]
 
 
 def list_owned(

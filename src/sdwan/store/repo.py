@@ -229,6 +229,17 @@ def get_neighbor(conn: Connection, *, neighbor_id: str) -> NeighborRecord | None
     return NeighborRecord.from_row(row) if row else None
 
 
+def neighbors_of_each(
+    conn: Connection, *, router_ids: Sequence[str]
+) -> dict[str, list[NeighborRecord]]:
+    """Router id -> its neighbors, for many routers: one query."""
+    found: dict[str, list[NeighborRecord]] = {i: [] for i in router_ids}
+    rows = conn.execute(select(neighbors).where(neighbors.c.router_uuid.in_(sorted(found))))
+    for row in rows.mappings():
+        found[row["router_uuid"]].append(NeighborRecord.from_row(row))
+    return found
+
+
 def neighbors_of(
     conn: Connection, *, router_id: str, addresses: Iterable[str] | None = None
 ) -> list[NeighborRecord]:

@@ -19,7 +19,10 @@ RolloutId = Annotated[int, Path(ge=1, le=2**62, description="the rollout's id")]
 
 class GateFailurePublic(BaseModel):
     router: str | None = Field(description="the router the check failed on; null: all")
-    check: str = Field(description="which check: session_down, timeout, apply, confirm, ...")
+    check: str = Field(
+        description="the gate's (session, reachable, announced, intent, prediction, rib_has, "
+        "rib_lacks), or timeout, apply, confirm, gate, error"
+    )
     detail: str
     observed: Any = None
     predicted: Any = None
