@@ -14,8 +14,11 @@ from sqlalchemy import Engine, event, text
 from sdwan.domain.bgp import PeerConfig
 from sdwan.domain.session import SessionObservation, advance, down_reason
 from sdwan.events.log import EventLog
+from sdwan.gobgp._pb import gobgp_pb2 as pb
+from sdwan.gobgp.watch import observation_from_peer
 from sdwan.live.writer import LiveWriter
 from sdwan.metrics import Gauge, Labels, Metrics
+from sdwan.service.live import LiveService
 from sdwan.store import repo
 from sdwan.store.batch_writer import BatchWriter
 from sdwan.store.db import make_engine, migrate, sqlite_url
@@ -48,6 +51,46 @@ def test_flap_counts_and_reason() -> None:
     assert down_reason(SessionObservation("a", "IDLE", admin_down=True), None).startswith("admin")
     assert down_reason(SessionObservation("a", "IDLE", removed=True), None).startswith("peer re")
     assert down_reason(SessionObservation("a", "ACTIVE"), None).startswith("connection lost")
+
+
+def test_the_peer_identifier_is_known_while_established_only() -> None:
+    """The BGP identifier of the peer's OPEN: kept while the session is Established
+    (a watch event without it keeps the one a full read gave), gone once it is not,
+    and not carried into the next time it comes up without being reported again."""
+    peer = "198.18.0.1"
+    up = advance(
+        None, SessionObservation(peer, "ESTABLISHED", remote_router_id="198.18.7.1"),
+        now=T0, reason="",
+    )  # fmt: skip
+    assert up.remote_router_id == "198.18.7.1"
+    still = advance(up, SessionObservation(peer, "ESTABLISHED"), now=T0, reason="")
+    assert still.remote_router_id == "198.18.7.1"
+    down = advance(still, SessionObservation(peer, "ACTIVE"), now=T0, reason="x")
+    assert down.remote_router_id is None
+    back = advance(down, SessionObservation(peer, "ESTABLISHED"), now=T0, reason="")
+    assert back.remote_router_id is None  # not the one from before the flap
+    new = advance(
+        back, SessionObservation(peer, "ESTABLISHED", remote_router_id="198.18.7.2"),
+        now=T0, reason="",
+    )  # fmt: skip
+    assert new.remote_router_id == "198.18.7.2"
+    first_down = advance(None, SessionObservation(peer, "IDLE", remote_router_id="198.18.7.1"),
+                         now=T0, reason="x")  # fmt: skip
+    assert first_down.remote_router_id is None
+
+
+def test_the_identifier_gobgpd_reports_is_read_only_from_an_established_peer() -> None:
+    def observed(state: pb.PeerState.SessionState, router_id: str) -> str | None:
+        peer = pb.Peer(
+            state=pb.PeerState(neighbor_address="198.18.0.2", session_state=state,
+                               router_id=router_id),
+        )  # fmt: skip
+        return observation_from_peer(peer).remote_router_id
+
+    up = pb.PeerState.ESTABLISHED
+    assert observed(up, "198.18.7.1") == "198.18.7.1"
+    assert [observed(up, v) for v in ("", "<nil>", "0.0.0.0", "2001:db8::1")] == [None] * 4
+    assert observed(pb.PeerState.ACTIVE, "198.18.7.1") is None  # left from an older OPEN
 
 
 def _neighbor_row(neighbor_id: str, address: str) -> dict[str, Any]:
@@ -273,6 +316,50 @@ def test_writer_learns_new_and_recreated_neighbors_without_reading_them_all(
         writer.observe("r1", [SessionObservation("198.18.0.3", "ACTIVE")])
         assert committed(store_writer)
         assert "n3" in live_ids()
+    finally:
+        store_writer.stop()
+        engine.dispose()
+
+
+def test_the_live_writer_stores_and_clears_the_peer_identifier(tmp_path: Path) -> None:
+    """Through the writer's fold into neighbor_live and out of the API's live fields:
+    the identifier while Established (filled in by a pass's counters when the event
+    lacked it), null once the session left Established; the events carry it."""
+    engine = _store_with_router(tmp_path)
+    events = EventLog(engine)
+    store_writer = BatchWriter(engine, on_commit=events.notify)
+    writer = LiveWriter(store_writer, events)
+    live = LiveService(engine=engine, events=events, metrics=Metrics())
+    peer = "198.18.0.2"
+
+    def shown() -> Any:
+        return live.sessions(["n1"])["n1"]["remote_router_id"]
+
+    store_writer.start()
+    try:
+        writer.observe("r1", [SessionObservation(peer, "ESTABLISHED")])
+        assert committed(store_writer)
+        assert shown() is None  # the watch event did not carry it
+        counted = SessionObservation(peer, "ESTABLISHED", received=3, accepted=3,
+                                     remote_router_id="198.18.7.2")  # fmt: skip
+        writer.counters("r1", [counted])
+        assert committed(store_writer)
+        assert shown() == "198.18.7.2"
+        writer.observe("r1", [SessionObservation(peer, "ACTIVE")])
+        again = SessionObservation(peer, "ESTABLISHED", remote_router_id="198.18.7.3")
+        writer.observe("r1", [again])
+        assert committed(store_writer)
+        assert shown() == "198.18.7.3"
+        writer.observe("r1", [SessionObservation(peer, "IDLE")])
+        assert committed(store_writer)
+        assert shown() is None
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT remote_router_id FROM neighbor_live")).scalar()
+        assert stored is None
+        sessions = events.read(since=0, limit=100, kind="session.")
+        assert [(e["data"]["session_state"], e["data"]["remote_router_id"]) for e in sessions] == [
+            ("ESTABLISHED", None), ("ACTIVE", None), ("ESTABLISHED", "198.18.7.3"), ("IDLE", None),
+        ]  # fmt: skip
     finally:
         store_writer.stop()
         engine.dispose()

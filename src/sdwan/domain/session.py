@@ -30,6 +30,7 @@ class SessionObservation:
     accepted: int | None = None
     notifications_received: int | None = None
     notifications_sent: int | None = None
+    remote_router_id: str | None = None  # the BGP identifier in the peer's OPEN, once up
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class SessionRecord:
     flap_count: int
     prefixes_received: int | None
     prefixes_accepted: int | None
+    remote_router_id: str | None = None  # the peer's BGP identifier, while Established
 
 
 def down_reason(obs: SessionObservation, before: SessionObservation | None) -> str:
@@ -84,6 +86,7 @@ def advance(
             flap_count=0,
             prefixes_received=obs.received,
             prefixes_accepted=obs.accepted,
+            remote_router_id=remote_router_id(None, obs),
         )
     established_at = current.established_at
     last_down_at, last_reason, flaps = (
@@ -122,4 +125,18 @@ def advance(
         flap_count=flaps,
         prefixes_received=received,
         prefixes_accepted=accepted,
+        remote_router_id=remote_router_id(current, obs),
     )
+
+
+def remote_router_id(current: SessionRecord | None, obs: SessionObservation) -> str | None:
+    """The peer's BGP identifier while the session is Established (an observation
+    without one keeps the one already known for the same session); None otherwise: an
+    identifier from a session that is down may no longer be the peer's."""
+    if obs.state != ESTABLISHED:
+        return None
+    if obs.remote_router_id is not None:
+        return obs.remote_router_id
+    if current is not None and current.state == ESTABLISHED:
+        return current.remote_router_id
+    return None

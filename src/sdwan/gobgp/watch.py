@@ -4,6 +4,7 @@ SessionObservation values. grpc errors never leave this module."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import grpc
 
 from sdwan.domain.endpoint import GobgpEndpoint
-from sdwan.domain.session import UNKNOWN, SessionObservation
+from sdwan.domain.session import ESTABLISHED, UNKNOWN, SessionObservation
 from sdwan.errors import SpeakerRejected, SpeakerUnreachable
 from sdwan.gobgp._pb import gobgp_pb2 as pb
 from sdwan.gobgp.channel import aio_channel
@@ -35,6 +36,16 @@ def _timestamp(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value.seconds + value.nanos / 1e9, tz=UTC)
 
 
+def _bgp_identifier(value: str) -> str | None:
+    """gobgpd's ``PeerState.router_id``: the identifier of the peer's OPEN, as a dotted
+    quad; empty (or ``<nil>``, ``0.0.0.0``) before any OPEN was received."""
+    try:
+        identifier = ipaddress.IPv4Address(value)
+    except ValueError:
+        return None
+    return None if int(identifier) == 0 else str(identifier)
+
+
 def observation_from_peer(peer: pb.Peer, *, removed: bool = False) -> SessionObservation:
     """A ListPeer peer (with counters and timers) or a watch event's peer (without)."""
     state = _STATE_NAMES.get(peer.state.session_state, UNKNOWN)
@@ -50,12 +61,13 @@ def observation_from_peer(peer: pb.Peer, *, removed: bool = False) -> SessionObs
         admin_down=peer.state.admin_state == pb.PeerState.DOWN,
         removed=removed,
         established_at=_timestamp(peer.timers.state.uptime)
-        if has_counters and state == "ESTABLISHED"
+        if has_counters and state == ESTABLISHED
         else None,
         received=received,
         accepted=accepted,
         notifications_received=messages.received.notification if has_counters else None,
         notifications_sent=messages.sent.notification if has_counters else None,
+        remote_router_id=_bgp_identifier(peer.state.router_id) if state == ESTABLISHED else None,
     )
 
 

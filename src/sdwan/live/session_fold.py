@@ -148,6 +148,7 @@ class SessionFold:
                 current,
                 prefixes_received=obs.received,
                 prefixes_accepted=obs.accepted,
+                remote_router_id=obs.remote_router_id or current.remote_router_id,
             )
             if record != current:
                 cache.records[neighbor_id] = record
@@ -210,6 +211,7 @@ def session_event(
             "admin_down": record.admin_down,
             "flap_count": record.flap_count,
             "last_down_reason": record.last_down_reason,
+            "remote_router_id": record.remote_router_id,
         },
         project,
     )

@@ -25,6 +25,11 @@ class SessionLive(BaseModel):
         default=None,
         description="not collected: gobgpd counts it only by walking the RIB per peer",
     )
+    remote_router_id: str | None = Field(
+        default=None,
+        description="the BGP identifier the peer sent when its session came up; null "
+        "while the session is not Established",
+    )
 
 
 class RouterLive(BaseModel):

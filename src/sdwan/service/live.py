@@ -45,6 +45,7 @@ def session_fields(row: Any | None, now: datetime) -> dict[str, Any]:
             "prefixes_received": None,
             "prefixes_accepted": None,
             "prefixes_advertised": None,
+            "remote_router_id": None,
         }
     state = row["session_state"]
     established = row["established_at"] if state == ESTABLISHED else None
@@ -61,6 +62,7 @@ def session_fields(row: Any | None, now: datetime) -> dict[str, Any]:
         "prefixes_received": row["prefixes_received"],
         "prefixes_accepted": row["prefixes_accepted"],
         "prefixes_advertised": row["prefixes_advertised"],
+        "remote_router_id": row["remote_router_id"] if state == ESTABLISHED else None,
     }
 
 

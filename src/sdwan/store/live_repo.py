@@ -44,6 +44,7 @@ def _session_record(row: RowMapping) -> SessionRecord:
         flap_count=row["flap_count"],
         prefixes_received=row["prefixes_received"],
         prefixes_accepted=row["prefixes_accepted"],
+        remote_router_id=row["remote_router_id"],
     )
 
 
@@ -59,6 +60,7 @@ def session_row(record: SessionRecord) -> dict[str, Any]:
         "flap_count": record.flap_count,
         "prefixes_received": record.prefixes_received,
         "prefixes_accepted": record.prefixes_accepted,
+        "remote_router_id": record.remote_router_id,
     }
 
 

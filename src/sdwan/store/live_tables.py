@@ -38,6 +38,7 @@ neighbor_live = Table(
     Column("prefixes_accepted", BigInteger, nullable=True),
     Column("prefixes_advertised", BigInteger, nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("remote_router_id", String(15), nullable=True),  # BGP identifier, while Established
 )
 
 router_live = Table(
