@@ -11,6 +11,7 @@ import httpx
 
 from sdwan.lab import GobgpdFactory, Lab, wait_for
 from sdwan.lab.server_process import OrchestratorProcess
+from tests.support.lab import declare_peering
 
 A_LINK, B_LINK = "198.18.102.1", "198.18.102.2"  # the veth: where the sessions run
 A_ID, B_ID = "198.18.202.1", "198.18.202.2"  # router IDs, on no interface
@@ -31,24 +32,10 @@ def _both_up(api: httpx.Client) -> dict[str, dict[str, Any]] | None:
 def test_a_session_reports_the_peers_router_id_while_established(
     lab: Lab, gobgpd_factory: GobgpdFactory, orchestrator: OrchestratorProcess
 ) -> None:
-    ns_a, ns_b = lab.namespace("a"), lab.namespace("b")
-    lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{A_LINK}/30"], addrs_b=[f"{B_LINK}/30"])
-    a, b = gobgpd_factory("a", netns=ns_a), gobgpd_factory("b", netns=ns_b)
-    routers = [
-        {"name": "A", "router_id": A_ID, "asn": 65001, "api_address": a.api_address},
-        {"name": "B", "router_id": B_ID, "asn": 65002, "api_address": b.api_address},
-    ]
-    timers = {"hold_time": 9, "keepalive_interval": 3}
-    neighbors = [
-        {"router": "A", "address": B_LINK, "peer_asn": 65002, **timers},
-        {"router": "B", "address": A_LINK, "peer_asn": 65001, **timers},
-    ]
     with orchestrator.client() as api:
-        assert api.post("/v1/routers/bulk", json={"items": routers}).status_code == 201
-        created = api.post("/v1/neighbors/bulk", json={"items": neighbors})
-        assert created.status_code == 201, created.text
-        assert all(n["remote_router_id"] is None for n in created.json()["items"])
-
+        _a, b, _ids = declare_peering(
+            lab, gobgpd_factory, api, A_LINK, B_LINK, router_ids=(A_ID, B_ID)
+        )
         up = wait_for(lambda: _both_up(api), timeout=40, what="both sessions ESTABLISHED")
         assert up["A"]["remote_router_id"] == B_ID, up["A"]
         assert up["B"]["remote_router_id"] == A_ID, up["B"]

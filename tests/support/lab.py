@@ -19,17 +19,24 @@ class LabSession:
 
 
 def declare_peering(
-    lab: Lab, gobgpd_factory: GobgpdFactory, api: httpx.Client, a_addr: str, b_addr: str
+    lab: Lab,
+    gobgpd_factory: GobgpdFactory,
+    api: httpx.Client,
+    a_addr: str,
+    b_addr: str,
+    router_ids: tuple[str, str] | None = None,
 ) -> tuple[GobgpdProcess, GobgpdProcess, list[str]]:
     """Routers A (AS65001, ``a_addr``) and B (AS65002, ``b_addr``) in two namespaces
     joined by a veth, each a neighbor of the other (hold 9 s, keepalive 3 s), declared
-    through ``api``: their gobgpd and the ids of the two neighbors (A's, then B's)."""
+    through ``api``: their gobgpd and the ids of the two neighbors (A's, then B's).
+    The routers' IDs are their addresses unless ``router_ids`` gives others."""
     ns_a, ns_b = lab.namespace("a"), lab.namespace("b")
     lab.link(ns_a, "a0", ns_b, "b0", addrs_a=[f"{a_addr}/30"], addrs_b=[f"{b_addr}/30"])
     a, b = gobgpd_factory("a", netns=ns_a), gobgpd_factory("b", netns=ns_b)
+    a_id, b_id = router_ids or (a_addr, b_addr)
     routers = [
-        {"name": "A", "router_id": a_addr, "asn": 65001, "api_address": a.api_address},
-        {"name": "B", "router_id": b_addr, "asn": 65002, "api_address": b.api_address},
+        {"name": "A", "router_id": a_id, "asn": 65001, "api_address": a.api_address},
+        {"name": "B", "router_id": b_id, "asn": 65002, "api_address": b.api_address},
     ]
     assert api.post("/v1/routers/bulk", json={"items": routers}).status_code == 201
     timers = {"hold_time": 9, "keepalive_interval": 3}
