@@ -4,8 +4,11 @@ namespaces: site router A with two uplinks, to provider B (mpls) and provider C
 site page and the intent page show the live verdict and paths; the plan of a flipped
 preference shows A's path moving to C, and applying it moves it; C's gobgpd dying
 turns its uplink red on the map and the intent DEGRADED, live. The topology draws
-each A-B and A-C session as one edge between the routers. Screenshots for docs/ui.md
-are taken on the way. The tests run in order and build on each other."""
+each A-B and A-C session as one edge between the routers: A-B by addresses (each
+peers at the other's router ID), A-C by C's session reporting A's BGP identifier
+(C peers with A at a link address declared nowhere), live when that session comes
+up. Screenshots for docs/ui.md are taken on the way. The tests run in order and build
+on each other."""
 
 from __future__ import annotations
 
@@ -84,15 +87,13 @@ def ui(
             body = {"name": name, "router_id": router_id, "asn": asn}
             answer = api.post("/v1/routers", json={**body, "api_address": daemon.api_address})
             IDS.routers[name] = created(answer)["id"]
-        for key, router, address, asn, local in [
-            ("AB", "A", B_A, 65002, None),
-            ("AC", "A", C_A, 65003, A_C),  # A's address towards C: known by its local address
-            ("BA", "B", A_B, 65001, None),
-            ("CA", "C", A_C, 65001, None),
+        for key, router, address, asn in [
+            ("AB", "A", B_A, 65002),
+            ("AC", "A", C_A, 65003),
+            ("BA", "B", A_B, 65001),
+            ("CA", "C", A_C, 65001),  # A_C names A nowhere: only A's BGP identifier does
         ]:
             body = {"router": router, "address": address, "peer_asn": asn, **timers}
-            if local:
-                body["local_address"] = local
             IDS.neighbors[key] = created(api.post("/v1/neighbors", json=body))["id"]
         for router in ("B", "C"):
             created(api.post("/v1/announcements", json={"router": router, "prefix": FAR}))
@@ -138,6 +139,19 @@ def _established(ui: Dashboard, key: str) -> bool:
     with ui.api() as api:
         state = api.get(f"/v1/neighbors/{IDS.neighbors[key]}").json()["session_state"]
     return bool(state == "ESTABLISHED")
+
+
+def _identified(ui: Dashboard, key: str) -> str | None:
+    """The BGP identifier the neighbor's session reports (None unless Established)."""
+    with ui.api() as api:
+        identifier = api.get(f"/v1/neighbors/{IDS.neighbors[key]}").json()["remote_router_id"]
+    return str(identifier) if identifier else None
+
+
+def _set_enabled(ui: Dashboard, key: str, enabled: bool) -> None:
+    with ui.api() as api:
+        answer = api.patch(f"/v1/neighbors/{IDS.neighbors[key]}", json={"enabled": enabled})
+        assert answer.status_code == 200, answer.text
 
 
 def test_the_sites_map_shows_the_site_and_its_uplinks_live(ui: Dashboard, alice: Page) -> None:
@@ -258,6 +272,8 @@ def test_the_topology_draws_a_session_between_two_routers_as_one_edge(
     ui: Dashboard, alice: Page
 ) -> None:
     page = alice
+    # C's neighbor A is joined by the identifier its session reports: A's router ID
+    wait_for(lambda: _identified(ui, "CA") == A_B, timeout=LIVE / 1000, what="C sees A's ID")
     ui.open(page, "topology")
     expect(page.locator("#topology-canvas[data-ready=true]")).to_be_attached()
     r = IDS.routers
@@ -277,6 +293,41 @@ def test_the_topology_draws_a_session_between_two_routers_as_one_edge(
         arg=IDS.neighbors["CA"],
         timeout=LIVE,
     )
+
+
+def test_a_session_joined_by_bgp_identifier_joins_live_when_it_comes_up(
+    ui: Dashboard, alice: Page
+) -> None:
+    """Down, C's neighbor A reports no identifier: a page loaded then draws it to an
+    external peer; once it is up again the page moves it onto the A-C edge by itself."""
+    page = alice
+    r, ca = IDS.routers, IDS.neighbors["CA"]
+    _set_enabled(ui, "CA", False)
+    try:
+        wait_for(lambda: not _established(ui, "CA"), timeout=LIVE / 1000, what="C-A down")
+        assert _identified(ui, "CA") is None
+        ui.open(page, "sites")  # away and back: the topology is loaded anew
+        expect(page.locator("#sites-canvas[data-ready=true]")).to_be_attached()
+        ui.open(page, "topology")
+        expect(page.locator("#topology-canvas[data-ready=true]")).to_be_attached()
+        ends = page.evaluate("id => window.sdwanTopology.edgeEnds(id)", ca)
+        assert r["C"] in ends and r["A"] not in ends, ends  # C to a peer node
+        assert f"{A_C} (AS65001)" in page.evaluate("window.sdwanTopology.nodeLabels()")
+        page.evaluate("window.__sameDocument = true")
+    finally:
+        _set_enabled(ui, "CA", True)
+    page.wait_for_function(
+        "([id, a, c]) => { const e = window.sdwanTopology.edgeEnds(id);"
+        " return Boolean(e) && e.includes(a) && e.includes(c); }",
+        arg=[ca, r["A"], r["C"]],
+        timeout=LIVE,
+    )
+    assert page.evaluate("window.__sameDocument") is True  # no navigation happened
+    assert page.evaluate("([a, c]) => window.sdwanTopology.edgeCount(a, c)", [r["A"], r["C"]]) == 1
+    assert page.evaluate("id => window.sdwanTopology.edgeEnds(id)", IDS.neighbors["AC"]) == (
+        page.evaluate("id => window.sdwanTopology.edgeEnds(id)", ca)
+    )
+    assert sorted(page.evaluate("window.sdwanTopology.nodeLabels()")) == ["A", "B", "C"]
 
 
 def test_a_router_plots_its_sessions_since_the_page_opened(ui: Dashboard, alice: Page) -> None:

@@ -4,9 +4,12 @@
 //
 // A neighbor's address names another router of the same project when it is that
 // router's router ID, one of its listen addresses, or the local address one of that
-// router's own neighbors is declared with. The two neighbors of such a pair (A's
-// neighbor B and B's neighbor A) are one session, drawn as one edge; a neighbor whose
-// address names no router of ours leads to an external peer. Routers are grouped by
+// router's own neighbors is declared with. A neighbor whose address names none of them
+// is still a session to router B when its session reports B's router ID as the peer's
+// BGP identifier (`remote_router_id`, known while it is Established) and its peer AS is
+// B's AS (an identifier is unique only within an AS). The two neighbors of such a pair
+// (A's neighbor B and B's neighbor A) are one session, drawn as one edge; any other
+// neighbor leads to an external peer. Routers are grouped by
 // their site (a router without a site forms a group of its own), peers with their
 // router.
 
@@ -25,13 +28,17 @@ export function combinedState(sessions) {
 }
 
 const key = (project, address) => `${project}|${address}`;
+const identifierKey = (project, asn, identifier) => `${project}|AS${asn}|${identifier}`;
 
-// routers: [{id, name, project_id, router_id, listen_addresses}]
-// neighbors: [{id, router, address, peer_asn, local_address, session_state, enabled}]
+// routers: [{id, name, project_id, asn, router_id, listen_addresses}]
+// neighbors: [{id, router, address, peer_asn, local_address, session_state, enabled,
+//     remote_router_id}]
 // sites: [{id, name, routers: [{router}]}]
 // -> {routers: [{id, name, project, site}], peers: [{id, label, project, router, site}],
 //     edges: [{id, source, target, kind: 'internal'|'external', sessions: [{neighbor,
-//     router, address, state, adminDown}], state, adminDown}], edgeOf: Map(neighbor id -> edge id)}
+//     router, address, state, adminDown}], state, adminDown}], edgeOf: Map(neighbor id -> edge id),
+//     external: Map(neighbor id -> {router, project, peerAsn}) of the neighbors drawn to a peer,
+//     identified: Map(project|AS|identifier -> router id, or null when two routers claim it)}
 export function joinTopology(routers, neighbors, sites = []) {
   const siteOf = new Map();
   for (const site of sites) for (const member of site.routers || []) siteOf.set(member.router, site.id);
@@ -49,12 +56,20 @@ export function joinTopology(routers, neighbors, sites = []) {
   for (const n of neighbors) {
     if (project.has(n.router)) claim(project.get(n.router), n.local_address, n.router);
   }
+  const identified = new Map();
+  for (const r of routers) {
+    if (!r.router_id) continue;
+    const k = identifierKey(r.project_id, r.asn, r.router_id);
+    identified.set(k, identified.has(k) && identified.get(k) !== r.id ? null : r.id);
+  }
 
   const out = {
     routers: routers.map((r) => ({ id: r.id, name: r.name, project: r.project_id, site: siteOf.get(r.id) || null })),
     peers: [],
     edges: [],
     edgeOf: new Map(),
+    external: new Map(),
+    identified,
   };
   const peers = new Map();
   const internal = new Map(); // "a|b" (a < b) -> [neighbors from a to b, neighbors from b to a]
@@ -72,12 +87,14 @@ export function joinTopology(routers, neighbors, sites = []) {
     const s = session(n);
     out.edges.push({ id: n.id, source: n.router, target: peerId, kind: 'external', sessions: [s], ...combinedState([s]) });
     out.edgeOf.set(n.id, n.id);
+    out.external.set(n.id, { router: n.router, project: p, peerAsn: n.peer_asn });
   };
 
   for (const n of [...neighbors].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!project.has(n.router)) continue;
     const p = project.get(n.router);
-    const target = owner.get(key(p, n.address));
+    let target = owner.get(key(p, n.address));
+    if (!target || target === n.router) target = identifiedRouter(out, p, n.peer_asn, n.remote_router_id);
     if (!target || target === n.router) {
       external(n, p);
       continue;
@@ -106,6 +123,20 @@ export function joinTopology(routers, neighbors, sites = []) {
   }
   out.peers = [...peers.values()];
   return out;
+}
+
+function identifiedRouter(topology, project, peerAsn, identifier) {
+  return identifier ? topology.identified.get(identifierKey(project, peerAsn, identifier)) : undefined;
+}
+
+// Whether a neighbor drawn to an external peer would now be an edge between two of our
+// routers: its session came up reporting (a session.changed event's remote_router_id)
+// the BGP identifier of another router of its project and peer AS.
+export function joinsAnotherRouter(topology, neighborId, identifier) {
+  const n = topology.external.get(neighborId);
+  if (!n) return false;
+  const target = identifiedRouter(topology, n.project, n.peerAsn, identifier);
+  return Boolean(target) && target !== n.router;
 }
 
 function addInternal(out, a, b, pair, session) {

@@ -2,10 +2,10 @@
 // `node --test ui/test/` (tests/unit/test_ui_scripts.py runs it with the unit tests).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { combinedState, joinTopology, withSessionState } from '../src/join.js';
+import { combinedState, joinsAnotherRouter, joinTopology, withSessionState } from '../src/join.js';
 
 const router = (id, routerId, extra = {}) => ({
-  id, name: id.toUpperCase(), project_id: 'p1', router_id: routerId, listen_addresses: [], ...extra,
+  id, name: id.toUpperCase(), project_id: 'p1', asn: 65000, router_id: routerId, listen_addresses: [], ...extra,
 });
 const neighbor = (id, from, address, extra = {}) => ({
   id, router: from, address, peer_asn: 65000, local_address: null, session_state: 'ESTABLISHED', enabled: true, ...extra,
@@ -95,4 +95,71 @@ test('the edge shows the less advanced side, and follows each side', () => {
   assert.equal(down.state, 'IDLE');
   assert.equal(withSessionState(down, 'n2', 'ESTABLISHED', false).state, 'ESTABLISHED');
   assert.equal(withSessionState(down, 'n1', 'ESTABLISHED', true).adminDown, true);
+});
+
+test('a session reporting a router\'s BGP identifier joins it when no address does', () => {
+  // A peers with B at 198.18.51.2, B with A at 198.18.51.1: neither is declared anywhere
+  const t = joinTopology(
+    [router('a', '198.18.0.1'), router('b', '198.18.0.2')],
+    [
+      neighbor('n1', 'a', '198.18.51.2', { remote_router_id: '198.18.0.2' }),
+      neighbor('n2', 'b', '198.18.51.1', { remote_router_id: '198.18.0.1' }),
+    ],
+  );
+  assert.equal(t.peers.length, 0);
+  assert.equal(t.edges.length, 1);
+  assert.deepEqual([t.edges[0].source, t.edges[0].target, t.edges[0].kind], ['a', 'b', 'internal']);
+  assert.deepEqual(t.edges[0].sessions.map((s) => s.neighbor).sort(), ['n1', 'n2']);
+  assert.equal(t.external.size, 0);
+});
+
+test('one side known by address, the other by identifier: still one edge', () => {
+  const t = joinTopology(
+    [router('a', '198.18.0.1'), router('b', '198.18.0.2')],
+    [
+      neighbor('n1', 'a', '198.18.0.2'),
+      neighbor('n2', 'b', '198.18.51.1', { remote_router_id: '198.18.0.1' }),
+    ],
+  );
+  assert.deepEqual(t.edges.map((e) => e.id), ['n1+n2']);
+});
+
+test('an identifier of another AS, of two routers, of its own router or unknown joins nothing', () => {
+  const t = joinTopology(
+    [
+      router('a', '198.18.0.1'), router('b', '198.18.0.2'),
+      router('c', '198.18.0.9'), router('d', '198.18.0.9'),
+    ],
+    [
+      neighbor('n1', 'a', '203.0.113.1', { remote_router_id: '198.18.0.2', peer_asn: 64999 }),
+      neighbor('n2', 'a', '203.0.113.2', { remote_router_id: '198.18.0.9' }),
+      neighbor('n3', 'a', '203.0.113.3', { remote_router_id: '198.18.0.1' }),
+      neighbor('n4', 'a', '203.0.113.4', { remote_router_id: '198.18.7.7' }),
+      neighbor('n5', 'b', '203.0.113.5', { remote_router_id: null }),
+    ],
+  );
+  assert.equal(t.edges.filter((e) => e.kind === 'internal').length, 0);
+  assert.equal(t.peers.length, 5);
+  assert.deepEqual([...t.external.keys()].sort(), ['n1', 'n2', 'n3', 'n4', 'n5']);
+});
+
+test('an address that names a router wins over the identifier', () => {
+  const t = joinTopology(
+    [router('a', '198.18.0.1'), router('b', '198.18.0.2'), router('c', '198.18.0.3')],
+    [neighbor('n1', 'a', '198.18.0.2', { remote_router_id: '198.18.0.3' })],
+  );
+  assert.deepEqual([t.edges[0].source, t.edges[0].target], ['a', 'b']);
+});
+
+test('a peer whose session comes up with one of our identifiers needs joining anew', () => {
+  const t = joinTopology(
+    [router('a', '198.18.0.1'), router('b', '198.18.0.2')],
+    [neighbor('n1', 'a', '198.18.51.2', { session_state: 'ACTIVE' }), neighbor('n2', 'b', '198.18.0.1')],
+  );
+  assert.equal(t.edgeOf.get('n1'), 'n1'); // drawn to a peer while nothing names b
+  assert.equal(joinsAnotherRouter(t, 'n1', '198.18.0.2'), true);
+  assert.equal(joinsAnotherRouter(t, 'n1', '198.18.0.1'), false); // its own router
+  assert.equal(joinsAnotherRouter(t, 'n1', '203.0.113.9'), false);
+  assert.equal(joinsAnotherRouter(t, 'n1', null), false); // a session going down
+  assert.equal(joinsAnotherRouter(t, 'n2', '198.18.0.1'), false); // already an edge to a
 });

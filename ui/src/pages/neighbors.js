@@ -85,7 +85,7 @@ export async function neighborPage(container, ctx, id) {
         section('Session', facts([
           ['State', badge(n.session_state, 'session')], ['UP/DOWN', n.session],
           ['Established since', fmtTime(n.established_since)], ['Uptime', fmtDuration(n.uptime)],
-          ['In this state since', fmtTime(n.state_since)],
+          ['In this state since', fmtTime(n.state_since)], ['Peer BGP identifier', n.remote_router_id],
           ['Prefixes received', n.prefixes_received], ['Prefixes accepted', n.prefixes_accepted],
           ['Flaps', n.flap_count], ['Last down', fmtTime(n.last_down_at)], ['Last down reason', n.last_down_reason],
           ['Admin down', n.admin_down === null ? '—' : n.admin_down ? 'yes' : 'no'],

@@ -1,7 +1,8 @@
 // The fleet as a graph: every router and every peer (a neighbor address that is not
 // one of our routers is an external peer node), one edge per session, coloured by
 // its state and kept live from the event stream. A session between two of our routers
-// (A's neighbor B and B's neighbor A) is one edge between them (join.js decides).
+// (A's neighbor B and B's neighbor A) is one edge between them (join.js decides, by
+// addresses or by the BGP identifier a session reported).
 // graphology holds the graph, graphology-layout's circle packing (routers with their
 // peers, by site, by project) lays it out, ForceAtlas2 refines small graphs, and
 // sigma.js draws it with WebGL, which keeps 100 routers x 100 neighbors interactive.
@@ -13,7 +14,7 @@ import Sigma from 'sigma';
 import { EdgeLineProgram, EdgeRectangleProgram } from 'sigma/rendering';
 import { api, listAll } from '../api.js';
 import { badge, clear, dash, debounce, facts, fmtDuration, fmtTime, h, message } from '../dom.js';
-import { joinTopology, withSessionState } from '../join.js';
+import { joinTopology, joinsAnotherRouter, withSessionState } from '../join.js';
 
 export const STATE_COLORS = {
   ESTABLISHED: '#2e9d48',
@@ -65,6 +66,7 @@ export function buildGraph(routers, neighbors, sites = []) {
     });
   }
   graph.setAttribute('edgeOf', joined.edgeOf);
+  graph.setAttribute('joined', joined);
   circlepack.assign(graph, { hierarchyAttributes: ['project', 'site', 'group'] });
   if (graph.order <= SMALL && graph.size) {
     forceAtlas2.assign(graph, {
@@ -236,7 +238,7 @@ export async function topologyPage(container, ctx) {
     return [
       h('h3', {}, h('a', { href: `#/neighbors/${n.id}` }, `${n.router_name} → ${n.address}`), ' ', badge(n.session_state, 'session')),
       facts([
-        ['Peer AS', n.peer_asn], ['Status', badge(n.status)],
+        ['Peer AS', n.peer_asn], ['Peer BGP identifier', n.remote_router_id], ['Status', badge(n.status)],
         ['Uptime', fmtDuration(n.uptime)], ['Established since', fmtTime(n.established_since)],
         ['Flaps', n.flap_count], ['Last down reason', n.last_down_reason],
         ['Prefixes received', n.prefixes_received], ['Prefixes accepted', n.prefixes_accepted],
@@ -315,7 +317,10 @@ export async function topologyPage(container, ctx) {
   const unsubscribe = ctx.stream.subscribe((event) => {
     if (!graph) return;
     const edge = edgeKey(event.resource_id);
-    if (event.kind === 'session.changed' && graph.hasEdge(edge)) {
+    if (event.kind === 'session.changed'
+      && joinsAnotherRouter(graph.getAttribute('joined'), event.resource_id, event.data.remote_router_id)) {
+      reload(); // up, and its peer's BGP identifier names one of our routers: redrawn as that edge
+    } else if (event.kind === 'session.changed' && graph.hasEdge(edge)) {
       const { session_state: state, admin_down: adminDown } = event.data;
       const changed = withSessionState(graph.getEdgeAttributes(edge), event.resource_id, state, adminDown);
       graph.mergeEdgeAttributes(edge, {
