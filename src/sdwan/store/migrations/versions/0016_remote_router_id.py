@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_remote_router_id"
-down_revision = "0014_revisions"
+down_revision = "0015_rollouts"
 
 
 def upgrade() -> None:
