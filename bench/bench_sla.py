@@ -5,7 +5,8 @@ topology of examples/two-sites (sdwan.lab.two_sites drives it). Tokyo's MPLS lin
 impaired with ``sdwan lab impair`` (LabRunner.impair); "traffic on the backup" is read
 in Tokyo's kernel over netlink (every route to Osaka's prefixes forwards via the
 Internet provider, through its nexthop group), polled every 10 ms from the moment the
-impairment is in effect. In one run:
+impairment is in effect (the routes dumped again whenever the kernel tells of a route
+change, their nexthop objects read in between). In one run:
 
   BGP only    Tokyo's intent without a class, its uplinks not probed: each impairment
               once, Tokyo's kernel watched for --baseline-window seconds; plus a
@@ -19,6 +20,12 @@ impairment is in effect. In one run:
               --noise-seconds: moves in the kernel and steering events, both zero
   blackout    at 10 and at --prefixes prefixes behind the uplink (/30s of
               198.19.0.0/16 originated by Osaka's gobgpd, part of Osaka's site)
+
+Each SLA trial also prints where its time went (PARTS): the agent's detection (the
+``since`` of its class verdict), its line reaching the controller (``received`` in the
+``uplink.quality`` event), the steering decision and the recompiled policy written (the
+``intent.steering`` event's time), Tokyo's gobgpd's best path moving (polled over
+gRPC), the kernel (the end to end figure); and the p50/p95 of each part.
 
 Targets (issue 23): latency p95 < 1 s, 5 % loss p95 < 3 s, 20 % loss p95 < 1 s,
 blackout < 500 ms at both sizes and within 10 % of each other, noise zero moves,
@@ -43,16 +50,19 @@ import os
 import secrets
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from sdwan.fib.netlink import Netlink, route_gateways
+from sdwan.fib.netlink import RTNLGRP_IPV4_ROUTE, Netlink, route_gateways
 from sdwan.fib.plan import RTPROT_BGP
 from sdwan.gobgp._pb import gobgp_pb2_grpc
+from sdwan.gobgp.paths import Table, decode_path, list_path_request
 from sdwan.lab import demo_tools
 from sdwan.lab.builder import default_root
 from sdwan.lab.server_process import free_port
@@ -95,6 +105,19 @@ class Trial:
     back_s: float | None = None  # from the impairment cleared to the kernel on MPLS
     demotes: int = 0
     returns: int = 0
+    chain: dict[str, float] | None = None  # PARTS -> seconds (None: a part unseen)
+
+
+# The reaction chain of a move, each part from the timestamps the components give (a
+# blackout also moves the kernel through the FIB agent's avoid set, before the policy:
+# its parts after "detect" overlap, "fib" may be negative):
+PARTS = (
+    ("detect", "impairment in effect -> the agent's class state violated (its since)"),
+    ("report", "-> the agent's line folded in the controller (event data received)"),
+    ("decide", "-> steering decided, policy rows written (intent.steering event time)"),
+    ("push", "-> Tokyo's gobgpd's best path to Osaka's LAN via inet (polled, gRPC)"),
+    ("fib", "-> every route in Tokyo's kernel via inet (the end to end figure)"),
+)
 
 
 @dataclass
@@ -106,6 +129,9 @@ class Figures:
 
     def misses(self) -> int:
         return sum(t.moved_s is None for t in self.trials)
+
+    def parts(self, name: str) -> list[float]:
+        return [t.chain[name] for t in self.trials if t.chain is not None and name in t.chain]
 
 
 def p95(values: list[float]) -> float:
@@ -125,6 +151,8 @@ class Kernel:
     def __init__(self, namespace: str, count: int) -> None:
         self.nl = Netlink(namespace)
         self.count = count  # routes expected (Osaka's LAN and its /30s)
+        self.watch = Netlink(namespace)  # route notifications: when to dump again
+        self.watch.join(RTNLGRP_IPV4_ROUTE)
 
     def forwarding(self) -> dict[str, tuple[str, ...]]:
         found = route_gateways(self.nl.routes(socket.AF_INET), self.nl.nexthops(), RTPROT_BGP)
@@ -134,17 +162,27 @@ class Kernel:
         routes = self.forwarding()
         return len(routes) == self.count and all(g == (gateway,) for g in routes.values())
 
+    def routes_changed(self) -> bool:
+        """Whether the kernel told of a route change since the last look (an overrun
+        of the socket's buffer counts as one)."""
+        try:
+            return bool(self.watch.notifications(0.0))
+        except OSError:
+            return True
+
     def wait_all_via(self, gateway: str, deadline_s: float) -> float | None:
         """The monotonic time at which every route forwards via ``gateway`` alone, or
-        None after ``deadline_s``. The routes are dumped every half second (a policy
-        move points them at other groups); in between only the nexthop objects are
-        read (a failover replaces the groups in place: cheap at 10 000 routes too)."""
+        None after ``deadline_s``. The routes are dumped again when the kernel tells of
+        a route change (a policy move points them at other groups), and every half
+        second whatever it tells; in between only the nexthop objects are read (a
+        failover replaces the groups in place: cheap at 10 000 routes too)."""
         ends = time.monotonic() + deadline_s
         groups: set[int] = set()
         dumped = 0.0
+        self.routes_changed()  # what came before the wait is in the first dump
         while True:
             now = time.monotonic()
-            if now - dumped >= 0.5 or not groups:
+            if self.routes_changed() or now - dumped >= 0.5 or not groups:
                 dumped = now
                 routes = [
                     r
@@ -174,6 +212,49 @@ class Kernel:
 
     def close(self) -> None:
         self.nl.close()
+        self.watch.close()
+
+
+class BestWatch:
+    """Tokyo's gobgpd polled every POLL_S on a thread: the wall-clock time at which its
+    best path to Osaka's LAN first goes via ``hop``."""
+
+    def __init__(self, socket_path: str, hop: str, deadline_s: float) -> None:
+        self.hop = hop
+        self.at: float | None = None
+        self._socket = socket_path
+        self._ends = time.monotonic() + deadline_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="best-watch", daemon=True)
+        self._thread.start()
+
+    def _best(self, stub: gobgp_pb2_grpc.GobgpApiStub) -> str | None:
+        request = list_path_request(Table.GLOBAL, "ipv4-unicast", prefix=OSAKA_LAN)
+        for reply in stub.ListPath(request, timeout=5):
+            for path in reply.destination.paths:
+                if path.best:
+                    return decode_path(path, prefix=OSAKA_LAN).next_hop
+        return None
+
+    def _run(self) -> None:
+        with grpc.insecure_channel(self._socket) as channel:
+            stub = gobgp_pb2_grpc.GobgpApiStub(channel)
+            while not self._stop.is_set() and time.monotonic() < self._ends:
+                if self._best(stub) == self.hop:
+                    self.at = time.time()
+                    return
+                self._stop.wait(POLL_S)
+
+    def stop(self) -> float | None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        return self.at
+
+
+def event_time(event: dict[str, Any]) -> float:
+    """An event's time (stamped when it was recorded) as epoch seconds."""
+    stamp = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 class Bench:
@@ -216,6 +297,41 @@ class Bench:
         """(demotions, returns) of Tokyo's intent in the steering events after ``since``."""
         demotes = self.sites.steering_moves(TO_OSAKA, since, "demote")
         return len(demotes), len(self.sites.steering_moves(TO_OSAKA, since, "return"))
+
+    def chain(self, since: int, start: float, best: float | None, moved: float) -> dict[str, float]:
+        """The parts of one move's chain (PARTS; wall-clock ``start`` of the impairment,
+        ``best`` and ``moved`` from the bench's own polls): from MPLS's first violation
+        event and the intent's first demotion after event ``since``."""
+        assert self.sites.orch is not None
+        with self.sites.orch.client() as client:
+            answer = client.get(
+                "/v1/events", params={"kind": "uplink.quality", "since": since, "limit": 1000}
+            )
+            answer.raise_for_status()
+        violated = [
+            e["data"]
+            for e in answer.json()["items"]
+            if e["data"].get("uplink") == "mpls" and e["data"].get("class_state") == "violated"
+        ]
+        demotes = [
+            e
+            for e in self.sites.steering_events(since)
+            if e["message"].startswith(f"intent {TO_OSAKA}:")
+            and any(m["kind"] == "demote" for m in e["data"]["moves"])
+        ]
+        marks: list[float | None] = [
+            start,
+            violated[0].get("since") if violated else None,
+            violated[0].get("received") if violated else None,
+            event_time(demotes[0]) if demotes else None,
+            best,
+            moved,
+        ]
+        parts = {}
+        for (name, _), begin, end in zip(PARTS, marks[:-1], marks[1:], strict=True):
+            if begin is not None and end is not None:
+                parts[name] = end - begin
+        return parts
 
     def classes_met(self) -> bool:
         """Tokyo's two uplinks measured and within the intent's class, nothing to move."""
@@ -268,20 +384,29 @@ class Bench:
         assert kernel is not None
         self.note_load()
         since = sites.last_event()
+        state = sites.runner.load()
+        assert state is not None
+        watch = BestWatch(state.sockets["tk"], INET_HOP, scenario.deadline_s)
         applied = sites.impair_primary(**scenario.impairment)
         try:
             moved = kernel.wait_all_via(INET_HOP, scenario.deadline_s)
         finally:
             cleared = sites.clear_primary()
+            best = watch.stop()
         back = kernel.wait_all_via(MPLS_HOP, RETURN_S)
         sites.wait(self.classes_met, "both uplinks within the class", timeout=120)
         demotes, returns = self.steering(since)
+        chain = None
+        if moved is not None:
+            wall = applied.wall + (moved - applied.effective)
+            chain = self.chain(since, applied.wall, best, wall)
         self.fresh_class()
         return Trial(
             moved - applied.effective if moved is not None else None,
             back - cleared.effective if back is not None else None,
             demotes,
             returns,
+            chain,
         )
 
     def trials(self, scenario: Scenario) -> Figures:
@@ -294,7 +419,7 @@ class Bench:
             print(
                 f"    {scenario.name}: on the backup after {seconds(trial.moved_s).strip()},"
                 f" back {back} after the clear ({trial.demotes} demotion(s),"
-                f" {trial.returns} return(s))",
+                f" {trial.returns} return(s)); {chain_text(trial.chain)}",
                 flush=True,
             )
         return figures
@@ -335,6 +460,29 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:7.0f} ms" if value is not None else "  never"
 
 
+def chain_text(chain: dict[str, float] | None) -> str:
+    if chain is None:
+        return "no chain"
+    return (
+        " ".join(
+            f"{name} {chain[name] * 1000:.0f}" if name in chain else f"{name} ?"
+            for name, _ in PARTS
+        )
+        + " ms"
+    )
+
+
+def report_chain(figures: Figures) -> None:
+    """p50 and p95 of each part of the chain (PARTS)."""
+    cells = []
+    for name, _ in PARTS:
+        values = sorted(figures.parts(name))
+        if values:
+            cells.append(f"{name} {values[len(values) // 2] * 1000:.0f}/{p95(values) * 1000:.0f}")
+    if cells:
+        print(f"  {'':24} chain p50/p95 ms: {', '.join(cells)}", flush=True)
+
+
 def report_sla(name: str, figures: Figures, target_s: float, bgp: Trial | None) -> None:
     moved = figures.moved()
     if not moved:
@@ -353,6 +501,7 @@ def report_sla(name: str, figures: Figures, target_s: float, bgp: Trial | None) 
         f" {versus}",
         flush=True,
     )
+    report_chain(figures)
     if backs:
         print(
             f"  {'':24} back on MPLS {min(backs):.1f}-{max(backs):.1f} s after the clear"
@@ -395,6 +544,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
         bench.probing(True)
         print(f"SLA class gold, {args.trials} trials each (at most"
               f" {args.scenario_seconds:g} s):", flush=True)  # fmt: skip
+        for name, what in PARTS:
+            print(f"  chain: {name:7} {what}", flush=True)
         blackouts: dict[int, Figures] = {}
         for scenario in chosen:
             figures = bench.trials(scenario)

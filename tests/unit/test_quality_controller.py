@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -151,6 +151,10 @@ def test_a_violation_demotes_at_once_and_the_return_waits_for_the_hold_down(
     assert _steering_events(world) == [
         "intent tokyo/to-osaka: mpls demoted: loss 6.1 % > 2 %; traffic on inet"
     ]
+    (demoted,) = world.events("intent.steering")  # decided, then written with the policy
+    written = datetime.fromisoformat(demoted["time"])
+    written_at = (written if written.tzinfo else written.replace(tzinfo=UTC)).timestamp()
+    assert demoted["data"]["decided_at"] <= written_at + 0.001
     with world.runtime.engine.connect() as conn:
         state = quality_repo.get_steering(conn, intent_ids=[world.intent_id])[world.intent_id]
     assert list(state.state["demoted"]) == ["mpls"]

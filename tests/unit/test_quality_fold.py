@@ -63,6 +63,22 @@ def test_events_on_changes_of_state_and_class_only() -> None:
     assert messages(folding) == ["uplink tokyo/mpls: unknown (probe agent unreachable: gone)"]
 
 
+def test_a_class_event_says_when_the_agent_decided_and_when_it_was_folded() -> None:
+    folding = fold()
+    folding.fold("agent", "snapshot", {"u1": report()}, now=T0)
+    folding.drain(0.0)
+    lossy = UplinkReport(
+        "u1",
+        "up",
+        T0,
+        classes={"gold": ClassReport(ClassVerdict.VIOLATED, T0 + 1.25, "loss 6.1 % > 2 %")},
+    )
+    folding.fold("agent", "change", {"u1": lossy}, now=T0 + 1.5)
+    (event,) = folding.drain(0.0)[1]
+    assert event.data["class_state"] == "violated"
+    assert (event.data["since"], event.data["received"]) == (T0 + 1.25, T0 + 1.5)
+
+
 def test_a_restart_starts_from_the_stored_report_and_says_nothing_new() -> None:
     folding = QualityFold()
     stored = UplinkQualityRecord(

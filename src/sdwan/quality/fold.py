@@ -117,7 +117,7 @@ class QualityFold:
                 out.addresses = True
             if kind == "summary":
                 self.history.add(report, now)
-            if self._events_of(info, report, why):
+            if self._events_of(info, report, why, received=now):
                 out.changed.add(uplink_id)
                 self._urgent.add(uplink_id)
             self._pending[uplink_id] = UplinkQualityRecord(
@@ -148,7 +148,11 @@ class QualityFold:
         self.fold(agent, "change", lost, now=now, why=why)
         return set(lost)
 
-    def _events_of(self, info: UplinkInfo, report: UplinkReport, why: str) -> bool:
+    def _events_of(
+        self, info: UplinkInfo, report: UplinkReport, why: str, *, received: float
+    ) -> bool:
+        """Events for what moved; a class's event carries the agent's ``since`` (when it
+        decided) and ``received`` (when its line was folded here), epoch seconds."""
         before = self._seen.get(info.id)
         now = _seen(report, before)
         self._seen[info.id] = now
@@ -173,11 +177,27 @@ class QualityFold:
                 message += f": {reason}" if reason else ""
             else:
                 message = f"uplink {info.label}: meets {name}"
-            self._event(info, message, {"class": name, "class_state": state})
+            verdict = report.classes.get(name)
+            self._event(
+                info,
+                message,
+                {"class": name, "class_state": state},
+                since=verdict.since if verdict is not None else None,
+                received=received,
+            )
             changed = True
         return changed
 
-    def _event(self, info: UplinkInfo, message: str, data: dict[str, str]) -> None:
+    def _event(
+        self,
+        info: UplinkInfo,
+        message: str,
+        data: dict[str, str],
+        *,
+        since: float | None = None,
+        received: float | None = None,
+    ) -> None:
+        times = {"since": since, "received": received} if received is not None else {}
         self._events.append(
             Event(
                 UPLINK_QUALITY,
@@ -185,7 +205,7 @@ class QualityFold:
                 info.id,
                 info.router_name,
                 message,
-                {"site": info.site_id, "uplink": info.name, **data},
+                {"site": info.site_id, "uplink": info.name, **data, **times},
                 info.project_id,
             )
         )

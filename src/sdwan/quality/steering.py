@@ -142,6 +142,7 @@ class Steerer:
                             for m in decision.moves
                         ],
                         "tiers": decision.tiers,
+                        "decided_at": outcome.at,
                     },
                     intent.project_id,
                 )
