@@ -21,11 +21,25 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pyroute2 import IPRoute
+
+from sdwan.fib.netlink import (
+    NLM_F_CREATE,
+    NLM_F_REPLACE,
+    RTA_DST,
+    RTA_GATEWAY,
+    RTA_OIF,
+    RTA_TABLE,
+    RTM_NEWROUTE,
+    Netlink,
+    Request,
+)
+from sdwan.netlinkcore import attr
 
 __all__ = [
     "MARK_BASE",
@@ -46,6 +60,12 @@ RULE_PRIORITY = 1860
 RTPROT_PROBE = 185
 _ONLINK = 4  # RTNH_F_ONLINK
 _FAMILIES = (socket.AF_INET, socket.AF_INET6)
+_RTMSG = struct.Struct("=BBBBBBBBI")  # family dst_len src_len tos table proto scope type flags
+_U32 = struct.Struct("=I")
+RTA_PRIORITY = 6
+RTN_UNICAST, RTN_UNREACHABLE = 1, 7
+RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
+LAST_RESORT = 0xFFFF_FFFF  # the unreachable default's metric
 
 
 @dataclass(frozen=True)
@@ -76,9 +96,11 @@ class ProbeRouting:
 
     def __init__(self) -> None:
         self._ipr = IPRoute()
+        self._nl = Netlink()  # the refreshes: packed here, two messages, one send
 
     def close(self) -> None:
         self._ipr.close()
+        self._nl.close()
 
     def egress(self, neighbor: str) -> Egress | None:
         """The interface with a connected subnet holding ``neighbor`` (None: none)."""
@@ -134,33 +156,13 @@ class ProbeRouting:
                 self._delete_route(msg, table)  # the target of an earlier configuration
 
     def refresh(self, slot: int, target: str, neighbor: str, egress: Egress) -> None:
-        """The two routes of ``slot`` again (two netlink messages, no dump): the route to
-        the target, and an unreachable default so that marked probes never fall through
-        to the main table when the kernel has dropped that route with its link."""
-        v6 = ":" in target
-        family = socket.AF_INET6 if v6 else socket.AF_INET
-        table = table_of(slot)
-        route: dict[str, Any] = {
-            "dst": f"{target}/{128 if v6 else 32}",
-            "oif": egress.ifindex,
-            "table": table,
-            "proto": RTPROT_PROBE,
-            "family": family,
-        }
-        if target != neighbor:
-            route.update(gateway=neighbor, flags=_ONLINK)
-        else:
-            route["scope"] = 253  # link
-        self._ipr.route("replace", **route)
-        self._ipr.route(
-            "replace",
-            dst="::/0" if v6 else "0.0.0.0/0",
-            type="unreachable",
-            table=table,
-            proto=RTPROT_PROBE,
-            family=family,
-            priority=0xFFFF_FFFF,
-        )
+        """The two routes of ``slot`` again (two netlink messages in one send, no
+        dump): the route to the target, and an unreachable default so that marked
+        probes never fall through to the main table when the kernel has dropped that
+        route with its link. Raises the kernel's error (NetlinkError, an OSError)."""
+        for error in self._nl.execute(route_requests(slot, target, neighbor, egress)):
+            if error is not None:
+                raise error
 
     def remove(self, slot: int) -> None:
         self._remove_rules(slot)
@@ -243,3 +245,33 @@ class ProbeRouting:
         except Exception as exc:
             log.debug("cannot remove route %s: %s", dst, exc)
             return 0
+
+
+def route_requests(slot: int, target: str, neighbor: str, egress: Egress) -> list[Request]:
+    """``ip route replace TARGET [via NEIGHBOR onlink] dev EGRESS table T proto 185``
+    and ``ip route replace unreachable default table T proto 185 metric 2**32-1``,
+    packed as iproute2 packs them (a table above 255 in RTA_TABLE)."""
+    v6 = ":" in target
+    family = socket.AF_INET6 if v6 else socket.AF_INET
+    bits = 128 if v6 else 32
+    table = attr(RTA_TABLE, _U32.pack(table_of(slot)))
+    flags = NLM_F_CREATE | NLM_F_REPLACE
+    via = target != neighbor
+    header = _RTMSG.pack(
+        family,
+        bits,
+        0,
+        0,
+        0,
+        RTPROT_PROBE,
+        RT_SCOPE_UNIVERSE if via else RT_SCOPE_LINK,
+        RTN_UNICAST,
+        _ONLINK if via else 0,
+    )
+    route = header + attr(RTA_DST, ipaddress.ip_address(target).packed) + table
+    route += attr(RTA_OIF, _U32.pack(egress.ifindex))
+    if via:
+        route += attr(RTA_GATEWAY, ipaddress.ip_address(neighbor).packed)
+    default = _RTMSG.pack(family, 0, 0, 0, 0, RTPROT_PROBE, RT_SCOPE_UNIVERSE, RTN_UNREACHABLE, 0)
+    default += table + attr(RTA_PRIORITY, _U32.pack(LAST_RESORT))
+    return [Request(RTM_NEWROUTE, flags, route), Request(RTM_NEWROUTE, flags, default)]
