@@ -109,8 +109,8 @@ class Trial:
 
 
 # The reaction chain of a move, each part from the timestamps the components give (a
-# blackout also moves the kernel through the FIB agent's avoid set, before the policy:
-# its parts after "detect" overlap, "fib" may be negative):
+# blackout moves the kernel through the FIB agent's avoid set before the policy: the
+# trial mostly ends before gobgpd moves: "push" and "fib" may show as "?"):
 PARTS = (
     ("detect", "impairment in effect -> the agent's class state violated (its since)"),
     ("report", "-> the agent's line folded in the controller (event data received)"),
