@@ -79,7 +79,9 @@ def back_on_primary(demo: Demo, since: int) -> None:
     """The impairment cleared: traffic returns after the hold-down, exactly once."""
     cleared = demo.runner.clear_impairment(*PRIMARY)
     demo.wait(lambda: gateway(demo) == PRIMARY_HOPS[0], "GoBGP-3's kernel via GoBGP-1", 120)
-    assert time.monotonic() - cleared.effective >= HOLD_DOWN  # met for the hold-down first
+    assert time.monotonic() - cleared.effective >= HOLD_DOWN
+    # met for the hold-down first (from the moment it was heard to meet gold again)
+    assert demo.returned_after_hold_down(INTENT, "vyos1", since) >= HOLD_DOWN
     demo.wait_verdict(INTENT, "VERIFIED", timeout=60)
     demo.wait(lambda: both_met(demo), "both uplinks within gold", 60)
     assert len(demo.steering_moves(INTENT, since, "return")) == 1

@@ -144,12 +144,40 @@ class LabTools:
 
     def steering_events(self, since: int = 0) -> list[dict[str, Any]]:
         """The orchestrator's ``intent.steering`` events after id ``since``, oldest
-        first: ``message`` says what moved and why, ``data.moves`` each move."""
+        first: ``message`` says what moved and why, ``data.moves`` each move,
+        ``data.decided_at`` when (epoch seconds)."""
+        return self._events("intent.steering", since)
+
+    def class_met_at(self, uplink: str, since: int = 0) -> list[float]:
+        """When the orchestrator heard that ``uplink`` (its name in the site) meets its
+        class again, from its ``uplink.quality`` events after id ``since`` (epoch
+        seconds, oldest first)."""
+        return [
+            float(e["data"]["received"])
+            for e in self._events("uplink.quality", since)
+            if e["data"].get("uplink") == uplink
+            and e["data"].get("class_state") == "met"
+            and e["data"].get("received") is not None
+        ]
+
+    def returned_after_hold_down(self, ref: str, uplink: str, since: int) -> float:
+        """Seconds between ``uplink`` meeting intent ``ref``'s class again and its one
+        return after event ``since`` (the hold-down it waited)."""
+        (returned,) = [
+            e
+            for e in self.steering_events(since)
+            if e["message"].startswith(f"intent {ref}:")
+            and any(m["kind"] == "return" for m in e["data"]["moves"])
+        ]
+        decided = float(returned["data"]["decided_at"])
+        met = [t for t in self.class_met_at(uplink, since) if t <= decided]
+        assert met, f"{uplink} met its class before its return"
+        return decided - met[-1]
+
+    def _events(self, kind: str, since: int) -> list[dict[str, Any]]:
         assert self.orch is not None
         with self.orch.client() as client:
-            answer = client.get(
-                "/v1/events", params={"kind": "intent.steering", "since": since, "limit": 1000}
-            )
+            answer = client.get("/v1/events", params={"kind": kind, "since": since, "limit": 1000})
             answer.raise_for_status()
         return items_of(answer.json())
 
