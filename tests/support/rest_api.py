@@ -63,6 +63,7 @@ class FakeApi:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self.routes: dict[tuple[str, str], list[Reply] | Callable[[httpx.Request], Reply]] = {}
+        self.answer_headers: dict[tuple[str, str], dict[str, str]] = {}  # sent with an answer
 
     def on(self, method: str, path: str, *replies: Reply) -> None:
         self.routes[(method, path)] = list(replies)
@@ -79,9 +80,12 @@ class FakeApi:
         status, body = (
             route(request) if callable(route) else (route.pop(0) if len(route) > 1 else route[0])
         )
+        extra = self.answer_headers.get((request.method, request.url.path), {})
         if isinstance(body, str):
-            return httpx.Response(status, text=body)
-        return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
+            return httpx.Response(status, text=body, headers=extra)
+        if body is None:
+            return httpx.Response(status, headers=extra)
+        return httpx.Response(status, json=body, headers=extra)
 
     def last(self, method: str | None = None) -> httpx.Request:
         return [r for r in self.requests if method in (None, r.method)][-1]

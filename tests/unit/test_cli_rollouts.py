@@ -1,5 +1,6 @@
-"""``sdwan apply --stages/--confirm-within`` and ``sdwan rollout`` against a fake REST
-API: what is sent, the rollout followed to its end, exit 1 when it was rolled back."""
+"""``sdwan apply --stages/--confirm-within``, ``sdwan rollout`` and the global
+``--confirm-within`` against a fake REST API: what is sent, the rollout followed to its
+end, exit 1 when it was rolled back, how to confirm a single write."""
 
 from __future__ import annotations
 
@@ -145,3 +146,31 @@ def test_rollout_list_show_confirm(api: FakeApi) -> None:
     assert "wave 1: r1  revision 5" in shown and "wave 2: r2" in shown
     api.on("POST", "/v1/rollouts/7/confirm", (200, rollout(state="done")))
     assert "confirmed" in ok(run(api, "rollout", "confirm", "7")).stdout
+
+
+def test_the_global_confirm_within_goes_with_writes_and_says_how_to_confirm(
+    api: FakeApi,
+) -> None:
+    api.on("PATCH", "/v1/routers/r1", (200, {"name": "r1", "status": "ACTIVE", "version": 2}))
+    api.answer_headers[("PATCH", "/v1/routers/r1")] = {"X-Sdwan-Rollout": "12"}
+    result = ok(run(api, "--confirm-within", "5m", "router", "set", "r1", "--asn", "2"))
+    assert api.last("PATCH").headers["x-sdwan-confirm-within"] == "300"
+    assert "confirm with: sdwan rollout confirm 12" in result.stderr
+    assert "confirm with" not in result.stdout
+    api.on("GET", "/v1/rollouts", page())
+    ok(run(api, "--confirm-within", "90", "rollout", "list"))
+    assert "x-sdwan-confirm-within" not in api.last("GET").headers
+
+
+def test_a_write_without_a_rollout_says_nothing_of_confirming(api: FakeApi) -> None:
+    api.on("PATCH", "/v1/routers/r1", (200, {"name": "r1", "status": "ACTIVE", "version": 2}))
+    result = ok(run(api, "--confirm-within", "1h", "router", "set", "r1", "--asn", "2"))
+    assert api.last("PATCH").headers["x-sdwan-confirm-within"] == "3600"
+    assert "confirm with" not in result.stderr
+    result = ok(run(api, "router", "set", "r1", "--asn", "3"))
+    assert "x-sdwan-confirm-within" not in api.last("PATCH").headers
+
+
+def test_a_bad_global_confirm_within_is_refused_before_anything_is_sent(api: FakeApi) -> None:
+    assert "--confirm-within" in failed(run(api, "--confirm-within", "soon", "router", "list"))
+    assert api.requests == []

@@ -302,6 +302,7 @@ def test_a_single_write_with_a_confirmation_header_is_rolled_back_unless_confirm
     assert answer.status_code == 200, answer.text
     (pending,) = client.get("/v1/rollouts", params={"state": "awaiting_confirm"}).json()["items"]
     assert pending["source"] == "api" and pending["waves"] == [[neighbor["router"]]]
+    assert answer.headers["X-Sdwan-Rollout"] == str(pending["id"])
     assert client.get(f"/v1/neighbors/{neighbor['id']}").json()["hold_time"] == 12
     _expire(runtime, "confirm_by")
     _drive(_controller(runtime, gate), client, pending["id"], until="rolled_back")
@@ -312,6 +313,11 @@ def test_a_single_write_with_a_confirmation_header_is_rolled_back_unless_confirm
         params={"confirm_within": "soon"},
     )
     assert bad.status_code == 422 and "confirm_within" in bad.text
+    assert "X-Sdwan-Rollout" not in bad.headers
+    plain = client.patch(
+        f"/v1/neighbors/{neighbor['id']}", json={"hold_time": 15, "keepalive_interval": 5}
+    )
+    assert plain.status_code == 200 and "X-Sdwan-Rollout" not in plain.headers
 
 
 def test_a_new_controller_continues_where_the_row_says(

@@ -16,6 +16,7 @@ from sdwan.api.body_limit import BodyLimit
 from sdwan.api.deps import PrincipalDep, Services
 from sdwan.api.hsts import StrictTransportSecurity
 from sdwan.api.limits import Limits
+from sdwan.api.rollout_header import RolloutHeader
 from sdwan.api.routes import (
     alerts,
     audit,
@@ -77,6 +78,7 @@ def create_app(runtime: ApiBackend) -> FastAPI:
     app.state.limits = Limits.build(
         rib_per_caller=settings.rib_per_caller, streams_per_caller=settings.sse_max_streams
     )
+    app.add_middleware(RolloutHeader)  # the rollout a write awaiting confirmation made
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.tls_cert is not None:  # HTTPS served here: browsers must keep to it
         app.add_middleware(StrictTransportSecurity)

@@ -70,13 +70,17 @@ class ApiClient:
         timeout: float = 30.0,
         auth: str = "bearer",
         message: str | None = None,
+        confirm_within: float | None = None,
     ) -> None:
-        """``message``: why, sent with every write (X-Sdwan-Message): the revision's."""
+        """``message``: why, sent with every write (X-Sdwan-Message): the revision's.
+        ``confirm_within``: seconds (X-Sdwan-Confirm-Within): every write's revision is
+        rolled back unless confirmed in time; how to confirm goes to stderr."""
         if not base_url.startswith(("http://", "https://")):
             raise CliError(f"the API URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.has_token = bool(token)
         self.message = message
+        self.confirm_within = confirm_within
         headers = {"Accept": "application/json", "User-Agent": f"sdwan-cli/{__version__}"}
         if token and auth == "keystone":
             headers["X-Auth-Token"] = token
@@ -108,6 +112,8 @@ class ApiClient:
         headers = {"If-Match": etag(if_match)} if if_match else {}
         if self.message and method != "GET":
             headers["X-Sdwan-Message"] = message_header(self.message)
+        if self.confirm_within is not None and method != "GET":
+            headers["X-Sdwan-Confirm-Within"] = f"{self.confirm_within:g}"
         try:
             response = self._http.request(
                 method, path, params=dict(params or {}), json=body, headers=headers
@@ -124,6 +130,9 @@ class ApiClient:
             raise CliError(f"request to {self.base_url} failed: {one_line(str(exc))}") from None
         if response.status_code >= 400:
             raise _error_from_response(response, self.has_token)
+        rollout = response.headers.get("X-Sdwan-Rollout")
+        if rollout is not None:  # the write awaits confirmation (X-Sdwan-Confirm-Within)
+            typer.echo(f"confirm with: sdwan rollout confirm {rollout}", err=True)
         if not response.content:
             return None
         try:
@@ -199,6 +208,7 @@ class State:
     transport: httpx.BaseTransport | None = None
     url: str | None = None  # --url; wins over env and config
     message: str | None = None  # --message: why, for the revisions writes make
+    confirm_within: float | None = None  # --confirm-within: seconds, for those revisions
     sleep: Callable[[float], None] = time.sleep
     _client: ApiClient | None = field(default=None, repr=False)
 
@@ -211,6 +221,7 @@ class State:
                 transport=self.transport,
                 auth=settings.auth,
                 message=self.message,
+                confirm_within=self.confirm_within,
             )
         return self._client
 

@@ -42,6 +42,7 @@ from sdwan.cli import (
 from sdwan.cli.client import get_state, one_line
 from sdwan.cli.errors import CliError
 from sdwan.cli.output import OutputFormat, OutputOpt, print_object
+from sdwan.cli.rollouts import parse_duration
 from sdwan.cli.serve import serve
 from sdwan.cli.settings import config_path, load_settings, write_config
 
@@ -127,6 +128,15 @@ def root(
             "-m", "--message", help="Why: the message of the revision the command's writes make."
         ),
     ] = None,
+    confirm_within: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-within",
+            metavar="DURATION",
+            help="Roll the command's writes back unless `sdwan rollout confirm ID` within "
+            "DURATION (90, 90s, 5m, 1h).",
+        ),
+    ] = None,
 ) -> None:
     """Talk to the sdwan REST API (SDWAN_URL, SDWAN_TOKEN, or `sdwan config set`)."""
     state = get_state(ctx)  # tests pass their own State (with a mock transport) as obj
@@ -134,6 +144,8 @@ def root(
         state.url = url
     if message is not None:
         state.message = message
+    if confirm_within is not None:
+        state.confirm_within = parse_duration(confirm_within, "--confirm-within")
 
 
 def _summary(ctx: typer.Context) -> dict[str, Any]:

@@ -141,10 +141,10 @@ class RolloutService:
 
     def confirm_write(
         self, conn: Connection, number: int, rows: Sequence[Mapping[str, Any]], seconds: float
-    ) -> None:
+    ) -> int:
         """A write's revision ``number`` (its change ``rows``) kept only if confirmed
         within ``seconds``: a one-wave rollout awaiting confirmation, in the write's
-        own transaction."""
+        own transaction; its id."""
         routers = sorted({str(r["router_id"]) for r in rows if r.get("router_id")})
         sites = sorted({str(r["site_id"]) for r in rows if r.get("site_id")})
         projects = {r.get("project_id") for r in rows}
@@ -178,6 +178,7 @@ class RolloutService:
         }
         rollout_id = rollout_repo.insert_rollout(conn, values=values)
         self._created(conn, rollout_id, actor, values)
+        return rollout_id
 
     def _created(
         self,

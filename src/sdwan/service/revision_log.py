@@ -47,8 +47,12 @@ MAX_MESSAGE = 1000  # characters
 current_message: ContextVar[str] = ContextVar("sdwan_revision_message", default="")
 # keep the change only if confirmed within this many seconds (X-Sdwan-Confirm-Within)
 current_confirm: ContextVar[float | None] = ContextVar("sdwan_confirm_within", default=None)
+# the ids of the rollouts awaiting confirmation a request's writes made (the API sets
+# a list per request and answers the last in X-Sdwan-Rollout); None: nobody asks
+made_rollouts: ContextVar[list[int] | None] = ContextVar("sdwan_made_rollouts", default=None)
 # what makes a revision confirmable: (transaction, number, its change rows, seconds)
-Confirmations = Callable[[Connection, int, Sequence[Mapping[str, Any]], float], None]
+# -> the id of the rollout awaiting its confirmation
+Confirmations = Callable[[Connection, int, Sequence[Mapping[str, Any]], float], int]
 
 Key = tuple[str, str]  # (kind, object id)
 Change = tuple[Key, ObjectState | None, ObjectState | None]  # (key, before, after)
@@ -191,7 +195,10 @@ class RevisionRecorder:
         revision_repo.insert_changes(conn, rows=rows)
         seconds = current_confirm.get()
         if seconds is not None and self.confirmations is not None:
-            self.confirmations(conn, number, rows, seconds)
+            rollout_id = self.confirmations(conn, number, rows, seconds)
+            made = made_rollouts.get()
+            if made is not None:
+                made.append(rollout_id)
         keep = self.retention
         revision_repo.prune(conn, keep=keep.keep, older_than=stamp - timedelta(days=keep.days))
         draft.number = number
