@@ -301,6 +301,25 @@ class Netlink:
         finally:
             self._sock.settimeout(None)
 
+    def changes(self, timeout: float = 0.0) -> list[tuple[int, KernelRoute | None]]:
+        """The notifications that arrived (waiting up to ``timeout`` seconds for the
+        first), in order: (message type, the main-table route it tells of, or None for
+        another message or table), for a socket that only listens. An overrun of the
+        socket's buffer raises OSError (ENOBUFS): what was lost is not known."""
+        found: list[tuple[int, KernelRoute | None]] = []
+        self._sock.settimeout(timeout)
+        try:
+            while True:
+                for kind, _seq, body in self._receive():
+                    decoded = _decode_route(body) if kind in (RTM_NEWROUTE, RTM_DELROUTE) else None
+                    route = decoded[1] if decoded and decoded[0] == RT_TABLE_MAIN else None
+                    found.append((kind, route))
+                self._sock.settimeout(0.0)
+        except (BlockingIOError, TimeoutError):
+            return found
+        finally:
+            self._sock.settimeout(None)
+
     def routes(self, family: int = socket.AF_UNSPEC) -> list[KernelRoute]:
         """The unicast routes of the main table (every protocol)."""
         request = Request(RTM_GETROUTE, 0, _RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))
