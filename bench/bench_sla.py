@@ -180,6 +180,7 @@ class Kernel:
         # the prefixes a move is awaited for: those with a backup in Tokyo's RIB (None:
         # every one); the routes of the others have nowhere to go
         self.backed: set[str] | None = None
+        self._index: tuple[set[int], set[tuple[str, ...]]] | None = None  # of the copy
 
     def forwarding(self) -> dict[str, tuple[str, ...]]:
         found = route_gateways(self.nl.routes(socket.AF_INET), self.nl.nexthops(), RTPROT_BGP)
@@ -199,6 +200,7 @@ class Kernel:
             for r in self.nl.routes(socket.AF_INET)
             if r.protocol == RTPROT_BGP and in_pool(r.prefix)
         }
+        self._index = None
         self.dump_s.append(time.monotonic() - began)
 
     def _follow(self, timeout: float) -> bool:
@@ -218,23 +220,35 @@ class Kernel:
                 self.routes[route.prefix] = route
             else:
                 self.routes.pop(route.prefix, None)
+            self._index = None
         return bool(changes)
+
+    def _groups(self) -> tuple[set[int], set[tuple[str, ...]]]:
+        """The nexthop objects the awaited routes of the copy use, and the gateways of
+        those that have their own: computed again only when a route changed (a swap
+        in place changes the objects alone, and then a look reads just those)."""
+        if self._index is None:
+            groups: set[int] = set()
+            own: set[tuple[str, ...]] = set()
+            for route in self.routes.values():
+                if self.backed is not None and route.prefix not in self.backed:
+                    continue
+                if route.nexthop_id:
+                    groups.add(route.nexthop_id)
+                else:
+                    own.add(route.gateways)
+            self._index = groups, own
+        return self._index
 
     def _via(self, gateway: str, *, again: bool = True) -> bool:
         """Whether every route of the copy forwards via ``gateway`` alone (the nexthop
         objects read now); a route naming an unknown object resyncs and looks again."""
         if len(self.routes) != self.count:
             return False
+        groups, own = self._groups()
+        if own - {(gateway,)}:
+            return False
         objects = {n.id: n for n in self.nl.nexthops()}
-        groups: set[int] = set()
-        for route in self.routes.values():
-            if self.backed is not None and route.prefix not in self.backed:
-                continue
-            if not route.nexthop_id:
-                if route.gateways != (gateway,):
-                    return False
-            else:
-                groups.add(route.nexthop_id)
         if not groups <= objects.keys():
             if not again:
                 return False
@@ -355,6 +369,7 @@ class Bench:
         kernel = self.kernel
         wait_for(lambda: kernel.all_via(MPLS_HOP), timeout=300, what=f"{count} routes via MPLS")
         kernel.backed = self.backed_up(state.sockets["tk"])
+        kernel.resync()
         if len(kernel.backed) < count:
             print(
                 f"  {count - len(kernel.backed)} of {count} prefixes without an Internet path"
