@@ -18,9 +18,10 @@ from sdwan.service.common import NoNotifier
 from sdwan.store import intent_repo, repo
 from sdwan.store.intent_repo import IntentRecord, SiteMember, UplinkRecord
 
-# PostgreSQL: the lease thread and the change feed use the engine too, on their own
-# schedule (a heartbeat, leases taken for the routers just created): not the request's
-CLUSTER_THREADS = {"leases", "change-feed"}
+# Threads that use the engine too, on their own schedule, not the request's: on
+# PostgreSQL the lease thread and the change feed (a heartbeat, leases taken for the
+# routers just created); on both stores the rollout controller's rounds
+CLUSTER_THREADS = {"leases", "change-feed", "rollouts"}
 
 
 @contextmanager
